@@ -1,0 +1,299 @@
+#include "fhir/json.h"
+
+#include <simdjson.h>
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <unordered_set>
+
+namespace carechart::json {
+
+const Value* Value::find(std::string_view key) const {
+  for (const auto& [k, v] : members_) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+Value* Value::find(std::string_view key) {
+  for (auto& [k, v] : members_) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+std::string_view Value::string_at(std::string_view key) const {
+  const Value* v = find(key);
+  return v && v->is_string() ? std::string_view(v->text()) : std::string_view();
+}
+
+Value& Value::set(std::string_view key, Value v) {
+  if (Value* existing = find(key)) {
+    *existing = std::move(v);
+    return *existing;
+  }
+  members_.emplace_back(std::string(key), std::move(v));
+  return members_.back().second;
+}
+
+Value& Value::set_at(std::string_view key, Value v, size_t position) {
+  if (Value* existing = find(key)) {
+    *existing = std::move(v);
+    return *existing;
+  }
+  position = std::min(position, members_.size());
+  auto it = members_.emplace(members_.begin() + static_cast<std::ptrdiff_t>(position),
+                             std::string(key), std::move(v));
+  return it->second;
+}
+
+bool Value::erase(std::string_view key) {
+  for (auto it = members_.begin(); it != members_.end(); ++it) {
+    if (it->first == key) {
+      members_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Value::operator==(const Value& o) const {
+  return kind_ == o.kind_ && bool_ == o.bool_ && text_ == o.text_ && items_ == o.items_ &&
+         members_ == o.members_;
+}
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// JSON number grammar (RFC 8259 §6); raw_json_token() does not check it for us.
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+class Builder {
+ public:
+  explicit Builder(const ParseOptions& options) : options_(options) {}
+
+  Status Convert(od::value v, Value& out, int depth) {
+    if (depth > options_.max_depth) {
+      return Error("JSON nesting is deeper than " + std::to_string(options_.max_depth) + " levels");
+    }
+    od::json_type type;
+    if (auto err = v.type().get(type)) return SimdError(err);
+    switch (type) {
+      case od::json_type::object:
+        return ConvertObject(v, out, depth);
+      case od::json_type::array:
+        return ConvertArray(v, out, depth);
+      case od::json_type::number: {
+        std::string_view raw = TrimRight(v.raw_json_token());
+        if (!IsJsonNumber(raw)) return Error("invalid number '" + std::string(raw) + "'");
+        out = Value::Number(std::string(raw));
+        return Status::Ok();
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        if (auto err = v.get_string().get(s)) return SimdError(err);
+        out = Value::String(std::string(s));
+        return Status::Ok();
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        if (auto err = v.get_bool().get(b)) return SimdError(err);
+        out = Value::Bool(b);
+        return Status::Ok();
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (auto err = v.is_null().get(is_null)) return SimdError(err);
+        if (!is_null) return Error("invalid literal (expected null)");
+        out = Value::Null();
+        return Status::Ok();
+      }
+    }
+    return Error("unknown JSON value");
+  }
+
+  Status ConvertObject(od::value v, Value& out, int depth) {
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) return SimdError(err);
+    out = Value::Object();
+    std::unordered_set<std::string> seen;  // only used for large objects
+    for (auto field_result : obj) {
+      od::field field;
+      if (auto err = std::move(field_result).get(field)) return SimdError(err);
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) return SimdError(err);
+      if (options_.reject_duplicate_keys && IsDuplicate(out, key, seen)) {
+        PushKey(key);
+        Status s = Error("duplicate property '" + std::string(key) + "'");
+        PopKey();
+        return s;
+      }
+      auto& member = out.members().emplace_back(std::string(key), Value());
+      PushKey(key);
+      RETURN_IF_ERROR(Convert(field.value(), member.second, depth + 1));
+      PopKey();
+    }
+    return Status::Ok();
+  }
+
+  Status ConvertArray(od::value v, Value& out, int depth) {
+    od::array arr;
+    if (auto err = v.get_array().get(arr)) return SimdError(err);
+    out = Value::Array();
+    size_t index = 0;
+    for (auto item_result : arr) {
+      od::value item;
+      if (auto err = std::move(item_result).get(item)) return SimdError(err);
+      PushIndex(index++);
+      RETURN_IF_ERROR(Convert(item, out.push_back(Value()), depth + 1));
+      PopKey();
+    }
+    return Status::Ok();
+  }
+
+  Status SimdError(simdjson::error_code err) {
+    return Error(std::string("invalid JSON: ") + simdjson::error_message(err));
+  }
+  Status Error(std::string message) {
+    return InvalidError(std::move(message), path_.empty() ? std::string("$") : path_);
+  }
+
+ private:
+  bool IsDuplicate(const Value& obj, std::string_view key, std::unordered_set<std::string>& seen) {
+    const auto& members = obj.members();
+    if (members.size() < 16) return obj.find(key) != nullptr;
+    if (seen.empty()) {
+      for (const auto& m : members) seen.insert(m.first);
+    }
+    return !seen.insert(std::string(key)).second;
+  }
+  void PushKey(std::string_view key) {
+    marks_.push_back(path_.size());
+    if (!path_.empty()) path_ += '.';
+    path_ += key;
+  }
+  void PushIndex(size_t i) {
+    marks_.push_back(path_.size());
+    path_ += '[' + std::to_string(i) + ']';
+  }
+  void PopKey() {
+    path_.resize(marks_.back());
+    marks_.pop_back();
+  }
+
+  const ParseOptions& options_;
+  std::string path_;
+  std::vector<size_t> marks_;
+};
+
+template <typename Writer>
+void WriteValue(const Value& v, Writer& w) {
+  switch (v.kind()) {
+    case Kind::kNull:
+      w.Null();
+      break;
+    case Kind::kBool:
+      w.Bool(v.as_bool());
+      break;
+    case Kind::kNumber:
+      w.RawValue(v.text().data(), v.text().size(), rapidjson::kNumberType);
+      break;
+    case Kind::kString:
+      w.String(v.text().data(), static_cast<rapidjson::SizeType>(v.text().size()));
+      break;
+    case Kind::kArray:
+      w.StartArray();
+      for (const auto& item : v.items()) WriteValue(item, w);
+      w.EndArray();
+      break;
+    case Kind::kObject:
+      w.StartObject();
+      for (const auto& [k, m] : v.members()) {
+        w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+        WriteValue(m, w);
+      }
+      w.EndObject();
+      break;
+  }
+}
+
+}  // namespace
+
+StatusOr<Value> Parse(std::string_view text, const ParseOptions& options) {
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
+      static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
+    return InvalidError("the body starts with a UTF-8 byte order mark; send JSON without a BOM",
+                        "$");
+  }
+  // One parser per thread: simdjson parsers are reusable and expensive to create.
+  thread_local od::parser parser;
+  simdjson::padded_string padded(text);
+  od::document doc;
+  if (auto err = parser.iterate(padded).get(doc)) {
+    return InvalidError(std::string("invalid JSON: ") + simdjson::error_message(err), "$");
+  }
+  Builder builder(options);
+  od::json_type root_type;
+  if (auto err = doc.type().get(root_type)) return builder.SimdError(err);
+  if (root_type != od::json_type::object && root_type != od::json_type::array) {
+    return InvalidError("expected a JSON object at the top level", "$");
+  }
+  od::value root;
+  if (auto err = doc.get_value().get(root)) return builder.SimdError(err);
+  Value out;
+  RETURN_IF_ERROR(builder.Convert(root, out, 1));
+  // current_location() fails (OUT_OF_BOUNDS) once the whole input has been consumed.
+  if (!doc.current_location().error()) {
+    return InvalidError("invalid JSON: unexpected content after the end of the document", "$");
+  }
+  return out;
+}
+
+std::string Write(const Value& value, const WriteOptions& options) {
+  rapidjson::StringBuffer buffer;
+  if (options.pretty) {
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+    w.SetIndent(' ', 2);
+    WriteValue(value, w);
+  } else {
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    WriteValue(value, w);
+  }
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace carechart::json

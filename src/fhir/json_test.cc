@@ -1,0 +1,73 @@
+#include "fhir/json.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace carechart::json {
+namespace {
+
+TEST(JsonTest, RoundTripKeepsOrderAndDecimals) {
+  std::string text =
+      R"({"resourceType":"Observation","valueQuantity":{"value":1.50,"unit":"mg"},"b":[1e3,-0.0,true,null],"a":"\u00e9\n"})";
+  auto v = Parse(text);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->members()[0].first, "resourceType");
+  EXPECT_EQ(v->find("valueQuantity")->find("value")->text(), "1.50");
+  EXPECT_EQ(
+      Write(*v),
+      R"({"resourceType":"Observation","valueQuantity":{"value":1.50,"unit":"mg"},"b":[1e3,-0.0,true,null],"a":"é\n"})");
+}
+
+TEST(JsonTest, RejectsMalformedWithPath) {
+  auto v = Parse(R"({"a":{"b":[1,2,}]}})");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kInvalid);
+}
+
+TEST(JsonTest, RejectsDuplicateKeys) {
+  auto v = Parse(R"({"name":[{"given":["a"],"given":["b"]}]})");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().location(), "name[0].given");
+  EXPECT_NE(v.status().message().find("duplicate"), std::string::npos);
+}
+
+TEST(JsonTest, RejectsNestingBomb) {
+  std::string bomb = std::string(100000, '[') + std::string(100000, ']');
+  auto v = Parse("{\"a\":" + bomb + "}");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("nesting"), std::string::npos);
+}
+
+TEST(JsonTest, RejectsInvalidUtf8) {
+  std::string bad = "{\"a\":\"\xC3\x28\"}";
+  EXPECT_FALSE(Parse(bad).ok());
+}
+
+TEST(JsonTest, RejectsTrailingGarbageAndScalars) {
+  EXPECT_FALSE(Parse("{} x").ok());
+  EXPECT_FALSE(Parse("42").ok());
+  EXPECT_FALSE(Parse("").ok());
+  EXPECT_FALSE(Parse("\xEF\xBB\xBF{}").ok());
+}
+
+TEST(JsonTest, RejectsBadNumbers) {
+  EXPECT_FALSE(Parse(R"({"a":01})").ok());
+  EXPECT_FALSE(Parse(R"({"a":1.})").ok());
+  EXPECT_TRUE(Parse(R"({"a":-1.5E+10})").ok());
+}
+
+TEST(JsonTest, EditsKeepPosition) {
+  auto v = Parse(R"({"resourceType":"Patient","active":true})");
+  ASSERT_TRUE(v.ok());
+  v->set_at("id", Value::String("x"), 1);
+  v->set("active", Value::Bool(false));
+  EXPECT_EQ(Write(*v), R"({"resourceType":"Patient","id":"x","active":false})");
+  EXPECT_TRUE(v->erase("id"));
+  EXPECT_FALSE(v->erase("id"));
+  EXPECT_EQ(Write(*v, {.pretty = true}),
+            "{\n  \"resourceType\": \"Patient\",\n  \"active\": false\n}");
+}
+
+}  // namespace
+}  // namespace carechart::json

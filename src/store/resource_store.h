@@ -1,0 +1,121 @@
+// ResourceStore: where FHIR resources live, with every version kept.
+//
+// Contract shared by every backend (SQLite now, PostgreSQL later):
+// - Reads never block on writes and see only committed data.
+// - Writes run as small functions on the backend's writer, grouped with other concurrent writes
+//   into one transaction and one fsync (group commit). Each function is atomic on its own: if it
+//   returns an error, nothing it did is kept, and the other functions of the group are not
+//   affected. Write() returns only once the group is durable, so an acknowledged write survives a
+//   crash and an unacknowledged one leaves nothing behind.
+// - Heavy work (parsing, validation, serialisation, index extraction) happens before Write(), in
+//   the caller's thread; the function passed to Write() only checks versions and stores rows.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "fhir/search_index.h"
+#include "store/search_query.h"
+
+namespace carechart::store {
+
+// One stored version of a resource.
+struct ResourceVersion {
+  std::string type;
+  std::string id;
+  int64_t version = 0;          // 1, 2, 3 ...
+  int64_t last_updated_us = 0;  // microseconds since the Unix epoch, UTC
+  bool deleted = false;         // a deletion marker version (body is empty)
+  std::string body;             // compact JSON, with id and meta as served
+  std::string method;           // "POST", "PUT", "DELETE" (for history entries' request)
+};
+
+// The current state of a resource id inside a write transaction.
+struct CurrentVersion {
+  int64_t version = 0;  // 0: the id has never existed
+  bool deleted = false;
+};
+
+// A version ready to store: produced by the REST layer before calling Write().
+struct PreparedWrite {
+  std::string type;
+  std::string id;
+  int64_t version = 1;
+  int64_t last_updated_us = 0;
+  bool deleted = false;
+  std::string method;        // "POST", "PUT", "PATCH", "DELETE"
+  std::string body;          // empty for a deletion
+  std::string patient_id;    // patient compartment owner, or empty
+  fhir::IndexEntries index;  // ignored for a deletion (its rows are removed)
+};
+
+// Operations available to a write function, on the writer thread, inside the transaction.
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+  virtual StatusOr<CurrentVersion> Current(const std::string& type, const std::string& id) = 0;
+  // Ids of current, non-deleted resources matching `query` (at most `limit`), for conditional
+  // create/update/delete: evaluated inside the transaction so that the check and write are atomic.
+  virtual StatusOr<std::vector<std::string>> SearchIds(const SearchQuery& query, int limit) = 0;
+  // Stores `w` as the current version of (type, id), moving the previous one into history and
+  // replacing its index rows. The caller has checked w.version == Current().version + 1.
+  virtual Status Put(const PreparedWrite& w) = 0;
+};
+
+using WriteFunction = std::function<Status(WriteTxn&)>;
+
+struct HistoryQuery {
+  std::string type;                 // empty: system history
+  std::string id;                   // empty: type (or system) history
+  std::optional<int64_t> since_us;  // _since: versions updated at or after
+  std::optional<int64_t> at_us;     // _at: the version current at that instant (per resource)
+  int count = 100;
+  int64_t offset = 0;
+};
+
+struct HistoryPage {
+  std::vector<ResourceVersion> versions;  // newest first
+  int64_t total = 0;
+};
+
+struct SearchResult {
+  std::vector<ResourceVersion> matches;  // current versions, in the requested order
+  int64_t total = -1;                    // -1 when not counted
+};
+
+class ResourceStore {
+ public:
+  virtual ~ResourceStore() = default;
+
+  // See the contract at the top of this file. Thread-safe. `fn` runs on the writer thread and must
+  // not block or call back into the store except through the WriteTxn it is given.
+  virtual Status Write(WriteFunction fn) = 0;
+
+  // Current version: kNotFound when the id never existed; a version with deleted=true when the
+  // latest version is a deletion. Thread-safe.
+  virtual StatusOr<ResourceVersion> Read(const std::string& type, const std::string& id) = 0;
+  virtual StatusOr<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
+                                                int64_t version) = 0;
+  virtual StatusOr<HistoryPage> History(const HistoryQuery& query) = 0;
+  virtual StatusOr<SearchResult> Search(const SearchQuery& query) = 0;
+
+  // Flushes and closes; further calls fail with kUnavailable. Idempotent.
+  virtual void Close() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;  // database file; created with the schema when absent
+  int reader_connections = 4;
+  // Longest a write waits to be grouped with others before its group is committed.
+  int max_group_delay_us = 200;
+};
+
+// Opens (creating or migrating) a SQLite database. Errors name the file and what to do.
+StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace carechart::store
