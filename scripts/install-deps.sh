@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libssl-dev libsimdjson-dev rapidjson-dev libsqlite3-dev sqlite3
-  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libzstd-dev
+  libicu-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
   nginx-light wrk curl procps
