@@ -77,6 +77,15 @@ IndexEntries ExtractIndex(const json::Value& resource);
 // Patient), or empty. Uses the R4 Patient CompartmentDefinition.
 std::string PatientCompartmentOf(const json::Value& resource);
 
+// How many search parameters ExtractIndex evaluates: `covered` of `total`, counted over every
+// (resource type, parameter) pair of the R4 definitions. Composite and special parameters and
+// expressions beyond the evaluator's FHIRPath subset are not covered.
+struct IndexCoverage {
+  int covered = 0;
+  int total = 0;
+};
+IndexCoverage SearchIndexCoverage();
+
 // Case- and accent-folding used for string search (both when indexing and when querying).
 std::string NormalizeForSearch(std::string_view text);
 

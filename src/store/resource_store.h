@@ -88,6 +88,14 @@ struct SearchResult {
   int64_t total = -1;                    // -1 when not counted
 };
 
+// Counters of a store since it was opened (for /metrics and tests).
+struct StoreStats {
+  int64_t writes = 0;         // write functions run (committed or not)
+  int64_t failed_writes = 0;  // write functions that returned an error or whose group failed
+  int64_t commits = 0;        // transactions committed (one fsync each): commits < writes when
+                              // group commit is grouping
+};
+
 class ResourceStore {
  public:
   virtual ~ResourceStore() = default;
@@ -106,6 +114,8 @@ class ResourceStore {
 
   // Flushes and closes; further calls fail with kUnavailable. Idempotent.
   virtual void Close() = 0;
+
+  virtual StoreStats Stats() const { return {}; }
 };
 
 struct SqliteOptions {
@@ -113,6 +123,8 @@ struct SqliteOptions {
   int reader_connections = 4;
   // Longest a write waits to be grouped with others before its group is committed.
   int max_group_delay_us = 200;
+  // Most write functions committed in one transaction.
+  int max_group_size = 256;
 };
 
 // Opens (creating or migrating) a SQLite database. Errors name the file and what to do.

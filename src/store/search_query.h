@@ -28,6 +28,12 @@ struct SearchValue {
   int64_t high = 0;
   // number / quantity
   double number = 0;
+  // number / quantity: the interval the value's implied precision covers ("100" -> [99.5, 100.5)),
+  // used by eq/ne. Both 0: the interval is [number, number].
+  double number_low = 0;
+  double number_high = 0;
+  // string (and token :text): fhir::NormalizeForSearch(raw); when empty, raw is used as is
+  std::string normalized;
   // reference: type (may be empty) and id, or an absolute url
   std::string ref_type;
   std::string ref_id;
@@ -44,15 +50,20 @@ struct SearchClause {
 struct SortKey {
   std::string param;  // "_id", "_lastUpdated", or a search parameter
   bool descending = false;
+  fhir::SearchParamType type = fhir::SearchParamType::kString;  // of a search parameter
 };
 
 struct SearchQuery {
   std::string type;  // resource type; empty for a system-wide search
+  std::vector<std::string> types;  // system search: _type=A,B restricts to these types
   std::vector<SearchClause> clauses;
   std::vector<SortKey> sort;
   int count = 20;      // page size (_count); 0 asks only for the total
   int64_t offset = 0;  // rows to skip (paging)
   bool want_total = true;
+  // _include / _revinclude values as sent ("Type:param[:target]"), for the REST layer.
+  std::vector<std::string> includes;
+  std::vector<std::string> revincludes;
 };
 
 // Parses query parameters (already URL-decoded, in request order) for `type`. Result-control

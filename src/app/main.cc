@@ -1,0 +1,88 @@
+// carechart: the command line. Options come from (lowest to highest precedence) defaults, a TOML
+// config file (--config), CARECHART_* environment variables and command-line flags.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.h"
+
+namespace {
+
+void AddCommon(CLI::App* cmd, carechart::app::CommonOptions& o) {
+  cmd->add_option("--db", o.db_path, "SQLite database file (created when absent)")
+      ->envname("CARECHART_DB")
+      ->capture_default_str();
+  cmd->add_option("--facility", o.facility_id,
+                  "id of the Organization (facility) this server records writes for")
+      ->envname("CARECHART_FACILITY")
+      ->capture_default_str();
+  cmd->add_option("--facility-name", o.facility_name, "display name of that facility")
+      ->envname("CARECHART_FACILITY_NAME")
+      ->capture_default_str();
+  cmd->add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off")
+      ->envname("CARECHART_LOG_LEVEL")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Carechart: an electronic health record on HL7 FHIR R4.", "carechart"};
+  app.set_version_flag("--version", "carechart 0.1.0");
+  app.set_config("--config", "", "TOML configuration file ([serve] and [import] sections)");
+  app.require_subcommand(1);
+
+  carechart::app::CommonOptions common;
+  carechart::app::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the FHIR server (API at /fhir)");
+  AddCommon(serve_cmd, common);
+  serve_cmd->add_option("--host", serve.host, "address to listen on")
+      ->envname("CARECHART_HOST")
+      ->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "TCP port; 0 picks a free one")
+      ->envname("CARECHART_PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "worker threads for request handling")
+      ->envname("CARECHART_THREADS")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve_cmd->add_option("--io-threads", serve.io_threads, "threads doing network I/O")
+      ->envname("CARECHART_IO_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "largest request body accepted")
+      ->envname("CARECHART_MAX_BODY_BYTES")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 32))
+      ->capture_default_str();
+  serve_cmd->add_option("--public-base-url", serve.public_base_url,
+                        "FHIR base URL clients use, e.g. https://ehr.example.org/fhir "
+                        "(default: from the Host header)")
+      ->envname("CARECHART_PUBLIC_BASE_URL");
+  serve_cmd->add_flag("--demo", serve.demo,
+                      "load a few demo facilities and patients when the database has none")
+      ->envname("CARECHART_DEMO");
+  serve_cmd->add_flag("!--no-access-log", serve.access_log, "do not log each request");
+
+  std::vector<std::string> files;
+  size_t batch = 1000;
+  CLI::App* import_cmd =
+      app.add_subcommand("import", "Load FHIR Bundles or NDJSON files into the database");
+  AddCommon(import_cmd, common);
+  import_cmd->add_option("files", files, "Bundle (.json) or NDJSON (.ndjson) files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  import_cmd->add_option("--batch-size", batch, "resources per transaction")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (!carechart::app::SetupLogging(common.log_level)) {
+    std::cerr << "carechart: unknown --log-level '" << common.log_level
+              << "'; use trace, debug, info, warn, error, critical or off\n";
+    return 2;
+  }
+  if (serve_cmd->parsed()) return carechart::app::RunServe(common, serve);
+  if (import_cmd->parsed()) return carechart::app::RunImport(common, files, batch);
+  return 2;
+}

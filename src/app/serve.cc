@@ -1,0 +1,118 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/demo_seed.h"
+#include "http/server.h"
+#include "rest/fhir_api.h"
+#include "rest/importer.h"
+#include "store/resource_store.h"
+
+namespace carechart::app {
+
+bool SetupLogging(const std::string& level) {
+  auto lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off") return false;
+  auto logger = spdlog::stderr_color_mt("carechart");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(lvl);
+  return true;
+}
+
+namespace {
+
+http::Response Healthz() {
+  http::Response r;
+  r.set_header("Content-Type", "application/json");
+  r.body = R"({"status":"ok"})";
+  return r;
+}
+
+http::Response Home() {
+  http::Response r;
+  r.set_header("Content-Type", "text/html; charset=utf-8");
+  r.body =
+      "<!doctype html><html lang=en><meta charset=utf-8><title>Carechart</title>"
+      "<body style='font-family:system-ui;max-width:40rem;margin:3rem auto'>"
+      "<h1>Carechart</h1><p>The FHIR R4 API is at <a href='/fhir/metadata'>/fhir</a> "
+      "(CapabilityStatement at /fhir/metadata). Try <a href='/fhir/Patient'>/fhir/Patient</a>.</p>"
+      "<p>Health: <a href='/healthz'>/healthz</a>.</p></body></html>";
+  return r;
+}
+
+http::Response NotFound(const http::Request& req) {
+  http::Response r;
+  r.status = 404;
+  r.set_header("Content-Type", "application/fhir+json; charset=utf-8");
+  r.body = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"nothing is served at this path; the FHIR API is under /fhir"}]})";
+  return r;
+}
+
+bool HasPatients(store::ResourceStore& store) {
+  store::SearchQuery q;
+  q.type = "Patient";
+  q.count = 1;
+  q.want_total = false;
+  auto r = store.Search(q);
+  return r.ok() && !r->matches.empty();
+}
+
+}  // namespace
+
+int RunServe(const CommonOptions& common, const ServeOptions& serve) {
+  store::SqliteOptions so;
+  so.path = common.db_path;
+  auto store = store::OpenSqliteStore(so);
+  if (!store.ok()) {
+    spdlog::critical("cannot open the database: {}", store.status().ToString());
+    return 1;
+  }
+  rest::ApiOptions ao;
+  ao.facility_id = common.facility_id;
+  ao.facility_name = common.facility_name;
+  ao.public_base_url = serve.public_base_url;
+  rest::FhirApi api(**store, ao);
+  if (Status s = api.EnsureFacility(); !s.ok()) {
+    spdlog::critical("cannot set up the facility: {}", s.ToString());
+    return 1;
+  }
+  if (serve.demo && !HasPatients(**store)) {
+    rest::Importer importer(**store, ao);
+    Status s = importer.ImportText("demo data", DemoSeedNdjson());
+    if (!s.ok() || importer.stats().entries_failed > 0) {
+      spdlog::critical("demo data failed to load: {} {}", s.ToString(),
+                       importer.stats().errors.empty() ? "" : importer.stats().errors[0]);
+      return 1;
+    }
+    spdlog::info("loaded {} demo resources", importer.stats().resources_written);
+  }
+
+  http::ServerOptions ho;
+  ho.host = serve.host;
+  ho.port = static_cast<uint16_t>(serve.port);
+  ho.worker_threads = serve.threads;
+  ho.io_threads = serve.io_threads;
+  ho.max_body_bytes = serve.max_body_bytes;
+  ho.access_log = serve.access_log;
+  auto server = http::Server::Start(ho, [&api](http::Request& req) -> http::Response {
+    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.Handle(req);
+    if (req.path == "/healthz") return Healthz();
+    if (req.path == "/" && req.method == "GET") return Home();
+    return NotFound(req);
+  });
+  if (!server.ok()) {
+    spdlog::critical("{}", server.status().ToString());
+    return 1;
+  }
+  std::string host = serve.host.find(':') != std::string::npos ? "[" + serve.host + "]" : serve.host;
+  std::cout << "carechart: listening on http://" << host << ":" << (*server)->port() << std::endl;
+  spdlog::info("database {}, facility Organization/{}", common.db_path, common.facility_id);
+  (*server)->Run();
+  (*store)->Close();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace carechart::app

@@ -1,0 +1,204 @@
+// Index entries by (parameter type, element type), following the R4 search rules
+// (https://hl7.org/fhir/R4/search.html#table): e.g. a token over a CodeableConcept indexes each
+// coding, a string over a HumanName indexes family, given, prefix, suffix and text.
+#include "fhir/search_entries.h"
+
+#include <cstdlib>
+#include <limits>
+
+#include "fhir/datetime.h"
+
+namespace carechart::fhir::search {
+namespace {
+
+std::string_view TypeName(const path::Node& n) { return n.type ? n.type->name : ""; }
+
+bool IsPrimitiveText(const json::Value& v) { return v.is_string() || v.is_number(); }
+
+void ForEachString(const json::Value& obj, std::string_view key, auto&& fn) {
+  const json::Value* v = obj.find(key);
+  if (v == nullptr) {
+    return;
+  }
+  if (v->is_string()) {
+    fn(v->text());
+  } else if (v->is_array()) {
+    for (const json::Value& item : v->items()) {
+      if (item.is_string()) {
+        fn(item.text());
+      }
+    }
+  }
+}
+
+void AddToken(std::string_view code, const path::Node& n, IndexEntries* out) {
+  const json::Value& v = *n.value;
+  const std::string_view t = TypeName(n);
+  auto add = [&](std::string_view system, std::string_view value, std::string_view text) {
+    out->tokens.push_back(
+        {std::string(code), std::string(system), std::string(value), std::string(text)});
+  };
+  if (t == "Coding") {
+    add(v.string_at("system"), v.string_at("code"), v.string_at("display"));
+  } else if (t == "CodeableConcept") {
+    const std::string_view text = v.string_at("text");
+    const json::Value* codings = v.find("coding");
+    bool any = false;
+    if (codings != nullptr && codings->is_array()) {
+      for (const json::Value& c : codings->items()) {
+        const std::string_view display = c.string_at("display");
+        add(c.string_at("system"), c.string_at("code"), text.empty() ? display : text);
+        any = true;
+      }
+    }
+    if (!any && !text.empty()) {
+      add({}, {}, text);
+    }
+  } else if (t == "Identifier") {
+    const json::Value* type = v.find("type");
+    add(v.string_at("system"), v.string_at("value"), type ? type->string_at("text") : "");
+  } else if (t == "ContactPoint") {
+    add(v.string_at("system"), v.string_at("value"), {});
+  } else if (v.is_bool()) {
+    add({}, v.as_bool() ? "true" : "false", {});
+  } else if (IsPrimitiveText(v)) {
+    add({}, v.text(), {});
+  }
+}
+
+void AddString(std::string_view code, const path::Node& n, IndexEntries* out) {
+  auto add = [&](std::string_view s) {
+    if (!s.empty()) {
+      out->strings.push_back({std::string(code), NormalizeForSearch(s), std::string(s)});
+    }
+  };
+  const json::Value& v = *n.value;
+  const std::string_view t = TypeName(n);
+  if (t == "HumanName") {
+    for (const char* key : {"family", "given", "prefix", "suffix", "text"}) {
+      ForEachString(v, key, add);
+    }
+  } else if (t == "Address") {
+    for (const char* key : {"line", "city", "district", "state", "postalCode", "country", "text"}) {
+      ForEachString(v, key, add);
+    }
+  } else if (v.is_string()) {
+    add(v.text());
+  } else if (v.is_object()) {  // e.g. Annotation, Attachment: index their text if any
+    ForEachString(v, "text", add);
+  }
+}
+
+void AddDate(std::string_view code, const path::Node& n, IndexEntries* out) {
+  const json::Value& v = *n.value;
+  const std::string_view t = TypeName(n);
+  DateRange r;
+  if (v.is_string()) {
+    if (ParseDateRange(v.text(), &r)) {
+      out->dates.push_back({std::string(code), r.low, r.high});
+    }
+  } else if (t == "Period") {
+    DateRange s{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min()};
+    DateRange e{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
+    const bool has_start = ParseDateRange(v.string_at("start"), &s);
+    const bool has_end = ParseDateRange(v.string_at("end"), &e);
+    if (has_start || has_end) {
+      out->dates.push_back({std::string(code), s.low, e.high});
+    }
+  } else if (t == "Timing") {
+    ForEachString(v, "event", [&](std::string_view ev) {
+      if (ParseDateRange(ev, &r)) {
+        out->dates.push_back({std::string(code), r.low, r.high});
+      }
+    });
+  }
+}
+
+void AddReferenceText(std::string_view code, std::string_view ref, IndexEntries* out) {
+  if (ref.empty() || ref[0] == '#') {
+    return;
+  }
+  ReferenceEntry e{std::string(code), {}, {}, {}};
+  const bool absolute = ref.find(':') != std::string_view::npos;
+  const std::string_view type = path::ReferenceType(ref);
+  if (!absolute && !type.empty()) {
+    std::string_view rest = ref.substr(type.size() + 1);
+    rest = rest.substr(0, rest.find('/'));
+    e.target_type = std::string(type);
+    e.target_id = std::string(rest);
+  } else {
+    e.url = std::string(ref);
+  }
+  out->references.push_back(std::move(e));
+}
+
+void AddReference(std::string_view code, const path::Node& n, IndexEntries* out) {
+  const json::Value& v = *n.value;
+  if (v.is_string()) {  // canonical, uri
+    AddReferenceText(code, v.text(), out);
+  } else if (v.is_object()) {
+    AddReferenceText(code, v.string_at("reference"), out);
+  }
+}
+
+void AddQuantity(std::string_view code, const path::Node& n, IndexEntries* out) {
+  const json::Value& v = *n.value;
+  const json::Value* value = v.is_object() ? v.find("value") : nullptr;
+  if (value == nullptr || !value->is_number()) {
+    return;
+  }
+  QuantityEntry e{std::string(code), std::strtod(value->text().c_str(), nullptr), {}, {}, {}};
+  if (TypeName(n) == "Money") {
+    e.system = "urn:iso:std:iso:4217";
+    e.code = std::string(v.string_at("currency"));
+  } else {
+    e.system = std::string(v.string_at("system"));
+    e.code = std::string(v.string_at("code"));
+    e.unit = std::string(v.string_at("unit"));
+  }
+  out->quantities.push_back(std::move(e));
+}
+
+void AddNumber(std::string_view code, const path::Node& n, IndexEntries* out) {
+  const json::Value& v = *n.value;
+  const json::Value* number = v.is_number() ? &v : (v.is_object() ? v.find("value") : nullptr);
+  if (number != nullptr && number->is_number()) {
+    out->numbers.push_back({std::string(code), std::strtod(number->text().c_str(), nullptr)});
+  }
+}
+
+}  // namespace
+
+void AddEntries(std::string_view code, SearchParamType type, const path::Node& node,
+                IndexEntries* out) {
+  switch (type) {
+    case SearchParamType::kToken:
+      AddToken(code, node, out);
+      break;
+    case SearchParamType::kString:
+      AddString(code, node, out);
+      break;
+    case SearchParamType::kDate:
+      AddDate(code, node, out);
+      break;
+    case SearchParamType::kReference:
+      AddReference(code, node, out);
+      break;
+    case SearchParamType::kQuantity:
+      AddQuantity(code, node, out);
+      break;
+    case SearchParamType::kNumber:
+      AddNumber(code, node, out);
+      break;
+    case SearchParamType::kUri:
+      if (node.value->is_string()) {
+        out->uris.push_back({std::string(code), node.value->text()});
+      }
+      break;
+    case SearchParamType::kComposite:
+    case SearchParamType::kSpecial:
+      break;
+  }
+}
+
+}  // namespace carechart::fhir::search

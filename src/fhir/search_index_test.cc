@@ -1,0 +1,192 @@
+#include "fhir/search_index.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "fhir/datetime.h"
+#include "fhir/definitions.h"
+
+namespace carechart::fhir {
+namespace {
+
+json::Value ParseOrDie(std::string_view text) {
+  auto v = json::Parse(text);
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  return v.ok() ? std::move(v).value() : json::Value();
+}
+
+template <typename Entry>
+std::vector<const Entry*> Of(const std::vector<Entry>& entries, std::string_view param) {
+  std::vector<const Entry*> out;
+  for (const Entry& e : entries) {
+    if (e.param == param) {
+      out.push_back(&e);
+    }
+  }
+  return out;
+}
+
+TEST(SearchIndex, Normalize) {
+  EXPECT_EQ(NormalizeForSearch("Smith"), "smith");
+  EXPECT_EQ(NormalizeForSearch("Zoë Ñúñez"), "zoe nunez");
+  EXPECT_EQ(NormalizeForSearch("ÅNGSTRÖM"), "angstrom");
+  EXPECT_EQ(NormalizeForSearch(""), "");
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([] {
+      for (int j = 0; j < 200; ++j) {
+        EXPECT_EQ(NormalizeForSearch("Crème Brûlée"), "creme brulee");
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+TEST(SearchIndex, PatientStringsTokensDates) {
+  const json::Value p = ParseOrDie(R"({"resourceType":"Patient","id":"p1",
+    "identifier":[{"system":"urn:mrn","value":"123","type":{"text":"MRN"}}],
+    "active":true,"gender":"female","birthDate":"1980-05",
+    "name":[{"family":"Núñez","given":["Zoë","Ann"],"prefix":["Dr"]}],
+    "telecom":[{"system":"phone","value":"555-1234"},{"system":"email","value":"z@x.org"}],
+    "address":[{"line":["1 Main St"],"city":"Springfield","postalCode":"12345"}],
+    "generalPractitioner":[{"reference":"Practitioner/pr1"}],
+    "managingOrganization":{"reference":"http://other.org/fhir/Organization/o1"}})");
+  const IndexEntries e = ExtractIndex(p);
+  auto family = Of(e.strings, "family");
+  ASSERT_EQ(family.size(), 1u);
+  EXPECT_EQ(family[0]->normalized, "nunez");
+  EXPECT_EQ(family[0]->exact, "Núñez");
+  EXPECT_EQ(Of(e.strings, "given").size(), 2u);
+  EXPECT_EQ(Of(e.strings, "name").size(), 4u);  // family, 2 given, prefix
+  EXPECT_EQ(Of(e.strings, "address-city").size(), 1u);
+  auto id = Of(e.tokens, "identifier");
+  ASSERT_EQ(id.size(), 1u);
+  EXPECT_EQ(id[0]->system, "urn:mrn");
+  EXPECT_EQ(id[0]->code, "123");
+  EXPECT_EQ(id[0]->text, "MRN");
+  ASSERT_EQ(Of(e.tokens, "active").size(), 1u);
+  EXPECT_EQ(Of(e.tokens, "active")[0]->code, "true");
+  EXPECT_EQ(Of(e.tokens, "gender")[0]->code, "female");
+  EXPECT_EQ(Of(e.tokens, "phone").size(), 1u);
+  EXPECT_EQ(Of(e.tokens, "phone")[0]->code, "555-1234");
+  EXPECT_EQ(Of(e.tokens, "email").size(), 1u);
+  EXPECT_EQ(Of(e.tokens, "telecom").size(), 2u);
+  EXPECT_EQ(Of(e.tokens, "_id")[0]->code, "p1");
+  auto birth = Of(e.dates, "birthdate");
+  ASSERT_EQ(birth.size(), 1u);
+  EXPECT_EQ(FormatInstant(birth[0]->low), "1980-05-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatInstant(birth[0]->high), "1980-05-31T23:59:59.999999Z");
+  auto gp = Of(e.references, "general-practitioner");
+  ASSERT_EQ(gp.size(), 1u);
+  EXPECT_EQ(gp[0]->target_type, "Practitioner");
+  EXPECT_EQ(gp[0]->target_id, "pr1");
+  auto org = Of(e.references, "organization");
+  ASSERT_EQ(org.size(), 1u);
+  EXPECT_EQ(org[0]->url, "http://other.org/fhir/Organization/o1");
+  EXPECT_EQ(PatientCompartmentOf(p), "p1");
+}
+
+TEST(SearchIndex, ObservationChoiceTypesAndCompartment) {
+  const json::Value o = ParseOrDie(R"({"resourceType":"Observation","id":"o1","status":"final",
+    "code":{"coding":[{"system":"http://loinc.org","code":"8480-6","display":"Systolic"}],"text":"SBP"},
+    "subject":{"reference":"Patient/p9/_history/2"},
+    "effectivePeriod":{"start":"2020-01-01T10:00:00Z","end":"2020-01-01T11:00:00Z"},
+    "valueQuantity":{"value":120.5,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}})");
+  const IndexEntries e = ExtractIndex(o);
+  auto code = Of(e.tokens, "code");
+  ASSERT_EQ(code.size(), 1u);
+  EXPECT_EQ(code[0]->system, "http://loinc.org");
+  EXPECT_EQ(code[0]->text, "SBP");
+  auto value = Of(e.quantities, "value-quantity");
+  ASSERT_EQ(value.size(), 1u);
+  EXPECT_DOUBLE_EQ(value[0]->value, 120.5);
+  EXPECT_EQ(value[0]->code, "mm[Hg]");
+  auto date = Of(e.dates, "date");
+  ASSERT_EQ(date.size(), 1u);
+  EXPECT_EQ(FormatInstant(date[0]->high), "2020-01-01T11:00:00.999999Z");
+  auto patient = Of(e.references, "patient");  // subject.where(resolve() is Patient)
+  ASSERT_EQ(patient.size(), 1u);
+  EXPECT_EQ(patient[0]->target_id, "p9");
+  EXPECT_EQ(Of(e.references, "subject").size(), 1u);
+  EXPECT_TRUE(Of(e.tokens, "value-concept").empty());
+  EXPECT_EQ(PatientCompartmentOf(o), "p9");
+  const json::Value g = ParseOrDie(R"({"resourceType":"Observation","status":"final",
+    "code":{"text":"x"},"subject":{"reference":"Group/g1"}})");
+  EXPECT_TRUE(Of(ExtractIndex(g).references, "patient").empty());
+  EXPECT_EQ(PatientCompartmentOf(g), "");
+}
+
+TEST(SearchIndex, MoneyUriAndNumbers) {
+  const json::Value r = ParseOrDie(R"({"resourceType":"RiskAssessment","status":"final",
+    "subject":{"reference":"Patient/p"},"prediction":[{"probabilityDecimal":0.25}]})");
+  auto prob = Of(ExtractIndex(r).numbers, "probability");
+  ASSERT_EQ(prob.size(), 1u);
+  EXPECT_DOUBLE_EQ(prob[0]->value, 0.25);
+  const json::Value vs = ParseOrDie(R"({"resourceType":"ValueSet","status":"active",
+    "url":"http://x.org/vs","version":"1"})");
+  auto url = Of(ExtractIndex(vs).uris, "url");
+  ASSERT_EQ(url.size(), 1u);
+  EXPECT_EQ(url[0]->uri, "http://x.org/vs");
+}
+
+TEST(SearchIndex, CoverageAndSpecExamples) {
+  const IndexCoverage c = SearchIndexCoverage();
+  std::printf("search parameters covered by the extractor: %d of %d\n", c.covered, c.total);
+  EXPECT_GT(c.covered, c.total * 8 / 10);
+}
+
+TEST(SearchIndex, SpecExamples) {
+  const char* env = std::getenv("CARECHART_SHARED_DATA");
+  const std::filesystem::path dir = std::filesystem::path(env ? env : CARECHART_SHARED_DATA) /
+                                    "fhir-examples" / "r4-spec-examples";
+  if (!std::filesystem::exists(dir)) {
+    GTEST_SKIP() << "no shared data at " << dir;
+  }
+  size_t files = 0;
+  size_t entries = 0;
+  size_t in_compartment = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto v = json::Parse(ss.str());
+    ASSERT_TRUE(v.ok()) << f.path();
+    const IndexEntries e = ExtractIndex(*v);
+    entries += e.tokens.size() + e.strings.size() + e.dates.size() + e.references.size() +
+               e.quantities.size() + e.numbers.size() + e.uris.size();
+    in_compartment += PatientCompartmentOf(*v).empty() ? 0 : 1;
+    ++files;
+  }
+  std::printf("r4-spec-examples: %zu resources, %zu index entries, %zu in a patient compartment\n",
+              files, entries, in_compartment);
+  EXPECT_GT(entries, files * 5);
+}
+
+TEST(SearchIndex, Speed) {
+  const json::Value o = ParseOrDie(R"({"resourceType":"Observation","id":"o1","status":"final",
+    "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],
+    "code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"subject":{"reference":"Patient/p9"},
+    "effectiveDateTime":"2020-01-01T10:00:00Z","valueQuantity":{"value":120,"code":"mm[Hg]"}})");
+  ExtractIndex(o);
+  const auto start = std::chrono::steady_clock::now();
+  constexpr int kRuns = 2000;
+  for (int i = 0; i < kRuns; ++i) {
+    ExtractIndex(o);
+  }
+  const double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  std::printf("ExtractIndex(Observation): %.1f us\n", us / kRuns);
+}
+
+}  // namespace
+}  // namespace carechart::fhir

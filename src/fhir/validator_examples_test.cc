@@ -1,0 +1,150 @@
+// Data-driven validator tests over the shared conformance material (CARECHART_SHARED_DATA):
+// the 500 R4 specification examples must validate and round-trip; the reference validator's
+// manifest cases must be accepted or rejected as the manifest says.
+//
+// Cases we cannot pass yet are listed in kKnownFailures with the reason. The test fails when a
+// case outside the list fails, and also when a listed case passes, so the list stays true.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "fhir/json.h"
+#include "fhir/validator.h"
+
+namespace carechart::fhir {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Manifest cases (testName) that fail, and why. Keep in step with the validator.
+const std::map<std::string, std::string> kKnownFailures = {
+    {"sp-composite", "needs FHIRPath invariant spd-? (composite SearchParameter components)"},
+};
+
+// R4 specification examples that do not conform to the R4 StructureDefinitions themselves.
+const std::map<std::string, std::string> kKnownBadExamples = {
+    {"Questionnaire-qs1.json",
+     "published example omits Questionnaire.item.linkId (min 1) on 49 nested items"},
+};
+
+std::string SharedData() {
+  const char* env = std::getenv("CARECHART_SHARED_DATA");
+  return env != nullptr ? env : CARECHART_SHARED_DATA;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Describe(const std::vector<ValidationIssue>& issues) {
+  std::string out;
+  for (const ValidationIssue& i : issues) {
+    out += "  [" + i.code + "] " + i.location + ": " + i.message + "\n";
+  }
+  return out;
+}
+
+TEST(ValidatorExamples, SpecExamplesValidateAndRoundTrip) {
+  const fs::path dir = fs::path(SharedData()) / "fhir-examples" / "r4-spec-examples";
+  if (!fs::exists(dir)) {
+    GTEST_SKIP() << "no shared data at " << dir << " (set CARECHART_SHARED_DATA)";
+  }
+  int total = 0;
+  int passed = 0;
+  int known = 0;
+  double micros = 0;
+  size_t bytes = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") {
+      continue;
+    }
+    ++total;
+    const std::string text = ReadFile(entry.path());
+    auto parsed = json::Parse(text);
+    if (!parsed.ok()) {
+      ADD_FAILURE() << entry.path().filename() << ": " << parsed.status().ToString();
+      continue;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const auto issues = Validate(*parsed);
+    micros +=
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    bytes += text.size();
+    auto reparsed = json::Parse(json::Write(*parsed));
+    const bool round_trip = reparsed.ok() && *reparsed == *parsed;
+    const std::string name = entry.path().filename().string();
+    const bool known_bad = kKnownBadExamples.count(name) > 0;
+    EXPECT_EQ(HasErrors(issues), known_bad)
+        << name << (known_bad ? " is listed as known bad but validates" : "") << "\n"
+        << Describe(issues);
+    EXPECT_TRUE(round_trip) << name << " does not round-trip";
+    passed += !HasErrors(issues) && round_trip ? 1 : 0;
+    known += known_bad && HasErrors(issues) && round_trip ? 1 : 0;
+  }
+  std::printf("r4-spec-examples: %d/%d valid and round-tripped (+%d known-bad examples rejected)\n",
+              passed, total, known);
+  std::printf("validation speed: %.1f us per 5 KB (%.1f MB/s)\n", micros / (bytes / 5120.0),
+              bytes / micros);
+  EXPECT_EQ(total, 500);
+}
+
+TEST(ValidatorExamples, ValidatorManifest) {
+  const fs::path base = fs::path(SharedData()) / "fhir-examples";
+  const fs::path manifest_path = base / "validator-manifest.json";
+  if (!fs::exists(manifest_path)) {
+    GTEST_SKIP() << "no validator manifest at " << manifest_path;
+  }
+  auto manifest = json::Parse(ReadFile(manifest_path));
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  std::map<std::string, std::pair<int, int>> per_folder;  // passed, total
+  std::set<std::string> failures;
+  for (const json::Value& c : manifest->items()) {
+    const std::string file(c.string_at("file"));
+    const std::string name(c.string_at("testName"));
+    const std::string folder = file.substr(0, file.find('/'));
+    const bool expect_valid = folder == "validator-valid";
+    auto parsed = json::Parse(ReadFile(base / file));
+    std::vector<ValidationIssue> issues;
+    bool rejected = !parsed.ok();
+    if (parsed.ok()) {
+      issues = Validate(*parsed);
+      rejected = HasErrors(issues);
+    }
+    const bool pass = rejected != expect_valid;
+    if (std::getenv("CARECHART_VALIDATOR_VERBOSE") != nullptr) {
+      std::printf("%s %s: %s\n%s", pass ? "PASS" : "FAIL", name.c_str(),
+                  parsed.ok() ? "" : parsed.status().message().c_str(), Describe(issues).c_str());
+    }
+    auto& [passed, total] = per_folder[folder];
+    ++total;
+    passed += pass ? 1 : 0;
+    if (!pass) {
+      failures.insert(name);
+      if (kKnownFailures.count(name) == 0) {
+        ADD_FAILURE() << name << " (" << file << ") expected "
+                      << (expect_valid ? "valid" : "invalid") << "\n"
+                      << Describe(issues);
+      }
+    }
+  }
+  for (const auto& [name, reason] : kKnownFailures) {
+    EXPECT_TRUE(failures.count(name))
+        << "known failure " << name << " now passes: remove it from kKnownFailures";
+  }
+  for (const auto& [folder, counts] : per_folder) {
+    std::printf("%s: %d/%d as expected\n", folder.c_str(), counts.first, counts.second);
+  }
+}
+
+}  // namespace
+}  // namespace carechart::fhir

@@ -1,0 +1,403 @@
+// Boost.Beast server. Kept in this one translation unit: Beast headers cost ~20 s and ~600 MB per
+// file to compile.
+//
+// Threads: `io_threads` run the io_context (accept, read, write: never blocking); each request's
+// handler runs on the worker pool, so slow database work never stalls other connections, and the
+// response is posted back to the connection's strand for writing.
+#include <utility>  // before Asio: Boost 1.74 + C++20 needs it (see ARCHITECTURE.md)
+
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "http/url.h"
+
+namespace carechart::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class ServerImpl;
+
+std::string ErrorBody(int status, std::string_view code, std::string_view text) {
+  // The HTTP layer's own errors (before a handler runs) still answer with an OperationOutcome.
+  std::string s = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")";
+  s += code;
+  s += R"(","diagnostics":")";
+  s += text;
+  s += "\"}]}";
+  (void)status;
+  return s;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerImpl& server);
+  void Start() { DoRead(); }
+  // Closes the connection if it is waiting for a request (used at shutdown).
+  void CloseIfIdle();
+
+ private:
+  void DoRead();
+  void OnHeader(beast::error_code ec);
+  void OnBody(beast::error_code ec);
+  void Dispatch();
+  void SendError(int status, std::string_view code, std::string_view text, bool close);
+  void Send(Response response, bool keep_alive);
+  void Close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  ServerImpl& server_;
+  std::string remote_;
+  bool busy_ = false;
+  std::chrono::steady_clock::time_point started_;
+};
+
+class ServerImpl : public Server {
+ public:
+  ServerImpl(const ServerOptions& options, Handler handler)
+      : options_(options),
+        handler_(std::move(handler)),
+        ioc_(options.io_threads),
+        acceptor_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM),
+        workers_(static_cast<size_t>(std::max(1, options.worker_threads))) {}
+
+  ~ServerImpl() override {
+    Stop();
+    JoinAll();
+  }
+
+  Status Bind() {
+    beast::error_code ec;
+    auto address = net::ip::make_address(options_.host, ec);
+    if (ec) return InvalidError("invalid listen address '" + options_.host + "': " + ec.message());
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return {StatusCode::kUnavailable, "cannot listen on " + options_.host + ":" +
+                                            std::to_string(options_.port) + ": " + ec.message() +
+                                            " (is another server using the port? try --port)"};
+    }
+    port_ = acceptor_.local_endpoint().port();
+    signals_.async_wait([this](beast::error_code e, int sig) {
+      if (!e) {
+        spdlog::info("received signal {}, shutting down gracefully", sig);
+        Stop();
+      }
+    });
+    DoAccept();
+    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+      io_threads_.emplace_back([this] { ioc_.run(); });
+    }
+    return Status::Ok();
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void Run() override {
+    {
+      std::unique_lock lock(mu_);
+      stop_cv_.wait(lock, [this] { return stopping_; });
+    }
+    Drain();
+    JoinAll();
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    net::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      signals_.cancel(ec);
+    });
+    stop_cv_.notify_all();
+  }
+
+  const ServerOptions& options() const { return options_; }
+  const Handler& handler() const { return handler_; }
+  net::thread_pool& workers() { return workers_; }
+  bool stopping() {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+  void Register(const std::shared_ptr<Session>& s) {
+    std::lock_guard lock(mu_);
+    sessions_.insert(s);
+  }
+  void Unregister(const std::shared_ptr<Session>& s) {
+    std::lock_guard lock(mu_);
+    sessions_.erase(s);
+  }
+  void RequestStarted() { ++in_flight_; }
+  void RequestFinished() {
+    --in_flight_;
+    stop_cv_.notify_all();
+  }
+
+ private:
+  void DoAccept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+      if (ec) {
+        if (ec == net::error::operation_aborted) return;
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        auto session = std::make_shared<Session>(std::move(s), *this);
+        Register(session);
+        session->Start();
+      }
+      if (!stopping()) DoAccept();
+    });
+  }
+
+  void Drain() {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::seconds(options_.shutdown_grace_seconds);
+    {
+      std::unique_lock lock(mu_);
+      for (const auto& weak : sessions_) {
+        if (auto s = weak.lock()) s->CloseIfIdle();
+      }
+      stop_cv_.wait_until(lock, deadline, [this] { return in_flight_.load() == 0; });
+      if (in_flight_.load() != 0) {
+        spdlog::warn("shutdown: {} requests still running after {} s; stopping anyway",
+                     in_flight_.load(), options_.shutdown_grace_seconds);
+      }
+    }
+    // Give the last responses a moment to be written before stopping the I/O threads.
+    for (int i = 0; i < 50; ++i) {
+      {
+        std::lock_guard lock(mu_);
+        if (sessions_.empty()) break;
+        for (const auto& weak : sessions_) {
+          if (auto s = weak.lock()) s->CloseIfIdle();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ioc_.stop();
+  }
+
+  void JoinAll() {
+    for (auto& t : io_threads_) {
+      if (t.joinable()) t.join();
+    }
+    io_threads_.clear();
+    workers_.join();
+  }
+
+  ServerOptions options_;
+  Handler handler_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::signal_set signals_;
+  net::thread_pool workers_;
+  std::vector<std::thread> io_threads_;
+  uint16_t port_ = 0;
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::atomic<int> in_flight_{0};
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions_;
+};
+
+Session::Session(tcp::socket socket, ServerImpl& server)
+    : stream_(std::move(socket)), server_(server) {
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_ = ep.address().to_string();
+}
+
+void Session::CloseIfIdle() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->busy_) self->Close();
+  });
+}
+
+void Session::DoRead() {
+  if (server_.stopping()) {
+    Close();
+    return;
+  }
+  busy_ = false;
+  parser_.emplace();
+  parser_->body_limit(server_.options().max_body_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
+  stream_.expires_after(std::chrono::seconds(server_.options().idle_timeout_seconds));
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->OnHeader(ec);
+                           });
+}
+
+void Session::OnHeader(beast::error_code ec) {
+  if (ec == bhttp::error::header_limit) {
+    SendError(431, "too-costly", "request headers are larger than the limit", true);
+    return;
+  }
+  if (ec) {
+    Close();
+    return;
+  }
+  busy_ = true;
+  started_ = std::chrono::steady_clock::now();
+  auto length = parser_->content_length();
+  if (length && *length > server_.options().max_body_bytes) {
+    SendError(413, "too-costly",
+              "request body of " + std::to_string(*length) + " bytes is larger than the limit of " +
+                  std::to_string(server_.options().max_body_bytes) + " bytes",
+              true);
+    return;
+  }
+  stream_.expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code e, std::size_t) {
+                      self->OnBody(e);
+                    });
+}
+
+void Session::OnBody(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit) {
+    SendError(413, "too-costly", "request body is larger than the limit", true);
+    return;
+  }
+  if (ec == beast::error::timeout) {
+    SendError(408, "timeout", "the request was not received in time", true);
+    return;
+  }
+  if (ec) {
+    Close();
+    return;
+  }
+  Dispatch();
+}
+
+void Session::Dispatch() {
+  auto raw = parser_->release();
+  auto request = std::make_shared<Request>();
+  request->method = std::string(raw.method_string());
+  request->target = std::string(raw.target());
+  request->remote_address = remote_;
+  for (const auto& field : raw) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request->headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request->body = std::move(raw.body());
+  std::string_view target = request->target;
+  size_t q = target.find('?');
+  auto path = PercentDecode(target.substr(0, q), false);
+  auto query = q == std::string_view::npos ? std::optional<std::vector<std::pair<std::string, std::string>>>(
+                                                 std::vector<std::pair<std::string, std::string>>())
+                                           : ParseQuery(target.substr(q + 1));
+  if (!path || !query) {
+    SendError(400, "invalid", "the request URL has a malformed percent-escape or is not UTF-8",
+              !raw.keep_alive());
+    return;
+  }
+  request->path = std::move(*path);
+  request->query = std::move(*query);
+  bool keep_alive = raw.keep_alive();
+  server_.RequestStarted();
+  stream_.expires_never();
+  net::post(server_.workers(), [self = shared_from_this(), request, keep_alive] {
+    Response response;
+    try {
+      response = self->server_.handler()(*request);
+    } catch (const std::exception& e) {
+      spdlog::error("handler threw for {} {}: {}", request->method, request->target, e.what());
+      response.status = 500;
+      response.body = ErrorBody(500, "exception", "internal error; see the server log");
+      response.set_header("Content-Type", "application/fhir+json; charset=utf-8");
+    }
+    if (self->server_.options().access_log) {
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - self->started_)
+                    .count();
+      spdlog::info("{} {} {} {} {}B {}us", self->remote_, request->method, request->target,
+                   response.status, response.body.size(), us);
+    }
+    net::post(self->stream_.get_executor(),
+              [self, response = std::move(response), keep_alive]() mutable {
+                self->server_.RequestFinished();
+                self->Send(std::move(response), keep_alive);
+              });
+  });
+}
+
+void Session::SendError(int status, std::string_view code, std::string_view text, bool close) {
+  Response r;
+  r.status = status;
+  r.body = ErrorBody(status, code, text);
+  r.set_header("Content-Type", "application/fhir+json; charset=utf-8");
+  if (server_.options().access_log) {
+    spdlog::info("{} - - {} {}", remote_, status, text);
+  }
+  Send(std::move(r), !close);
+}
+
+void Session::Send(Response response, bool keep_alive) {
+  bool stay = keep_alive && !server_.stopping();
+  auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+  res->version(11);
+  res->result(static_cast<unsigned>(response.status));
+  res->set(bhttp::field::server, "Carechart");
+  for (auto& [name, value] : response.headers) res->set(name, value);
+  res->body() = std::move(response.body);
+  res->keep_alive(stay);
+  res->prepare_payload();
+  stream_.expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
+  bhttp::async_write(stream_, *res,
+                     [self = shared_from_this(), res, stay](beast::error_code ec, std::size_t) {
+                       if (ec || !stay) {
+                         self->Close();
+                       } else {
+                         self->DoRead();
+                       }
+                     });
+}
+
+void Session::Close() {
+  beast::error_code ec;
+  // Half-close first so a client still sending (e.g. an oversized body) can read our answer.
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.close();
+  server_.Unregister(shared_from_this());
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Handler handler) {
+  try {
+    auto server = std::make_unique<ServerImpl>(options, std::move(handler));
+    RETURN_IF_ERROR(server->Bind());
+    return std::unique_ptr<Server>(std::move(server));
+  } catch (const std::exception& e) {
+    return Status(StatusCode::kUnavailable, std::string("cannot start the HTTP server: ") + e.what());
+  }
+}
+
+}  // namespace carechart::http

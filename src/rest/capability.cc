@@ -1,0 +1,105 @@
+#include "rest/capability.h"
+
+#include "fhir/datetime.h"
+#include "fhir/definitions.h"
+#include "fhir/json.h"
+#include "rest/context.h"
+
+namespace carechart::rest {
+
+namespace {
+
+using json::Value;
+
+Value Code(const char* name, const char* code) {
+  auto v = Value::Object();
+  v.set(name, Value::String(code));
+  return v;
+}
+
+// Parameter types the store's search compiler handles (composite and special come later).
+bool IsSearchable(fhir::SearchParamType t) {
+  return t != fhir::SearchParamType::kComposite && t != fhir::SearchParamType::kSpecial;
+}
+
+Value ResourceEntry(std::string_view type) {
+  auto r = Value::Object();
+  r.set("type", Value::String(std::string(type)));
+  auto interactions = Value::Array();
+  for (const char* i : {"read", "vread", "update", "patch", "delete", "history-instance",
+                        "history-type", "create", "search-type"}) {
+    interactions.push_back(Code("code", i));
+  }
+  r.set("interaction", std::move(interactions));
+  r.set("versioning", Value::String("versioned-update"));
+  r.set("readHistory", Value::Bool(true));
+  r.set("updateCreate", Value::Bool(true));
+  r.set("conditionalCreate", Value::Bool(true));
+  r.set("conditionalRead", Value::String("not-supported"));
+  r.set("conditionalUpdate", Value::Bool(true));
+  r.set("conditionalDelete", Value::String("single"));
+  auto params = Value::Array();
+  for (const auto& p : fhir::SearchParams(type)) {
+    if (!IsSearchable(p.type)) continue;
+    auto sp = Value::Object();
+    sp.set("name", Value::String(std::string(p.code)));
+    if (!p.url.empty()) sp.set("definition", Value::String(std::string(p.url)));
+    sp.set("type", Value::String(std::string(fhir::SearchParamTypeName(p.type))));
+    params.push_back(std::move(sp));
+  }
+  r.set("searchParam", std::move(params));
+  auto ops = Value::Array();
+  auto validate = Value::Object();
+  validate.set("name", Value::String("validate"));
+  validate.set("definition",
+               Value::String("http://hl7.org/fhir/OperationDefinition/Resource-validate"));
+  ops.push_back(std::move(validate));
+  r.set("operation", std::move(ops));
+  return r;
+}
+
+}  // namespace
+
+std::string BuildCapabilityStatement(const ApiOptions& options) {
+  auto cs = Value::Object();
+  cs.set("resourceType", Value::String("CapabilityStatement"));
+  cs.set("status", Value::String("active"));
+  cs.set("date", Value::String(fhir::FormatInstant(NowMicros()).substr(0, 10)));
+  cs.set("publisher", Value::String("Carechart"));
+  cs.set("kind", Value::String("instance"));
+  auto software = Value::Object();
+  software.set("name", Value::String("Carechart"));
+  software.set("version", Value::String(options.software_version));
+  cs.set("software", std::move(software));
+  auto implementation = Value::Object();
+  implementation.set("description", Value::String("Carechart FHIR R4 server, facility " +
+                                                  options.facility_id));
+  if (!options.public_base_url.empty()) {
+    implementation.set("url", Value::String(options.public_base_url));
+  }
+  cs.set("implementation", std::move(implementation));
+  cs.set("fhirVersion", Value::String("4.0.1"));
+  auto formats = Value::Array();
+  formats.push_back(Value::String("application/fhir+json"));
+  formats.push_back(Value::String("json"));
+  cs.set("format", std::move(formats));
+  auto patch_formats = Value::Array();
+  patch_formats.push_back(Value::String("application/json-patch+json"));
+  cs.set("patchFormat", std::move(patch_formats));
+
+  auto rest = Value::Object();
+  rest.set("mode", Value::String("server"));
+  auto resources = Value::Array();
+  for (std::string_view type : fhir::ResourceTypes()) resources.push_back(ResourceEntry(type));
+  rest.set("resource", std::move(resources));
+  auto system = Value::Array();
+  system.push_back(Code("code", "history-system"));
+  system.push_back(Code("code", "search-system"));
+  rest.set("interaction", std::move(system));
+  auto rest_list = Value::Array();
+  rest_list.push_back(std::move(rest));
+  cs.set("rest", std::move(rest_list));
+  return json::Write(cs);
+}
+
+}  // namespace carechart::rest

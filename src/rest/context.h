@@ -1,0 +1,60 @@
+// Internal to the rest module: what one request's handlers share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhir/json.h"
+#include "http/message.h"
+#include "rest/fhir_api.h"
+#include "store/resource_store.h"
+
+namespace carechart::rest {
+
+// The parsed route and request-wide settings.
+struct RequestContext {
+  const http::Request& http;
+  store::ResourceStore& store;
+  const ApiOptions& options;
+  std::string base_url;  // e.g. "http://127.0.0.1:8080/fhir"
+  std::string type;      // resource type from the URL, or empty
+  std::string id;        // id from the URL, or empty
+  std::string version;   // version id from the URL, or empty
+  std::string operation; // "$validate" etc., or empty
+  bool pretty = false;
+  std::string summary;   // _summary value, or empty
+  std::vector<std::string> elements;  // _elements, or empty
+  std::string facility_id;
+  std::string facility_name;
+  std::string actor = "system";  // who writes: a user id once authentication exists
+
+  // Query parameters minus the ones that only shape the response (_format, _pretty, ...).
+  std::vector<std::pair<std::string, std::string>> SearchParams() const;
+};
+
+// "return=minimal" | "return=representation" | "return=OperationOutcome" from Prefer.
+enum class ReturnPreference { kRepresentation, kMinimal, kOperationOutcome };
+ReturnPreference PreferredReturn(const http::Request& request);
+
+// A response carrying one stored version (ETag, Last-Modified, Content-Type; _pretty, _summary
+// and _elements applied).
+http::Response VersionResponse(int status, const store::ResourceVersion& version,
+                               const RequestContext& ctx);
+// A response for a write, honouring Prefer (and Location for creates).
+http::Response WriteResponse(int status, const store::ResourceVersion& version,
+                             const RequestContext& ctx, bool set_location);
+
+// The body to serve for a stored JSON text, with _summary/_elements applied and indented when
+// `pretty`.
+std::string RenderBody(const std::string& stored_json, const RequestContext& ctx, bool pretty);
+
+// Current time in microseconds since the Unix epoch.
+int64_t NowMicros();
+// A new server-assigned id (random UUID text).
+std::string NewId();
+// Valid FHIR id: [A-Za-z0-9\-\.]{1,64}.
+bool IsValidId(std::string_view id);
+
+}  // namespace carechart::rest

@@ -1,0 +1,259 @@
+// The router: from method and path to one interaction, after content negotiation.
+#include "rest/fhir_api.h"
+
+#include "fhir/definitions.h"
+#include "rest/capability.h"
+#include "rest/interactions.h"
+#include "rest/outcome.h"
+#include "rest/resource_prep.h"
+
+namespace carechart::rest {
+
+struct FhirApi::State {
+  store::ResourceStore& store;
+  ApiOptions options;
+  std::string capability;
+};
+
+namespace {
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (next > pos) parts.emplace_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return parts;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsJsonFormat(std::string_view format) {
+  std::string f = Lower(format.substr(0, format.find(';')));
+  return f == "json" || f == "application/json" || f == "application/fhir+json" ||
+         f == "application/json+fhir";
+}
+
+// Checks _format, Accept, _pretty, _summary and _elements; fills the context.
+Status Negotiate(RequestContext& ctx) {
+  for (const auto& [k, v] : ctx.http.query) {
+    if (k == "_format" && !IsJsonFormat(v)) {
+      return {StatusCode::kUnsupportedMediaType,
+              "_format '" + v + "' is not supported; Carechart speaks FHIR JSON (_format=json)"};
+    }
+    if (k == "_pretty") {
+      if (v != "true" && v != "false") return InvalidError("_pretty must be true or false", "_pretty");
+      ctx.pretty = v == "true";
+    }
+    if (k == "_summary") {
+      if (v != "true" && v != "false" && v != "text" && v != "data" && v != "count") {
+        return InvalidError("_summary must be true, false, text, data or count", "_summary");
+      }
+      if (v == "true") {
+        return {StatusCode::kNotImplemented,
+                "_summary=true is not supported yet; use _elements to choose elements"};
+      }
+      ctx.summary = v == "false" ? "" : v;
+    }
+    if (k == "_elements") {
+      size_t pos = 0;
+      while (pos <= v.size()) {
+        size_t comma = v.find(',', pos);
+        if (comma == std::string::npos) comma = v.size();
+        std::string e = v.substr(pos, comma - pos);
+        if (auto dot = e.find('.'); dot != std::string::npos) e = e.substr(dot + 1);
+        if (!e.empty()) ctx.elements.push_back(e);
+        pos = comma + 1;
+      }
+    }
+  }
+  std::string_view accept = ctx.http.header("accept");
+  bool has_format = std::any_of(ctx.http.query.begin(), ctx.http.query.end(),
+                                [](const auto& p) { return p.first == "_format"; });
+  if (!accept.empty() && !has_format) {
+    std::string a = Lower(accept);
+    if (a.find("json") == std::string::npos && a.find("*/*") == std::string::npos &&
+        a.find("application/*") == std::string::npos) {
+      return {StatusCode::kUnsupportedMediaType,
+              "Accept '" + std::string(accept) +
+                  "' asks for a format Carechart does not produce; accept application/fhir+json"};
+    }
+  }
+  return Status::Ok();
+}
+
+http::Response MethodNotAllowed(const RequestContext& ctx, const char* allow) {
+  http::Response r = ErrorResponse({StatusCode::kMethodNotAllowed,
+                                    ctx.http.method + " is not allowed on " + ctx.http.path +
+                                        "; allowed: " + allow});
+  r.set_header("Allow", allow);
+  return r;
+}
+
+http::Response RouteType(RequestContext& ctx, bool has_params) {
+  const std::string& m = ctx.http.method;
+  if (m == "GET") return HandleSearch(ctx);
+  if (m == "POST") return HandleCreate(ctx);
+  if (m == "PUT" && has_params) return HandleConditionalUpdate(ctx);
+  if (m == "DELETE" && has_params) return HandleConditionalDelete(ctx);
+  if (m == "PATCH" && has_params) return HandlePatch(ctx);
+  if (m == "PUT" || m == "DELETE" || m == "PATCH") {
+    return ErrorResponse(InvalidError(m + " on a type needs an id in the URL or search "
+                                          "parameters (a conditional " + m + ")"));
+  }
+  return MethodNotAllowed(ctx, "GET, POST, PUT, PATCH, DELETE");
+}
+
+http::Response RouteInstance(RequestContext& ctx) {
+  const std::string& m = ctx.http.method;
+  if (m == "GET" || m == "HEAD") return HandleRead(ctx);
+  if (m == "PUT") return HandleUpdate(ctx);
+  if (m == "PATCH") return HandlePatch(ctx);
+  if (m == "DELETE") return HandleDelete(ctx);
+  return MethodNotAllowed(ctx, "GET, PUT, PATCH, DELETE");
+}
+
+http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
+                     const std::string& capability) {
+  const std::string& m = ctx.http.method;
+  bool has_params = !ctx.SearchParams().empty();
+  if (parts.empty()) {
+    if (m == "GET") return HandleSearch(ctx);
+    if (m == "POST") {
+      return ErrorResponse({StatusCode::kNotImplemented,
+                            "batch and transaction Bundles are not supported yet; send each "
+                            "resource to its type's endpoint"});
+    }
+    return MethodNotAllowed(ctx, "GET, POST");
+  }
+  const std::string& first = parts[0];
+  if (first == "metadata" && parts.size() == 1) {
+    if (m != "GET") return MethodNotAllowed(ctx, "GET");
+    http::Response r;
+    r.set_header("Content-Type", kFhirJson);
+    r.body = ctx.pretty ? RenderBody(capability, ctx, true) : capability;
+    return r;
+  }
+  if (first == "_history" && parts.size() == 1) {
+    if (m != "GET") return MethodNotAllowed(ctx, "GET");
+    return HandleHistory(ctx);
+  }
+  if (first == "_search" && parts.size() == 1) {
+    if (m != "POST" && m != "GET") return MethodNotAllowed(ctx, "GET, POST");
+    return HandleSearch(ctx);
+  }
+  if (!fhir::IsResourceType(first)) {
+    return ErrorResponse(NotFoundError("'" + first + "' is not a FHIR R4 resource type"));
+  }
+  ctx.type = first;
+  if (parts.size() == 1) return RouteType(ctx, has_params);
+  const std::string& second = parts[1];
+  if (parts.size() == 2 && second == "_search") {
+    if (m != "POST" && m != "GET") return MethodNotAllowed(ctx, "GET, POST");
+    return HandleSearch(ctx);
+  }
+  if (parts.size() == 2 && second == "_history") {
+    if (m != "GET") return MethodNotAllowed(ctx, "GET");
+    return HandleHistory(ctx);
+  }
+  if (parts.size() == 2 && second == "$validate") return HandleValidate(ctx);
+  if (!second.empty() && second[0] == '$') {
+    return ErrorResponse({StatusCode::kNotImplemented,
+                          "operation " + second + " is not supported on " + ctx.type + " yet"});
+  }
+  if (!IsValidId(second)) {
+    return ErrorResponse(InvalidError("'" + second + "' is not a valid FHIR id (1-64 of "
+                                      "A-Z a-z 0-9 - .)"));
+  }
+  ctx.id = second;
+  if (parts.size() == 2) return RouteInstance(ctx);
+  const std::string& third = parts[2];
+  if (third == "$validate" && parts.size() == 3) return HandleValidate(ctx);
+  if (third == "_history") {
+    if (m != "GET") return MethodNotAllowed(ctx, "GET");
+    if (parts.size() == 3) return HandleHistory(ctx);
+    if (parts.size() == 4) {
+      ctx.version = parts[3];
+      return HandleVread(ctx);
+    }
+  }
+  if (!third.empty() && third[0] == '$') {
+    return ErrorResponse({StatusCode::kNotImplemented,
+                          "operation " + third + " is not supported on " + ctx.type + " yet"});
+  }
+  return ErrorResponse(NotFoundError("no FHIR interaction matches " + ctx.http.path));
+}
+
+}  // namespace
+
+FhirApi::FhirApi(store::ResourceStore& store, ApiOptions options)
+    : state_(std::make_unique<State>(State{store, std::move(options), {}})) {
+  state_->capability = BuildCapabilityStatement(state_->options);
+}
+
+FhirApi::~FhirApi() = default;
+
+Status FhirApi::EnsureFacility() {
+  const ApiOptions& o = state_->options;
+  if (!IsValidId(o.facility_id)) {
+    return InvalidError("facility id '" + o.facility_id + "' is not a valid FHIR id (setting "
+                        "facility.id / --facility)");
+  }
+  auto existing = state_->store.Read("Organization", o.facility_id);
+  if (existing.ok() && !existing->deleted) return Status::Ok();
+  http::Request fake;
+  fake.method = "PUT";
+  RequestContext ctx{fake, state_->store, o};
+  ctx.type = "Organization";
+  ctx.facility_id = o.facility_id;
+  ctx.facility_name = o.facility_name;
+  auto org = json::Value::Object();
+  org.set("resourceType", json::Value::String("Organization"));
+  org.set("active", json::Value::Bool(true));
+  org.set("name", json::Value::String(o.facility_name.empty() ? o.facility_id : o.facility_name));
+  int64_t version = existing.ok() ? existing->version + 1 : 1;
+  store::PreparedWrite w = PrepareVersion(std::move(org), ctx, o.facility_id, version, "PUT");
+  return state_->store.Write([&](store::WriteTxn& txn) -> Status {
+    ASSIGN_OR_RETURN(store::CurrentVersion cur, txn.Current(w.type, w.id));
+    if (cur.version != version - 1) return ConflictError("facility changed during start-up");
+    return txn.Put(w);
+  });
+}
+
+http::Response FhirApi::Handle(const http::Request& request) {
+  RequestContext ctx{request, state_->store, state_->options};
+  const ApiOptions& o = state_->options;
+  if (!o.public_base_url.empty()) {
+    ctx.base_url = o.public_base_url;
+  } else {
+    std::string_view host = request.header("host");
+    ctx.base_url = "http://" + std::string(host.empty() ? "localhost" : host) + "/fhir";
+  }
+  ctx.facility_id = o.facility_id;
+  ctx.facility_name = o.facility_name;
+  if (auto f = request.header("x-carechart-facility"); !f.empty()) {
+    auto org = IsValidId(f) ? state_->store.Read("Organization", std::string(f))
+                            : StatusOr<store::ResourceVersion>(NotFoundError(""));
+    if (!org.ok() || org->deleted) {
+      return ErrorResponse(InvalidError("X-Carechart-Facility names Organization/" +
+                                        std::string(f) + ", which does not exist"));
+    }
+    ctx.facility_id = std::string(f);
+    ctx.facility_name.clear();
+  }
+  if (Status s = Negotiate(ctx); !s.ok()) return ErrorResponse(s);
+  std::string_view path = request.path;
+  path.remove_prefix(std::min<size_t>(path.size(), 5));  // "/fhir"
+  http::Response r = Route(ctx, SplitPath(path), state_->capability);
+  if (request.method == "HEAD") r.body.clear();
+  return r;
+}
+
+}  // namespace carechart::rest

@@ -1,0 +1,128 @@
+#include "rest/resource_prep.h"
+
+#include "fhir/datetime.h"
+#include "fhir/definitions.h"
+#include "fhir/search_index.h"
+#include "fhir/validator.h"
+#include "rest/outcome.h"
+
+namespace carechart::rest {
+
+namespace {
+
+bool IsJsonContentType(std::string_view ct) {
+  auto semi = ct.find(';');
+  std::string media(ct.substr(0, semi));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return media == "application/fhir+json" || media == "application/json" ||
+         media == "application/json+fhir";
+}
+
+json::Value Tag(const char* system, const std::string& code, const std::string& display) {
+  auto tag = json::Value::Object();
+  tag.set("system", json::Value::String(system));
+  tag.set("code", json::Value::String(code));
+  if (!display.empty()) tag.set("display", json::Value::String(display));
+  return tag;
+}
+
+// Replaces the tags of `system` with `tag`, keeping every other tag.
+void SetTag(json::Value& meta, const char* system, json::Value tag) {
+  json::Value* tags = meta.find("tag");
+  if (!tags || !tags->is_array()) tags = &meta.set("tag", json::Value::Array());
+  auto& items = tags->items();
+  std::erase_if(items, [&](const json::Value& t) { return t.string_at("system") == system; });
+  items.push_back(std::move(tag));
+}
+
+}  // namespace
+
+ParsedBody ParseResourceBody(const RequestContext& ctx) {
+  ParsedBody out;
+  std::string_view ct = ctx.http.header("content-type");
+  if (!ct.empty() && !IsJsonContentType(ct)) {
+    out.error = ErrorResponse({StatusCode::kUnsupportedMediaType,
+                               "Content-Type '" + std::string(ct) +
+                                   "' is not supported; send application/fhir+json"});
+    return out;
+  }
+  if (ctx.http.body.empty()) {
+    out.error = ErrorResponse(InvalidError("the request body is empty; send a FHIR resource"));
+    return out;
+  }
+  auto parsed = json::Parse(ctx.http.body);
+  if (!parsed.ok()) {
+    out.error = ErrorResponse(parsed.status());
+    return out;
+  }
+  out.resource = std::move(parsed).value();
+  std::string_view rt = out.resource.string_at("resourceType");
+  if (rt.empty()) {
+    out.error = ErrorResponse(InvalidError(
+        "the body is not a FHIR resource: it has no resourceType", "resourceType"));
+    return out;
+  }
+  if (!ctx.type.empty() && rt != ctx.type) {
+    out.error = ErrorResponse(InvalidError("resourceType '" + std::string(rt) +
+                                               "' does not match the URL's type '" + ctx.type + "'",
+                                           "resourceType"));
+    return out;
+  }
+  fhir::ValidationOptions vo;
+  vo.expected_type = ctx.type;
+  auto issues = fhir::Validate(out.resource, vo);
+  if (fhir::HasErrors(issues)) out.error = IssuesResponse(issues, 422);
+  return out;
+}
+
+store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& ctx,
+                                    const std::string& id, int64_t version,
+                                    const std::string& method) {
+  store::PreparedWrite w;
+  w.type = std::string(resource.string_at("resourceType"));
+  w.id = id;
+  w.version = version;
+  w.last_updated_us = NowMicros();
+  w.method = method;
+  resource.set_at("id", json::Value::String(id), 1);
+  json::Value* meta = resource.find("meta");
+  if (!meta || !meta->is_object()) meta = &resource.set_at("meta", json::Value::Object(), 2);
+  meta->set_at("versionId", json::Value::String(std::to_string(version)), 0);
+  meta->set_at("lastUpdated", json::Value::String(fhir::FormatInstant(w.last_updated_us)), 1);
+  if (!meta->find("source")) {
+    meta->set("source", json::Value::String("urn:carechart:facility:" + ctx.facility_id));
+  }
+  SetTag(*meta, kFacilityTagSystem, Tag(kFacilityTagSystem, ctx.facility_id, ctx.facility_name));
+  SetTag(*meta, kAuthorTagSystem, Tag(kAuthorTagSystem, ctx.actor, ""));
+  w.index = fhir::ExtractIndex(resource);
+  w.patient_id = fhir::PatientCompartmentOf(resource);
+  w.body = json::Write(resource);
+  return w;
+}
+
+store::PreparedWrite PrepareDeletion(const std::string& type, const std::string& id,
+                                     int64_t version) {
+  store::PreparedWrite w;
+  w.type = type;
+  w.id = id;
+  w.version = version;
+  w.last_updated_us = NowMicros();
+  w.deleted = true;
+  w.method = "DELETE";
+  return w;
+}
+
+store::ResourceVersion AsVersion(const store::PreparedWrite& w) {
+  store::ResourceVersion v;
+  v.type = w.type;
+  v.id = w.id;
+  v.version = w.version;
+  v.last_updated_us = w.last_updated_us;
+  v.deleted = w.deleted;
+  v.body = w.body;
+  v.method = w.method;
+  return v;
+}
+
+}  // namespace carechart::rest

@@ -1,0 +1,83 @@
+#include "rest/write_support.h"
+
+#include "http/url.h"
+
+namespace carechart::rest {
+
+StatusOr<PlannedWrite> CommitVersion(
+    store::ResourceStore& store, const std::string& type, const std::string& id,
+    std::optional<int64_t> required_version,
+    const std::function<StatusOr<PlannedWrite>(const store::CurrentVersion&)>& plan) {
+  constexpr int kMaxAttempts = 8;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    store::CurrentVersion current;
+    auto read = store.Read(type, id);
+    if (read.ok()) {
+      current.version = read->version;
+      current.deleted = read->deleted;
+    } else if (read.status().code() != StatusCode::kNotFound) {
+      return read.status();
+    }
+    if (required_version && *required_version != current.version) {
+      return Status(StatusCode::kPreconditionFailed,
+                    "If-Match asks for version " + std::to_string(*required_version) + " but " +
+                        type + "/" + id + " is at version " + std::to_string(current.version) +
+                        "; read it again and retry");
+    }
+    ASSIGN_OR_RETURN(PlannedWrite planned, plan(current));
+    bool raced = false;
+    Status s = store.Write([&](store::WriteTxn& txn) -> Status {
+      ASSIGN_OR_RETURN(store::CurrentVersion now, txn.Current(type, id));
+      if (now.version != current.version) {
+        raced = true;
+        return ConflictError(type + "/" + id + " changed while this request was being processed");
+      }
+      return txn.Put(planned.write);
+    });
+    if (s.ok()) return planned;
+    if (!raced) return s;
+    if (required_version) {
+      return Status(StatusCode::kPreconditionFailed,
+                    type + "/" + id + " changed concurrently; read it again and retry");
+    }
+  }
+  return ConflictError(type + "/" + id + " is being changed by many requests at once; retry");
+}
+
+StatusOr<std::vector<std::string>> MatchConditional(store::ResourceStore& store,
+                                                    const std::string& type,
+                                                    const store::SearchQuery& query) {
+  store::SearchQuery q = query;
+  q.count = 2;
+  q.offset = 0;
+  q.want_total = false;
+  ASSIGN_OR_RETURN(store::SearchResult result, store.Search(q));
+  std::vector<std::string> ids;
+  for (const auto& m : result.matches) ids.push_back(m.id);
+  return ids;
+}
+
+StatusOr<store::SearchQuery> ParseConditional(
+    const std::string& type, const std::vector<std::pair<std::string, std::string>>& params) {
+  if (params.empty()) {
+    return InvalidError("a conditional request needs search parameters; none were given");
+  }
+  return store::ParseSearch(type, params);
+}
+
+StatusOr<store::SearchQuery> ParseConditional(const std::string& type, std::string_view text) {
+  size_t q = text.find('?');
+  if (q != std::string_view::npos) {
+    std::string_view prefix = text.substr(0, q);
+    if (!prefix.empty() && prefix != type) {
+      return InvalidError("the conditional search names type '" + std::string(prefix) +
+                          "' but the request is for " + type);
+    }
+    text = text.substr(q + 1);
+  }
+  auto params = http::ParseQuery(text);
+  if (!params) return InvalidError("the conditional search has a malformed percent-escape");
+  return ParseConditional(type, *params);
+}
+
+}  // namespace carechart::rest

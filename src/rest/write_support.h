@@ -1,0 +1,43 @@
+// Shared machinery of the write interactions: optimistic version checks with retry, and
+// conditional matching evaluated inside the write transaction.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "rest/context.h"
+#include "store/resource_store.h"
+
+namespace carechart::rest {
+
+// What a write interaction decided to store, given the resource's current version.
+struct PlannedWrite {
+  store::PreparedWrite write;
+  int http_status = 200;
+};
+
+// Stores a new version of (type, id). `plan` is called with the current version (0 if never
+// existed) outside the writer (it does the heavy preparation); the store then checks, inside the
+// transaction, that the version is still current, and retries `plan` if another request got there
+// first. `required_version` (If-Match) turns a mismatch into 412 instead of a retry.
+StatusOr<PlannedWrite> CommitVersion(
+    store::ResourceStore& store, const std::string& type, const std::string& id,
+    std::optional<int64_t> required_version,
+    const std::function<StatusOr<PlannedWrite>(const store::CurrentVersion&)>& plan);
+
+// Resolves a conditional URL's search ("identifier=a|b") to the ids it matches (at most 2 are
+// needed to tell "one" from "several"), reading committed data.
+StatusOr<std::vector<std::string>> MatchConditional(store::ResourceStore& store,
+                                                    const std::string& type,
+                                                    const store::SearchQuery& query);
+
+// Parses a conditional search given as a query string ("identifier=x", "?identifier=x" or
+// "Patient?identifier=x"); an empty search is an error (it would match everything).
+StatusOr<store::SearchQuery> ParseConditional(const std::string& type, std::string_view text);
+StatusOr<store::SearchQuery> ParseConditional(
+    const std::string& type, const std::vector<std::pair<std::string, std::string>>& params);
+
+}  // namespace carechart::rest

@@ -1,0 +1,58 @@
+// Internals of the search compiler shared by search_sql.cc and search_sql_values.cc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "store/search_query.h"
+#include "store/sql_dialect.h"
+
+namespace carechart::store::internal {
+
+// Accumulates bound arguments; Arg() returns the placeholder to splice into the SQL text.
+class ArgList {
+ public:
+  explicit ArgList(const SqlDialect& dialect) : dialect_(dialect) {}
+  // Typed overloads (not one SqlArg parameter): constructing the variant in place avoids a
+  // GCC 12 -Wmaybe-uninitialized false positive.
+  std::string Arg(int64_t value) {
+    args_.emplace_back(std::in_place_type<int64_t>, value);
+    return Last();
+  }
+  std::string Arg(double value) {
+    args_.emplace_back(std::in_place_type<double>, value);
+    return Last();
+  }
+  std::string Arg(std::string value) {
+    args_.emplace_back(std::in_place_type<std::string>, std::move(value));
+    return Last();
+  }
+  const SqlDialect& dialect() const { return dialect_; }
+  std::vector<SqlArg>& args() { return args_; }
+
+ private:
+  std::string Last() const { return dialect_.Placeholder(static_cast<int>(args_.size())); }
+
+
+  const SqlDialect& dialect_;
+  std::vector<SqlArg> args_;
+};
+
+// The sp_* table holding parameters of `type`, or nullptr for composite/special.
+const char* IndexTable(fhir::SearchParamType type);
+
+// A predicate over the index row alias `t` matching one value of `clause`, e.g.
+// "(t.sys = ?3 AND t.code = ?4)". Fails for unsupported modifiers.
+StatusOr<std::string> ValuePredicate(const SearchClause& clause, const SearchValue& value,
+                                     int64_t now_us, ArgList& args);
+
+// A date predicate of a stored range [low_col, high_col] against the value's range and prefix
+// (FHIR R4 search semantics); also used for _lastUpdated on the resource row.
+std::string DatePredicate(const std::string& low_col, const std::string& high_col,
+                          const SearchValue& value, int64_t now_us, ArgList& args);
+
+// Escapes LIKE wildcards ('%', '_', '\') with '\'.
+std::string EscapeLike(const std::string& text);
+
+}  // namespace carechart::store::internal

@@ -1,0 +1,231 @@
+// Predicates for one search value per parameter type (FHIR R4 search semantics).
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "store/index_keys.h"
+#include "store/search_sql_internal.h"
+
+namespace carechart::store::internal {
+namespace {
+
+using fhir::SearchParamType;
+
+// Smallest string greater than every string starting with `prefix` in byte order: the prefix
+// followed by U+10FFFF, which normalized text never contains.
+std::string PrefixUpperBound(const std::string& prefix) { return prefix + "\xF4\x8F\xBF\xBF"; }
+
+const std::string& StringValue(const SearchValue& v) {
+  return v.normalized.empty() ? v.raw : v.normalized;
+}
+
+std::string TokenPredicate(const SearchClause& c, const SearchValue& v, ArgList& a) {
+  if (c.modifier == "text") {
+    return "t.text " + std::string(a.dialect().CaseInsensitiveLike()) + " " +
+           a.Arg("%" + EscapeLike(v.raw) + "%") + " ESCAPE '\\'";
+  }
+  if (!v.has_system) {
+    return "t.code = " + a.Arg(v.code);
+  }
+  if (v.system.empty()) {
+    return "(t.sys = 0 AND t.code = " + a.Arg(v.code) + ")";
+  }
+  if (v.code.empty()) {
+    return "t.sys = " + a.Arg(SystemKey(v.system));
+  }
+  std::string sys = a.Arg(SystemKey(v.system));
+  return "(t.sys = " + sys + " AND t.code = " + a.Arg(v.code) + ")";
+}
+
+StatusOr<std::string> StringPredicate(const SearchClause& c, const SearchValue& v, ArgList& a) {
+  if (c.modifier.empty()) {
+    std::string low = a.Arg(StringValue(v));
+    return "(t.normalized >= " + low + " AND t.normalized < " +
+           a.Arg(PrefixUpperBound(StringValue(v))) + ")";
+  }
+  if (c.modifier == "exact") {
+    return "COALESCE(NULLIF(t.exact, ''), t.normalized) = " + a.Arg(v.raw);
+  }
+  if (c.modifier == "contains") {
+    return "t.normalized LIKE " + a.Arg("%" + EscapeLike(StringValue(v)) + "%") + " ESCAPE '\\'";
+  }
+  return InvalidError("modifier :" + c.modifier + " is not supported for string parameter " +
+                      c.param);
+}
+
+std::string NumberPredicate(const std::string& col, const SearchValue& v, ArgList& a) {
+  double low = v.number_low, high = v.number_high;
+  if (low == 0 && high == 0) {
+    low = high = v.number;
+  }
+  switch (v.prefix) {
+    case Prefix::kEq:
+      return low == high ? col + " = " + a.Arg(low)
+                         : "(" + col + " >= " + a.Arg(low) + " AND " + col + " < " + a.Arg(high) +
+                               ")";
+    case Prefix::kNe:
+      return low == high ? col + " <> " + a.Arg(low)
+                         : "(" + col + " < " + a.Arg(low) + " OR " + col + " >= " + a.Arg(high) +
+                               ")";
+    case Prefix::kGt:
+    case Prefix::kSa:
+      return col + " > " + a.Arg(v.number);
+    case Prefix::kLt:
+    case Prefix::kEb:
+      return col + " < " + a.Arg(v.number);
+    case Prefix::kGe:
+      return col + " >= " + a.Arg(v.number);
+    case Prefix::kLe:
+      return col + " <= " + a.Arg(v.number);
+    case Prefix::kAp: {
+      double d = std::fabs(v.number) * 0.1;
+      return "(" + col + " >= " + a.Arg(v.number - d) + " AND " + col +
+             " <= " + a.Arg(v.number + d) + ")";
+    }
+  }
+  return "0 = 1";
+}
+
+std::string QuantityPredicate(const SearchValue& v, ArgList& a) {
+  std::string out = "(" + NumberPredicate("t.value", v, a);
+  if (v.has_system && !v.system.empty()) {
+    out += " AND t.sys = " + a.Arg(SystemKey(v.system));
+  }
+  if (!v.code.empty()) {
+    std::string code = a.Arg(v.code);
+    out += v.has_system && !v.system.empty()
+               ? " AND t.code = " + code
+               : " AND (t.code = " + code + " OR t.unit = " + code + ")";
+  }
+  return out + ")";
+}
+
+std::string ReferencePredicate(const SearchClause& c, const SearchValue& v, ArgList& a) {
+  std::string type = !v.ref_type.empty() ? v.ref_type : c.modifier;
+  if (v.ref_id.empty()) {
+    return "t.url = " + a.Arg(v.raw);
+  }
+  // target_type is '' for references whose type is unknown (stored entries always have it).
+  std::string out = "(t.target_id = " + a.Arg(v.ref_id);
+  if (!type.empty()) {
+    out += " AND t.target_type = " + a.Arg(type);
+  }
+  out += ")";
+  if (v.raw.find("://") != std::string::npos) {
+    out = "(" + out + " OR t.url = " + a.Arg(v.raw) + ")";
+  }
+  return out;
+}
+
+StatusOr<std::string> UriPredicate(const SearchClause& c, const SearchValue& v, ArgList& a) {
+  if (c.modifier.empty()) {
+    return "t.uri = " + a.Arg(v.raw);
+  }
+  if (c.modifier == "below") {
+    std::string low = a.Arg(v.raw);
+    return "(t.uri >= " + low + " AND t.uri < " + a.Arg(PrefixUpperBound(v.raw)) + ")";
+  }
+  return InvalidError("modifier :" + c.modifier + " is not supported for uri parameter " +
+                      c.param);
+}
+
+}  // namespace
+
+const char* IndexTable(SearchParamType type) {
+  switch (type) {
+    case SearchParamType::kToken:
+      return "sp_token";
+    case SearchParamType::kString:
+      return "sp_string";
+    case SearchParamType::kDate:
+      return "sp_date";
+    case SearchParamType::kReference:
+      return "sp_reference";
+    case SearchParamType::kQuantity:
+      return "sp_quantity";
+    case SearchParamType::kNumber:
+      return "sp_number";
+    case SearchParamType::kUri:
+      return "sp_uri";
+    default:
+      return nullptr;
+  }
+}
+
+std::string EscapeLike(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '%' || ch == '_' || ch == '\\') {
+      out += '\\';
+    }
+    out += ch;
+  }
+  return out;
+}
+
+std::string DatePredicate(const std::string& lo, const std::string& hi, const SearchValue& v,
+                          int64_t now_us, ArgList& a) {
+  // Resource range [lo, hi], parameter range [pl, ph].
+  auto contained = [&](const std::string& pl, const std::string& ph) {
+    return "(" + lo + " >= " + pl + " AND " + hi + " <= " + ph + ")";
+  };
+  switch (v.prefix) {
+    case Prefix::kEq: {
+      std::string pl = a.Arg(v.low);
+      return contained(pl, a.Arg(v.high));
+    }
+    case Prefix::kNe: {
+      std::string pl = a.Arg(v.low);
+      return "NOT " + contained(pl, a.Arg(v.high));
+    }
+    case Prefix::kGt:
+      return hi + " > " + a.Arg(v.high);
+    case Prefix::kLt:
+      return lo + " < " + a.Arg(v.low);
+    case Prefix::kGe: {  // gt OR eq
+      std::string pl = a.Arg(v.low), ph = a.Arg(v.high);
+      return "(" + hi + " > " + ph + " OR " + contained(pl, ph) + ")";
+    }
+    case Prefix::kLe: {  // lt OR eq
+      std::string pl = a.Arg(v.low), ph = a.Arg(v.high);
+      return "(" + lo + " < " + pl + " OR " + contained(pl, ph) + ")";
+    }
+    case Prefix::kSa:
+      return lo + " > " + a.Arg(v.high);
+    case Prefix::kEb:
+      return hi + " < " + a.Arg(v.low);
+    case Prefix::kAp: {
+      // Overlap with the value widened by 10% of its distance from now (at least one day).
+      int64_t gap = now_us > v.low ? now_us - v.low : v.low - now_us;
+      int64_t widen = std::max<int64_t>(gap / 10, int64_t{86400} * 1000000);
+      std::string pl = a.Arg(v.low - widen);
+      return "(" + hi + " >= " + pl + " AND " + lo + " <= " + a.Arg(v.high + widen) + ")";
+    }
+  }
+  return "0 = 1";
+}
+
+StatusOr<std::string> ValuePredicate(const SearchClause& c, const SearchValue& v, int64_t now_us,
+                                     ArgList& a) {
+  switch (c.type) {
+    case SearchParamType::kToken:
+      return TokenPredicate(c, v, a);
+    case SearchParamType::kString:
+      return StringPredicate(c, v, a);
+    case SearchParamType::kDate:
+      return DatePredicate("t.low", "t.high", v, now_us, a);
+    case SearchParamType::kNumber:
+      return NumberPredicate("t.value", v, a);
+    case SearchParamType::kQuantity:
+      return QuantityPredicate(v, a);
+    case SearchParamType::kReference:
+      return ReferencePredicate(c, v, a);
+    case SearchParamType::kUri:
+      return UriPredicate(c, v, a);
+    default:
+      return InvalidError("search parameter " + c.param +
+                          " (composite or special) is not supported yet");
+  }
+}
+
+}  // namespace carechart::store::internal

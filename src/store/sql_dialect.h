@@ -1,0 +1,34 @@
+// What the search compiler needs to know about a SQL engine. SQLite and PostgreSQL share one
+// schema and one compiler (search_sql.h); only these details differ between them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace carechart::store {
+
+// A value bound to a statement parameter. User input only ever reaches SQL this way.
+using SqlArg = std::variant<int64_t, double, std::string>;
+
+struct CompiledSql {
+  std::string sql;
+  std::vector<SqlArg> args;  // args[i] binds placeholder i + 1
+};
+
+class SqlDialect {
+ public:
+  virtual ~SqlDialect() = default;
+  // The placeholder of the 1-based argument `n`; it may appear several times in one statement.
+  virtual std::string Placeholder(int n) const = 0;
+  // Operator for a case-insensitive LIKE with '\' as escape ("LIKE" in SQLite, "ILIKE" in
+  // PostgreSQL).
+  virtual std::string_view CaseInsensitiveLike() const = 0;
+};
+
+// SQLite: "?N" placeholders; LIKE is case-insensitive for ASCII.
+const SqlDialect& SqliteDialect();
+
+}  // namespace carechart::store

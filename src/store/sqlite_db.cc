@@ -1,0 +1,202 @@
+#include "store/sqlite_db.h"
+
+#include <sqlite3.h>
+
+namespace carechart::store::sqlite {
+namespace {
+
+// Searches compile to many statement shapes: bound the cache and start over when it is full.
+constexpr size_t kMaxCachedStatements = 256;
+
+}  // namespace
+
+StatusCode CodeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kUnavailable;
+    case SQLITE_CONSTRAINT:
+      return StatusCode::kConflict;
+    case SQLITE_FULL:
+      return StatusCode::kTooLarge;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
+Statement::Statement(Connection* conn, sqlite3_stmt* stmt, bool owned)
+    : conn_(conn), stmt_(stmt), owned_(owned) {}
+
+Statement::Statement(Statement&& other) noexcept
+    : conn_(other.conn_), stmt_(other.stmt_), owned_(other.owned_) {
+  other.stmt_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (stmt_ == nullptr) {
+    return;
+  }
+  if (owned_) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  conn_->Release(stmt_);
+}
+
+Statement& Statement::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::Bind(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+Statement& Statement::Bind(int i, std::string_view t) {
+  // A null data pointer would bind SQL NULL; an empty view is the empty string.
+  sqlite3_bind_text(stmt_, i, t.data() ? t.data() : "", static_cast<int>(t.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindBlob(int i, std::string_view b) {
+  sqlite3_bind_blob(stmt_, i, b.data() ? b.data() : "", static_cast<int>(b.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+Statement& Statement::BindOptionalText(int i, std::string_view t) {
+  return t.empty() ? BindNull(i) : Bind(i, t);
+}
+Statement& Statement::BindAll(const std::vector<SqlArg>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::visit([&](const auto& v) { Bind(static_cast<int>(i + 1), v); }, args[i]);
+  }
+  return *this;
+}
+
+StatusOr<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  return conn_->Error("sqlite step");
+}
+
+Status Statement::Run() {
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) {
+      return Status::Ok();
+    }
+  }
+}
+
+int64_t Statement::Int(int c) const { return sqlite3_column_int64(stmt_, c); }
+double Statement::Double(int c) const { return sqlite3_column_double(stmt_, c); }
+bool Statement::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+std::string Statement::Text(int c) const {
+  const void* p = sqlite3_column_blob(stmt_, c);
+  int n = sqlite3_column_bytes(stmt_, c);
+  return p ? std::string(static_cast<const char*>(p), n) : std::string();
+}
+
+StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool read_only) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  std::unique_ptr<Connection> conn(new Connection(db));
+  if (rc != SQLITE_OK) {
+    return Status(CodeFor(rc), "cannot open database " + path + ": " +
+                                   (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) +
+                                   " (check the path and its permissions)");
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
+  if (!read_only) {
+    // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit, so an
+    // acknowledged write survives power loss.
+    RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode = WAL"));
+    RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = FULL"));
+  }
+  RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -32768"));  // 32 MiB page cache
+  return conn;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, cached] : cache_) {
+    sqlite3_finalize(cached.stmt);
+  }
+  sqlite3_close_v2(db_);
+}
+
+Status Connection::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Status s(CodeFor(rc), "sqlite: " + std::string(err ? err : sqlite3_errstr(rc)) + " in: " +
+                              text.substr(0, 200));
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::Ok();
+}
+
+StatusOr<Statement> Connection::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && !it->second.busy) {
+    it->second.busy = true;
+    return Statement(this, it->second.stmt, false);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    return Error("prepare " + sql.substr(0, 200));
+  }
+  if (it != cache_.end()) {  // the cached copy is in use (nested use): a one-off statement
+    return Statement(this, stmt, true);
+  }
+  if (cache_.size() >= kMaxCachedStatements) {
+    for (auto cit = cache_.begin(); cit != cache_.end();) {
+      if (cit->second.busy) {
+        ++cit;
+      } else {
+        by_handle_.erase(cit->second.stmt);
+        sqlite3_finalize(cit->second.stmt);
+        cit = cache_.erase(cit);
+      }
+    }
+  }
+  CachedStatement& cached = cache_[sql];
+  cached.stmt = stmt;
+  cached.busy = true;
+  by_handle_[stmt] = &cached;
+  return Statement(this, stmt, false);
+}
+
+void Connection::Release(sqlite3_stmt* stmt) {
+  auto it = by_handle_.find(stmt);
+  if (it != by_handle_.end()) {
+    it->second->busy = false;
+  }
+}
+
+int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+Status Connection::Error(std::string_view what) const {
+  int rc = sqlite3_extended_errcode(db_);
+  return Status(CodeFor(rc), std::string(what) + ": " + sqlite3_errmsg(db_));
+}
+
+}  // namespace carechart::store::sqlite

@@ -1,0 +1,87 @@
+// A thin RAII layer over one sqlite3 connection: pragmas, a prepared-statement cache, binding
+// and stepping with errors turned into Status. One Connection is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+#include "store/sql_dialect.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace carechart::store::sqlite {
+
+class Connection;
+
+// A prepared statement borrowed from a Connection's cache; reset and unbound on destruction.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement();
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, double value);
+  Statement& Bind(int index, std::string_view text);
+  Statement& BindBlob(int index, std::string_view bytes);
+  Statement& BindNull(int index);
+  Statement& BindOptionalText(int index, std::string_view text);  // NULL when empty
+  Statement& BindAll(const std::vector<SqlArg>& args);
+
+  // Advances: true when a row is available, false when done.
+  StatusOr<bool> Step();
+  // Runs to completion (for statements without result rows).
+  Status Run();
+
+  int64_t Int(int col) const;
+  double Double(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  friend class Connection;
+  Statement(Connection* conn, sqlite3_stmt* stmt, bool owned);
+
+  Connection* conn_;
+  sqlite3_stmt* stmt_;
+  bool owned_;  // not from the cache (the cached one was busy): finalized on destruction
+};
+
+class Connection {
+ public:
+  // Opens `path` read-write (creating it) or read-only, and applies the pragmas of the store.
+  static StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, bool read_only);
+  ~Connection();
+
+  Status Exec(std::string_view sql);
+  // A cached prepared statement for `sql` (prepared on first use).
+  StatusOr<Statement> Prepare(const std::string& sql);
+  int64_t LastInsertRowid() const;
+  bool InTransaction() const;
+  // The Status for the connection's last error, prefixed with `what`.
+  Status Error(std::string_view what) const;
+  sqlite3* raw() const { return db_; }
+
+ private:
+  friend class Statement;
+  explicit Connection(sqlite3* db) : db_(db) {}
+  void Release(sqlite3_stmt* stmt);
+
+  struct CachedStatement {
+    sqlite3_stmt* stmt = nullptr;
+    bool busy = false;
+  };
+  sqlite3* db_;
+  std::unordered_map<std::string, CachedStatement> cache_;
+  std::unordered_map<sqlite3_stmt*, CachedStatement*> by_handle_;
+};
+
+// Maps a SQLite result code to a Status code (busy/locked -> kUnavailable, else kInternal).
+StatusCode CodeFor(int sqlite_rc);
+
+}  // namespace carechart::store::sqlite

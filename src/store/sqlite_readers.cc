@@ -1,0 +1,184 @@
+#include "store/sqlite_readers.h"
+
+#include "store/search_sql.h"
+
+namespace carechart::store::sqlite {
+namespace {
+
+// Columns 0..6 of every version query: type, id, version, last_updated, deleted, method, body.
+ResourceVersion VersionFromRow(const Statement& s) {
+  ResourceVersion v;
+  v.type = s.Text(0);
+  v.id = s.Text(1);
+  v.version = s.Int(2);
+  v.last_updated_us = s.Int(3);
+  v.deleted = s.Int(4) != 0;
+  v.method = s.Text(5);
+  v.body = s.Text(6);
+  return v;
+}
+
+// Runs `fn` inside one read transaction so that its queries see one snapshot.
+template <typename Fn>
+auto InReadTxn(Connection& conn, Fn fn) -> decltype(fn()) {
+  RETURN_IF_ERROR(conn.Exec("BEGIN"));
+  auto result = fn();
+  (void)conn.Exec("COMMIT");
+  return result;
+}
+
+StatusOr<std::vector<ResourceVersion>> CollectVersions(Statement& stmt) {
+  std::vector<ResourceVersion> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      return out;
+    }
+    out.push_back(VersionFromRow(stmt));
+  }
+}
+
+// WHERE conditions of the two arms of a history query (current versions, earlier versions),
+// with ?1 type, ?2 id, ?3 since, ?4 at.
+struct HistoryFilter {
+  std::string current = " WHERE 1 = 1";
+  std::string earlier = " WHERE 1 = 1";
+};
+
+HistoryFilter HistoryConditions(const HistoryQuery& q) {
+  HistoryFilter f;
+  if (!q.type.empty()) {
+    f.current += " AND r.type = ?1";
+    f.earlier += " AND h.type = ?1";
+  }
+  if (!q.id.empty()) {
+    f.current += " AND r.id = ?2";
+    f.earlier += " AND r.type = ?1 AND r.id = ?2";
+  }
+  if (q.since_us) {
+    f.current += " AND r.last_updated >= ?3";
+    f.earlier += " AND h.last_updated >= ?3";
+  }
+  if (q.at_us) {
+    f.current += " AND r.last_updated <= ?4";
+    f.earlier += " AND h.last_updated <= ?4 AND h.superseded > ?4";
+  }
+  return f;
+}
+
+void BindHistory(Statement& s, const HistoryQuery& q) {
+  s.Bind(1, q.type).Bind(2, q.id).Bind(3, q.since_us.value_or(0)).Bind(4, q.at_us.value_or(0));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int size) {
+  auto pool = std::make_unique<ReaderPool>();
+  for (int i = 0; i < std::max(1, size); ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(path, true));
+    pool->idle_.push_back(std::move(conn));
+  }
+  return pool;
+}
+
+ReaderPool::Lease ReaderPool::Acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !idle_.empty(); });
+  std::unique_ptr<Connection> conn = std::move(idle_.back());
+  idle_.pop_back();
+  return Lease(this, std::move(conn));
+}
+
+ReaderPool::Lease::~Lease() {
+  if (conn_ == nullptr) {
+    return;
+  }
+  std::lock_guard lock(pool_->mu_);
+  pool_->idle_.push_back(std::move(conn_));
+  pool_->cv_.notify_one();
+}
+
+StatusOr<ResourceVersion> ReadCurrent(Connection& conn, const std::string& type,
+                                      const std::string& id) {
+  ASSIGN_OR_RETURN(Statement s, conn.Prepare("SELECT type, id, version, last_updated, deleted, "
+                                             "method, body FROM resource "
+                                             "WHERE type = ?1 AND id = ?2"));
+  s.Bind(1, type).Bind(2, id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return NotFoundError(type + "/" + id + " is not known");
+  }
+  return VersionFromRow(s);
+}
+
+StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& type,
+                                        const std::string& id, int64_t version) {
+  ASSIGN_OR_RETURN(
+      Statement s,
+      conn.Prepare("SELECT type, id, version, last_updated, deleted, method, body FROM resource "
+                   "WHERE type = ?1 AND id = ?2 AND version = ?3 "
+                   "UNION ALL SELECT r.type, r.id, h.version, h.last_updated, h.deleted, "
+                   "h.method, h.body FROM resource r JOIN resource_history h ON h.res = r.pk "
+                   "WHERE r.type = ?1 AND r.id = ?2 AND h.version = ?3"));
+  s.Bind(1, type).Bind(2, id).Bind(3, version);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return NotFoundError(type + "/" + id + " has no version " + std::to_string(version));
+  }
+  return VersionFromRow(s);
+}
+
+StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& q) {
+  HistoryFilter f = HistoryConditions(q);
+  // Each arm is ordered by seq through an index (resource(type, seq) / (seq), history's
+  // (type, seq) / primary key), so SQLite merges them instead of sorting all versions.
+  std::string page_sql =
+      "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.seq "
+      "FROM resource r" +
+      f.current +
+      " UNION ALL SELECT h.type, r.id, h.version, h.last_updated, h.deleted, h.method, h.body, "
+      "h.seq FROM resource_history h JOIN resource r ON r.pk = h.res" +
+      f.earlier + " ORDER BY 8 DESC LIMIT ?5 OFFSET ?6";
+  std::string count_sql = "SELECT (SELECT COUNT(*) FROM resource r" + f.current +
+                          ") + (SELECT COUNT(*) FROM resource_history h JOIN resource r "
+                          "ON r.pk = h.res" +
+                          f.earlier + ")";
+  return InReadTxn(conn, [&]() -> StatusOr<HistoryPage> {
+    HistoryPage page;
+    ASSIGN_OR_RETURN(Statement count, conn.Prepare(count_sql));
+    BindHistory(count, q);
+    ASSIGN_OR_RETURN(bool row, count.Step());
+    page.total = row ? count.Int(0) : 0;
+    if (q.count > 0) {
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(page_sql));
+      BindHistory(s, q);
+      s.Bind(5, int64_t{q.count}).Bind(6, q.offset);
+      ASSIGN_OR_RETURN(page.versions, CollectVersions(s));
+    }
+    return page;
+  });
+}
+
+StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us) {
+  return InReadTxn(conn, [&]() -> StatusOr<SearchResult> {
+    SearchResult result;
+    if (q.want_total || q.count == 0) {
+      ASSIGN_OR_RETURN(CompiledSql sql,
+                       CompileSearch(q, SqliteDialect(), SearchSqlMode::kCount, now_us));
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
+      s.BindAll(sql.args);
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      result.total = row ? s.Int(0) : 0;
+    }
+    if (q.count > 0) {
+      ASSIGN_OR_RETURN(CompiledSql sql,
+                       CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, now_us));
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
+      s.BindAll(sql.args);
+      ASSIGN_OR_RETURN(result.matches, CollectVersions(s));
+    }
+    return result;
+  });
+}
+
+}  // namespace carechart::store::sqlite

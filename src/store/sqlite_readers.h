@@ -1,0 +1,49 @@
+// Reads of the SQLite backend: a bounded pool of read-only connections (WAL readers never block
+// the writer, nor it them) and the queries run on them.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/resource_store.h"
+#include "store/sqlite_db.h"
+
+namespace carechart::store::sqlite {
+
+class ReaderPool {
+ public:
+  static StatusOr<std::unique_ptr<ReaderPool>> Open(const std::string& path, int size);
+
+  // A connection for the current thread until the lease is destroyed; waits while all are busy.
+  class Lease {
+   public:
+    Lease(ReaderPool* pool, std::unique_ptr<Connection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    Connection& operator*() { return *conn_; }
+
+   private:
+    ReaderPool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+  Lease Acquire();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+};
+
+// The queries behind ResourceStore's read methods; `conn` may be a reader or the writer.
+StatusOr<ResourceVersion> ReadCurrent(Connection& conn, const std::string& type,
+                                      const std::string& id);
+StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& type,
+                                        const std::string& id, int64_t version);
+StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& query);
+StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int64_t now_us);
+
+}  // namespace carechart::store::sqlite

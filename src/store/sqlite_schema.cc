@@ -1,0 +1,162 @@
+// Storage format of the SQLite backend (shared in spirit with the PostgreSQL backend).
+//
+// resource          the current version of every (type, id) ever written, one row each; a
+//                   deletion is a version too (deleted = 1, empty body), so the version numbers
+//                   of a deleted-then-recreated id continue. `pk` is the row's stable integer key
+//                   that every other table uses; `seq` is the position of this version in the
+//                   global write order.
+// resource_history  every earlier version, keyed by its `seq`; `superseded` is the instant the
+//                   next version replaced it, which answers _at without a self-join.
+//                   History pages merge the two tables newest-first by `seq`: a single
+//                   monotonically increasing counter assigned by the one writer, so the order
+//                   is total and stable even when two versions share a timestamp.
+// sp_*              search-index rows of the current version, one table per parameter type,
+//                   WITHOUT ROWID and clustered by (res, param, ...) so a resource's rows are
+//                   replaced and probed (EXISTS, sorting, :missing) by primary key; a secondary
+//                   index (param, value...) drives selective searches. `param` is
+//                   ParamKey(type, code) and token/quantity systems are SystemKey(uri) (see
+//                   index_keys.h) to keep rows short. Optional text columns hold '' rather than
+//                   NULL so they can be part of the primary key (which deduplicates entries).
+// schema_version    one row per applied migration.
+#include "store/sqlite_schema.h"
+
+#include <string>
+#include <vector>
+
+namespace carechart::store::sqlite {
+namespace {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, "initial schema", R"sql(
+CREATE TABLE resource(
+  pk INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  last_updated INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  patient_id TEXT,
+  method TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  UNIQUE(type, id));
+CREATE INDEX resource_type_updated ON resource(type, last_updated);
+CREATE UNIQUE INDEX resource_seq ON resource(seq);
+CREATE INDEX resource_type_seq ON resource(type, seq);
+CREATE INDEX resource_patient ON resource(patient_id) WHERE patient_id IS NOT NULL;
+
+CREATE TABLE resource_history(
+  seq INTEGER PRIMARY KEY,
+  res INTEGER NOT NULL REFERENCES resource(pk),
+  type TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  last_updated INTEGER NOT NULL,
+  superseded INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  method TEXT NOT NULL,
+  body BLOB NOT NULL);
+CREATE UNIQUE INDEX history_res_version ON resource_history(res, version);
+CREATE INDEX history_type_seq ON resource_history(type, seq);
+
+CREATE TABLE sp_token(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL,
+  sys INTEGER NOT NULL, code TEXT NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY(res, param, sys, code)) WITHOUT ROWID;
+CREATE INDEX sp_token_value ON sp_token(param, code, sys);
+
+CREATE TABLE sp_string(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL,
+  normalized TEXT NOT NULL, exact TEXT NOT NULL,
+  PRIMARY KEY(res, param, normalized, exact)) WITHOUT ROWID;
+CREATE INDEX sp_string_value ON sp_string(param, normalized);
+
+CREATE TABLE sp_date(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL,
+  low INTEGER NOT NULL, high INTEGER NOT NULL,
+  PRIMARY KEY(res, param, low, high)) WITHOUT ROWID;
+CREATE INDEX sp_date_value ON sp_date(param, low, high);
+
+CREATE TABLE sp_reference(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL,
+  target_id TEXT NOT NULL, target_type TEXT NOT NULL, url TEXT NOT NULL,
+  PRIMARY KEY(res, param, target_id, target_type, url)) WITHOUT ROWID;
+CREATE INDEX sp_reference_value ON sp_reference(param, target_id, target_type);
+
+CREATE TABLE sp_quantity(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL,
+  value REAL NOT NULL, sys INTEGER NOT NULL, code TEXT NOT NULL, unit TEXT NOT NULL,
+  PRIMARY KEY(res, param, value, sys, code, unit)) WITHOUT ROWID;
+CREATE INDEX sp_quantity_value ON sp_quantity(param, value);
+
+CREATE TABLE sp_number(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY(res, param, value)) WITHOUT ROWID;
+CREATE INDEX sp_number_value ON sp_number(param, value);
+
+CREATE TABLE sp_uri(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL, uri TEXT NOT NULL,
+  PRIMARY KEY(res, param, uri)) WITHOUT ROWID;
+CREATE INDEX sp_uri_value ON sp_uri(param, uri);
+)sql"},
+  };
+  return migrations;
+}
+
+StatusOr<int64_t> AppliedVersion(Connection& conn) {
+  RETURN_IF_ERROR(conn.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER PRIMARY KEY, "
+      "applied_us INTEGER NOT NULL, description TEXT NOT NULL)"));
+  ASSIGN_OR_RETURN(Statement stmt,
+                   conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.Int(0) : 0;
+}
+
+Status Apply(Connection& conn, const Migration& m, int64_t now_us) {
+  RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+  Status s = conn.Exec(m.sql);
+  if (s.ok()) {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     conn.Prepare("INSERT INTO schema_version(version, applied_us, description) "
+                                  "VALUES (?1, ?2, ?3)"));
+    s = stmt.Bind(1, int64_t{m.version}).Bind(2, now_us).Bind(3, m.description).Run();
+  }
+  if (s.ok()) {
+    s = conn.Exec("COMMIT");
+  }
+  if (!s.ok()) {
+    (void)conn.Exec("ROLLBACK");
+    return Status(s.code(), "schema migration " + std::to_string(m.version) + " (" +
+                                m.description + ") failed: " + s.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int CurrentSchemaVersion() { return Migrations().back().version; }
+
+Status MigrateSchema(Connection& conn, int64_t now_us) {
+  ASSIGN_OR_RETURN(int64_t applied, AppliedVersion(conn));
+  if (applied > CurrentSchemaVersion()) {
+    return Status(StatusCode::kInternal,
+                  "the database has schema version " + std::to_string(applied) +
+                      ", newer than this build supports (" +
+                      std::to_string(CurrentSchemaVersion()) + "): upgrade carechart");
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version > applied) {
+      RETURN_IF_ERROR(Apply(conn, m, now_us));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace carechart::store::sqlite

@@ -1,0 +1,98 @@
+// The SQLite ResourceStore: one Writer (group commit) and a ReaderPool over one database file.
+#include <atomic>
+#include <chrono>
+
+#include "store/resource_store.h"
+#include "store/sqlite_readers.h"
+#include "store/sqlite_schema.h"
+#include "store/sqlite_writer.h"
+
+namespace carechart::store {
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Closed() { return Status(StatusCode::kUnavailable, "the store is closed"); }
+
+class SqliteStore : public ResourceStore {
+ public:
+  SqliteStore(std::unique_ptr<sqlite::Writer> writer, std::unique_ptr<sqlite::ReaderPool> readers)
+      : writer_(std::move(writer)), readers_(std::move(readers)) {}
+  ~SqliteStore() override { Close(); }
+
+  Status Write(WriteFunction fn) override {
+    if (closed_) {
+      return Closed();
+    }
+    return writer_->Write(std::move(fn));
+  }
+
+  StatusOr<ResourceVersion> Read(const std::string& type, const std::string& id) override {
+    if (closed_) {
+      return Closed();
+    }
+    auto conn = readers_->Acquire();
+    return sqlite::ReadCurrent(*conn, type, id);
+  }
+
+  StatusOr<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
+                                        int64_t version) override {
+    if (closed_) {
+      return Closed();
+    }
+    auto conn = readers_->Acquire();
+    return sqlite::ReadVersionOf(*conn, type, id, version);
+  }
+
+  StatusOr<HistoryPage> History(const HistoryQuery& query) override {
+    if (closed_) {
+      return Closed();
+    }
+    auto conn = readers_->Acquire();
+    return sqlite::ReadHistory(*conn, query);
+  }
+
+  StatusOr<SearchResult> Search(const SearchQuery& query) override {
+    if (closed_) {
+      return Closed();
+    }
+    auto conn = readers_->Acquire();
+    return sqlite::RunSearch(*conn, query, NowUs());
+  }
+
+  void Close() override {
+    closed_ = true;
+    writer_->Close();
+  }
+
+  StoreStats Stats() const override { return writer_->Stats(); }
+
+ private:
+  std::atomic<bool> closed_{false};
+  std::unique_ptr<sqlite::Writer> writer_;
+  std::unique_ptr<sqlite::ReaderPool> readers_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options) {
+  if (options.path.empty()) {
+    return InvalidError("the SQLite store needs a database path (storage.path)");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> conn,
+                   sqlite::Connection::Open(options.path, false));
+  RETURN_IF_ERROR(sqlite::MigrateSchema(*conn, NowUs()));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::ReaderPool> readers,
+                   sqlite::ReaderPool::Open(options.path, options.reader_connections));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Writer> writer,
+                   sqlite::Writer::Start(std::move(conn), options.max_group_delay_us,
+                                         options.max_group_size));
+  return std::unique_ptr<ResourceStore>(
+      std::make_unique<SqliteStore>(std::move(writer), std::move(readers)));
+}
+
+}  // namespace carechart::store

@@ -1,0 +1,211 @@
+// CRUD, version and history semantics of the SQLite store through WriteTxn.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "store/resource_store.h"
+#include "store/store_test_util.h"
+
+namespace carechart::store {
+namespace {
+
+using testing::BodyFor;
+using testing::MakeWrite;
+using testing::OpenOrDie;
+using testing::PutNext;
+using testing::TempDbPath;
+
+constexpr int64_t kT0 = 1'700'000'000'000'000;  // 2023-11-14
+constexpr int64_t kSec = 1'000'000;
+
+std::vector<std::string> Ids(const HistoryPage& page) {
+  std::vector<std::string> out;
+  for (const auto& v : page.versions) {
+    out.push_back(v.type + "/" + v.id + "/" + std::to_string(v.version));
+  }
+  return out;
+}
+
+TEST(SqliteStore, CreateUpdateDeleteRecreate) {
+  auto store = OpenOrDie(TempDbPath("crud"));
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p1", kT0)).ok());
+  auto v1 = store->Read("Patient", "p1");
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_EQ(v1->version, 1);
+  EXPECT_EQ(v1->body, BodyFor("Patient", "p1", kT0));
+  EXPECT_EQ(v1->last_updated_us, kT0);
+  EXPECT_FALSE(v1->deleted);
+  EXPECT_EQ(v1->method, "PUT");
+
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p1", kT0 + kSec)).ok());
+  PreparedWrite del = MakeWrite("Patient", "p1", kT0 + 2 * kSec);
+  del.deleted = true;
+  ASSERT_TRUE(PutNext(*store, del).ok());
+
+  auto current = store->Read("Patient", "p1");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->version, 3);
+  EXPECT_TRUE(current->deleted);
+  EXPECT_TRUE(current->body.empty());
+  EXPECT_EQ(current->method, "DELETE");
+
+  auto old = store->ReadVersion("Patient", "p1", 2);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->body, BodyFor("Patient", "p1", kT0 + kSec));
+  EXPECT_EQ(store->ReadVersion("Patient", "p1", 3)->deleted, true);
+  EXPECT_EQ(store->ReadVersion("Patient", "p1", 9).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->Read("Patient", "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->Read("Observation", "p1").status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p1", kT0 + 3 * kSec)).ok());
+  EXPECT_EQ(store->Read("Patient", "p1")->version, 4);
+  EXPECT_FALSE(store->Read("Patient", "p1")->deleted);
+}
+
+TEST(SqliteStore, PutRejectsVersionThatDoesNotFollow) {
+  auto store = OpenOrDie(TempDbPath("conflict"));
+  PreparedWrite w = MakeWrite("Patient", "p1", kT0);
+  w.version = 2;
+  Status s = store->Write([&](WriteTxn& txn) { return txn.Put(w); });
+  EXPECT_EQ(s.code(), StatusCode::kConflict);
+  EXPECT_EQ(store->Read("Patient", "p1").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p1", kT0)).ok());
+  w.version = 1;
+  EXPECT_EQ(store->Write([&](WriteTxn& txn) { return txn.Put(w); }).code(),
+            StatusCode::kConflict);
+}
+
+TEST(SqliteStore, CurrentReportsVersionAndDeletion) {
+  auto store = OpenOrDie(TempDbPath("current"));
+  PreparedWrite del = MakeWrite("Patient", "p1", kT0 + kSec);
+  del.deleted = true;
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p1", kT0)).ok());
+  ASSERT_TRUE(PutNext(*store, del).ok());
+  ASSERT_TRUE(store
+                  ->Write([&](WriteTxn& txn) -> Status {
+                    ASSIGN_OR_RETURN(CurrentVersion cur, txn.Current("Patient", "p1"));
+                    EXPECT_EQ(cur.version, 2);
+                    EXPECT_TRUE(cur.deleted);
+                    ASSIGN_OR_RETURN(CurrentVersion none, txn.Current("Patient", "zz"));
+                    EXPECT_EQ(none.version, 0);
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
+class SqliteHistory : public ::testing::Test {
+ protected:
+  // p1 v1@0 v2@10 v3(deleted)@20; o1 v1@5 v2@15; p2 v1@10 (same instant as p1 v2, written after)
+  void SetUp() override {
+    store_ = OpenOrDie(TempDbPath("history"));
+    Put("Patient", "p1", 0);
+    Put("Observation", "o1", 5);
+    Put("Patient", "p1", 10);
+    Put("Patient", "p2", 10);
+    Put("Observation", "o1", 15);
+    PreparedWrite del = MakeWrite("Patient", "p1", kT0 + 20 * kSec);
+    del.deleted = true;
+    ASSERT_TRUE(PutNext(*store_, del).ok());
+  }
+  void Put(const char* type, const char* id, int sec) {
+    ASSERT_TRUE(PutNext(*store_, MakeWrite(type, id, kT0 + sec * kSec)).ok());
+  }
+  HistoryPage History(HistoryQuery q) {
+    auto page = store_->History(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? *page : HistoryPage{};
+  }
+  std::unique_ptr<ResourceStore> store_;
+};
+
+TEST_F(SqliteHistory, InstanceTypeAndSystemNewestFirst) {
+  HistoryPage inst = History({.type = "Patient", .id = "p1"});
+  EXPECT_EQ(Ids(inst), (std::vector<std::string>{"Patient/p1/3", "Patient/p1/2", "Patient/p1/1"}));
+  EXPECT_EQ(inst.total, 3);
+  EXPECT_TRUE(inst.versions[0].deleted);
+  EXPECT_EQ(inst.versions[2].body, BodyFor("Patient", "p1", kT0));
+
+  HistoryPage type = History({.type = "Patient"});
+  EXPECT_EQ(Ids(type), (std::vector<std::string>{"Patient/p1/3", "Patient/p2/1", "Patient/p1/2",
+                                                 "Patient/p1/1"}));
+  HistoryPage sys = History({});
+  EXPECT_EQ(sys.total, 6);
+  EXPECT_EQ(Ids(sys), (std::vector<std::string>{"Patient/p1/3", "Observation/o1/2", "Patient/p2/1",
+                                                "Patient/p1/2", "Observation/o1/1",
+                                                "Patient/p1/1"}));
+}
+
+TEST_F(SqliteHistory, SinceAtCountAndPaging) {
+  HistoryPage since = History({.since_us = kT0 + 10 * kSec});
+  EXPECT_EQ(Ids(since), (std::vector<std::string>{"Patient/p1/3", "Observation/o1/2",
+                                                  "Patient/p2/1", "Patient/p1/2"}));
+  // At t=12: p1 v2, o1 v1, p2 v1 were current.
+  HistoryPage at = History({.at_us = kT0 + 12 * kSec});
+  EXPECT_EQ(Ids(at), (std::vector<std::string>{"Patient/p2/1", "Patient/p1/2",
+                                               "Observation/o1/1"}));
+  // At t=25 p1's current version is its deletion.
+  HistoryPage at_end = History({.type = "Patient", .id = "p1", .at_us = kT0 + 25 * kSec});
+  EXPECT_EQ(Ids(at_end), (std::vector<std::string>{"Patient/p1/3"}));
+
+  std::vector<std::string> all;
+  for (int64_t offset = 0; offset < 6; offset += 4) {
+    HistoryPage page = History({.count = 4, .offset = offset});
+    EXPECT_EQ(page.total, 6);
+    for (auto& id : Ids(page)) {
+      all.push_back(id);
+    }
+  }
+  EXPECT_EQ(all, Ids(History({})));
+  EXPECT_EQ(History({.count = 0}).versions.size(), 0u);
+  EXPECT_EQ(History({.count = 0}).total, 6);
+}
+
+TEST(SqliteStore, CloseAndReopenKeepsEverything) {
+  std::string path = TempDbPath("reopen");
+  {
+    auto store = OpenOrDie(path);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p" + std::to_string(i), kT0 + i)).ok());
+    }
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p0", kT0 + 100)).ok());
+    store->Close();
+    EXPECT_EQ(store->Read("Patient", "p0").status().code(), StatusCode::kUnavailable);
+    EXPECT_EQ(PutNext(*store, MakeWrite("Patient", "x", kT0)).code(), StatusCode::kUnavailable);
+    store->Close();  // idempotent
+  }
+  auto store = OpenOrDie(path);
+  for (int i = 1; i < 50; ++i) {
+    auto v = store->Read("Patient", "p" + std::to_string(i));
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(v->body, BodyFor("Patient", "p" + std::to_string(i), kT0 + i));
+  }
+  EXPECT_EQ(store->Read("Patient", "p0")->version, 2);
+  // The global order continues after a restart: a new write is newest in system history.
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p7", kT0 + 1)).ok());
+  HistoryPage page = *store->History({.count = 2});
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{"Patient/p7/2", "Patient/p0/2"}));
+  EXPECT_EQ(page.total, 52);
+  store->Close();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(version) FROM schema_version", -1, &stmt,
+                               nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);  // migrated once, not on every open
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 1);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST(SqliteStore, OpenFailureNamesTheFile) {
+  SqliteOptions options;
+  options.path = "/nonexistent-dir/x/y.db";
+  auto store = OpenSqliteStore(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("/nonexistent-dir/x/y.db"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace carechart::store

@@ -1,0 +1,66 @@
+// The single writer of the SQLite backend, with group commit.
+//
+// Write() queues a function and blocks. The writer thread takes every queued function (up to
+// max_group_size), opens one BEGIN IMMEDIATE transaction, runs each function inside its own
+// SAVEPOINT (an error rolls back to it: that function alone is undone and gets its error),
+// commits once (one WAL fsync under synchronous=FULL) and only then wakes the callers. When the
+// commit fails, every function of the group gets the error and nothing of the group remains.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/resource_store.h"
+#include "store/sqlite_db.h"
+
+namespace carechart::store::sqlite {
+
+class Writer {
+ public:
+  // Takes ownership of the (migrated) write connection and starts the writer thread.
+  static StatusOr<std::unique_ptr<Writer>> Start(std::unique_ptr<Connection> conn,
+                                                 int max_group_delay_us, int max_group_size);
+  ~Writer();  // Close()s
+
+  // Thread-safe. Returns once `fn`'s group is committed (or failed); kUnavailable after Close().
+  Status Write(WriteFunction fn);
+  // Commits what is queued, then stops the thread. Idempotent; Write() afterwards fails.
+  void Close();
+  StoreStats Stats() const;
+
+ private:
+  struct Item {
+    WriteFunction fn;
+    Status status;
+    bool done = false;
+  };
+
+  Writer(std::unique_ptr<Connection> conn, int64_t max_seq, int max_group_delay_us,
+         int max_group_size);
+  void Run();
+  std::vector<Item*> TakeGroup();
+  void CommitGroup(std::vector<Item*> group);
+  Status RunInSavepoint(Item& item);
+  void Finish(const std::vector<Item*>& group);
+
+  std::unique_ptr<Connection> conn_;  // used by the writer thread only
+  int64_t next_seq_;                  // writer thread only
+  const int max_group_delay_us_;
+  const int max_group_size_;
+  size_t last_group_size_ = 0;  // writer thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable queued_cv_;  // writer waits for work
+  std::condition_variable done_cv_;    // callers wait for their item
+  std::deque<Item*> queue_;            // guarded by mu_
+  bool closing_ = false;               // guarded by mu_
+  StoreStats stats_;                   // guarded by mu_
+  std::mutex close_mu_;  // serialises Close()
+  std::thread thread_;
+};
+
+}  // namespace carechart::store::sqlite

@@ -1,0 +1,433 @@
+// Shared helper for the black-box suites: starts the real `carechart` binary on a temporary
+// database and a free port, and always stops it (after() hooks + a process 'exit' handler).
+//
+// Environment:
+//   CARECHART_BIN          path to the binary (default <repo>/build/src/app/carechart)
+//   CARECHART_SHARED_DATA  shared test data folder (default <repo>/../shared/data)
+//   CARECHART_TEST_KEEP=1  keep temp dirs (for debugging)
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { Client } from 'fhir-kit-client';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, '../..');
+
+export const FACILITY_SYSTEM = 'https://carechart.dev/fhir/CodeSystem/facility';
+export const FHIR_JSON_CT = /^application\/fhir\+json;\s*charset=utf-8$/i;
+
+export function binaryPath() {
+  return process.env.CARECHART_BIN
+    ? path.resolve(process.env.CARECHART_BIN)
+    : path.resolve(HERE, '../../build/src/app/carechart');
+}
+
+export function sharedDataDir() {
+  return process.env.CARECHART_SHARED_DATA
+    ? path.resolve(process.env.CARECHART_SHARED_DATA)
+    : path.resolve(REPO_ROOT, '../shared/data');
+}
+
+export function makeTempDir(prefix = 'carechart-test-') {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function removeTempDir(dir) {
+  if (dir && !process.env.CARECHART_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
+}
+
+// Every child we start, so that a crashing test run never leaves a server behind.
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+const LISTEN_RE = /^carechart: listening on (http:\/\/127\.0\.0\.1:(\d+))\s*$/;
+
+/**
+ * Start `carechart serve`. Options:
+ *   db        database file (default: <fresh temp dir>/carechart.db; the temp dir is removed by cleanup())
+ *   args      extra CLI arguments, e.g. ['--facility', 'org-1', '--max-body-bytes', '4096']
+ *   timeoutMs how long to wait for the listening line (default 30 s)
+ */
+export async function startServer({ db, args = [], timeoutMs = 30000 } = {}) {
+  const bin = binaryPath();
+  if (!existsSync(bin)) {
+    throw new Error(`carechart binary not found at ${bin}: build it (ninja -C build) or set CARECHART_BIN`);
+  }
+  let tmpDir = null;
+  if (!db) {
+    tmpDir = makeTempDir();
+    db = path.join(tmpDir, 'carechart.db');
+  }
+  const argv = ['serve', '--db', db, '--host', '127.0.0.1', '--port', '0', ...args];
+  const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+
+  let stderr = '';
+  let stdout = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-65536);
+  });
+
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    });
+  });
+
+  const origin = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`carechart did not print its listening line within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    let buf = '';
+    let found = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      stdout = (stdout + d).slice(-65536);
+      if (found) return;
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const m = LISTEN_RE.exec(line);
+        if (m) {
+          found = true;
+          clearTimeout(timer);
+          resolve(m[1]);
+          return;
+        }
+      }
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    exited.then(({ code, signal }) => {
+      if (!found) {
+        clearTimeout(timer);
+        reject(new Error(`carechart exited (code ${code}, signal ${signal}) before listening\nargs: ${argv.join(' ')}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }
+    });
+  });
+
+  return new Server({ child, origin, db, tmpDir, exited, stderr: () => stderr, stdout: () => stdout });
+}
+
+export class Server {
+  constructor({ child, origin, db, tmpDir, exited, stderr, stdout }) {
+    this.child = child;
+    this.pid = child.pid;
+    this.origin = origin;
+    this.port = Number(new URL(origin).port);
+    this.fhirBase = `${origin}/fhir`;
+    this.db = db;
+    this.tmpDir = tmpDir;
+    this.exited = exited;
+    this.stderr = stderr;
+    this.stdout = stdout;
+    this.exitStatus = null;
+    exited.then((s) => {
+      this.exitStatus = s;
+    });
+  }
+
+  client(options = {}) {
+    return new Client({ baseUrl: this.fhirBase, ...options });
+  }
+
+  // '/x' is relative to the origin, 'Patient/1' to the FHIR base; absolute URLs pass through.
+  url(p) {
+    if (/^https?:/i.test(p)) return p;
+    if (p.startsWith('/')) return this.origin + p;
+    return `${this.fhirBase}/${p}`;
+  }
+
+  /** fetch() with the body read and parsed. Returns { status, headers, text, json }. */
+  async request(method, p, { headers = {}, body } = {}) {
+    const init = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+      const hasCt = Object.keys(init.headers).some((h) => h.toLowerCase() === 'content-type');
+      if (!hasCt) init.headers['content-type'] = 'application/fhir+json';
+    }
+    const res = await fetch(this.url(p), init);
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json, url: this.url(p), method };
+  }
+
+  get(p, opts) {
+    return this.request('GET', p, opts);
+  }
+  post(p, body, opts = {}) {
+    return this.request('POST', p, { ...opts, body });
+  }
+  put(p, body, opts = {}) {
+    return this.request('PUT', p, { ...opts, body });
+  }
+
+  /** Create via raw HTTP and return the created resource (asserting 201). */
+  async create(resource) {
+    const res = await this.post(resource.resourceType, resource);
+    assert.equal(res.status, 201, `create ${resource.resourceType}: expected 201, got ${res.status}: ${res.text.slice(0, 500)}`);
+    assert.ok(res.json && res.json.id, `create ${resource.resourceType}: response body has no id: ${res.text.slice(0, 300)}`);
+    return res.json;
+  }
+
+  /** Number of resources of a type, via `?_summary=count`. */
+  async count(type) {
+    const res = await this.get(`${type}?_summary=count`);
+    assert.equal(res.status, 200, `GET ${type}?_summary=count: expected 200, got ${res.status}: ${res.text.slice(0, 300)}`);
+    assert.equal(res.json?.resourceType, 'Bundle', `${type}?_summary=count must return a Bundle`);
+    assert.equal(typeof res.json.total, 'number', `${type}?_summary=count must carry Bundle.total: ${res.text.slice(0, 300)}`);
+    return res.json.total;
+  }
+
+  async assertHealthy(context = '') {
+    const res = await fetch(`${this.origin}/healthz`);
+    await res.arrayBuffer();
+    assert.equal(res.status, 200, `server not healthy ${context}: /healthz returned ${res.status}`);
+    assert.equal(this.exitStatus, null, `server exited ${context}: ${JSON.stringify(this.exitStatus)}\n${this.stderr()}`);
+  }
+
+  /** Graceful stop (SIGTERM). Resolves to { code, signal }. SIGKILLs after timeoutMs. */
+  async stop({ timeoutMs = 15000 } = {}) {
+    if (this.exitStatus) return this.exitStatus;
+    this.child.kill('SIGTERM');
+    let timer;
+    const timedOut = new Promise((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const r = await Promise.race([this.exited, timedOut]);
+    clearTimeout(timer);
+    if (r === 'timeout') {
+      this.child.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`carechart did not exit within ${timeoutMs} ms of SIGTERM (killed)\n${this.stderr()}`);
+    }
+    return r;
+  }
+
+  async kill9() {
+    if (this.exitStatus) return this.exitStatus;
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  /** Stop (if needed) and remove the temp dir this server created. */
+  async cleanup() {
+    try {
+      if (!this.exitStatus) await this.stop();
+    } finally {
+      removeTempDir(this.tmpDir);
+    }
+  }
+}
+
+/**
+ * Raw HTTP/1.1 over a plain socket, for what fetch() cannot do: forbidden methods (TRACE), huge
+ * headers/URLs, and streaming huge bodies while watching for an early response. `body` may be a
+ * Buffer/string or an (async) iterable of chunks; without a content-length header an iterable is
+ * sent chunked. Writing stops as soon as a response starts to arrive or a write fails (the server
+ * may answer 413 and close early); the response is still read. Resolves
+ * { status, headers (a Headers), text, json, writeError, method, url }; rejects only when the
+ * connection closes without any response.
+ */
+export function rawHttp(urlStr, { method = 'GET', headers = {}, body, timeoutMs = 120000 } = {}) {
+  const u = new URL(urlStr);
+  const hdrs = { host: u.host, connection: 'close', ...headers };
+  const names = Object.keys(hdrs).map((h) => h.toLowerCase());
+  const isBuffer = typeof body === 'string' || body instanceof Uint8Array;
+  const chunked = body !== undefined && !isBuffer && !names.includes('content-length');
+  if (isBuffer && !names.includes('content-length')) hdrs['content-length'] = String(Buffer.byteLength(body));
+  if (chunked) hdrs['transfer-encoding'] = 'chunked';
+  const head = `${method} ${u.pathname}${u.search} HTTP/1.1\r\n${Object.entries(hdrs)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
+
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: u.hostname, port: Number(u.port) });
+    let buf = Buffer.alloc(0);
+    let responseStarted = false;
+    let writeError = null;
+    let done = false;
+    const timer = setTimeout(() => finish(new Error(`${method} ${urlStr}: no complete response within ${timeoutMs} ms`)), timeoutMs);
+
+    function finish(err, value) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(value);
+    }
+
+    function tryParse(final) {
+      const sep = buf.indexOf('\r\n\r\n');
+      if (sep < 0) return final ? finish(new Error(`${method} ${urlStr}: connection closed without a response${writeError ? ` (write error ${writeError.code})` : ''}`)) : undefined;
+      const lines = buf.subarray(0, sep).toString('latin1').split('\r\n');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+      if (!m) return finish(new Error(`bad status line: ${lines[0]}`));
+      const h = new Headers();
+      for (const line of lines.slice(1)) {
+        const i = line.indexOf(':');
+        if (i > 0) h.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+      }
+      let rest = buf.subarray(sep + 4);
+      let bodyBuf;
+      if (/chunked/i.test(h.get('transfer-encoding') ?? '')) {
+        const parts = [];
+        let off = 0;
+        for (;;) {
+          const nl = rest.indexOf('\r\n', off);
+          if (nl < 0) break;
+          const size = parseInt(rest.subarray(off, nl).toString('latin1'), 16);
+          if (size === 0) {
+            bodyBuf = Buffer.concat(parts);
+            break;
+          }
+          if (rest.length < nl + 2 + size + 2) break;
+          parts.push(rest.subarray(nl + 2, nl + 2 + size));
+          off = nl + 2 + size + 2;
+        }
+        if (!bodyBuf && final) bodyBuf = Buffer.concat(parts);
+      } else if (h.has('content-length')) {
+        const len = Number(h.get('content-length'));
+        if (rest.length >= len) bodyBuf = rest.subarray(0, len);
+        else if (final) bodyBuf = rest;
+      } else if (final || method === 'HEAD' || /^(1\d\d|204|304)$/.test(m[1])) {
+        bodyBuf = rest;
+      }
+      if (!bodyBuf) return undefined;
+      const text = bodyBuf.toString('utf8');
+      let json;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return finish(null, { status: Number(m[1]), headers: h, text, json, writeError, method, url: urlStr });
+    }
+
+    sock.on('data', (d) => {
+      responseStarted = true;
+      buf = Buffer.concat([buf, d]);
+      tryParse(false);
+    });
+    sock.on('end', () => tryParse(true));
+    sock.on('close', () => tryParse(true));
+    sock.on('error', (e) => {
+      // EPIPE/ECONNRESET while we are still sending: keep whatever response already arrived.
+      writeError = writeError ?? e;
+      tryParse(true);
+    });
+
+    const write = (chunk) =>
+      new Promise((res) => {
+        if (done || responseStarted || writeError || sock.destroyed) return res(false);
+        const ok = sock.write(chunk, (err) => {
+          if (err) writeError = writeError ?? err;
+        });
+        // Yield to the event loop between writes so that an early response is seen promptly.
+        if (ok) return setImmediate(() => res(!done && !responseStarted && !writeError));
+        const cont = () => {
+          sock.off('drain', cont);
+          sock.off('close', cont);
+          res(!done && !responseStarted && !writeError);
+        };
+        sock.on('drain', cont);
+        sock.on('close', cont);
+      });
+
+    sock.on('connect', async () => {
+      if (!(await write(head))) return;
+      if (body === undefined) return;
+      if (isBuffer) {
+        await write(body);
+        return;
+      }
+      try {
+        for await (const chunk of body) {
+          const c = Buffer.from(chunk);
+          const ok = chunked ? await write(Buffer.concat([Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')])) : await write(c);
+          if (!ok) return;
+        }
+        if (chunked) await write('0\r\n\r\n');
+      } catch (e) {
+        writeError = writeError ?? e;
+      }
+    });
+  });
+}
+
+/** Assert a response is an error carrying a well-formed OperationOutcome JSON body. */
+export function assertOperationOutcome(res, context = '') {
+  const where = `${res.method || ''} ${res.url || ''} ${context}`.trim();
+  assert.ok(res.json, `${where}: expected an OperationOutcome JSON body, got (${res.status}) ${String(res.text).slice(0, 300)}`);
+  assert.equal(res.json.resourceType, 'OperationOutcome', `${where}: body is not an OperationOutcome: ${String(res.text).slice(0, 300)}`);
+  assert.ok(Array.isArray(res.json.issue) && res.json.issue.length > 0, `${where}: OperationOutcome without issues`);
+  for (const issue of res.json.issue) {
+    assert.ok(['fatal', 'error', 'warning', 'information'].includes(issue.severity), `${where}: issue.severity invalid: ${JSON.stringify(issue)}`);
+    assert.equal(typeof issue.code, 'string', `${where}: issue.code missing: ${JSON.stringify(issue)}`);
+  }
+  const ct = res.headers.get('content-type');
+  assert.match(String(ct), /^application\/(fhir\+)?json/i, `${where}: OperationOutcome Content-Type is ${ct}`);
+  return res.json;
+}
+
+/** Assert status is one of `allowed` with a helpful message. */
+export function assertStatus(res, allowed, context = '') {
+  const list = Array.isArray(allowed) ? allowed : [allowed];
+  assert.ok(
+    list.includes(res.status),
+    `${res.method || ''} ${res.url || ''} ${context}: expected status ${list.join(' or ')}, got ${res.status}: ${String(res.text).slice(0, 500)}`,
+  );
+}
+
+/** Issues of an OperationOutcome whose expression or location mentions `pathText`. */
+export function issuesMentioning(oo, pathText) {
+  return (oo.issue || []).filter((i) =>
+    [...(i.expression || []), ...(i.location || [])].some((e) => String(e).includes(pathText)),
+  );
+}
+
+/** Fetch every page of a Bundle (following `next` links) and return all entries. */
+export async function allPages(server, firstPath, { maxPages = 1000 } = {}) {
+  const entries = [];
+  const pages = [];
+  let url = server.url(firstPath);
+  for (let i = 0; url && i < maxPages; i++) {
+    const res = await server.get(url);
+    assert.equal(res.status, 200, `GET ${url}: expected 200, got ${res.status}: ${res.text.slice(0, 300)}`);
+    assert.equal(res.json?.resourceType, 'Bundle', `GET ${url}: not a Bundle`);
+    pages.push(res.json);
+    entries.push(...(res.json.entry || []));
+    url = (res.json.link || []).find((l) => l.relation === 'next')?.url;
+  }
+  return { entries, pages };
+}
+
+export function randomTag(prefix = 't') {
+  return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
