@@ -20,6 +20,7 @@ PATIENTS=1000
 RUNS=3
 WRK_THREADS=2
 SERVER_THREADS=""
+SERVER_EXTRA=()
 WARMUP=2
 KEEP=0
 
@@ -40,6 +41,7 @@ options:
   --runs N                 runs per measurement; the median is reported (default $RUNS)
   --wrk-threads N          wrk threads (default $WRK_THREADS)
   --server-threads N       pass --threads N to carechart (default: its own default)
+  --server-arg ARG         extra argument for 'carechart serve' (repeatable), e.g. --server-arg --no-access-log
   --warmup SECONDS         unmeasured warm-up before each scenario (default $WARMUP; 0 = none)
   --quick                  CI-tiny settings: --duration 1 --patients 50 --connections 8
                            --create-connections 4 --warmup 0 (still --runs runs)
@@ -60,6 +62,7 @@ while [[ $# -gt 0 ]]; do
     --runs) RUNS="$2"; shift 2 ;;
     --wrk-threads) WRK_THREADS="$2"; shift 2 ;;
     --server-threads) SERVER_THREADS="$2"; shift 2 ;;
+    --server-arg) SERVER_EXTRA+=("$2"); shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --quick) DURATION=1; PATIENTS=50; READ_CONNS=8; CREATE_CONNS=4; WARMUP=0; shift ;;
     --keep) KEEP=1; shift ;;
@@ -145,6 +148,8 @@ echo "carechart benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores"
 echo "binary: $BIN"
 CC_ARGS=(serve --db "$TMP/bench.db" --host 127.0.0.1 --port 0)
 [[ -n "$SERVER_THREADS" ]] && CC_ARGS+=(--threads "$SERVER_THREADS")
+(( ${#SERVER_EXTRA[@]} > 0 )) && CC_ARGS+=("${SERVER_EXTRA[@]}")
+echo "command: $BIN ${CC_ARGS[*]}"
 "$BIN" "${CC_ARGS[@]}" >"$TMP/carechart.out" 2>"$TMP/carechart.err" &
 CC_PID=$!
 CC_URL=""

@@ -117,7 +117,7 @@ const elementRows = elements.map((row) => {
     elementTypes.push(typeIndex.get(t));
   }
   const [cb, cc] = row.children || [0, 0];
-  return `{${cstr(name)}, ${e.min}, ${max}, ${tBegin}, ${types.length}, ${isChoice}, ${!!row.children}, ${cb}, ${cc}, ${valueSetIndexOf(e)}}`;
+  return `{${cstr(name)}, ${e.min}, ${max}, ${tBegin}, ${types.length}, ${isChoice}, ${!!row.children}, ${!!e.isSummary}, ${cb}, ${cc}, ${valueSetIndexOf(e)}}`;
 });
 
 const typesCc = `${HEADER}

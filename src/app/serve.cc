@@ -1,3 +1,4 @@
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -15,8 +16,12 @@ namespace carechart::app {
 bool SetupLogging(const std::string& level) {
   auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off") return false;
-  auto logger = spdlog::stderr_color_mt("carechart");
+  // Asynchronous, so that a request thread never waits on the terminal or a pipe; the queue
+  // blocks rather than drops when full (an access log with holes is worse than a slower server).
+  spdlog::init_thread_pool(16384, 1);
+  auto logger = spdlog::stderr_color_mt<spdlog::async_factory>("carechart");
   spdlog::set_default_logger(logger);
+  std::atexit([] { spdlog::shutdown(); });
   spdlog::set_level(lvl);
   return true;
 }

@@ -28,7 +28,7 @@ TEST(Definitions, SearchParams) {
   const SearchParamDef* name = FindSearchParam("Practitioner", "name");
   ASSERT_NE(name, nullptr);
   EXPECT_EQ(name->expression,
-            "Practitioner.name");  // split from "Patient.name | Practitioner.name"?
+            "Practitioner.name");  // its part of a multi-base expression
   const SearchParamDef* id = FindSearchParam("Observation", "_id");
   ASSERT_NE(id, nullptr);
   EXPECT_EQ(id->expression, "Resource.id");

@@ -38,6 +38,7 @@ struct ElementInfo {
   uint16_t types_count;
   bool is_choice;
   bool is_backbone;  // children are [children_begin, children_begin + children_count)
+  bool is_summary;   // ElementDefinition.isSummary: part of the `_summary=true` view
   uint32_t children_begin;
   uint32_t children_count;
   int32_t value_set;  // index into ValueSetTable() for a required binding, -1 when none

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "fhir/datetime.h"
+#include "fhir/summary.h"
 #include "rest/outcome.h"
 
 namespace carechart::rest {
@@ -12,29 +13,6 @@ namespace {
 
 bool IsResponseShapingParam(std::string_view name) {
   return name == "_format" || name == "_pretty" || name == "_summary" || name == "_elements";
-}
-
-// Marks a resource whose elements were filtered, as the spec requires (SUBSETTED tag).
-void MarkSubsetted(json::Value& resource) {
-  json::Value* meta = resource.find("meta");
-  if (!meta || !meta->is_object()) meta = &resource.set_at("meta", json::Value::Object(), 2);
-  json::Value* tags = meta->find("tag");
-  if (!tags || !tags->is_array()) tags = &meta->set("tag", json::Value::Array());
-  auto tag = json::Value::Object();
-  tag.set("system", json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
-  tag.set("code", json::Value::String("SUBSETTED"));
-  tags->push_back(std::move(tag));
-}
-
-void KeepOnly(json::Value& resource, const std::vector<std::string>& keep) {
-  auto& members = resource.members();
-  std::erase_if(members, [&](const json::Value::Member& m) {
-    if (m.first == "resourceType" || m.first == "id" || m.first == "meta") return false;
-    for (const auto& k : keep) {
-      if (m.first == k) return false;
-    }
-    return true;
-  });
 }
 
 }  // namespace
@@ -57,20 +35,24 @@ ReturnPreference PreferredReturn(const http::Request& request) {
 }
 
 std::string RenderBody(const std::string& stored_json, const RequestContext& ctx, bool pretty) {
-  bool filter = !ctx.elements.empty() || ctx.summary == "text" || ctx.summary == "data";
+  bool filter = !ctx.elements.empty() || !ctx.summary.empty();
   if (!pretty && !filter) return stored_json;
   auto parsed = json::Parse(stored_json);
   if (!parsed.ok()) return stored_json;  // stored bodies are valid JSON; serve as stored
   json::Value& resource = *parsed;
-  if (ctx.summary == "text") {
-    KeepOnly(resource, {"text"});
-    MarkSubsetted(resource);
+  if (ctx.summary == "true") {
+    fhir::ApplySummary(resource);
+  } else if (ctx.summary == "text") {
+    fhir::ApplyElements(resource, {"text"});
   } else if (ctx.summary == "data") {
-    resource.erase("text");
-    MarkSubsetted(resource);
+    // Everything but the narrative: list every other top-level element.
+    std::vector<std::string> keep;
+    for (const auto& [name, value] : resource.members()) {
+      if (name != "text") keep.push_back(name);
+    }
+    fhir::ApplyElements(resource, keep);
   } else if (!ctx.elements.empty()) {
-    KeepOnly(resource, ctx.elements);
-    MarkSubsetted(resource);
+    fhir::ApplyElements(resource, ctx.elements);
   }
   return json::Write(resource, {.pretty = pretty});
 }

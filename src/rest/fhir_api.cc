@@ -56,10 +56,6 @@ Status Negotiate(RequestContext& ctx) {
       if (v != "true" && v != "false" && v != "text" && v != "data" && v != "count") {
         return InvalidError("_summary must be true, false, text, data or count", "_summary");
       }
-      if (v == "true") {
-        return {StatusCode::kNotImplemented,
-                "_summary=true is not supported yet; use _elements to choose elements"};
-      }
       ctx.summary = v == "false" ? "" : v;
     }
     if (k == "_elements") {

@@ -63,7 +63,8 @@ StatusOr<SearchClause> NewClause(std::string_view type, const std::string& name,
   }
   clause.type = def->type;
   if (clause.type == SearchParamType::kComposite || clause.type == SearchParamType::kSpecial) {
-    return InvalidError("search parameter '" + name + "' (composite or special) is not supported yet");
+    return InvalidError("search parameter '" + name +
+                        "' (composite or special) is not supported yet");
   }
   RETURN_IF_ERROR(CheckModifier(name, clause.type, modifier));
   return clause;

@@ -54,7 +54,7 @@ struct SortKey {
 };
 
 struct SearchQuery {
-  std::string type;  // resource type; empty for a system-wide search
+  std::string type;                // resource type; empty for a system-wide search
   std::vector<std::string> types;  // system search: _type=A,B restricts to these types
   std::vector<SearchClause> clauses;
   std::vector<SortKey> sort;

@@ -17,6 +17,8 @@
 // resource(type, last_updated).
 #include "store/search_sql.h"
 
+#include <cctype>
+
 #include "store/index_keys.h"
 #include "store/search_sql_internal.h"
 
@@ -30,7 +32,32 @@ class SqliteDialectImpl : public SqlDialect {
  public:
   std::string Placeholder(int n) const override { return "?" + std::to_string(n); }
   std::string_view CaseInsensitiveLike() const override { return "LIKE"; }
+  std::string ProbeColumn(std::string_view column) const override {
+    return "+" + std::string(column);
+  }
 };
+
+// Rewrites the index-row columns ("t.x") of a predicate as the dialect's probe columns.
+std::string AsProbe(const std::string& pred, const SqlDialect& dialect) {
+  std::string out;
+  for (size_t i = 0; i < pred.size(); ++i) {
+    bool alias =
+        pred.compare(i, 2, "t.") == 0 &&
+        (i == 0 || !(std::isalnum(static_cast<unsigned char>(pred[i - 1])) || pred[i - 1] == '_'));
+    if (!alias) {
+      out += pred[i];
+      continue;
+    }
+    size_t end = i + 2;
+    while (end < pred.size() &&
+           (std::isalnum(static_cast<unsigned char>(pred[end])) || pred[end] == '_')) {
+      ++end;
+    }
+    out += dialect.ProbeColumn(pred.substr(i, end - i));
+    i = end - 1;
+  }
+  return out;
+}
 
 bool IsResourceColumnParam(const std::string& param) {
   return param == "_id" || param == "_lastUpdated";
@@ -108,14 +135,15 @@ StatusOr<std::string> ExistsClause(const SearchQuery& q, const SearchClause& c, 
                         " (composite or special) is not supported yet");
   }
   ASSIGN_OR_RETURN(std::string key, ParamKeyOf(q, c, a));
-  std::string probe = std::string("SELECT 1 FROM ") + table + " t WHERE t.res = r.pk AND t.param = " +
-                      key;
+  std::string probe =
+      std::string("SELECT 1 FROM ") + table + " t WHERE t.res = r.pk AND t.param = " + key;
   if (c.modifier == "missing") {
     bool missing = !c.values.empty() && c.values[0].raw == "true";
     return (missing ? "NOT EXISTS (" : "EXISTS (") + probe + ")";
   }
   ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c, now_us, a));
-  return (c.modifier == "not" ? "NOT EXISTS (" : "EXISTS (") + probe + " AND " + preds + ")";
+  return (c.modifier == "not" ? "NOT EXISTS (" : "EXISTS (") + probe + " AND " +
+         AsProbe(preds, a.dialect()) + ")";
 }
 
 StatusOr<std::string> DriverSubquery(const SearchQuery& q, const SearchClause& c, int64_t now_us,

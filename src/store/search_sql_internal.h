@@ -34,7 +34,6 @@ class ArgList {
  private:
   std::string Last() const { return dialect_.Placeholder(static_cast<int>(args_.size())); }
 
-
   const SqlDialect& dialect_;
   std::vector<SqlArg> args_;
 };

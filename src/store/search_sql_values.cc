@@ -60,13 +60,13 @@ std::string NumberPredicate(const std::string& col, const SearchValue& v, ArgLis
   }
   switch (v.prefix) {
     case Prefix::kEq:
-      return low == high ? col + " = " + a.Arg(low)
-                         : "(" + col + " >= " + a.Arg(low) + " AND " + col + " < " + a.Arg(high) +
-                               ")";
+      return low == high
+                 ? col + " = " + a.Arg(low)
+                 : "(" + col + " >= " + a.Arg(low) + " AND " + col + " < " + a.Arg(high) + ")";
     case Prefix::kNe:
-      return low == high ? col + " <> " + a.Arg(low)
-                         : "(" + col + " < " + a.Arg(low) + " OR " + col + " >= " + a.Arg(high) +
-                               ")";
+      return low == high
+                 ? col + " <> " + a.Arg(low)
+                 : "(" + col + " < " + a.Arg(low) + " OR " + col + " >= " + a.Arg(high) + ")";
     case Prefix::kGt:
     case Prefix::kSa:
       return col + " > " + a.Arg(v.number);
@@ -125,8 +125,7 @@ StatusOr<std::string> UriPredicate(const SearchClause& c, const SearchValue& v, 
     std::string low = a.Arg(v.raw);
     return "(t.uri >= " + low + " AND t.uri < " + a.Arg(PrefixUpperBound(v.raw)) + ")";
   }
-  return InvalidError("modifier :" + c.modifier + " is not supported for uri parameter " +
-                      c.param);
+  return InvalidError("modifier :" + c.modifier + " is not supported for uri parameter " + c.param);
 }
 
 }  // namespace

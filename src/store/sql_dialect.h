@@ -26,6 +26,10 @@ class SqlDialect {
   // Operator for a case-insensitive LIKE with '\' as escape ("LIKE" in SQLite, "ILIKE" in
   // PostgreSQL).
   virtual std::string_view CaseInsensitiveLike() const = 0;
+  // How an index-row column is written inside a correlated probe (EXISTS ... WHERE t.res = r.pk),
+  // given "t.code": SQLite needs "+t.code" or it may walk the (param, value) index for every
+  // outer row instead of seeking the (res, param) primary key.
+  virtual std::string ProbeColumn(std::string_view column) const { return std::string(column); }
 };
 
 // SQLite: "?N" placeholders; LIKE is case-insensitive for ASCII.

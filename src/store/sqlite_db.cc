@@ -143,8 +143,8 @@ Status Connection::Exec(std::string_view sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    Status s(CodeFor(rc), "sqlite: " + std::string(err ? err : sqlite3_errstr(rc)) + " in: " +
-                              text.substr(0, 200));
+    Status s(CodeFor(rc), "sqlite: " + std::string(err ? err : sqlite3_errstr(rc)) +
+                              " in: " + text.substr(0, 200));
     sqlite3_free(err);
     return s;
   }

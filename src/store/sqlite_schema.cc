@@ -110,9 +110,9 @@ CREATE INDEX sp_uri_value ON sp_uri(param, uri);
 }
 
 StatusOr<int64_t> AppliedVersion(Connection& conn) {
-  RETURN_IF_ERROR(conn.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER PRIMARY KEY, "
-      "applied_us INTEGER NOT NULL, description TEXT NOT NULL)"));
+  RETURN_IF_ERROR(
+      conn.Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER PRIMARY KEY, "
+                "applied_us INTEGER NOT NULL, description TEXT NOT NULL)"));
   ASSIGN_OR_RETURN(Statement stmt,
                    conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
   ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -133,8 +133,8 @@ Status Apply(Connection& conn, const Migration& m, int64_t now_us) {
   }
   if (!s.ok()) {
     (void)conn.Exec("ROLLBACK");
-    return Status(s.code(), "schema migration " + std::to_string(m.version) + " (" +
-                                m.description + ") failed: " + s.message());
+    return Status(s.code(), "schema migration " + std::to_string(m.version) + " (" + m.description +
+                                ") failed: " + s.message());
   }
   return Status::Ok();
 }

@@ -88,9 +88,9 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   RETURN_IF_ERROR(sqlite::MigrateSchema(*conn, NowUs()));
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::ReaderPool> readers,
                    sqlite::ReaderPool::Open(options.path, options.reader_connections));
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Writer> writer,
-                   sqlite::Writer::Start(std::move(conn), options.max_group_delay_us,
-                                         options.max_group_size));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<sqlite::Writer> writer,
+      sqlite::Writer::Start(std::move(conn), options.max_group_delay_us, options.max_group_size));
   return std::unique_ptr<ResourceStore>(
       std::make_unique<SqliteStore>(std::move(writer), std::move(readers)));
 }

@@ -5,6 +5,9 @@
 #include "store/resource_store.h"
 #include "store/store_test_util.h"
 
+// HistoryQuery{.field = ...}: the other fields keep their defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 namespace carechart::store {
 namespace {
 
@@ -70,8 +73,7 @@ TEST(SqliteStore, PutRejectsVersionThatDoesNotFollow) {
   EXPECT_EQ(store->Read("Patient", "p1").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p1", kT0)).ok());
   w.version = 1;
-  EXPECT_EQ(store->Write([&](WriteTxn& txn) { return txn.Put(w); }).code(),
-            StatusCode::kConflict);
+  EXPECT_EQ(store->Write([&](WriteTxn& txn) { return txn.Put(w); }).code(), StatusCode::kConflict);
 }
 
 TEST(SqliteStore, CurrentReportsVersionAndDeletion) {
@@ -129,9 +131,9 @@ TEST_F(SqliteHistory, InstanceTypeAndSystemNewestFirst) {
                                                  "Patient/p1/1"}));
   HistoryPage sys = History({});
   EXPECT_EQ(sys.total, 6);
-  EXPECT_EQ(Ids(sys), (std::vector<std::string>{"Patient/p1/3", "Observation/o1/2", "Patient/p2/1",
-                                                "Patient/p1/2", "Observation/o1/1",
-                                                "Patient/p1/1"}));
+  EXPECT_EQ(Ids(sys),
+            (std::vector<std::string>{"Patient/p1/3", "Observation/o1/2", "Patient/p2/1",
+                                      "Patient/p1/2", "Observation/o1/1", "Patient/p1/1"}));
 }
 
 TEST_F(SqliteHistory, SinceAtCountAndPaging) {
@@ -140,8 +142,8 @@ TEST_F(SqliteHistory, SinceAtCountAndPaging) {
                                                   "Patient/p2/1", "Patient/p1/2"}));
   // At t=12: p1 v2, o1 v1, p2 v1 were current.
   HistoryPage at = History({.at_us = kT0 + 12 * kSec});
-  EXPECT_EQ(Ids(at), (std::vector<std::string>{"Patient/p2/1", "Patient/p1/2",
-                                               "Observation/o1/1"}));
+  EXPECT_EQ(Ids(at),
+            (std::vector<std::string>{"Patient/p2/1", "Patient/p1/2", "Observation/o1/1"}));
   // At t=25 p1's current version is its deletion.
   HistoryPage at_end = History({.type = "Patient", .id = "p1", .at_us = kT0 + 25 * kSec});
   EXPECT_EQ(Ids(at_end), (std::vector<std::string>{"Patient/p1/3"}));

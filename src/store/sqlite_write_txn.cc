@@ -33,8 +33,9 @@ StatusOr<int64_t> MaxSeq(Connection& conn) {
 }
 
 StatusOr<CurrentVersion> SqliteWriteTxn::Current(const std::string& type, const std::string& id) {
-  ASSIGN_OR_RETURN(Statement stmt,
-                   conn_.Prepare("SELECT version, deleted FROM resource WHERE type = ?1 AND id = ?2"));
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      conn_.Prepare("SELECT version, deleted FROM resource WHERE type = ?1 AND id = ?2"));
   stmt.Bind(1, type).Bind(2, id);
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   CurrentVersion out;
@@ -45,8 +46,7 @@ StatusOr<CurrentVersion> SqliteWriteTxn::Current(const std::string& type, const 
   return out;
 }
 
-StatusOr<std::vector<std::string>> SqliteWriteTxn::SearchIds(const SearchQuery& query,
-                                                             int limit) {
+StatusOr<std::vector<std::string>> SqliteWriteTxn::SearchIds(const SearchQuery& query, int limit) {
   ASSIGN_OR_RETURN(CompiledSql sql,
                    CompileSearch(query, SqliteDialect(), SearchSqlMode::kIds, NowUs(), limit));
   ASSIGN_OR_RETURN(Statement stmt, conn_.Prepare(sql.sql));
@@ -132,7 +132,8 @@ Status SqliteWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
   for (const auto& e : ix.dates) {
     ASSIGN_OR_RETURN(Statement s,
                      conn_.Prepare("INSERT OR IGNORE INTO sp_date VALUES (?1, ?2, ?3, ?4)"));
-    RETURN_IF_ERROR(s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.low).Bind(4, e.high).Run());
+    RETURN_IF_ERROR(
+        s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.low).Bind(4, e.high).Run());
   }
   for (const auto& e : ix.references) {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare("INSERT OR IGNORE INTO sp_reference VALUES "

@@ -59,7 +59,7 @@ class Writer {
   std::deque<Item*> queue_;            // guarded by mu_
   bool closing_ = false;               // guarded by mu_
   StoreStats stats_;                   // guarded by mu_
-  std::mutex close_mu_;  // serialises Close()
+  std::mutex close_mu_;                // serialises Close()
   std::thread thread_;
 };
 

@@ -1,9 +1,32 @@
 #include "store/store_test_util.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace carechart::store::testing {
+namespace {
+
+std::mutex dirs_mu;
+std::vector<std::string>* dirs = nullptr;  // created by this process, removed at exit
+pid_t owner = 0;
+
+void RemoveDirs() {
+  if (getpid() != owner) {
+    return;  // a forked child exiting normally must not delete the parent's databases
+  }
+  std::lock_guard lock(dirs_mu);
+  for (const std::string& dir : *dirs) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+
+}  // namespace
 
 std::string TempDbPath(const std::string& name) {
   const char* tmp = std::getenv("TMPDIR");
@@ -11,6 +34,13 @@ std::string TempDbPath(const std::string& name) {
   if (mkdtemp(templ.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed");
   }
+  std::lock_guard lock(dirs_mu);
+  if (dirs == nullptr) {
+    dirs = new std::vector<std::string>();
+    owner = getpid();
+    std::atexit(RemoveDirs);
+  }
+  dirs->push_back(templ);
   return templ + "/" + name + ".db";
 }
 

@@ -501,3 +501,54 @@ describe('delete', () => {
     assertOperationOutcome(res);
   });
 });
+
+describe('concurrent writes', () => {
+  test('10 concurrent updates of one resource: each success gets its own version, history complete', async () => {
+    // Unconditional updates may be refused with 409 Conflict (FHIR allows it for colliding
+    // writes) but every 200 must get a distinct, contiguous version and none may be lost.
+    const p = await server.create({ resourceType: 'Patient', gender: 'male' });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => server.put(`Patient/${p.id}`, { resourceType: 'Patient', id: p.id, name: [{ family: `C${i}` }] })),
+    );
+    for (const r of results) {
+      assertStatus(r, [200, 409]);
+      if (r.status === 409) assertOperationOutcome(r);
+    }
+    const ok = results.filter((r) => r.status === 200);
+    assert.ok(ok.length >= 1, 'at least one concurrent update must succeed');
+    const versions = ok.map((r) => Number(r.json.meta.versionId)).sort((a, b) => a - b);
+    assert.deepEqual(versions, Array.from({ length: ok.length }, (_, i) => i + 2), 'each successful update must get its own version');
+    const hist = await server.get(`Patient/${p.id}/_history?_count=50`);
+    assert.equal(hist.json.entry.length, ok.length + 1, 'history must hold every successful version');
+    const cur = await server.get(`Patient/${p.id}`);
+    const last = ok.find((r) => Number(r.json.meta.versionId) === ok.length + 1);
+    assert.deepEqual(cur.json.name, last.json.name, 'the current version is the highest-numbered one');
+    if (ok.length < 10) console.log(`note: ${10 - ok.length}/10 concurrent unconditional updates were refused with 409`);
+  });
+
+  test('10 concurrent If-Match W/"1" updates: exactly one succeeds, the rest get 412', async () => {
+    const p = await server.create({ resourceType: 'Patient', gender: 'male' });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        server.put(`Patient/${p.id}`, { resourceType: 'Patient', id: p.id, name: [{ family: `M${i}` }] }, { headers: { 'if-match': 'W/"1"' } }),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    assert.equal(statuses.filter((s) => s === 200).length, 1, `exactly one 200 expected: ${statuses}`);
+    assert.equal(statuses.filter((s) => s === 412 || s === 409).length, 9, `nine 412 (or 409) expected: ${statuses}`);
+    assert.equal((await server.get(`Patient/${p.id}`)).json.meta.versionId, '2');
+  });
+
+  test('10 concurrent conditional creates with the same If-None-Exist create exactly one resource', async () => {
+    const ident = `race-${randomTag()}`;
+    const body = { resourceType: 'Patient', identifier: [{ system: idSystem, value: ident }] };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => server.post('Patient', body, { headers: { 'if-none-exist': `identifier=${idSystem}|${ident}` } })),
+    );
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 1, `exactly one 201 expected: ${statuses}`);
+    assert.ok(statuses.every((s) => s === 201 || s === 200), `others must be 200: ${statuses}`);
+    const found = await server.get(`Patient?identifier=${encodeURIComponent(`${idSystem}|${ident}`)}`);
+    assert.equal(found.json.total, 1, 'a race of conditional creates must not duplicate the resource');
+  });
+});

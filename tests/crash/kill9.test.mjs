@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { allPages, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
+import { makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
 import { parseRaw, stringifyCanonical, without } from '../conformance/rawjson.mjs';
 
 const WRITERS = 8;
@@ -130,6 +130,23 @@ async function writeLoad(server, ledger, cycle) {
   return { preKillProblems, exit, acks };
 }
 
+// Like allPages() but parsing with parseRaw, so decimals keep their written form for hashing.
+async function allPagesRaw(server, firstPath) {
+  const entries = [];
+  const pages = [];
+  let url = server.url(firstPath);
+  while (url) {
+    const res = await server.get(url);
+    if (res.status !== 200) throw new Error(`GET ${url} → ${res.status}: ${res.text.slice(0, 200)}`);
+    const b = parseRaw(res.text);
+    pages.push(b);
+    entries.push(...(b.entry ?? []));
+    url = (b.link ?? []).find((l) => l.relation === 'next')?.url;
+    if (pages.length > 10000) throw new Error(`${firstPath}: more than 10000 pages`);
+  }
+  return { entries, pages, total: pages[0].total === undefined ? undefined : Number(String(pages[0].total)) };
+}
+
 async function pool(items, fn) {
   let i = 0;
   const problems = [];
@@ -171,7 +188,7 @@ async function verify(server, ledger) {
         }
         if (contentHash(parseRaw(vr.text)) !== hash) out.push(`${key}/_history/${v}: content differs from the acknowledged write`);
       }
-      const { entries } = await allPages(server, `${key}/_history`);
+      const { entries } = await allPagesRaw(server, `${key}/_history`);
       const hv = entries.map((e) => Number(e.resource?.meta?.versionId ?? /_history\/(\d+)/.exec(e.request?.url ?? '')?.[1]));
       const expected = Array.from({ length: curV }, (_, k) => curV - k);
       if (JSON.stringify(hv) !== JSON.stringify(expected)) out.push(`${key}: history versions ${JSON.stringify(hv)} != ${JSON.stringify(expected)}`);
@@ -183,8 +200,7 @@ async function verify(server, ledger) {
   );
   // 2. everything stored (acknowledged or not) is complete and is one of the bodies we sent
   for (const type of ['Patient', 'Observation']) {
-    const { entries, pages } = await allPages(server, `${type}?_count=1000`);
-    const total = pages[0].total;
+    const { entries, total } = await allPagesRaw(server, `${type}?_count=1000`);
     if (typeof total === 'number' && total !== entries.length) problems.push(`${type}: total ${total} but ${entries.length} entries across pages`);
     const ackedOfType = [...ledger.acked.keys()].filter((k) => k.startsWith(`${type}/`)).length;
     if (entries.length < ackedOfType) problems.push(`${type}: ${entries.length} stored < ${ackedOfType} acknowledged`);

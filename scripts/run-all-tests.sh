@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test suite against an already-built tree and ends with one summary line
+# "tests: N passed, N failed". Usage: scripts/run-all-tests.sh [BUILD_DIR]
+set -uo pipefail
+[[ "${1:-}" == "--help" ]] && { echo "usage: scripts/run-all-tests.sh [BUILD_DIR]"; exit 0; }
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+export CARECHART_BIN="$PWD/$build/src/app/carechart"
+export CARECHART_SHARED_DATA="${CARECHART_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
+passed=0
+failed=0
+suite() {  # suite NAME COMMAND...
+  local name="$1"; shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "=== $name: passed in $((SECONDS - start)) s"
+  else
+    failed=$((failed + 1)); echo "=== $name: FAILED in $((SECONDS - start)) s"
+  fi
+}
+suite "unit tests (ctest)" ctest --test-dir "$build" --output-on-failure -j 2
+suite "HTTP conformance, bad input and crash tests (node)" bash tests/run-node-tests.sh
+suite "benchmarks run on tiny sizes (no speed assertions)" bash bench/run.sh --quick
+echo "tests: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
