@@ -14,6 +14,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <chrono>
+#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendError(int status, std::string_view code, std::string_view text, bool close);
   void Send(Response response, bool keep_alive);
   void Close();
+  // After an early error reply: stop sending, read and discard what the client still sends (so
+  // that closing does not reset the connection before the client has read the reply), then close.
+  void DrainAndClose();
+  void BeginRequest();
+  void EndRequest();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -66,6 +72,9 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerImpl& server_;
   std::string remote_;
   bool busy_ = false;
+  bool counted_ = false;  // this connection's request is counted in the server's in-flight total
+  bool close_after_drain_ = false;
+  std::array<char, 65536> discard_{};
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -77,10 +86,13 @@ class ServerImpl : public Server {
         ioc_(options.io_threads),
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM),
+        work_guard_(net::make_work_guard(ioc_)),
         workers_(static_cast<size_t>(std::max(1, options.worker_threads))) {}
 
   ~ServerImpl() override {
     Stop();
+    work_guard_.reset();
+    ioc_.stop();
     JoinAll();
   }
 
@@ -149,12 +161,18 @@ class ServerImpl : public Server {
     sessions_.insert(s);
   }
   void Unregister(const std::shared_ptr<Session>& s) {
-    std::lock_guard lock(mu_);
-    sessions_.erase(s);
+    {
+      std::lock_guard lock(mu_);
+      sessions_.erase(s);
+    }
+    stop_cv_.notify_all();
   }
   void RequestStarted() { ++in_flight_; }
   void RequestFinished() {
-    --in_flight_;
+    {
+      std::lock_guard lock(mu_);  // pairs with the waits in Drain(): no lost wake-up
+      --in_flight_;
+    }
     stop_cv_.notify_all();
   }
 
@@ -176,28 +194,26 @@ class ServerImpl : public Server {
   void Drain() {
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::seconds(options_.shutdown_grace_seconds);
-    {
-      std::unique_lock lock(mu_);
-      for (const auto& weak : sessions_) {
-        if (auto s = weak.lock()) s->CloseIfIdle();
-      }
-      stop_cv_.wait_until(lock, deadline, [this] { return in_flight_.load() == 0; });
-      if (in_flight_.load() != 0) {
-        spdlog::warn("shutdown: {} requests still running after {} s; stopping anyway",
-                     in_flight_.load(), options_.shutdown_grace_seconds);
-      }
+    std::unique_lock lock(mu_);
+    // Idle keep-alive connections close now; a connection in the middle of a request (reading
+    // its body, running its handler or writing its response) is counted in in_flight_ and
+    // finishes first.
+    for (const auto& weak : sessions_) {
+      if (auto s = weak.lock()) s->CloseIfIdle();
     }
-    // Give the last responses a moment to be written before stopping the I/O threads.
-    for (int i = 0; i < 50; ++i) {
-      {
-        std::lock_guard lock(mu_);
-        if (sessions_.empty()) break;
-        for (const auto& weak : sessions_) {
-          if (auto s = weak.lock()) s->CloseIfIdle();
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stop_cv_.wait_until(lock, deadline, [this] { return in_flight_.load() == 0; });
+    if (in_flight_.load() != 0) {
+      spdlog::warn("shutdown: {} requests still running after {} s; stopping anyway",
+                   in_flight_.load(), options_.shutdown_grace_seconds);
     }
+    for (const auto& weak : sessions_) {
+      if (auto s = weak.lock()) s->CloseIfIdle();
+    }
+    stop_cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
+                                                     std::chrono::seconds(2)),
+                        [this] { return sessions_.empty(); });
+    lock.unlock();
+    work_guard_.reset();
     ioc_.stop();
   }
 
@@ -214,6 +230,9 @@ class ServerImpl : public Server {
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
+  // Keeps the I/O threads running while a handler works on the pool with no socket operation
+  // pending (otherwise io_context::run() would return and the response would never be written).
+  net::executor_work_guard<net::io_context::executor_type> work_guard_;
   net::thread_pool workers_;
   std::vector<std::thread> io_threads_;
   uint16_t port_ = 0;
@@ -258,11 +277,20 @@ void Session::OnHeader(beast::error_code ec) {
     SendError(431, "too-costly", "request headers are larger than the limit", true);
     return;
   }
+  if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
+    BeginRequest();
+    SendError(413, "too-costly",
+              "request body is larger than the limit of " +
+                  std::to_string(server_.options().max_body_bytes) + " bytes",
+              true);
+    return;
+  }
   if (ec) {
     Close();
     return;
   }
   busy_ = true;
+  BeginRequest();
   started_ = std::chrono::steady_clock::now();
   auto length = parser_->content_length();
   if (length && *length > server_.options().max_body_bytes) {
@@ -321,7 +349,6 @@ void Session::Dispatch() {
   request->path = std::move(*path);
   request->query = std::move(*query);
   bool keep_alive = raw.keep_alive();
-  server_.RequestStarted();
   stream_.expires_never();
   net::post(server_.workers(), [self = shared_from_this(), request, keep_alive] {
     Response response;
@@ -342,7 +369,6 @@ void Session::Dispatch() {
     }
     net::post(self->stream_.get_executor(),
               [self, response = std::move(response), keep_alive]() mutable {
-                self->server_.RequestFinished();
                 self->Send(std::move(response), keep_alive);
               });
   });
@@ -356,6 +382,7 @@ void Session::SendError(int status, std::string_view code, std::string_view text
   if (server_.options().access_log) {
     spdlog::info("{} - - {} {}", remote_, status, text);
   }
+  close_after_drain_ = close;
   Send(std::move(r), !close);
 }
 
@@ -372,7 +399,10 @@ void Session::Send(Response response, bool keep_alive) {
   stream_.expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
   bhttp::async_write(stream_, *res,
                      [self = shared_from_this(), res, stay](beast::error_code ec, std::size_t) {
-                       if (ec || !stay) {
+                       self->EndRequest();
+                       if (!ec && self->close_after_drain_) {
+                         self->DrainAndClose();
+                       } else if (ec || !stay) {
                          self->Close();
                        } else {
                          self->DoRead();
@@ -380,7 +410,36 @@ void Session::Send(Response response, bool keep_alive) {
                      });
 }
 
+void Session::BeginRequest() {
+  if (!counted_) {
+    counted_ = true;
+    server_.RequestStarted();
+  }
+}
+
+void Session::EndRequest() {
+  if (counted_) {
+    counted_ = false;
+    server_.RequestFinished();
+  }
+}
+
+void Session::DrainAndClose() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(10));
+  stream_.async_read_some(net::buffer(discard_),
+                          [self = shared_from_this()](beast::error_code e, std::size_t) {
+                            if (e) {
+                              self->Close();
+                            } else {
+                              self->DrainAndClose();
+                            }
+                          });
+}
+
 void Session::Close() {
+  EndRequest();
   beast::error_code ec;
   // Half-close first so a client still sending (e.g. an oversized body) can read our answer.
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -1,14 +1,32 @@
 #include "rest/write_support.h"
 
+#include <array>
+#include <mutex>
+
 #include "http/url.h"
 
 namespace carechart::rest {
+
+namespace {
+
+// Updates of one resource from this process queue behind each other instead of racing (and
+// retrying) in the optimistic check. Striped: a fixed set of mutexes, chosen by hashing the
+// resource key, so memory stays constant. Other processes (several API nodes) are still caught by
+// the version check in the transaction.
+std::mutex& ResourceLock(const std::string& type, const std::string& id) {
+  static std::array<std::mutex, 1024> stripes;
+  size_t h = std::hash<std::string>{}(type) * 31 + std::hash<std::string>{}(id);
+  return stripes[h % stripes.size()];
+}
+
+}  // namespace
 
 StatusOr<PlannedWrite> CommitVersion(
     store::ResourceStore& store, const std::string& type, const std::string& id,
     std::optional<int64_t> required_version,
     const std::function<StatusOr<PlannedWrite>(const store::CurrentVersion&)>& plan) {
   constexpr int kMaxAttempts = 8;
+  std::lock_guard serialize(ResourceLock(type, id));
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     store::CurrentVersion current;
     auto read = store.Read(type, id);

@@ -472,9 +472,11 @@ describe('delete', () => {
     assert.equal((bundle.entry ?? []).length, 0, 'deleted resources must not match searches');
   });
 
-  test('delete of a missing resource → 200/204 (idempotent)', async () => {
+  test('delete of an id that never existed → 404 with an OperationOutcome (docs/decisions.md D5)', async () => {
     const res = await server.request('DELETE', 'Patient/never-existed-xyz');
-    assertStatus(res, [200, 204]);
+    assertStatus(res, 404);
+    assert.equal(res.json?.resourceType, 'OperationOutcome');
+    assert.match(res.json.issue[0].diagnostics, /never-existed-xyz/);
   });
 
   test('deleting twice is idempotent (200/204), still 410', async () => {
