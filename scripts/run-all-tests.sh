@@ -20,6 +20,10 @@ suite() {  # suite NAME COMMAND...
   fi
 }
 suite "unit tests (ctest)" ctest --test-dir "$build" --output-on-failure -j 2
+# Conformance pass counts from the data-driven unit tests, for the log.
+"$build/src/fhir/fhir_validator_test" --gtest_filter='ValidatorExamples.*' 2>/dev/null |
+  grep -E '^(r4-spec-examples|validator-)' || true
+"$build/src/fhir/fhir_search_index_test" 2>/dev/null | grep -E '^search parameters covered' || true
 suite "HTTP conformance, bad input and crash tests (node)" bash tests/run-node-tests.sh
 suite "benchmarks run on tiny sizes (no speed assertions)" bash bench/run.sh --quick
 echo "tests: $passed passed, $failed failed"

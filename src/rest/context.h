@@ -15,6 +15,10 @@ namespace carechart::rest {
 
 // The parsed route and request-wide settings.
 struct RequestContext {
+  RequestContext(const http::Request& request, store::ResourceStore& resource_store,
+                 const ApiOptions& api_options)
+      : http(request), store(resource_store), options(api_options) {}
+
   const http::Request& http;
   store::ResourceStore& store;
   const ApiOptions& options;
