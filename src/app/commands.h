@@ -16,8 +16,8 @@ struct CommonOptions {
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 16;
-  int io_threads = 1;
+  int threads = 64;  // handlers mostly wait for the group commit: threads are cheap
+  int io_threads = 0;  // 0: one per CPU core
   size_t max_body_bytes = 16 * 1024 * 1024;
   std::string public_base_url;
   bool demo = false;

@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
       ->envname("CARECHART_THREADS")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  serve_cmd->add_option("--io-threads", serve.io_threads, "threads doing network I/O")
+  serve_cmd->add_option("--io-threads", serve.io_threads, "threads doing network I/O and reads (0: one per CPU core)")
       ->envname("CARECHART_IO_THREADS")
-      ->check(CLI::Range(1, 64))
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "largest request body accepted")
       ->envname("CARECHART_MAX_BODY_BYTES")

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <thread>
 
 #include "app/commands.h"
 #include "app/demo_seed.h"
@@ -98,7 +99,8 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   ho.host = serve.host;
   ho.port = static_cast<uint16_t>(serve.port);
   ho.worker_threads = serve.threads;
-  ho.io_threads = serve.io_threads;
+  ho.io_threads = serve.io_threads > 0 ? serve.io_threads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ho.max_body_bytes = serve.max_body_bytes;
   ho.access_log = serve.access_log;
   auto server = http::Server::Start(ho, [&api](http::Request& req) -> http::Response {

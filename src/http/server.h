@@ -15,7 +15,10 @@ namespace carechart::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port; see Server::port()
-  int io_threads = 1;    // threads doing socket I/O
+  int io_threads = 2;    // threads doing socket I/O (and, by default, GET/HEAD handlers)
+  // Run GET and HEAD handlers on the I/O threads (they must not block for long); other methods
+  // always run on the worker pool.
+  bool reads_on_io_threads = true;
   int worker_threads = 16;  // threads running handlers (database work blocks here)
   size_t max_body_bytes = 16 * 1024 * 1024;
   size_t max_header_bytes = 64 * 1024;
