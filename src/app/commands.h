@@ -9,14 +9,14 @@ namespace carechart::app {
 struct CommonOptions {
   std::string db_path = "carechart.db";
   std::string facility_id = "carechart-facility";
-  std::string facility_name = "Carechart Facility";
+  std::string facility_name;  // empty: the facility id
   std::string log_level = "info";
 };
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 64;  // handlers mostly wait for the group commit: threads are cheap
+  int threads = 64;    // handlers mostly wait for the group commit: threads are cheap
   int io_threads = 0;  // 0: one per CPU core
   size_t max_body_bytes = 16 * 1024 * 1024;
   std::string public_base_url;

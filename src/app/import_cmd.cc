@@ -17,9 +17,9 @@ namespace {
 void ShowProgress(const rest::ImportProgress& p, size_t file_index, size_t files) {
   if (!isatty(STDERR_FILENO)) return;
   int width = 30;
-  double fraction = p.resources_in_file > 0
-                        ? static_cast<double>(p.resources_done) / static_cast<double>(p.resources_in_file)
-                        : 1.0;
+  double fraction = p.resources_in_file > 0 ? static_cast<double>(p.resources_done) /
+                                                  static_cast<double>(p.resources_in_file)
+                                            : 1.0;
   int filled = static_cast<int>(fraction * width);
   std::fprintf(stderr, "\r[%zu/%zu] [%.*s%*s] %lld/%lld %s   ", file_index + 1, files, filled,
                "##############################", width - filled, "",
@@ -40,7 +40,7 @@ int RunImport(const CommonOptions& common, const std::vector<std::string>& files
   }
   rest::ApiOptions ao;
   ao.facility_id = common.facility_id;
-  ao.facility_name = common.facility_name;
+  ao.facility_name = common.facility_name.empty() ? common.facility_id : common.facility_name;
   rest::FhirApi api(**store, ao);
   if (Status s = api.EnsureFacility(); !s.ok()) {
     spdlog::critical("cannot set up the facility: {}", s.ToString());
@@ -49,9 +49,8 @@ int RunImport(const CommonOptions& common, const std::vector<std::string>& files
   rest::Importer importer(**store, ao, batch);
   auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < files.size(); ++i) {
-    Status s = importer.ImportFile(files[i], [&](const rest::ImportProgress& p) {
-      ShowProgress(p, i, files.size());
-    });
+    Status s = importer.ImportFile(
+        files[i], [&](const rest::ImportProgress& p) { ShowProgress(p, i, files.size()); });
     if (!s.ok()) {
       if (isatty(STDERR_FILENO)) std::fputc('\n', stderr);
       spdlog::error("{}: {}", files[i], s.ToString());
@@ -63,10 +62,11 @@ int RunImport(const CommonOptions& common, const std::vector<std::string>& files
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto& st = importer.stats();
   for (const auto& e : st.errors) spdlog::warn("rejected {}", e);
-  std::printf("imported %lld resources from %lld files in %.2f s (%.0f resources/s); %lld rejected\n",
-              static_cast<long long>(st.resources_written), static_cast<long long>(st.files),
-              seconds, seconds > 0 ? static_cast<double>(st.resources_written) / seconds : 0.0,
-              static_cast<long long>(st.entries_failed));
+  std::printf(
+      "imported %lld resources from %lld files in %.2f s (%.0f resources/s); %lld rejected\n",
+      static_cast<long long>(st.resources_written), static_cast<long long>(st.files), seconds,
+      seconds > 0 ? static_cast<double>(st.resources_written) / seconds : 0.0,
+      static_cast<long long>(st.entries_failed));
   (*store)->Close();
   return st.entries_failed > 0 ? 3 : 0;
 }

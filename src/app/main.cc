@@ -2,6 +2,8 @@
 // config file (--config), CARECHART_* environment variables and command-line flags.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
 #include "app/commands.h"
@@ -16,9 +18,9 @@ void AddCommon(CLI::App* cmd, carechart::app::CommonOptions& o) {
                   "id of the Organization (facility) this server records writes for")
       ->envname("CARECHART_FACILITY")
       ->capture_default_str();
-  cmd->add_option("--facility-name", o.facility_name, "display name of that facility")
-      ->envname("CARECHART_FACILITY_NAME")
-      ->capture_default_str();
+  cmd->add_option("--facility-name", o.facility_name,
+                  "display name of that facility (default: its id)")
+      ->envname("CARECHART_FACILITY_NAME");
   cmd->add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off")
       ->envname("CARECHART_LOG_LEVEL")
       ->capture_default_str();
@@ -29,7 +31,10 @@ void AddCommon(CLI::App* cmd, carechart::app::CommonOptions& o) {
 int main(int argc, char** argv) {
   CLI::App app{"Carechart: an electronic health record on HL7 FHIR R4.", "carechart"};
   app.set_version_flag("--version", "carechart 0.1.0");
-  app.set_config("--config", "", "TOML configuration file ([serve] and [import] sections)");
+  // A TOML file whose [serve] / [import] sections use the long option names as keys. Given
+  // before the sub-command (carechart --config FILE serve) or through CARECHART_CONFIG.
+  app.set_config("--config", "", "TOML configuration file ([serve] and [import] sections)")
+      ->envname("CARECHART_CONFIG");
   app.require_subcommand(1);
 
   carechart::app::CommonOptions common;
@@ -47,7 +52,9 @@ int main(int argc, char** argv) {
       ->envname("CARECHART_THREADS")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  serve_cmd->add_option("--io-threads", serve.io_threads, "threads doing network I/O and reads (0: one per CPU core)")
+  serve_cmd
+      ->add_option("--io-threads", serve.io_threads,
+                   "threads doing network I/O and reads (0: one per CPU core)")
       ->envname("CARECHART_IO_THREADS")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
@@ -55,12 +62,14 @@ int main(int argc, char** argv) {
       ->envname("CARECHART_MAX_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 32))
       ->capture_default_str();
-  serve_cmd->add_option("--public-base-url", serve.public_base_url,
-                        "FHIR base URL clients use, e.g. https://ehr.example.org/fhir "
-                        "(default: from the Host header)")
+  serve_cmd
+      ->add_option("--public-base-url", serve.public_base_url,
+                   "FHIR base URL clients use, e.g. https://ehr.example.org/fhir "
+                   "(default: from the Host header)")
       ->envname("CARECHART_PUBLIC_BASE_URL");
-  serve_cmd->add_flag("--demo", serve.demo,
-                      "load a few demo facilities and patients when the database has none")
+  serve_cmd
+      ->add_flag("--demo", serve.demo,
+                 "load a few demo facilities and patients when the database has none")
       ->envname("CARECHART_DEMO");
   serve_cmd->add_flag("!--no-access-log", serve.access_log, "do not log each request");
 
@@ -76,7 +85,21 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{100000}))
       ->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  // CLI11 2.1 ignores the environment variable of a config-file option: pass it on by hand.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const char* env_config = std::getenv("CARECHART_CONFIG");
+  bool has_config = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+    return a == "--config" || a.starts_with("--config=");
+  });
+  if (env_config && *env_config && !has_config) {
+    args.insert(args.begin(), {"--config", env_config});
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   if (!carechart::app::SetupLogging(common.log_level)) {
     std::cerr << "carechart: unknown --log-level '" << common.log_level
               << "'; use trace, debug, info, warn, error, critical or off\n";

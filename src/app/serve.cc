@@ -52,7 +52,8 @@ http::Response NotFound(const http::Request& req) {
   http::Response r;
   r.status = 404;
   r.set_header("Content-Type", "application/fhir+json; charset=utf-8");
-  r.body = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"nothing is served at this path; the FHIR API is under /fhir"}]})";
+  r.body =
+      R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"nothing is served at this path; the FHIR API is under /fhir"}]})";
   return r;
 }
 
@@ -77,7 +78,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   }
   rest::ApiOptions ao;
   ao.facility_id = common.facility_id;
-  ao.facility_name = common.facility_name;
+  ao.facility_name = common.facility_name.empty() ? common.facility_id : common.facility_name;
   ao.public_base_url = serve.public_base_url;
   rest::FhirApi api(**store, ao);
   if (Status s = api.EnsureFacility(); !s.ok()) {
@@ -99,8 +100,9 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   ho.host = serve.host;
   ho.port = static_cast<uint16_t>(serve.port);
   ho.worker_threads = serve.threads;
-  ho.io_threads = serve.io_threads > 0 ? serve.io_threads
-                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ho.io_threads = serve.io_threads > 0
+                      ? serve.io_threads
+                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ho.max_body_bytes = serve.max_body_bytes;
   ho.access_log = serve.access_log;
   auto server = http::Server::Start(ho, [&api](http::Request& req) -> http::Response {
@@ -113,7 +115,8 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
     spdlog::critical("{}", server.status().ToString());
     return 1;
   }
-  std::string host = serve.host.find(':') != std::string::npos ? "[" + serve.host + "]" : serve.host;
+  std::string host =
+      serve.host.find(':') != std::string::npos ? "[" + serve.host + "]" : serve.host;
   std::cout << "carechart: listening on http://" << host << ":" << (*server)->port() << std::endl;
   spdlog::info("database {}, facility Organization/{}", common.db_path, common.facility_id);
   (*server)->Run();

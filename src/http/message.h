@@ -15,7 +15,7 @@ struct Request {
   std::string method;  // "GET", "POST", ... as sent
   std::string target;  // raw request target, e.g. "/fhir/Patient?name=smith"
   std::string path;    // percent-decoded path without the query
-  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;

@@ -10,11 +10,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <chrono>
-#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -194,8 +194,8 @@ class ServerImpl : public Server {
   }
 
   void Drain() {
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::seconds(options_.shutdown_grace_seconds);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options_.shutdown_grace_seconds);
     std::unique_lock lock(mu_);
     // Idle keep-alive connections close now; a connection in the middle of a request (reading
     // its body, running its handler or writing its response) is counted in in_flight_ and
@@ -211,9 +211,9 @@ class ServerImpl : public Server {
     for (const auto& weak : sessions_) {
       if (auto s = weak.lock()) s->CloseIfIdle();
     }
-    stop_cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
-                                                     std::chrono::seconds(2)),
-                        [this] { return sessions_.empty(); });
+    stop_cv_.wait_until(
+        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(2)),
+        [this] { return sessions_.empty(); });
     lock.unlock();
     work_guard_.reset();
     ioc_.stop();
@@ -268,10 +268,9 @@ void Session::DoRead() {
   parser_->body_limit(server_.options().max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
   stream_.expires_after(std::chrono::seconds(server_.options().idle_timeout_seconds));
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->OnHeader(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
 }
 
 void Session::OnHeader(beast::error_code ec) {
@@ -303,10 +302,9 @@ void Session::OnHeader(beast::error_code ec) {
     return;
   }
   stream_.expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code e, std::size_t) {
-                      self->OnBody(e);
-                    });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code e, std::size_t) { self->OnBody(e); });
 }
 
 void Session::OnBody(beast::error_code ec) {
@@ -340,9 +338,10 @@ void Session::Dispatch() {
   std::string_view target = request->target;
   size_t q = target.find('?');
   auto path = PercentDecode(target.substr(0, q), false);
-  auto query = q == std::string_view::npos ? std::optional<std::vector<std::pair<std::string, std::string>>>(
-                                                 std::vector<std::pair<std::string, std::string>>())
-                                           : ParseQuery(target.substr(q + 1));
+  auto query = q == std::string_view::npos
+                   ? std::optional<std::vector<std::pair<std::string, std::string>>>(
+                         std::vector<std::pair<std::string, std::string>>())
+                   : ParseQuery(target.substr(q + 1));
   if (!path || !query) {
     SendError(400, "invalid", "the request URL has a malformed percent-escape or is not UTF-8",
               !raw.keep_alive());
@@ -475,7 +474,8 @@ StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Ha
     RETURN_IF_ERROR(server->Bind());
     return std::unique_ptr<Server>(std::move(server));
   } catch (const std::exception& e) {
-    return Status(StatusCode::kUnavailable, std::string("cannot start the HTTP server: ") + e.what());
+    return Status(StatusCode::kUnavailable,
+                  std::string("cannot start the HTTP server: ") + e.what());
   }
 }
 

@@ -81,7 +81,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::
     if (part.empty()) continue;
     size_t eq = part.find('=');
     auto name = PercentDecode(part.substr(0, eq), true);
-    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), true);
+    auto value = PercentDecode(
+        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), true);
     if (!name || !value) return std::nullopt;
     out.emplace_back(std::move(*name), std::move(*value));
   }

@@ -45,10 +45,11 @@ void BundleWriter::AddHistoryEntry(const store::ResourceVersion& v) {
   std::string method = v.deleted ? "DELETE" : (v.method.empty() ? "PUT" : v.method);
   std::string url = method == "POST" ? v.type : v.type + "/" + v.id;
   std::string status = v.deleted ? "204 No Content" : (v.version == 1 ? "201 Created" : "200 OK");
-  entries_ += ",\"request\":{\"method\":" + JsonString(method) + ",\"url\":" + JsonString(url) + "}";
-  entries_ += ",\"response\":{\"status\":" + JsonString(status) + ",\"etag\":" +
-              JsonString("W/\"" + std::to_string(v.version) + "\"") + ",\"lastModified\":" +
-              JsonString(fhir::FormatInstant(v.last_updated_us)) + "}}";
+  entries_ +=
+      ",\"request\":{\"method\":" + JsonString(method) + ",\"url\":" + JsonString(url) + "}";
+  entries_ += ",\"response\":{\"status\":" + JsonString(status) +
+              ",\"etag\":" + JsonString("W/\"" + std::to_string(v.version) + "\"") +
+              ",\"lastModified\":" + JsonString(fhir::FormatInstant(v.last_updated_us)) + "}}";
 }
 
 std::string BundleWriter::Finish() {

@@ -108,8 +108,7 @@ std::string NewId() {
   char buf[37];
   snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
            static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-           static_cast<unsigned>(b >> 48),
-           static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+           static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
   return buf;
 }
 

@@ -22,13 +22,13 @@ struct RequestContext {
   const http::Request& http;
   store::ResourceStore& store;
   const ApiOptions& options;
-  std::string base_url;  // e.g. "http://127.0.0.1:8080/fhir"
-  std::string type;      // resource type from the URL, or empty
-  std::string id;        // id from the URL, or empty
-  std::string version;   // version id from the URL, or empty
-  std::string operation; // "$validate" etc., or empty
+  std::string base_url;   // e.g. "http://127.0.0.1:8080/fhir"
+  std::string type;       // resource type from the URL, or empty
+  std::string id;         // id from the URL, or empty
+  std::string version;    // version id from the URL, or empty
+  std::string operation;  // "$validate" etc., or empty
   bool pretty = false;
-  std::string summary;   // _summary value, or empty
+  std::string summary;                // _summary value, or empty
   std::vector<std::string> elements;  // _elements, or empty
   std::string facility_id;
   std::string facility_name;

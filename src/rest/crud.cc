@@ -18,17 +18,22 @@ Status GoneError(const std::string& type, const std::string& id) {
 std::optional<http::Response> CheckBodyId(const json::Value& resource, const std::string& id) {
   const json::Value* body_id = resource.find("id");
   if (!body_id) {
-    return ErrorResponse(InvalidError("the resource has no id; an update must carry the id "
-                                      "of the URL ('" + id + "')", "id"));
+    return ErrorResponse(
+        InvalidError("the resource has no id; an update must carry the id "
+                     "of the URL ('" +
+                         id + "')",
+                     "id"));
   }
   if (!body_id->is_string() || body_id->text() != id) {
-    return ErrorResponse(InvalidError("the resource id '" + body_id->text() +
-                                      "' does not match the id in the URL ('" + id + "')", "id"));
+    return ErrorResponse(InvalidError(
+        "the resource id '" + body_id->text() + "' does not match the id in the URL ('" + id + "')",
+        "id"));
   }
   return std::nullopt;
 }
 
-std::optional<int64_t> RequiredVersion(const RequestContext& ctx, std::optional<http::Response>* error) {
+std::optional<int64_t> RequiredVersion(const RequestContext& ctx,
+                                       std::optional<http::Response>* error) {
   std::string_view h = ctx.http.header("if-match");
   if (h.empty()) return std::nullopt;
   int64_t v = 0;
@@ -43,14 +48,14 @@ http::Response UpdateWithId(RequestContext& ctx, json::Value resource, const std
   std::optional<http::Response> error;
   auto required = RequiredVersion(ctx, &error);
   if (error) return *error;
-  auto planned = CommitVersion(
-      ctx.store, ctx.type, id, required,
-      [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
-        PlannedWrite p;
-        p.write = PrepareVersion(resource, ctx, id, current.version + 1, "PUT");
-        p.http_status = (current.version == 0 || current.deleted) ? 201 : 200;
-        return p;
-      });
+  auto planned =
+      CommitVersion(ctx.store, ctx.type, id, required,
+                    [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
+                      PlannedWrite p;
+                      p.write = PrepareVersion(resource, ctx, id, current.version + 1, "PUT");
+                      p.http_status = (current.version == 0 || current.deleted) ? 201 : 200;
+                      return p;
+                    });
   if (!planned.ok()) return ErrorResponse(planned.status());
   return WriteResponse(planned->http_status, AsVersion(planned->write), ctx, true);
 }
@@ -91,14 +96,16 @@ http::Response HandleRead(RequestContext& ctx) {
 
 http::Response HandleVread(RequestContext& ctx) {
   int64_t version = 0;
-  auto [ptr, ec] = std::from_chars(ctx.version.data(), ctx.version.data() + ctx.version.size(), version);
+  auto [ptr, ec] =
+      std::from_chars(ctx.version.data(), ctx.version.data() + ctx.version.size(), version);
   if (ec != std::errc() || ptr != ctx.version.data() + ctx.version.size() || version <= 0) {
     return ErrorResponse(InvalidError("version id '" + ctx.version + "' is not a positive number"));
   }
   auto v = ctx.store.ReadVersion(ctx.type, ctx.id, version);
   if (!v.ok()) {
     if (v.status().code() == StatusCode::kNotFound) {
-      return ErrorResponse(NotFoundError(ctx.type + "/" + ctx.id + " has no version " + ctx.version));
+      return ErrorResponse(
+          NotFoundError(ctx.type + "/" + ctx.id + " has no version " + ctx.version));
     }
     return ErrorResponse(v.status());
   }
@@ -123,8 +130,8 @@ http::Response HandleCreate(RequestContext& ctx) {
     if (condition) {
       ASSIGN_OR_RETURN(auto ids, txn.SearchIds(*condition, 2));
       if (ids.size() > 1) {
-        return {StatusCode::kPreconditionFailed,
-                "If-None-Exist matches more than one " + ctx.type + "; make the criteria selective"};
+        return {StatusCode::kPreconditionFailed, "If-None-Exist matches more than one " + ctx.type +
+                                                     "; make the criteria selective"};
       }
       if (ids.size() == 1) {
         existing = ids[0];
@@ -159,15 +166,18 @@ http::Response HandleConditionalUpdate(RequestContext& ctx) {
   auto ids = MatchConditional(ctx.store, ctx.type, *query);
   if (!ids.ok()) return ErrorResponse(ids.status());
   if (ids->size() > 1) {
-    return ErrorResponse({StatusCode::kPreconditionFailed,
-                          "the conditional update matches more than one " + ctx.type +
-                              "; make the criteria selective"});
+    return ErrorResponse(
+        {StatusCode::kPreconditionFailed, "the conditional update matches more than one " +
+                                              ctx.type + "; make the criteria selective"});
   }
   std::string body_id(body.resource.string_at("id"));
   if (ids->size() == 1) {
     if (!body_id.empty() && body_id != (*ids)[0]) {
-      return ErrorResponse(InvalidError("the resource id '" + body_id + "' differs from the id of "
-                                        "the match ('" + (*ids)[0] + "')", "id"));
+      return ErrorResponse(InvalidError("the resource id '" + body_id +
+                                            "' differs from the id of "
+                                            "the match ('" +
+                                            (*ids)[0] + "')",
+                                        "id"));
     }
     return UpdateWithId(ctx, std::move(body.resource), (*ids)[0]);
   }
@@ -177,18 +187,18 @@ http::Response HandleConditionalUpdate(RequestContext& ctx) {
 
 http::Response HandleDelete(RequestContext& ctx) {
   bool never_existed = false;
-  auto planned = CommitVersion(
-      ctx.store, ctx.type, ctx.id, std::nullopt,
-      [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
-        if (current.version == 0) {
-          never_existed = true;
-          return NotFoundError(ctx.type + "/" + ctx.id + " is not known");
-        }
-        if (current.deleted) return Status(StatusCode::kGone, "already deleted");
-        PlannedWrite p;
-        p.write = PrepareDeletion(ctx.type, ctx.id, current.version + 1);
-        return p;
-      });
+  auto planned = CommitVersion(ctx.store, ctx.type, ctx.id, std::nullopt,
+                               [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
+                                 if (current.version == 0) {
+                                   never_existed = true;
+                                   return NotFoundError(ctx.type + "/" + ctx.id + " is not known");
+                                 }
+                                 if (current.deleted)
+                                   return Status(StatusCode::kGone, "already deleted");
+                                 PlannedWrite p;
+                                 p.write = PrepareDeletion(ctx.type, ctx.id, current.version + 1);
+                                 return p;
+                               });
   http::Response r;
   r.status = 204;
   if (!planned.ok()) {
@@ -207,9 +217,9 @@ http::Response HandleConditionalDelete(RequestContext& ctx) {
   auto ids = MatchConditional(ctx.store, ctx.type, *query);
   if (!ids.ok()) return ErrorResponse(ids.status());
   if (ids->size() > 1) {
-    return ErrorResponse({StatusCode::kPreconditionFailed,
-                          "the conditional delete matches more than one " + ctx.type +
-                              "; make the criteria selective"});
+    return ErrorResponse(
+        {StatusCode::kPreconditionFailed, "the conditional delete matches more than one " +
+                                              ctx.type + "; make the criteria selective"});
   }
   if (ids->empty()) {
     http::Response r;

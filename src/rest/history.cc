@@ -11,8 +11,8 @@ namespace {
 StatusOr<int64_t> InstantParam(const std::string& name, const std::string& value, bool use_high) {
   fhir::DateRange range;
   if (!fhir::ParseDateRange(value, &range)) {
-    return InvalidError("parameter " + name + " must be a FHIR instant or date, not '" + value + "'",
-                        name);
+    return InvalidError(
+        "parameter " + name + " must be a FHIR instant or date, not '" + value + "'", name);
   }
   return use_high ? range.high : range.low;
 }
@@ -39,8 +39,8 @@ http::Response HandleHistory(RequestContext& ctx) {
       if (!t.ok()) return ErrorResponse(t.status());
       q.at_us = *t;
     } else if (k != "_count" && k != "_offset" && k != "_list" && k != "_sort") {
-      return ErrorResponse(InvalidError("unknown history parameter '" + k +
-                                        "'; history supports _since, _at and _count", k));
+      return ErrorResponse(InvalidError(
+          "unknown history parameter '" + k + "'; history supports _since, _at and _count", k));
     }
   }
   q.count = static_cast<int>(count);

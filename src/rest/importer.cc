@@ -6,6 +6,7 @@
 
 #include "fhir/definitions.h"
 #include "fhir/validator.h"
+#include "rest/bundle_processing.h"
 #include "rest/outcome.h"
 #include "rest/resource_prep.h"
 #include "rest/write_support.h"
@@ -72,6 +73,10 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
   std::map<std::string, std::string> full_urls;  // urn:uuid:... → Type/id
   auto first = text.find_first_not_of(" \t\r\n");
   auto parsed = json::Parse(text);
+  if (parsed.ok() && parsed->string_at("resourceType") == "Bundle" &&
+      parsed->string_at("type") == "transaction") {
+    return ImportTransaction(path, *parsed, progress);
+  }
   if (parsed.ok() && parsed->string_at("resourceType") == "Bundle") {
     json::Value* list = parsed->find("entry");
     std::vector<json::Value> none;
@@ -116,8 +121,8 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
       entries.push_back({std::move(*one), where + " (" + type + ")"});
     }
   } else {
-    return InvalidError("'" + path + "' is neither a FHIR Bundle nor NDJSON: " +
-                        parsed.status().ToString());
+    return InvalidError("'" + path +
+                        "' is neither a FHIR Bundle nor NDJSON: " + parsed.status().ToString());
   }
 
   std::map<std::string, std::string> conditional_cache;
@@ -183,6 +188,48 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
   }
   RETURN_IF_ERROR(Flush(batch));
   if (progress) progress({path, done, static_cast<int64_t>(entries.size())});
+  return Status::Ok();
+}
+
+Status Importer::ImportTransaction(const std::string& path, json::Value& bundle,
+                                   const std::function<void(const ImportProgress&)>& progress) {
+  const json::Value* list = bundle.find("entry");
+  const int64_t total =
+      list && list->is_array() ? static_cast<int64_t>(list->items().size()) : int64_t{0};
+  const std::string where = path + " (transaction: nothing of this file was imported)";
+  auto reject = [&](const std::string& message) {
+    Fail(where, message);
+    stats_.entries_failed += std::max<int64_t>(total - 1, 0);
+    if (progress) progress({path, total, total});
+    return Status::Ok();
+  };
+  http::Request request;
+  request.method = "POST";
+  RequestContext ctx{request, store_, options_};
+  ctx.base_url = options_.public_base_url;
+  ctx.facility_id = options_.facility_id;
+  ctx.facility_name = options_.facility_name;
+  ctx.actor = "import";
+  auto parsed = ParseBundle(bundle, ctx.base_url);
+  if (!parsed.ok()) return reject(parsed.status().location() + ": " + parsed.status().message());
+  // GET entries (rare in files) go through a router of their own.
+  std::optional<FhirApi> api;
+  Dispatch dispatch = [&](const http::Request& r) {
+    if (!api) api.emplace(store_, options_);
+    return api->Handle(r);
+  };
+  TransactionError error;
+  auto result = RunTransaction(ctx, *parsed, dispatch, &error);
+  if (!result.ok()) {
+    StatusCode code = result.status().code();
+    if (code == StatusCode::kInternal || code == StatusCode::kUnavailable) return result.status();
+    Status first = fhir::HasErrors(error.issues)
+                       ? FirstError(error.issues, StatusCode::kUnprocessable)
+                       : result.status();
+    return reject((first.location().empty() ? "" : first.location() + ": ") + first.message());
+  }
+  stats_.resources_written += result->written;
+  if (progress) progress({path, total, total});
   return Status::Ok();
 }
 

@@ -1,9 +1,10 @@
 // Loading resources from files (FHIR Bundles or NDJSON) through the same validation and
 // preparation as the REST API, written in large transactions.
 //
-// This is the Core issue's importer: whole-file parsing, urn:uuid and conditional references
-// resolved, one transaction per batch. Streaming, parallel parsing and transaction-Bundle
-// semantics come with the Transactions/import issue.
+// Bundles of type transaction are imported with the REST transaction's semantics (all entries or
+// none, per file; rest/bundle_processing.h). Other Bundles and NDJSON: whole-file parsing, urn:uuid
+// and conditional references resolved, invalid entries skipped and reported, one store
+// transaction per batch of resources. Streaming and parallel parsing come later.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fhir/json.h"
 #include "rest/fhir_api.h"
 #include "store/resource_store.h"
 
@@ -49,6 +51,9 @@ class Importer {
  private:
   struct Pending;
   Status Flush(std::vector<Pending>& batch);
+  // A Bundle of type transaction: all of it or nothing, with the REST transaction's semantics.
+  Status ImportTransaction(const std::string& path, json::Value& bundle,
+                           const std::function<void(const ImportProgress&)>& progress);
   void Fail(const std::string& where, const std::string& message);
 
   store::ResourceStore& store_;

@@ -11,11 +11,13 @@ namespace {
 StatusOr<std::vector<std::string>> SplitPointer(std::string_view pointer) {
   std::vector<std::string> tokens;
   if (pointer.empty()) return tokens;
-  if (pointer.front() != '/') return InvalidError("JSON Pointer '" + std::string(pointer) + "' must start with '/'");
+  if (pointer.front() != '/')
+    return InvalidError("JSON Pointer '" + std::string(pointer) + "' must start with '/'");
   size_t pos = 1;
   while (true) {
     size_t next = pointer.find('/', pos);
-    std::string_view raw = pointer.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
+    std::string_view raw =
+        pointer.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
     std::string token;
     for (size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
@@ -79,7 +81,8 @@ Status Add(json::Value& root, const std::vector<std::string>& tokens, json::Valu
     if (!ArrayIndex(last, parent->items().size(), true, &idx)) {
       return UnprocessableError(where + ": array index '" + last + "' is out of range");
     }
-    parent->items().insert(parent->items().begin() + static_cast<std::ptrdiff_t>(idx), std::move(value));
+    parent->items().insert(parent->items().begin() + static_cast<std::ptrdiff_t>(idx),
+                           std::move(value));
   } else {
     return UnprocessableError(where + ": the parent of the path is not an object or array");
   }

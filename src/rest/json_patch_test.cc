@@ -24,8 +24,9 @@ TEST(JsonPatchTest, AppliesAllOperations) {
     {"op":"add","path":"/a~1b","value":1.50}
   ])");
   ASSERT_TRUE(ApplyJsonPatch(patch, doc).ok());
-  EXPECT_EQ(json::Write(doc),
-            R"({"resourceType":"Patient","name":[{"family":"A","given":["x"]}],"active":false,"gender":"B","a/b":1.50})");
+  EXPECT_EQ(
+      json::Write(doc),
+      R"({"resourceType":"Patient","name":[{"family":"A","given":["x"]}],"active":false,"gender":"B","a/b":1.50})");
 }
 
 TEST(JsonPatchTest, ReportsTheFailingOperation) {

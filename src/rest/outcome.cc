@@ -4,44 +4,76 @@ namespace carechart::rest {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalid: return 400;
-    case StatusCode::kUnprocessable: return 422;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kGone: return 410;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kPreconditionFailed: return 412;
-    case StatusCode::kMethodNotAllowed: return 405;
-    case StatusCode::kUnsupportedMediaType: return 415;
-    case StatusCode::kTooLarge: return 413;
-    case StatusCode::kTimeout: return 408;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kForbidden: return 403;
-    case StatusCode::kNotImplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalid:
+      return 400;
+    case StatusCode::kUnprocessable:
+      return 422;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kGone:
+      return 410;
+    case StatusCode::kConflict:
+      return 409;
+    case StatusCode::kPreconditionFailed:
+      return 412;
+    case StatusCode::kMethodNotAllowed:
+      return 405;
+    case StatusCode::kUnsupportedMediaType:
+      return 415;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kTimeout:
+      return 408;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kForbidden:
+      return 403;
+    case StatusCode::kNotImplemented:
+      return 501;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }
 
 const char* IssueTypeFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "informational";
-    case StatusCode::kInvalid: return "invalid";
-    case StatusCode::kUnprocessable: return "processing";
-    case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kGone: return "deleted";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kPreconditionFailed: return "conflict";
-    case StatusCode::kMethodNotAllowed: return "not-supported";
-    case StatusCode::kUnsupportedMediaType: return "not-supported";
-    case StatusCode::kTooLarge: return "too-costly";
-    case StatusCode::kTimeout: return "timeout";
-    case StatusCode::kUnauthenticated: return "login";
-    case StatusCode::kForbidden: return "forbidden";
-    case StatusCode::kNotImplemented: return "not-supported";
-    case StatusCode::kUnavailable: return "transient";
-    case StatusCode::kInternal: return "exception";
+    case StatusCode::kOk:
+      return "informational";
+    case StatusCode::kInvalid:
+      return "invalid";
+    case StatusCode::kUnprocessable:
+      return "processing";
+    case StatusCode::kNotFound:
+      return "not-found";
+    case StatusCode::kGone:
+      return "deleted";
+    case StatusCode::kConflict:
+      return "conflict";
+    case StatusCode::kPreconditionFailed:
+      return "conflict";
+    case StatusCode::kMethodNotAllowed:
+      return "not-supported";
+    case StatusCode::kUnsupportedMediaType:
+      return "not-supported";
+    case StatusCode::kTooLarge:
+      return "too-costly";
+    case StatusCode::kTimeout:
+      return "timeout";
+    case StatusCode::kUnauthenticated:
+      return "login";
+    case StatusCode::kForbidden:
+      return "forbidden";
+    case StatusCode::kNotImplemented:
+      return "not-supported";
+    case StatusCode::kUnavailable:
+      return "transient";
+    case StatusCode::kInternal:
+      return "exception";
   }
   return "exception";
 }
@@ -50,10 +82,14 @@ namespace {
 
 const char* SeverityName(fhir::IssueSeverity s) {
   switch (s) {
-    case fhir::IssueSeverity::kFatal: return "fatal";
-    case fhir::IssueSeverity::kError: return "error";
-    case fhir::IssueSeverity::kWarning: return "warning";
-    case fhir::IssueSeverity::kInformation: return "information";
+    case fhir::IssueSeverity::kFatal:
+      return "fatal";
+    case fhir::IssueSeverity::kError:
+      return "error";
+    case fhir::IssueSeverity::kWarning:
+      return "warning";
+    case fhir::IssueSeverity::kInformation:
+      return "information";
   }
   return "error";
 }

@@ -29,7 +29,8 @@ http::Response HandlePatch(RequestContext& ctx) {
   }
   auto patch = json::Parse(ctx.http.body);
   if (!patch.ok()) return ErrorResponse(patch.status());
-  if (!patch->is_array()) return ErrorResponse(InvalidError("a JSON Patch document must be an array"));
+  if (!patch->is_array())
+    return ErrorResponse(InvalidError("a JSON Patch document must be an array"));
 
   if (ctx.id.empty()) {  // conditional patch
     auto query = ParseConditional(ctx.type, ctx.SearchParams());
@@ -57,7 +58,8 @@ http::Response HandlePatch(RequestContext& ctx) {
       ctx.store, ctx.type, ctx.id, required,
       [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
         if (current.version == 0) return NotFoundError(ctx.type + "/" + ctx.id + " is not known");
-        if (current.deleted) return Status(StatusCode::kGone, ctx.type + "/" + ctx.id + " has been deleted");
+        if (current.deleted)
+          return Status(StatusCode::kGone, ctx.type + "/" + ctx.id + " has been deleted");
         auto stored = ctx.store.ReadVersion(ctx.type, ctx.id, current.version);
         if (!stored.ok()) return stored.status();
         ASSIGN_OR_RETURN(json::Value resource, json::Parse(stored->body));

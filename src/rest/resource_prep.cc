@@ -38,13 +38,13 @@ void SetTag(json::Value& meta, const char* system, json::Value tag) {
 
 }  // namespace
 
-ParsedBody ParseResourceBody(const RequestContext& ctx) {
+ParsedBody ParseJsonBody(const RequestContext& ctx) {
   ParsedBody out;
   std::string_view ct = ctx.http.header("content-type");
   if (!ct.empty() && !IsJsonContentType(ct)) {
-    out.error = ErrorResponse({StatusCode::kUnsupportedMediaType,
-                               "Content-Type '" + std::string(ct) +
-                                   "' is not supported; send application/fhir+json"});
+    out.error = ErrorResponse(
+        {StatusCode::kUnsupportedMediaType,
+         "Content-Type '" + std::string(ct) + "' is not supported; send application/fhir+json"});
     return out;
   }
   if (ctx.http.body.empty()) {
@@ -57,23 +57,36 @@ ParsedBody ParseResourceBody(const RequestContext& ctx) {
     return out;
   }
   out.resource = std::move(parsed).value();
-  std::string_view rt = out.resource.string_at("resourceType");
-  if (rt.empty()) {
-    out.error = ErrorResponse(InvalidError(
-        "the body is not a FHIR resource: it has no resourceType", "resourceType"));
-    return out;
+  return out;
+}
+
+ParsedBody ParseResourceBody(const RequestContext& ctx) {
+  ParsedBody out = ParseJsonBody(ctx);
+  if (out.error) return out;
+  std::vector<fhir::ValidationIssue> issues;
+  Status s = CheckResource(out.resource, ctx.type, &issues);
+  if (!s.ok()) {
+    out.error = fhir::HasErrors(issues) ? IssuesResponse(issues, 422) : ErrorResponse(s);
   }
-  if (!ctx.type.empty() && rt != ctx.type) {
-    out.error = ErrorResponse(InvalidError("resourceType '" + std::string(rt) +
-                                               "' does not match the URL's type '" + ctx.type + "'",
-                                           "resourceType"));
-    return out;
+  return out;
+}
+
+Status CheckResource(const json::Value& resource, const std::string& expected_type,
+                     std::vector<fhir::ValidationIssue>* issues) {
+  std::string_view rt = resource.string_at("resourceType");
+  if (rt.empty()) {
+    return InvalidError("the body is not a FHIR resource: it has no resourceType", "resourceType");
+  }
+  if (!expected_type.empty() && rt != expected_type) {
+    return InvalidError("resourceType '" + std::string(rt) + "' does not match the URL's type '" +
+                            expected_type + "'",
+                        "resourceType");
   }
   fhir::ValidationOptions vo;
-  vo.expected_type = ctx.type;
-  auto issues = fhir::Validate(out.resource, vo);
-  if (fhir::HasErrors(issues)) out.error = IssuesResponse(issues, 422);
-  return out;
+  vo.expected_type = expected_type;
+  *issues = fhir::Validate(resource, vo);
+  if (fhir::HasErrors(*issues)) return FirstError(*issues, StatusCode::kUnprocessable);
+  return Status::Ok();
 }
 
 store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& ctx,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fhir/json.h"
+#include "fhir/validator.h"
 #include "http/message.h"
 #include "rest/context.h"
 #include "store/resource_store.h"
@@ -23,9 +24,20 @@ struct ParsedBody {
   json::Value resource;
 };
 
+// Checks Content-Type and parses the body as JSON, without looking at what the JSON holds.
+ParsedBody ParseJsonBody(const RequestContext& ctx);
+
 // Checks Content-Type, parses the body as JSON and validates it as a resource of `ctx.type`
 // (or any type when ctx.type is empty). An unusable body yields a ready error response.
 ParsedBody ParseResourceBody(const RequestContext& ctx);
+
+// Checks that an already parsed `resource` is a FHIR resource (has a resourceType), of
+// `expected_type` when that is not empty, and valid R4. Returns kInvalid for a missing or
+// mismatched resourceType ("the URL's type" is how `expected_type` is named in messages), or
+// kUnprocessable with every issue in `issues` when validation fails. Shared by single
+// interactions (ParseResourceBody) and Bundle entries.
+Status CheckResource(const json::Value& resource, const std::string& expected_type,
+                     std::vector<fhir::ValidationIssue>* issues);
 
 // Stamps `resource` with id, meta.versionId, meta.lastUpdated, meta.source and the facility and
 // author tags, then serialises it and computes its index entries.

@@ -21,7 +21,8 @@ http::Response HandleValidate(RequestContext& ctx) {
       }
     }
     if (!found) {
-      return ErrorResponse(InvalidError("the Parameters has no 'resource' parameter", "Parameters.parameter"));
+      return ErrorResponse(
+          InvalidError("the Parameters has no 'resource' parameter", "Parameters.parameter"));
     }
     json::Value inner = *found;
     resource = std::move(inner);

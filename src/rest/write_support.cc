@@ -1,5 +1,6 @@
 #include "rest/write_support.h"
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 
@@ -13,13 +14,29 @@ namespace {
 // retrying) in the optimistic check. Striped: a fixed set of mutexes, chosen by hashing the
 // resource key, so memory stays constant. Other processes (several API nodes) are still caught by
 // the version check in the transaction.
-std::mutex& ResourceLock(const std::string& type, const std::string& id) {
+std::array<std::mutex, 1024>& Stripes() {
   static std::array<std::mutex, 1024> stripes;
-  size_t h = std::hash<std::string>{}(type) * 31 + std::hash<std::string>{}(id);
-  return stripes[h % stripes.size()];
+  return stripes;
+}
+
+size_t StripeOf(const std::string& type, const std::string& id) {
+  size_t h = std::hash<std::string>{}(type)*31 + std::hash<std::string>{}(id);
+  return h % Stripes().size();
+}
+
+std::mutex& ResourceLock(const std::string& type, const std::string& id) {
+  return Stripes()[StripeOf(type, id)];
 }
 
 }  // namespace
+
+ResourceLocks::ResourceLocks(const std::vector<std::pair<std::string, std::string>>& type_ids) {
+  std::vector<size_t> stripes;
+  for (const auto& [type, id] : type_ids) stripes.push_back(StripeOf(type, id));
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t s : stripes) locks_.emplace_back(Stripes()[s]);
+}
 
 StatusOr<PlannedWrite> CommitVersion(
     store::ResourceStore& store, const std::string& type, const std::string& id,

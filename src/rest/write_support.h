@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,17 @@ StatusOr<PlannedWrite> CommitVersion(
     store::ResourceStore& store, const std::string& type, const std::string& id,
     std::optional<int64_t> required_version,
     const std::function<StatusOr<PlannedWrite>(const store::CurrentVersion&)>& plan);
+
+// The in-process locks CommitVersion takes for one resource, held for several resources at once
+// (a transaction Bundle updating existing resources). Taken in a fixed order, so holders of
+// several locks never deadlock with each other or with CommitVersion; released on destruction.
+class ResourceLocks {
+ public:
+  explicit ResourceLocks(const std::vector<std::pair<std::string, std::string>>& type_ids);
+
+ private:
+  std::vector<std::unique_lock<std::mutex>> locks_;
+};
 
 // Resolves a conditional URL's search ("identifier=a|b") to the ids it matches (at most 2 are
 // needed to tell "one" from "several"), reading committed data.

@@ -1,0 +1,266 @@
+// The command line beyond `serve` basics: `import` (NDJSON and Bundles, bad entries, bad files),
+// configuration from a TOML file and from CARECHART_* variables, facilities, the demo data, and
+// many concurrent connections.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  FACILITY_SYSTEM,
+  binaryPath,
+  makeTempDir,
+  removeTempDir,
+  startServer,
+} from './server.mjs';
+
+const dirs = [];
+after(() => dirs.forEach(removeTempDir));
+function tempDir() {
+  const d = makeTempDir('carechart-cli-');
+  dirs.push(d);
+  return d;
+}
+
+function run(args, env = {}) {
+  return spawnSync(binaryPath(), args, {
+    encoding: 'utf8',
+    timeout: 60000,
+    env: { ...process.env, ...env },
+  });
+}
+
+const patient = (id, family) => ({
+  resourceType: 'Patient',
+  id,
+  name: [{ family, given: ['Ann'] }],
+  birthDate: '1970-01-01',
+});
+
+describe('carechart import', () => {
+  test('--help describes the command and its files argument', () => {
+    const r = run(['import', '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /files/i);
+    assert.match(r.stdout, /--db/);
+  });
+
+  test('a missing file is refused before anything is written', () => {
+    const dir = tempDir();
+    const r = run(['import', '--db', path.join(dir, 'x.db'), path.join(dir, 'nope.ndjson')]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr + r.stdout, /nope\.ndjson/);
+  });
+
+  test('NDJSON and a transaction Bundle with urn:uuid references import; the server serves them', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'c.db');
+    const ndjson = path.join(dir, 'patients.ndjson');
+    writeFileSync(ndjson, [patient('imp-1', 'Alpha'), patient('imp-2', 'Beta')].map((p) => JSON.stringify(p)).join('\n') + '\n');
+    const bundle = path.join(dir, 'bundle.json');
+    // JSON.stringify would write 5.5: put the decimal in as text to check it survives as 5.50.
+    const bundleText = (b) => JSON.stringify(b).replace('"value":"5.50"', '"value":5.50');
+    writeFileSync(
+      bundle,
+      bundleText({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: 'urn:uuid:7f3c1a6e-2d7b-4f7e-9a52-0c1b2a3d4e5f',
+            resource: { resourceType: 'Patient', name: [{ family: 'Gamma' }] },
+            request: { method: 'POST', url: 'Patient' },
+          },
+          {
+            fullUrl: 'urn:uuid:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+            resource: {
+              resourceType: 'Observation',
+              status: 'final',
+              code: { coding: [{ system: 'http://loinc.org', code: '2339-0' }] },
+              subject: { reference: 'urn:uuid:7f3c1a6e-2d7b-4f7e-9a52-0c1b2a3d4e5f' },
+              valueQuantity: { value: '5.50', unit: 'mmol/L' },
+            },
+            request: { method: 'POST', url: 'Observation' },
+          },
+        ],
+      }),
+    );
+    const r = run(['import', '--db', db, '--facility', 'import-clinic', ndjson, bundle]);
+    assert.equal(r.status, 0, `import failed: ${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /imported 4 resources from 2 files/);
+
+    const s = await startServer({ db });
+    try {
+      const p = await s.get('Patient/imp-2');
+      assert.equal(p.status, 200);
+      assert.equal(p.json.name[0].family, 'Beta');
+      const tag = p.json.meta.tag.find((t) => t.system === FACILITY_SYSTEM);
+      assert.equal(tag?.code, 'import-clinic', 'imports are stamped with the --facility');
+      const obs = await s.get('Observation?code=http://loinc.org|2339-0');
+      assert.equal(obs.json.total, 1);
+      const ref = obs.json.entry[0].resource.subject.reference;
+      assert.match(ref, /^Patient\/[0-9a-f-]{36}$/, `urn:uuid reference must be rewritten, got ${ref}`);
+      const target = await s.get(ref);
+      assert.equal(target.status, 200);
+      assert.equal(target.json.name[0].family, 'Gamma');
+      assert.match(obs.text, /"value":5\.50/, 'decimals keep their precision through import');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('invalid entries are reported with file, entry and path; valid ones still import (exit 3)', () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'c.db');
+    const f = path.join(dir, 'mixed.ndjson');
+    writeFileSync(
+      f,
+      [
+        JSON.stringify(patient('ok-1', 'Fine')),
+        JSON.stringify({ resourceType: 'Patient', id: 'bad-1', birthDate: 'yesterday' }),
+        '{"resourceType": "Patient", "id": ',
+        JSON.stringify(patient('ok-2', 'Fine')),
+      ].join('\n'),
+    );
+    const r = run(['import', '--db', db, f]);
+    assert.equal(r.status, 3, `partial import exits 3: ${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /imported 2 resources .* 2 rejected/);
+    assert.match(r.stderr, /mixed\.ndjson:2 \(Patient\): Patient\.birthDate/);
+    assert.match(r.stderr, /mixed\.ndjson:3/);
+  });
+
+  test('a file that is neither a Bundle nor NDJSON fails with a clear message', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'notes.txt');
+    writeFileSync(f, 'hello, this is not FHIR\n');
+    const r = run(['import', '--db', path.join(dir, 'c.db'), f]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /neither a FHIR Bundle nor NDJSON/);
+  });
+});
+
+describe('configuration', () => {
+  test('a TOML config file sets serve options; flags override it', async () => {
+    const dir = tempDir();
+    const cfg = path.join(dir, 'carechart.toml');
+    writeFileSync(cfg, '[serve]\nfacility = "toml-clinic"\nfacility-name = "TOML Clinic"\nmax-body-bytes = 2048\nport = 1\n');
+    // startServer passes --port 0 on the command line: the flag must win over the file's port.
+    process.env.CARECHART_CONFIG = cfg;
+    let s;
+    try {
+      s = await startServer({ db: path.join(dir, 'a.db') });
+    } finally {
+      delete process.env.CARECHART_CONFIG;
+    }
+    try {
+      assert.notEqual(s.port, 1);
+      const org = await s.get('Organization/toml-clinic');
+      assert.equal(org.status, 200, 'the configured facility Organization is created at start-up');
+      assert.equal(org.json.name, 'TOML Clinic');
+      const big = await s.post('Patient', { resourceType: 'Patient', name: [{ family: 'x'.repeat(3000) }] });
+      assert.equal(big.status, 413, 'max-body-bytes from the config file applies');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('CARECHART_* environment variables configure serve', () => {
+    const dir = tempDir();
+    const r = run(['serve', '--help'], { CARECHART_PORT: '1' });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /CARECHART_PORT/, '--help names the environment variables');
+    const bad = run(['serve', '--db', path.join(dir, 'e.db')], { CARECHART_PORT: '99999' });
+    assert.notEqual(bad.status, 0, 'an out-of-range CARECHART_PORT is refused');
+    assert.match(bad.stderr + bad.stdout, /port/i);
+  });
+
+  test('an invalid facility id fails at start-up naming the setting', () => {
+    const dir = tempDir();
+    const r = run(['serve', '--db', path.join(dir, 'f.db'), '--port', '0', '--facility', 'bad id!']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /facility/);
+  });
+
+  test('an unknown --log-level is refused', () => {
+    const r = run(['serve', '--log-level', 'loud']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /log-level/);
+  });
+});
+
+describe('facilities and demo data', () => {
+  test('X-Carechart-Facility records another existing facility; an unknown one is refused', async () => {
+    const s = await startServer({ args: ['--facility', 'main-clinic'] });
+    try {
+      const other = await s.put('Organization/podiatry', { resourceType: 'Organization', id: 'podiatry', name: 'Podiatry' });
+      assert.equal(other.status, 201);
+      const created = await s.post('Patient', { resourceType: 'Patient' }, { headers: { 'x-carechart-facility': 'podiatry' } });
+      assert.equal(created.status, 201);
+      assert.equal(created.json.meta.tag.find((t) => t.system === FACILITY_SYSTEM).code, 'podiatry');
+      const plain = await s.post('Patient', { resourceType: 'Patient' });
+      assert.equal(plain.json.meta.tag.find((t) => t.system === FACILITY_SYSTEM).code, 'main-clinic');
+      const before = await s.count('Patient');
+      const refused = await s.post('Patient', { resourceType: 'Patient' }, { headers: { 'x-carechart-facility': 'nowhere' } });
+      assert.equal(refused.status, 400);
+      assert.match(refused.json.issue[0].diagnostics, /nowhere/);
+      assert.equal(await s.count('Patient'), before, 'nothing written for a refused facility');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('--demo loads facilities and a diabetic patient with glucose, HbA1c and metformin, once', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'demo.db');
+    let s = await startServer({ db, args: ['--demo'] });
+    let total;
+    try {
+      const hba1c = await s.get('Observation?patient=demo-maria-lopez&code=http://loinc.org|4548-4&_sort=date');
+      assert.equal(hba1c.json.total, 3);
+      assert.equal(hba1c.json.entry[2].resource.valueQuantity.value, 6.9);
+      const meds = await s.get('MedicationRequest?patient=demo-maria-lopez');
+      assert.equal(meds.json.total, 1);
+      total = (await s.get('_history?_count=0')).json.total;
+    } finally {
+      await s.stop();
+    }
+    s = await startServer({ db, args: ['--demo'] });
+    try {
+      assert.equal((await s.get('_history?_count=0')).json.total, total, 'a second start does not load the demo again');
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('many connections', () => {
+  test('300 concurrent keep-alive connections are all served', async () => {
+    const s = await startServer();
+    try {
+      const p = await s.create({ resourceType: 'Patient', name: [{ family: 'Crowd' }] });
+      const { Agent } = await import('node:http');
+      const agent = new Agent({ keepAlive: true, maxSockets: 300 });
+      const http = await import('node:http');
+      const one = () =>
+        new Promise((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: s.port, path: `/fhir/Patient/${p.id}`, agent }, (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (d) => (body += d));
+              res.on('end', () => resolve({ status: res.statusCode, body }));
+            })
+            .on('error', reject);
+        });
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.all(Array.from({ length: 300 }, one));
+        assert.equal(results.filter((r) => r.status === 200).length, 300);
+        assert.ok(results.every((r) => JSON.parse(r.body).id === p.id));
+      }
+      agent.destroy();
+      await s.assertHealthy('after 900 concurrent reads');
+    } finally {
+      await s.cleanup();
+    }
+  });
+});
