@@ -72,8 +72,8 @@ std::string BuildCapabilityStatement(const ApiOptions& options) {
   software.set("version", Value::String(options.software_version));
   cs.set("software", std::move(software));
   auto implementation = Value::Object();
-  implementation.set("description", Value::String("Carechart FHIR R4 server, facility " +
-                                                  options.facility_id));
+  implementation.set("description",
+                     Value::String("Carechart FHIR R4 server, facility " + options.facility_id));
   if (!options.public_base_url.empty()) {
     implementation.set("url", Value::String(options.public_base_url));
   }
@@ -95,6 +95,8 @@ std::string BuildCapabilityStatement(const ApiOptions& options) {
   auto system = Value::Array();
   system.push_back(Code("code", "history-system"));
   system.push_back(Code("code", "search-system"));
+  system.push_back(Code("code", "transaction"));
+  system.push_back(Code("code", "batch"));
   rest.set("interaction", std::move(system));
   auto rest_list = Value::Array();
   rest_list.push_back(std::move(rest));

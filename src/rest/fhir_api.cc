@@ -2,6 +2,7 @@
 #include "rest/fhir_api.h"
 
 #include "fhir/definitions.h"
+#include "rest/bundle_processing.h"
 #include "rest/capability.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
@@ -49,7 +50,8 @@ Status Negotiate(RequestContext& ctx) {
               "_format '" + v + "' is not supported; Carechart speaks FHIR JSON (_format=json)"};
     }
     if (k == "_pretty") {
-      if (v != "true" && v != "false") return InvalidError("_pretty must be true or false", "_pretty");
+      if (v != "true" && v != "false")
+        return InvalidError("_pretty must be true or false", "_pretty");
       ctx.pretty = v == "true";
     }
     if (k == "_summary") {
@@ -86,9 +88,9 @@ Status Negotiate(RequestContext& ctx) {
 }
 
 http::Response MethodNotAllowed(const RequestContext& ctx, const char* allow) {
-  http::Response r = ErrorResponse({StatusCode::kMethodNotAllowed,
-                                    ctx.http.method + " is not allowed on " + ctx.http.path +
-                                        "; allowed: " + allow});
+  http::Response r =
+      ErrorResponse({StatusCode::kMethodNotAllowed, ctx.http.method + " is not allowed on " +
+                                                        ctx.http.path + "; allowed: " + allow});
   r.set_header("Allow", allow);
   return r;
 }
@@ -101,8 +103,10 @@ http::Response RouteType(RequestContext& ctx, bool has_params) {
   if (m == "DELETE" && has_params) return HandleConditionalDelete(ctx);
   if (m == "PATCH" && has_params) return HandlePatch(ctx);
   if (m == "PUT" || m == "DELETE" || m == "PATCH") {
-    return ErrorResponse(InvalidError(m + " on a type needs an id in the URL or search "
-                                          "parameters (a conditional " + m + ")"));
+    return ErrorResponse(InvalidError(m +
+                                      " on a type needs an id in the URL or search "
+                                      "parameters (a conditional " +
+                                      m + ")"));
   }
   return MethodNotAllowed(ctx, "GET, POST, PUT, PATCH, DELETE");
 }
@@ -123,9 +127,21 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   if (parts.empty()) {
     if (m == "GET") return HandleSearch(ctx);
     if (m == "POST") {
-      return ErrorResponse({StatusCode::kNotImplemented,
-                            "batch and transaction Bundles are not supported yet; send each "
-                            "resource to its type's endpoint"});
+      // A batch or transaction Bundle. Its batch entries and GET entries come back through this
+      // router as requests of their own, with the facility and actor of the Bundle's request.
+      return HandleBundle(ctx, [&](const http::Request& sub) {
+        RequestContext sub_ctx{sub, ctx.store, ctx.options};
+        sub_ctx.base_url = ctx.base_url;
+        sub_ctx.facility_id = ctx.facility_id;
+        sub_ctx.facility_name = ctx.facility_name;
+        sub_ctx.actor = ctx.actor;
+        if (Status s = Negotiate(sub_ctx); !s.ok()) return ErrorResponse(s);
+        std::string_view sub_path = sub.path;
+        sub_path.remove_prefix(std::min<size_t>(sub_path.size(), 5));  // "/fhir"
+        http::Response r = Route(sub_ctx, SplitPath(sub_path), capability);
+        if (sub.method == "HEAD") r.body.clear();
+        return r;
+      });
     }
     return MethodNotAllowed(ctx, "GET, POST");
   }
@@ -165,7 +181,8 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
                           "operation " + second + " is not supported on " + ctx.type + " yet"});
   }
   if (!IsValidId(second)) {
-    return ErrorResponse(InvalidError("'" + second + "' is not a valid FHIR id (1-64 of "
+    return ErrorResponse(InvalidError("'" + second +
+                                      "' is not a valid FHIR id (1-64 of "
                                       "A-Z a-z 0-9 - .)"));
   }
   ctx.id = second;
@@ -199,7 +216,8 @@ FhirApi::~FhirApi() = default;
 Status FhirApi::EnsureFacility() {
   const ApiOptions& o = state_->options;
   if (!IsValidId(o.facility_id)) {
-    return InvalidError("facility id '" + o.facility_id + "' is not a valid FHIR id (setting "
+    return InvalidError("facility id '" + o.facility_id +
+                        "' is not a valid FHIR id (setting "
                         "facility.id / --facility)");
   }
   auto existing = state_->store.Read("Organization", o.facility_id);

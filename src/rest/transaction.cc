@@ -1,0 +1,429 @@
+// The transaction interaction (http.html#transaction): every entry or none.
+//
+// Each attempt resolves what every entry means against committed data (conditional creates,
+// updates, deletes and references, current versions), prepares every version outside the writer
+// (ids, reference rewriting, stamping, serialisation, index entries), then runs ONE write function
+// that re-checks each version and search the attempt relied on and stores everything. If one of
+// them changed meanwhile the attempt is thrown away and the transaction prepared again (up to
+// kMaxTransactionAttempts); an entry with ifMatch gets 412 instead.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "rest/bundle_processing.h"
+#include "rest/interactions.h"
+#include "rest/json_patch.h"
+#include "rest/outcome.h"
+#include "rest/reference_rewrite.h"
+#include "rest/resource_prep.h"
+#include "rest/write_support.h"
+
+namespace carechart::rest {
+
+namespace {
+
+enum class Action {
+  kNone,     // GET/HEAD: dispatched after the commit
+  kCreate,   // POST
+  kMatched,  // POST with ifNoneExist that matched: nothing written
+  kUpdate,   // PUT (plain or conditional)
+  kDelete,   // DELETE (plain or conditional)
+  kPatch,    // PATCH
+  kNoop,     // conditional DELETE matching nothing, DELETE of a deleted resource
+};
+
+struct Plan {
+  Action action = Action::kNone;
+  std::string id;
+  int64_t expected = 0;  // the current version this plan was made against
+  bool check_version = false;
+  bool has_if_match = false;
+  bool writes = false;
+  store::PreparedWrite write;
+  int status = 200;
+  std::optional<store::ResourceVersion> version;
+};
+
+// A search the attempt relied on, re-run inside the write.
+struct SearchCheck {
+  store::SearchQuery query;
+  std::vector<std::string> ids;  // sorted
+  size_t entry = 0;
+};
+
+Status AtEntry(const BundleEntry& e, const Status& s, const std::string& location = {}) {
+  return Status(s.code(), e.Where() + " (" + e.method + " " + e.url + "): " + s.message(),
+                location.empty() ? s.location() : location);
+}
+
+class Transaction {
+ public:
+  Transaction(RequestContext& ctx, ParsedBundle& bundle) : ctx_(ctx), entries_(bundle.entries) {}
+
+  // Validates every resource once (references are rewritten later, to Type/id, which keeps them
+  // valid).
+  Status Validate(TransactionError* error) {
+    for (const BundleEntry& e : entries_) {
+      if (!e.has_resource || e.method == "PATCH") continue;
+      std::vector<fhir::ValidationIssue> issues;
+      Status s = CheckResource(e.resource, e.type, &issues);
+      if (s.ok()) continue;
+      for (auto& i : issues) i.message = e.Where() + ".resource (" + e.type + "): " + i.message;
+      error->issues = std::move(issues);
+      return AtEntry(e, s);
+    }
+    return Status::Ok();
+  }
+
+  // One attempt; `raced` tells a retry may succeed.
+  StatusOr<TransactionResult> Attempt(bool* raced, TransactionError* error) {
+    plans_.assign(entries_.size(), Plan{});
+    checks_.clear();
+    refs_ = ReferenceMap{};
+    touched_.clear();
+    RETURN_IF_ERROR(ResolveTargets());
+    RETURN_IF_ERROR(ResolveConditionalReferences());
+    std::vector<std::pair<std::string, std::string>> lock_keys;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      Action a = plans_[i].action;
+      if (a == Action::kUpdate || a == Action::kDelete || a == Action::kPatch) {
+        lock_keys.emplace_back(entries_[i].type, plans_[i].id);
+      }
+    }
+    ResourceLocks locks(lock_keys);
+    for (size_t i = 0; i < entries_.size(); ++i) RETURN_IF_ERROR(Prepare(entries_[i], error));
+    RETURN_IF_ERROR(Commit(raced));
+    TransactionResult result;
+    result.entries.resize(entries_.size());
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      Plan& p = plans_[i];
+      EntryResult& r = result.entries[i];
+      r.status = p.status;
+      if (p.writes) {
+        r.version = AsVersion(p.write);
+        ++result.written;
+      } else if (p.version) {
+        r.version = std::move(p.version);
+      }
+    }
+    return result;
+  }
+
+ private:
+  Status Touch(const BundleEntry& e, const std::string& id) {
+    std::string key = e.type + "/" + id;
+    auto [it, inserted] = touched_.emplace(key, e.index);
+    if (inserted) return Status::Ok();
+    const BundleEntry& other = entries_[it->second];
+    return InvalidError(other.Where() + " and " + e.Where() + " both touch " + key +
+                            "; a transaction may change a resource only once",
+                        e.Where() + ".request.url");
+  }
+
+  // Conditional search of an entry (ifNoneExist or the url's query), recorded for the re-check.
+  StatusOr<std::vector<std::string>> Search(const BundleEntry& e, bool if_none_exist) {
+    std::string where = e.Where() + (if_none_exist ? ".request.ifNoneExist" : ".request.url");
+    auto query = if_none_exist ? ParseConditional(e.type, e.if_none_exist)
+                               : ParseConditional(e.type, e.query);
+    if (!query.ok()) return AtEntry(e, query.status(), where);
+    auto ids = MatchConditional(ctx_.store, e.type, *query);
+    if (!ids.ok()) return AtEntry(e, ids.status(), where);
+    std::vector<std::string> sorted = *ids;
+    std::sort(sorted.begin(), sorted.end());
+    checks_.push_back({std::move(*query), sorted, e.index});
+    return ids;
+  }
+
+  static Status Several(const BundleEntry& e, const std::string& what) {
+    return AtEntry(
+        e, Status(StatusCode::kPreconditionFailed,
+                  what + " matches more than one " + e.type + "; make the criteria selective"));
+  }
+
+  // Decides what each write entry does and to which id; maps fullUrls to Type/id.
+  Status ResolveTargets() {
+    for (const BundleEntry& e : entries_) {
+      Plan& p = plans_[e.index];
+      if (e.method == "GET" || e.method == "HEAD") continue;
+      if (e.method == "POST") {
+        if (!e.if_none_exist.empty()) {
+          ASSIGN_OR_RETURN(auto ids, Search(e, true));
+          if (ids.size() > 1) return Several(e, "ifNoneExist '" + e.if_none_exist + "'");
+          if (ids.size() == 1) {
+            auto v = ctx_.store.Read(e.type, ids[0]);
+            if (!v.ok()) return AtEntry(e, v.status());
+            p.action = Action::kMatched;
+            p.id = ids[0];
+            p.status = 200;
+            p.version = std::move(*v);
+            RETURN_IF_ERROR(Touch(e, p.id));
+          }
+        }
+        if (p.action == Action::kNone) {
+          p.action = Action::kCreate;
+          p.id = NewId();
+          p.status = 201;
+        }
+      } else if (e.method == "PUT") {
+        std::string body_id(e.resource.string_at("id"));
+        p.action = Action::kUpdate;
+        if (e.conditional()) {
+          ASSIGN_OR_RETURN(auto ids, Search(e, false));
+          if (ids.size() > 1) return Several(e, "the conditional update");
+          if (ids.size() == 1 && !body_id.empty() && body_id != ids[0]) {
+            return AtEntry(e,
+                           InvalidError("the resource id '" + body_id +
+                                        "' differs from the id of the match ('" + ids[0] + "')"),
+                           e.Where() + ".resource.id");
+          }
+          p.id = ids.size() == 1 ? ids[0] : (body_id.empty() ? NewId() : body_id);
+        } else {
+          if (body_id != e.id) {
+            return AtEntry(
+                e,
+                InvalidError(body_id.empty()
+                                 ? "the resource has no id; an update must carry the "
+                                   "id of the URL ('" +
+                                       e.id + "')"
+                                 : "the resource id '" + body_id +
+                                       "' does not match the id in the URL ('" + e.id + "')"),
+                e.Where() + ".resource.id");
+          }
+          p.id = e.id;
+        }
+        RETURN_IF_ERROR(Touch(e, p.id));
+      } else {  // DELETE, PATCH
+        p.action = e.method == "DELETE" ? Action::kDelete : Action::kPatch;
+        if (e.conditional()) {
+          ASSIGN_OR_RETURN(auto ids, Search(e, false));
+          std::string what = "the conditional " + e.method;
+          if (ids.size() > 1) return Several(e, what);
+          if (ids.empty() && p.action == Action::kPatch) {
+            return AtEntry(e, NotFoundError(what + " matches no " + e.type));
+          }
+          if (ids.empty()) {
+            p.action = Action::kNoop;
+            p.status = 204;
+            continue;
+          }
+          p.id = ids[0];
+        } else {
+          p.id = e.id;
+        }
+        RETURN_IF_ERROR(Touch(e, p.id));
+      }
+      if (!e.full_url.empty() && !p.id.empty()) refs_.full_urls[e.full_url] = e.type + "/" + p.id;
+    }
+    return Status::Ok();
+  }
+
+  Status ResolveConditionalReferences() {
+    std::map<std::string, size_t> resolved;  // reference → position in checks_
+    for (const BundleEntry& e : entries_) {
+      Action a = plans_[e.index].action;
+      if (a != Action::kCreate && a != Action::kUpdate) continue;
+      std::set<std::string> refs;
+      CollectConditionalReferences(e.resource, &refs);
+      for (const std::string& ref : refs) {
+        if (refs_.conditional.count(ref)) continue;
+        store::SearchQuery query;
+        auto target = ResolveConditionalReference(ctx_.store, ref, &query);
+        if (!target.ok()) return AtEntry(e, target.status(), e.Where() + ".resource");
+        refs_.conditional[ref] = *target;
+        checks_.push_back({std::move(query), {target->substr(target->find('/') + 1)}, e.index});
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Prepare(const BundleEntry& e, TransactionError* error) {
+    Plan& p = plans_[e.index];
+    if (p.action == Action::kNone || p.action == Action::kMatched || p.action == Action::kNoop) {
+      return Status::Ok();
+    }
+    const std::string type = e.type;
+    if (p.action == Action::kCreate) {
+      json::Value resource = e.resource;
+      RETURN_IF_ERROR(RewriteReferences(resource, e.Where() + ".resource", refs_));
+      p.write = PrepareVersion(std::move(resource), ctx_, p.id, 1, "POST");
+      p.expected = 0;
+      p.check_version = true;
+      p.writes = true;
+      return Status::Ok();
+    }
+    store::CurrentVersion current;
+    auto read = ctx_.store.Read(type, p.id);
+    if (read.ok()) {
+      current.version = read->version;
+      current.deleted = read->deleted;
+    } else if (read.status().code() != StatusCode::kNotFound) {
+      return AtEntry(e, read.status());
+    }
+    p.expected = current.version;
+    p.check_version = true;
+    if (!e.if_match.empty()) {
+      int64_t wanted = 0;
+      if (!ParseIfMatch(e.if_match, &wanted)) {
+        return AtEntry(e, InvalidError("ifMatch must be a version ETag such as W/\"3\""),
+                       e.Where() + ".request.ifMatch");
+      }
+      if (wanted != current.version) {
+        return AtEntry(e,
+                       Status(StatusCode::kPreconditionFailed,
+                              "ifMatch asks for version " + std::to_string(wanted) + " but " +
+                                  type + "/" + p.id + " is at version " +
+                                  std::to_string(current.version) + "; read it again and retry"),
+                       e.Where() + ".request.ifMatch");
+      }
+      p.has_if_match = true;
+    }
+    switch (p.action) {
+      case Action::kUpdate: {
+        json::Value resource = e.resource;
+        RETURN_IF_ERROR(RewriteReferences(resource, e.Where() + ".resource", refs_));
+        p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PUT");
+        p.status = (current.version == 0 || current.deleted) ? 201 : 200;
+        p.writes = true;
+        break;
+      }
+      case Action::kDelete:
+        if (current.version == 0)
+          return AtEntry(e, NotFoundError(type + "/" + p.id + " is not known"));
+        p.status = 204;
+        if (current.deleted) {  // deleting a deleted resource changes nothing (http.html#delete)
+          p.action = Action::kNoop;
+          break;
+        }
+        p.write = PrepareDeletion(type, p.id, current.version + 1);
+        p.writes = true;
+        break;
+      case Action::kPatch: {
+        if (current.version == 0)
+          return AtEntry(e, NotFoundError(type + "/" + p.id + " is not known"));
+        if (current.deleted) {
+          return AtEntry(e, Status(StatusCode::kGone, type + "/" + p.id + " has been deleted"));
+        }
+        auto parsed = json::Parse(read->body);
+        if (!parsed.ok()) return AtEntry(e, parsed.status());
+        json::Value resource = std::move(*parsed);
+        if (Status s = ApplyJsonPatch(e.resource, resource); !s.ok()) return AtEntry(e, s);
+        if (resource.string_at("resourceType") != type || resource.string_at("id") != p.id) {
+          return AtEntry(e, UnprocessableError("a patch may not change resourceType or id"));
+        }
+        std::vector<fhir::ValidationIssue> issues;
+        if (Status s = CheckResource(resource, type, &issues); !s.ok()) {
+          for (auto& i : issues) i.message = e.Where() + " (PATCH " + e.url + "): " + i.message;
+          error->issues = std::move(issues);
+          return AtEntry(e, s);
+        }
+        p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PATCH");
+        p.status = 200;
+        p.writes = true;
+        break;
+      }
+      default:
+        break;
+    }
+    return Status::Ok();
+  }
+
+  // The one write: re-check everything the attempt relied on, then store every version in the
+  // spec's order. Any error rolls the whole function back.
+  Status Commit(bool* raced) {
+    bool any = false;
+    for (const Plan& p : plans_) any = any || p.writes;
+    if (!any) return Status::Ok();  // only reads and matches: nothing to store
+    std::vector<size_t> order = ProcessingOrder(entries_);
+    Status changed_if_match = Status::Ok();
+    Status s = ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
+      for (size_t i = 0; i < plans_.size(); ++i) {
+        const Plan& p = plans_[i];
+        if (!p.check_version) continue;
+        ASSIGN_OR_RETURN(store::CurrentVersion now, txn.Current(entries_[i].type, p.id));
+        if (now.version != p.expected) {
+          std::string key = entries_[i].type + "/" + p.id;
+          if (p.has_if_match) {
+            changed_if_match =
+                AtEntry(entries_[i],
+                        Status(StatusCode::kPreconditionFailed,
+                               key + " changed concurrently; read it again and retry"),
+                        entries_[i].Where() + ".request.ifMatch");
+            return changed_if_match;
+          }
+          *raced = true;
+          return ConflictError(key + " changed while the transaction was being processed");
+        }
+      }
+      for (const SearchCheck& c : checks_) {
+        ASSIGN_OR_RETURN(std::vector<std::string> ids, txn.SearchIds(c.query, 2));
+        std::sort(ids.begin(), ids.end());
+        if (ids != c.ids) {
+          *raced = true;
+          return ConflictError(entries_[c.entry].Where() +
+                               ": the resources a conditional search matches changed while the "
+                               "transaction was being processed");
+        }
+      }
+      for (size_t i : order) {
+        if (plans_[i].writes) RETURN_IF_ERROR(txn.Put(plans_[i].write));
+      }
+      return Status::Ok();
+    });
+    if (!changed_if_match.ok()) return changed_if_match;
+    return s;
+  }
+
+  RequestContext& ctx_;
+  std::vector<BundleEntry>& entries_;
+  std::vector<Plan> plans_;
+  std::vector<SearchCheck> checks_;
+  ReferenceMap refs_;
+  std::map<std::string, size_t> touched_;  // Type/id → entry index
+};
+
+}  // namespace
+
+StatusOr<TransactionResult> RunTransaction(RequestContext& ctx, ParsedBundle& bundle,
+                                           const Dispatch& dispatch, TransactionError* error) {
+  Transaction txn(ctx, bundle);
+  if (Status s = txn.Validate(error); !s.ok()) {
+    error->status = s;
+    return s;
+  }
+  for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
+    bool raced = false;
+    error->issues.clear();
+    auto result = txn.Attempt(&raced, error);
+    if (result.ok()) {
+      // Reads see the transaction's writes (http.html#trules: GET entries are processed last).
+      for (size_t i : ProcessingOrder(bundle.entries)) {
+        const BundleEntry& e = bundle.entries[i];
+        if (e.method != "GET" && e.method != "HEAD") continue;
+        http::Request r;
+        r.method = e.method;
+        r.path = "/fhir/" + e.path;
+        r.target = "/fhir/" + e.url;
+        r.query = e.query;
+        if (auto host = ctx.http.header("host"); !host.empty()) {
+          r.headers.emplace_back("host", std::string(host));
+        }
+        if (!e.if_none_match.empty()) r.headers.emplace_back("if-none-match", e.if_none_match);
+        if (!e.if_modified_since.empty()) {
+          r.headers.emplace_back("if-modified-since", e.if_modified_since);
+        }
+        result->entries[i].response = dispatch(r);
+        result->entries[i].status = result->entries[i].response->status;
+      }
+      return result;
+    }
+    if (!raced) {
+      error->status = result.status();
+      return result.status();
+    }
+  }
+  error->status = ConflictError(
+      "the resources of this transaction are being changed by many requests at once; retry");
+  return error->status;
+}
+
+}  // namespace carechart::rest
