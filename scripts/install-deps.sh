@@ -18,7 +18,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libssl-dev libsimdjson-dev rapidjson-dev libsqlite3-dev sqlite3
   libicu-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libzstd-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libre2-dev
   nodejs npm
   nginx-light wrk curl procps
 )

@@ -1,0 +1,130 @@
+// FHIRPath (N1, as the FHIR R4 test suite exercises it) over Carechart's JSON tree.
+//
+//   ASSIGN_OR_RETURN(fhirpath::Expression expr, fhirpath::Compile("Observation.value"));
+//   ASSIGN_OR_RETURN(fhirpath::Collection out, fhirpath::Evaluate(expr, resource, {}));
+//
+// Compile once, evaluate many times: an Expression is immutable and may be evaluated from any
+// number of threads at once. Items of a result refer into the evaluated JSON tree (no copies):
+// the tree must outlive the result. Computed values (literals, arithmetic, string functions) are
+// held by the item itself. Types come from the generated R4 tables (fhir/structure.h), so
+// `Observation.value` finds valueQuantity, `is(Quantity)` knows Age is a Quantity, and so on.
+//
+// Errors are Status values: syntax and unknown functions/types at Compile (kInvalid, location
+// "@<offset>"), type errors at Evaluate (kInvalid), and unsupported features such as memberOf()
+// with kNotImplemented.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "fhir/json.h"
+#include "fhirpath/values.h"
+
+namespace carechart::fhir::structure {
+struct TypeInfo;
+struct ElementInfo;
+}  // namespace carechart::fhir::structure
+
+namespace carechart::fhirpath {
+
+enum class ItemKind : uint8_t {
+  kNode,  // a value of the JSON tree (object or FHIR primitive), see Item::node
+  kBoolean,
+  kString,
+  kInteger,
+  kLong,
+  kDecimal,
+  kDate,
+  kDateTime,
+  kTime,
+  kQuantity,  // decimal + text (unit)
+  kTypeInfo,  // result of type(): text = name, type_namespace = "System" | "FHIR"
+};
+
+// One element of a collection.
+struct Item {
+  ItemKind kind = ItemKind::kNode;
+  bool boolean = false;
+  int64_t integer = 0;  // kInteger, kLong
+  Decimal decimal;      // kDecimal, kQuantity value
+  DateTimeValue date;   // kDate, kDateTime, kTime
+  std::string text;     // kString, kQuantity unit, kTypeInfo name
+  std::string_view type_namespace;
+
+  // kNode: the JSON value (object, or the primitive's string/number/bool; nullptr for a primitive
+  // that has only an extension), the "_name" sibling of a primitive, and the FHIR type (nullptr
+  // when evaluating without the type model). `backbone` is set for BackboneElements: its children
+  // are the element's children rather than the type's.
+  const json::Value* node = nullptr;
+  const json::Value* primitive_extension = nullptr;
+  const fhir::structure::TypeInfo* type = nullptr;
+  const fhir::structure::ElementInfo* backbone = nullptr;
+
+  static Item Boolean(bool b);
+  static Item String(std::string s);
+  static Item Integer(int64_t i);
+  static Item Long(int64_t i);
+  static Item FromDecimal(Decimal d);
+  static Item FromDate(DateTimeValue d);  // kind from d.kind
+  static Item FromQuantity(Decimal value, std::string unit);
+  static Item Node(const json::Value* value, const fhir::structure::TypeInfo* type);
+};
+
+using Collection = std::vector<Item>;
+
+// The FHIR type name of a node item ("Quantity", "string", "BackboneElement"), else empty.
+std::string_view FhirTypeName(const Item& item);
+// Text form of a value: strings as is, numbers, dates without '@', quantities as "4 'mg'",
+// booleans "true"/"false"; objects as JSON.
+std::string ToDisplayString(const Item& item);
+
+struct Program;  // the compiled form (ast.h)
+
+class Expression {
+ public:
+  // The source text the expression was compiled from.
+  const std::string& text() const;
+  const Program& program() const { return *program_; }
+
+ private:
+  friend StatusOr<Expression> Compile(std::string_view text);
+  std::shared_ptr<const Program> program_;
+};
+
+// Parses and checks `text` (function names and arity, type names). Thread-safe.
+StatusOr<Expression> Compile(std::string_view text);
+
+struct EvaluationContext {
+  // %context; the evaluated resource when null.
+  const json::Value* context = nullptr;
+  // User variables, referred to as %name (without the '%'). Checked before the built-ins.
+  std::vector<std::pair<std::string, Collection>> variables;
+  // resolve(): returns the resource a reference names, or nullptr. Contained resources ("#id")
+  // and Bundle entries (fullUrl) are resolved first without it.
+  std::function<const json::Value*(std::string_view reference)> resolve;
+  // trace(name): receives what the expression traces. Nothing is logged when unset.
+  std::function<void(std::string_view name, const Collection& values)> trace;
+  // now()/today(): microseconds since the epoch (UTC); the wall clock when unset.
+  int64_t now_micros = -1;
+  // When `resource` is a part of a resource rather than a resource: the path of that part
+  // (e.g. "QuestionnaireResponse.item"), so the type model applies to it.
+  std::string base_path;
+  // Evaluate with the R4 type model (types, choice elements). false: plain JSON navigation.
+  bool use_model = true;
+};
+
+// Evaluates `expression` with `resource` as %resource and the initial focus. Thread-safe.
+StatusOr<Collection> Evaluate(const Expression& expression, const json::Value& resource,
+                              const EvaluationContext& context = {});
+
+// Convenience: Compile + Evaluate.
+StatusOr<Collection> Evaluate(std::string_view expression, const json::Value& resource,
+                              const EvaluationContext& context = {});
+
+}  // namespace carechart::fhirpath
