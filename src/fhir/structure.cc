@@ -25,13 +25,27 @@ const TypeInfo& ElementType(const ElementInfo& element, size_t i) {
   return TypeTable()[ElementTypeTable()[element.types_begin + i]];
 }
 
-std::span<const std::string_view> ConstraintsOf(const TypeInfo& type) {
-  return ConstraintKeyTable().subspan(type.constraints_begin, type.constraints_count);
+const TypeInfo* BaseOf(const TypeInfo& type) {
+  return type.base < 0 ? nullptr : &TypeTable()[type.base];
+}
+
+std::span<const ConstraintInfo> ConstraintsOf(const TypeInfo& type) {
+  return ConstraintTable().subspan(type.constraints_begin, type.constraints_count);
+}
+
+std::span<const ConstraintInfo> ConstraintsOf(const ElementInfo& element) {
+  return ConstraintTable().subspan(element.constraints_begin, element.constraints_count);
 }
 
 bool HasConstraint(const TypeInfo& type, std::string_view key) {
-  const auto keys = ConstraintsOf(type);
-  return std::find(keys.begin(), keys.end(), key) != keys.end();
+  for (const TypeInfo* t = &type; t != nullptr; t = BaseOf(*t)) {
+    for (const ConstraintInfo& c : ConstraintsOf(*t)) {
+      if (c.key == key) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 namespace {

@@ -1,11 +1,17 @@
 // Internal view of the generated R4 tables (tools/gen-definitions.mjs writes them into the build
-// directory). Used by the validator and the search-index extractor; not a public API of cc_fhir.
+// directory). Used by the validator, the search-index extractor and cc_fhirpath's type model; not
+// a public API of cc_fhir_model.
 //
 // Layout: one table of types (sorted by name), one flat table of elements. A type's direct
 // elements are the contiguous range [elements_begin, elements_begin + elements_count); a
 // BackboneElement's children are another range of the same table (contentReference elements such
-// as Questionnaire.item.item point at the range of their target). All tables are constinit arrays
-// of string_views and integers: nothing is built at start-up.
+// as Questionnaire.item.item point at the range of their target). Each type names its base type
+// (StructureDefinition.baseDefinition: code → string, Age → Quantity, Patient → DomainResource).
+// Constraints (ElementDefinition.constraint) are one more flat table: a type's range holds those
+// of its root element, an element's range those defined on that element, each listed once where
+// it is defined (a type inherits its base types' constraints; contentReference elements carry
+// their target's). All tables are constinit arrays of string_views and integers: nothing is built
+// at start-up.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +28,33 @@ struct TypeInfo {
   std::string_view name;
   TypeKind kind;
   bool is_abstract;
+  int32_t base;  // into TypeTable(): StructureDefinition.baseDefinition, -1 for Element, Resource
   uint32_t elements_begin;
   uint32_t elements_count;
-  uint32_t constraints_begin;  // into ConstraintKeyTable(): invariant keys defined by this type
+  uint32_t constraints_begin;  // into ConstraintTable(): constraints of the type's root element
   uint32_t constraints_count;
+};
+
+// The FHIRPath System type an element is declared with (Element.id, Resource.id and Extension.url
+// are System.String; the `value` of each primitive is its System type), kNone for FHIR types.
+enum class SystemType : uint8_t {
+  kNone,
+  kString,
+  kBoolean,
+  kInteger,
+  kDecimal,
+  kDate,
+  kDateTime,
+  kTime
+};
+
+enum class ConstraintSeverity : uint8_t { kError, kWarning };
+
+struct ConstraintInfo {
+  std::string_view key;  // "per-1"
+  ConstraintSeverity severity;
+  std::string_view human;       // "If present, start SHALL have a lower value than end"
+  std::string_view expression;  // FHIRPath, evaluated with the constrained value as focus
 };
 
 inline constexpr uint16_t kUnbounded = 0xFFFF;
@@ -39,9 +68,12 @@ struct ElementInfo {
   bool is_choice;
   bool is_backbone;  // children are [children_begin, children_begin + children_count)
   bool is_summary;   // ElementDefinition.isSummary: part of the `_summary=true` view
+  SystemType system_type;
   uint32_t children_begin;
   uint32_t children_count;
-  int32_t value_set;  // index into ValueSetTable() for a required binding, -1 when none
+  int32_t value_set;           // index into ValueSetTable() for a required binding, -1 when none
+  uint32_t constraints_begin;  // into ConstraintTable(): constraints defined on this element
+  uint32_t constraints_count;
 };
 
 struct CodeEntry {
@@ -72,7 +104,7 @@ struct CompartmentEntry {
 std::span<const TypeInfo> TypeTable();
 std::span<const ElementInfo> ElementTable();
 std::span<const uint16_t> ElementTypeTable();
-std::span<const std::string_view> ConstraintKeyTable();
+std::span<const ConstraintInfo> ConstraintTable();
 std::span<const ValueSetInfo> ValueSetTable();
 std::span<const CodeEntry> CodeTable();
 std::span<const std::string_view> ResourceTypeTable();
@@ -86,7 +118,12 @@ const TypeInfo* FindType(std::string_view name);
 std::span<const ElementInfo> ElementsOf(const TypeInfo& type);
 std::span<const ElementInfo> ChildrenOf(const ElementInfo& element);
 const TypeInfo& ElementType(const ElementInfo& element, size_t i);
-std::span<const std::string_view> ConstraintsOf(const TypeInfo& type);
+// The type `type` derives from; nullptr for Element and Resource.
+const TypeInfo* BaseOf(const TypeInfo& type);
+// Constraints of the type's root element (not those of its base types) and of one element.
+std::span<const ConstraintInfo> ConstraintsOf(const TypeInfo& type);
+std::span<const ConstraintInfo> ConstraintsOf(const ElementInfo& element);
+// Whether `type` or one of its base types defines constraint `key` on its root element.
 bool HasConstraint(const TypeInfo& type, std::string_view key);
 
 // The element of `elements` that JSON property `key` names, and for a choice element the type its

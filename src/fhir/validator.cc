@@ -14,6 +14,7 @@
 #include "fhir/primitive_format.h"
 #include "fhir/structure.h"
 #include "fhir/validator_internal.h"
+#include "fhirpath/fhirpath.h"
 
 namespace carechart::fhir {
 namespace {
@@ -64,10 +65,14 @@ class Walker {
   void Companion(const json::Value& v);
   void Binding(const json::Value& v, const ElementInfo& e, const TypeInfo& t);
   void CodingBinding(const json::Value& coding, const structure::ValueSetInfo& vs);
-  void Invariants(const json::Value& v, const TypeInfo& type);
+  // ElementDefinition.constraint on a value: those of `element` (when given) and those of `type`
+  // and its base types.
+  void Constraints(const fhirpath::Item& focus, const ElementInfo* element, const TypeInfo& type);
 
   validation::IssueSink sink_;
   std::string path_;
+  const json::Value* resource_ = nullptr;  // %resource: the resource being walked
+  const json::Value* root_ = nullptr;      // %rootResource: its container when contained
 };
 
 void Walker::Resource(const json::Value& v, bool contained, std::string_view expected_type) {
@@ -101,8 +106,17 @@ void Walker::Resource(const json::Value& v, bool contained, std::string_view exp
       sink_.Error("value", path_ + ".id", "Invalid Resource id: Invalid Characters ('" + s + "')");
     }
   }
+  const json::Value* saved_resource = resource_;
+  const json::Value* saved_root = root_;
+  resource_ = &v;
+  if (!contained || root_ == nullptr) {
+    root_ = &v;
+  }
   Object(v, type, structure::ElementsOf(*type), true, contained);
   validation::CheckResourceRules(type->name, v, path_, &sink_);
+  Constraints(fhirpath::Item::Node(&v, type), nullptr, *type);
+  resource_ = saved_resource;
+  root_ = saved_root;
   path_.resize(size);
 }
 
@@ -172,9 +186,6 @@ void Walker::Object(const json::Value& v, const TypeInfo* type,
                             ": minimum required = " + std::to_string(e.min) + ", but only found 0");
     }
   }
-  if (type != nullptr) {
-    Invariants(v, *type);
-  }
 }
 
 void Walker::Property(const json::Value& owner, std::string_view key, const json::Value& v,
@@ -216,17 +227,25 @@ void Walker::PrimitiveProperty(const json::Value& owner, std::string_view key, c
   const json::Value* companion = owner.find("_" + std::string(key));
   const bool many = e.max > 1;
   auto check_one = [&](const json::Value* item, const json::Value* ext) {
+    bool valid = true;
     if (item != nullptr && !item->is_null()) {
       if (std::string problem = primitive::Check(t.name, *item); !problem.empty()) {
         Error(problem.find("1 MB") != std::string::npos ? "too-long" : "value", std::move(problem));
+        valid = false;
       } else {
         Binding(*item, e, t);
       }
     } else if (ext == nullptr || ext->is_null()) {
       Error("required", "A primitive needs a value or an extension (null found)");
+      return;
     }
     if (ext != nullptr && !ext->is_null()) {
       Companion(*ext);
+    }
+    if (valid) {
+      fhirpath::Item focus = fhirpath::Item::Node(item, &t);
+      focus.primitive_extension = ext != nullptr && ext->is_object() ? ext : nullptr;
+      Constraints(focus, &e, t);
     }
   };
   const json::Value* shape = v != nullptr ? v : companion;
@@ -266,9 +285,7 @@ void Walker::Item(const json::Value& v, const ElementInfo& e, const TypeInfo& t,
     return;
   }
   if (t.kind == TypeKind::kResource) {  // contained, Bundle.entry.resource, parameter.resource
-    if (contained && v.is_object() && v.find("contained") != nullptr) {
-      Error("structure", "A contained resource cannot contain resources");
-    }
+    // A contained resource with resources of its own breaks dom-2 (evaluated on the container).
     Resource(v, contained, {});
     return;
   }
@@ -279,6 +296,11 @@ void Walker::Item(const json::Value& v, const ElementInfo& e, const TypeInfo& t,
   }
   if (!v.is_object()) {
     return;
+  }
+  if (!v.members().empty()) {
+    fhirpath::Item focus = fhirpath::Item::Node(&v, &t);
+    focus.backbone = e.is_backbone ? &e : nullptr;
+    Constraints(focus, &e, t);
   }
   if (t.name == "Reference") {
     if (const json::Value* ref = v.find("reference"); ref != nullptr && ref->is_string()) {
@@ -330,11 +352,15 @@ void Walker::CodingBinding(const json::Value& coding, const structure::ValueSetI
   }
 }
 
-void Walker::Invariants(const json::Value& v, const TypeInfo& type) {
-  for (const std::string_view key : structure::ConstraintsOf(type)) {
-    if (validation::InvariantCheck check = validation::FindInvariant(key)) {
-      check(v, path_, &sink_);
-    }
+void Walker::Constraints(const fhirpath::Item& focus, const ElementInfo* element,
+                         const TypeInfo& type) {
+  if (element != nullptr) {
+    validation::CheckConstraints(structure::ConstraintsOf(*element), focus, *resource_, *root_,
+                                 path_, &sink_);
+  }
+  for (const TypeInfo* t = &type; t != nullptr; t = structure::BaseOf(*t)) {
+    validation::CheckConstraints(structure::ConstraintsOf(*t), focus, *resource_, *root_, path_,
+                                 &sink_);
   }
 }
 

@@ -1,12 +1,16 @@
 // Internals of the validator shared between its files. Not a public API of cc_fhir.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fhir/json.h"
+#include "fhir/structure.h"
 #include "fhir/validator.h"
+#include "fhirpath/fhirpath.h"
 
 namespace carechart::fhir::validation {
 
@@ -15,22 +19,32 @@ class IssueSink {
  public:
   explicit IssueSink(std::vector<ValidationIssue>* issues) : issues_(issues) {}
   void Error(std::string_view code, std::string location, std::string message) {
-    issues_->push_back(
-        {IssueSeverity::kError, std::string(code), std::move(location), std::move(message)});
+    Add(IssueSeverity::kError, code, std::move(location), std::move(message));
+  }
+  void Add(IssueSeverity severity, std::string_view code, std::string location,
+           std::string message) {
+    issues_->push_back({severity, std::string(code), std::move(location), std::move(message)});
   }
 
  private:
   std::vector<ValidationIssue>* issues_;
 };
 
-// A FHIRPath invariant coded by hand (those that need no general FHIRPath engine). It runs on
-// the JSON object of the type that declares the constraint (e.g. per-1 on each Period). Which
-// invariants run is decided by the generated constraint-key list of each type, never by hand.
-using InvariantCheck = void (*)(const json::Value& object, const std::string& location,
-                                IssueSink* sink);
+// Evaluates the error-severity constraints of `constraints` (ElementDefinition.constraint, see
+// validator_invariants.cc) on `focus`, a value of `resource` (itself contained in `root`, or
+// `root` itself), and reports each one that fails as an "invariant" issue at `location`.
+void CheckConstraints(std::span<const structure::ConstraintInfo> constraints,
+                      const fhirpath::Item& focus, const json::Value& resource,
+                      const json::Value& root, const std::string& location, IssueSink* sink);
 
-// The checker of constraint `key` (e.g. "per-1"), or nullptr when it needs the FHIRPath engine.
-InvariantCheck FindInvariant(std::string_view key);
+// How many constraints the validator evaluates, and the keys it skips (with the reason).
+struct ConstraintCoverage {
+  int evaluated = 0;  // error severity, compiled
+  int errors = 0;     // error severity in total
+  // Error-severity constraints not evaluated: key, reason.
+  std::vector<std::pair<std::string_view, std::string_view>> skipped;
+};
+ConstraintCoverage Coverage();
 
 // Business rules of the reference validator that are not R4 invariants but are cheap and safe,
 // keyed by resource type (e.g. Bundle.entry.fullUrl must be absolute).

@@ -28,6 +28,15 @@ std::string OneError(std::string_view text) {
   return issues[0].code + " " + issues[0].location;
 }
 
+// Every issue of `text`, as "code location", in order.
+std::vector<std::string> Issues(std::string_view text) {
+  std::vector<std::string> out;
+  for (const auto& i : Check(text)) {
+    out.push_back(i.code + " " + i.location);
+  }
+  return out;
+}
+
 TEST(Validator, MinimalResourcesAreValid) {
   EXPECT_TRUE(Check(R"({"resourceType":"Patient"})").empty());
   EXPECT_TRUE(
@@ -69,8 +78,9 @@ TEST(Validator, PrimitiveKindsAndFormats) {
   EXPECT_EQ(OneError(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
     "effectiveDateTime":"2020-01-01T10:00:00"})"),
             "value Observation.effectiveDateTime");
-  EXPECT_EQ(OneError(R"({"resourceType":"Patient","photo":[{"data":"abc"}]})"),
-            "value Patient.photo[0].data");
+  EXPECT_EQ(
+      OneError(R"({"resourceType":"Patient","photo":[{"contentType":"image/png","data":"abc"}]})"),
+      "value Patient.photo[0].data");
   EXPECT_EQ(OneError(R"({"resourceType":"Patient","name":[{"given":[""]}]})"),
             "value Patient.name[0].given[0]");
   EXPECT_EQ(OneError(R"({"resourceType":"Patient","implicitRules":"a b"})"),
@@ -109,8 +119,13 @@ TEST(Validator, PrimitiveCompanions) {
           .empty());
   EXPECT_TRUE(
       Check(
-          R"({"resourceType":"Patient","name":[{"given":["A",null],"_given":[null,{"id":"g"}]}]})")
+          R"({"resourceType":"Patient","name":[{"given":["A",null],"_given":[null,{"id":"g","extension":[{"url":"http://x","valueString":"y"}]}]}]})")
           .empty());
+  // ele-1: an id alone is neither a value nor children.
+  EXPECT_EQ(
+      OneError(
+          R"({"resourceType":"Patient","name":[{"given":["A",null],"_given":[null,{"id":"g"}]}]})"),
+      "invariant Patient.name[0].given[1]");
   EXPECT_EQ(OneError(R"({"resourceType":"Patient","name":[{"given":["A",null]}]})"),
             "required Patient.name[0].given[1]");
   EXPECT_EQ(OneError(R"({"resourceType":"Patient","name":[{"given":["A"],"_given":[null,null]}]})"),
@@ -148,7 +163,7 @@ TEST(Validator, RequiredBindings) {
 }
 
 TEST(Validator, References) {
-  for (const char* ok : {"Patient/1", "Patient/1/_history/2", "#p1", "http://x.org/fhir/Patient/1",
+  for (const char* ok : {"Patient/1", "Patient/1/_history/2", "http://x.org/fhir/Patient/1",
                          "urn:uuid:c757873d-ec9a-4326-a141-556f43239520", "urn:oid:1.2.3",
                          "Patient?identifier=x|1"}) {
     EXPECT_TRUE(
@@ -168,6 +183,16 @@ TEST(Validator, References) {
         "value Observation.subject.reference")
         << bad;
   }
+  // ref-1: a local reference needs its contained resource.
+  EXPECT_TRUE(Check(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+    "contained":[{"resourceType":"Patient","id":"p1"}],"subject":{"reference":"#p1"}})")
+                  .empty());
+  EXPECT_EQ(OneError(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+    "subject":{"reference":"#p1"}})"),
+            "invariant Observation.subject");
+  EXPECT_TRUE(Check(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+    "subject":{"display":"someone"}})")
+                  .empty());
 }
 
 TEST(Validator, ContainedAndBundles) {
@@ -176,14 +201,23 @@ TEST(Validator, ContainedAndBundles) {
           R"({"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","name":"x"}],
     "managingOrganization":{"reference":"#o"}})")
           .empty());
+  // dom-2 (no nested contained resources) at the container; dom-3 at the Organization, whose
+  // own contained Patient nothing refers to.
   EXPECT_EQ(
-      OneError(R"({"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o",
-    "contained":[{"resourceType":"Patient","id":"p"}]}]})"),
-      "structure Patient.contained[0]");
+      Issues(R"({"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o",
+    "name":"x","contained":[{"resourceType":"Patient","id":"p"}]}],
+    "managingOrganization":{"reference":"#o"}})"),
+      (std::vector<std::string>{"invariant Patient.contained[0]", "invariant Patient"}));
   EXPECT_EQ(
       OneError(
-          R"({"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","foo":1}]})"),
+          R"({"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","name":"x","foo":1}],
+    "managingOrganization":{"reference":"#o"}})"),
       "structure Patient.contained[0].foo");
+  // dom-3: a contained resource nothing refers to; dom-4: contained with meta.versionId; org-1.
+  EXPECT_EQ(Issues(R"({"resourceType":"Patient","contained":[{"resourceType":"Organization",
+    "id":"o","meta":{"versionId":"1"}}]})"),
+            (std::vector<std::string>{"invariant Patient.contained[0]", "invariant Patient",
+                                      "invariant Patient"}));
   EXPECT_EQ(
       OneError(
           R"({"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:c757873d-ec9a-4326-a141-556f43239520",
@@ -212,6 +246,23 @@ TEST(Validator, Invariants) {
   EXPECT_EQ(OneError(R"({"resourceType":"Patient","extension":[{"url":"http://x","valueString":"a",
     "extension":[{"url":"y","valueString":"b"}]}]})"),
             "invariant Patient.extension[0]");
+  const auto issues = Check(R"({"resourceType":"RiskAssessment","status":"final",
+    "subject":{"reference":"Patient/p"},"prediction":[{"probabilityDecimal":101}]})");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].location, "RiskAssessment.prediction[0]");
+  EXPECT_EQ(issues[0].message, "Constraint failed: ras-2: 'Must be <= 100'");
+  // Element-level constraints (pat-1 on Patient.contact) and constraints of datatypes nested in
+  // backbone elements (per-1 on Patient.contact.period).
+  EXPECT_EQ(OneError(R"({"resourceType":"Patient","contact":[{"gender":"male"}]})"),
+            "invariant Patient.contact[0]");
+  EXPECT_EQ(OneError(R"({"resourceType":"Patient","contact":[{"name":{"text":"x"},
+    "period":{"start":"2021","end":"2020"}}]})"),
+            "invariant Patient.contact[0].period");
+  // Nested Questionnaire items (a contentReference) carry que-* too: a display item with items.
+  EXPECT_EQ(OneError(R"({"resourceType":"Questionnaire","status":"draft","item":[{"linkId":"1",
+    "type":"group","item":[{"linkId":"2","type":"display","text":"d",
+    "item":[{"linkId":"3","type":"string"}]}]}]})"),
+            "invariant Questionnaire.item[0].item[0]");
 }
 
 }  // namespace

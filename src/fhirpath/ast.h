@@ -67,6 +67,12 @@ struct Node {
   const FunctionDef* function = nullptr;
   std::shared_ptr<const re2::RE2> regex;  // literal pattern of matches()/replaceMatches()
   std::vector<std::unique_ptr<Node>> args;
+  // Set at compile time on a subexpression that neither the focus nor $this/$index/$total
+  // affects (`%resource.descendants().reference`) and that a function argument may evaluate
+  // many times: it is evaluated once per Evaluate() call, shared by the subexpressions of the
+  // same text (memo_key).
+  bool memo = false;
+  std::string memo_key;
 };
 
 struct Program {

@@ -25,17 +25,42 @@ Status EvalError(std::string message, int position) {
 }
 
 Evaluator::Evaluator(const EvaluationContext& context, const json::Value& resource)
-    : context_(context),
-      now_micros_(context.now_micros >= 0 ? context.now_micros : WallClockMicros()) {
-  resource_items_.push_back(ResourceItem(resource, context.use_model));
-  if (!context.base_path.empty()) {
-    resource_items_[0] = PartItem(resource, context.base_path, context.use_model);
+    : context_(context), resource_(resource), now_micros_(context.now_micros) {
+  if (context.root_resource != nullptr) {
+    root_items_.push_back(ResourceItem(*context.root_resource, context.use_model));
   }
-  if (context.context != nullptr) {
+  if (context.focus != nullptr) {
+    context_items_.push_back(*context.focus);
+  } else if (context.context != nullptr) {
     context_items_.push_back(ResourceItem(*context.context, context.use_model));
   } else {
-    context_items_ = resource_items_;
+    context_items_ = resource_items();
   }
+}
+
+const Collection& Evaluator::resource_items() {
+  if (resource_items_.empty()) {
+    resource_items_.push_back(context_.base_path.empty()
+                                  ? ResourceItem(resource_, context_.use_model)
+                                  : PartItem(resource_, context_.base_path, context_.use_model));
+  }
+  return resource_items_;
+}
+
+int64_t Evaluator::now_micros() {
+  if (now_micros_ < 0) now_micros_ = WallClockMicros();  // read once per evaluation, if at all
+  return now_micros_;
+}
+
+StatusOr<const Collection*> Evaluator::Memo(const Node& node, const Env& env,
+                                            const Collection& input) {
+  for (const auto& [key, value] : memo_) {
+    if (*key == node.memo_key) return value.get();
+  }
+  auto value = std::make_unique<Collection>();
+  RETURN_IF_ERROR(EvalUncached(node, env, input, value.get()));
+  memo_.emplace_back(&node.memo_key, std::move(value));
+  return memo_.back().second.get();
 }
 
 Status Evaluator::EvalRoot(const Node& node, Collection* out) {
@@ -55,6 +80,16 @@ Status Evaluator::EvalFor(const Node& arg, const Item& item, int64_t index, cons
 }
 
 Status Evaluator::Eval(const Node& node, const Env& env, const Collection& input, Collection* out) {
+  if (node.memo) {
+    ASSIGN_OR_RETURN(const Collection* value, Memo(node, env, input));
+    out->insert(out->end(), value->begin(), value->end());
+    return Status::Ok();
+  }
+  return EvalUncached(node, env, input, out);
+}
+
+Status Evaluator::EvalUncached(const Node& node, const Env& env, const Collection& input,
+                               Collection* out) {
   const Collection& in = node.term_level ? *env.this_items : input;
   switch (node.kind) {
     case NodeKind::kLiteral:
@@ -65,6 +100,10 @@ Status Evaluator::Eval(const Node& node, const Env& env, const Collection& input
     case NodeKind::kFunction:
       return node.function->impl(*this, env, node, in, out);
     case NodeKind::kInvoke: {
+      if (node.args[0]->memo) {  // navigate from the memoised value without copying it
+        ASSIGN_OR_RETURN(const Collection* left, Memo(*node.args[0], env, input));
+        return Eval(*node.args[1], env, *left, out);
+      }
       Collection left;
       RETURN_IF_ERROR(Eval(*node.args[0], env, input, &left));
       return Eval(*node.args[1], env, left, out);
@@ -96,11 +135,16 @@ Status Evaluator::EvalMember(const Node& node, const Collection& input, Collecti
   if (node.term_level && StartsUpper(node.name)) {
     // `Patient.name`: a leading type name selects the focus when it is of that type (or, without
     // a known type, when its resourceType says so).
-    const fhir::structure::TypeInfo* type = fhir::structure::FindType(node.name);
+    const fhir::structure::TypeInfo* type = node.type.fhir;  // bound at compile time
     TypeSpec spec;
     spec.fhir = type;
     bool matched = false;
     for (const Item& item : input) {
+      if (type != nullptr && item.kind == ItemKind::kNode && item.type == type) {
+        out->push_back(item);  // the common case: `Patient.name` on a Patient
+        matched = true;
+        continue;
+      }
       const bool named = item.kind == ItemKind::kNode && item.node != nullptr &&
                          item.node->is_object() &&
                          item.node->string_at("resourceType") == node.name;
@@ -153,8 +197,11 @@ Status Evaluator::EvalVariable(const Node& node, Collection* out) {
     }
   }
   const std::string_view name = node.name;
-  if (name == "resource" || name == "rootResource") {
-    out->insert(out->end(), resource_items_.begin(), resource_items_.end());
+  if (name == "resource" || (name == "rootResource" && root_items_.empty())) {
+    const Collection& items = resource_items();
+    out->insert(out->end(), items.begin(), items.end());
+  } else if (name == "rootResource") {
+    out->insert(out->end(), root_items_.begin(), root_items_.end());
   } else if (name == "context") {
     out->insert(out->end(), context_items_.begin(), context_items_.end());
   } else if (name == "ucum") {
@@ -179,6 +226,12 @@ Status Evaluator::EvalTypeOp(const Node& node, const Env& env, const Collection&
   Collection left;
   RETURN_IF_ERROR(Eval(*node.args[0], env, input, &left));
   if (left.empty()) return Status::Ok();
+  if (left.size() > 1 && node.name == "as" && context_.as_filters_collections) {
+    for (Item& item : left) {
+      if (IsOfType(item, node.type)) out->push_back(std::move(item));
+    }
+    return Status::Ok();
+  }
   if (left.size() > 1) {
     return EvalError("'" + node.name + "' needs a single item", node.position);
   }
@@ -218,10 +271,102 @@ Status Evaluator::EvalUnary(const Node& node, const Env& env, const Collection& 
 
 const std::string& Expression::text() const { return program_->text; }
 
+namespace {
+
+// Whether `node`'s value depends on neither its input nor $this/$index/$total (only on
+// literals, %variables and functions of them), and has no side effect (trace). Writes a
+// canonical text of the subexpression to `key`.
+bool ContextFree(const Node& node, std::string* key) {
+  switch (node.kind) {
+    case NodeKind::kLiteral:
+      *key += node.empty_literal ? "{}"
+                                 : std::to_string(static_cast<int>(node.literal.kind)) + "'" +
+                                       ToDisplayString(node.literal) + "'";
+      return true;
+    case NodeKind::kVariable:
+      *key += "%" + node.name;
+      return true;
+    case NodeKind::kInvoke:
+      if (!ContextFree(*node.args[0], key)) return false;
+      *key += ".";
+      if (node.args[1]->kind == NodeKind::kMember) {
+        *key += node.args[1]->name;
+        return true;
+      }
+      if (node.args[1]->kind != NodeKind::kFunction || node.args[1]->name == "trace") return false;
+      *key += node.args[1]->name + "(";
+      if (node.args[1]->function != nullptr && !node.args[1]->type.name.empty()) {
+        *key += node.args[1]->type.name;  // is/as/ofType: the argument is a type name
+      } else {
+        for (const auto& arg : node.args[1]->args) {
+          if (!ContextFree(*arg, key)) return false;
+          *key += ",";
+        }
+      }
+      *key += ")";
+      return true;
+    case NodeKind::kBinary:
+    case NodeKind::kIndexer:
+      *key += "(";
+      if (!ContextFree(*node.args[0], key)) return false;
+      *key += " " + node.name + " ";
+      if (!ContextFree(*node.args[1], key)) return false;
+      *key += ")";
+      return true;
+    case NodeKind::kUnary:
+    case NodeKind::kTypeOp:
+      *key += "(" + node.name + " " + node.type.name;
+      if (!ContextFree(*node.args[0], key)) return false;
+      *key += ")";
+      return true;
+    default:
+      return false;  // members, term-level functions, $this, $index, $total
+  }
+}
+
+// Marks the context-free subexpressions inside function arguments (see Node::memo), and the
+// context-free parts of them that start a chain (`%resource.descendants()` in
+// `%resource.descendants().reference`), so equal parts are evaluated once.
+void MarkMemo(Node* node, bool in_argument) {
+  std::string key;
+  if (in_argument && node->kind != NodeKind::kLiteral && node->kind != NodeKind::kVariable &&
+      ContextFree(*node, &key)) {
+    node->memo = true;
+    node->memo_key = std::move(key);
+    // Inner chains: `%resource.descendants()` is shared by `....reference` and `....as(uri)`.
+    for (Node* n = node; n->kind == NodeKind::kInvoke;) {
+      n = n->args[0].get();
+      std::string inner;
+      if (n->kind == NodeKind::kInvoke && ContextFree(*n, &inner)) {
+        n->memo = true;
+        n->memo_key = std::move(inner);
+      }
+    }
+    if (node->kind == NodeKind::kBinary) {
+      for (auto& arg : node->args) MarkMemo(arg.get(), true);
+    }
+    return;
+  }
+  const bool args_of_function = node->kind == NodeKind::kFunction;
+  for (auto& arg : node->args) MarkMemo(arg.get(), in_argument || args_of_function);
+}
+
+// `Patient` in `Patient.name`: the type a leading type name selects, resolved once.
+void BindTypeNames(Node* node) {
+  if (node->kind == NodeKind::kMember && node->term_level && StartsUpper(node->name)) {
+    node->type.fhir = fhir::structure::FindType(node->name);
+  }
+  for (auto& arg : node->args) BindTypeNames(arg.get());
+}
+
+}  // namespace
+
 StatusOr<Expression> Compile(std::string_view text) {
   auto program = std::make_shared<Program>();
   program->text = std::string(text);
   ASSIGN_OR_RETURN(program->root, Parse(text));
+  MarkMemo(program->root.get(), false);
+  BindTypeNames(program->root.get());
   Expression e;
   e.program_ = std::move(program);
   return e;
@@ -229,10 +374,16 @@ StatusOr<Expression> Compile(std::string_view text) {
 
 StatusOr<Collection> Evaluate(const Expression& expression, const json::Value& resource,
                               const EvaluationContext& context) {
-  Evaluator ev(context, resource);
   Collection out;
-  RETURN_IF_ERROR(ev.EvalRoot(*expression.program().root, &out));
+  RETURN_IF_ERROR(Evaluate(expression, resource, context, &out));
   return out;
+}
+
+Status Evaluate(const Expression& expression, const json::Value& resource,
+                const EvaluationContext& context, Collection* out) {
+  out->clear();
+  Evaluator ev(context, resource);
+  return ev.EvalRoot(*expression.program().root, out);
 }
 
 StatusOr<Collection> Evaluate(std::string_view expression, const json::Value& resource,

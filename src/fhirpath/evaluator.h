@@ -36,8 +36,14 @@ class Evaluator {
 
   const EvaluationContext& context() const { return context_; }
   bool use_model() const { return context_.use_model; }
-  int64_t now_micros() const { return now_micros_; }
-  const Collection& resource_items() const { return resource_items_; }
+  int64_t now_micros();
+  // %resource as a collection (built on first use).
+  const Collection& resource_items();
+  const json::Value& resource() const { return resource_; }
+  // %rootResource's JSON: where "#id" references are looked up.
+  const json::Value* root_node() const {
+    return root_items_.empty() ? &resource_ : root_items_[0].node;
+  }
 
  private:
   Status EvalMember(const Node& node, const Collection& input, Collection* out);
@@ -46,8 +52,15 @@ class Evaluator {
   Status EvalTypeOp(const Node& node, const Env& env, const Collection& input, Collection* out);
   Status EvalUnary(const Node& node, const Env& env, const Collection& input, Collection* out);
 
+  // The value of a `memo` node, evaluated on first use (see ast.h).
+  StatusOr<const Collection*> Memo(const Node& node, const Env& env, const Collection& input);
+  Status EvalUncached(const Node& node, const Env& env, const Collection& input, Collection* out);
+
   const EvaluationContext& context_;
+  const json::Value& resource_;
+  std::vector<std::pair<const std::string*, std::unique_ptr<Collection>>> memo_;
   Collection resource_items_;
+  Collection root_items_;  // %rootResource when it differs from %resource
   Collection context_items_;
   int64_t now_micros_;
 };

@@ -103,10 +103,18 @@ StatusOr<Expression> Compile(std::string_view text);
 struct EvaluationContext {
   // %context; the evaluated resource when null.
   const json::Value* context = nullptr;
+  // %context as a typed item, for a part of `resource` (a datatype, a BackboneElement, a
+  // primitive with its extension): what an ElementDefinition.constraint is evaluated on. Takes
+  // precedence over `context`; must point into `resource`'s tree.
+  const Item* focus = nullptr;
+  // %rootResource: the resource that contains `resource` when it is a contained resource; the
+  // evaluated resource when null.
+  const json::Value* root_resource = nullptr;
   // User variables, referred to as %name (without the '%'). Checked before the built-ins.
   std::vector<std::pair<std::string, Collection>> variables;
   // resolve(): returns the resource a reference names, or nullptr. Contained resources ("#id")
-  // and Bundle entries (fullUrl) are resolved first without it.
+  // and Bundle entries (fullUrl) are resolved first without it. The result must outlive the
+  // evaluation's result; a stub such as {"resourceType":"Patient"} is enough for `resolve() is X`.
   std::function<const json::Value*(std::string_view reference)> resolve;
   // trace(name): receives what the expression traces. Nothing is logged when unset.
   std::function<void(std::string_view name, const Collection& values)> trace;
@@ -117,11 +125,20 @@ struct EvaluationContext {
   std::string base_path;
   // Evaluate with the R4 type model (types, choice elements). false: plain JSON navigation.
   bool use_model = true;
+  // `x as T` and x.as(T) on several items filter them like ofType(T) instead of failing. The R4
+  // SearchParameter expressions need it (`Observation.component.value as Quantity`); R5 rewrote
+  // them with ofType().
+  bool as_filters_collections = false;
 };
 
 // Evaluates `expression` with `resource` as %resource and the initial focus. Thread-safe.
 StatusOr<Collection> Evaluate(const Expression& expression, const json::Value& resource,
                               const EvaluationContext& context = {});
+
+// The same into `out` (cleared first), so a caller evaluating many expressions can reuse one
+// collection's storage. `out` is unspecified when an error is returned.
+Status Evaluate(const Expression& expression, const json::Value& resource,
+                const EvaluationContext& context, Collection* out);
 
 // Convenience: Compile + Evaluate.
 StatusOr<Collection> Evaluate(std::string_view expression, const json::Value& resource,

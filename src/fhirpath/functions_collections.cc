@@ -160,6 +160,8 @@ FHIRPATH_FUNCTION(Is) {
 }
 
 FHIRPATH_FUNCTION(As) {
+  if (input.size() > 1 && ev.context().as_filters_collections)
+    return OfType(ev, env, call, input, out);
   if (input.size() > 1) return EvalError("as() needs a single item", call.position);
   if (!input.empty() && IsOfType(input[0], call.type)) out->push_back(input[0]);
   return Status::Ok();

@@ -15,12 +15,12 @@ FHIRPATH_FUNCTION(Children) {
 }
 
 FHIRPATH_FUNCTION(Descendants) {
-  Collection frontier = input;
-  while (!frontier.empty()) {
-    Collection next;
-    for (const Item& item : frontier) AppendAllChildren(item, ev.use_model(), &next);
-    out->insert(out->end(), next.begin(), next.end());
-    frontier = std::move(next);
+  // Breadth first, appending to `out` and walking what was appended.
+  size_t next = out->size();
+  for (const Item& item : input) AppendAllChildren(item, ev.use_model(), out);
+  for (; next < out->size(); ++next) {
+    const Item item = (*out)[next];  // a copy: appending may move the vector
+    AppendAllChildren(item, ev.use_model(), out);
   }
   return Status::Ok();
 }
@@ -123,9 +123,10 @@ FHIRPATH_FUNCTION(GetValue) {
 
 // A reference resolved among contained resources and Bundle entries, then the callback.
 const json::Value* ResolveReference(Evaluator& ev, std::string_view ref) {
-  const json::Value& root = *ev.resource_items()[0].node;
+  const json::Value& root = ev.resource();
   if (!ref.empty() && ref[0] == '#') {
-    if (const json::Value* contained = root.find("contained"); contained && contained->is_array()) {
+    const json::Value* contained = ev.root_node()->find("contained");
+    if (contained != nullptr && contained->is_array()) {
       for (const json::Value& r : contained->items()) {
         if (r.string_at("id") == ref.substr(1)) return &r;
       }

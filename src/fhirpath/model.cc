@@ -10,15 +10,8 @@ namespace {
 
 using fhir::structure::ElementInfo;
 using fhir::structure::TypeInfo;
-using fhir::structure::TypeKind;
 
 const TypeInfo* Type(std::string_view name) { return fhir::structure::FindType(name); }
-
-// Element ids and Extension.url are System.String in FHIRPath (the tables say "string").
-bool IsSystemStringElement(const Item& parent, std::string_view name) {
-  if (parent.type == nullptr || parent.type->kind == TypeKind::kResource) return false;
-  return name == "id" || (name == "url" && parent.type->name == "Extension");
-}
 
 const TypeInfo* DynamicType(const json::Value* v, const TypeInfo* declared) {
   if (v != nullptr && v->is_object()) {
@@ -76,9 +69,21 @@ bool IsExtensionKey(std::string_view key, std::string_view name) {
   return key.size() == name.size() + 1 && key[0] == '_' && key.substr(1) == name;
 }
 
-void AppendMember(const Item& parent, const json::Value& obj, std::string_view name,
-                  const TypeInfo* type, const ElementInfo* backbone, bool use_model,
-                  Collection* out) {
+// `element` (nullptr without the model) gives the System type of Element.id, Resource.id and
+// Extension.url: their values are System.String, not FHIR strings.
+void EmitMember(const json::Value* value, const json::Value* ext, const ElementInfo* element,
+                const TypeInfo* type, bool use_model, Collection* out) {
+  if (element != nullptr && element->system_type == fhir::structure::SystemType::kString &&
+      value != nullptr && value->is_string()) {
+    out->push_back(Item::String(value->text()));
+    return;
+  }
+  const ElementInfo* backbone = element != nullptr && element->is_backbone ? element : nullptr;
+  Emit(value, ext, type, backbone, use_model, out);
+}
+
+void AppendMember(const json::Value& obj, std::string_view name, const ElementInfo* element,
+                  const TypeInfo* type, bool use_model, Collection* out) {
   const json::Value* value = nullptr;
   const json::Value* ext = nullptr;
   for (const auto& [key, v] : obj.members()) {
@@ -88,11 +93,7 @@ void AppendMember(const Item& parent, const json::Value& obj, std::string_view n
       ext = &v;
     }
   }
-  if (IsSystemStringElement(parent, name) && value != nullptr && value->is_string()) {
-    out->push_back(Item::String(value->text()));
-    return;
-  }
-  Emit(value, ext, type, backbone, use_model, out);
+  EmitMember(value, ext, element, type, use_model, out);
 }
 
 }  // namespace
@@ -125,14 +126,14 @@ void AppendChildren(const Item& item, std::string_view name, bool use_model, Col
   if (obj == nullptr) return;
   const auto elements = use_model ? ElementsOfItem(item) : std::span<const ElementInfo>();
   if (elements.empty() || name == "resourceType") {
-    AppendMember(item, *obj, name, nullptr, nullptr, use_model, out);
+    AppendMember(*obj, name, nullptr, nullptr, use_model, out);
     return;
   }
   for (const ElementInfo& e : elements) {
     if (e.name != name) continue;
     if (!e.is_choice) {
       const TypeInfo* type = e.types_count > 0 ? &fhir::structure::ElementType(e, 0) : nullptr;
-      AppendMember(item, *obj, name, type, e.is_backbone ? &e : nullptr, use_model, out);
+      AppendMember(*obj, name, &e, type, use_model, out);
       return;
     }
     // Choice: each member "name<Type>" (and its "_name<Type>" extension).
@@ -156,60 +157,30 @@ void AppendAllChildren(const Item& item, bool use_model, Collection* out) {
   const json::Value* obj = ObjectOf(item);
   if (obj == nullptr) return;
   const auto elements = use_model ? ElementsOfItem(item) : std::span<const ElementInfo>();
+  bool companions = false;  // any "_name" member
+  for (const auto& [key, v] : obj->members()) companions |= !key.empty() && key[0] == '_';
   for (const auto& [key, v] : obj->members()) {
-    if (key == "resourceType") continue;
+    if (key == "resourceType" || key.empty()) continue;
     std::string_view k = key;
+    const json::Value* value = &v;
+    const json::Value* ext = nullptr;
     if (k[0] == '_') {
       k = k.substr(1);
       if (obj->find(k) != nullptr) continue;  // emitted with its value
-    }
-    if (elements.empty()) {
-      AppendMember(item, *obj, k, nullptr, nullptr, use_model, out);
-      continue;
+      value = nullptr;
+      ext = &v;
+    } else if (companions) {
+      ext = obj->find("_" + key);
     }
     const TypeInfo* type = nullptr;
-    const ElementInfo* e = fhir::structure::FindElement(elements, k, &type);
-    if (e == nullptr) {
-      AppendMember(item, *obj, k, nullptr, nullptr, use_model, out);
-    } else {
-      AppendMember(item, *obj, k, type, e->is_backbone ? e : nullptr, use_model, out);
-    }
+    const ElementInfo* e =
+        elements.empty() ? nullptr : fhir::structure::FindElement(elements, k, &type);
+    EmitMember(value, ext, e, type, use_model, out);
   }
 }
 
 const TypeInfo* BaseType(const TypeInfo* t) {
-  if (t == nullptr) return nullptr;
-  static constexpr std::pair<std::string_view, std::string_view> kBases[] = {
-      {"code", "string"},
-      {"id", "string"},
-      {"markdown", "string"},
-      {"url", "uri"},
-      {"canonical", "uri"},
-      {"oid", "uri"},
-      {"uuid", "uri"},
-      {"positiveInt", "integer"},
-      {"unsignedInt", "integer"},
-      {"Age", "Quantity"},
-      {"Count", "Quantity"},
-      {"Distance", "Quantity"},
-      {"Duration", "Quantity"},
-      {"MoneyQuantity", "Quantity"},
-      {"SimpleQuantity", "Quantity"},
-  };
-  for (const auto& [derived, base] : kBases) {
-    if (t->name == derived) return Type(base);
-  }
-  if (t->kind == TypeKind::kResource) {
-    if (t->name == "Resource") return nullptr;
-    if (t->name == "DomainResource") return Type("Resource");
-    // Resources with `contained` are DomainResources (derived from the tables, not a list).
-    for (const ElementInfo& e : fhir::structure::ElementsOf(*t)) {
-      if (e.name == "contained") return Type("DomainResource");
-    }
-    return Type("Resource");
-  }
-  if (t->name == "Element") return nullptr;
-  return Type("Element");
+  return t == nullptr ? nullptr : fhir::structure::BaseOf(*t);
 }
 
 bool IsOfType(const Item& item, const TypeSpec& spec, bool exact) {

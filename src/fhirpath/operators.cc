@@ -213,9 +213,24 @@ Status EvalBinary(Evaluator& ev, const Node& node, const Env& env, const Collect
                   Collection* out) {
   Collection l, r;
   RETURN_IF_ERROR(ev.Eval(*node.args[0], env, input, &l));
-  RETURN_IF_ERROR(ev.Eval(*node.args[1], env, input, &r));
   const std::string_view op = node.name;
   const int pos = node.position;
+  if (op == "and" || op == "or" || op == "implies") {
+    // Short circuit when the left operand decides (false and x, true or x, false implies x):
+    // the right operand is not evaluated (the spec allows it; constraints such as
+    // `hasValue() or (children().count() > id.count())` rely on it for speed).
+    std::optional<bool> a;
+    RETURN_IF_ERROR(SingletonBoolean(l, &a, pos));
+    if (a.has_value() && *a == (op == "or")) {
+      out->push_back(Item::Boolean(op != "and"));
+      return Status::Ok();
+    }
+    if (a == false && op == "implies") {
+      out->push_back(Item::Boolean(true));
+      return Status::Ok();
+    }
+  }
+  RETURN_IF_ERROR(ev.Eval(*node.args[1], env, input, &r));
   if (op == "and" || op == "or" || op == "xor" || op == "implies") {
     return Logic(op, l, r, pos, out);
   }
