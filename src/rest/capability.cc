@@ -48,12 +48,43 @@ Value ResourceEntry(std::string_view type) {
     params.push_back(std::move(sp));
   }
   r.set("searchParam", std::move(params));
+  // _include: this type's reference parameters (and *); _revinclude: every type's reference
+  // parameters that may refer to this type (with :iterate on both, kMaxIncludeDepth levels).
+  auto includes = Value::Array();
+  includes.push_back(Value::String("*"));
+  for (const auto& p : fhir::SearchParams(type)) {
+    if (p.type == fhir::SearchParamType::kReference) {
+      includes.push_back(Value::String(std::string(type) + ":" + std::string(p.code)));
+    }
+  }
+  r.set("searchInclude", std::move(includes));
+  auto revincludes = Value::Array();
+  for (std::string_view source : fhir::ResourceTypes()) {
+    for (const auto& p : fhir::SearchParams(source)) {
+      if (p.type != fhir::SearchParamType::kReference) continue;
+      bool targets_type = p.targets.empty();
+      for (std::string_view t : p.targets) {
+        targets_type = targets_type || t == type || t == "Resource";
+      }
+      if (targets_type) {
+        revincludes.push_back(Value::String(std::string(source) + ":" + std::string(p.code)));
+      }
+    }
+  }
+  r.set("searchRevInclude", std::move(revincludes));
   auto ops = Value::Array();
   auto validate = Value::Object();
   validate.set("name", Value::String("validate"));
   validate.set("definition",
                Value::String("http://hl7.org/fhir/OperationDefinition/Resource-validate"));
   ops.push_back(std::move(validate));
+  if (type == "Patient") {
+    auto everything = Value::Object();
+    everything.set("name", Value::String("everything"));
+    everything.set("definition",
+                   Value::String("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
+    ops.push_back(std::move(everything));
+  }
   r.set("operation", std::move(ops));
   return r;
 }
@@ -98,6 +129,9 @@ std::string BuildCapabilityStatement(const ApiOptions& options) {
   system.push_back(Code("code", "transaction"));
   system.push_back(Code("code", "batch"));
   rest.set("interaction", std::move(system));
+  auto compartments = Value::Array();
+  compartments.push_back(Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
+  rest.set("compartment", std::move(compartments));
   auto rest_list = Value::Array();
   rest_list.push_back(std::move(rest));
   cs.set("rest", std::move(rest_list));

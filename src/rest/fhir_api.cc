@@ -7,6 +7,7 @@
 #include "rest/interactions.h"
 #include "rest/outcome.h"
 #include "rest/resource_prep.h"
+#include "rest/search_handlers.h"
 
 namespace carechart::rest {
 
@@ -197,9 +198,21 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
       return HandleVread(ctx);
     }
   }
+  if (third == "$everything" && parts.size() == 3 && ctx.type == "Patient") {
+    return HandleEverything(ctx);
+  }
   if (!third.empty() && third[0] == '$') {
     return ErrorResponse({StatusCode::kNotImplemented,
                           "operation " + third + " is not supported on " + ctx.type + " yet"});
+  }
+  bool compartment_search = parts.size() == 4 && parts[3] == "_search";
+  if ((parts.size() == 3 || compartment_search) && (third == "*" || fhir::IsResourceType(third))) {
+    if (compartment_search) ctx.operation = "_search";
+    if (ctx.type != "Patient") {
+      return ErrorResponse(NotFoundError("compartment search is supported for Patient only, "
+                                         "not " + ctx.type));
+    }
+    return HandleCompartmentSearch(ctx, third);
   }
   return ErrorResponse(NotFoundError("no FHIR interaction matches " + ctx.http.path));
 }

@@ -1,19 +1,21 @@
-// search at type and system level, GET and POST _search (search.html).
+// search at type and system level, GET and POST _search (search.html), and the searchset Bundle
+// shared with compartment search and $everything.
+//
+// Paging is by keyset (decisions.md D13): a next link carries an opaque _page token holding the
+// last row's sort values and key, so a page starts right after the previous one even when
+// resources are added or removed meanwhile. _offset is still accepted from clients.
+#include <algorithm>
+
 #include "http/url.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
 #include "rest/paging.h"
+#include "rest/search_handlers.h"
 
 namespace carechart::rest {
 
-namespace {
-
-bool PrefersLenient(const http::Request& request) {
-  return request.header("prefer").find("handling=lenient") != std::string_view::npos;
-}
-
 // POST [type]/_search carries parameters as a form body, in addition to the URL's.
-Status AddFormParams(const RequestContext& ctx, QueryParams& params) {
+Status AddFormParams(const RequestContext& ctx, SearchParamList& params) {
   if (ctx.http.method != "POST") return Status::Ok();
   std::string_view ct = ctx.http.header("content-type");
   if (!ct.empty() && ct.find("application/x-www-form-urlencoded") == std::string_view::npos) {
@@ -26,44 +28,64 @@ Status AddFormParams(const RequestContext& ctx, QueryParams& params) {
   return Status::Ok();
 }
 
+namespace {
+
+bool IsPagingParam(const std::string& name) {
+  return name == "_page" || name == "_offset" || name == "_count";
+}
+
 }  // namespace
 
-http::Response HandleSearch(RequestContext& ctx) {
-  QueryParams params = ctx.SearchParams();
-  if (Status s = AddFormParams(ctx, params); !s.ok()) return ErrorResponse(s);
-  int64_t offset = 0;
-  if (Status s = ReadIntParam(params, "_offset", INT64_MAX, &offset); !s.ok()) {
-    return ErrorResponse(s);
-  }
-  QueryParams query_params = params;
-  TakeParam(query_params, "_offset");
-  bool lenient = PrefersLenient(ctx.http);
-  std::vector<std::string> ignored;
-  auto query = store::ParseSearch(ctx.type, query_params, lenient, &ignored);
-  if (!query.ok()) return ErrorResponse(query.status());
-  query->offset = offset;
+bool PrefersLenient(const http::Request& request) {
+  return request.header("prefer").find("handling=lenient") != std::string_view::npos;
+}
+
+http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
+                                 const std::string& link_path, SearchParamList used,
+                                 const std::vector<std::string>& ignored) {
   if (ctx.summary == "count") {
-    query->count = 0;
-    query->want_total = true;
+    query.count = 0;
+    query.want_total = true;
   }
-  auto result = ctx.store.Search(*query);
+  auto result = ctx.store.Search(query);
   if (!result.ok()) return ErrorResponse(result.status());
 
   BundleWriter bundle("searchset", ctx);
   if (result->total >= 0) bundle.SetTotal(result->total);
   // The self link shows the parameters actually used: ignored ones are left out.
-  QueryParams used;
-  for (const auto& p : params) {
-    bool was_ignored = std::find(ignored.begin(), ignored.end(), p.first) != ignored.end();
-    if (!was_ignored) used.push_back(p);
-  }
+  std::erase_if(used, [&](const auto& p) {
+    return std::find(ignored.begin(), ignored.end(), p.first) != ignored.end();
+  });
   if (!ctx.summary.empty()) used.emplace_back("_summary", ctx.summary);
-  int64_t count = query->count;
-  bool has_more = count > 0 && static_cast<int64_t>(result->matches.size()) >= count &&
-                  (result->total < 0 || offset + count < result->total);
-  std::string path = ctx.base_url + (ctx.type.empty() ? "" : "/" + ctx.type);
-  AddPagingLinks(bundle, path, used, offset, count, has_more);
+  for (const auto& [k, v] : ctx.http.query) {
+    if (k == "_elements") used.emplace_back(k, v);
+  }
+  QueryParams base = used;
+  std::erase_if(base, [](const auto& p) { return IsPagingParam(p.first); });
+  auto link = [&](const std::vector<std::pair<std::string, std::string>>& extra) {
+    QueryParams p = base;
+    p.emplace_back("_count", std::to_string(query.count));
+    p.insert(p.end(), extra.begin(), extra.end());
+    return LinkUrl(link_path, p);
+  };
+  QueryParams self_extra;
+  for (const auto& p : used) {
+    if (p.first == "_page" || p.first == "_offset") self_extra.push_back(p);
+  }
+  bundle.AddLink("self", link(self_extra));
+  if (query.count > 0) {
+    bundle.AddLink("first", link({}));
+    if (!query.after && query.offset > 0) {  // a client-chosen _offset: offsets back
+      int64_t prev = std::max<int64_t>(0, query.offset - query.count);
+      bundle.AddLink("previous", link(prev > 0 ? QueryParams{{"_offset", std::to_string(prev)}}
+                                               : QueryParams{}));
+    }
+    if (result->next) {
+      bundle.AddLink("next", link({{"_page", store::EncodePageToken(query.sort, *result->next)}}));
+    }
+  }
   for (const auto& m : result->matches) bundle.AddSearchEntry(m, "match");
+  for (const auto& m : result->included) bundle.AddSearchEntry(m, "include");
   if (!ignored.empty()) {
     std::string text = "ignored unknown or unsupported search parameters:";
     for (const auto& name : ignored) text += " " + name;
@@ -76,6 +98,16 @@ http::Response HandleSearch(RequestContext& ctx) {
   r.set_header("Content-Type", kFhirJson);
   r.body = bundle.Finish();
   return r;
+}
+
+http::Response HandleSearch(RequestContext& ctx) {
+  QueryParams params = ctx.SearchParams();
+  if (Status s = AddFormParams(ctx, params); !s.ok()) return ErrorResponse(s);
+  std::vector<std::string> ignored;
+  auto query = store::ParseSearch(ctx.type, params, PrefersLenient(ctx.http), &ignored);
+  if (!query.ok()) return ErrorResponse(query.status());
+  std::string path = ctx.base_url + (ctx.type.empty() ? "" : "/" + ctx.type);
+  return SearchsetResponse(ctx, *query, path, params, ignored);
 }
 
 }  // namespace carechart::rest

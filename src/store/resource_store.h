@@ -86,6 +86,11 @@ struct HistoryPage {
 struct SearchResult {
   std::vector<ResourceVersion> matches;  // current versions, in the requested order
   int64_t total = -1;                    // -1 when not counted
+  // Resources of the query's include_specs (not matches; never counted in total), each once and
+  // never one of the matches.
+  std::vector<ResourceVersion> included;
+  // Set when more matches follow this page: the keyset position for the next page's _page.
+  std::optional<PageCursor> next;
 };
 
 // Counters of a store since it was opened (for /metrics and tests).
@@ -125,6 +130,9 @@ struct SqliteOptions {
   int max_group_delay_us = 200;
   // Most write functions committed in one transaction.
   int max_group_size = 256;
+  // Longest one read (a search, a history page, a read) may run before it is stopped with
+  // kTimeout; 0 disables the limit.
+  int max_query_ms = 10000;
 };
 
 // Opens (creating or migrating) a SQLite database. Errors name the file and what to do.

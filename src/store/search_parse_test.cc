@@ -1,6 +1,7 @@
 // ParseSearch over the generated R4 definitions, and the uniqueness of index parameter keys.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "fhir/definitions.h"
@@ -122,7 +123,27 @@ TEST(ParseSearch, ErrorsNameTheParameterAndValue) {
       {"Patient", "_count", "ten", "ten"},
       {"Patient", "_sort", "nonexistent", "nonexistent"},
       {"Patient", "_total", "all", "all"},
-      {"Patient", "general-practitioner.name", "x", "general-practitioner.name"},
+      {"Patient", "general-practitioner.nonexistent", "x", "nonexistent"},
+      {"Observation", "subject:Frobnicator.name", "x", "Frobnicator"},
+      {"Observation", "subject:Medication.name", "x", "Medication"},
+      {"Observation", "code.name", "x", "code"},
+      {"Patient", "_has:Observation:code:code", "x", "'code'"},
+      {"Patient", "_has:Frob:patient:code", "x", "Frob"},
+      {"Patient", "_has:Observation:patient", "x", "_has:Type:reference:parameter"},
+      {"Patient", "_has:Observation:patient:nonexistent", "x", "nonexistent"},
+      {"Organization", "_has:Observation:patient:code", "x", "cannot refer to Organization"},
+      {"Observation", "subject:Patient.organization.partof.partof.partof.name", "x", "levels"},
+      {"", "subject.name", "x", "system search"},
+      {"Patient", "identifier:of-type", "a|b", "type-system|type-code|value"},
+      {"Patient", "name:of-type", "a|b|c", ":of-type"},
+      {"Observation", "code:in", "http://vs", "terminology"},
+      {"Observation", "_include", "Observation:code", "'code' is not a reference"},
+      {"Observation", "_include", "Patient:organization", "searched type"},
+      {"Observation", "_include", "Observation:subject:Medication", "cannot refer"},
+      {"Observation", "_include", "subject", "Type:parameter"},
+      {"Patient", "_revinclude", "*", "_revinclude=*"},
+      {"Patient", "_page", "!!!", "_page"},
+      {"", "gender", "male", "gender"},
       {"Observation", "code-value-quantity", "x$5", "code-value-quantity"},
       {"", "gender", "male", "gender"},
       {"Patient", "gender:missing", "maybe", "maybe"},
@@ -145,6 +166,132 @@ TEST(ParseSearch, LenientSkipsAndReports) {
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->clauses.size(), 1u);
   EXPECT_EQ(ignored, (std::vector<std::string>{"foo", "birthdate"}));
+}
+
+TEST(ParseSearch, ChainsAndHas) {
+  SearchQuery q = ParseOk("Observation", {{"subject:Patient.name", "Smi"}});
+  ASSERT_EQ(q.clauses.size(), 1u);
+  const SearchClause& c = q.clauses[0];
+  EXPECT_EQ(c.link, ClauseLink::kChain);
+  EXPECT_EQ(c.param, "subject");
+  ASSERT_EQ(c.linked.size(), 1u);
+  EXPECT_EQ(c.linked[0].target_type, "Patient");
+  EXPECT_EQ(c.linked[0].param, "name");
+  EXPECT_EQ(c.linked[0].type, SearchParamType::kString);
+  EXPECT_EQ(c.linked[0].values.at(0).normalized, "smi");
+
+  // Without a type: every target of subject defining "name" (Group, Location, Patient ...).
+  q = ParseOk("Observation", {{"subject.name", "x"}});
+  std::vector<std::string> targets;
+  for (const SearchClause& alt : q.clauses.at(0).linked) {
+    targets.push_back(alt.target_type);
+  }
+  EXPECT_NE(std::find(targets.begin(), targets.end(), "Patient"), targets.end());
+  EXPECT_EQ(std::find(targets.begin(), targets.end(), "Device"), targets.end());
+  // Unambiguous: only Patient has birthdate among subject's targets.
+  q = ParseOk("Observation", {{"subject.birthdate", "ge1980"}});
+  ASSERT_EQ(q.clauses.at(0).linked.size(), 1u);
+  EXPECT_EQ(q.clauses[0].linked[0].values.at(0).prefix, Prefix::kGe);
+
+  // Several levels, and a modifier at the end.
+  q = ParseOk("Observation",
+              {{"subject:Patient.general-practitioner:Practitioner.name:exact", "Who"}});
+  const SearchClause& l2 = q.clauses.at(0).linked.at(0);
+  EXPECT_EQ(l2.link, ClauseLink::kChain);
+  EXPECT_EQ(l2.param, "general-practitioner");
+  EXPECT_EQ(l2.linked.at(0).target_type, "Practitioner");
+  EXPECT_EQ(l2.linked.at(0).modifier, "exact");
+
+  // _has, nested, with a chain and a modifier inside.
+  q = ParseOk("Patient", {{"_has:Observation:patient:code", "1234-5"},
+                          {"_has:Observation:patient:_has:Provenance:target:agent", "x"},
+                          {"_has:Encounter:subject:service-provider.name", "Acme"},
+                          {"_has:Observation:patient:code:not", "1"}});
+  ASSERT_EQ(q.clauses.size(), 4u);
+  EXPECT_EQ(q.clauses[0].link, ClauseLink::kHas);
+  EXPECT_EQ(q.clauses[0].param, "patient");
+  EXPECT_EQ(q.clauses[0].linked.at(0).target_type, "Observation");
+  EXPECT_EQ(q.clauses[0].linked[0].param, "code");
+  EXPECT_EQ(q.clauses[1].linked.at(0).link, ClauseLink::kHas);
+  EXPECT_EQ(q.clauses[1].linked[0].linked.at(0).target_type, "Provenance");
+  EXPECT_EQ(q.clauses[2].linked.at(0).link, ClauseLink::kChain);
+  EXPECT_EQ(q.clauses[3].linked.at(0).modifier, "not");
+}
+
+TEST(ParseSearch, ModifiersIncludesSystemAndPages) {
+  SearchQuery q = ParseOk("Observation", {{"subject:identifier", "urn:mrn|12"},
+                                          {"_include", "Observation:subject:Patient"},
+                                          {"_include:iterate", "Patient:general-practitioner"},
+                                          {"_revinclude", "Provenance:target"},
+                                          {"_include", "*"},
+                                          {"_total", "estimate"}});
+  ASSERT_EQ(q.clauses.size(), 1u);
+  EXPECT_EQ(q.clauses[0].modifier, "identifier");
+  EXPECT_EQ(q.clauses[0].values.at(0).system, "urn:mrn");
+  EXPECT_EQ(q.clauses[0].values.at(0).code, "12");
+  ASSERT_EQ(q.include_specs.size(), 4u);
+  EXPECT_EQ(q.include_specs[0].target_types, (std::vector<std::string>{"Patient"}));
+  EXPECT_TRUE(q.include_specs[1].iterate);
+  EXPECT_TRUE(q.include_specs[2].reverse);
+  EXPECT_EQ(q.include_specs[3].param, "*");
+  EXPECT_EQ(q.includes.size(), 3u);
+  EXPECT_EQ(q.revincludes.size(), 1u);
+  EXPECT_TRUE(q.want_total && q.estimate_total);
+
+  q = ParseOk("Patient",
+              {{"identifier:of-type", "http://terminology.hl7.org/CodeSystem/v2-0203|MR|12\\|3"}});
+  EXPECT_EQ(q.clauses.at(0).values.at(0).code, "MR|12|3");
+  q = ParseOk("ValueSet", {{"url:above", "http://x.org/fhir/ValueSet/a/b"}});
+  EXPECT_EQ(q.clauses.at(0).modifier, "above");
+
+  // System search: parameters common to every type of _type (wherever _type appears).
+  q = ParseOk("", {{"_tag", "urn:t|x"}, {"_type", "Patient,Observation"}});
+  EXPECT_EQ(q.types.size(), 2u);
+  EXPECT_EQ(q.clauses.at(0).type, SearchParamType::kToken);
+  ParseOk("", {{"_profile", "http://x"}, {"_security", "R"}, {"_source", "urn:x"}});
+  Status s = ParseError("", {{"_type", "Patient,Observation"}, {"gender", "male"}});
+  EXPECT_NE(s.message().find("not for Observation"), std::string::npos) << s.message();
+  ParseOk("", {{"_type", "Observation,Condition"}, {"patient", "Patient/1"}});
+
+  // _page tokens round-trip and belong to their _sort.
+  std::vector<SortKey> sort = {{"date", true, SearchParamType::kDate}};
+  PageCursor cur{42, {"i123"}};
+  std::string token = EncodePageToken(sort, cur);
+  q = ParseOk("Observation", {{"_sort", "-date"}, {"_page", token}});
+  ASSERT_TRUE(q.after.has_value());
+  EXPECT_EQ(q.after->pk, 42);
+  EXPECT_EQ(q.after->values, (std::vector<std::string>{"i123"}));
+  EXPECT_EQ(ParseError("Observation", {{"_sort", "date"}, {"_page", token}}).location(), "_page");
+  EXPECT_EQ(ParseError("Observation", {{"_page", token}}).code(), StatusCode::kInvalid);
+  PageCursor text{7, {"s a|b\n,c"}};
+  auto back = DecodePageToken({{"name", false, SearchParamType::kString}},
+                              EncodePageToken({{"name", false, SearchParamType::kString}}, text));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->values, text.values);
+}
+
+TEST(IndexKeys, ParamKeysAreUniqueAcrossTypesWithinAnIndexTable) {
+  // A system search and compartment search match parameters by key alone (t.param IN (...)):
+  // no two (type, parameter) pairs of the same parameter type may share a key.
+  std::map<std::pair<int, int64_t>, std::string> seen;
+  for (std::string_view type : fhir::ResourceTypes()) {
+    for (const fhir::SearchParamDef& def : fhir::SearchParams(type)) {
+      std::string name = std::string(type) + "." + std::string(def.code);
+      auto [it, inserted] =
+          seen.emplace(std::make_pair(static_cast<int>(def.type), ParamKey(type, def.code)), name);
+      EXPECT_TRUE(inserted) << name << " collides with " << it->second;
+      // the token rows of :identifier (under a reference's code) and :of-type
+      std::string extra = def.type == SearchParamType::kReference ? std::string(def.code)
+                          : def.code == "identifier"              ? "identifier:of-type"
+                                                                  : "";
+      if (!extra.empty()) {
+        auto [it2, ok2] = seen.emplace(
+            std::make_pair(static_cast<int>(SearchParamType::kToken), ParamKey(type, extra)),
+            std::string(type) + "." + extra + " (token rows)");
+        EXPECT_TRUE(ok2) << type << "." << extra << " collides with " << it2->second;
+      }
+    }
+  }
 }
 
 TEST(IndexKeys, ParamKeysAreUniqueWithinEveryResourceType) {

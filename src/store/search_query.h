@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,12 +40,45 @@ struct SearchValue {
   std::string ref_id;
 };
 
+// How a clause reaches the resources its condition is about.
+enum class ClauseLink : unsigned char {
+  kNone,   // the condition is on the resource itself
+  kChain,  // subject:Patient.name=x — `param` is a reference parameter of the resource; the
+           // clause holds when a resource it refers to satisfies one of `linked`
+  kHas,    // _has:Observation:patient:code=x — `param` is a reference parameter of
+           // linked[0].target_type; the clause holds when a resource of that type referring to
+           // this one through `param` satisfies linked[0]
+};
+
 // One parameter occurrence: name[:modifier]=v1,v2 — repeated occurrences are ANDed.
 struct SearchClause {
   std::string param;     // e.g. "birthdate", "_id", "_lastUpdated"
   std::string modifier;  // e.g. "exact", "missing", or a type for references; empty if none
   fhir::SearchParamType type = fhir::SearchParamType::kToken;
   std::vector<SearchValue> values;
+  // Chained and reverse-chained search (see ClauseLink). For kChain, one alternative per target
+  // type that defines the chained parameter (ORed); for kHas exactly one. Each alternative has
+  // `target_type` set and is itself a clause (possibly linked again: chains nest).
+  ClauseLink link = ClauseLink::kNone;
+  std::string target_type;
+  std::vector<SearchClause> linked;
+};
+
+// One _include or _revinclude, parsed.
+//   _include=Observation:subject[:Patient] — resources the matches refer to through the parameter
+//   _revinclude=Provenance:target          — resources of that type referring to the matches
+struct IncludeSpec {
+  bool reverse = false;     // _revinclude
+  bool iterate = false;     // :iterate — applies to included resources too (bounded depth)
+  std::string source_type;  // the type holding the reference; empty: any (the "*" wildcard)
+  std::string param;        // reference parameter of source_type; "*": every one
+  std::vector<std::string> target_types;  // only these targets; empty: any
+};
+
+// Keyset paging: the position after the last row of the previous page (see decisions.md D12).
+struct PageCursor {
+  int64_t pk = 0;                   // the row's key (the last sort key)
+  std::vector<std::string> values;  // one encoded sort value per SortKey (see search_sql.cc)
 };
 
 struct SortKey {
@@ -61,18 +95,48 @@ struct SearchQuery {
   int count = 20;      // page size (_count); 0 asks only for the total
   int64_t offset = 0;  // rows to skip (paging)
   bool want_total = true;
+  // _total=estimate: a count is wanted but may stop at kEstimateLimit matches (total then omitted).
+  bool estimate_total = false;
   // _include / _revinclude values as sent ("Type:param[:target]"), for the REST layer.
   std::vector<std::string> includes;
   std::vector<std::string> revincludes;
+  // The same, parsed and checked: the store returns their resources in SearchResult::included.
+  std::vector<IncludeSpec> include_specs;
+  // Keyset paging (_page): rows after this position in the sort order; offset is then ignored.
+  std::optional<PageCursor> after;
+  // Compartment search (Patient/123/Observation, Patient/123/*, $everything): only resources
+  // in the compartment of compartment_type/compartment_id (per the R4 CompartmentDefinition),
+  // plus the compartment's owner itself when include_owner.
+  std::string compartment_type;
+  std::string compartment_id;
+  bool include_owner = false;
+  // $everything?_since: resources updated at or after this instant.
+  std::optional<int64_t> since_us;
 };
+
+// The most matches a _total=estimate count looks at.
+constexpr int64_t kEstimateLimit = 10000;
+// How many levels of _include:iterate / _revinclude:iterate are followed.
+constexpr int kMaxIncludeDepth = 3;
+// The most resources included per page (all levels).
+constexpr int kMaxIncluded = 1000;
+// The most levels of chaining (a.b.c=) and nested _has.
+constexpr int kMaxChainDepth = 4;
 
 // Parses query parameters (already URL-decoded, in request order) for `type`. Result-control
 // parameters (_count, _sort, _total, _format, _pretty, _summary, _elements) are consumed here.
 // An unknown parameter or a malformed value is kInvalid naming the parameter, unless `lenient`,
-// in which case it is skipped and reported in `ignored`.
+// in which case it is skipped and reported in `ignored`. `type` is empty for a system search
+// (then _type restricts the types, and other parameters must be defined by every one of them).
+// _page (a keyset cursor from a next link) is decoded into `after`.
 StatusOr<SearchQuery> ParseSearch(std::string_view type,
                                   const std::vector<std::pair<std::string, std::string>>& params,
                                   bool lenient = false,
                                   std::vector<std::string>* ignored = nullptr);
+
+// The opaque _page token for the position after `cursor`, for a query sorted by `sort`.
+std::string EncodePageToken(const std::vector<SortKey>& sort, const PageCursor& cursor);
+// Decodes a _page token; kInvalid when it is malformed or was made for another _sort.
+StatusOr<PageCursor> DecodePageToken(const std::vector<SortKey>& sort, std::string_view token);
 
 }  // namespace carechart::store

@@ -2,22 +2,41 @@
 //
 // Shape of a compiled page query:
 //
-//   SELECT r.type, r.id, ... FROM
+//   SELECT r.type, r.id, ..., r.pk, <sort values> FROM
 //     (SELECT DISTINCT t.res AS pk FROM sp_token t WHERE t.param = ?1 AND (...)) d  -- driver
 //     CROSS JOIN resource r
 //   WHERE r.pk = d.pk AND r.type = ?2 AND r.deleted = 0
 //     AND EXISTS (SELECT 1 FROM sp_date t WHERE t.res = r.pk AND t.param = ?3 AND (...))
-//   ORDER BY <sort keys> NULLS LAST, r.pk LIMIT ?n OFFSET ?m
+//     AND <keyset: rows after the previous page's last (sort values, pk)>
+//   ORDER BY <sort keys> NULLS LAST, r.pk LIMIT <count + 1>
 //
-// The most selective-looking positive clause (reference > token/string/uri > date/number/
-// quantity) drives the loop through its (param, value...) index; every other clause is a
-// correlated EXISTS probing the index-table's primary key (res, param, ...). CROSS JOIN pins
+// The most selective-looking positive clause (reference > token/string/uri/chain/_has >
+// date/number/quantity) drives the loop through its (param, value...) index; every other clause
+// is a correlated EXISTS probing the index-table's primary key (res, param, ...). CROSS JOIN pins
 // that join order in SQLite, which has no statistics by default; PostgreSQL treats it as a plain
 // join and plans with its own statistics. Without a usable driver the query walks
-// resource(type, last_updated).
+// resource(type, last_updated). A compartment (Patient/1/Observation) always drives.
+//
+// Chained and reverse-chained clauses nest a complete FROM/WHERE of the linked type, compiled by
+// the same code, in a non-correlated IN subquery (evaluated once, not per row):
+//   subject:Patient.name=x    t.target_type = 'Patient' AND t.target_id IN
+//                               (SELECT r.id FROM <Patient?name=x>)
+//   _has:Observation:patient:code=y
+//                             r.id IN (SELECT t.target_id FROM sp_reference t WHERE
+//                               t.param = <Observation.patient> AND t.target_type = <type> AND
+//                               t.res IN (SELECT r.pk FROM <Observation?code=y>))
+// (inner aliases r, d, t shadow the outer ones, which SQL scoping allows).
+//
+// A system search (no type) matches a parameter through the keys of every type searched
+// (t.param IN (...)); index_keys_test checks that no two (type, parameter) keys of one index
+// table collide, so a key alone identifies its parameter.
 #include "store/search_sql.h"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <set>
 
 #include "store/index_keys.h"
 #include "store/search_sql_internal.h"
@@ -34,6 +53,16 @@ class SqliteDialectImpl : public SqlDialect {
   std::string_view CaseInsensitiveLike() const override { return "LIKE"; }
   std::string ProbeColumn(std::string_view column) const override {
     return "+" + std::string(column);
+  }
+  std::string IntListSubquery(const std::string& placeholder) const override {
+    return "SELECT value FROM json_each(" + placeholder + ")";
+  }
+  std::string IntListArg(const std::vector<int64_t>& values) const override {
+    std::string out = "[";
+    for (size_t i = 0; i < values.size(); ++i) {
+      out += (i ? "," : "") + std::to_string(values[i]);
+    }
+    return out + "]";
   }
 };
 
@@ -63,167 +92,357 @@ bool IsResourceColumnParam(const std::string& param) {
   return param == "_id" || param == "_lastUpdated";
 }
 
-int DriverRank(const SearchClause& c) {
-  if (IsResourceColumnParam(c.param) || c.modifier == "missing" || c.modifier == "not" ||
-      c.modifier == "text" || c.modifier == "contains" || c.values.empty()) {
-    return 0;
+// The resource types a clause's parameter keys are computed for.
+struct Scope {
+  std::string type;                // a type search
+  std::vector<std::string> types;  // a system search: _type, or empty for every type
+};
+
+// The index table and parameter name a plain clause reads (the :identifier and :of-type
+// modifiers read token rows the extractor writes for References and Identifier.type).
+struct IndexTarget {
+  const char* table;
+  std::string param;
+  SearchParamType type;
+};
+
+IndexTarget TargetOf(const SearchClause& c) {
+  if (c.type == SearchParamType::kReference && c.modifier == "identifier") {
+    return {"sp_token", c.param, SearchParamType::kToken};
   }
-  for (const SearchValue& v : c.values) {
-    if (v.prefix == Prefix::kNe) {
-      return 0;
+  if (c.modifier == "of-type") {
+    return {"sp_token", c.param + ":of-type", SearchParamType::kToken};
+  }
+  return {internal::IndexTable(c.type), c.param, c.type};
+}
+
+class Compiler {
+ public:
+  Compiler(int64_t now_us, ArgList& args) : now_us_(now_us), a_(args) {}
+
+  // " = ?k" or " IN (?k1, ...)": the keys of `param` over the scope's types.
+  StatusOr<std::string> KeySql(const Scope& s, const std::string& param) {
+    if (!s.type.empty()) {
+      return " = " + a_.Arg(ParamKey(s.type, param));
     }
+    std::vector<std::string_view> types(s.types.begin(), s.types.end());
+    if (types.empty()) {
+      types.assign(fhir::ResourceTypes().begin(), fhir::ResourceTypes().end());
+    }
+    std::string base = param.substr(0, param.find(':'));
+    std::string out = " IN (";
+    bool any = false;
+    for (std::string_view t : types) {
+      if (fhir::FindSearchParam(t, base) == nullptr) {
+        return InvalidError("search parameter " + base + " is not defined for " + std::string(t));
+      }
+      out += (any ? ", " : "") + a_.Arg(ParamKey(t, param));
+      any = true;
+    }
+    return out + ")";
   }
-  switch (c.type) {
-    case SearchParamType::kReference:
-      return 3;
-    case SearchParamType::kToken:
-    case SearchParamType::kString:
-    case SearchParamType::kUri:
+
+  int Rank(const SearchClause& c) const {
+    if (c.link != ClauseLink::kNone) {
+      for (const SearchClause& alt : c.linked) {
+        if (Rank(alt) == 0) {
+          return 0;
+        }
+      }
       return 2;
-    case SearchParamType::kDate:
-    case SearchParamType::kNumber:
-    case SearchParamType::kQuantity:
-      return 1;
-    default:
+    }
+    if (IsResourceColumnParam(c.param) || c.modifier == "missing" || c.modifier == "not" ||
+        c.modifier == "text" || c.modifier == "contains" || c.values.empty()) {
       return 0;
+    }
+    for (const SearchValue& v : c.values) {
+      if (v.prefix == Prefix::kNe) {
+        return 0;
+      }
+    }
+    if (c.modifier == "identifier" || c.modifier == "of-type") {
+      return 2;
+    }
+    switch (c.type) {
+      case SearchParamType::kReference:
+        return 3;
+      case SearchParamType::kToken:
+      case SearchParamType::kString:
+      case SearchParamType::kUri:
+        return 2;
+      case SearchParamType::kDate:
+      case SearchParamType::kNumber:
+      case SearchParamType::kQuantity:
+        return 1;
+      default:
+        return 0;
+    }
   }
-}
 
-// "(pred1 OR pred2 ...)" over the index row alias t.
-StatusOr<std::string> ValuesDisjunction(const SearchClause& c, int64_t now_us, ArgList& a) {
-  std::string out = "(";
-  for (size_t i = 0; i < c.values.size(); ++i) {
-    ASSIGN_OR_RETURN(std::string pred, internal::ValuePredicate(c, c.values[i], now_us, a));
-    out += (i ? " OR " : "") + pred;
+  // "(pred1 OR pred2 ...)" over the index row alias t.
+  StatusOr<std::string> ValuesDisjunction(const SearchClause& c) {
+    SearchClause as = c;
+    IndexTarget target = TargetOf(c);
+    as.type = target.type;
+    if (c.modifier == "identifier" || c.modifier == "of-type") {
+      as.modifier.clear();
+    }
+    std::string out = "(";
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string pred, internal::ValuePredicate(as, c.values[i], now_us_, a_));
+      out += (i ? " OR " : "") + pred;
+    }
+    return out + ")";
   }
-  return out + ")";
-}
 
-StatusOr<std::string> ResourceColumnClause(const SearchClause& c, int64_t now_us, ArgList& a) {
-  if (!c.modifier.empty()) {
-    return InvalidError("modifier :" + c.modifier + " is not supported for " + c.param);
+  StatusOr<std::string> ResourceColumnClause(const SearchClause& c) {
+    if (!c.modifier.empty()) {
+      return InvalidError("modifier :" + c.modifier + " is not supported for " + c.param);
+    }
+    std::string out = "(";
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      out += i ? " OR " : "";
+      if (c.param == "_id") {
+        out += "r.id = " + a_.Arg(c.values[i].raw);
+      } else {
+        out +=
+            internal::DatePredicate("r.last_updated", "r.last_updated", c.values[i], now_us_, a_);
+      }
+    }
+    return out + ")";
   }
-  std::string out = "(";
-  for (size_t i = 0; i < c.values.size(); ++i) {
-    out += i ? " OR " : "";
-    if (c.param == "_id") {
-      out += "r.id = " + a.Arg(c.values[i].raw);
+
+  // "SELECT r.<column> FROM ... WHERE ..." for one linked alternative (its own type).
+  StatusOr<std::string> LinkedSelect(const SearchClause& alt, const char* column) {
+    Scope inner{alt.target_type, {}};
+    std::vector<const SearchClause*> clauses{&alt};
+    ASSIGN_OR_RETURN(std::string fw, FromWhere(inner, clauses, nullptr));
+    return std::string("SELECT r.") + column + fw;
+  }
+
+  // _has: "r.id IN (SELECT t.target_id ...)" for a resource of scope type `type`.
+  StatusOr<std::string> HasTargetIds(const std::string& type, const SearchClause& c) {
+    const SearchClause& alt = c.linked.at(0);
+    ASSIGN_OR_RETURN(std::string inner, LinkedSelect(alt, "pk"));
+    std::string key = a_.Arg(ParamKey(alt.target_type, c.param));
+    return "SELECT t.target_id FROM sp_reference t WHERE t.param = " + key +
+           " AND t.target_type = " + a_.Arg(type) + " AND t.res IN (" + inner + ")";
+  }
+
+  // A correlated condition on r for clause c.
+  StatusOr<std::string> Condition(const Scope& s, const SearchClause& c) {
+    if (c.link == ClauseLink::kHas) {
+      if (s.type.empty()) {
+        return InvalidError("_has needs a resource type");
+      }
+      ASSIGN_OR_RETURN(std::string ids, HasTargetIds(s.type, c));
+      return "r.id IN (" + ids + ")";
+    }
+    if (c.link == ClauseLink::kChain) {
+      ASSIGN_OR_RETURN(std::string key, KeySql(s, c.param));
+      const SqlDialect& d = a_.dialect();
+      std::string alts;
+      for (const SearchClause& alt : c.linked) {
+        ASSIGN_OR_RETURN(std::string inner, LinkedSelect(alt, "id"));
+        alts += (alts.empty() ? "(" : " OR (") + d.ProbeColumn("t.target_type") + " = " +
+                a_.Arg(alt.target_type) + " AND " + d.ProbeColumn("t.target_id") + " IN (" + inner +
+                "))";
+      }
+      return "EXISTS (SELECT 1 FROM sp_reference t WHERE t.res = r.pk AND t.param" + key +
+             " AND (" + alts + "))";
+    }
+    if (IsResourceColumnParam(c.param)) {
+      return ResourceColumnClause(c);
+    }
+    IndexTarget target = TargetOf(c);
+    if (target.table == nullptr) {
+      return InvalidError("search parameter " + c.param +
+                          " (composite or special) is not supported yet");
+    }
+    ASSIGN_OR_RETURN(std::string key, KeySql(s, target.param));
+    std::string probe =
+        std::string("SELECT 1 FROM ") + target.table + " t WHERE t.res = r.pk AND t.param" + key;
+    if (c.modifier == "missing") {
+      bool missing = !c.values.empty() && c.values[0].raw == "true";
+      return (missing ? "NOT EXISTS (" : "EXISTS (") + probe + ")";
+    }
+    ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
+    return (c.modifier == "not" ? "NOT EXISTS (" : "EXISTS (") + probe + " AND " +
+           AsProbe(preds, a_.dialect()) + ")";
+  }
+
+  // A subquery of the keys (column pk) of the resources satisfying c, through an index.
+  StatusOr<std::string> DriverKeys(const Scope& s, const SearchClause& c) {
+    if (c.link == ClauseLink::kHas) {
+      ASSIGN_OR_RETURN(std::string ids, HasTargetIds(s.type, c));
+      return "SELECT r.pk AS pk FROM resource r WHERE r.type = " + a_.Arg(s.type) +
+             " AND r.id IN (" + ids + ")";
+    }
+    if (c.link == ClauseLink::kChain) {
+      std::string out;
+      for (const SearchClause& alt : c.linked) {
+        ASSIGN_OR_RETURN(std::string key, KeySql(s, c.param));
+        ASSIGN_OR_RETURN(std::string inner, LinkedSelect(alt, "id"));
+        out += (out.empty() ? "" : " UNION ") +
+               std::string("SELECT t.res AS pk FROM sp_reference t WHERE t.param") + key +
+               " AND t.target_type = " + a_.Arg(alt.target_type) + " AND t.target_id IN (" + inner +
+               ")";
+      }
+      return out;
+    }
+    IndexTarget target = TargetOf(c);
+    ASSIGN_OR_RETURN(std::string key, KeySql(s, target.param));
+    ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
+    return std::string("SELECT DISTINCT t.res AS pk FROM ") + target.table + " t WHERE t.param" +
+           key + " AND " + preds;
+  }
+
+  // The compartment's members: resources referring to the owner through a compartment
+  // parameter of their type (plus the owner itself when asked).
+  StatusOr<std::string> CompartmentKeys(const Scope& s, const SearchQuery& q) {
+    if (q.compartment_type != "Patient") {
+      return InvalidError("only the Patient compartment is supported, not " + q.compartment_type);
+    }
+    std::vector<std::string_view> types;
+    if (!s.type.empty()) {
+      types.push_back(s.type);
+    } else if (!s.types.empty()) {
+      types.assign(s.types.begin(), s.types.end());
     } else {
-      out += internal::DatePredicate("r.last_updated", "r.last_updated", c.values[i], now_us, a);
+      types.assign(fhir::ResourceTypes().begin(), fhir::ResourceTypes().end());
     }
-  }
-  return out + ")";
-}
-
-StatusOr<std::string> ParamKeyOf(const SearchQuery& q, const SearchClause& c, ArgList& a) {
-  if (q.type.empty()) {
-    return InvalidError("search parameter " + c.param +
-                        " needs a resource type (system search supports _id, _lastUpdated, _type)");
-  }
-  return a.Arg(ParamKey(q.type, c.param));
-}
-
-// A correlated condition on r for clause c.
-StatusOr<std::string> ExistsClause(const SearchQuery& q, const SearchClause& c, int64_t now_us,
-                                   ArgList& a) {
-  if (IsResourceColumnParam(c.param)) {
-    return ResourceColumnClause(c, now_us, a);
-  }
-  const char* table = internal::IndexTable(c.type);
-  if (table == nullptr) {
-    return InvalidError("search parameter " + c.param +
-                        " (composite or special) is not supported yet");
-  }
-  ASSIGN_OR_RETURN(std::string key, ParamKeyOf(q, c, a));
-  std::string probe =
-      std::string("SELECT 1 FROM ") + table + " t WHERE t.res = r.pk AND t.param = " + key;
-  if (c.modifier == "missing") {
-    bool missing = !c.values.empty() && c.values[0].raw == "true";
-    return (missing ? "NOT EXISTS (" : "EXISTS (") + probe + ")";
-  }
-  ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c, now_us, a));
-  return (c.modifier == "not" ? "NOT EXISTS (" : "EXISTS (") + probe + " AND " +
-         AsProbe(preds, a.dialect()) + ")";
-}
-
-StatusOr<std::string> DriverSubquery(const SearchQuery& q, const SearchClause& c, int64_t now_us,
-                                     ArgList& a) {
-  ASSIGN_OR_RETURN(std::string key, ParamKeyOf(q, c, a));
-  ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c, now_us, a));
-  return std::string("(SELECT DISTINCT t.res AS pk FROM ") + internal::IndexTable(c.type) +
-         " t WHERE t.param = " + key + " AND " + preds + ") d";
-}
-
-StatusOr<std::string> SortExpression(const SearchQuery& q, const SortKey& k, ArgList& a) {
-  if (k.param == "_id") {
-    return std::string("r.id");
-  }
-  if (k.param == "_lastUpdated") {
-    return std::string("r.last_updated");
-  }
-  const char* table = internal::IndexTable(k.type);
-  if (table == nullptr || q.type.empty()) {
-    return InvalidError("cannot sort by " + k.param);
-  }
-  const char* col = "t.value";
-  if (k.type == SearchParamType::kDate) {
-    col = k.descending ? "t.high" : "t.low";
-  } else if (k.type == SearchParamType::kString) {
-    col = "t.normalized";
-  } else if (k.type == SearchParamType::kToken) {
-    col = "t.code";
-  } else if (k.type == SearchParamType::kReference) {
-    col = "t.target_id";
-  } else if (k.type == SearchParamType::kUri) {
-    col = "t.uri";
-  }
-  return std::string("(SELECT ") + (k.descending ? "MAX(" : "MIN(") + col + ") FROM " + table +
-         " t WHERE t.res = r.pk AND t.param = " + a.Arg(ParamKey(q.type, k.param)) + ")";
-}
-
-StatusOr<std::string> OrderBy(const SearchQuery& q, ArgList& a) {
-  std::string out = " ORDER BY ";
-  for (const SortKey& k : q.sort) {
-    ASSIGN_OR_RETURN(std::string expr, SortExpression(q, k, a));
-    out += expr + (k.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
-  }
-  return out + "r.pk";
-}
-
-// FROM and WHERE, shared by the page, count and id queries.
-StatusOr<std::string> FromWhere(const SearchQuery& q, int64_t now_us, ArgList& a) {
-  int driver = -1, best = 0;
-  for (size_t i = 0; i < q.clauses.size(); ++i) {
-    int rank = DriverRank(q.clauses[i]);
-    if (rank > best) {
-      best = rank;
-      driver = static_cast<int>(i);
+    std::string keys;
+    for (std::string_view t : types) {
+      for (std::string_view p : fhir::PatientCompartmentParams(t)) {
+        keys += (keys.empty() ? "" : ", ") + a_.Arg(ParamKey(t, p));
+      }
     }
-  }
-  std::string from = " FROM resource r", where = " WHERE r.deleted = 0";
-  if (driver >= 0) {
-    ASSIGN_OR_RETURN(std::string sub, DriverSubquery(q, q.clauses[driver], now_us, a));
-    from = " FROM " + sub + " CROSS JOIN resource r";
-    where += " AND r.pk = d.pk";
-  }
-  if (!q.type.empty()) {
-    where += " AND r.type = " + a.Arg(q.type);
-  } else if (!q.types.empty()) {
-    where += " AND r.type IN (";
-    for (size_t i = 0; i < q.types.size(); ++i) {
-      where += (i ? ", " : "") + a.Arg(q.types[i]);
+    std::string out;
+    if (!keys.empty()) {
+      out = "SELECT t.res AS pk FROM sp_reference t WHERE t.param IN (" + keys +
+            ") AND t.target_id = " + a_.Arg(q.compartment_id) +
+            " AND t.target_type = " + a_.Arg(q.compartment_type);
     }
-    where += ")";
-  }
-  for (size_t i = 0; i < q.clauses.size(); ++i) {
-    if (static_cast<int>(i) == driver) {
-      continue;
+    bool owner_in_scope = std::find(types.begin(), types.end(), q.compartment_type) != types.end();
+    if (q.include_owner && owner_in_scope) {
+      out += (out.empty() ? "" : " UNION ") +
+             std::string("SELECT o.pk AS pk FROM resource o WHERE o.type = ") +
+             a_.Arg(q.compartment_type) + " AND o.id = " + a_.Arg(q.compartment_id);
     }
-    ASSIGN_OR_RETURN(std::string cond, ExistsClause(q, q.clauses[i], now_us, a));
-    where += " AND " + cond;
+    if (out.empty()) {
+      return InvalidError("no resource of the types searched belongs to a " + q.compartment_type +
+                          " compartment");
+    }
+    return out;
   }
-  return from + where;
-}
+
+  // FROM and WHERE over alias r; `q` adds the query-level conditions (top level only).
+  StatusOr<std::string> FromWhere(const Scope& s, const std::vector<const SearchClause*>& clauses,
+                                  const SearchQuery* q) {
+    int driver = -1, best = 0;
+    bool compartment = q != nullptr && !q->compartment_type.empty();
+    if (!compartment) {
+      for (size_t i = 0; i < clauses.size(); ++i) {
+        int rank = Rank(*clauses[i]);
+        if (rank > best) {
+          best = rank;
+          driver = static_cast<int>(i);
+        }
+      }
+    }
+    std::string from = " FROM resource r", where = " WHERE r.deleted = 0";
+    if (compartment) {
+      ASSIGN_OR_RETURN(std::string keys, CompartmentKeys(s, *q));
+      from = " FROM (" + keys + ") d CROSS JOIN resource r";
+      where += " AND r.pk = d.pk";
+    } else if (driver >= 0) {
+      ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
+      from = " FROM (" + keys + ") d CROSS JOIN resource r";
+      where += " AND r.pk = d.pk";
+    }
+    if (!s.type.empty()) {
+      where += " AND r.type = " + a_.Arg(s.type);
+    } else if (!s.types.empty()) {
+      where += " AND r.type IN (";
+      for (size_t i = 0; i < s.types.size(); ++i) {
+        where += (i ? ", " : "") + a_.Arg(s.types[i]);
+      }
+      where += ")";
+    }
+    if (q != nullptr && q->since_us) {
+      where += " AND r.last_updated >= " + a_.Arg(*q->since_us);
+    }
+    for (size_t i = 0; i < clauses.size(); ++i) {
+      if (static_cast<int>(i) == driver) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string cond, Condition(s, *clauses[i]));
+      where += " AND " + cond;
+    }
+    return from + where;
+  }
+
+  StatusOr<std::string> SortExpression(const Scope& s, const SortKey& k) {
+    if (k.param == "_id") {
+      return std::string("r.id");
+    }
+    if (k.param == "_lastUpdated") {
+      return std::string("r.last_updated");
+    }
+    const char* table = internal::IndexTable(k.type);
+    if (table == nullptr || s.type.empty()) {
+      return InvalidError("cannot sort by " + k.param);
+    }
+    const char* col = "t.value";
+    if (k.type == SearchParamType::kDate) {
+      col = k.descending ? "t.high" : "t.low";
+    } else if (k.type == SearchParamType::kString) {
+      col = "t.normalized";
+    } else if (k.type == SearchParamType::kToken) {
+      col = "t.code";
+    } else if (k.type == SearchParamType::kReference) {
+      col = "t.target_id";
+    } else if (k.type == SearchParamType::kUri) {
+      col = "t.uri";
+    }
+    return std::string("(SELECT ") + (k.descending ? "MAX(" : "MIN(") + col + ") FROM " + table +
+           " t WHERE t.res = r.pk AND t.param = " + a_.Arg(ParamKey(s.type, k.param)) + ")";
+  }
+
+  // The rows after `cursor` in the order (sort keys NULLS LAST, r.pk).
+  StatusOr<std::string> Keyset(const Scope& s, const SearchQuery& q) {
+    const PageCursor& cur = *q.after;
+    std::string tail = "r.pk > " + a_.Arg(cur.pk);
+    for (size_t i = q.sort.size(); i-- > 0;) {
+      const SortKey& k = q.sort[i];
+      ASSIGN_OR_RETURN(std::string e1, SortExpression(s, k));
+      const std::string& v = cur.values.at(i);
+      if (v == "n") {
+        tail = "(" + e1 + " IS NULL AND " + tail + ")";
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string e2, SortExpression(s, k));
+      ASSIGN_OR_RETURN(std::string e3, SortExpression(s, k));
+      std::string arg;
+      if (v.starts_with("i")) {
+        int64_t n = 0;
+        std::from_chars(v.data() + 1, v.data() + v.size(), n);
+        arg = a_.Arg(n);
+      } else if (v.starts_with("r")) {
+        arg = a_.Arg(std::strtod(v.c_str() + 1, nullptr));
+      } else {
+        arg = a_.Arg(v.substr(1));
+      }
+      tail = "((" + e1 + (k.descending ? " < " : " > ") + arg + " OR " + e2 + " IS NULL) OR (" +
+             e3 + " = " + arg + " AND " + tail + "))";
+    }
+    return tail;
+  }
+
+ private:
+  int64_t now_us_;
+  ArgList& a_;
+};
 
 }  // namespace
 
@@ -232,26 +451,141 @@ const SqlDialect& SqliteDialect() {
   return dialect;
 }
 
+std::string EncodeSortValue(const SqlArg* value) {
+  if (value == nullptr) {
+    return "n";
+  }
+  if (const int64_t* i = std::get_if<int64_t>(value)) {
+    return "i" + std::to_string(*i);
+  }
+  if (const double* d = std::get_if<double>(value)) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", *d);
+    return std::string("r") + buf;
+  }
+  return "s" + std::get<std::string>(*value);
+}
+
 StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& dialect,
                                     SearchSqlMode mode, int64_t now_us, int limit) {
   ArgList a(dialect);
-  ASSIGN_OR_RETURN(std::string from_where, FromWhere(query, now_us, a));
+  Compiler c(now_us, a);
+  Scope scope{query.type, query.types};
+  std::vector<const SearchClause*> clauses;
+  for (const SearchClause& cl : query.clauses) {
+    clauses.push_back(&cl);
+  }
+  ASSIGN_OR_RETURN(std::string from_where, c.FromWhere(scope, clauses, &query));
   CompiledSql out;
   switch (mode) {
     case SearchSqlMode::kCount:
-      out.sql = "SELECT COUNT(*)" + from_where;
+      if (query.estimate_total) {
+        out.sql = "SELECT COUNT(*) FROM (SELECT 1" + from_where + " LIMIT " +
+                  a.Arg(kEstimateLimit + 1) + ") x";
+      } else {
+        out.sql = "SELECT COUNT(*)" + from_where;
+      }
       break;
     case SearchSqlMode::kIds:
       out.sql = "SELECT r.id" + from_where + " ORDER BY r.pk LIMIT " + a.Arg(int64_t{limit});
       break;
     case SearchSqlMode::kPage: {
-      ASSIGN_OR_RETURN(std::string order, OrderBy(query, a));
-      out.sql = "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body" +
-                from_where + order + " LIMIT " + a.Arg(int64_t{query.count});
-      out.sql += " OFFSET " + a.Arg(query.offset);
+      std::string select =
+          "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, "
+          "r.body, r.pk";
+      std::string order = " ORDER BY ";
+      for (size_t i = 0; i < query.sort.size(); ++i) {
+        const SortKey& k = query.sort[i];
+        ASSIGN_OR_RETURN(std::string expr, c.SortExpression(scope, k));
+        select += ", " + expr;
+        order +=
+            std::to_string(9 + i) + (k.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+      }
+      order += "r.pk";
+      std::string keyset;
+      if (query.after) {
+        if (query.after->values.size() != query.sort.size()) {
+          return InvalidError("the _page token does not fit this search's _sort", "_page");
+        }
+        ASSIGN_OR_RETURN(keyset, c.Keyset(scope, query));
+        keyset = " AND " + keyset;
+      }
+      out.sql = select + from_where + keyset + order + " LIMIT " + a.Arg(int64_t{query.count} + 1);
+      if (!query.after && query.offset > 0) {
+        out.sql += " OFFSET " + a.Arg(query.offset);
+      }
       break;
     }
   }
+  out.args = std::move(a.args());
+  return out;
+}
+
+StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
+                                      const std::vector<int64_t>& source_pks,
+                                      const SqlDialect& dialect, int limit) {
+  ArgList a(dialect);
+  std::string arms;
+  for (const IncludeSpec& spec : specs) {
+    std::string sources = dialect.IntListSubquery(a.Arg(dialect.IntListArg(source_pks)));
+    std::string arm;
+    if (!spec.reverse) {
+      arm =
+          "SELECT x.pk FROM resource s CROSS JOIN sp_reference t CROSS JOIN resource x "
+          "WHERE s.pk IN (" +
+          sources + ") AND t.res = s.pk";
+      if (!spec.source_type.empty()) {
+        arm += " AND s.type = " + a.Arg(spec.source_type);
+      }
+      if (spec.param != "*") {
+        arm += " AND t.param = " + a.Arg(ParamKey(spec.source_type, spec.param));
+      }
+      arm += " AND x.type = t.target_type AND x.id = t.target_id";
+      if (!spec.target_types.empty()) {
+        arm += " AND t.target_type IN (";
+        for (size_t i = 0; i < spec.target_types.size(); ++i) {
+          arm += (i ? ", " : "") + a.Arg(spec.target_types[i]);
+        }
+        arm += ")";
+      }
+    } else {
+      std::string keys;
+      if (spec.param != "*") {
+        keys = a.Arg(ParamKey(spec.source_type, spec.param));
+      } else {
+        for (const fhir::SearchParamDef& p : fhir::SearchParams(spec.source_type)) {
+          if (p.type == SearchParamType::kReference) {
+            keys += (keys.empty() ? "" : ", ") + a.Arg(ParamKey(spec.source_type, p.code));
+          }
+        }
+        if (keys.empty()) {
+          continue;
+        }
+      }
+      arm =
+          "SELECT x.pk FROM resource m CROSS JOIN sp_reference t CROSS JOIN resource x "
+          "WHERE m.pk IN (" +
+          sources + ") AND t.param IN (" + keys +
+          ") AND t.target_id = m.id AND t.target_type = m.type AND x.pk = t.res AND x.type = " +
+          a.Arg(spec.source_type);
+      if (!spec.target_types.empty()) {
+        arm += " AND m.type IN (";
+        for (size_t i = 0; i < spec.target_types.size(); ++i) {
+          arm += (i ? ", " : "") + a.Arg(spec.target_types[i]);
+        }
+        arm += ")";
+      }
+    }
+    arms += (arms.empty() ? "" : " UNION ") + arm;
+  }
+  if (arms.empty()) {
+    return InvalidError("no include applies");
+  }
+  CompiledSql out;
+  out.sql =
+      "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.pk "
+      "FROM resource r WHERE r.deleted = 0 AND r.pk IN (" +
+      arms + ") ORDER BY r.pk LIMIT " + a.Arg(int64_t{limit});
   out.args = std::move(a.args());
   return out;
 }

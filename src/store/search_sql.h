@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/status.h"
 #include "store/search_query.h"
@@ -12,13 +13,27 @@
 namespace carechart::store {
 
 enum class SearchSqlMode {
-  kPage,   // columns: type, id, version, last_updated, deleted, method, body; sorted and paged
-  kCount,  // one column: the number of matches
+  // columns: type, id, version, last_updated, deleted, method, body, pk, then one column per
+  // sort key (the values a PageCursor records); sorted, at most count + 1 rows (the extra row
+  // tells that a next page exists), after the query's cursor or offset
+  kPage,
+  kCount,  // one column: the number of matches (at most kEstimateLimit for estimate_total)
   kIds,    // one column: id; at most `limit` rows (conditional interactions)
 };
 
 // Compiles `query`. `limit` is used by kIds only. `now_us` anchors the `ap` date prefix.
 StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& dialect,
                                     SearchSqlMode mode, int64_t now_us, int limit = 0);
+
+// One level of _include/_revinclude: the current resources that `sources` (resource keys) refer
+// to, or that refer to them, per `specs` — one statement for all of them. Columns: type, id,
+// version, last_updated, deleted, method, body, pk; at most `limit` rows.
+StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
+                                      const std::vector<int64_t>& source_pks,
+                                      const SqlDialect& dialect, int limit);
+
+// PageCursor::values: a sort value as read from a page row ("n" NULL, "i<int>", "r<real>",
+// "s<text>"), and back.
+std::string EncodeSortValue(const SqlArg* value);  // nullptr: NULL
 
 }  // namespace carechart::store

@@ -1,6 +1,10 @@
 // Search semantics of the SQL compiler over the SQLite store, with hand-built index entries and
 // hand-built queries (independent of the extractor and of ParseSearch).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <set>
 
 #include "store/resource_store.h"
 #include "store/search_sql.h"
@@ -53,7 +57,12 @@ SearchValue Ref(std::string type, std::string id, std::string raw = "") {
 }
 SearchClause Clause(std::string param, SearchParamType type, std::vector<SearchValue> values,
                     std::string modifier = "") {
-  return {std::move(param), std::move(modifier), type, std::move(values)};
+  SearchClause c;
+  c.param = std::move(param);
+  c.modifier = std::move(modifier);
+  c.type = type;
+  c.values = std::move(values);
+  return c;
 }
 
 class SearchSql : public ::testing::Test {
@@ -130,9 +139,61 @@ class SearchSql : public ::testing::Test {
     return ids;
   }
   using Ids = std::vector<std::string>;
+  // Adds a Practitioner pr1 ("House"), Patient g (general-practitioner pr1, identifier urn:mrn|7)
+  // and its Observation o4 (code 8867-4), whose subject also carries g's identifier.
+  void AddLinked() {
+    fhir::IndexEntries pr;
+    pr.strings.push_back({"name", "house", "House"});
+    ASSERT_TRUE(PutNext(*store_, MakeWrite("Practitioner", "pr1", k2020, pr)).ok());
+    fhir::IndexEntries g;
+    g.strings.push_back({"name", "grey", "Grey"});
+    g.references.push_back({"general-practitioner", "Practitioner", "pr1", ""});
+    g.tokens.push_back({"identifier", "urn:mrn", "7", ""});
+    g.tokens.push_back({"_tag", "urn:tags", "vip", ""});
+    ASSERT_TRUE(PutNext(*store_, MakeWrite("Patient", "g", k2020 + 7, g)).ok());
+    fhir::IndexEntries o;
+    o.tokens.push_back({"code", "http://loinc.org", "8867-4", "heart rate"});
+    o.tokens.push_back({"subject", "urn:mrn", "7", ""});  // Reference.identifier
+    o.tokens.push_back({"_tag", "urn:tags", "vip", ""});
+    o.references.push_back({"subject", "Patient", "g", ""});
+    o.references.push_back({"patient", "Patient", "g", ""});
+    o.references.push_back({"performer", "Practitioner", "pr1", ""});
+    o.dates.push_back({"date", k2020 + 90 * kDay, k2020 + 90 * kDay});
+    ASSERT_TRUE(PutNext(*store_, MakeWrite("Observation", "o4", k2020 + 100, o)).ok());
+  }
+
+  SearchResult Run(SearchQuery q) {
+    auto r = store_->Search(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : SearchResult{};
+  }
+  static Ids IdsOf(const std::vector<ResourceVersion>& versions) {
+    Ids out;
+    for (const auto& v : versions) {
+      out.push_back(v.type + "/" + v.id);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   std::unique_ptr<ResourceStore> store_;
   int64_t last_total_ = -1;
 };
+
+SearchClause Linked(ClauseLink link, std::string param, std::string target, SearchClause inner) {
+  inner.target_type = std::move(target);
+  SearchClause c;
+  c.param = std::move(param);
+  c.type = SearchParamType::kReference;
+  c.link = link;
+  c.linked.push_back(std::move(inner));
+  return c;
+}
+SearchValue Str(std::string v) {
+  SearchValue sv = Val(v);
+  sv.normalized = v;
+  return sv;
+}
 
 TEST_F(SearchSql, Token) {
   auto code = [](std::vector<SearchValue> v, std::string mod = "") {
@@ -244,6 +305,11 @@ TEST_F(SearchSql, ReferenceNumberQuantityUri) {
   EXPECT_EQ(Find("Patient", {profile("http://example.org/fhir/StructureDefinition/p-b")}),
             (Ids{"b"}));
   EXPECT_EQ(Find("Patient", {profile("http://example.org/fhir/", "below")}), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(
+      Find("Patient", {profile("http://example.org/fhir/StructureDefinition/p-a/x/y", "above")}),
+      (Ids{"a"}));
+  EXPECT_EQ(Find("Patient", {profile("http://example.org/fhir/StructureDefinition/p-", "above")}),
+            (Ids{}));
 }
 
 TEST_F(SearchSql, MissingIdAndSystemSearch) {
@@ -338,12 +404,336 @@ TEST_F(SearchSql, SearchIdsInsideTheWriteTransaction) {
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
+TEST_F(SearchSql, ChainedSearch) {
+  AddLinked();
+  auto name = [](std::string v) { return Clause("name", SearchParamType::kString, {Str(v)}); };
+  auto chain = [&](std::string v) {
+    return Linked(ClauseLink::kChain, "subject", "Patient", name(std::move(v)));
+  };
+  EXPECT_EQ(Find("Observation", {chain("smith")}), (Ids{"o1", "o2"}));
+  EXPECT_EQ(Find("Observation", {chain("smy")}), (Ids{"o3"}));
+  EXPECT_EQ(Find("Observation", {chain("nobody")}), (Ids{}));
+  // A deleted target (d, "Smith") does not match; combined with another clause (probe form).
+  EXPECT_EQ(
+      Find("Observation", {Clause("code", SearchParamType::kToken, {Val("15074-8")}), chain("sm")}),
+      (Ids{"o1", "o3"}));
+  EXPECT_EQ(
+      Find("Observation", {chain("sm"), Clause("code", SearchParamType::kToken, {Val("15074-8")})}),
+      (Ids{"o1", "o3"}));
+  // Two levels: Observation -> Patient -> Practitioner.
+  SearchClause two =
+      Linked(ClauseLink::kChain, "subject", "Patient",
+             Linked(ClauseLink::kChain, "general-practitioner", "Practitioner", name("hou")));
+  EXPECT_EQ(Find("Observation", {two}), (Ids{"o4"}));
+  // Several target types ORed (subject.name over Patient and Group).
+  SearchClause alts = chain("grey");
+  SearchClause group = name("grey");
+  group.target_type = "Group";
+  alts.linked.push_back(group);
+  EXPECT_EQ(Find("Observation", {alts}), (Ids{"o4"}));
+  // A chain ending in _id, and in :missing (a probe-only inner clause).
+  EXPECT_EQ(Find("Observation", {Linked(ClauseLink::kChain, "subject", "Patient",
+                                        Clause("_id", SearchParamType::kToken, {Val("b")}))}),
+            (Ids{"o3"}));
+  EXPECT_EQ(Find("Observation",
+                 {Linked(ClauseLink::kChain, "subject", "Patient",
+                         Clause("birthdate", SearchParamType::kDate, {Val("true")}, "missing"))}),
+            (Ids{"o4"}));
+}
+
+TEST_F(SearchSql, ReverseChainedSearch) {
+  AddLinked();
+  auto code = [](std::string v) { return Clause("code", SearchParamType::kToken, {Val(v)}); };
+  auto has = [&](std::string v) {
+    return Linked(ClauseLink::kHas, "patient", "Observation", code(std::move(v)));
+  };
+  EXPECT_EQ(Find("Patient", {has("15074-8")}), (Ids{"a", "b"}));
+  EXPECT_EQ(Find("Patient", {has("29463-7")}), (Ids{"a"}));
+  EXPECT_EQ(Find("Patient", {has("0000-0")}), (Ids{}));
+  EXPECT_EQ(Find("Patient", {has("15074-8"), has("29463-7")}), (Ids{"a"}));  // AND
+  EXPECT_EQ(
+      Find("Patient", {Clause("gender", SearchParamType::kToken, {Val("female")}), has("15074-8")}),
+      (Ids{"b"}));
+  // :not inside: patients with an Observation whose code is not 15074-8.
+  EXPECT_EQ(
+      Find("Patient", {Linked(ClauseLink::kHas, "patient", "Observation",
+                              Clause("code", SearchParamType::kToken, {Val("15074-8")}, "not"))}),
+      (Ids{"a", "g"}));
+  // Nested: practitioners who are the GP of a patient with a heart-rate Observation.
+  SearchClause nested = Linked(ClauseLink::kHas, "general-practitioner", "Patient",
+                               Linked(ClauseLink::kHas, "patient", "Observation", code("8867-4")));
+  EXPECT_EQ(Find("Practitioner", {nested}), (Ids{"pr1"}));
+  // _has then chain: patients with an Observation performed by a practitioner named House.
+  EXPECT_EQ(
+      Find("Patient", {Linked(ClauseLink::kHas, "patient", "Observation",
+                              Linked(ClauseLink::kChain, "performer", "Practitioner",
+                                     Clause("name", SearchParamType::kString, {Str("house")})))}),
+      (Ids{"g"}));
+}
+
+TEST_F(SearchSql, IdentifierModifierAndSystemSearch) {
+  AddLinked();
+  EXPECT_EQ(Find("Observation", {Clause("subject", SearchParamType::kReference,
+                                        {Token("urn:mrn", "7")}, "identifier")}),
+            (Ids{"o4"}));
+  EXPECT_EQ(Find("Observation", {Clause("subject", SearchParamType::kReference,
+                                        {Token("urn:mrn", "1")}, "identifier")}),
+            (Ids{}));
+  SearchQuery q;
+  q.types = {"Patient", "Observation"};
+  q.clauses = {Clause("_tag", SearchParamType::kToken, {Token("urn:tags", "vip")})};
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"Observation/o4", "Patient/g"}));
+  q.types.clear();  // every type
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"Observation/o4", "Patient/g"}));
+  q.types = {"Patient"};
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"Patient/g"}));
+}
+
+TEST_F(SearchSql, IncludesAndRevincludes) {
+  AddLinked();
+  SearchQuery q;
+  q.type = "Observation";
+  q.clauses = {Clause("code", SearchParamType::kToken, {Val("15074-8")})};
+  q.include_specs = {{false, false, "Observation", "subject", {}}};
+  SearchResult r = Run(q);
+  EXPECT_EQ(IdsOf(r.matches), (Ids{"Observation/o1", "Observation/o3"}));
+  EXPECT_EQ(IdsOf(r.included), (Ids{"Patient/a", "Patient/b"}));
+  EXPECT_EQ(r.total, 2);  // includes are never counted
+  // A target type filter, and "*" (every reference of the matches).
+  q.include_specs = {{false, false, "Observation", "subject", {"Group"}}};
+  EXPECT_EQ(IdsOf(Run(q).included), (Ids{}));
+  q.clauses = {Clause("_id", SearchParamType::kToken, {Val("o4")})};
+  q.include_specs = {{false, false, "", "*", {}}};
+  EXPECT_EQ(IdsOf(Run(q).included), (Ids{"Patient/g", "Practitioner/pr1"}));
+  // :iterate follows included resources; without it only the first level is returned.
+  q.include_specs = {{false, false, "Observation", "subject", {}},
+                     {false, false, "Patient", "general-practitioner", {}}};
+  EXPECT_EQ(IdsOf(Run(q).included), (Ids{"Patient/g"}));
+  q.include_specs[1].iterate = true;
+  EXPECT_EQ(IdsOf(Run(q).included), (Ids{"Patient/g", "Practitioner/pr1"}));
+  // _revinclude: the Observations referring to the matched patients; Type:* too.
+  SearchQuery p;
+  p.type = "Patient";
+  p.clauses = {Clause("_id", SearchParamType::kToken, {Val("a"), Val("g")})};
+  p.include_specs = {{true, false, "Observation", "subject", {}}};
+  r = Run(p);
+  EXPECT_EQ(IdsOf(r.included), (Ids{"Observation/o1", "Observation/o2", "Observation/o4"}));
+  p.include_specs = {{true, false, "Observation", "*", {}}};
+  EXPECT_EQ(IdsOf(Run(p).included), (Ids{"Observation/o1", "Observation/o2", "Observation/o4"}));
+  // A match is never repeated as an include; revinclude + iterate reaches the practitioner.
+  p.clauses = {Clause("_id", SearchParamType::kToken, {Val("g")})};
+  p.include_specs = {{true, false, "Observation", "patient", {}},
+                     {false, true, "Observation", "performer", {}},
+                     {false, true, "Observation", "subject", {}}};
+  r = Run(p);
+  EXPECT_EQ(IdsOf(r.matches), (Ids{"Patient/g"}));
+  EXPECT_EQ(IdsOf(r.included), (Ids{"Observation/o4", "Practitioner/pr1"}));
+}
+
+TEST_F(SearchSql, CompartmentSearch) {
+  AddLinked();
+  SearchQuery q;
+  q.type = "Observation";
+  q.compartment_type = "Patient";
+  q.compartment_id = "a";
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"Observation/o1", "Observation/o2"}));
+  q.clauses = {Clause("code", SearchParamType::kToken, {Val("29463-7")})};
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"Observation/o2"}));
+  q.clauses.clear();
+  q.type.clear();
+  q.include_owner = true;
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"Observation/o1", "Observation/o2", "Patient/a"}));
+  q.types = {"Patient"};
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"Patient/a"}));
+  q.types.clear();
+  q.compartment_id = "g";
+  q.since_us = k2020 + 50;  // g was written at +7, o4 at +100
+  q.include_specs = {{false, false, "", "*", {"Practitioner", "Organization"}}};
+  SearchResult r = Run(q);
+  EXPECT_EQ(IdsOf(r.matches), (Ids{"Observation/o4"}));
+  EXPECT_EQ(IdsOf(r.included), (Ids{"Practitioner/pr1"}));
+}
+
+TEST_F(SearchSql, KeysetPagingStaysCorrectWhileDataChanges) {
+  AddLinked();
+  for (std::vector<SortKey> sort : std::vector<std::vector<SortKey>>{
+           {},
+           {{"date", true, SearchParamType::kDate}},
+           {{"code", false, SearchParamType::kToken}, {"_lastUpdated", true}},
+           {{"probability", false, SearchParamType::kNumber}}}) {
+    SearchQuery q;
+    q.type = "Observation";
+    q.sort = sort;
+    q.count = 100;
+    Ids all;
+    for (const auto& m : Run(q).matches) {
+      all.push_back(m.id);
+    }
+    ASSERT_EQ(all.size(), 4u);
+    q.count = 1;
+    Ids paged;
+    int pages = 0;
+    for (std::optional<PageCursor> after; pages < 10; ++pages) {
+      q.after = after;
+      SearchResult r = Run(q);
+      for (const auto& m : r.matches) {
+        paged.push_back(m.id);
+      }
+      if (pages == 1) {  // a new match sorting first appears while paging: no repeat, no skip
+        fhir::IndexEntries ix;
+        ix.tokens.push_back({"code", "http://loinc.org", "0000-0", ""});
+        ix.dates.push_back({"date", k2020 + 999 * kDay, k2020 + 999 * kDay});
+        ix.numbers.push_back({"probability", -1});
+        PreparedWrite w = MakeWrite("Observation", "new" + std::to_string(sort.size()), k2020, ix);
+        ASSERT_TRUE(PutNext(*store_, w).ok());
+      }
+      if (!r.next) {
+        break;
+      }
+      after = r.next;
+    }
+    all.erase(std::remove(all.begin(), all.end(), "new"), all.end());
+    Ids without_new = paged;
+    std::erase_if(without_new, [](const std::string& id) { return id.starts_with("new"); });
+    EXPECT_EQ(without_new, all) << "sort keys: " << sort.size();
+    std::set<std::string> unique(paged.begin(), paged.end());
+    EXPECT_EQ(unique.size(), paged.size());
+    ASSERT_TRUE(PutNext(*store_,
+                        [&] {
+                          PreparedWrite del = MakeWrite(
+                              "Observation", "new" + std::to_string(sort.size()), k2020 + 1000);
+                          del.deleted = true;
+                          return del;
+                        }())
+                    .ok());
+  }
+}
+
+TEST_F(SearchSql, TotalNoneAndEstimate) {
+  SearchQuery q;
+  q.type = "Observation";
+  q.want_total = false;
+  EXPECT_EQ(Run(q).total, -1);
+  q.want_total = true;
+  q.estimate_total = true;
+  EXPECT_EQ(Run(q).total, 3);  // below the estimate's limit: exact
+}
+
+// EXPLAIN QUERY PLAN of a compiled search, as one line per step.
+std::string Plan(const std::string& db_path, const CompiledSql& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::string text = "EXPLAIN QUERY PLAN " + sql.sql;
+  EXPECT_EQ(sqlite3_prepare_v2(db, text.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  for (size_t i = 0; i < sql.args.size(); ++i) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, int64_t>) {
+            sqlite3_bind_int64(stmt, static_cast<int>(i + 1), v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            sqlite3_bind_double(stmt, static_cast<int>(i + 1), v);
+          } else {
+            sqlite3_bind_text(stmt, static_cast<int>(i + 1), v.c_str(), -1, SQLITE_TRANSIENT);
+          }
+        },
+        sql.args[i]);
+  }
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return plan;
+}
+
+TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
+  std::string path = TempDbPath("plan");
+  auto store = OpenOrDie(path);
+  auto name = Clause("name", SearchParamType::kString, {Str("smi")});
+  auto code = Clause("code", SearchParamType::kToken, {Val("1234-5")});
+  struct Case {
+    const char* what;
+    SearchQuery q;
+    std::vector<const char*> expect;
+  };
+  SearchQuery chain, has, compartment, keyset;
+  chain.type = "Observation";
+  chain.clauses = {Linked(ClauseLink::kChain, "subject", "Patient", name)};
+  has.type = "Patient";
+  has.clauses = {Linked(ClauseLink::kHas, "patient", "Observation", code)};
+  compartment.type = "Observation";
+  compartment.compartment_type = "Patient";
+  compartment.compartment_id = "a";
+  keyset.type = "Observation";
+  keyset.clauses = {code};
+  keyset.after = PageCursor{5, {}};
+  for (auto& [what, q, expect] :
+       std::vector<Case>{{"chain", chain, {"sp_string_value", "sp_reference_value"}},
+                         {"_has", has, {"sp_token_value", "sqlite_autoindex_resource_1"}},
+                         {"compartment", compartment, {"sp_reference_value"}},
+                         {"keyset", keyset, {"sp_token_value"}}}) {
+    auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);
+    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    std::string plan = Plan(path, *sql);
+    for (const char* index : expect) {
+      EXPECT_NE(plan.find(index), std::string::npos) << what << ":\n" << plan;
+    }
+    EXPECT_EQ(plan.find("SCAN r\n"), std::string::npos) << what << ":\n" << plan;
+    EXPECT_EQ(plan.find("SCAN t\n"), std::string::npos) << what << ":\n" << plan;
+  }
+}
+
+TEST(SearchSqlLimits, QueriesStopAtTheTimeLimit) {
+  std::string path = TempDbPath("limit");
+  {
+    auto store = OpenOrDie(path);
+    std::vector<PreparedWrite> writes;
+    Status s = store->Write([&](WriteTxn& txn) -> Status {
+      for (int i = 0; i < 20000; ++i) {
+        fhir::IndexEntries ix;
+        ix.strings.push_back({"name", "name" + std::to_string(i), ""});
+        PreparedWrite w = MakeWrite("Patient", "p" + std::to_string(i), k2020 + i, ix);
+        RETURN_IF_ERROR(txn.Put(w));
+      }
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  SqliteOptions options;
+  options.path = path;
+  options.max_query_ms = 1;
+  auto store = OpenSqliteStore(options);
+  ASSERT_TRUE(store.ok());
+  SearchQuery q;
+  q.type = "Patient";
+  q.clauses = {Clause("name", SearchParamType::kString, {Str("9")}, "contains")};
+  q.sort = {{"name", true, SearchParamType::kString}};
+  auto r = (*store)->Search(q);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout);
+  EXPECT_NE(r.status().message().find("narrow the search"), std::string::npos);
+  // The connection is usable afterwards, and a generous limit lets the same search finish.
+  EXPECT_TRUE((*store)->Read("Patient", "p1").ok());
+  options.max_query_ms = 60000;
+  (*store)->Close();
+  store = OpenSqliteStore(options);
+  ASSERT_TRUE(store.ok());
+  auto ok = (*store)->Search(q);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->total, 6878);  // numbers below 20000 with a 9
+}
+
 TEST(SearchSqlText, UserValuesAreBoundNeverSpliced) {
   SearchQuery q;
   q.type = "Patient";
   SearchValue v;
   v.raw = v.normalized = "robert'); DROP TABLE resource; --";
-  q.clauses = {{"name", "", SearchParamType::kString, {v}}};
+  q.clauses = {Clause("name", SearchParamType::kString, {v})};
   auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);
   ASSERT_TRUE(sql.ok());
   EXPECT_EQ(sql->sql.find("robert"), std::string::npos);

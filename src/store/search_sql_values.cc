@@ -125,6 +125,18 @@ StatusOr<std::string> UriPredicate(const SearchClause& c, const SearchValue& v, 
     std::string low = a.Arg(v.raw);
     return "(t.uri >= " + low + " AND t.uri < " + a.Arg(PrefixUpperBound(v.raw)) + ")";
   }
+  if (c.modifier == "above") {
+    // The value or one of its parent paths: "http://x/fhir/ValueSet/a" matches stored
+    // ".../ValueSet/a", ".../ValueSet", "http://x/fhir" ... (each an index seek).
+    std::string out = "t.uri IN (" + a.Arg(v.raw);
+    size_t scheme = v.raw.find("://");
+    size_t floor = scheme == std::string::npos ? 0 : scheme + 3;
+    for (size_t slash = v.raw.rfind('/'); slash != std::string::npos && slash > floor;
+         slash = v.raw.rfind('/', slash - 1)) {
+      out += ", " + a.Arg(v.raw.substr(0, slash));
+    }
+    return out + ")";
+  }
   return InvalidError("modifier :" + c.modifier + " is not supported for uri parameter " + c.param);
 }
 

@@ -195,7 +195,15 @@ Status ParseValue(const SearchClause& c, std::string_view text, SearchValue* out
     }
     case SearchParamType::kToken:
       out->raw = Unescape(text);
-      if (c.param == "_id") {
+      if (c.modifier == "of-type") {
+        std::vector<std::string> parts = SplitPipes(text);
+        if (parts.size() != 3 || parts[1].empty() || parts[2].empty()) {
+          return InvalidError(":of-type takes type-system|type-code|value");
+        }
+        out->has_system = true;
+        out->system = parts[0];
+        out->code = parts[1] + "|" + parts[2];
+      } else if (c.param == "_id") {
         out->code = out->raw;
       } else {
         ParseToken(text, out);
@@ -206,6 +214,11 @@ Status ParseValue(const SearchClause& c, std::string_view text, SearchValue* out
       out->normalized = fhir::NormalizeForSearch(out->raw);
       return Status::Ok();
     case SearchParamType::kReference:
+      if (c.modifier == "identifier") {  // a token against Reference.identifier
+        out->raw = Unescape(text);
+        ParseToken(text, out);
+        return Status::Ok();
+      }
       return ParseReference(c, text, out);
     case SearchParamType::kUri:
       out->raw = Unescape(text);

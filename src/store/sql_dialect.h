@@ -30,6 +30,11 @@ class SqlDialect {
   // given "t.code": SQLite needs "+t.code" or it may walk the (param, value) index for every
   // outer row instead of seeking the (res, param) primary key.
   virtual std::string ProbeColumn(std::string_view column) const { return std::string(column); }
+  // A subquery yielding the integers of a list bound as one argument (see IntListArg), e.g.
+  // "SELECT value FROM json_each(?3)" in SQLite, "SELECT unnest(?3::bigint[])" in PostgreSQL.
+  // One statement text for any list length keeps the prepared-statement cache small.
+  virtual std::string IntListSubquery(const std::string& placeholder) const = 0;
+  virtual std::string IntListArg(const std::vector<int64_t>& values) const = 0;
 };
 
 // SQLite: "?N" placeholders; LIKE is case-insensitive for ASCII.

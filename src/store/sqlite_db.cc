@@ -19,6 +19,8 @@ StatusCode CodeFor(int rc) {
       return StatusCode::kConflict;
     case SQLITE_FULL:
       return StatusCode::kTooLarge;
+    case SQLITE_INTERRUPT:
+      return StatusCode::kTimeout;
     default:
       return StatusCode::kInternal;
   }
@@ -86,6 +88,13 @@ StatusOr<bool> Statement::Step() {
   if (rc == SQLITE_DONE) {
     return false;
   }
+  if ((rc & 0xff) == SQLITE_INTERRUPT && conn_->timed_out_) {
+    return Status(StatusCode::kTimeout,
+                  "the query ran longer than the server's limit of " +
+                      std::to_string(conn_->limit_ms_) +
+                      " ms and was stopped: narrow the search (more selective parameters, a "
+                      "smaller _count, fewer _include/_revinclude) and try again");
+  }
   return conn_->Error("sqlite step");
 }
 
@@ -101,6 +110,18 @@ Status Statement::Run() {
 int64_t Statement::Int(int c) const { return sqlite3_column_int64(stmt_, c); }
 double Statement::Double(int c) const { return sqlite3_column_double(stmt_, c); }
 bool Statement::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+std::optional<SqlArg> Statement::Value(int c) const {
+  switch (sqlite3_column_type(stmt_, c)) {
+    case SQLITE_NULL:
+      return std::nullopt;
+    case SQLITE_INTEGER:
+      return SqlArg(std::in_place_type<int64_t>, Int(c));
+    case SQLITE_FLOAT:
+      return SqlArg(std::in_place_type<double>, Double(c));
+    default:
+      return SqlArg(std::in_place_type<std::string>, Text(c));
+  }
+}
 std::string Statement::Text(int c) const {
   const void* p = sqlite3_column_blob(stmt_, c);
   int n = sqlite3_column_bytes(stmt_, c);
@@ -193,6 +214,27 @@ void Connection::Release(sqlite3_stmt* stmt) {
   if (it != by_handle_.end()) {
     it->second->busy = false;
   }
+}
+
+int Connection::OnProgress(void* self) {
+  auto* conn = static_cast<Connection*>(self);
+  if (std::chrono::steady_clock::now() < conn->deadline_) {
+    return 0;
+  }
+  conn->timed_out_ = true;
+  return 1;  // interrupts the statement with SQLITE_INTERRUPT
+}
+
+void Connection::SetTimeLimit(int limit_ms) {
+  limit_ms_ = limit_ms;
+  timed_out_ = false;
+  if (limit_ms <= 0) {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    return;
+  }
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms);
+  // Called every 1000 virtual-machine instructions (a few microseconds): cheap, and prompt.
+  sqlite3_progress_handler(db_, 1000, &Connection::OnProgress, this);
 }
 
 int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -2,8 +2,10 @@
 // and stepping with errors turned into Status. One Connection is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,6 +44,8 @@ class Statement {
   double Double(int col) const;
   std::string Text(int col) const;
   bool IsNull(int col) const;
+  // The column's value as an argument (integer, real or text); nullopt for NULL.
+  std::optional<SqlArg> Value(int col) const;
 
  private:
   friend class Connection;
@@ -67,16 +71,24 @@ class Connection {
   Status Error(std::string_view what) const;
   sqlite3* raw() const { return db_; }
 
+  // Statements stepped until `limit_ms` from now are stopped (kTimeout) once it has passed;
+  // 0 clears the limit. One limit at a time, for the current lease of the connection.
+  void SetTimeLimit(int limit_ms);
+
  private:
   friend class Statement;
   explicit Connection(sqlite3* db) : db_(db) {}
   void Release(sqlite3_stmt* stmt);
+  static int OnProgress(void* self);
 
   struct CachedStatement {
     sqlite3_stmt* stmt = nullptr;
     bool busy = false;
   };
   sqlite3* db_;
+  int limit_ms_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  bool timed_out_ = false;
   std::unordered_map<std::string, CachedStatement> cache_;
   std::unordered_map<sqlite3_stmt*, CachedStatement*> by_handle_;
 };

@@ -1,5 +1,7 @@
 #include "store/sqlite_readers.h"
 
+#include <unordered_set>
+
 #include "store/search_sql.h"
 
 namespace carechart::store::sqlite {
@@ -23,8 +25,77 @@ template <typename Fn>
 auto InReadTxn(Connection& conn, Fn fn) -> decltype(fn()) {
   RETURN_IF_ERROR(conn.Exec("BEGIN"));
   auto result = fn();
-  (void)conn.Exec("COMMIT");
+  conn.SetTimeLimit(0);  // ending the transaction must not be interrupted
+  if (!conn.Exec("COMMIT").ok()) {
+    (void)conn.Exec("ROLLBACK");
+  }
   return result;
+}
+
+// A page row: the version, its key and its sort values (columns 7.. of a kPage query).
+struct PageRow {
+  ResourceVersion version;
+  int64_t pk = 0;
+  std::vector<std::string> sort_values;
+};
+
+StatusOr<std::vector<PageRow>> CollectPageRows(Statement& stmt, size_t sort_keys) {
+  std::vector<PageRow> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      return out;
+    }
+    PageRow r;
+    r.version = VersionFromRow(stmt);
+    r.pk = stmt.Int(7);
+    for (size_t i = 0; i < sort_keys; ++i) {
+      std::optional<SqlArg> v = stmt.Value(8 + static_cast<int>(i));
+      r.sort_values.push_back(EncodeSortValue(v ? &*v : nullptr));
+    }
+    out.push_back(std::move(r));
+  }
+}
+
+// Follows the query's includes from the page's matches, one statement per level.
+Status RunIncludes(Connection& conn, const SearchQuery& q, const std::vector<int64_t>& match_pks,
+                   std::vector<ResourceVersion>* included) {
+  std::unordered_set<int64_t> seen(match_pks.begin(), match_pks.end());
+  std::vector<int64_t> sources = match_pks;
+  for (int level = 0; level < kMaxIncludeDepth && !sources.empty(); ++level) {
+    std::vector<IncludeSpec> specs;
+    for (const IncludeSpec& spec : q.include_specs) {
+      if (level == 0 || spec.iterate) {
+        specs.push_back(spec);
+      }
+    }
+    int remaining = kMaxIncluded - static_cast<int>(included->size());
+    if (specs.empty() || remaining <= 0) {
+      break;
+    }
+    StatusOr<CompiledSql> sql =
+        CompileIncludes(specs, sources, SqliteDialect(), remaining + static_cast<int>(seen.size()));
+    if (!sql.ok()) {
+      break;  // nothing applies (e.g. _revinclude=Type:* of a type without references)
+    }
+    ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql->sql));
+    s.BindAll(sql->args);
+    std::vector<int64_t> next;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) {
+        break;
+      }
+      int64_t pk = s.Int(7);
+      if (!seen.insert(pk).second || static_cast<int>(included->size()) >= kMaxIncluded) {
+        continue;
+      }
+      included->push_back(VersionFromRow(s));
+      next.push_back(pk);
+    }
+    sources = std::move(next);
+  }
+  return Status::Ok();
 }
 
 StatusOr<std::vector<ResourceVersion>> CollectVersions(Statement& stmt) {
@@ -72,8 +143,10 @@ void BindHistory(Statement& s, const HistoryQuery& q) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int size) {
+StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int size,
+                                                       int max_query_ms) {
   auto pool = std::make_unique<ReaderPool>();
+  pool->max_query_ms_ = max_query_ms;
   for (int i = 0; i < std::max(1, size); ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(path, true));
     pool->idle_.push_back(std::move(conn));
@@ -86,6 +159,7 @@ ReaderPool::Lease ReaderPool::Acquire() {
   cv_.wait(lock, [&] { return !idle_.empty(); });
   std::unique_ptr<Connection> conn = std::move(idle_.back());
   idle_.pop_back();
+  conn->SetTimeLimit(max_query_ms_);
   return Lease(this, std::move(conn));
 }
 
@@ -93,6 +167,7 @@ ReaderPool::Lease::~Lease() {
   if (conn_ == nullptr) {
     return;
   }
+  conn_->SetTimeLimit(0);
   std::lock_guard lock(pool_->mu_);
   pool_->idle_.push_back(std::move(conn_));
   pool_->cv_.notify_one();
@@ -169,13 +244,28 @@ StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t
       s.BindAll(sql.args);
       ASSIGN_OR_RETURN(bool row, s.Step());
       result.total = row ? s.Int(0) : 0;
+      if (q.estimate_total && result.total > kEstimateLimit) {
+        result.total = -1;  // more than an estimate looks at: not counted
+      }
     }
     if (q.count > 0) {
       ASSIGN_OR_RETURN(CompiledSql sql,
                        CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, now_us));
       ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
       s.BindAll(sql.args);
-      ASSIGN_OR_RETURN(result.matches, CollectVersions(s));
+      ASSIGN_OR_RETURN(std::vector<PageRow> rows, CollectPageRows(s, q.sort.size()));
+      if (rows.size() > static_cast<size_t>(q.count)) {
+        rows.resize(q.count);
+        result.next = PageCursor{rows.back().pk, rows.back().sort_values};
+      }
+      std::vector<int64_t> pks;
+      for (PageRow& r : rows) {
+        pks.push_back(r.pk);
+        result.matches.push_back(std::move(r.version));
+      }
+      if (!q.include_specs.empty() && !pks.empty()) {
+        RETURN_IF_ERROR(RunIncludes(conn, q, pks, &result.included));
+      }
     }
     return result;
   });

@@ -15,7 +15,9 @@ namespace carechart::store::sqlite {
 
 class ReaderPool {
  public:
-  static StatusOr<std::unique_ptr<ReaderPool>> Open(const std::string& path, int size);
+  // Every lease's statements are stopped after `max_query_ms` (0: no limit).
+  static StatusOr<std::unique_ptr<ReaderPool>> Open(const std::string& path, int size,
+                                                    int max_query_ms = 0);
 
   // A connection for the current thread until the lease is destroyed; waits while all are busy.
   class Lease {
@@ -36,6 +38,7 @@ class ReaderPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  int max_query_ms_ = 0;
 };
 
 // The queries behind ResourceStore's read methods; `conn` may be a reader or the writer.

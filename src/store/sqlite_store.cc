@@ -86,8 +86,9 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> conn,
                    sqlite::Connection::Open(options.path, false));
   RETURN_IF_ERROR(sqlite::MigrateSchema(*conn, NowUs()));
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::ReaderPool> readers,
-                   sqlite::ReaderPool::Open(options.path, options.reader_connections));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<sqlite::ReaderPool> readers,
+      sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::Writer> writer,
       sqlite::Writer::Start(std::move(conn), options.max_group_delay_us, options.max_group_size));
