@@ -72,6 +72,14 @@ int main(int argc, char** argv) {
                  "load a few demo facilities and patients when the database has none")
       ->envname("CARECHART_DEMO");
   serve_cmd->add_flag("!--no-access-log", serve.access_log, "do not log each request");
+  serve_cmd
+      ->add_option("--hl7-port", serve.hl7_port,
+                   "HL7 v2 MLLP listener port (e.g. 2575; 0 picks a free one; off by default)")
+      ->envname("CARECHART_HL7_PORT")
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--hl7-config", serve.hl7_config, "HL7 v2 mapping tables (JSON file)")
+      ->envname("CARECHART_HL7_CONFIG")
+      ->check(CLI::ExistingFile);
 
   std::vector<std::string> files;
   size_t batch = 1000;
@@ -83,6 +91,70 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   import_cmd->add_option("--batch-size", batch, "resources per transaction")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+
+  carechart::app::Hl7Options hl7;
+  CLI::App* hl7_cmd =
+      app.add_subcommand("hl7", "HL7 v2: the error queue, replay, and an MLLP sender");
+  hl7_cmd->require_subcommand(1);
+  CLI::App* hl7_errors = hl7_cmd->add_subcommand("errors", "List queued (failed) HL7 messages");
+  AddCommon(hl7_errors, common);
+  hl7_errors->add_option("--limit", hl7.limit, "most entries listed")->capture_default_str();
+  hl7_errors->add_flag("--all", hl7.all, "include entries already resolved");
+  CLI::App* hl7_replay =
+      hl7_cmd->add_subcommand("replay", "Re-apply a queued HL7 message (after fixing the mapping)");
+  AddCommon(hl7_replay, common);
+  hl7_replay->add_option("id", hl7.arg, "queued message id (from hl7 errors)")->required();
+  for (auto* c : {hl7_errors, hl7_replay}) {
+    c->add_option("--hl7-config", hl7.config, "HL7 v2 mapping tables (JSON file)")
+        ->envname("CARECHART_HL7_CONFIG")
+        ->check(CLI::ExistingFile);
+  }
+  CLI::App* hl7_send =
+      hl7_cmd->add_subcommand("send", "Send a file's messages over MLLP; print the ACKs");
+  hl7_send->add_option("file", hl7.arg, "HL7 v2 file")->required()->check(CLI::ExistingFile);
+  hl7_send->add_option("--host", hl7.host, "receiver host")->capture_default_str();
+  hl7_send->add_option("--port", hl7.port, "receiver MLLP port")->capture_default_str();
+  hl7_send->add_option("--timeout", hl7.timeout, "seconds to wait for each ACK")
+      ->capture_default_str();
+
+  carechart::app::DemoDataOptions demo;
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo-data", "Generate deterministic synthetic patients (NDJSON, Bundles or a database)");
+  demo_cmd
+      ->add_option("--patients", demo.patients,
+                   "number of patients (the first is the story patient demo-maria-lopez)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}))
+      ->capture_default_str();
+  demo_cmd->add_option("--seed", demo.seed, "random seed: same seed and options, same bytes")
+      ->capture_default_str();
+  demo_cmd->add_option("--as-of", demo.as_of, "date (YYYY-MM-DD) the histories run up to")
+      ->capture_default_str();
+  demo_cmd->add_option("--years", demo.years, "years of history per patient (at most)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  CLI::Option* demo_out =
+      demo_cmd->add_option("--out", demo.out_dir, "directory to write the files into");
+  demo_cmd
+      ->add_option(
+          "--format", demo.format,
+          "ndjson (one file per resource type) or bundle (one transaction Bundle per patient)")
+      ->check(CLI::IsMember({"ndjson", "bundle"}))
+      ->capture_default_str();
+  demo_cmd
+      ->add_option("--db", demo.db_path, "write into this database instead (created when absent)")
+      ->excludes(demo_out);
+  demo_cmd->add_option("--batch-size", demo.batch, "resources per database transaction (--db)")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  demo_cmd->add_flag("!--no-story", demo.story, "leave out the story patient demo-maria-lopez");
+  demo_cmd
+      ->add_option("--facility", common.facility_id,
+                   "facility (Organization id) the --db writes are recorded for")
+      ->capture_default_str();
+  demo_cmd
+      ->add_option("--log-level", common.log_level,
+                   "trace, debug, info, warn, error, critical or off")
       ->capture_default_str();
 
   // CLI11 2.1 ignores the environment variable of a config-file option: pass it on by hand.
@@ -107,5 +179,10 @@ int main(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return carechart::app::RunServe(common, serve);
   if (import_cmd->parsed()) return carechart::app::RunImport(common, files, batch);
+  if (demo_cmd->parsed()) return carechart::app::RunDemoData(common, demo);
+  if (hl7_cmd->parsed()) {
+    hl7.action = hl7_errors->parsed() ? "errors" : hl7_replay->parsed() ? "replay" : "send";
+    return carechart::app::RunHl7(common, hl7);
+  }
   return 2;
 }

@@ -6,7 +6,8 @@
 #include <thread>
 
 #include "app/commands.h"
-#include "app/demo_seed.h"
+#include "hl7v2/mllp.h"
+#include "hl7v2/processor.h"
 #include "http/server.h"
 #include "rest/fhir_api.h"
 #include "rest/importer.h"
@@ -86,14 +87,10 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
     return 1;
   }
   if (serve.demo && !HasPatients(**store)) {
-    rest::Importer importer(**store, ao);
-    Status s = importer.ImportText("demo data", DemoSeedNdjson());
-    if (!s.ok() || importer.stats().entries_failed > 0) {
-      spdlog::critical("demo data failed to load: {} {}", s.ToString(),
-                       importer.stats().errors.empty() ? "" : importer.stats().errors[0]);
-      return 1;
-    }
-    spdlog::info("loaded {} demo resources", importer.stats().resources_written);
+    // 25 generated patients (the story patient demo-maria-lopez first) and their facilities.
+    int64_t written = LoadDemoData(**store, ao, 25, 1);
+    if (written < 0) return 1;
+    spdlog::info("loaded {} demo resources", written);
   }
 
   http::ServerOptions ho;
@@ -118,8 +115,38 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   std::string host =
       serve.host.find(':') != std::string::npos ? "[" + serve.host + "]" : serve.host;
   std::cout << "carechart: listening on http://" << host << ":" << (*server)->port() << std::endl;
+  // HL7 v2 over MLLP beside the HTTP server (off unless --hl7-port is given).
+  std::unique_ptr<hl7v2::Processor> hl7_processor;
+  std::unique_ptr<hl7v2::MllpServer> hl7_server;
+  if (serve.hl7_port >= 0) {
+    auto mapping = hl7v2::LoadMapping(serve.hl7_config);
+    if (!mapping.ok()) {
+      spdlog::critical("{}", mapping.status().message());
+      (*server)->Stop();
+      (*server)->Run();
+      return 1;
+    }
+    hl7v2::ProcessorOptions po;
+    po.mapping = *mapping;
+    hl7_processor = std::make_unique<hl7v2::Processor>(**store, po);
+    hl7v2::MllpOptions mo;
+    mo.host = serve.host;
+    mo.port = static_cast<uint16_t>(serve.hl7_port);
+    mo.io_threads = 1;
+    auto started = hl7v2::MllpServer::Start(mo, *hl7_processor);
+    if (!started.ok()) {
+      spdlog::critical("{}", started.status().ToString());
+      (*server)->Stop();
+      (*server)->Run();
+      return 1;
+    }
+    hl7_server = std::move(*started);
+    std::cout << "carechart: hl7 listening on mllp://" << host << ":" << hl7_server->port()
+              << std::endl;
+  }
   spdlog::info("database {}, facility Organization/{}", common.db_path, common.facility_id);
   (*server)->Run();
+  if (hl7_server) hl7_server->Stop();  // lets messages being applied commit and be acknowledged
   (*store)->Close();
   spdlog::info("stopped");
   return 0;

@@ -215,11 +215,25 @@ describe('facilities and demo data', () => {
     let s = await startServer({ db, args: ['--demo'] });
     let total;
     try {
-      const hba1c = await s.get('Observation?patient=demo-maria-lopez&code=http://loinc.org|4548-4&_sort=date');
-      assert.equal(hba1c.json.total, 3);
-      assert.equal(hba1c.json.entry[2].resource.valueQuantity.value, 6.9);
-      const meds = await s.get('MedicationRequest?patient=demo-maria-lopez');
-      assert.equal(meds.json.total, 1);
+      // The story patient (src/synth/story.cc): HbA1c followed at primary care and endocrinology,
+      // the last one in hospital after the emergency visit for an infected foot ulcer.
+      const hba1c = await s.get('Observation?patient=demo-maria-lopez&code=http://loinc.org|4548-4&_sort=date&_count=100');
+      assert.equal(hba1c.json.total, 14);
+      assert.equal(hba1c.json.entry[0].resource.valueQuantity.value, 7.8);
+      assert.equal(hba1c.json.entry[13].resource.valueQuantity.value, 8.4);
+      const glucose = await s.get('Observation?patient=demo-maria-lopez&code=http://loinc.org|2339-0');
+      assert.ok(glucose.json.total >= 10);
+      const meds = await s.get('MedicationRequest?patient=demo-maria-lopez&_count=100');
+      const codes = meds.json.entry.map((e) => e.resource.medicationCodeableConcept.coding[0].code);
+      for (const rxnorm of ['860975', '847232', '562508']) {
+        assert.ok(codes.includes(rxnorm), `metformin, insulin glargine, amoxicillin-clavulanate: ${codes}`);
+      }
+      const allergy = await s.get('AllergyIntolerance?patient=demo-maria-lopez');
+      assert.equal(allergy.json.entry[0].resource.code.coding[0].code, '764146007');
+      for (const org of ['riverside-primary-care', 'lakeside-endocrinology', 'northgate-podiatry', 'mercy-emergency', 'mercy-hospital']) {
+        assert.equal((await s.get(`Organization/${org}`)).status, 200, org);
+      }
+      assert.ok((await s.count('Patient')) >= 25);
       total = (await s.get('_history?_count=0')).json.total;
     } finally {
       await s.stop();

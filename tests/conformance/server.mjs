@@ -431,3 +431,17 @@ export async function allPages(server, firstPath, { maxPages = 1000 } = {}) {
 export function randomTag(prefix = 't') {
   return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/**
+ * The MLLP port of a server started with args ['--hl7-port', '0']: parsed from its second
+ * stdout line `carechart: hl7 listening on mllp://127.0.0.1:PORT`.
+ */
+export async function hl7Port(server, { timeoutMs = 10000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /^carechart: hl7 listening on mllp:\/\/[^\s]*:(\d+)\s*$/m.exec(server.stdout());
+    if (m) return Number(m[1]);
+    if (Date.now() > deadline) throw new Error(`no hl7 listening line in stdout: ${server.stdout()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

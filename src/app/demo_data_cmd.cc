@@ -1,0 +1,192 @@
+// `carechart demo-data`: synthetic patients (src/synth) written as NDJSON files per resource
+// type, as one transaction Bundle per patient, or straight into the database through the
+// importer (the same validation and preparation as the REST API). Also what `serve --demo` loads.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "app/commands.h"
+#include "rest/fhir_api.h"
+#include "rest/importer.h"
+#include "store/resource_store.h"
+#include "synth/generator.h"
+#include "synth/sinks.h"
+
+namespace carechart::app {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Hands NDJSON to the importer in chunks of about `batch` resources, at patient boundaries.
+class ImporterSink : public synth::ResourceSink {
+ public:
+  ImporterSink(rest::Importer& importer, size_t batch) : importer_(importer), batch_(batch) {}
+  void Add(synth::RType, std::string_view, std::string_view json) override {
+    text_.append(json);
+    text_ += '\n';
+    ++pending_;
+  }
+  void EndGroup(std::string_view) override {
+    if (pending_ >= batch_) (void)Flush();  // an error is kept in status_
+  }
+  Status Flush() {
+    if (pending_ > 0 && status_.ok()) status_ = importer_.ImportText("demo-data", text_);
+    text_.clear();
+    pending_ = 0;
+    return status_;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  rest::Importer& importer_;
+  size_t batch_;
+  std::string text_;
+  size_t pending_ = 0;
+  Status status_ = Status::Ok();
+};
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(Clock::time_point start) : start_(start), tty_(isatty(STDERR_FILENO)) {}
+  void Update(const synth::Progress& p) {
+    if (!tty_) return;
+    auto now = Clock::now();
+    if (p.patients_done != p.patients && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    double seconds = std::chrono::duration<double>(now - start_).count();
+    int width = 30;
+    int filled = p.patients > 0 ? static_cast<int>(width * p.patients_done / p.patients) : width;
+    std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld patients, %lld resources, %.0f resources/s   ",
+                 filled, "##############################", width - filled, "",
+                 static_cast<long long>(p.patients_done), static_cast<long long>(p.patients),
+                 static_cast<long long>(p.resources),
+                 seconds > 0 ? static_cast<double>(p.resources) / seconds : 0.0);
+    std::fflush(stderr);
+  }
+  void Done() {
+    if (tty_) std::fputc('\n', stderr);
+  }
+
+ private:
+  Clock::time_point start_, last_;
+  bool tty_;
+};
+
+}  // namespace
+
+int64_t LoadDemoData(store::ResourceStore& store, const rest::ApiOptions& api, int64_t patients,
+                     uint64_t seed) {
+  synth::Options o;
+  o.patients = patients;
+  o.seed = seed;
+  auto generator = synth::Generator::Create(o);
+  if (!generator.ok()) {
+    spdlog::critical("demo data: {}", generator.status().ToString());
+    return -1;
+  }
+  rest::Importer importer(store, api, 5000);
+  ImporterSink sink(importer, 5000);
+  generator->WriteAll(sink);
+  Status s = sink.Flush();
+  if (!s.ok() || importer.stats().entries_failed > 0) {
+    spdlog::critical("demo data failed to load: {} {}", s.ToString(),
+                     importer.stats().errors.empty() ? "" : importer.stats().errors[0]);
+    return -1;
+  }
+  return importer.stats().resources_written;
+}
+
+int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
+  if (options.out_dir.empty() == options.db_path.empty()) {
+    std::fprintf(stderr, "carechart demo-data: give either --out DIR or --db FILE\n");
+    return 2;
+  }
+  synth::Options o;
+  o.patients = options.patients;
+  o.seed = options.seed;
+  o.as_of = options.as_of;
+  o.years = options.years;
+  o.story = options.story;
+  auto generator = synth::Generator::Create(o);
+  if (!generator.ok()) {
+    std::fprintf(stderr, "carechart demo-data: %s\n", generator.status().message().c_str());
+    return 2;
+  }
+  auto start = Clock::now();
+  ProgressBar bar(start);
+  auto progress = [&](const synth::Progress& p) { bar.Update(p); };
+  std::string where;
+  uint64_t bytes = 0;
+
+  if (!options.db_path.empty()) {
+    store::SqliteOptions so;
+    so.path = options.db_path;
+    auto store = store::OpenSqliteStore(so);
+    if (!store.ok()) {
+      spdlog::critical("cannot open the database: {}", store.status().ToString());
+      return 1;
+    }
+    rest::ApiOptions ao;
+    ao.facility_id = common.facility_id;
+    ao.facility_name = common.facility_name.empty() ? common.facility_id : common.facility_name;
+    rest::FhirApi api(**store, ao);
+    if (Status s = api.EnsureFacility(); !s.ok()) {
+      spdlog::critical("cannot set up the facility: {}", s.ToString());
+      return 1;
+    }
+    rest::Importer importer(**store, ao, options.batch);
+    ImporterSink sink(importer, options.batch);
+    generator->WriteAll(sink, progress);
+    Status s = sink.Flush();
+    bar.Done();
+    for (const auto& e : importer.stats().errors) spdlog::warn("rejected {}", e);
+    (*store)->Close();
+    if (!s.ok()) {
+      spdlog::error("{}", s.ToString());
+      return 1;
+    }
+    if (importer.stats().entries_failed > 0) return 3;
+    where = "into " + options.db_path;
+  } else if (options.format == "bundle") {
+    auto sink = synth::BundleDirSink::Open(options.out_dir);
+    if (!sink.ok()) {
+      std::fprintf(stderr, "carechart demo-data: %s\n", sink.status().message().c_str());
+      return 1;
+    }
+    generator->WriteAll(**sink, progress);
+    bar.Done();
+    if (Status s = (*sink)->Close(); !s.ok()) {
+      std::fprintf(stderr, "carechart demo-data: %s\n", s.message().c_str());
+      return 1;
+    }
+    bytes = (*sink)->bytes();
+    where = std::to_string((*sink)->file_count()) + " transaction Bundles in " + options.out_dir;
+  } else {
+    auto sink = synth::NdjsonDirSink::Open(options.out_dir);
+    if (!sink.ok()) {
+      std::fprintf(stderr, "carechart demo-data: %s\n", sink.status().message().c_str());
+      return 1;
+    }
+    generator->WriteAll(**sink, progress);
+    bar.Done();
+    if (Status s = (*sink)->Close(); !s.ok()) {
+      std::fprintf(stderr, "carechart demo-data: %s\n", s.message().c_str());
+      return 1;
+    }
+    bytes = (*sink)->bytes();
+    where = std::to_string((*sink)->files().size()) + " NDJSON files in " + options.out_dir;
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  int64_t n = generator->resources();
+  std::printf("generated %lld patients, %lld resources in %.2f s (%.0f resources/s)%s%s%s\n",
+              static_cast<long long>(options.patients), static_cast<long long>(n), seconds,
+              seconds > 0 ? static_cast<double>(n) / seconds : 0.0, where.empty() ? "" : ": ",
+              where.c_str(),
+              bytes > 0 ? (", " + std::to_string(bytes / 1000000) + " MB").c_str() : "");
+  return 0;
+}
+
+}  // namespace carechart::app

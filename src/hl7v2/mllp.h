@@ -1,0 +1,56 @@
+// MLLP (minimal lower layer protocol) transport for HL7 v2: a listener that hands each framed
+// message to a Processor and answers with its ACK, and a blocking client. Asio stays inside
+// mllp_server.cc; the client uses plain POSIX sockets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "hl7v2/processor.h"
+
+namespace carechart::hl7v2 {
+
+struct MllpOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 2575;  // 0 picks a free port; see MllpServer::port()
+  int io_threads = 1;
+  int worker_threads = 16;  // messages being applied at once (one per sender at most)
+  size_t max_frame_bytes = 16 * 1024 * 1024;
+  int idle_timeout_seconds = 600;  // a connection with no traffic is closed
+  int max_connections = 1000;
+};
+
+class MllpServer {
+ public:
+  static StatusOr<std::unique_ptr<MllpServer>> Start(const MllpOptions& options,
+                                                     Processor& processor);
+  virtual ~MllpServer() = default;
+  virtual uint16_t port() const = 0;
+  // Stops accepting, lets messages being applied finish and their ACKs go out, closes every
+  // connection and joins the threads. Idempotent.
+  virtual void Stop() = 0;
+};
+
+// A blocking MLLP client connection.
+class MllpClient {
+ public:
+  static StatusOr<std::unique_ptr<MllpClient>> Connect(const std::string& host, uint16_t port,
+                                                       int timeout_seconds = 30);
+  ~MllpClient();
+  // Sends one framed message and waits for one framed reply (the ACK).
+  StatusOr<std::string> Send(const std::string& message);
+  // Sends raw bytes (tests: partial frames).
+  Status SendRaw(const std::string& bytes);
+  StatusOr<std::string> ReadFrame();
+
+ private:
+  MllpClient(int fd, int timeout) : fd_(fd), timeout_(timeout) {}
+  int fd_;
+  int timeout_;
+  std::string buffer_;
+};
+
+}  // namespace carechart::hl7v2
