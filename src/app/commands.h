@@ -27,6 +27,7 @@ struct ServeOptions {
   int threads = 64;    // handlers mostly wait for the group commit: threads are cheap
   int io_threads = 0;  // 0: one per CPU core
   size_t max_body_bytes = 16 * 1024 * 1024;
+  int max_query_ms = 10000;  // a search running longer is stopped with 408
   std::string public_base_url;
   bool demo = false;
   bool access_log = true;

@@ -63,6 +63,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 32))
       ->capture_default_str();
   serve_cmd
+      ->add_option("--max-query-ms", serve.max_query_ms,
+                   "longest a search or read may run before it is stopped (408)")
+      ->envname("CARECHART_MAX_QUERY_MS")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--public-base-url", serve.public_base_url,
                    "FHIR base URL clients use, e.g. https://ehr.example.org/fhir "
                    "(default: from the Host header)")

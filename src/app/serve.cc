@@ -72,6 +72,7 @@ bool HasPatients(store::ResourceStore& store) {
 int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   store::SqliteOptions so;
   so.path = common.db_path;
+  so.max_query_ms = serve.max_query_ms;
   auto store = store::OpenSqliteStore(so);
   if (!store.ok()) {
     spdlog::critical("cannot open the database: {}", store.status().ToString());
