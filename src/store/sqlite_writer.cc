@@ -34,8 +34,9 @@ Status Writer::Write(WriteFunction fn) {
     return Status(StatusCode::kUnavailable, "the store is closed");
   }
   queue_.push_back(&item);
+  lock.unlock();
   queued_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return item.done; });
+  item.done.acquire();
   return item.status;
 }
 
@@ -152,13 +153,15 @@ void Writer::CommitGroup(std::vector<Item*> group) {
 }
 
 void Writer::Finish(const std::vector<Item*>& group) {
-  std::lock_guard lock(mu_);
-  for (Item* item : group) {
-    ++stats_.writes;
-    stats_.failed_writes += item->status.ok() ? 0 : 1;
-    item->done = true;
+  {
+    std::lock_guard lock(mu_);
+    for (Item* item : group) {
+      ++stats_.writes;
+      stats_.failed_writes += item->status.ok() ? 0 : 1;
+    }
   }
-  done_cv_.notify_all();
+  // After release() the caller may return and destroy its Item: touch nothing after it.
+  for (Item* item : group) item->done.release();
 }
 
 }  // namespace carechart::store::sqlite

@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -36,7 +37,9 @@ class Writer {
   struct Item {
     WriteFunction fn;
     Status status;
-    bool done = false;
+    // Released once `status` is final. One per caller, so a commit wakes exactly the callers of
+    // its group (a shared condition variable would wake every waiting thread on every commit).
+    std::binary_semaphore done{0};
   };
 
   Writer(std::unique_ptr<Connection> conn, int64_t max_seq, int max_group_delay_us,
@@ -55,7 +58,6 @@ class Writer {
 
   mutable std::mutex mu_;
   std::condition_variable queued_cv_;  // writer waits for work
-  std::condition_variable done_cv_;    // callers wait for their item
   std::deque<Item*> queue_;            // guarded by mu_
   bool closing_ = false;               // guarded by mu_
   StoreStats stats_;                   // guarded by mu_
