@@ -30,10 +30,14 @@ class ImporterSink : public synth::ResourceSink {
     ++pending_;
   }
   void EndGroup(std::string_view) override {
-    if (pending_ >= batch_) (void)Flush();  // an error is kept in status_
+    if (pending_ >= batch_) {
+      (void)Flush();  // an error is kept in status_
+    }
   }
   Status Flush() {
-    if (pending_ > 0 && status_.ok()) status_ = importer_.ImportText("demo-data", text_);
+    if (pending_ > 0 && status_.ok()) {
+      status_ = importer_.ImportText("demo-data", text_);
+    }
     text_.clear();
     pending_ = 0;
     return status_;
@@ -52,9 +56,13 @@ class ProgressBar {
  public:
   explicit ProgressBar(Clock::time_point start) : start_(start), tty_(isatty(STDERR_FILENO)) {}
   void Update(const synth::Progress& p) {
-    if (!tty_) return;
+    if (!tty_) {
+      return;
+    }
     auto now = Clock::now();
-    if (p.patients_done != p.patients && now - last_ < std::chrono::milliseconds(100)) return;
+    if (p.patients_done != p.patients && now - last_ < std::chrono::milliseconds(100)) {
+      return;
+    }
     last_ = now;
     double seconds = std::chrono::duration<double>(now - start_).count();
     int width = 30;
@@ -67,7 +75,9 @@ class ProgressBar {
     std::fflush(stderr);
   }
   void Done() {
-    if (tty_) std::fputc('\n', stderr);
+    if (tty_) {
+      std::fputc('\n', stderr);
+    }
   }
 
  private:
@@ -142,13 +152,17 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
     generator->WriteAll(sink, progress);
     Status s = sink.Flush();
     bar.Done();
-    for (const auto& e : importer.stats().errors) spdlog::warn("rejected {}", e);
+    for (const auto& e : importer.stats().errors) {
+      spdlog::warn("rejected {}", e);
+    }
     (*store)->Close();
     if (!s.ok()) {
       spdlog::error("{}", s.ToString());
       return 1;
     }
-    if (importer.stats().entries_failed > 0) return 3;
+    if (importer.stats().entries_failed > 0) {
+      return 3;
+    }
     where = "into " + options.db_path;
   } else if (options.format == "bundle") {
     auto sink = synth::BundleDirSink::Open(options.out_dir);

@@ -17,9 +17,13 @@ namespace {
 // An ACK made readable on a terminal (segments on their own lines).
 std::string Printable(std::string s) {
   for (auto& c : s) {
-    if (c == '\r') c = '\n';
+    if (c == '\r') {
+      c = '\n';
+    }
   }
-  if (!s.empty() && s.back() != '\n') s += '\n';
+  if (!s.empty() && s.back() != '\n') {
+    s += '\n';
+  }
   return s;
 }
 
@@ -71,7 +75,9 @@ int Send(const Hl7Options& o) {
 }  // namespace
 
 int RunHl7(const CommonOptions& common, const Hl7Options& o) {
-  if (o.action == "send") return Send(o);
+  if (o.action == "send") {
+    return Send(o);
+  }
   auto mapping = hl7v2::LoadMapping(o.config);
   if (!mapping.ok()) {
     std::cerr << "carechart: " << mapping.status().message() << "\n";
@@ -94,7 +100,9 @@ int RunHl7(const CommonOptions& common, const Hl7Options& o) {
       std::cerr << "carechart: " << list.status().ToString() << "\n";
       rc = 1;
     } else {
-      if (list->empty()) std::cout << "no queued HL7 messages\n";
+      if (list->empty()) {
+        std::cout << "no queued HL7 messages\n";
+      }
       for (const auto& e : *list) {
         std::cout << e.id << "\t" << e.last_updated << "\t" << e.status << "\t" << e.message << "\t"
                   << e.text << "\n";

@@ -15,7 +15,9 @@ namespace {
 
 // A one-line progress bar on a terminal; nothing when stderr is not a terminal.
 void ShowProgress(const rest::ImportProgress& p, size_t file_index, size_t files) {
-  if (!isatty(STDERR_FILENO)) return;
+  if (!isatty(STDERR_FILENO)) {
+    return;
+  }
   int width = 30;
   double fraction = p.resources_in_file > 0 ? static_cast<double>(p.resources_done) /
                                                   static_cast<double>(p.resources_in_file)
@@ -52,16 +54,22 @@ int RunImport(const CommonOptions& common, const std::vector<std::string>& files
     Status s = importer.ImportFile(
         files[i], [&](const rest::ImportProgress& p) { ShowProgress(p, i, files.size()); });
     if (!s.ok()) {
-      if (isatty(STDERR_FILENO)) std::fputc('\n', stderr);
+      if (isatty(STDERR_FILENO)) {
+        std::fputc('\n', stderr);
+      }
       spdlog::error("{}: {}", files[i], s.ToString());
       (*store)->Close();
       return 1;
     }
   }
-  if (isatty(STDERR_FILENO)) std::fputc('\n', stderr);
+  if (isatty(STDERR_FILENO)) {
+    std::fputc('\n', stderr);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto& st = importer.stats();
-  for (const auto& e : st.errors) spdlog::warn("rejected {}", e);
+  for (const auto& e : st.errors) {
+    spdlog::warn("rejected {}", e);
+  }
   std::printf(
       "imported %lld resources from %lld files in %.2f s (%.0f resources/s); %lld rejected\n",
       static_cast<long long>(st.resources_written), static_cast<long long>(st.files), seconds,

@@ -183,9 +183,15 @@ int main(int argc, char** argv) {
               << "'; use trace, debug, info, warn, error, critical or off\n";
     return 2;
   }
-  if (serve_cmd->parsed()) return carechart::app::RunServe(common, serve);
-  if (import_cmd->parsed()) return carechart::app::RunImport(common, files, batch);
-  if (demo_cmd->parsed()) return carechart::app::RunDemoData(common, demo);
+  if (serve_cmd->parsed()) {
+    return carechart::app::RunServe(common, serve);
+  }
+  if (import_cmd->parsed()) {
+    return carechart::app::RunImport(common, files, batch);
+  }
+  if (demo_cmd->parsed()) {
+    return carechart::app::RunDemoData(common, demo);
+  }
   if (hl7_cmd->parsed()) {
     hl7.action = hl7_errors->parsed() ? "errors" : hl7_replay->parsed() ? "replay" : "send";
     return carechart::app::RunHl7(common, hl7);

@@ -17,7 +17,9 @@ namespace carechart::app {
 
 bool SetupLogging(const std::string& level) {
   auto lvl = spdlog::level::from_str(level);
-  if (lvl == spdlog::level::off && level != "off") return false;
+  if (lvl == spdlog::level::off && level != "off") {
+    return false;
+  }
   // Asynchronous, so that a request thread never waits on the terminal or a pipe; the queue
   // blocks rather than drops when full (an access log with holes is worse than a slower server).
   spdlog::init_thread_pool(16384, 1);
@@ -90,7 +92,9 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (serve.demo && !HasPatients(**store)) {
     // 25 generated patients (the story patient demo-maria-lopez first) and their facilities.
     int64_t written = LoadDemoData(**store, ao, 25, 1);
-    if (written < 0) return 1;
+    if (written < 0) {
+      return 1;
+    }
     spdlog::info("loaded {} demo resources", written);
   }
 
@@ -104,9 +108,15 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   ho.max_body_bytes = serve.max_body_bytes;
   ho.access_log = serve.access_log;
   auto server = http::Server::Start(ho, [&api](http::Request& req) -> http::Response {
-    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) return api.Handle(req);
-    if (req.path == "/healthz") return Healthz();
-    if (req.path == "/" && req.method == "GET") return Home();
+    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) {
+      return api.Handle(req);
+    }
+    if (req.path == "/healthz") {
+      return Healthz();
+    }
+    if (req.path == "/" && req.method == "GET") {
+      return Home();
+    }
     return NotFound(req);
   });
   if (!server.ok()) {
@@ -147,7 +157,9 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   }
   spdlog::info("database {}, facility Organization/{}", common.db_path, common.facility_id);
   (*server)->Run();
-  if (hl7_server) hl7_server->Stop();  // lets messages being applied commit and be acknowledged
+  if (hl7_server) {
+    hl7_server->Stop();  // lets messages being applied commit and be acknowledged
+  }
   (*store)->Close();
   spdlog::info("stopped");
   return 0;

@@ -41,7 +41,9 @@ std::string_view StatusCodeName(StatusCode code) {
 }
 
 std::string Status::ToString() const {
-  if (ok()) return "ok";
+  if (ok()) {
+    return "ok";
+  }
   std::string s(StatusCodeName(code_));
   s += ": ";
   s += message_;

@@ -6,7 +6,9 @@ namespace carechart {
 namespace {
 
 StatusOr<int> Half(int x) {
-  if (x % 2 != 0) return InvalidError("odd", "x");
+  if (x % 2 != 0) {
+    return InvalidError("odd", "x");
+  }
   return x / 2;
 }
 

@@ -12,14 +12,18 @@ namespace carechart::json {
 
 const Value* Value::find(std::string_view key) const {
   for (const auto& [k, v] : members_) {
-    if (k == key) return &v;
+    if (k == key) {
+      return &v;
+    }
   }
   return nullptr;
 }
 
 Value* Value::find(std::string_view key) {
   for (auto& [k, v] : members_) {
-    if (k == key) return &v;
+    if (k == key) {
+      return &v;
+    }
   }
   return nullptr;
 }
@@ -73,10 +77,14 @@ bool IsJsonNumber(std::string_view s) {
   size_t i = 0;
   auto digits = [&] {
     size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      ++i;
+    }
     return i > start;
   };
-  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '-') {
+    ++i;
+  }
   if (i < s.size() && s[i] == '0') {
     ++i;
   } else if (!digits()) {
@@ -84,12 +92,18 @@ bool IsJsonNumber(std::string_view s) {
   }
   if (i < s.size() && s[i] == '.') {
     ++i;
-    if (!digits()) return false;
+    if (!digits()) {
+      return false;
+    }
   }
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      ++i;
+    }
+    if (!digits()) {
+      return false;
+    }
   }
   return i == s.size();
 }
@@ -111,7 +125,9 @@ class Builder {
       return Error("JSON nesting is deeper than " + std::to_string(options_.max_depth) + " levels");
     }
     od::json_type type;
-    if (auto err = v.type().get(type)) return SimdError(err);
+    if (auto err = v.type().get(type)) {
+      return SimdError(err);
+    }
     switch (type) {
       case od::json_type::object:
         return ConvertObject(v, out, depth);
@@ -119,26 +135,36 @@ class Builder {
         return ConvertArray(v, out, depth);
       case od::json_type::number: {
         std::string_view raw = TrimRight(v.raw_json_token());
-        if (!IsJsonNumber(raw)) return Error("invalid number '" + std::string(raw) + "'");
+        if (!IsJsonNumber(raw)) {
+          return Error("invalid number '" + std::string(raw) + "'");
+        }
         out = Value::Number(std::string(raw));
         return Status::Ok();
       }
       case od::json_type::string: {
         std::string_view s;
-        if (auto err = v.get_string().get(s)) return SimdError(err);
+        if (auto err = v.get_string().get(s)) {
+          return SimdError(err);
+        }
         out = Value::String(std::string(s));
         return Status::Ok();
       }
       case od::json_type::boolean: {
         bool b = false;
-        if (auto err = v.get_bool().get(b)) return SimdError(err);
+        if (auto err = v.get_bool().get(b)) {
+          return SimdError(err);
+        }
         out = Value::Bool(b);
         return Status::Ok();
       }
       case od::json_type::null: {
         bool is_null = false;
-        if (auto err = v.is_null().get(is_null)) return SimdError(err);
-        if (!is_null) return Error("invalid literal (expected null)");
+        if (auto err = v.is_null().get(is_null)) {
+          return SimdError(err);
+        }
+        if (!is_null) {
+          return Error("invalid literal (expected null)");
+        }
         out = Value::Null();
         return Status::Ok();
       }
@@ -148,14 +174,20 @@ class Builder {
 
   Status ConvertObject(od::value v, Value& out, int depth) {
     od::object obj;
-    if (auto err = v.get_object().get(obj)) return SimdError(err);
+    if (auto err = v.get_object().get(obj)) {
+      return SimdError(err);
+    }
     out = Value::Object();
     std::unordered_set<std::string> seen;  // only used for large objects
     for (auto field_result : obj) {
       od::field field;
-      if (auto err = std::move(field_result).get(field)) return SimdError(err);
+      if (auto err = std::move(field_result).get(field)) {
+        return SimdError(err);
+      }
       std::string_view key;
-      if (auto err = field.unescaped_key().get(key)) return SimdError(err);
+      if (auto err = field.unescaped_key().get(key)) {
+        return SimdError(err);
+      }
       if (options_.reject_duplicate_keys && IsDuplicate(out, key, seen)) {
         PushKey(key);
         Status s = Error("duplicate property '" + std::string(key) + "'");
@@ -172,12 +204,16 @@ class Builder {
 
   Status ConvertArray(od::value v, Value& out, int depth) {
     od::array arr;
-    if (auto err = v.get_array().get(arr)) return SimdError(err);
+    if (auto err = v.get_array().get(arr)) {
+      return SimdError(err);
+    }
     out = Value::Array();
     size_t index = 0;
     for (auto item_result : arr) {
       od::value item;
-      if (auto err = std::move(item_result).get(item)) return SimdError(err);
+      if (auto err = std::move(item_result).get(item)) {
+        return SimdError(err);
+      }
       PushIndex(index++);
       RETURN_IF_ERROR(Convert(item, out.push_back(Value()), depth + 1));
       PopKey();
@@ -195,15 +231,21 @@ class Builder {
  private:
   bool IsDuplicate(const Value& obj, std::string_view key, std::unordered_set<std::string>& seen) {
     const auto& members = obj.members();
-    if (members.size() < 16) return obj.find(key) != nullptr;
+    if (members.size() < 16) {
+      return obj.find(key) != nullptr;
+    }
     if (seen.empty()) {
-      for (const auto& m : members) seen.insert(m.first);
+      for (const auto& m : members) {
+        seen.insert(m.first);
+      }
     }
     return !seen.insert(std::string(key)).second;
   }
   void PushKey(std::string_view key) {
     marks_.push_back(path_.size());
-    if (!path_.empty()) path_ += '.';
+    if (!path_.empty()) {
+      path_ += '.';
+    }
     path_ += key;
   }
   void PushIndex(size_t i) {
@@ -237,7 +279,9 @@ void WriteValue(const Value& v, Writer& w) {
       break;
     case Kind::kArray:
       w.StartArray();
-      for (const auto& item : v.items()) WriteValue(item, w);
+      for (const auto& item : v.items()) {
+        WriteValue(item, w);
+      }
       w.EndArray();
       break;
     case Kind::kObject:
@@ -268,12 +312,16 @@ StatusOr<Value> Parse(std::string_view text, const ParseOptions& options) {
   }
   Builder builder(options);
   od::json_type root_type;
-  if (auto err = doc.type().get(root_type)) return builder.SimdError(err);
+  if (auto err = doc.type().get(root_type)) {
+    return builder.SimdError(err);
+  }
   if (root_type != od::json_type::object && root_type != od::json_type::array) {
     return InvalidError("expected a JSON object at the top level", "$");
   }
   od::value root;
-  if (auto err = doc.get_value().get(root)) return builder.SimdError(err);
+  if (auto err = doc.get_value().get(root)) {
+    return builder.SimdError(err);
+  }
   Value out;
   RETURN_IF_ERROR(builder.Convert(root, out, 1));
   // current_location() fails (OUT_OF_BOUNDS) once the whole input has been consumed.

@@ -74,8 +74,12 @@ bool Listed(const std::vector<std::string_view>& listed, std::string_view key,
 
 // Top-level name of an `_elements` entry: " name.family " -> "name".
 std::string_view TopLevelName(std::string_view entry) {
-  while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
-  while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+  while (!entry.empty() && entry.front() == ' ') {
+    entry.remove_prefix(1);
+  }
+  while (!entry.empty() && entry.back() == ' ') {
+    entry.remove_suffix(1);
+  }
   return entry.substr(0, entry.find('.'));
 }
 
@@ -85,7 +89,9 @@ void AddSubsettedTag(json::Value& resource) {
     const auto& members = resource.members();
     size_t pos = 0;
     for (size_t i = 0; i < members.size(); ++i) {
-      if (members[i].first == "resourceType" || members[i].first == "id") pos = i + 1;
+      if (members[i].first == "resourceType" || members[i].first == "id") {
+        pos = i + 1;
+      }
     }
     meta = &resource.set_at("meta", json::Value::Object(), pos);
   }

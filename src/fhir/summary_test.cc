@@ -20,11 +20,15 @@ std::optional<json::Value> LoadExample(const std::string& name) {
   const fs::path p = fs::path(env != nullptr ? env : CARECHART_SHARED_DATA) / "fhir-examples" /
                      "r4-spec-examples" / name;
   std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
+  if (!in) {
+    return std::nullopt;
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   auto parsed = json::Parse(ss.str());
-  if (!parsed.ok()) return std::nullopt;
+  if (!parsed.ok()) {
+    return std::nullopt;
+  }
   return std::move(parsed).value();
 }
 
@@ -35,7 +39,9 @@ std::optional<json::Value> LoadExample(const std::string& name) {
 
 Names Keys(const json::Value& v) {
   Names out;
-  for (const auto& [k, _] : v.members()) out.push_back(k);
+  for (const auto& [k, _] : v.members()) {
+    out.push_back(k);
+  }
   return out;
 }
 

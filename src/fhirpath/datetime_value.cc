@@ -241,20 +241,30 @@ std::string DateTimeValue::ToString() const {
   const DatePrecision p = precision;
   if (kind != DateKind::kTime) {
     put("%04d", year);
-    if (p >= DatePrecision::kMonth) put("-%02d", month);
-    if (p >= DatePrecision::kDay) put("-%02d", day);
+    if (p >= DatePrecision::kMonth) {
+      put("-%02d", month);
+    }
+    if (p >= DatePrecision::kDay) {
+      put("-%02d", day);
+    }
     if (kind == DateKind::kDate || p <= DatePrecision::kDay) {
       return std::string(buf, n);
     }
     buf[n++] = 'T';
   }
   put("%02d", hour);
-  if (p >= DatePrecision::kMinute) put(":%02d", minute);
-  if (p >= DatePrecision::kSecond) put(":%02d", second);
+  if (p >= DatePrecision::kMinute) {
+    put(":%02d", minute);
+  }
+  if (p >= DatePrecision::kSecond) {
+    put(":%02d", second);
+  }
   if (p >= DatePrecision::kMillisecond) {
     const int digits = frac_digits > 0 ? frac_digits : 3;
     int frac = millis;
-    for (int k = digits; k < 3; ++k) frac /= 10;
+    for (int k = digits; k < 3; ++k) {
+      frac /= 10;
+    }
     n += std::snprintf(buf + n, sizeof buf - n, ".%0*d", digits, frac);
   }
   if (kind == DateKind::kDateTime && has_tz) {
@@ -363,7 +373,9 @@ std::optional<DateTimeValue> AddCalendar(const DateTimeValue& value, int64_t amo
     if (v.kind == DateKind::kTime) {
       int64_t ms = ((v.hour * 60LL + v.minute) * 60 + v.second) * 1000 + v.millis + delta;
       ms %= 86400000;
-      if (ms < 0) ms += 86400000;
+      if (ms < 0) {
+        ms += 86400000;
+      }
       v.hour = static_cast<int>(ms / 3600000);
       v.minute = static_cast<int>(ms / 60000 % 60);
       v.second = static_cast<int>(ms / 1000 % 60);
@@ -439,12 +451,24 @@ std::optional<DateTimeValue> DateBoundary(const DateTimeValue& value, std::optio
   }
   DateTimeValue v = value;
   const DatePrecision p = value.precision;
-  if (p < DatePrecision::kMonth) v.month = high ? 12 : 1;
-  if (p < DatePrecision::kDay) v.day = high ? DaysInMonth(v.year, v.month) : 1;
-  if (p < DatePrecision::kHour) v.hour = high ? 23 : 0;
-  if (p < DatePrecision::kMinute) v.minute = high ? 59 : 0;
-  if (p < DatePrecision::kSecond) v.second = high ? 59 : 0;
-  if (p < DatePrecision::kMillisecond) v.millis = high ? 999 : 0;
+  if (p < DatePrecision::kMonth) {
+    v.month = high ? 12 : 1;
+  }
+  if (p < DatePrecision::kDay) {
+    v.day = high ? DaysInMonth(v.year, v.month) : 1;
+  }
+  if (p < DatePrecision::kHour) {
+    v.hour = high ? 23 : 0;
+  }
+  if (p < DatePrecision::kMinute) {
+    v.minute = high ? 59 : 0;
+  }
+  if (p < DatePrecision::kSecond) {
+    v.second = high ? 59 : 0;
+  }
+  if (p < DatePrecision::kMillisecond) {
+    v.millis = high ? 999 : 0;
+  }
   v.precision = target;
   if (target == DatePrecision::kMillisecond) {
     v.frac_digits = 3;

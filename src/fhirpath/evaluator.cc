@@ -48,14 +48,18 @@ const Collection& Evaluator::resource_items() {
 }
 
 int64_t Evaluator::now_micros() {
-  if (now_micros_ < 0) now_micros_ = WallClockMicros();  // read once per evaluation, if at all
+  if (now_micros_ < 0) {
+    now_micros_ = WallClockMicros();  // read once per evaluation, if at all
+  }
   return now_micros_;
 }
 
 StatusOr<const Collection*> Evaluator::Memo(const Node& node, const Env& env,
                                             const Collection& input) {
   for (const auto& [key, value] : memo_) {
-    if (*key == node.memo_key) return value.get();
+    if (*key == node.memo_key) {
+      return value.get();
+    }
   }
   auto value = std::make_unique<Collection>();
   RETURN_IF_ERROR(EvalUncached(node, env, input, value.get()));
@@ -93,7 +97,9 @@ Status Evaluator::EvalUncached(const Node& node, const Env& env, const Collectio
   const Collection& in = node.term_level ? *env.this_items : input;
   switch (node.kind) {
     case NodeKind::kLiteral:
-      if (!node.empty_literal) out->push_back(node.literal);
+      if (!node.empty_literal) {
+        out->push_back(node.literal);
+      }
       return Status::Ok();
     case NodeKind::kMember:
       return EvalMember(node, in, out);
@@ -120,10 +126,14 @@ Status Evaluator::EvalUncached(const Node& node, const Env& env, const Collectio
       out->insert(out->end(), env.this_items->begin(), env.this_items->end());
       return Status::Ok();
     case NodeKind::kIndex:
-      if (env.index >= 0) out->push_back(Item::Integer(env.index));
+      if (env.index >= 0) {
+        out->push_back(Item::Integer(env.index));
+      }
       return Status::Ok();
     case NodeKind::kTotal:
-      if (env.total != nullptr) out->insert(out->end(), env.total->begin(), env.total->end());
+      if (env.total != nullptr) {
+        out->insert(out->end(), env.total->begin(), env.total->end());
+      }
       return Status::Ok();
     case NodeKind::kVariable:
       return EvalVariable(node, out);
@@ -159,13 +169,21 @@ Status Evaluator::EvalMember(const Node& node, const Collection& input, Collecti
   }
   for (const Item& item : input) {
     if (item.kind == ItemKind::kQuantity) {
-      if (node.name == "value") out->push_back(Item::FromDecimal(item.decimal));
-      if (node.name == "unit") out->push_back(Item::String(item.text));
+      if (node.name == "value") {
+        out->push_back(Item::FromDecimal(item.decimal));
+      }
+      if (node.name == "unit") {
+        out->push_back(Item::String(item.text));
+      }
       continue;
     }
     if (item.kind == ItemKind::kTypeInfo) {
-      if (node.name == "name") out->push_back(Item::String(item.text));
-      if (node.name == "namespace") out->push_back(Item::String(std::string(item.type_namespace)));
+      if (node.name == "name") {
+        out->push_back(Item::String(item.text));
+      }
+      if (node.name == "namespace") {
+        out->push_back(Item::String(std::string(item.type_namespace)));
+      }
       continue;
     }
     AppendChildren(item, node.name, use_model(), out);
@@ -178,11 +196,15 @@ Status Evaluator::EvalIndexer(const Node& node, const Env& env, const Collection
   Collection left, index;
   RETURN_IF_ERROR(Eval(*node.args[0], env, input, &left));
   RETURN_IF_ERROR(EvalArg(env, *node.args[1], &index));
-  if (index.empty()) return Status::Ok();
+  if (index.empty()) {
+    return Status::Ok();
+  }
   Item scratch;
   const Item* i = nullptr;
   RETURN_IF_ERROR(Singleton(index, &scratch, &i, node.position));
-  if (i->kind != ItemKind::kInteger) return EvalError("index must be an integer", node.position);
+  if (i->kind != ItemKind::kInteger) {
+    return EvalError("index must be an integer", node.position);
+  }
   if (i->integer >= 0 && static_cast<size_t>(i->integer) < left.size()) {
     out->push_back(std::move(left[i->integer]));
   }
@@ -225,10 +247,14 @@ Status Evaluator::EvalTypeOp(const Node& node, const Env& env, const Collection&
                              Collection* out) {
   Collection left;
   RETURN_IF_ERROR(Eval(*node.args[0], env, input, &left));
-  if (left.empty()) return Status::Ok();
+  if (left.empty()) {
+    return Status::Ok();
+  }
   if (left.size() > 1 && node.name == "as" && context_.as_filters_collections) {
     for (Item& item : left) {
-      if (IsOfType(item, node.type)) out->push_back(std::move(item));
+      if (IsOfType(item, node.type)) {
+        out->push_back(std::move(item));
+      }
     }
     return Status::Ok();
   }
@@ -248,7 +274,9 @@ Status Evaluator::EvalUnary(const Node& node, const Env& env, const Collection& 
                             Collection* out) {
   Collection operand;
   RETURN_IF_ERROR(Eval(*node.args[0], env, input, &operand));
-  if (operand.empty()) return Status::Ok();
+  if (operand.empty()) {
+    return Status::Ok();
+  }
   Item scratch;
   const Item* v = nullptr;
   RETURN_IF_ERROR(Singleton(operand, &scratch, &v, node.position));
@@ -256,11 +284,15 @@ Status Evaluator::EvalUnary(const Node& node, const Env& env, const Collection& 
   switch (result.kind) {
     case ItemKind::kInteger:
     case ItemKind::kLong:
-      if (node.name == "-") result.integer = -result.integer;
+      if (node.name == "-") {
+        result.integer = -result.integer;
+      }
       break;
     case ItemKind::kDecimal:
     case ItemKind::kQuantity:
-      if (node.name == "-") result.decimal.units = -result.decimal.units;
+      if (node.name == "-") {
+        result.decimal.units = -result.decimal.units;
+      }
       break;
     default:
       return EvalError("unary " + node.name + " needs a number", node.position);
@@ -287,19 +319,25 @@ bool ContextFree(const Node& node, std::string* key) {
       *key += "%" + node.name;
       return true;
     case NodeKind::kInvoke:
-      if (!ContextFree(*node.args[0], key)) return false;
+      if (!ContextFree(*node.args[0], key)) {
+        return false;
+      }
       *key += ".";
       if (node.args[1]->kind == NodeKind::kMember) {
         *key += node.args[1]->name;
         return true;
       }
-      if (node.args[1]->kind != NodeKind::kFunction || node.args[1]->name == "trace") return false;
+      if (node.args[1]->kind != NodeKind::kFunction || node.args[1]->name == "trace") {
+        return false;
+      }
       *key += node.args[1]->name + "(";
       if (node.args[1]->function != nullptr && !node.args[1]->type.name.empty()) {
         *key += node.args[1]->type.name;  // is/as/ofType: the argument is a type name
       } else {
         for (const auto& arg : node.args[1]->args) {
-          if (!ContextFree(*arg, key)) return false;
+          if (!ContextFree(*arg, key)) {
+            return false;
+          }
           *key += ",";
         }
       }
@@ -308,15 +346,21 @@ bool ContextFree(const Node& node, std::string* key) {
     case NodeKind::kBinary:
     case NodeKind::kIndexer:
       *key += "(";
-      if (!ContextFree(*node.args[0], key)) return false;
+      if (!ContextFree(*node.args[0], key)) {
+        return false;
+      }
       *key += " " + node.name + " ";
-      if (!ContextFree(*node.args[1], key)) return false;
+      if (!ContextFree(*node.args[1], key)) {
+        return false;
+      }
       *key += ")";
       return true;
     case NodeKind::kUnary:
     case NodeKind::kTypeOp:
       *key += "(" + node.name + " " + node.type.name;
-      if (!ContextFree(*node.args[0], key)) return false;
+      if (!ContextFree(*node.args[0], key)) {
+        return false;
+      }
       *key += ")";
       return true;
     default:
@@ -343,12 +387,16 @@ void MarkMemo(Node* node, bool in_argument) {
       }
     }
     if (node->kind == NodeKind::kBinary) {
-      for (auto& arg : node->args) MarkMemo(arg.get(), true);
+      for (auto& arg : node->args) {
+        MarkMemo(arg.get(), true);
+      }
     }
     return;
   }
   const bool args_of_function = node->kind == NodeKind::kFunction;
-  for (auto& arg : node->args) MarkMemo(arg.get(), in_argument || args_of_function);
+  for (auto& arg : node->args) {
+    MarkMemo(arg.get(), in_argument || args_of_function);
+  }
 }
 
 // `Patient` in `Patient.name`: the type a leading type name selects, resolved once.
@@ -356,7 +404,9 @@ void BindTypeNames(Node* node) {
   if (node->kind == NodeKind::kMember && node->term_level && StartsUpper(node->name)) {
     node->type.fhir = fhir::structure::FindType(node->name);
   }
-  for (auto& arg : node->args) BindTypeNames(arg.get());
+  for (auto& arg : node->args) {
+    BindTypeNames(arg.get());
+  }
 }
 
 }  // namespace

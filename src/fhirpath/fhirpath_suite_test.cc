@@ -46,28 +46,37 @@ namespace fs = std::filesystem;
 constexpr int kMinFhirR4Passes = 891;
 
 fs::path DataDir() {
-  if (const char* env = std::getenv("CARECHART_SHARED_DATA")) return fs::path(env) / "fhirpath";
+  if (const char* env = std::getenv("CARECHART_SHARED_DATA")) {
+    return fs::path(env) / "fhirpath";
+  }
   return fs::path(CARECHART_SHARED_DATA) / "fhirpath";
 }
 
 // `true`, or a sequence holding true (some files write `error: [true]`).
 bool IsTrue(const YAML::Node& n) {
-  if (!n) return false;
-  if (n.IsSequence()) return n.size() > 0 && IsTrue(n[0]);
+  if (!n) {
+    return false;
+  }
+  if (n.IsSequence()) {
+    return n.size() > 0 && IsTrue(n[0]);
+  }
   return n.IsScalar() && n.Scalar() == "true";
 }
 
 bool IsPlainNumber(const std::string& s) {
-  if (s.empty()) return false;
+  if (s.empty()) {
+    return false;
+  }
   size_t i = s[0] == '-' || s[0] == '+' ? 1 : 0;
   bool digit = false, dot = false;
   for (; i < s.size(); ++i) {
-    if (s[i] >= '0' && s[i] <= '9')
+    if (s[i] >= '0' && s[i] <= '9') {
       digit = true;
-    else if (s[i] == '.' && !dot)
+    } else if (s[i] == '.' && !dot) {
       dot = true;
-    else
+    } else {
       return false;
+    }
   }
   return digit;
 }
@@ -75,19 +84,29 @@ bool IsPlainNumber(const std::string& s) {
 json::Value ToJson(const YAML::Node& n) {
   if (n.IsMap()) {
     json::Value obj = json::Value::Object();
-    for (const auto& kv : n) obj.set(kv.first.as<std::string>(), ToJson(kv.second));
+    for (const auto& kv : n) {
+      obj.set(kv.first.as<std::string>(), ToJson(kv.second));
+    }
     return obj;
   }
   if (n.IsSequence()) {
     json::Value arr = json::Value::Array();
-    for (const auto& item : n) arr.push_back(ToJson(item));
+    for (const auto& item : n) {
+      arr.push_back(ToJson(item));
+    }
     return arr;
   }
-  if (n.IsNull()) return json::Value::Null();
+  if (n.IsNull()) {
+    return json::Value::Null();
+  }
   const std::string s = n.Scalar();
   if (n.Tag() != "!") {
-    if (s == "true" || s == "false") return json::Value::Bool(s == "true");
-    if (IsPlainNumber(s)) return json::Value::Number(s);
+    if (s == "true" || s == "false") {
+      return json::Value::Bool(s == "true");
+    }
+    if (IsPlainNumber(s)) {
+      return json::Value::Number(s);
+    }
   }
   return json::Value::String(s);
 }
@@ -95,7 +114,9 @@ json::Value ToJson(const YAML::Node& n) {
 // A variable value as a collection; objects are kept alive in `store`.
 Collection ToCollection(const YAML::Node& n, std::deque<json::Value>* store) {
   Collection out;
-  if (!n || n.IsNull()) return out;
+  if (!n || n.IsNull()) {
+    return out;
+  }
   if (n.IsSequence()) {
     for (const auto& item : n) {
       Collection c = ToCollection(item, store);
@@ -130,19 +151,29 @@ bool JsonMatches(const json::Value& a, const json::Value& b) {
     const auto x = Decimal::Parse(a.text()), y = Decimal::Parse(b.text());
     return x && y ? Compare(*x, *y) == 0 : a.text() == b.text();
   }
-  if (a.kind() != b.kind()) return false;
+  if (a.kind() != b.kind()) {
+    return false;
+  }
   if (a.is_array()) {
-    if (a.items().size() != b.items().size()) return false;
+    if (a.items().size() != b.items().size()) {
+      return false;
+    }
     for (size_t i = 0; i < a.items().size(); ++i) {
-      if (!JsonMatches(a.items()[i], b.items()[i])) return false;
+      if (!JsonMatches(a.items()[i], b.items()[i])) {
+        return false;
+      }
     }
     return true;
   }
   if (a.is_object()) {
-    if (a.members().size() != b.members().size()) return false;
+    if (a.members().size() != b.members().size()) {
+      return false;
+    }
     for (const auto& [k, v] : a.members()) {
       const json::Value* w = b.find(k);
-      if (w == nullptr || !JsonMatches(v, *w)) return false;
+      if (w == nullptr || !JsonMatches(v, *w)) {
+        return false;
+      }
     }
     return true;
   }
@@ -157,7 +188,9 @@ bool ItemMatches(const Item& actual, const YAML::Node& expected) {
   const std::string want = expected.Scalar();
   const bool quoted = expected.Tag() == "!";
   const std::string got = ToDisplayString(actual);
-  if (got == want) return true;
+  if (got == want) {
+    return true;
+  }
   if (!quoted && IsPlainNumber(want)) {
     const auto w = Decimal::Parse(want);
     const auto g = Decimal::Parse(got);
@@ -180,18 +213,26 @@ class SuiteRunner {
     FileResult result;
     const YAML::Node root = YAML::LoadFile(file.string());
     subject_.reset();
-    if (root["subject"]) subject_ = std::make_unique<json::Value>(ToJson(root["subject"]));
+    if (root["subject"]) {
+      subject_ = std::make_unique<json::Value>(ToJson(root["subject"]));
+    }
     Walk(root["tests"], false, &result);
     return result;
   }
 
  private:
   void Walk(const YAML::Node& tests, bool disabled, FileResult* result) {
-    if (!tests || !tests.IsSequence()) return;
+    if (!tests || !tests.IsSequence()) {
+      return;
+    }
     for (const auto& t : tests) {
-      if (!t.IsMap()) continue;
+      if (!t.IsMap()) {
+        continue;
+      }
       if (t["expression"]) {
-        if (disabled || IsTrue(t["disable"])) continue;
+        if (disabled || IsTrue(t["disable"])) {
+          continue;
+        }
         ++result->total;
         std::string why;
         if (RunCase(t, &why)) {
@@ -217,7 +258,9 @@ class SuiteRunner {
     if (t["expression"].IsMap()) {
       out.push_back(t["expression"]["expression"].as<std::string>());
     } else if (t["expression"].IsSequence()) {
-      for (const auto& e : t["expression"]) out.push_back(e.as<std::string>());
+      for (const auto& e : t["expression"]) {
+        out.push_back(e.as<std::string>());
+      }
     } else {
       out.push_back(t["expression"].as<std::string>());
     }
@@ -225,17 +268,23 @@ class SuiteRunner {
   }
 
   const json::Value* Input(const YAML::Node& t) {
-    if (!t["inputfile"]) return subject_ ? subject_.get() : &empty_;
+    if (!t["inputfile"]) {
+      return subject_ ? subject_.get() : &empty_;
+    }
     const std::string model = t["model"] ? t["model"].as<std::string>() : "r4";
     fs::path path = dir_ / "resources" / model / t["inputfile"].as<std::string>();
-    if (!fs::exists(path)) path = dir_ / "resources" / "r4" / t["inputfile"].as<std::string>();
+    if (!fs::exists(path)) {
+      path = dir_ / "resources" / "r4" / t["inputfile"].as<std::string>();
+    }
     auto it = files_.find(path.string());
     if (it == files_.end()) {
       std::ifstream in(path);
       std::stringstream text;
       text << in.rdbuf();
       auto parsed = json::Parse(text.str());
-      if (!parsed.ok()) return nullptr;
+      if (!parsed.ok()) {
+        return nullptr;
+      }
       it = files_.emplace(path.string(), std::make_unique<json::Value>(std::move(*parsed))).first;
     }
     return it->second.get();
@@ -261,7 +310,9 @@ class SuiteRunner {
     Collection context_items;
     if (t["context"]) {
       auto c = Evaluate(t["context"].as<std::string>(), *input, ctx);
-      if (c.ok() && !c->empty() && (*c)[0].node != nullptr) ctx.context = (*c)[0].node;
+      if (c.ok() && !c->empty() && (*c)[0].node != nullptr) {
+        ctx.context = (*c)[0].node;
+      }
     }
     const bool expect_error = IsTrue(t["error"]);
     for (const std::string& expr : Expressions(t)) {
@@ -280,7 +331,9 @@ class SuiteRunner {
       const YAML::Node expected = t["result"];
       const size_t n = expected && expected.IsSequence() ? expected.size() : 0;
       std::string got;
-      for (const Item& item : *r) got += ToDisplayString(item) + ", ";
+      for (const Item& item : *r) {
+        got += ToDisplayString(item) + ", ";
+      }
       if (r->size() != n) {
         *why = "got [" + got + "] want " + std::to_string(n) + " items";
         return false;
@@ -309,7 +362,9 @@ TEST(FhirPathSuite, AllCaseFiles) {
   }
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir / "cases")) {
-    if (e.path().extension() == ".yaml") files.push_back(e.path());
+    if (e.path().extension() == ".yaml") {
+      files.push_back(e.path());
+    }
   }
   std::sort(files.begin(), files.end());
   const bool verbose = std::getenv("FHIRPATH_SUITE_VERBOSE") != nullptr;
@@ -326,7 +381,9 @@ TEST(FhirPathSuite, AllCaseFiles) {
     std::cout << "fhirpath: " << file.filename().string() << ": " << r.passed << "/" << r.total
               << " passed\n";
     if (verbose) {
-      for (const std::string& f : r.failures) std::cout << "    FAIL " << f << "\n";
+      for (const std::string& f : r.failures) {
+        std::cout << "    FAIL " << f << "\n";
+      }
     }
     total += r.total;
     passed += r.passed;

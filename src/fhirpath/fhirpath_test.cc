@@ -37,7 +37,9 @@ std::vector<std::string> Texts(std::string_view expr, const json::Value& resourc
   EXPECT_TRUE(r.ok()) << expr << ": " << r.status().ToString();
   std::vector<std::string> out;
   if (r.ok()) {
-    for (const Item& item : *r) out.push_back(ToDisplayString(item));
+    for (const Item& item : *r) {
+      out.push_back(ToDisplayString(item));
+    }
   }
   return out;
 }
@@ -137,11 +139,15 @@ TEST(FhirPathEvaluate, OneCompiledExpressionManyThreads) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
         auto r = Evaluate(*e, obs);
-        if (r.ok() && r->size() == 1 && (*r)[0].boolean) ++ok;
+        if (r.ok() && r->size() == 1 && (*r)[0].boolean) {
+          ++ok;
+        }
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) {
+    t.join();
+  }
   EXPECT_EQ(ok.load(), 800);
 }
 
@@ -152,7 +158,9 @@ TEST(FhirPathSearchParameters, AllR4ExpressionsCompileAndRun) {
     json::Value resource = json::Value::Object();
     resource.set("resourceType", json::Value::String(std::string(type)));
     for (const fhir::SearchParamDef& p : fhir::SearchParams(type)) {
-      if (p.expression.empty()) continue;
+      if (p.expression.empty()) {
+        continue;
+      }
       auto e = Compile(p.expression);
       if (!e.ok()) {
         ++failed;

@@ -13,7 +13,9 @@ const FunctionDef* FindFunction(std::string_view name) {
     auto* m = new std::unordered_map<std::string_view, const FunctionDef*>();
     for (auto table : {CollectionFunctions(), ConversionFunctions(), StringFunctions(),
                        MathFunctions(), UtilityFunctions()}) {
-      for (const FunctionDef& f : table) m->emplace(f.name, &f);
+      for (const FunctionDef& f : table) {
+        m->emplace(f.name, &f);
+      }
     }
     return m;
   }();
@@ -45,7 +47,9 @@ Status ArgString(Evaluator& ev, const Env& env, const Node& call, size_t i, std:
   const Item* v = nullptr;
   RETURN_IF_ERROR(ArgSingleton(ev, env, call, i, &scratch, &v));
   *present = v != nullptr;
-  if (v == nullptr) return Status::Ok();
+  if (v == nullptr) {
+    return Status::Ok();
+  }
   if (v->kind != ItemKind::kString) {
     return EvalError(call.name + "() expects a string argument", call.args[i]->position);
   }
@@ -59,7 +63,9 @@ Status ArgInteger(Evaluator& ev, const Env& env, const Node& call, size_t i, int
   const Item* v = nullptr;
   RETURN_IF_ERROR(ArgSingleton(ev, env, call, i, &scratch, &v));
   *present = v != nullptr;
-  if (v == nullptr) return Status::Ok();
+  if (v == nullptr) {
+    return Status::Ok();
+  }
   if (v->kind != ItemKind::kInteger && v->kind != ItemKind::kLong) {
     return EvalError(call.name + "() expects an integer argument", call.args[i]->position);
   }

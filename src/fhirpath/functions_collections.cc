@@ -61,8 +61,12 @@ Status BooleanAggregate(const Node& call, const Collection& input, bool want, bo
     if (v == nullptr || v->kind != ItemKind::kBoolean) {
       return EvalError(call.name + "() expects Booleans", call.position);
     }
-    if (all && v->boolean != want) result = false;
-    if (!all && v->boolean == want) result = true;
+    if (all && v->boolean != want) {
+      result = false;
+    }
+    if (!all && v->boolean == want) {
+      result = true;
+    }
   }
   out->push_back(Item::Boolean(result));
   return Status::Ok();
@@ -112,7 +116,9 @@ FHIRPATH_FUNCTION(Where) {
   for (size_t i = 0; i < input.size(); ++i) {
     std::optional<bool> b;
     RETURN_IF_ERROR(Criteria(ev, env, *call.args[0], input, i, &b));
-    if (b == true) out->push_back(input[i]);
+    if (b == true) {
+      out->push_back(input[i]);
+    }
   }
   return Status::Ok();
 }
@@ -147,44 +153,63 @@ FHIRPATH_FUNCTION(Repeat) {
 
 FHIRPATH_FUNCTION(OfType) {
   for (const Item& item : input) {
-    if (IsOfType(item, call.type)) out->push_back(item);
+    if (IsOfType(item, call.type)) {
+      out->push_back(item);
+    }
   }
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(Is) {
-  if (input.empty()) return Status::Ok();
-  if (input.size() > 1) return EvalError("is() needs a single item", call.position);
+  if (input.empty()) {
+    return Status::Ok();
+  }
+  if (input.size() > 1) {
+    return EvalError("is() needs a single item", call.position);
+  }
   out->push_back(Item::Boolean(IsOfType(input[0], call.type)));
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(As) {
-  if (input.size() > 1 && ev.context().as_filters_collections)
+  if (input.size() > 1 && ev.context().as_filters_collections) {
     return OfType(ev, env, call, input, out);
-  if (input.size() > 1) return EvalError("as() needs a single item", call.position);
-  if (!input.empty() && IsOfType(input[0], call.type)) out->push_back(input[0]);
+  }
+  if (input.size() > 1) {
+    return EvalError("as() needs a single item", call.position);
+  }
+  if (!input.empty() && IsOfType(input[0], call.type)) {
+    out->push_back(input[0]);
+  }
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(Single) {
-  if (input.size() > 1) return EvalError("single() on several items", call.position);
+  if (input.size() > 1) {
+    return EvalError("single() on several items", call.position);
+  }
   out->insert(out->end(), input.begin(), input.end());
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(First) {
-  if (!input.empty()) out->push_back(input.front());
+  if (!input.empty()) {
+    out->push_back(input.front());
+  }
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(Last) {
-  if (!input.empty()) out->push_back(input.back());
+  if (!input.empty()) {
+    out->push_back(input.back());
+  }
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(Tail) {
-  if (input.size() > 1) out->insert(out->end(), input.begin() + 1, input.end());
+  if (input.size() > 1) {
+    out->insert(out->end(), input.begin() + 1, input.end());
+  }
   return Status::Ok();
 }
 
@@ -193,7 +218,9 @@ Status SkipTake(Evaluator& ev, const Env& env, const Node& call, const Collectio
   int64_t n = 0;
   bool present = false;
   RETURN_IF_ERROR(ArgInteger(ev, env, call, 0, &n, &present));
-  if (!present) return Status::Ok();
+  if (!present) {
+    return Status::Ok();
+  }
   const size_t k =
       static_cast<size_t>(std::clamp<int64_t>(n, 0, static_cast<int64_t>(input.size())));
   if (skip) {
@@ -211,7 +238,9 @@ FHIRPATH_FUNCTION(Intersect) {
   RETURN_IF_ERROR(ev.EvalArg(env, *call.args[0], &other));
   Collection result;
   for (const Item& item : input) {
-    if (ContainsItem(other, item) && !ContainsItem(result, item)) result.push_back(item);
+    if (ContainsItem(other, item) && !ContainsItem(result, item)) {
+      result.push_back(item);
+    }
   }
   out->insert(out->end(), result.begin(), result.end());
   return Status::Ok();
@@ -221,7 +250,9 @@ FHIRPATH_FUNCTION(Exclude) {
   Collection other;
   RETURN_IF_ERROR(ev.EvalArg(env, *call.args[0], &other));
   for (const Item& item : input) {
-    if (!ContainsItem(other, item)) out->push_back(item);
+    if (!ContainsItem(other, item)) {
+      out->push_back(item);
+    }
   }
   return Status::Ok();
 }
@@ -249,26 +280,36 @@ FHIRPATH_FUNCTION(Iif) {
     return EvalError("iif() needs a single input item", call.position);
   }
   Env inner = env;
-  if (!call.term_level) inner.this_items = &input;
+  if (!call.term_level) {
+    inner.this_items = &input;
+  }
   Collection cond;
   RETURN_IF_ERROR(ev.EvalArg(inner, *call.args[0], &cond));
   std::optional<bool> b;
   RETURN_IF_ERROR(SingletonBoolean(cond, &b, call.args[0]->position));
-  if (b == true) return ev.EvalArg(inner, *call.args[1], out);
-  if (call.args.size() > 2) return ev.EvalArg(inner, *call.args[2], out);
+  if (b == true) {
+    return ev.EvalArg(inner, *call.args[1], out);
+  }
+  if (call.args.size() > 2) {
+    return ev.EvalArg(inner, *call.args[2], out);
+  }
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(Not) {
   std::optional<bool> b;
   RETURN_IF_ERROR(SingletonBoolean(input, &b, call.position));
-  if (b) out->push_back(Item::Boolean(!*b));
+  if (b) {
+    out->push_back(Item::Boolean(!*b));
+  }
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(Aggregate) {
   Collection total;
-  if (call.args.size() > 1) RETURN_IF_ERROR(ev.EvalArg(env, *call.args[1], &total));
+  if (call.args.size() > 1) {
+    RETURN_IF_ERROR(ev.EvalArg(env, *call.args[1], &total));
+  }
   for (size_t i = 0; i < input.size(); ++i) {
     Collection next;
     RETURN_IF_ERROR(
@@ -304,7 +345,9 @@ FHIRPATH_FUNCTION(Sort) {
       const bool desc = k < call.args.size() && call.args[k]->kind == NodeKind::kUnary &&
                         call.args[k]->name == "-";
       if (a.keys[k].empty() || b.keys[k].empty()) {
-        if (a.keys[k].empty() != b.keys[k].empty()) return a.keys[k].empty() != desc;
+        if (a.keys[k].empty() != b.keys[k].empty()) {
+          return a.keys[k].empty() != desc;
+        }
         continue;
       }
       std::optional<int> c;
@@ -313,12 +356,16 @@ FHIRPATH_FUNCTION(Sort) {
         error = s;
         return false;
       }
-      if (c && *c != 0) return desc ? *c > 0 : *c < 0;
+      if (c && *c != 0) {
+        return desc ? *c > 0 : *c < 0;
+      }
     }
     return false;
   });
   RETURN_IF_ERROR(error);
-  for (const Keyed& row : rows) out->push_back(input[row.index]);
+  for (const Keyed& row : rows) {
+    out->push_back(input[row.index]);
+  }
   return Status::Ok();
 }
 

@@ -10,15 +10,21 @@ namespace {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 
 bool IsIntegerText(std::string_view s) {
   size_t i = !s.empty() && (s[0] == '+' || s[0] == '-') ? 1 : 0;
-  if (i >= s.size()) return false;
+  if (i >= s.size()) {
+    return false;
+  }
   for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
   }
   return true;
 }
@@ -29,11 +35,17 @@ std::optional<Item> ToBoolean(const Item& v) {
       return v;
     case ItemKind::kInteger:
     case ItemKind::kLong:
-      if (v.integer == 0 || v.integer == 1) return Item::Boolean(v.integer == 1);
+      if (v.integer == 0 || v.integer == 1) {
+        return Item::Boolean(v.integer == 1);
+      }
       return std::nullopt;
     case ItemKind::kDecimal:
-      if (Compare(v.decimal, Decimal{0, 0}) == 0) return Item::Boolean(false);
-      if (Compare(v.decimal, Decimal{1, 0}) == 0) return Item::Boolean(true);
+      if (Compare(v.decimal, Decimal{0, 0}) == 0) {
+        return Item::Boolean(false);
+      }
+      if (Compare(v.decimal, Decimal{1, 0}) == 0) {
+        return Item::Boolean(true);
+      }
       return std::nullopt;
     case ItemKind::kString: {
       const std::string s = Lower(v.text);
@@ -61,10 +73,14 @@ std::optional<Item> ToInteger(const Item& v, ItemKind kind) {
       r = Item::Integer(v.boolean ? 1 : 0);
       break;
     case ItemKind::kString: {
-      if (!IsIntegerText(v.text)) return std::nullopt;
+      if (!IsIntegerText(v.text)) {
+        return std::nullopt;
+      }
       const auto d = Decimal::Parse(v.text);
       const auto i = d ? d->ToInt64() : std::nullopt;
-      if (!i) return std::nullopt;
+      if (!i) {
+        return std::nullopt;
+      }
       r = Item::Integer(*i);
       break;
     }
@@ -86,7 +102,9 @@ std::optional<Item> ToDecimal(const Item& v) {
       return Item::FromDecimal(Decimal{v.boolean ? 10 : 0, 1});
     case ItemKind::kString: {
       const auto d = Decimal::Parse(v.text);
-      if (!d || v.text.back() == '.' || v.text.front() == '.') return std::nullopt;
+      if (!d || v.text.back() == '.' || v.text.front() == '.') {
+        return std::nullopt;
+      }
       return Item::FromDecimal(*d);
     }
     default:
@@ -97,15 +115,23 @@ std::optional<Item> ToDecimal(const Item& v) {
 std::optional<Item> ToTemporal(const Item& v, DateKind kind) {
   if (v.kind == ItemKind::kString) {
     const auto d = DateTimeValue::ParseString(v.text, kind);
-    if (!d) return std::nullopt;
+    if (!d) {
+      return std::nullopt;
+    }
     return Item::FromDate(*d);
   }
   if (v.kind == ItemKind::kTime) {
-    if (kind == DateKind::kTime) return v;
+    if (kind == DateKind::kTime) {
+      return v;
+    }
     return std::nullopt;
   }
-  if (v.kind != ItemKind::kDate && v.kind != ItemKind::kDateTime) return std::nullopt;
-  if (kind == DateKind::kTime) return std::nullopt;
+  if (v.kind != ItemKind::kDate && v.kind != ItemKind::kDateTime) {
+    return std::nullopt;
+  }
+  if (kind == DateKind::kTime) {
+    return std::nullopt;
+  }
   DateTimeValue d = v.date;
   d.kind = kind;
   if (kind == DateKind::kDate) {
@@ -120,14 +146,22 @@ std::optional<Quantity> ParseQuantityText(std::string_view s) {
   const size_t space = s.find(' ');
   const std::string_view number = s.substr(0, space);
   const auto d = Decimal::Parse(number);
-  if (!d || number.back() == '.') return std::nullopt;
-  if (space == std::string_view::npos) return Quantity{*d, "1"};
+  if (!d || number.back() == '.') {
+    return std::nullopt;
+  }
+  if (space == std::string_view::npos) {
+    return Quantity{*d, "1"};
+  }
   std::string_view unit = s.substr(space + 1);
-  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  while (!unit.empty() && unit.front() == ' ') {
+    unit.remove_prefix(1);
+  }
   if (unit.size() >= 2 && unit.front() == '\'' && unit.back() == '\'') {
     return Quantity{*d, std::string(unit.substr(1, unit.size() - 2))};
   }
-  if (const auto cal = CalendarKeyword(unit)) return Quantity{*d, std::string(*cal)};
+  if (const auto cal = CalendarKeyword(unit)) {
+    return Quantity{*d, std::string(*cal)};
+  }
   return std::nullopt;
 }
 
@@ -153,8 +187,12 @@ std::optional<Item> ToQuantity(const Item& v, const std::string* unit) {
     default:
       break;
   }
-  if (q && unit != nullptr) q = ConvertQuantity(*q, *unit);
-  if (!q) return std::nullopt;
+  if (q && unit != nullptr) {
+    q = ConvertQuantity(*q, *unit);
+  }
+  if (!q) {
+    return std::nullopt;
+  }
   return Item::FromQuantity(q->value, q->unit);
 }
 
@@ -175,7 +213,9 @@ Status Convert(Evaluator& ev, const Env& env, const Node& call, const Collection
   Item scratch;
   const Item* v = nullptr;
   RETURN_IF_ERROR(InputSingleton(call, input, &scratch, &v));
-  if (v == nullptr || v->kind == ItemKind::kNode) return Status::Ok();
+  if (v == nullptr || v->kind == ItemKind::kNode) {
+    return Status::Ok();
+  }
   std::optional<Item> r;
   switch (target) {
     case Target::kBoolean:
@@ -205,7 +245,9 @@ Status Convert(Evaluator& ev, const Env& env, const Node& call, const Collection
     case Target::kQuantity: {
       std::string unit;
       bool has_unit = false;
-      if (!call.args.empty()) RETURN_IF_ERROR(ArgString(ev, env, call, 0, &unit, &has_unit));
+      if (!call.args.empty()) {
+        RETURN_IF_ERROR(ArgString(ev, env, call, 0, &unit, &has_unit));
+      }
       r = ToQuantity(*v, has_unit ? &unit : nullptr);
       break;
     }

@@ -18,10 +18,16 @@ std::string Base64Encode(std::string_view in, bool url) {
       out.push_back(kBase64[(buf >> bits) & 63]);
     }
   }
-  if (bits > 0) out.push_back(kBase64[(buf << (6 - bits)) & 63]);
-  while (out.size() % 4 != 0) out.push_back('=');
+  if (bits > 0) {
+    out.push_back(kBase64[(buf << (6 - bits)) & 63]);
+  }
+  while (out.size() % 4 != 0) {
+    out.push_back('=');
+  }
   if (url) {
-    for (char& c : out) c = c == '+' ? '-' : (c == '/' ? '_' : c);
+    for (char& c : out) {
+      c = c == '+' ? '-' : (c == '/' ? '_' : c);
+    }
   }
   return out;
 }
@@ -32,20 +38,21 @@ std::optional<std::string> Base64Decode(std::string_view in) {
   int bits = 0;
   for (const char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z')
+    if (c >= 'A' && c <= 'Z') {
       v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
+    } else if (c >= 'a' && c <= 'z') {
       v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
+    } else if (c >= '0' && c <= '9') {
       v = c - '0' + 52;
-    else if (c == '+' || c == '-')
+    } else if (c == '+' || c == '-') {
       v = 62;
-    else if (c == '/' || c == '_')
+    } else if (c == '/' || c == '_') {
       v = 63;
-    else if (c == '=')
+    } else if (c == '=') {
       break;
-    else
+    } else {
       return std::nullopt;
+    }
     buf = (buf << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -67,17 +74,27 @@ std::string HexEncode(std::string_view in) {
 }
 
 std::optional<std::string> HexDecode(std::string_view in) {
-  if (in.size() % 2 != 0) return std::nullopt;
+  if (in.size() % 2 != 0) {
+    return std::nullopt;
+  }
   std::string out;
   const auto nibble = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
     return -1;
   };
   for (size_t i = 0; i < in.size(); i += 2) {
     const int hi = nibble(in[i]), lo = nibble(in[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
     out.push_back(static_cast<char>(hi * 16 + lo));
   }
   return out;
@@ -100,7 +117,9 @@ std::string Escape(std::string_view in, const std::pair<char, std::string_view> 
         break;
       }
     }
-    if (!done) out.push_back(c);
+    if (!done) {
+      out.push_back(c);
+    }
   }
   return out;
 }
@@ -118,7 +137,9 @@ std::string Unescape(std::string_view in, const std::pair<char, std::string_view
         break;
       }
     }
-    if (!done) out.push_back(in[i++]);
+    if (!done) {
+      out.push_back(in[i++]);
+    }
   }
   return out;
 }
@@ -132,32 +153,40 @@ FHIRPATH_FUNCTION(EncodingFunction) {
   std::string format;
   bool present = false;
   RETURN_IF_ERROR(ArgString(ev, env, call, 0, &format, &present));
-  if (s == nullptr || !present) return Status::Ok();
+  if (s == nullptr || !present) {
+    return Status::Ok();
+  }
   const std::string_view t = s->text;
   std::optional<std::string> r;
   const std::string_view fn = call.name;
   if (fn == "encode") {
-    if (format == "base64" || format == "urlbase64")
+    if (format == "base64" || format == "urlbase64") {
       r = Base64Encode(t, format == "urlbase64");
-    else if (format == "hex")
+    } else if (format == "hex") {
       r = HexEncode(t);
+    }
   } else if (fn == "decode") {
-    if (format == "base64" || format == "urlbase64")
+    if (format == "base64" || format == "urlbase64") {
       r = Base64Decode(t);
-    else if (format == "hex")
+    } else if (format == "hex") {
       r = HexDecode(t);
+    }
   } else if (fn == "escape") {
-    if (format == "html")
+    if (format == "html") {
       r = Escape(t, kHtml);
-    else if (format == "json")
+    } else if (format == "json") {
       r = Escape(t, kJson);
+    }
   } else {
-    if (format == "html")
+    if (format == "html") {
       r = Unescape(t, kHtml);
-    else if (format == "json")
+    } else if (format == "json") {
       r = Unescape(t, kJson);
+    }
   }
-  if (!r) return EvalError(call.name + "(): cannot convert with '" + format + "'", call.position);
+  if (!r) {
+    return EvalError(call.name + "(): cannot convert with '" + format + "'", call.position);
+  }
   out->push_back(Item::String(std::move(*r)));
   return Status::Ok();
 }

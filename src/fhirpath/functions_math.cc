@@ -17,7 +17,9 @@ Decimal AsDecimal(const Item& v) {
 Status NumberInput(const Node& call, const Collection& input, Item* scratch, const Item** v,
                    bool allow_quantity = false) {
   RETURN_IF_ERROR(InputSingleton(call, input, scratch, v));
-  if (*v == nullptr) return Status::Ok();
+  if (*v == nullptr) {
+    return Status::Ok();
+  }
   const ItemKind k = (*v)->kind;
   if (IsInt(**v) || k == ItemKind::kDecimal || (allow_quantity && k == ItemKind::kQuantity)) {
     return Status::Ok();
@@ -26,19 +28,24 @@ Status NumberInput(const Node& call, const Collection& input, Item* scratch, con
 }
 
 void PushDouble(double d, Collection* out) {
-  if (auto dec = Decimal::FromDouble(d)) out->push_back(Item::FromDecimal(*dec));
+  if (auto dec = Decimal::FromDouble(d)) {
+    out->push_back(Item::FromDecimal(*dec));
+  }
 }
 
 FHIRPATH_FUNCTION(Abs) {
   Item scratch;
   const Item* v;
   RETURN_IF_ERROR(NumberInput(call, input, &scratch, &v, true));
-  if (v == nullptr) return Status::Ok();
+  if (v == nullptr) {
+    return Status::Ok();
+  }
   Item r = *v;
-  if (IsInt(r))
+  if (IsInt(r)) {
     r.integer = std::llabs(r.integer);
-  else if (r.decimal.units < 0)
+  } else if (r.decimal.units < 0) {
     r.decimal.units = -r.decimal.units;
+  }
   out->push_back(std::move(r));
   return Status::Ok();
 }
@@ -48,7 +55,9 @@ FHIRPATH_FUNCTION(Rounding) {
   Item scratch;
   const Item* v;
   RETURN_IF_ERROR(NumberInput(call, input, &scratch, &v, true));
-  if (v == nullptr) return Status::Ok();
+  if (v == nullptr) {
+    return Status::Ok();
+  }
   if (IsInt(*v)) {
     out->push_back(Item::Integer(v->integer));
     return Status::Ok();
@@ -70,9 +79,15 @@ FHIRPATH_FUNCTION(RoundFn) {
   RETURN_IF_ERROR(NumberInput(call, input, &scratch, &v, true));
   int64_t digits = 0;
   bool present = false;
-  if (!call.args.empty()) RETURN_IF_ERROR(ArgInteger(ev, env, call, 0, &digits, &present));
-  if (v == nullptr) return Status::Ok();
-  if (digits < 0) return EvalError("round() precision must be >= 0", call.position);
+  if (!call.args.empty()) {
+    RETURN_IF_ERROR(ArgInteger(ev, env, call, 0, &digits, &present));
+  }
+  if (v == nullptr) {
+    return Status::Ok();
+  }
+  if (digits < 0) {
+    return EvalError("round() precision must be >= 0", call.position);
+  }
   const Decimal r = Round(AsDecimal(*v), static_cast<int>(digits));
   out->push_back(v->kind == ItemKind::kQuantity ? Item::FromQuantity(r, v->text)
                                                 : Item::FromDecimal(r));
@@ -88,40 +103,51 @@ FHIRPATH_FUNCTION(Transcendental) {
   const Item* arg = nullptr;
   if (!call.args.empty()) {
     RETURN_IF_ERROR(ArgSingleton(ev, env, call, 0, &arg_scratch, &arg));
-    if (arg == nullptr) return Status::Ok();
+    if (arg == nullptr) {
+      return Status::Ok();
+    }
     if (!IsInt(*arg) && arg->kind != ItemKind::kDecimal) {
       return EvalError(call.name + "() expects a number argument", call.position);
     }
   }
-  if (v == nullptr) return Status::Ok();
+  if (v == nullptr) {
+    return Status::Ok();
+  }
   const double x = AsDecimal(*v).ToDouble();
   const std::string_view fn = call.name;
   if (fn == "power" && IsInt(*v) && IsInt(*arg) && arg->integer >= 0) {
     int64_t r = 1;
     for (int64_t i = 0; i < arg->integer; ++i) {
-      if (__builtin_mul_overflow(r, v->integer, &r)) return Status::Ok();
+      if (__builtin_mul_overflow(r, v->integer, &r)) {
+        return Status::Ok();
+      }
     }
     out->push_back(Item::Integer(r));
     return Status::Ok();
   }
   double r;
-  if (fn == "exp")
+  if (fn == "exp") {
     r = std::exp(x);
-  else if (fn == "ln")
+  } else if (fn == "ln") {
     r = std::log(x);
-  else if (fn == "sqrt")
+  } else if (fn == "sqrt") {
     r = std::sqrt(x);
-  else if (fn == "log")
+  } else if (fn == "log") {
     r = std::log(x) / std::log(AsDecimal(*arg).ToDouble());
-  else
+  } else {
     r = std::pow(x, AsDecimal(*arg).ToDouble());
-  if (std::isfinite(r)) PushDouble(r, out);
+  }
+  if (std::isfinite(r)) {
+    PushDouble(r, out);
+  }
   return Status::Ok();
 }
 
 // sum / min / max / avg over numbers (or comparable values for min/max).
 FHIRPATH_FUNCTION(AggregateNumbers) {
-  if (input.empty()) return Status::Ok();
+  if (input.empty()) {
+    return Status::Ok();
+  }
   const std::string_view fn = call.name;
   Item best;
   Decimal total{0, 0};
@@ -130,7 +156,9 @@ FHIRPATH_FUNCTION(AggregateNumbers) {
   for (size_t i = 0; i < input.size(); ++i) {
     Item scratch;
     const Item* v = SystemView(input[i], &scratch);
-    if (v == nullptr) return Status::Ok();  // a null element: no answer
+    if (v == nullptr) {
+      return Status::Ok();  // a null element: no answer
+    }
     if (fn == "min" || fn == "max") {
       if (i == 0) {
         best = *v;
@@ -138,7 +166,9 @@ FHIRPATH_FUNCTION(AggregateNumbers) {
       }
       std::optional<int> c;
       RETURN_IF_ERROR(CompareItems(*v, best, &c, call.position));
-      if (c && ((fn == "min" && *c < 0) || (fn == "max" && *c > 0))) best = *v;
+      if (c && ((fn == "min" && *c < 0) || (fn == "max" && *c > 0))) {
+        best = *v;
+      }
       continue;
     }
     if (v->kind == ItemKind::kQuantity) {
@@ -155,13 +185,17 @@ FHIRPATH_FUNCTION(AggregateNumbers) {
     }
     all_int = all_int && IsInt(*v);
     const auto s = Add(total, AsDecimal(*v));
-    if (!s) return Status::Ok();
+    if (!s) {
+      return Status::Ok();
+    }
     total = *s;
   }
   if (quantity) {
     if (fn == "avg") {
       const auto a = Divide(quantity->value, Decimal::FromInt(static_cast<int64_t>(input.size())));
-      if (!a) return Status::Ok();
+      if (!a) {
+        return Status::Ok();
+      }
       quantity->value = *a;
     }
     out->push_back(Item::FromQuantity(quantity->value, quantity->unit));

@@ -26,7 +26,9 @@ FHIRPATH_FUNCTION(IndexOf) {
   std::string sub;
   bool skip;
   RETURN_IF_ERROR(StringAndArg(ev, env, call, input, &scratch, &s, &sub, &skip));
-  if (skip) return Status::Ok();
+  if (skip) {
+    return Status::Ok();
+  }
   const size_t p = call.name == "indexOf" ? s->text.find(sub) : s->text.rfind(sub);
   out->push_back(Item::Integer(p == std::string::npos ? -1 : static_cast<int64_t>(p)));
   return Status::Ok();
@@ -39,10 +41,16 @@ FHIRPATH_FUNCTION(Substring) {
   int64_t start = 0, length = 0;
   bool has_start = false, has_length = false;
   RETURN_IF_ERROR(ArgInteger(ev, env, call, 0, &start, &has_start));
-  if (call.args.size() > 1) RETURN_IF_ERROR(ArgInteger(ev, env, call, 1, &length, &has_length));
-  if (s == nullptr || !has_start) return Status::Ok();
+  if (call.args.size() > 1) {
+    RETURN_IF_ERROR(ArgInteger(ev, env, call, 1, &length, &has_length));
+  }
+  if (s == nullptr || !has_start) {
+    return Status::Ok();
+  }
   const int64_t size = static_cast<int64_t>(s->text.size());
-  if (start < 0 || start >= size) return Status::Ok();
+  if (start < 0 || start >= size) {
+    return Status::Ok();
+  }
   if (has_length && length <= 0) {
     out->push_back(Item::String(""));
     return Status::Ok();
@@ -57,15 +65,18 @@ FHIRPATH_FUNCTION(StartsEndsContains) {
   std::string sub;
   bool skip;
   RETURN_IF_ERROR(StringAndArg(ev, env, call, input, &scratch, &s, &sub, &skip));
-  if (skip) return Status::Ok();
+  if (skip) {
+    return Status::Ok();
+  }
   const std::string_view t = s->text;
   bool r;
-  if (call.name == "startsWith")
+  if (call.name == "startsWith") {
     r = t.starts_with(sub);
-  else if (call.name == "endsWith")
+  } else if (call.name == "endsWith") {
     r = t.ends_with(sub);
-  else
+  } else {
     r = t.find(sub) != std::string_view::npos;
+  }
   out->push_back(Item::Boolean(r));
   return Status::Ok();
 }
@@ -74,7 +85,9 @@ FHIRPATH_FUNCTION(Case) {
   Item scratch;
   const Item* s;
   RETURN_IF_ERROR(InputString(call, input, &scratch, &s));
-  if (s == nullptr) return Status::Ok();
+  if (s == nullptr) {
+    return Status::Ok();
+  }
   std::string r = s->text;
   const bool upper = call.name == "upper";
   for (char& c : r) {
@@ -93,7 +106,9 @@ FHIRPATH_FUNCTION(Replace) {
   bool has_pattern = false, has_with = false;
   RETURN_IF_ERROR(ArgString(ev, env, call, 0, &pattern, &has_pattern));
   RETURN_IF_ERROR(ArgString(ev, env, call, 1, &with, &has_with));
-  if (s == nullptr || !has_pattern || !has_with) return Status::Ok();
+  if (s == nullptr || !has_pattern || !has_with) {
+    return Status::Ok();
+  }
   std::string r;
   const std::string& t = s->text;
   if (pattern.empty()) {
@@ -107,7 +122,9 @@ FHIRPATH_FUNCTION(Replace) {
     while (true) {
       const size_t hit = t.find(pattern, pos);
       r.append(t, pos, hit == std::string::npos ? std::string::npos : hit - pos);
-      if (hit == std::string::npos) break;
+      if (hit == std::string::npos) {
+        break;
+      }
       r += with;
       pos = hit + pattern.size();
     }
@@ -130,9 +147,13 @@ Status PatternOf(Evaluator& ev, const Env& env, const Node& call, bool full,
   if (call.name != "replaceMatches" && call.args.size() > 1) {
     RETURN_IF_ERROR(ArgString(ev, env, call, 1, &flags, &has_flags));
   }
-  if (!*present) return Status::Ok();
+  if (!*present) {
+    return Status::Ok();
+  }
   *re = CompileRegex(pattern, full, flags);
-  if (*re == nullptr) return EvalError("invalid regular expression", call.args[0]->position);
+  if (*re == nullptr) {
+    return EvalError("invalid regular expression", call.args[0]->position);
+  }
   return Status::Ok();
 }
 
@@ -143,7 +164,9 @@ FHIRPATH_FUNCTION(Matches) {
   std::shared_ptr<const re2::RE2> re;
   bool present = false;
   RETURN_IF_ERROR(PatternOf(ev, env, call, call.name == "matchesFull", &re, &present));
-  if (s == nullptr || !present) return Status::Ok();
+  if (s == nullptr || !present) {
+    return Status::Ok();
+  }
   out->push_back(Item::Boolean(re2::RE2::PartialMatch(s->text, *re)));
   return Status::Ok();
 }
@@ -157,7 +180,9 @@ FHIRPATH_FUNCTION(ReplaceMatches) {
   RETURN_IF_ERROR(PatternOf(ev, env, call, false, &re, &present));
   std::string with;
   RETURN_IF_ERROR(ArgString(ev, env, call, 1, &with, &has_with));
-  if (s == nullptr || !present || !has_with) return Status::Ok();
+  if (s == nullptr || !present || !has_with) {
+    return Status::Ok();
+  }
   // FHIRPath writes group references as $1; RE2 as \1.
   std::string rewrite;
   for (size_t i = 0; i < with.size(); ++i) {
@@ -184,7 +209,9 @@ FHIRPATH_FUNCTION(Length) {
   Item scratch;
   const Item* s;
   RETURN_IF_ERROR(InputString(call, input, &scratch, &s));
-  if (s != nullptr) out->push_back(Item::Integer(static_cast<int64_t>(s->text.size())));
+  if (s != nullptr) {
+    out->push_back(Item::Integer(static_cast<int64_t>(s->text.size())));
+  }
   return Status::Ok();
 }
 
@@ -192,8 +219,12 @@ FHIRPATH_FUNCTION(ToChars) {
   Item scratch;
   const Item* s;
   RETURN_IF_ERROR(InputString(call, input, &scratch, &s));
-  if (s == nullptr) return Status::Ok();
-  for (const char c : s->text) out->push_back(Item::String(std::string(1, c)));
+  if (s == nullptr) {
+    return Status::Ok();
+  }
+  for (const char c : s->text) {
+    out->push_back(Item::String(std::string(1, c)));
+  }
   return Status::Ok();
 }
 
@@ -201,7 +232,9 @@ FHIRPATH_FUNCTION(Trim) {
   Item scratch;
   const Item* s;
   RETURN_IF_ERROR(InputString(call, input, &scratch, &s));
-  if (s == nullptr) return Status::Ok();
+  if (s == nullptr) {
+    return Status::Ok();
+  }
   const std::string_view t = s->text;
   const size_t b = t.find_first_not_of(" \t\r\n");
   const size_t e = t.find_last_not_of(" \t\r\n");
@@ -216,10 +249,14 @@ FHIRPATH_FUNCTION(Split) {
   std::string sep;
   bool skip;
   RETURN_IF_ERROR(StringAndArg(ev, env, call, input, &scratch, &s, &sep, &skip));
-  if (skip) return Status::Ok();
+  if (skip) {
+    return Status::Ok();
+  }
   const std::string& t = s->text;
   if (sep.empty()) {
-    for (const char c : t) out->push_back(Item::String(std::string(1, c)));
+    for (const char c : t) {
+      out->push_back(Item::String(std::string(1, c)));
+    }
     return Status::Ok();
   }
   size_t pos = 0;
@@ -227,7 +264,9 @@ FHIRPATH_FUNCTION(Split) {
     const size_t hit = t.find(sep, pos);
     out->push_back(
         Item::String(t.substr(pos, hit == std::string::npos ? std::string::npos : hit - pos)));
-    if (hit == std::string::npos) break;
+    if (hit == std::string::npos) {
+      break;
+    }
     pos = hit + sep.size();
   }
   return Status::Ok();
@@ -236,18 +275,26 @@ FHIRPATH_FUNCTION(Split) {
 FHIRPATH_FUNCTION(Join) {
   std::string sep;
   bool present = false;
-  if (!call.args.empty()) RETURN_IF_ERROR(ArgString(ev, env, call, 0, &sep, &present));
-  if (input.empty()) return Status::Ok();
+  if (!call.args.empty()) {
+    RETURN_IF_ERROR(ArgString(ev, env, call, 0, &sep, &present));
+  }
+  if (input.empty()) {
+    return Status::Ok();
+  }
   std::string r;
   bool first = true;
   for (const Item& item : input) {
     Item scratch;
     const Item* v = SystemView(item, &scratch);
-    if (v == nullptr) continue;  // primitives with only an extension
+    if (v == nullptr) {
+      continue;  // primitives with only an extension
+    }
     if (v->kind != ItemKind::kString) {
       return EvalError("join() expects strings", call.position);
     }
-    if (!first) r += sep;
+    if (!first) {
+      r += sep;
+    }
     first = false;
     r += v->text;
   }

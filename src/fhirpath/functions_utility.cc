@@ -10,14 +10,18 @@ namespace carechart::fhirpath {
 namespace {
 
 FHIRPATH_FUNCTION(Children) {
-  for (const Item& item : input) AppendAllChildren(item, ev.use_model(), out);
+  for (const Item& item : input) {
+    AppendAllChildren(item, ev.use_model(), out);
+  }
   return Status::Ok();
 }
 
 FHIRPATH_FUNCTION(Descendants) {
   // Breadth first, appending to `out` and walking what was appended.
   size_t next = out->size();
-  for (const Item& item : input) AppendAllChildren(item, ev.use_model(), out);
+  for (const Item& item : input) {
+    AppendAllChildren(item, ev.use_model(), out);
+  }
   for (; next < out->size(); ++next) {
     const Item item = (*out)[next];  // a copy: appending may move the vector
     AppendAllChildren(item, ev.use_model(), out);
@@ -91,9 +95,13 @@ FHIRPATH_FUNCTION(ExtensionFn) {
   std::string url;
   bool present = false;
   RETURN_IF_ERROR(ArgString(ev, env, call, 0, &url, &present));
-  if (!present) return Status::Ok();
+  if (!present) {
+    return Status::Ok();
+  }
   Collection extensions;
-  for (const Item& item : input) AppendChildren(item, "extension", ev.use_model(), &extensions);
+  for (const Item& item : input) {
+    AppendChildren(item, "extension", ev.use_model(), &extensions);
+  }
   for (Item& e : extensions) {
     if (e.node != nullptr && e.node->is_object() && e.node->string_at("url") == url) {
       out->push_back(std::move(e));
@@ -103,7 +111,9 @@ FHIRPATH_FUNCTION(ExtensionFn) {
 }
 
 bool IsPrimitiveWithValue(const Item& item) {
-  if (item.kind != ItemKind::kNode) return true;
+  if (item.kind != ItemKind::kNode) {
+    return true;
+  }
   return item.node != nullptr && !item.node->is_null() && !item.node->is_object() &&
          !item.node->is_array();
 }
@@ -116,7 +126,9 @@ FHIRPATH_FUNCTION(HasValue) {
 FHIRPATH_FUNCTION(GetValue) {
   if (input.size() == 1 && IsPrimitiveWithValue(input[0])) {
     Item v;
-    if (ToSystem(input[0], &v)) out->push_back(std::move(v));
+    if (ToSystem(input[0], &v)) {
+      out->push_back(std::move(v));
+    }
   }
   return Status::Ok();
 }
@@ -128,7 +140,9 @@ const json::Value* ResolveReference(Evaluator& ev, std::string_view ref) {
     const json::Value* contained = ev.root_node()->find("contained");
     if (contained != nullptr && contained->is_array()) {
       for (const json::Value& r : contained->items()) {
-        if (r.string_at("id") == ref.substr(1)) return &r;
+        if (r.string_at("id") == ref.substr(1)) {
+          return &r;
+        }
       }
     }
     return nullptr;
@@ -136,7 +150,9 @@ const json::Value* ResolveReference(Evaluator& ev, std::string_view ref) {
   if (const json::Value* entries = root.find("entry"); entries && entries->is_array()) {
     for (const json::Value& e : entries->items()) {
       const json::Value* res = e.find("resource");
-      if (res == nullptr) continue;
+      if (res == nullptr) {
+        continue;
+      }
       const std::string_view full = e.string_at("fullUrl");
       const std::string local =
           std::string(res->string_at("resourceType")) + "/" + std::string(res->string_at("id"));
@@ -160,7 +176,9 @@ FHIRPATH_FUNCTION(Resolve) {
       ref = item.kind == ItemKind::kString ? std::string_view(item.text)
                                            : std::string_view(item.node->text());
     }
-    if (ref.empty()) continue;
+    if (ref.empty()) {
+      continue;
+    }
     if (const json::Value* r = ResolveReference(ev, ref)) {
       out->push_back(ResourceItem(*r, ev.use_model()));
     }
@@ -207,7 +225,9 @@ constexpr FunctionDef kFunctions[] = {
 std::span<const FunctionDef> UtilityFunctions() {
   static const std::vector<FunctionDef> all = [] {
     std::vector<FunctionDef> v(std::begin(kFunctions), std::end(kFunctions));
-    for (const FunctionDef& f : BoundaryFunctions()) v.push_back(f);
+    for (const FunctionDef& f : BoundaryFunctions()) {
+      v.push_back(f);
+    }
     return v;
   }();
   return all;

@@ -14,16 +14,22 @@ constexpr std::string_view kUcumSystem = "http://unitsofmeasure.org";
 
 bool IsQuantityType(const TypeInfo* t) {
   for (; t != nullptr; t = BaseType(t)) {
-    if (t->name == "Quantity") return true;
+    if (t->name == "Quantity") {
+      return true;
+    }
   }
   return false;
 }
 
 bool QuantityFromNode(const json::Value& obj, Item* out) {
   const json::Value* value = obj.find("value");
-  if (value == nullptr || !value->is_number()) return false;
+  if (value == nullptr || !value->is_number()) {
+    return false;
+  }
   const auto d = Decimal::Parse(value->text());
-  if (!d) return false;
+  if (!d) {
+    return false;
+  }
   std::string_view unit = obj.string_at("code");
   if (unit.empty() || obj.string_at("system") != kUcumSystem) {
     unit = obj.string_at("unit").empty() ? unit : obj.string_at("unit");
@@ -36,12 +42,16 @@ bool NumberItem(const std::string& text, bool integer, Item* out) {
   if (integer) {
     const auto d = Decimal::Parse(text);
     const auto v = d ? d->ToInt64() : std::nullopt;
-    if (!v) return false;
+    if (!v) {
+      return false;
+    }
     *out = Item::Integer(*v);
     return true;
   }
   const auto d = Decimal::Parse(text);
-  if (!d) return false;
+  if (!d) {
+    return false;
+  }
   *out = Item::FromDecimal(*d);
   return true;
 }
@@ -105,7 +115,9 @@ bool ToSystem(const Item& item, Item* out) {
     return true;
   }
   const json::Value* v = item.node;
-  if (v == nullptr || v->is_null() || v->is_array()) return false;
+  if (v == nullptr || v->is_null() || v->is_array()) {
+    return false;
+  }
   if (v->is_object()) {
     return IsQuantityType(item.type) && QuantityFromNode(*v, out);
   }
@@ -133,7 +145,9 @@ bool ToSystem(const Item& item, Item* out) {
 }
 
 const Item* SystemView(const Item& item, Item* scratch) {
-  if (item.kind != ItemKind::kNode) return &item;
+  if (item.kind != ItemKind::kNode) {
+    return &item;
+  }
   return ToSystem(item, scratch) ? scratch : nullptr;
 }
 
@@ -151,7 +165,9 @@ void TypeNameOf(const Item& item, std::string_view* ns, std::string* name) {
 }
 
 std::string_view FhirTypeName(const Item& item) {
-  if (item.kind != ItemKind::kNode || item.type == nullptr) return {};
+  if (item.kind != ItemKind::kNode || item.type == nullptr) {
+    return {};
+  }
   return item.type->name;
 }
 

@@ -41,7 +41,9 @@ StatusOr<std::string> ReadQuoted(std::string_view text, size_t* i) {
       out.push_back(c);
       continue;
     }
-    if (++*i >= text.size()) break;
+    if (++*i >= text.size()) {
+      break;
+    }
     c = text[*i];
     switch (c) {
       case 'n':
@@ -59,19 +61,22 @@ StatusOr<std::string> ReadQuoted(std::string_view text, size_t* i) {
       case 'u': {
         // A malformed \u escape stands for the letter u (as fhirpath.js reads it).
         const auto hex4 = [&](size_t at, uint32_t* cp) {
-          if (at + 4 > text.size()) return false;
+          if (at + 4 > text.size()) {
+            return false;
+          }
           *cp = 0;
           for (size_t k = at; k < at + 4; ++k) {
             const char h = text[k];
             *cp <<= 4;
-            if (IsDigit(h))
+            if (IsDigit(h)) {
               *cp |= h - '0';
-            else if (h >= 'a' && h <= 'f')
+            } else if (h >= 'a' && h <= 'f') {
               *cp |= h - 'a' + 10;
-            else if (h >= 'A' && h <= 'F')
+            } else if (h >= 'A' && h <= 'F') {
               *cp |= h - 'A' + 10;
-            else
+            } else {
               return false;
+            }
           }
           return true;
         };
@@ -127,7 +132,9 @@ StatusOr<std::vector<Token>> Tokenize(std::string_view text) {
       if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
         ++i;
       } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
-        while (i < text.size() && text[i] != '\n') ++i;
+        while (i < text.size() && text[i] != '\n') {
+          ++i;
+        }
       } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
         const size_t end = text.find("*/", i + 2);
         if (end == std::string_view::npos) {
@@ -147,7 +154,9 @@ StatusOr<std::vector<Token>> Tokenize(std::string_view text) {
     const char c = text[i];
     if (IsIdentStart(c)) {
       const size_t s = i;
-      while (i < text.size() && IsIdentChar(text[i])) ++i;
+      while (i < text.size() && IsIdentChar(text[i])) {
+        ++i;
+      }
       t.kind = TokenKind::kIdentifier;
       t.text = text.substr(s, i - s);
     } else if (c == '`' || c == '\'') {
@@ -155,10 +164,14 @@ StatusOr<std::vector<Token>> Tokenize(std::string_view text) {
       t.kind = c == '`' ? TokenKind::kDelimitedIdentifier : TokenKind::kString;
     } else if (IsDigit(c)) {
       const size_t s = i;
-      while (i < text.size() && IsDigit(text[i])) ++i;
+      while (i < text.size() && IsDigit(text[i])) {
+        ++i;
+      }
       if (i + 1 < text.size() && text[i] == '.' && IsDigit(text[i + 1])) {
         ++i;
-        while (i < text.size() && IsDigit(text[i])) ++i;
+        while (i < text.size() && IsDigit(text[i])) {
+          ++i;
+        }
       }
       t.kind = TokenKind::kNumber;
       t.text = text.substr(s, i - s);
@@ -177,21 +190,29 @@ StatusOr<std::vector<Token>> Tokenize(std::string_view text) {
         ASSIGN_OR_RETURN(t.text, ReadQuoted(text, &i));
       } else {
         const size_t s = i;
-        while (i < text.size() && (IsIdentChar(text[i]) || text[i] == '-')) ++i;
+        while (i < text.size() && (IsIdentChar(text[i]) || text[i] == '-')) {
+          ++i;
+        }
         t.text = text.substr(s, i - s);
       }
-      if (t.text.empty()) return SyntaxError("empty variable name", t.position);
+      if (t.text.empty()) {
+        return SyntaxError("empty variable name", t.position);
+      }
       t.kind = TokenKind::kVariable;
     } else if (c == '$') {
       const size_t s = i++;
-      while (i < text.size() && IsIdentChar(text[i])) ++i;
+      while (i < text.size() && IsIdentChar(text[i])) {
+        ++i;
+      }
       t.kind = TokenKind::kSpecial;
       t.text = text.substr(s, i - s);
     } else {
       static constexpr std::string_view kTwo[] = {"!=", "!~", "<=", ">="};
       t.kind = TokenKind::kSymbol;
       for (std::string_view two : kTwo) {
-        if (text.substr(i, 2) == two) t.text = two;
+        if (text.substr(i, 2) == two) {
+          t.text = two;
+        }
       }
       if (t.text.empty()) {
         if (std::string_view("+-*/|&=~<>()[]{}.,").find(c) == std::string_view::npos) {

@@ -17,7 +17,9 @@ const TypeInfo* DynamicType(const json::Value* v, const TypeInfo* declared) {
   if (v != nullptr && v->is_object()) {
     const std::string_view rt = v->string_at("resourceType");
     if (!rt.empty()) {
-      if (const TypeInfo* t = Type(rt)) return t;
+      if (const TypeInfo* t = Type(rt)) {
+        return t;
+      }
     }
   }
   return declared;
@@ -26,7 +28,9 @@ const TypeInfo* DynamicType(const json::Value* v, const TypeInfo* declared) {
 void Emit(const json::Value* v, const json::Value* ext, const TypeInfo* type,
           const ElementInfo* backbone, bool use_model, Collection* out) {
   const auto push = [&](const json::Value* value, const json::Value* e) {
-    if ((value == nullptr || value->is_null()) && (e == nullptr || e->is_null())) return;
+    if ((value == nullptr || value->is_null()) && (e == nullptr || e->is_null())) {
+      return;
+    }
     Item item;
     item.node = value;
     item.primitive_extension = e != nullptr && e->is_object() ? e : nullptr;
@@ -46,7 +50,9 @@ void Emit(const json::Value* v, const json::Value* ext, const TypeInfo* type,
            ext_array && i < ext->items().size() ? &ext->items()[i] : nullptr);
     }
   } else if ((v == nullptr || v->is_null()) && ext != nullptr && ext->is_array()) {
-    for (const json::Value& e : ext->items()) push(nullptr, &e);
+    for (const json::Value& e : ext->items()) {
+      push(nullptr, &e);
+    }
   } else {
     push(v, ext);
   }
@@ -54,14 +60,22 @@ void Emit(const json::Value* v, const json::Value* ext, const TypeInfo* type,
 
 // The object whose members are the children of `item`.
 const json::Value* ObjectOf(const Item& item) {
-  if (item.kind != ItemKind::kNode) return nullptr;
-  if (item.node != nullptr && item.node->is_object()) return item.node;
+  if (item.kind != ItemKind::kNode) {
+    return nullptr;
+  }
+  if (item.node != nullptr && item.node->is_object()) {
+    return item.node;
+  }
   return item.primitive_extension;
 }
 
 std::span<const ElementInfo> ElementsOfItem(const Item& item) {
-  if (item.backbone != nullptr) return fhir::structure::ChildrenOf(*item.backbone);
-  if (item.type != nullptr) return fhir::structure::ElementsOf(*item.type);
+  if (item.backbone != nullptr) {
+    return fhir::structure::ChildrenOf(*item.backbone);
+  }
+  if (item.type != nullptr) {
+    return fhir::structure::ElementsOf(*item.type);
+  }
   return {};
 }
 
@@ -104,7 +118,9 @@ Item ResourceItem(const json::Value& resource, bool use_model) {
 
 Item PartItem(const json::Value& part, std::string_view path, bool use_model) {
   Item item = Item::Node(&part, nullptr);
-  if (!use_model) return item;
+  if (!use_model) {
+    return item;
+  }
   size_t dot = path.find('.');
   item.type = Type(path.substr(0, dot));
   while (item.type != nullptr && dot != std::string_view::npos) {
@@ -113,7 +129,9 @@ Item PartItem(const json::Value& part, std::string_view path, bool use_model) {
         path.substr(dot + 1, next == std::string_view::npos ? next : next - dot - 1);
     const TypeInfo* type = nullptr;
     const ElementInfo* e = fhir::structure::FindElement(ElementsOfItem(item), name, &type);
-    if (e == nullptr) return Item::Node(&part, nullptr);
+    if (e == nullptr) {
+      return Item::Node(&part, nullptr);
+    }
     item.type = type;
     item.backbone = e->is_backbone ? e : nullptr;
     dot = next;
@@ -123,14 +141,18 @@ Item PartItem(const json::Value& part, std::string_view path, bool use_model) {
 
 void AppendChildren(const Item& item, std::string_view name, bool use_model, Collection* out) {
   const json::Value* obj = ObjectOf(item);
-  if (obj == nullptr) return;
+  if (obj == nullptr) {
+    return;
+  }
   const auto elements = use_model ? ElementsOfItem(item) : std::span<const ElementInfo>();
   if (elements.empty() || name == "resourceType") {
     AppendMember(*obj, name, nullptr, nullptr, use_model, out);
     return;
   }
   for (const ElementInfo& e : elements) {
-    if (e.name != name) continue;
+    if (e.name != name) {
+      continue;
+    }
     if (!e.is_choice) {
       const TypeInfo* type = e.types_count > 0 ? &fhir::structure::ElementType(e, 0) : nullptr;
       AppendMember(*obj, name, &e, type, use_model, out);
@@ -140,11 +162,17 @@ void AppendChildren(const Item& item, std::string_view name, bool use_model, Col
     for (const auto& [key, v] : obj->members()) {
       const bool ext = !key.empty() && key[0] == '_';
       const std::string_view k = ext ? std::string_view(key).substr(1) : std::string_view(key);
-      if (k.size() <= name.size() || k.substr(0, name.size()) != name) continue;
+      if (k.size() <= name.size() || k.substr(0, name.size()) != name) {
+        continue;
+      }
       const TypeInfo* type = nullptr;
-      if (fhir::structure::FindElement(std::span(&e, 1), k, &type) == nullptr) continue;
+      if (fhir::structure::FindElement(std::span(&e, 1), k, &type) == nullptr) {
+        continue;
+      }
       if (ext) {
-        if (obj->find(k) == nullptr) Emit(nullptr, &v, type, nullptr, use_model, out);
+        if (obj->find(k) == nullptr) {
+          Emit(nullptr, &v, type, nullptr, use_model, out);
+        }
         continue;
       }
       Emit(&v, obj->find("_" + std::string(k)), type, nullptr, use_model, out);
@@ -155,18 +183,26 @@ void AppendChildren(const Item& item, std::string_view name, bool use_model, Col
 
 void AppendAllChildren(const Item& item, bool use_model, Collection* out) {
   const json::Value* obj = ObjectOf(item);
-  if (obj == nullptr) return;
+  if (obj == nullptr) {
+    return;
+  }
   const auto elements = use_model ? ElementsOfItem(item) : std::span<const ElementInfo>();
   bool companions = false;  // any "_name" member
-  for (const auto& [key, v] : obj->members()) companions |= !key.empty() && key[0] == '_';
   for (const auto& [key, v] : obj->members()) {
-    if (key == "resourceType" || key.empty()) continue;
+    companions |= !key.empty() && key[0] == '_';
+  }
+  for (const auto& [key, v] : obj->members()) {
+    if (key == "resourceType" || key.empty()) {
+      continue;
+    }
     std::string_view k = key;
     const json::Value* value = &v;
     const json::Value* ext = nullptr;
     if (k[0] == '_') {
       k = k.substr(1);
-      if (obj->find(k) != nullptr) continue;  // emitted with its value
+      if (obj->find(k) != nullptr) {
+        continue;  // emitted with its value
+      }
       value = nullptr;
       ext = &v;
     } else if (companions) {
@@ -185,18 +221,28 @@ const TypeInfo* BaseType(const TypeInfo* t) {
 
 bool IsOfType(const Item& item, const TypeSpec& spec, bool exact) {
   if (item.kind != ItemKind::kNode) {
-    if (!spec.system && !spec.any_namespace) return false;
-    if (!spec.has_system) return false;
-    if (spec.system_kind == item.kind) return true;
+    if (!spec.system && !spec.any_namespace) {
+      return false;
+    }
+    if (!spec.has_system) {
+      return false;
+    }
+    if (spec.system_kind == item.kind) {
+      return true;
+    }
     return false;
   }
   if (item.type == nullptr && (spec.system || spec.any_namespace) && spec.has_system) {
     Item v;
     return ToSystem(item, &v) && v.kind == spec.system_kind;
   }
-  if (spec.system || spec.fhir == nullptr) return false;
+  if (spec.system || spec.fhir == nullptr) {
+    return false;
+  }
   for (const TypeInfo* t = item.type; t != nullptr; t = exact ? nullptr : BaseType(t)) {
-    if (t == spec.fhir) return true;
+    if (t == spec.fhir) {
+      return true;
+    }
   }
   return false;
 }

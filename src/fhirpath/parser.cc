@@ -56,19 +56,27 @@ class Parser {
                                                       {"+", "-", "&"},
                                                       {"*", "/", "div", "mod"}};
     const Token& t = Peek();
-    if (t.kind != TokenKind::kSymbol && t.kind != TokenKind::kIdentifier) return {};
+    if (t.kind != TokenKind::kSymbol && t.kind != TokenKind::kIdentifier) {
+      return {};
+    }
     for (std::string_view op : kLevels[level]) {
-      if (!op.empty() && t.text == op) return op;
+      if (!op.empty() && t.text == op) {
+        return op;
+      }
     }
     return {};
   }
 
   StatusOr<std::unique_ptr<Node>> ParseBinary(int level) {
-    if (level == 10) return ParseUnary();
+    if (level == 10) {
+      return ParseUnary();
+    }
     ASSIGN_OR_RETURN(auto left, ParseBinary(level + 1));
     while (true) {
       const std::string_view op = OperatorAt(level);
-      if (op.empty()) return left;
+      if (op.empty()) {
+        return left;
+      }
       const int position = Next().position;
       auto node = std::make_unique<Node>();
       node->position = position;
@@ -96,7 +104,9 @@ class Parser {
         return SyntaxError("expected a type name", t.position);
       }
       name += t.text;
-      if (!IsSymbol(".") || Peek(1).kind == TokenKind::kEnd || IsSymbol("(", 2)) return name;
+      if (!IsSymbol(".") || Peek(1).kind == TokenKind::kEnd || IsSymbol("(", 2)) {
+        return name;
+      }
       ++pos_;
       name += '.';
     }
@@ -160,7 +170,9 @@ class Parser {
         while (true) {
           ASSIGN_OR_RETURN(auto arg, ParseBinary(0));
           node->args.push_back(std::move(arg));
-          if (!IsSymbol(",")) break;
+          if (!IsSymbol(",")) {
+            break;
+          }
           ++pos_;
         }
       }
@@ -200,7 +212,9 @@ class Parser {
 
   // The dotted name a type argument was parsed as (`FHIR.Patient` is an invocation chain).
   StatusOr<std::string> TypeNameOf(const Node& arg) {
-    if (arg.kind == NodeKind::kMember) return arg.name;
+    if (arg.kind == NodeKind::kMember) {
+      return arg.name;
+    }
     if (arg.kind == NodeKind::kInvoke && arg.args[0]->kind == NodeKind::kMember &&
         arg.args[1]->kind == NodeKind::kMember) {
       return arg.args[0]->name + "." + arg.args[1]->name;
@@ -221,7 +235,9 @@ class Parser {
       case TokenKind::kLongNumber: {
         const auto d = Decimal::Parse(Next().text);
         const auto v = d ? d->ToInt64() : std::nullopt;
-        if (!v) return SyntaxError("integer out of range", t.position);
+        if (!v) {
+          return SyntaxError("integer out of range", t.position);
+        }
         node->literal = Item::Long(*v);
         return node;
       }
@@ -229,7 +245,9 @@ class Parser {
         return ParseNumber(std::move(node));
       case TokenKind::kDateTime: {
         const auto v = DateTimeValue::ParseLiteral(Next().text);
-        if (!v) return SyntaxError("invalid date/time literal '@" + t.text + "'", t.position);
+        if (!v) {
+          return SyntaxError("invalid date/time literal '@" + t.text + "'", t.position);
+        }
         node->literal = Item::FromDate(*v);
         return node;
       }
@@ -277,7 +295,9 @@ class Parser {
   StatusOr<std::unique_ptr<Node>> ParseNumber(std::unique_ptr<Node> node) {
     const Token& t = Next();
     const auto d = Decimal::Parse(t.text);
-    if (!d) return SyntaxError("number out of range", t.position);
+    if (!d) {
+      return SyntaxError("number out of range", t.position);
+    }
     if (Peek().kind == TokenKind::kString) {
       node->literal = Item::FromQuantity(*d, Next().text);
       return node;
@@ -293,7 +313,9 @@ class Parser {
       node->literal = Item::FromDecimal(*d);
     } else {
       const auto v = d->ToInt64();
-      if (!v) return SyntaxError("integer out of range", t.position);
+      if (!v) {
+        return SyntaxError("integer out of range", t.position);
+      }
       node->literal = Item::Integer(*v);
     }
     return node;

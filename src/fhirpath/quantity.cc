@@ -68,7 +68,9 @@ constexpr Prefix kPrefixes[] = {{"da", 1}, {"Y", 24}, {"Z", 21}, {"E", 18},  {"P
 Decimal Pow10(int e) {
   if (e >= 0) {
     Decimal d{1, 0};
-    for (int i = 0; i < e; ++i) d.units *= 10;
+    for (int i = 0; i < e; ++i) {
+      d.units *= 10;
+    }
     return d;
   }
   Decimal d{1, -e};
@@ -77,29 +79,41 @@ Decimal Pow10(int e) {
 
 const Atom* FindAtom(std::string_view code) {
   for (const Atom& a : kAtoms) {
-    if (code == a.code) return &a;
+    if (code == a.code) {
+      return &a;
+    }
   }
   return nullptr;
 }
 
 bool Mul(Canonical* c, const Decimal& f) {
   auto r = Multiply(c->factor, f);
-  if (!r) return false;
+  if (!r) {
+    return false;
+  }
   c->factor = *r;
   return true;
 }
 
 // One component such as "cm2", "[lb_av]", "10", "s-1" (annotations "{x}" count as 1).
 bool ParseComponent(std::string_view text, Canonical* c) {
-  if (text.empty()) return false;
-  if (text.front() == '{' && text.back() == '}') return true;
+  if (text.empty()) {
+    return false;
+  }
+  if (text.front() == '{' && text.back() == '}') {
+    return true;
+  }
   if (const auto n = Decimal::Parse(text); n && text.find('.') == std::string_view::npos) {
     return Mul(c, *n);
   }
   // Trailing exponent.
   size_t end = text.size();
-  while (end > 0 && text[end - 1] >= '0' && text[end - 1] <= '9') --end;
-  if (end > 0 && end < text.size() && (text[end - 1] == '-' || text[end - 1] == '+')) --end;
+  while (end > 0 && text[end - 1] >= '0' && text[end - 1] <= '9') {
+    --end;
+  }
+  if (end > 0 && end < text.size() && (text[end - 1] == '-' || text[end - 1] == '+')) {
+    --end;
+  }
   int exponent = 1;
   std::string_view body = text;
   if (end > 0 && end < text.size() && text.back() != ']') {
@@ -123,17 +137,23 @@ bool ParseComponent(std::string_view text, Canonical* c) {
       }
     }
   }
-  if (atom == nullptr) return false;
+  if (atom == nullptr) {
+    return false;
+  }
   one.dims = atom->dims;
   for (int i = 0; i < std::abs(exponent); ++i) {
     for (size_t k = 0; k < c->dims.size(); ++k) {
       c->dims[k] = static_cast<int8_t>(c->dims[k] + (exponent > 0 ? one.dims[k] : -one.dims[k]));
     }
     if (exponent > 0) {
-      if (!Mul(c, one.factor)) return false;
+      if (!Mul(c, one.factor)) {
+        return false;
+      }
     } else {
       auto r = Divide(c->factor, one.factor);
-      if (!r) return false;
+      if (!r) {
+        return false;
+      }
       c->factor = *r;
     }
   }
@@ -146,11 +166,15 @@ std::optional<Canonical> ParseUnit(std::string_view unit) {
         {"year", "a"}, {"month", "mo"},   {"week", "wk"},  {"day", "d"},
         {"hour", "h"}, {"minute", "min"}, {"second", "s"}, {"millisecond", "ms"}};
     for (const auto& [word, code] : kUcum) {
-      if (word == *cal) return ParseUnit(code);
+      if (word == *cal) {
+        return ParseUnit(code);
+      }
     }
   }
   Canonical c{Decimal{1, 0}, {}};
-  if (unit.empty() || unit == "1") return c;
+  if (unit.empty() || unit == "1") {
+    return c;
+  }
   size_t start = 0;
   bool divide = false;
   if (unit[0] == '/') {
@@ -161,15 +185,23 @@ std::optional<Canonical> ParseUnit(std::string_view unit) {
     size_t i = start;
     int depth = 0;
     while (i < unit.size() && (depth > 0 || (unit[i] != '.' && unit[i] != '/'))) {
-      if (unit[i] == '[' || unit[i] == '{') ++depth;
-      if (unit[i] == ']' || unit[i] == '}') --depth;
+      if (unit[i] == '[' || unit[i] == '{') {
+        ++depth;
+      }
+      if (unit[i] == ']' || unit[i] == '}') {
+        --depth;
+      }
       ++i;
     }
     Canonical part{Decimal{1, 0}, {}};
-    if (!ParseComponent(unit.substr(start, i - start), &part)) return std::nullopt;
+    if (!ParseComponent(unit.substr(start, i - start), &part)) {
+      return std::nullopt;
+    }
     if (divide) {
       auto r = Divide(c.factor, part.factor);
-      if (!r) return std::nullopt;
+      if (!r) {
+        return std::nullopt;
+      }
       c.factor = *r;
     } else if (!Mul(&c, part.factor)) {
       return std::nullopt;
@@ -177,7 +209,9 @@ std::optional<Canonical> ParseUnit(std::string_view unit) {
     for (size_t k = 0; k < c.dims.size(); ++k) {
       c.dims[k] = static_cast<int8_t>(c.dims[k] + (divide ? -part.dims[k] : part.dims[k]));
     }
-    if (i >= unit.size()) break;
+    if (i >= unit.size()) {
+      break;
+    }
     divide = unit[i] == '/';
     start = i + 1;
   }
@@ -186,8 +220,12 @@ std::optional<Canonical> ParseUnit(std::string_view unit) {
 
 // Calendar year/month relate only to each other (in months).
 std::optional<int> MonthsPer(std::string_view unit) {
-  if (unit == "year") return 12;
-  if (unit == "month") return 1;
+  if (unit == "year") {
+    return 12;
+  }
+  if (unit == "month") {
+    return 1;
+  }
   return std::nullopt;
 }
 
@@ -200,15 +238,21 @@ bool CommonValues(const Quantity& a, const Quantity& b, Decimal* x, Decimal* y) 
   }
   const auto ma = MonthsPer(a.unit), mb = MonthsPer(b.unit);
   if (ma || mb) {
-    if (!ma || !mb) return false;
+    if (!ma || !mb) {
+      return false;
+    }
     *x = *Multiply(a.value, Decimal::FromInt(*ma));
     *y = *Multiply(b.value, Decimal::FromInt(*mb));
     return true;
   }
   const auto ca = ParseUnit(a.unit), cb = ParseUnit(b.unit);
-  if (!ca || !cb || ca->dims != cb->dims) return false;
+  if (!ca || !cb || ca->dims != cb->dims) {
+    return false;
+  }
   const auto xa = Multiply(a.value, ca->factor), yb = Multiply(b.value, cb->factor);
-  if (!xa || !yb) return false;
+  if (!xa || !yb) {
+    return false;
+  }
   *x = *xa;
   *y = *yb;
   return true;
@@ -244,17 +288,31 @@ bool IsCalendarUnit(std::string_view unit) { return CalendarKeyword(unit).has_va
 std::optional<DatePrecision> DateArithmeticUnit(std::string_view unit, int* days_multiplier) {
   *days_multiplier = 1;
   const std::string_view u = CalendarKeyword(unit).value_or(unit);
-  if (u == "year") return DatePrecision::kYear;
-  if (u == "month") return DatePrecision::kMonth;
+  if (u == "year") {
+    return DatePrecision::kYear;
+  }
+  if (u == "month") {
+    return DatePrecision::kMonth;
+  }
   if (u == "week" || u == "wk") {
     *days_multiplier = 7;
     return DatePrecision::kDay;
   }
-  if (u == "day" || u == "d") return DatePrecision::kDay;
-  if (u == "hour" || u == "h") return DatePrecision::kHour;
-  if (u == "minute" || u == "min") return DatePrecision::kMinute;
-  if (u == "second" || u == "s") return DatePrecision::kSecond;
-  if (u == "millisecond" || u == "ms") return DatePrecision::kMillisecond;
+  if (u == "day" || u == "d") {
+    return DatePrecision::kDay;
+  }
+  if (u == "hour" || u == "h") {
+    return DatePrecision::kHour;
+  }
+  if (u == "minute" || u == "min") {
+    return DatePrecision::kMinute;
+  }
+  if (u == "second" || u == "s") {
+    return DatePrecision::kSecond;
+  }
+  if (u == "millisecond" || u == "ms") {
+    return DatePrecision::kMillisecond;
+  }
   return std::nullopt;
 }
 
@@ -262,7 +320,9 @@ bool IsKnownUnit(std::string_view unit) { return ParseUnit(unit).has_value(); }
 
 std::optional<int> CompareQuantities(const Quantity& a, const Quantity& b) {
   Decimal x, y;
-  if (!CommonValues(a, b, &x, &y)) return std::nullopt;
+  if (!CommonValues(a, b, &x, &y)) {
+    return std::nullopt;
+  }
   return Compare(x, y);
 }
 
@@ -272,18 +332,24 @@ bool QuantitiesEquivalent(const Quantity& a, const Quantity& b) {
     return Quantity{q.value, q.unit == "a" ? "year" : q.unit == "mo" ? "month" : q.unit};
   };
   Decimal x, y;
-  if (!CommonValues(as_calendar(a), as_calendar(b), &x, &y)) return false;
+  if (!CommonValues(as_calendar(a), as_calendar(b), &x, &y)) {
+    return false;
+  }
   const int digits = std::min(x.scale, y.scale);
   return Compare(Round(x, digits), Round(y, digits)) == 0;
 }
 
 std::optional<Quantity> ConvertQuantity(const Quantity& q, std::string_view unit) {
   const std::string target(CalendarKeyword(unit).value_or(unit));
-  if (q.unit == target) return q;
+  if (q.unit == target) {
+    return q;
+  }
   const auto mq = MonthsPer(q.unit), mt = MonthsPer(target);
   if (mq && mt) {
     auto v = Divide(*Multiply(q.value, Decimal::FromInt(*mq)), Decimal::FromInt(*mt));
-    if (!v) return std::nullopt;
+    if (!v) {
+      return std::nullopt;
+    }
     return Quantity{*v, target};
   }
   const bool cal_q = IsCalendarUnit(q.unit), cal_t = IsCalendarUnit(target);
@@ -296,47 +362,77 @@ std::optional<Quantity> ConvertQuantity(const Quantity& q, std::string_view unit
     return days ? ConvertQuantity(Quantity{*days, "day"}, target) : std::nullopt;
   }
   const auto cq = ParseUnit(q.unit), ct = ParseUnit(target);
-  if (!cq || !ct || cq->dims != ct->dims) return std::nullopt;
+  if (!cq || !ct || cq->dims != ct->dims) {
+    return std::nullopt;
+  }
   const auto base = Multiply(q.value, cq->factor);
-  if (!base) return std::nullopt;
+  if (!base) {
+    return std::nullopt;
+  }
   auto v = Divide(*base, ct->factor);
-  if (!v) return std::nullopt;
+  if (!v) {
+    return std::nullopt;
+  }
   return Quantity{*v, target};
 }
 
 std::optional<Quantity> AddQuantities(const Quantity& a, const Quantity& b, bool subtract) {
-  if (MixesIndefinite(a, b)) return std::nullopt;
+  if (MixesIndefinite(a, b)) {
+    return std::nullopt;
+  }
   // The sum is expressed in the smaller of the two units (7 days + 12 hours = 180 hours).
   std::string unit = a.unit;
   if (a.unit != b.unit) {
     const auto ca = ParseUnit(a.unit), cb = ParseUnit(b.unit);
-    if (!ca || !cb) return std::nullopt;
-    if (Compare(cb->factor, ca->factor) < 0) unit = b.unit;
+    if (!ca || !cb) {
+      return std::nullopt;
+    }
+    if (Compare(cb->factor, ca->factor) < 0) {
+      unit = b.unit;
+    }
   }
   const auto ra = ConvertQuantity(a, unit), rb = ConvertQuantity(b, unit);
-  if (!ra || !rb) return std::nullopt;
+  if (!ra || !rb) {
+    return std::nullopt;
+  }
   auto v = subtract ? Subtract(ra->value, rb->value) : Add(ra->value, rb->value);
-  if (!v) return std::nullopt;
+  if (!v) {
+    return std::nullopt;
+  }
   return Quantity{*v, unit};
 }
 
 std::optional<Quantity> MultiplyQuantities(const Quantity& a, const Quantity& b, bool divide) {
-  if (IsCalendarUnit(a.unit) || IsCalendarUnit(b.unit)) return std::nullopt;
+  if (IsCalendarUnit(a.unit) || IsCalendarUnit(b.unit)) {
+    return std::nullopt;
+  }
   const auto ca = ParseUnit(a.unit), cb = ParseUnit(b.unit);
-  if (!ca || !cb) return std::nullopt;
+  if (!ca || !cb) {
+    return std::nullopt;
+  }
   const auto x = Multiply(a.value, ca->factor), y = Multiply(b.value, cb->factor);
-  if (!x || !y) return std::nullopt;
+  if (!x || !y) {
+    return std::nullopt;
+  }
   const auto v = divide ? Divide(*x, *y) : Multiply(*x, *y);
-  if (!v) return std::nullopt;
+  if (!v) {
+    return std::nullopt;
+  }
   // The result is expressed in base units; build its UCUM text from the dimensions.
   static constexpr const char* kBase[] = {"m", "g", "s", "K", "mol", "cd", "A"};
   std::string unit;
   for (size_t k = 0; k < 7; ++k) {
     const int e = divide ? ca->dims[k] - cb->dims[k] : ca->dims[k] + cb->dims[k];
-    if (e == 0) continue;
-    if (!unit.empty()) unit += '.';
+    if (e == 0) {
+      continue;
+    }
+    if (!unit.empty()) {
+      unit += '.';
+    }
     unit += kBase[k];
-    if (e != 1) unit += std::to_string(e);
+    if (e != 1) {
+      unit += std::to_string(e);
+    }
   }
   return Quantity{*v, unit.empty() ? "1" : unit};
 }
@@ -346,7 +442,9 @@ std::string FormatQuantity(const Quantity& q) {
   if (IsCalendarUnit(q.unit)) {
     out += ' ';
     out += q.unit;
-    if (Compare(q.value, Decimal{1, 0}) != 0) out += 's';
+    if (Compare(q.value, Decimal{1, 0}) != 0) {
+      out += 's';
+    }
     return out;
   }
   out += " '";

@@ -20,7 +20,9 @@ Decimal AsDecimal(const Item& v) {
 }
 
 Quantity AsQuantity(const Item& v) {
-  if (v.kind == ItemKind::kQuantity) return Quantity{v.decimal, v.text};
+  if (v.kind == ItemKind::kQuantity) {
+    return Quantity{v.decimal, v.text};
+  }
   return Quantity{AsDecimal(v), "1"};
 }
 
@@ -30,7 +32,9 @@ bool StringAsTemporal(const Item& s, const Item& t, Item* out) {
                         : t.kind == ItemKind::kDateTime ? DateKind::kDateTime
                                                         : DateKind::kTime;
   const auto d = DateTimeValue::ParseString(s.text, kind);
-  if (!d) return false;
+  if (!d) {
+    return false;
+  }
   *out = Item::FromDate(*d);
   return true;
 }
@@ -39,7 +43,9 @@ bool StringAsTemporal(const Item& s, const Item& t, Item* out) {
 bool Prepare(const Item& a, const Item& b, Item* sa, Item* sb, const Item** x, const Item** y) {
   *x = SystemView(a, sa);
   *y = SystemView(b, sb);
-  if (*x == nullptr || *y == nullptr) return false;
+  if (*x == nullptr || *y == nullptr) {
+    return false;
+  }
   if ((*x)->kind == ItemKind::kString && IsTemporal((*y)->kind)) {
     Item t;
     if (StringAsTemporal(**x, **y, &t)) {
@@ -71,23 +77,35 @@ std::string NormalizeForEquivalence(std::string_view s) {
 // Deep JSON equality: member order does not matter, numbers compare by value.
 bool JsonEqual(const json::Value* a, const json::Value* b) {
   const bool null_a = a == nullptr || a->is_null(), null_b = b == nullptr || b->is_null();
-  if (null_a || null_b) return null_a == null_b;
-  if (a->kind() != b->kind()) return false;
+  if (null_a || null_b) {
+    return null_a == null_b;
+  }
+  if (a->kind() != b->kind()) {
+    return false;
+  }
   switch (a->kind()) {
     case json::Kind::kNumber: {
       const auto x = Decimal::Parse(a->text()), y = Decimal::Parse(b->text());
       return x && y ? Compare(*x, *y) == 0 : a->text() == b->text();
     }
     case json::Kind::kArray:
-      if (a->items().size() != b->items().size()) return false;
+      if (a->items().size() != b->items().size()) {
+        return false;
+      }
       for (size_t i = 0; i < a->items().size(); ++i) {
-        if (!JsonEqual(&a->items()[i], &b->items()[i])) return false;
+        if (!JsonEqual(&a->items()[i], &b->items()[i])) {
+          return false;
+        }
       }
       return true;
     case json::Kind::kObject:
-      if (a->members().size() != b->members().size()) return false;
+      if (a->members().size() != b->members().size()) {
+        return false;
+      }
       for (const auto& [key, value] : a->members()) {
-        if (!JsonEqual(&value, b->find(key))) return false;
+        if (!JsonEqual(&value, b->find(key))) {
+          return false;
+        }
       }
       return true;
     default:
@@ -96,7 +114,9 @@ bool JsonEqual(const json::Value* a, const json::Value* b) {
 }
 
 bool NodesEqual(const Item& a, const Item& b) {
-  if (a.node == b.node && a.primitive_extension == b.primitive_extension) return true;
+  if (a.node == b.node && a.primitive_extension == b.primitive_extension) {
+    return true;
+  }
   return JsonEqual(a.node, b.node) && JsonEqual(a.primitive_extension, b.primitive_extension);
 }
 
@@ -106,7 +126,9 @@ std::optional<bool> ItemsEqual(const Item& a, const Item& b) {
   Item sa, sb;
   const Item *x, *y;
   if (!Prepare(a, b, &sa, &sb, &x, &y)) {
-    if (a.kind == ItemKind::kNode && b.kind == ItemKind::kNode) return NodesEqual(a, b);
+    if (a.kind == ItemKind::kNode && b.kind == ItemKind::kNode) {
+      return NodesEqual(a, b);
+    }
     return false;
   }
   if (IsNumber(x->kind) && IsNumber(y->kind)) {
@@ -121,16 +143,24 @@ std::optional<bool> ItemsEqual(const Item& a, const Item& b) {
       return false;
     }
     const auto c = CompareQuantities(AsQuantity(*x), AsQuantity(*y));
-    if (!c) return std::nullopt;
+    if (!c) {
+      return std::nullopt;
+    }
     return *c == 0;
   }
   if (IsTemporal(x->kind) && IsTemporal(y->kind)) {
-    if ((x->kind == ItemKind::kTime) != (y->kind == ItemKind::kTime)) return false;
+    if ((x->kind == ItemKind::kTime) != (y->kind == ItemKind::kTime)) {
+      return false;
+    }
     const auto c = CompareDateTimes(x->date, y->date);
-    if (!c) return std::nullopt;
+    if (!c) {
+      return std::nullopt;
+    }
     return *c == 0;
   }
-  if (x->kind != y->kind) return false;
+  if (x->kind != y->kind) {
+    return false;
+  }
   switch (x->kind) {
     case ItemKind::kBoolean:
       return x->boolean == y->boolean;
@@ -147,7 +177,9 @@ bool ItemsEquivalent(const Item& a, const Item& b) {
   Item sa, sb;
   const Item *x, *y;
   if (!Prepare(a, b, &sa, &sb, &x, &y)) {
-    if (a.kind == ItemKind::kNode && b.kind == ItemKind::kNode) return NodesEqual(a, b);
+    if (a.kind == ItemKind::kNode && b.kind == ItemKind::kNode) {
+      return NodesEqual(a, b);
+    }
     return false;
   }
   if (IsNumber(x->kind) && IsNumber(y->kind)) {
@@ -169,8 +201,12 @@ bool ItemsEquivalent(const Item& a, const Item& b) {
 }
 
 std::optional<bool> CollectionsEqual(const Collection& a, const Collection& b) {
-  if (a.empty() || b.empty()) return std::nullopt;
-  if (a.size() != b.size()) return false;
+  if (a.empty() || b.empty()) {
+    return std::nullopt;
+  }
+  if (a.size() != b.size()) {
+    return false;
+  }
   bool unknown = false;
   for (size_t i = 0; i < a.size(); ++i) {
     const auto eq = ItemsEqual(a[i], b[i]);
@@ -180,12 +216,16 @@ std::optional<bool> CollectionsEqual(const Collection& a, const Collection& b) {
       return false;
     }
   }
-  if (unknown) return std::nullopt;
+  if (unknown) {
+    return std::nullopt;
+  }
   return true;
 }
 
 bool CollectionsEquivalent(const Collection& a, const Collection& b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size()) {
+    return false;
+  }
   std::vector<bool> used(b.size());
   for (const Item& x : a) {
     bool found = false;
@@ -195,23 +235,30 @@ bool CollectionsEquivalent(const Collection& a, const Collection& b) {
         found = true;
       }
     }
-    if (!found) return false;
+    if (!found) {
+      return false;
+    }
   }
   return true;
 }
 
 bool ContainsItem(const Collection& c, const Item& item) {
   for (const Item& x : c) {
-    if (ItemsEqual(x, item).value_or(false)) return true;
+    if (ItemsEqual(x, item).value_or(false)) {
+      return true;
+    }
   }
   return false;
 }
 
 Status Singleton(const Collection& c, Item* scratch, const Item** out, int position) {
   *out = nullptr;
-  if (c.empty()) return Status::Ok();
-  if (c.size() > 1)
+  if (c.empty()) {
+    return Status::Ok();
+  }
+  if (c.size() > 1) {
     return EvalError("expected a single item, got " + std::to_string(c.size()), position);
+  }
   *out = SystemView(c[0], scratch);
   if (*out == nullptr) {
     const json::Value* n = c[0].node;
@@ -223,7 +270,9 @@ Status Singleton(const Collection& c, Item* scratch, const Item** out, int posit
 
 Status SingletonBoolean(const Collection& c, std::optional<bool>* out, int position) {
   out->reset();
-  if (c.empty()) return Status::Ok();
+  if (c.empty()) {
+    return Status::Ok();
+  }
   if (c.size() > 1) {
     return EvalError("expected a single Boolean, got " + std::to_string(c.size()) + " items",
                      position);
@@ -238,7 +287,9 @@ Status CompareItems(const Item& a, const Item& b, std::optional<int>* out, int p
   out->reset();
   Item sa, sb;
   const Item *x, *y;
-  if (!Prepare(a, b, &sa, &sb, &x, &y)) return EvalError("cannot compare objects", position);
+  if (!Prepare(a, b, &sa, &sb, &x, &y)) {
+    return EvalError("cannot compare objects", position);
+  }
   if (IsNumber(x->kind) && IsNumber(y->kind)) {
     if (x->kind != ItemKind::kDecimal && y->kind != ItemKind::kDecimal) {
       *out = x->integer < y->integer ? -1 : (x->integer > y->integer ? 1 : 0);
@@ -255,13 +306,17 @@ Status CompareItems(const Item& a, const Item& b, std::optional<int>* out, int p
   if (IsTemporal(x->kind) && IsTemporal(y->kind) &&
       (x->kind == ItemKind::kTime) == (y->kind == ItemKind::kTime)) {
     const auto c = CompareDateTimes(x->date, y->date);
-    if (c) *out = *c;
+    if (c) {
+      *out = *c;
+    }
     return Status::Ok();
   }
   if ((x->kind == ItemKind::kQuantity || IsNumber(x->kind)) &&
       (y->kind == ItemKind::kQuantity || IsNumber(y->kind))) {
     const auto c = CompareQuantities(AsQuantity(*x), AsQuantity(*y));
-    if (c) *out = *c;
+    if (c) {
+      *out = *c;
+    }
     return Status::Ok();
   }
   return EvalError("cannot compare these types", position);

@@ -19,10 +19,16 @@ bool IsAlnum(char c) {
 }
 
 bool ValidSegmentId(std::string_view id) {
-  if (id.size() != 3) return false;
-  if (!(id[0] >= 'A' && id[0] <= 'Z')) return false;
+  if (id.size() != 3) {
+    return false;
+  }
+  if (!(id[0] >= 'A' && id[0] <= 'Z')) {
+    return false;
+  }
   for (char c : id) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+      return false;
+    }
   }
   return true;
 }
@@ -41,28 +47,44 @@ std::string Printable(std::string_view s, size_t max = 16) {
       out += hex[u & 15];
     }
   }
-  if (s.size() > max) out += "...";
+  if (s.size() > max) {
+    out += "...";
+  }
   return out;
 }
 
 bool ValidVersion(std::string_view v) {
   // 2.1 .. 2.9, optionally with more dotted parts (2.3.1, 2.5.1, 2.8.2).
-  if (v.size() < 3 || v[0] != '2' || v[1] != '.' || v[2] < '1' || v[2] > '9') return false;
+  if (v.size() < 3 || v[0] != '2' || v[1] != '.' || v[2] < '1' || v[2] > '9') {
+    return false;
+  }
   size_t i = 3;
   while (i < v.size()) {
-    if (v[i] != '.' || i + 1 >= v.size()) return false;
+    if (v[i] != '.' || i + 1 >= v.size()) {
+      return false;
+    }
     ++i;
     size_t start = i;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
-    if (i == start) return false;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') {
+      ++i;
+    }
+    if (i == start) {
+      return false;
+    }
   }
   return true;
 }
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
   return -1;
 }
 
@@ -101,8 +123,12 @@ const char* CodeText(int code) {
 
 std::string Error::ToString() const {
   std::string s = segment.empty() ? std::string("message") : segment;
-  if (field > 0) s += "-" + std::to_string(field);
-  if (sequence > 0) s += " (segment " + std::to_string(sequence) + ")";
+  if (field > 0) {
+    s += "-" + std::to_string(field);
+  }
+  if (sequence > 0) {
+    s += " (segment " + std::to_string(sequence) + ")";
+  }
   return s + ": " + text;
 }
 
@@ -121,7 +147,9 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }
 
 void Segment::AppendTo(std::string& out) const {
-  if (fields.empty()) return;
+  if (fields.empty()) {
+    return;
+  }
   out += fields[0];
   size_t first = 1;
   if (IsHeaderId(id) && fields.size() >= 3) {
@@ -143,28 +171,42 @@ std::string Segment::Serialize() const {
 
 const Segment* Message::Find(std::string_view id, size_t nth) const {
   for (const auto& s : segments) {
-    if (s.id == id && nth-- == 0) return &s;
+    if (s.id == id && nth-- == 0) {
+      return &s;
+    }
   }
   return nullptr;
 }
 
 std::string_view Message::RawRep(const Segment& s, size_t field, size_t rep) const {
   std::string_view raw = s.Raw(field);
-  if (raw.empty()) return raw;
-  if (IsHeaderId(s.id) && field <= 2) return rep == 0 ? raw : std::string_view();
+  if (raw.empty()) {
+    return raw;
+  }
+  if (IsHeaderId(s.id) && field <= 2) {
+    return rep == 0 ? raw : std::string_view();
+  }
   size_t start = 0;
   for (size_t r = 0;; ++r) {
     size_t p = raw.find(delims.repetition, start);
-    if (r == rep) return raw.substr(start, p == std::string_view::npos ? raw.npos : p - start);
-    if (p == std::string_view::npos) return {};
+    if (r == rep) {
+      return raw.substr(start, p == std::string_view::npos ? raw.npos : p - start);
+    }
+    if (p == std::string_view::npos) {
+      return {};
+    }
     start = p + 1;
   }
 }
 
 size_t Message::Reps(const Segment& s, size_t field) const {
   std::string_view raw = s.Raw(field);
-  if (raw.empty()) return 0;
-  if (IsHeaderId(s.id) && field <= 2) return 1;
+  if (raw.empty()) {
+    return 0;
+  }
+  if (IsHeaderId(s.id) && field <= 2) {
+    return 1;
+  }
   return static_cast<size_t>(std::count(raw.begin(), raw.end(), delims.repetition)) + 1;
 }
 
@@ -174,14 +216,20 @@ std::vector<std::string_view> Message::Components(std::string_view raw) const {
 
 std::string Message::Get(const Segment& s, size_t field, size_t rep, size_t comp,
                          size_t sub) const {
-  if (IsHeaderId(s.id) && field <= 2) return std::string(s.Raw(field));
+  if (IsHeaderId(s.id) && field <= 2) {
+    return std::string(s.Raw(field));
+  }
   std::string_view v = RawRep(s, field, rep);
-  if (v.empty()) return {};
+  if (v.empty()) {
+    return {};
+  }
   // Component `comp`, then sub-component `sub`.
   size_t start = 0;
   for (size_t c = 1; c < comp; ++c) {
     size_t p = v.find(delims.component, start);
-    if (p == std::string_view::npos) return {};
+    if (p == std::string_view::npos) {
+      return {};
+    }
     start = p + 1;
   }
   size_t end = v.find(delims.component, start);
@@ -189,7 +237,9 @@ std::string Message::Get(const Segment& s, size_t field, size_t rep, size_t comp
   start = 0;
   for (size_t c = 1; c < sub; ++c) {
     size_t p = v.find(delims.subcomponent, start);
-    if (p == std::string_view::npos) return {};
+    if (p == std::string_view::npos) {
+      return {};
+    }
     start = p + 1;
   }
   end = v.find(delims.subcomponent, start);
@@ -202,7 +252,9 @@ std::string Message::Escape(std::string_view text) const { return hl7v2::Escape(
 
 std::string Message::Serialize() const {
   std::string out;
-  if (bom) out += "\xEF\xBB\xBF";
+  if (bom) {
+    out += "\xEF\xBB\xBF";
+  }
   for (const auto& s : segments) {
     s.AppendTo(out);
     out += s.terminator;
@@ -222,7 +274,9 @@ Message Document::MessageAt(size_t i) const {
 
 std::string Document::Serialize() const {
   std::string out;
-  if (bom) out += "\xEF\xBB\xBF";
+  if (bom) {
+    out += "\xEF\xBB\xBF";
+  }
   out += leading;
   for (const auto& s : segments) {
     s.AppendTo(out);
@@ -232,7 +286,9 @@ std::string Document::Serialize() const {
 }
 
 std::string Unescape(std::string_view raw, const Delimiters& d) {
-  if (raw.find(d.escape) == std::string_view::npos) return std::string(raw);
+  if (raw.find(d.escape) == std::string_view::npos) {
+    return std::string(raw);
+  }
   std::string out;
   out.reserve(raw.size());
   size_t i = 0;
@@ -271,12 +327,15 @@ std::string Unescape(std::string_view raw, const Delimiters& d) {
       std::string bytes;
       for (size_t k = 1; k + 1 < seq.size() + 1 && known; k += 2) {
         int hi = HexValue(seq[k]), lo = HexValue(seq[k + 1]);
-        if (hi < 0 || lo < 0)
+        if (hi < 0 || lo < 0) {
           known = false;
-        else
+        } else {
           bytes += static_cast<char>(hi * 16 + lo);
+        }
       }
-      if (known) out += bytes;
+      if (known) {
+        out += bytes;
+      }
     } else if (!seq.empty() && (seq[0] == 'C' || seq[0] == 'M' || seq[0] == 'Z')) {
       // character set switches and locally defined escapes: dropped
     } else {
@@ -313,7 +372,9 @@ std::string Escape(std::string_view text, const Delimiters& d) {
     } else if (d.truncation && c == d.truncation) {
       esc("P");
     } else if (c == '\r' || c == '\n') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+        ++i;
+      }
       esc(".br");
     } else {
       out += c;
@@ -345,7 +406,9 @@ bool Parse(std::string_view bytes, Document* out, Error* error, const ParseOptio
   while (pos < bytes.size() && (bytes[pos] == '\r' || bytes[pos] == '\n')) {
     out->leading += bytes[pos++];
   }
-  if (pos >= bytes.size()) return fail("MSH", 1, 0, 100, "empty input: there is no MSH segment");
+  if (pos >= bytes.size()) {
+    return fail("MSH", 1, 0, 100, "empty input: there is no MSH segment");
+  }
 
   Delimiters cur;
   bool have_delims = false;
@@ -361,10 +424,14 @@ bool Parse(std::string_view bytes, Document* out, Error* error, const ParseOptio
 
   while (pos < bytes.size()) {
     size_t end = bytes.find_first_of("\r\n", pos);
-    if (end == std::string_view::npos) end = bytes.size();
+    if (end == std::string_view::npos) {
+      end = bytes.size();
+    }
     std::string_view line = bytes.substr(pos, end - pos);
     size_t tend = end;
-    while (tend < bytes.size() && (bytes[tend] == '\r' || bytes[tend] == '\n')) ++tend;
+    while (tend < bytes.size() && (bytes[tend] == '\r' || bytes[tend] == '\n')) {
+      ++tend;
+    }
     std::string_view term = bytes.substr(end, tend - end);
     pos = tend;
     ++seq;
@@ -379,9 +446,12 @@ bool Parse(std::string_view bytes, Document* out, Error* error, const ParseOptio
     bool header = line.size() >= 3 && IsHeaderId(id3) && (line.size() == 3 || !IsAlnum(line[3]));
     if (header) {
       close_message();  // a header starts a new scope
-      if (id3 == "MSH") seq = 1;
-      if (line.size() < 4)
+      if (id3 == "MSH") {
+        seq = 1;
+      }
+      if (line.size() < 4) {
         return fail(std::string(id3), seq, 1, 101, "the field separator is missing");
+      }
       Delimiters d;
       d.field = line[3];
       if (d.field == ' ' || d.field == '\0') {
@@ -421,7 +491,9 @@ bool Parse(std::string_view bytes, Document* out, Error* error, const ParseOptio
       seg.fields.emplace_back(1, d.field);
       seg.fields.emplace_back(enc);
       if (enc_end != std::string_view::npos) {
-        for (auto f : Split(line.substr(enc_end + 1), d.field)) seg.fields.emplace_back(f);
+        for (auto f : Split(line.substr(enc_end + 1), d.field)) {
+          seg.fields.emplace_back(f);
+        }
       }
     } else {
       if (!have_delims) {
@@ -430,7 +502,9 @@ bool Parse(std::string_view bytes, Document* out, Error* error, const ParseOptio
                     "the input does not start with an MSH (or FHS/BHS) segment");
       }
       seg.separator = cur.field;
-      for (auto f : Split(line, cur.field)) seg.fields.emplace_back(f);
+      for (auto f : Split(line, cur.field)) {
+        seg.fields.emplace_back(f);
+      }
       seg.id = seg.fields[0];
     }
     if (!ValidSegmentId(seg.id)) {
@@ -473,7 +547,9 @@ bool Parse(std::string_view bytes, Document* out, Error* error, const ParseOptio
       return fail("MSH", 1, 9, 101, "MSH-9 (message type) is empty");
     }
     std::string version = probe.Get(msh, 12, 0, 1);
-    if (version.empty()) return fail("MSH", 1, 12, 101, "MSH-12 (version id) is empty");
+    if (version.empty()) {
+      return fail("MSH", 1, 12, 101, "MSH-12 (version id) is empty");
+    }
     if (!ValidVersion(version)) {
       return fail(
           "MSH", 1, 12, 203,
@@ -496,7 +572,9 @@ namespace {
 
 std::string VersionAtLeast25(const std::string& v) {
   // "2.5", "2.5.1", "2.6" ... -> "y"; "2.1" .. "2.4" -> ""
-  if (v.size() >= 3 && v[0] == '2' && v[1] == '.' && v[2] >= '5') return "y";
+  if (v.size() >= 3 && v[0] == '2' && v[1] == '.' && v[2] >= '5') {
+    return "y";
+  }
   return "";
 }
 
@@ -556,7 +634,9 @@ std::string BuildAck(const Message& original, const AckOptions& options) {
   std::string ctrl = options.control_id;
   if (ctrl.empty()) {
     ctrl = "A" + original.ControlId();
-    if (ctrl.size() > 20) ctrl = ctrl.substr(0, 20);
+    if (ctrl.size() > 20) {
+      ctrl = ctrl.substr(0, 20);
+    }
   }
   f(Escape(ctrl, d));
   f(msh.Has(11) ? msh.Raw(11) : std::string_view("P"));
@@ -572,18 +652,24 @@ std::string BuildAck(const Message& original, const AckOptions& options) {
     out += Escape(options.text.substr(0, 80), d);
   }
   out += '\r';
-  for (const auto& e : options.errors) AppendErr(out, d, version, e);
+  for (const auto& e : options.errors) {
+    AppendErr(out, d, version, e);
+  }
   return out;
 }
 
 std::string BuildRejectForUnparsable(std::string_view raw, const Error& error) {
   Delimiters d;
   std::string ctrl;
-  if (raw.starts_with("\xEF\xBB\xBF")) raw.remove_prefix(3);
+  if (raw.starts_with("\xEF\xBB\xBF")) {
+    raw.remove_prefix(3);
+  }
   if (raw.size() > 4 && raw.starts_with("MSH")) {
     std::string_view first = raw.substr(0, raw.find_first_of("\r\n"));
     auto fields = Split(first, raw[3]);
-    if (fields.size() > 9) ctrl = std::string(fields[9]).substr(0, 199);
+    if (fields.size() > 9) {
+      ctrl = std::string(fields[9]).substr(0, 199);
+    }
   }
   std::string out = "MSH|^~\\&|CARECHART||||" + NowTimestamp() + "||ACK|AR" +
                     std::to_string(std::time(nullptr)) + "|P|2.5\r";

@@ -33,7 +33,9 @@ std::map<std::string, std::string> Manifest() {
   std::getline(in, line);
   while (std::getline(in, line)) {
     auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
+    if (tab == std::string::npos) {
+      continue;
+    }
     auto tab2 = line.find('\t', tab + 1);
     m[line.substr(0, tab)] = line.substr(tab + 1, tab2 - tab - 1);
   }
@@ -41,7 +43,9 @@ std::map<std::string, std::string> Manifest() {
 }
 
 TEST(Hl7SharedData, EveryFileBehavesAsTheManifestSays) {
-  if (!fs::exists(DataDir() + "/MANIFEST.tsv")) GTEST_SKIP() << "no shared data at " << DataDir();
+  if (!fs::exists(DataDir() + "/MANIFEST.tsv")) {
+    GTEST_SKIP() << "no shared data at " << DataDir();
+  }
   auto manifest = Manifest();
   ASSERT_EQ(manifest.size(), 40u);
   int parsed = 0, round_trip = 0, rejected = 0, tolerated = 0;
@@ -52,12 +56,16 @@ TEST(Hl7SharedData, EveryFileBehavesAsTheManifestSays) {
     bool ok = Parse(bytes, &doc, &err);
     if (expect == "parse") {
       EXPECT_TRUE(ok) << file << ": " << err.ToString();
-      if (!ok) continue;
+      if (!ok) {
+        continue;
+      }
       ++parsed;
       EXPECT_FALSE(doc.messages.empty()) << file;
       std::string again = doc.Serialize();
       EXPECT_EQ(again, bytes) << file << ": round trip changed the bytes";
-      if (again == bytes) ++round_trip;
+      if (again == bytes) {
+        ++round_trip;
+      }
       // Every message alone also round-trips into its own bytes.
       std::string joined = std::string(doc.bom ? "\xEF\xBB\xBF" : "") + doc.leading;
       size_t next = 0;
@@ -95,7 +103,9 @@ TEST(Hl7SharedData, EveryFileBehavesAsTheManifestSays) {
 }
 
 TEST(Hl7SharedData, SpecificFiles) {
-  if (!fs::exists(DataDir() + "/MANIFEST.tsv")) GTEST_SKIP() << "no shared data";
+  if (!fs::exists(DataDir() + "/MANIFEST.tsv")) {
+    GTEST_SKIP() << "no shared data";
+  }
   Document doc;
   Error err;
   ASSERT_TRUE(Parse(ReadFile(DataDir() + "/pyhl7_batch-file-FHS-BHS-2-batches.hl7"), &doc, &err));
@@ -145,7 +155,9 @@ TEST(Hl7Parse, Rejections) {
   EXPECT_EQ(err.field, 2);
   // Binary junk never crashes.
   std::string junk(300, '\0');
-  for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 37);
+  for (size_t i = 0; i < junk.size(); ++i) {
+    junk[i] = static_cast<char>(i * 37);
+  }
   (void)Parse(junk, &doc, &err);
   (void)Parse("MSH|" + junk, &doc, &err);
 }

@@ -27,8 +27,12 @@ StatusOr<std::unique_ptr<MllpClient>> MllpClient::Connect(const std::string& hos
   std::string last = "no address";
   for (addrinfo* a = res; a; a = a->ai_next) {
     fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
+    if (fd < 0) {
+      continue;
+    }
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      break;
+    }
     last = std::strerror(errno);
     close(fd);
     fd = -1;
@@ -44,7 +48,9 @@ StatusOr<std::unique_ptr<MllpClient>> MllpClient::Connect(const std::string& hos
 }
 
 MllpClient::~MllpClient() {
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0) {
+    close(fd_);
+  }
 }
 
 Status MllpClient::SendRaw(const std::string& bytes) {
@@ -52,7 +58,9 @@ Status MllpClient::SendRaw(const std::string& bytes) {
   while (off < bytes.size()) {
     ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return Status(StatusCode::kUnavailable, std::string("send: ") + std::strerror(errno));
     }
     off += static_cast<size_t>(n);
@@ -73,16 +81,24 @@ StatusOr<std::string> MllpClient::ReadFrame() {
     }
     pollfd p{fd_, POLLIN, 0};
     int rc = poll(&p, 1, timeout_ * 1000);
-    if (rc == 0) return Status(StatusCode::kTimeout, "no ACK within the timeout");
+    if (rc == 0) {
+      return Status(StatusCode::kTimeout, "no ACK within the timeout");
+    }
     if (rc < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return Status(StatusCode::kUnavailable, std::string("poll: ") + std::strerror(errno));
     }
     char buf[65536];
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return Status(StatusCode::kUnavailable, "the connection was closed");
+    if (n == 0) {
+      return Status(StatusCode::kUnavailable, "the connection was closed");
+    }
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return Status(StatusCode::kUnavailable, std::string("recv: ") + std::strerror(errno));
     }
     buffer_.append(buf, static_cast<size_t>(n));

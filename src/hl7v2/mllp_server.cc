@@ -59,12 +59,20 @@ class ServerImpl : public MllpServer {
   Status Listen() {
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(options.host, ec);
-    if (ec) return InvalidError("--host '" + options.host + "' is not an IP address");
+    if (ec) {
+      return InvalidError("--host '" + options.host + "' is not an IP address");
+    }
     tcp::endpoint ep(addr, options.port);
     acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) {
+      acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+      acceptor_.bind(ep, ec);
+    }
+    if (!ec) {
+      acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    }
     if (ec) {
       return Status(StatusCode::kUnavailable, "cannot listen for HL7 on " + options.host + ":" +
                                                   std::to_string(options.port) + ": " +
@@ -81,7 +89,9 @@ class ServerImpl : public MllpServer {
   uint16_t port() const override { return port_; }
 
   void Stop() override {
-    if (stopped_.exchange(true)) return;
+    if (stopped_.exchange(true)) {
+      return;
+    }
     asio::post(io, [this] {
       boost::system::error_code ec;
       acceptor_.close(ec);
@@ -91,7 +101,9 @@ class ServerImpl : public MllpServer {
         copy = sessions;
       }
       for (auto& w : copy) {
-        if (auto s = w.lock()) s->StopWhenIdle();
+        if (auto s = w.lock()) {
+          s->StopWhenIdle();
+        }
       }
     });
     {
@@ -104,7 +116,9 @@ class ServerImpl : public MllpServer {
     workers.join();
     work_.reset();
     io.stop();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_) {
+      t.join();
+    }
     threads_.clear();
   }
 
@@ -129,7 +143,9 @@ class ServerImpl : public MllpServer {
     acceptor_.async_accept(
         asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
           if (ec) {
-            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+              return;
+            }
             spdlog::warn("hl7: accept failed: {}", ec.message());
           } else {
             bool full;
@@ -150,7 +166,9 @@ class ServerImpl : public MllpServer {
               s->Start();
             }
           }
-          if (!stopped_) Accept();
+          if (!stopped_) {
+            Accept();
+          }
         });
   }
 
@@ -173,7 +191,9 @@ Session::Session(tcp::socket socket, ServerImpl& server)
       timer_(strand_) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
-  if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  if (!ec) {
+    peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
   socket_.set_option(tcp::no_delay(true), ec);
 }
 
@@ -187,7 +207,9 @@ void Session::Start() {
 void Session::ArmTimer() {
   timer_.expires_after(std::chrono::seconds(server_.options.idle_timeout_seconds));
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || self->closed_) return;
+    if (ec || self->closed_) {
+      return;
+    }
     if (self->busy_ || !self->frames_.empty()) {
       self->ArmTimer();
       return;
@@ -198,7 +220,9 @@ void Session::ArmTimer() {
 }
 
 void Session::Read() {
-  if (closed_) return;
+  if (closed_) {
+    return;
+  }
   socket_.async_read_some(
       asio::buffer(chunk_),
       asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec,
@@ -206,21 +230,26 @@ void Session::Read() {
 }
 
 void Session::OnRead(const boost::system::error_code& ec, size_t n) {
-  if (closed_) return;
+  if (closed_) {
+    return;
+  }
   if (ec) {
     // The sender went away: what was received but not applied is dropped (it has no ACK and
     // will be resent); a message being applied completes.
     frames_.clear();
-    if (!busy_)
+    if (!busy_) {
       Close();
-    else
+    } else {
       closed_ = true, server_.Remove(this);
+    }
     return;
   }
   buffer_.append(chunk_.data(), n);
   ArmTimer();
   Extract();
-  if (closed_) return;
+  if (closed_) {
+    return;
+  }
   if (frames_.size() > 1000) {
     spdlog::warn("hl7: {} sends faster than it reads ACKs; closing", peer_);
     Close();
@@ -237,7 +266,9 @@ void Session::Extract() {
       buffer_.clear();  // bytes outside a frame are ignored
       return;
     }
-    if (start > 0) buffer_.erase(0, start);
+    if (start > 0) {
+      buffer_.erase(0, start);
+    }
     size_t end = buffer_.find(std::string{kMllpEnd, kMllpCr}, 1);
     if (end == std::string::npos) {
       if (buffer_.size() > max + 2) {
@@ -256,12 +287,16 @@ void Session::Extract() {
     }
     frames_.push_back(buffer_.substr(1, end - 1));
     buffer_.erase(0, end + 2);
-    if (!busy_) Dispatch();
+    if (!busy_) {
+      Dispatch();
+    }
   }
 }
 
 void Session::Dispatch() {
-  if (busy_ || frames_.empty() || closed_) return;
+  if (busy_ || frames_.empty() || closed_) {
+    return;
+  }
   busy_ = true;
   std::string frame = std::move(frames_.front());
   frames_.pop_front();
@@ -307,7 +342,9 @@ void Session::StopWhenIdle() {
   asio::post(strand_, [self = shared_from_this()] {
     self->stopping_ = true;
     self->frames_.clear();
-    if (!self->busy_) self->Close();
+    if (!self->busy_) {
+      self->Close();
+    }
   });
 }
 
@@ -318,7 +355,9 @@ void Session::Close() {
   socket_.close(ec);
   bool was_closed = closed_;
   closed_ = true;
-  if (!was_closed) server_.Remove(this);
+  if (!was_closed) {
+    server_.Remove(this);
+  }
 }
 
 }  // namespace

@@ -37,14 +37,18 @@ std::string CodeOf(std::string_view s) {
   for (char c : s) {
     out += (c == ' ' || c == '\t' || c == '\r' || c == '\n') ? '_' : c;
   }
-  if (out.empty()) out = "none";
+  if (out.empty()) {
+    out = "none";
+  }
   return out.substr(0, 200);
 }
 
 std::string EscapeSearch(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\' || c == ',' || c == '|' || c == '$') out += '\\';
+    if (c == '\\' || c == ',' || c == '|' || c == '$') {
+      out += '\\';
+    }
     out += c;
   }
   return out;
@@ -52,20 +56,34 @@ std::string EscapeSearch(std::string_view s) {
 
 bool DecodeBase64(std::string_view in, std::string* out) {
   auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
+    if (c >= 'A' && c <= 'Z') {
+      return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+      return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+      return c - '0' + 52;
+    }
+    if (c == '+') {
+      return 62;
+    }
+    if (c == '/') {
+      return 63;
+    }
     return -1;
   };
   out->clear();
   uint32_t buf = 0;
   int bits = 0;
   for (char c : in) {
-    if (c == '=') break;
+    if (c == '=') {
+      break;
+    }
     int v = val(c);
-    if (v < 0) return false;
+    if (v < 0) {
+      return false;
+    }
     buf = (buf << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -80,7 +98,9 @@ Value Tag(const char* system, const std::string& code, const std::string& displa
   Value t = Value::Object();
   t.set("system", Value::String(system));
   t.set("code", Value::String(code));
-  if (!display.empty()) t.set("display", Value::String(display));
+  if (!display.empty()) {
+    t.set("display", Value::String(display));
+  }
   return t;
 }
 
@@ -125,7 +145,9 @@ struct Processor::Impl {
   }
   void MarkExisting(const std::string& key) {
     std::lock_guard<std::mutex> l(cache_mu);
-    if (existing.size() > 200000) existing.clear();
+    if (existing.size() > 200000) {
+      existing.clear();
+    }
     existing.insert(key);
   }
 
@@ -176,9 +198,13 @@ class Plan : public MapContext {
       return r.status();
     }
     expect_[key] = r->version;
-    if (r->deleted) return std::optional<Value>();
+    if (r->deleted) {
+      return std::optional<Value>();
+    }
     auto parsed = json::Parse(r->body);
-    if (!parsed.ok()) return parsed.status();
+    if (!parsed.ok()) {
+      return parsed.status();
+    }
     return std::optional<Value>(std::move(*parsed));
   }
 
@@ -191,7 +217,9 @@ class Plan : public MapContext {
     }
     if (!expect_.count(key)) {
       auto cur = Get(type, id);
-      if (!cur.ok()) return cur.status();
+      if (!cur.ok()) {
+        return cur.status();
+      }
     }
     Add(std::move(resource), type, id, expect_[key]);
     return Status::Ok();
@@ -205,8 +233,12 @@ class Plan : public MapContext {
       return Status::Ok();
     }
     int64_t base = 0;
-    if (auto h = hints_.find(key); h != hints_.end()) base = h->second;
-    if (auto e = expect_.find(key); e != expect_.end()) base = e->second;
+    if (auto h = hints_.find(key); h != hints_.end()) {
+      base = h->second;
+    }
+    if (auto e = expect_.find(key); e != expect_.end()) {
+      base = e->second;
+    }
     expect_[key] = base;
     Add(std::move(resource), type, id, base);
     return Status::Ok();
@@ -215,9 +247,13 @@ class Plan : public MapContext {
   Status Ensure(Value resource) override {
     std::string type(resource.string_at("resourceType")), id(resource.string_at("id"));
     std::string key = Key(type, id);
-    if (index_.count(key) || impl_.Exists(key)) return Status::Ok();
+    if (index_.count(key) || impl_.Exists(key)) {
+      return Status::Ok();
+    }
     auto cur = Get(type, id);
-    if (!cur.ok()) return cur.status();
+    if (!cur.ok()) {
+      return cur.status();
+    }
     if (cur->has_value()) {
       impl_.MarkExisting(key);
       expect_.erase(key);  // its content does not matter: no need to re-check its version
@@ -231,43 +267,63 @@ class Plan : public MapContext {
       const std::vector<std::pair<std::string, std::string>>& identifiers) override {
     std::string value;
     for (const auto& [sys, val] : identifiers) {
-      if (!value.empty()) value += ",";
+      if (!value.empty()) {
+        value += ",";
+      }
       value += EscapeSearch(sys) + "|" + EscapeSearch(val);
     }
     auto q = store::ParseSearch("Patient", {{"identifier", value}, {"_count", "10"}});
-    if (!q.ok()) return q.status();
+    if (!q.ok()) {
+      return q.status();
+    }
     q->want_total = false;
     auto r = impl_.store.Search(*q);
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      return r.status();
+    }
     SearchCheck check;
     check.query = *q;
-    for (const auto& v : r->matches) check.ids.push_back(v.id);
+    for (const auto& v : r->matches) {
+      check.ids.push_back(v.id);
+    }
     std::sort(check.ids.begin(), check.ids.end());
     std::vector<std::string> candidates = check.ids;
     searches_.push_back(std::move(check));
-    if (candidates.empty()) return std::string();
+    if (candidates.empty()) {
+      return std::string();
+    }
     // Prefer a patient that was not merged away; else follow replaced-by.
     std::string fallback;
     for (const auto& id : candidates) {
       std::string cur = id;
       for (int depth = 0; depth < 5; ++depth) {
         auto p = Get("Patient", cur);
-        if (!p.ok()) return p.status();
-        if (!*p) break;
+        if (!p.ok()) {
+          return p.status();
+        }
+        if (!*p) {
+          break;
+        }
         std::string next;
         if (const Value* links = (*p)->find("link"); links && links->is_array()) {
           for (const auto& l : links->items()) {
             if (l.string_at("type") == "replaced-by") {
               if (const Value* o = l.find("other")) {
                 std::string ref(o->string_at("reference"));
-                if (ref.starts_with("Patient/")) next = ref.substr(8);
+                if (ref.starts_with("Patient/")) {
+                  next = ref.substr(8);
+                }
               }
             }
           }
         }
         if (next.empty() || next == cur) {
-          if (cur == id) return cur;
-          if (fallback.empty()) fallback = cur;
+          if (cur == id) {
+            return cur;
+          }
+          if (fallback.empty()) {
+            fallback = cur;
+          }
           break;
         }
         cur = next;
@@ -283,7 +339,9 @@ class Plan : public MapContext {
     q.count = 1000;
     q.want_total = false;
     auto r = impl_.store.Search(q);
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      return r.status();
+    }
     if (r->matches.size() >= 1000) {
       return Status(StatusCode::kTooLarge,
                     "the prior patient has 1000 or more resources: merge them in smaller steps");
@@ -296,7 +354,9 @@ class Plan : public MapContext {
         continue;
       }
       auto parsed = json::Parse(v.body);
-      if (!parsed.ok()) return parsed.status();
+      if (!parsed.ok()) {
+        return parsed.status();
+      }
       expect_[key] = v.version;
       out.push_back(std::move(*parsed));
     }
@@ -348,10 +408,14 @@ Status Processor::Impl::Queue(std::string_view raw, const std::string& id,
                                                   version + 1, version ? "PUT" : "POST");
     Status s = store.Write([&](store::WriteTxn& txn) -> Status {
       ASSIGN_OR_RETURN(auto c, txn.Current("Binary", id));
-      if (c.version != version) return ConflictError("changed");
+      if (c.version != version) {
+        return ConflictError("changed");
+      }
       return txn.Put(w);
     });
-    if (s.code() == StatusCode::kConflict) continue;
+    if (s.code() == StatusCode::kConflict) {
+      continue;
+    }
     return s;
   }
   return ConflictError("the error queue entry " + id + " kept changing");
@@ -397,9 +461,13 @@ Outcome Processor::Impl::ProcessOne(const Message& m, const std::string& raw,
     std::string id = !replay_id.empty() ? replay_id : "hl7e-" + Hash32("nocontrol\x1f" + raw);
     return Fail(&m, raw, id, description, e, fac, actor);
   }
-  if (!replay_id.empty()) err_id = replay_id;
+  if (!replay_id.empty()) {
+    err_id = replay_id;
+  }
   Error err;
-  if (!IsSupported(m, &err)) return Fail(&m, raw, err_id, description, err, fac, actor);
+  if (!IsSupported(m, &err)) {
+    return Fail(&m, raw, err_id, description, err, fac, actor);
+  }
 
   std::string raw_id = MessageBinaryId(sender, ctrl);
   auto duplicate_ack = [&]() {
@@ -411,7 +479,9 @@ Outcome Processor::Impl::ProcessOne(const Message& m, const std::string& raw,
     o.ack = BuildAck(m, ao);
     return o;
   };
-  if (auto done = store.Read("Binary", raw_id); done.ok()) return duplicate_ack();
+  if (auto done = store.Read("Binary", raw_id); done.ok()) {
+    return duplicate_ack();
+  }
 
   rest::RequestContext ctx(dummy_request, store, api_options);
   ctx.facility_id = fac.id;
@@ -420,7 +490,9 @@ Outcome Processor::Impl::ProcessOne(const Message& m, const std::string& raw,
   std::map<std::string, int64_t> hints;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     Plan plan(*this, fac, hints);
-    if (!MapMessage(m, plan, &err)) return Fail(&m, raw, err_id, description, err, fac, actor);
+    if (!MapMessage(m, plan, &err)) {
+      return Fail(&m, raw, err_id, description, err, fac, actor);
+    }
     std::vector<store::PreparedWrite> prepared;
     prepared.reserve(plan.writes().size() + 2);
     for (auto& e : plan.writes()) {
@@ -477,19 +549,29 @@ Outcome Processor::Impl::ProcessOne(const Message& m, const std::string& raw,
       }
       if (err_version) {
         ASSIGN_OR_RETURN(auto c, txn.Current("Binary", err_id));
-        if (c.version != err_version) conflict = true;
+        if (c.version != err_version) {
+          conflict = true;
+        }
       }
-      if (conflict) return ConflictError("a resource changed while the message was mapped");
+      if (conflict) {
+        return ConflictError("a resource changed while the message was mapped");
+      }
       for (const auto& check : plan.searches()) {
         ASSIGN_OR_RETURN(auto ids, txn.SearchIds(check.query, 10));
         std::sort(ids.begin(), ids.end());
-        if (ids != check.ids) return ConflictError("the patient lookup changed");
+        if (ids != check.ids) {
+          return ConflictError("the patient lookup changed");
+        }
       }
-      for (const auto& w : prepared) RETURN_IF_ERROR(txn.Put(w));
+      for (const auto& w : prepared) {
+        RETURN_IF_ERROR(txn.Put(w));
+      }
       return Status::Ok();
     });
     if (s.code() == StatusCode::kConflict && attempt + 1 < kMaxAttempts) {
-      for (auto& [k, v] : actual) hints[k] = v;
+      for (auto& [k, v] : actual) {
+        hints[k] = v;
+      }
       continue;
     }
     if (!s.ok()) {
@@ -497,8 +579,12 @@ Outcome Processor::Impl::ProcessOne(const Message& m, const std::string& raw,
                "could not be stored: " + s.message()};
       return Fail(&m, raw, err_id, description, se, fac, actor);
     }
-    if (duplicate) return duplicate_ack();
-    for (const auto& k : plan.ensured()) MarkExisting(k);
+    if (duplicate) {
+      return duplicate_ack();
+    }
+    for (const auto& k : plan.ensured()) {
+      MarkExisting(k);
+    }
     Outcome o;
     o.code = "AA";
     for (const auto& w : prepared) {
@@ -534,14 +620,18 @@ Outcome Processor::Process(std::string_view raw) {
     all.duplicate = o.duplicate;
     all.error = o.error;
     all.error_id = o.error_id;
-    for (auto& w : o.written) all.written.push_back(std::move(w));
+    for (auto& w : o.written) {
+      all.written.push_back(std::move(w));
+    }
   }
   return all;
 }
 
 StatusOr<Outcome> Processor::Replay(const std::string& error_id) {
   auto r = impl_->store.Read("Binary", error_id);
-  if (!r.ok() || r->deleted) return NotFoundError("no queued HL7 message " + error_id);
+  if (!r.ok() || r->deleted) {
+    return NotFoundError("no queued HL7 message " + error_id);
+  }
   ASSIGN_OR_RETURN(Value b, json::Parse(r->body));
   if (b.string_at("contentType") != kHl7ContentType) {
     return InvalidError("Binary/" + error_id + " is not an HL7 v2 message");
@@ -569,7 +659,9 @@ StatusOr<Outcome> Processor::Replay(const std::string& error_id) {
     all.duplicate = o.duplicate;
     all.error = o.error;
     all.error_id = o.error_id;
-    for (auto& w : o.written) all.written.push_back(std::move(w));
+    for (auto& w : o.written) {
+      all.written.push_back(std::move(w));
+    }
   }
   return all;
 }
@@ -585,7 +677,9 @@ StatusOr<std::vector<ErrorEntry>> Processor::ListErrors(int limit, bool all) {
   std::vector<ErrorEntry> out;
   for (const auto& v : res.matches) {
     auto parsed = json::Parse(v.body);
-    if (!parsed.ok()) continue;
+    if (!parsed.ok()) {
+      continue;
+    }
     ErrorEntry e;
     e.id = v.id;
     if (const Value* meta = parsed->find("meta")) {

@@ -46,13 +46,17 @@ class ProcessorTest : public ::testing::Test {
   }
   void TearDown() override {
     processor_.reset();
-    if (store_) store_->Close();
+    if (store_) {
+      store_->Close();
+    }
     fs::remove_all(dir_);
   }
   json::Value ReadJson(const std::string& type, const std::string& id) {
     auto r = store_->Read(type, id);
     EXPECT_TRUE(r.ok()) << type << "/" << id << ": " << r.status().ToString();
-    if (!r.ok()) return {};
+    if (!r.ok()) {
+      return {};
+    }
     return *json::Parse(r->body);
   }
   int64_t Count(const std::string& type,
@@ -67,7 +71,9 @@ class ProcessorTest : public ::testing::Test {
   std::string MsaCode(const std::string& ack) {
     Document d;
     Error e;
-    if (!Parse(ack, &d, &e)) return "unparsable ack: " + e.ToString();
+    if (!Parse(ack, &d, &e)) {
+      return "unparsable ack: " + e.ToString();
+    }
     Message m = d.MessageAt(d.messages.size() - 1);
     return m.Get(*m.Find("MSA"), 1);
   }
@@ -281,10 +287,14 @@ TEST_F(ProcessorTest, ErrorsAreQueuedAndReplayed) {
 }
 
 TEST_F(ProcessorTest, EverySharedSampleIsHandled) {
-  if (!fs::exists(DataDir())) GTEST_SKIP() << "no shared data";
+  if (!fs::exists(DataDir())) {
+    GTEST_SKIP() << "no shared data";
+  }
   int aa = 0, rejected = 0, total = 0;
   for (const auto& entry : fs::recursive_directory_iterator(DataDir())) {
-    if (entry.path().extension() != ".hl7") continue;
+    if (entry.path().extension() != ".hl7") {
+      continue;
+    }
     ++total;
     std::string name = entry.path().lexically_relative(DataDir()).string();
     Outcome o = processor_->Process(ReadFile(entry.path()));
@@ -353,16 +363,22 @@ TEST_F(ProcessorTest, MllpConcurrentSenders) {
           ASSERT_TRUE((*c)->SendRaw(f.substr(10)).ok());
           auto ack = (*c)->ReadFrame();
           ASSERT_TRUE(ack.ok());
-          if (MsaCode(*ack) == "AA") ++acks;
+          if (MsaCode(*ack) == "AA") {
+            ++acks;
+          }
         } else {
           auto ack = (*c)->Send(msg);
           ASSERT_TRUE(ack.ok()) << ack.status().ToString();
-          if (MsaCode(*ack) == "AA") ++acks;
+          if (MsaCode(*ack) == "AA") {
+            ++acks;
+          }
         }
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) {
+    t.join();
+  }
   EXPECT_EQ(acks.load(), kSenders * kEach);
   EXPECT_EQ(Count("Encounter"), kSenders * kEach);
   EXPECT_EQ(Count("Patient"), kSenders * 5);

@@ -4,7 +4,9 @@ namespace carechart::http {
 
 std::string_view Request::header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
-    if (name == lower_name) return value;
+    if (name == lower_name) {
+      return value;
+    }
   }
   return {};
 }

@@ -101,12 +101,20 @@ class ServerImpl : public Server {
   Status Bind() {
     beast::error_code ec;
     auto address = net::ip::make_address(options_.host, ec);
-    if (ec) return InvalidError("invalid listen address '" + options_.host + "': " + ec.message());
+    if (ec) {
+      return InvalidError("invalid listen address '" + options_.host + "': " + ec.message());
+    }
     tcp::endpoint endpoint(address, options_.port);
     acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (!ec) {
+      acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+      acceptor_.bind(endpoint, ec);
+    }
+    if (!ec) {
+      acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    }
     if (ec) {
       return {StatusCode::kUnavailable, "cannot listen on " + options_.host + ":" +
                                             std::to_string(options_.port) + ": " + ec.message() +
@@ -140,7 +148,9 @@ class ServerImpl : public Server {
   void Stop() override {
     {
       std::lock_guard lock(mu_);
-      if (stopping_) return;
+      if (stopping_) {
+        return;
+      }
       stopping_ = true;
     }
     net::post(ioc_, [this] {
@@ -182,14 +192,18 @@ class ServerImpl : public Server {
   void DoAccept() {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
       if (ec) {
-        if (ec == net::error::operation_aborted) return;
+        if (ec == net::error::operation_aborted) {
+          return;
+        }
         spdlog::warn("accept failed: {}", ec.message());
       } else {
         auto session = std::make_shared<Session>(std::move(s), *this);
         Register(session);
         session->Start();
       }
-      if (!stopping()) DoAccept();
+      if (!stopping()) {
+        DoAccept();
+      }
     });
   }
 
@@ -201,7 +215,9 @@ class ServerImpl : public Server {
     // its body, running its handler or writing its response) is counted in in_flight_ and
     // finishes first.
     for (const auto& weak : sessions_) {
-      if (auto s = weak.lock()) s->CloseIfIdle();
+      if (auto s = weak.lock()) {
+        s->CloseIfIdle();
+      }
     }
     stop_cv_.wait_until(lock, deadline, [this] { return in_flight_.load() == 0; });
     if (in_flight_.load() != 0) {
@@ -209,7 +225,9 @@ class ServerImpl : public Server {
                    in_flight_.load(), options_.shutdown_grace_seconds);
     }
     for (const auto& weak : sessions_) {
-      if (auto s = weak.lock()) s->CloseIfIdle();
+      if (auto s = weak.lock()) {
+        s->CloseIfIdle();
+      }
     }
     stop_cv_.wait_until(
         lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(2)),
@@ -221,7 +239,9 @@ class ServerImpl : public Server {
 
   void JoinAll() {
     for (auto& t : io_threads_) {
-      if (t.joinable()) t.join();
+      if (t.joinable()) {
+        t.join();
+      }
     }
     io_threads_.clear();
     workers_.join();
@@ -249,12 +269,16 @@ Session::Session(tcp::socket socket, ServerImpl& server)
     : stream_(std::move(socket)), server_(server) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
-  if (!ec) remote_ = ep.address().to_string();
+  if (!ec) {
+    remote_ = ep.address().to_string();
+  }
 }
 
 void Session::CloseIfIdle() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (!self->busy_) self->Close();
+    if (!self->busy_) {
+      self->Close();
+    }
   });
 }
 
@@ -331,7 +355,9 @@ void Session::Dispatch() {
   request->remote_address = remote_;
   for (const auto& field : raw) {
     std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
     request->headers.emplace_back(std::move(name), std::string(field.value()));
   }
   request->body = std::move(raw.body());
@@ -411,7 +437,9 @@ void Session::Send(Response response, bool keep_alive) {
   res->version(11);
   res->result(static_cast<unsigned>(response.status));
   res->set(bhttp::field::server, "Carechart");
-  for (auto& [name, value] : response.headers) res->set(name, value);
+  for (auto& [name, value] : response.headers) {
+    res->set(name, value);
+  }
   res->body() = std::move(response.body);
   res->keep_alive(stay);
   res->prepare_payload();

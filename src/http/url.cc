@@ -5,9 +5,15 @@ namespace carechart::http {
 namespace {
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -34,10 +40,14 @@ bool IsValidUtf8(std::string_view s) {
     } else {
       return false;
     }
-    if (i + extra >= s.size()) return false;
+    if (i + extra >= s.size()) {
+      return false;
+    }
     for (size_t k = 1; k <= extra; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
+      if ((cc & 0xC0) != 0x80) {
+        return false;
+      }
       cp = (cp << 6) | (cc & 0x3F);
     }
     // Overlong forms, surrogates and values past U+10FFFF are invalid UTF-8.
@@ -56,10 +66,14 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
+      if (i + 2 >= text.size()) {
+        return std::nullopt;
+      }
       int hi = HexValue(text[i + 1]);
       int lo = HexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
+      if (hi < 0 || lo < 0) {
+        return std::nullopt;
+      }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -68,7 +82,9 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
       out.push_back(c);
     }
   }
-  if (out.find('\0') != std::string::npos || !IsValidUtf8(out)) return std::nullopt;
+  if (out.find('\0') != std::string::npos || !IsValidUtf8(out)) {
+    return std::nullopt;
+  }
   return out;
 }
 
@@ -78,12 +94,16 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::
     size_t amp = query.find('&');
     std::string_view part = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty()) continue;
+    if (part.empty()) {
+      continue;
+    }
     size_t eq = part.find('=');
     auto name = PercentDecode(part.substr(0, eq), true);
     auto value = PercentDecode(
         eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), true);
-    if (!name || !value) return std::nullopt;
+    if (!name || !value) {
+      return std::nullopt;
+    }
     out.emplace_back(std::move(*name), std::move(*value));
   }
   return out;

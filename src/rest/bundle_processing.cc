@@ -26,8 +26,12 @@ std::vector<std::string> SplitPath(std::string_view path) {
   size_t pos = 0;
   while (pos <= path.size()) {
     size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (next > pos) parts.emplace_back(path.substr(pos, next - pos));
+    if (next == std::string_view::npos) {
+      next = path.size();
+    }
+    if (next > pos) {
+      parts.emplace_back(path.substr(pos, next - pos));
+    }
     pos = next + 1;
   }
   return parts;
@@ -35,20 +39,34 @@ std::vector<std::string> SplitPath(std::string_view path) {
 
 std::optional<std::string> DecodeBase64(std::string_view in) {
   auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
+    if (c >= 'A' && c <= 'Z') {
+      return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+      return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+      return c - '0' + 52;
+    }
+    if (c == '+' || c == '-') {
+      return 62;
+    }
+    if (c == '/' || c == '_') {
+      return 63;
+    }
     return -1;
   };
   std::string out;
   uint32_t acc = 0;
   int bits = 0;
   for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
+    if (c == '=' || c == '\n' || c == '\r' || c == ' ') {
+      continue;
+    }
     int v = value(c);
-    if (v < 0) return std::nullopt;
+    if (v < 0) {
+      return std::nullopt;
+    }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -73,19 +91,29 @@ Status ParseEntryUrl(BundleEntry& e, const std::string& base_url) {
                           where);
     }
   }
-  while (url.starts_with("/")) url.remove_prefix(1);
+  while (url.starts_with("/")) {
+    url.remove_prefix(1);
+  }
   size_t q = url.find('?');
   auto path = http::PercentDecode(url.substr(0, q), false);
-  if (!path) return InvalidError(where + " has a malformed percent-escape", where);
+  if (!path) {
+    return InvalidError(where + " has a malformed percent-escape", where);
+  }
   e.path = *path;
   if (q != std::string_view::npos) {
     auto params = http::ParseQuery(url.substr(q + 1));
-    if (!params) return InvalidError(where + " has a malformed percent-escape", where);
+    if (!params) {
+      return InvalidError(where + " has a malformed percent-escape", where);
+    }
     e.query = std::move(*params);
   }
   std::vector<std::string> parts = SplitPath(e.path);
-  if (!parts.empty() && fhir::IsResourceType(parts[0])) e.type = parts[0];
-  if (e.method == "GET" || e.method == "HEAD") return Status::Ok();  // the router checks the rest
+  if (!parts.empty() && fhir::IsResourceType(parts[0])) {
+    e.type = parts[0];
+  }
+  if (e.method == "GET" || e.method == "HEAD") {
+    return Status::Ok();  // the router checks the rest
+  }
   if (parts.empty() || e.type.empty()) {
     return InvalidError(where + " '" + e.url + "' must start with a FHIR R4 resource type", where);
   }
@@ -102,7 +130,9 @@ Status ParseEntryUrl(BundleEntry& e, const std::string& base_url) {
     e.id = parts[1];
     return Status::Ok();
   }
-  if (parts.size() == 1 && !e.query.empty()) return Status::Ok();  // conditional
+  if (parts.size() == 1 && !e.query.empty()) {
+    return Status::Ok();  // conditional
+  }
   return InvalidError(where + " '" + e.url + "': a " + e.method +
                           " entry's url is [type]/[id] or " + "[type]?[search] (conditional " +
                           e.method + ")",
@@ -112,7 +142,9 @@ Status ParseEntryUrl(BundleEntry& e, const std::string& base_url) {
 Status ParseEntry(json::Value& v, size_t index, const std::string& base_url, BundleEntry& e) {
   e.index = index;
   const std::string where = e.Where();
-  if (!v.is_object()) return InvalidError(where + " is not an object", where);
+  if (!v.is_object()) {
+    return InvalidError(where + " is not an object", where);
+  }
   json::Value* request = v.find("request");
   if (!request || !request->is_object()) {
     return InvalidError(where + " has no request (method and url are needed in a " +
@@ -137,7 +169,9 @@ Status ParseEntry(json::Value& v, size_t index, const std::string& base_url, Bun
   e.if_none_exist = std::string(request->string_at("ifNoneExist"));
   e.if_none_match = std::string(request->string_at("ifNoneMatch"));
   e.if_modified_since = std::string(request->string_at("ifModifiedSince"));
-  if (e.method != "POST" && e.method != "PUT" && e.method != "PATCH") return Status::Ok();
+  if (e.method != "POST" && e.method != "PUT" && e.method != "PATCH") {
+    return Status::Ok();
+  }
   json::Value* resource = v.find("resource");
   if (!resource || !resource->is_object()) {
     return InvalidError(where + " (" + e.method + " " + e.url + ") has no resource",
@@ -152,8 +186,9 @@ Status ParseEntry(json::Value& v, size_t index, const std::string& base_url, Bun
                           where + ".resource");
     }
     auto text = DecodeBase64(resource->string_at("data"));
-    if (!text)
+    if (!text) {
       return InvalidError(where + ".resource.data is not base64", where + ".resource.data");
+    }
     auto patch = json::Parse(*text);
     if (!patch.ok() || !patch->is_array()) {
       return InvalidError(where + ".resource.data is not a JSON Patch document (a JSON array)",
@@ -234,29 +269,41 @@ bool IsOutcome(const std::string& body) {
 std::string ResponseEntry(const RequestContext& ctx, const http::Response& r,
                           std::optional<int64_t> last_updated_us) {
   std::string location = Header(r, "location");
-  if (location.starts_with(ctx.base_url + "/")) location.erase(0, ctx.base_url.size() + 1);
+  if (location.starts_with(ctx.base_url + "/")) {
+    location.erase(0, ctx.base_url.size() + 1);
+  }
   std::string out = "{";
   if (!location.empty()) {
     std::string resource_url = location.substr(0, location.find("/_history/"));
     out += "\"fullUrl\":" + JsonString(ctx.base_url + "/" + resource_url) + ",";
   }
   bool outcome = r.status >= 400 || IsOutcome(r.body);
-  if (!r.body.empty() && !outcome) out += "\"resource\":" + r.body + ",";
+  if (!r.body.empty() && !outcome) {
+    out += "\"resource\":" + r.body + ",";
+  }
   out += "\"response\":{\"status\":" + JsonString(StatusText(r.status));
-  if (!location.empty()) out += ",\"location\":" + JsonString(location);
-  if (std::string etag = Header(r, "etag"); !etag.empty()) out += ",\"etag\":" + JsonString(etag);
+  if (!location.empty()) {
+    out += ",\"location\":" + JsonString(location);
+  }
+  if (std::string etag = Header(r, "etag"); !etag.empty()) {
+    out += ",\"etag\":" + JsonString(etag);
+  }
   if (!last_updated_us && r.status < 300 && !r.body.empty() && !outcome) {
     auto parsed = json::Parse(r.body);
     if (parsed.ok()) {
       if (const json::Value* meta = parsed->find("meta"); meta && meta->is_object()) {
         std::string_view lu = meta->string_at("lastUpdated");
-        if (!lu.empty()) out += ",\"lastModified\":" + JsonString(lu);
+        if (!lu.empty()) {
+          out += ",\"lastModified\":" + JsonString(lu);
+        }
       }
     }
   } else if (last_updated_us) {
     out += ",\"lastModified\":" + JsonString(fhir::FormatInstant(*last_updated_us));
   }
-  if (outcome && !r.body.empty()) out += ",\"outcome\":" + r.body;
+  if (outcome && !r.body.empty()) {
+    out += ",\"outcome\":" + r.body;
+  }
   out += "}}";
   return out;
 }
@@ -270,7 +317,9 @@ std::string ResponseBundle(const RequestContext& ctx, const std::string& type,
   if (!entries.empty()) {
     out += ",\"entry\":[";
     for (size_t i = 0; i < entries.size(); ++i) {
-      if (i > 0) out += ',';
+      if (i > 0) {
+        out += ',';
+      }
       out += entries[i];
     }
     out += "]";
@@ -278,7 +327,9 @@ std::string ResponseBundle(const RequestContext& ctx, const std::string& type,
   out += "}";
   if (ctx.pretty) {
     auto parsed = json::Parse(out, {.max_depth = 1000});
-    if (parsed.ok()) return json::Write(*parsed, {.pretty = true});
+    if (parsed.ok()) {
+      return json::Write(*parsed, {.pretty = true});
+    }
   }
   return out;
 }
@@ -292,13 +343,17 @@ http::Request EntryRequest(const RequestContext& ctx, const BundleEntry& e) {
   r.query = e.query;
   r.remote_address = ctx.http.remote_address;
   auto copy = [&](const char* name) {
-    if (auto v = ctx.http.header(name); !v.empty()) r.headers.emplace_back(name, std::string(v));
+    if (auto v = ctx.http.header(name); !v.empty()) {
+      r.headers.emplace_back(name, std::string(v));
+    }
   };
   copy("host");
   copy("prefer");
   copy("x-carechart-facility");
   auto add = [&](const char* name, const std::string& v) {
-    if (!v.empty()) r.headers.emplace_back(name, v);
+    if (!v.empty()) {
+      r.headers.emplace_back(name, v);
+    }
   };
   add("if-match", e.if_match);
   add("if-none-exist", e.if_none_exist);
@@ -349,7 +404,9 @@ StatusOr<std::string> ResolveConditionalReference(store::ResourceStore& store,
                         "' is not a valid search: " + query.status().message());
   }
   ASSIGN_OR_RETURN(std::vector<std::string> ids, MatchConditional(store, type, *query));
-  if (query_out) *query_out = *query;
+  if (query_out) {
+    *query_out = *query;
+  }
   if (ids.empty()) {
     return InvalidError("the conditional reference '" + ref + "' matches no " + type +
                         "; it must match exactly one");
@@ -376,8 +433,12 @@ StatusOr<ParsedBundle> ParseBundle(json::Value& bundle, const std::string& base_
                         "Bundle.type");
   }
   json::Value* list = bundle.find("entry");
-  if (!list) return out;
-  if (!list->is_array()) return InvalidError("Bundle.entry must be an array", "Bundle.entry");
+  if (!list) {
+    return out;
+  }
+  if (!list->is_array()) {
+    return InvalidError("Bundle.entry must be an array", "Bundle.entry");
+  }
   if (list->items().size() > kMaxBundleEntries) {
     return Status(StatusCode::kTooLarge, "the Bundle has " + std::to_string(list->items().size()) +
                                              " entries; at most " +
@@ -393,13 +454,21 @@ StatusOr<ParsedBundle> ParseBundle(json::Value& bundle, const std::string& base_
 
 std::vector<size_t> ProcessingOrder(const std::vector<BundleEntry>& entries) {
   auto rank = [](const std::string& m) {
-    if (m == "DELETE") return 0;
-    if (m == "POST") return 1;
-    if (m == "PUT" || m == "PATCH") return 2;
+    if (m == "DELETE") {
+      return 0;
+    }
+    if (m == "POST") {
+      return 1;
+    }
+    if (m == "PUT" || m == "PATCH") {
+      return 2;
+    }
     return 3;  // GET, HEAD
   };
   std::vector<size_t> order(entries.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return rank(entries[a].method) < rank(entries[b].method);
   });
@@ -408,9 +477,13 @@ std::vector<size_t> ProcessingOrder(const std::vector<BundleEntry>& entries) {
 
 http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch) {
   ParsedBody body = ParseJsonBody(ctx);
-  if (body.error) return *body.error;
+  if (body.error) {
+    return *body.error;
+  }
   auto bundle = ParseBundle(body.resource, ctx.base_url);
-  if (!bundle.ok()) return ErrorResponse(bundle.status());
+  if (!bundle.ok()) {
+    return ErrorResponse(bundle.status());
+  }
   std::vector<std::string> entries(bundle->entries.size());
   if (bundle->type == "batch") {
     for (size_t i : ProcessingOrder(bundle->entries)) {
@@ -421,7 +494,9 @@ http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch) {
     TransactionError error;
     auto result = RunTransaction(ctx, *bundle, dispatch, &error);
     if (!result.ok()) {
-      if (fhir::HasErrors(error.issues)) return IssuesResponse(error.issues, 422);
+      if (fhir::HasErrors(error.issues)) {
+        return IssuesResponse(error.issues, 422);
+      }
       return ErrorResponse(result.status());
     }
     for (size_t i = 0; i < entries.size(); ++i) {

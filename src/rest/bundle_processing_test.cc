@@ -96,7 +96,9 @@ TEST(BundleProcessingTest, MalformedBundlesNameThePath) {
 TEST(BundleProcessingTest, TooManyEntriesIs413) {
   std::string text = R"({"resourceType":"Bundle","type":"batch","entry":[)";
   for (size_t i = 0; i <= kMaxBundleEntries; ++i) {
-    if (i) text += ',';
+    if (i) {
+      text += ',';
+    }
     text += R"({"request":{"method":"GET","url":"Patient"}})";
   }
   text += "]}";

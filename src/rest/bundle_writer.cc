@@ -13,12 +13,16 @@ BundleWriter::BundleWriter(std::string_view bundle_type, const RequestContext& c
     : ctx_(ctx), type_(bundle_type) {}
 
 void BundleWriter::AddLink(std::string_view relation, const std::string& url) {
-  if (!links_.empty()) links_ += ',';
+  if (!links_.empty()) {
+    links_ += ',';
+  }
   links_ += "{\"relation\":" + JsonString(relation) + ",\"url\":" + JsonString(url) + "}";
 }
 
 void BundleWriter::BeginEntry() {
-  if (!entries_.empty()) entries_ += ',';
+  if (!entries_.empty()) {
+    entries_ += ',';
+  }
 }
 
 void BundleWriter::AddSearchEntry(const store::ResourceVersion& v, std::string_view mode) {
@@ -56,13 +60,21 @@ std::string BundleWriter::Finish() {
   std::string out = "{\"resourceType\":\"Bundle\",\"id\":" + JsonString(NewId());
   out += ",\"meta\":{\"lastUpdated\":" + JsonString(fhir::FormatInstant(NowMicros())) + "}";
   out += ",\"type\":" + JsonString(type_);
-  if (total_ >= 0) out += ",\"total\":" + std::to_string(total_);
-  if (!links_.empty()) out += ",\"link\":[" + links_ + "]";
-  if (!entries_.empty()) out += ",\"entry\":[" + entries_ + "]";
+  if (total_ >= 0) {
+    out += ",\"total\":" + std::to_string(total_);
+  }
+  if (!links_.empty()) {
+    out += ",\"link\":[" + links_ + "]";
+  }
+  if (!entries_.empty()) {
+    out += ",\"entry\":[" + entries_ + "]";
+  }
   out += "}";
   if (ctx_.pretty) {
     auto parsed = json::Parse(out, {.max_depth = 1000});
-    if (parsed.ok()) return json::Write(*parsed, {.pretty = true});
+    if (parsed.ok()) {
+      return json::Write(*parsed, {.pretty = true});
+    }
   }
   return out;
 }

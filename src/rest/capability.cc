@@ -40,10 +40,14 @@ Value ResourceEntry(std::string_view type) {
   r.set("conditionalDelete", Value::String("single"));
   auto params = Value::Array();
   for (const auto& p : fhir::SearchParams(type)) {
-    if (!IsSearchable(p.type)) continue;
+    if (!IsSearchable(p.type)) {
+      continue;
+    }
     auto sp = Value::Object();
     sp.set("name", Value::String(std::string(p.code)));
-    if (!p.url.empty()) sp.set("definition", Value::String(std::string(p.url)));
+    if (!p.url.empty()) {
+      sp.set("definition", Value::String(std::string(p.url)));
+    }
     sp.set("type", Value::String(std::string(fhir::SearchParamTypeName(p.type))));
     params.push_back(std::move(sp));
   }
@@ -61,7 +65,9 @@ Value ResourceEntry(std::string_view type) {
   auto revincludes = Value::Array();
   for (std::string_view source : fhir::ResourceTypes()) {
     for (const auto& p : fhir::SearchParams(source)) {
-      if (p.type != fhir::SearchParamType::kReference) continue;
+      if (p.type != fhir::SearchParamType::kReference) {
+        continue;
+      }
       bool targets_type = p.targets.empty();
       for (std::string_view t : p.targets) {
         targets_type = targets_type || t == type || t == "Resource";
@@ -121,7 +127,9 @@ std::string BuildCapabilityStatement(const ApiOptions& options) {
   auto rest = Value::Object();
   rest.set("mode", Value::String("server"));
   auto resources = Value::Array();
-  for (std::string_view type : fhir::ResourceTypes()) resources.push_back(ResourceEntry(type));
+  for (std::string_view type : fhir::ResourceTypes()) {
+    resources.push_back(ResourceEntry(type));
+  }
   rest.set("resource", std::move(resources));
   auto system = Value::Array();
   system.push_back(Code("code", "history-system"));

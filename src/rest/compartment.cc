@@ -28,11 +28,15 @@ http::Response HandleCompartmentSearch(RequestContext& ctx, const std::string& m
     return ErrorResponse(NotFoundError("Patient/" + ctx.id + " is not known"));
   }
   SearchParamList params = ctx.SearchParams();
-  if (Status s = AddFormParams(ctx, params); !s.ok()) return ErrorResponse(s);
+  if (Status s = AddFormParams(ctx, params); !s.ok()) {
+    return ErrorResponse(s);
+  }
   std::vector<std::string> ignored;
   auto query =
       store::ParseSearch(all ? "" : member_type, params, PrefersLenient(ctx.http), &ignored);
-  if (!query.ok()) return ErrorResponse(query.status());
+  if (!query.ok()) {
+    return ErrorResponse(query.status());
+  }
   query->compartment_type = "Patient";
   query->compartment_id = ctx.id;
   query->include_owner = all || member_type == "Patient";

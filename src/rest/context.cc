@@ -20,14 +20,18 @@ bool IsResponseShapingParam(std::string_view name) {
 std::vector<std::pair<std::string, std::string>> RequestContext::SearchParams() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& p : http.query) {
-    if (!IsResponseShapingParam(p.first)) out.push_back(p);
+    if (!IsResponseShapingParam(p.first)) {
+      out.push_back(p);
+    }
   }
   return out;
 }
 
 ReturnPreference PreferredReturn(const http::Request& request) {
   std::string_view prefer = request.header("prefer");
-  if (prefer.find("return=minimal") != std::string_view::npos) return ReturnPreference::kMinimal;
+  if (prefer.find("return=minimal") != std::string_view::npos) {
+    return ReturnPreference::kMinimal;
+  }
   if (prefer.find("return=OperationOutcome") != std::string_view::npos) {
     return ReturnPreference::kOperationOutcome;
   }
@@ -36,9 +40,13 @@ ReturnPreference PreferredReturn(const http::Request& request) {
 
 std::string RenderBody(const std::string& stored_json, const RequestContext& ctx, bool pretty) {
   bool filter = !ctx.elements.empty() || !ctx.summary.empty();
-  if (!pretty && !filter) return stored_json;
+  if (!pretty && !filter) {
+    return stored_json;
+  }
   auto parsed = json::Parse(stored_json);
-  if (!parsed.ok()) return stored_json;  // stored bodies are valid JSON; serve as stored
+  if (!parsed.ok()) {
+    return stored_json;  // stored bodies are valid JSON; serve as stored
+  }
   json::Value& resource = *parsed;
   if (ctx.summary == "true") {
     fhir::ApplySummary(resource);
@@ -48,7 +56,9 @@ std::string RenderBody(const std::string& stored_json, const RequestContext& ctx
     // Everything but the narrative: list every other top-level element.
     std::vector<std::string> keep;
     for (const auto& [name, value] : resource.members()) {
-      if (name != "text") keep.push_back(name);
+      if (name != "text") {
+        keep.push_back(name);
+      }
     }
     fhir::ApplyElements(resource, keep);
   } else if (!ctx.elements.empty()) {
@@ -113,11 +123,15 @@ std::string NewId() {
 }
 
 bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
+  if (id.empty() || id.size() > 64) {
+    return false;
+  }
   for (char c : id) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '.';
-    if (!ok) return false;
+    if (!ok) {
+      return false;
+    }
   }
   return true;
 }

@@ -35,7 +35,9 @@ std::optional<http::Response> CheckBodyId(const json::Value& resource, const std
 std::optional<int64_t> RequiredVersion(const RequestContext& ctx,
                                        std::optional<http::Response>* error) {
   std::string_view h = ctx.http.header("if-match");
-  if (h.empty()) return std::nullopt;
+  if (h.empty()) {
+    return std::nullopt;
+  }
   int64_t v = 0;
   if (!ParseIfMatch(h, &v)) {
     *error = ErrorResponse(InvalidError("If-Match must be a version ETag such as W/\"3\""));
@@ -47,7 +49,9 @@ std::optional<int64_t> RequiredVersion(const RequestContext& ctx,
 http::Response UpdateWithId(RequestContext& ctx, json::Value resource, const std::string& id) {
   std::optional<http::Response> error;
   auto required = RequiredVersion(ctx, &error);
-  if (error) return *error;
+  if (error) {
+    return *error;
+  }
   auto planned =
       CommitVersion(ctx.store, ctx.type, id, required,
                     [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
@@ -56,16 +60,24 @@ http::Response UpdateWithId(RequestContext& ctx, json::Value resource, const std
                       p.http_status = (current.version == 0 || current.deleted) ? 201 : 200;
                       return p;
                     });
-  if (!planned.ok()) return ErrorResponse(planned.status());
+  if (!planned.ok()) {
+    return ErrorResponse(planned.status());
+  }
   return WriteResponse(planned->http_status, AsVersion(planned->write), ctx, true);
 }
 
 }  // namespace
 
 bool ParseIfMatch(std::string_view h, int64_t* version) {
-  if (h.starts_with("W/")) h.remove_prefix(2);
-  if (h.size() >= 2 && h.front() == '"' && h.back() == '"') h = h.substr(1, h.size() - 2);
-  if (h.empty()) return false;
+  if (h.starts_with("W/")) {
+    h.remove_prefix(2);
+  }
+  if (h.size() >= 2 && h.front() == '"' && h.back() == '"') {
+    h = h.substr(1, h.size() - 2);
+  }
+  if (h.empty()) {
+    return false;
+  }
   auto [ptr, ec] = std::from_chars(h.data(), h.data() + h.size(), *version);
   return ec == std::errc() && ptr == h.data() + h.size() && *version >= 0;
 }
@@ -109,18 +121,24 @@ http::Response HandleVread(RequestContext& ctx) {
     }
     return ErrorResponse(v.status());
   }
-  if (v->deleted) return ErrorResponse(GoneError(ctx.type, ctx.id));
+  if (v->deleted) {
+    return ErrorResponse(GoneError(ctx.type, ctx.id));
+  }
   return VersionResponse(200, *v, ctx);
 }
 
 http::Response HandleCreate(RequestContext& ctx) {
   ParsedBody body = ParseResourceBody(ctx);
-  if (body.error) return *body.error;
+  if (body.error) {
+    return *body.error;
+  }
   // The server assigns the id of a create; a client id in the body is ignored (http.html#create).
   std::optional<store::SearchQuery> condition;
   if (auto h = ctx.http.header("if-none-exist"); !h.empty()) {
     auto q = ParseConditional(ctx.type, h);
-    if (!q.ok()) return ErrorResponse(q.status());
+    if (!q.ok()) {
+      return ErrorResponse(q.status());
+    }
     condition = std::move(*q);
   }
   const std::string id = NewId();
@@ -139,13 +157,19 @@ http::Response HandleCreate(RequestContext& ctx) {
       }
     }
     ASSIGN_OR_RETURN(store::CurrentVersion cur, txn.Current(w.type, w.id));
-    if (cur.version != 0) return ConflictError("generated id collided; retry");
+    if (cur.version != 0) {
+      return ConflictError("generated id collided; retry");
+    }
     return txn.Put(w);
   });
-  if (!s.ok()) return ErrorResponse(s);
+  if (!s.ok()) {
+    return ErrorResponse(s);
+  }
   if (!existing.empty()) {
     auto v = ctx.store.Read(ctx.type, existing);
-    if (!v.ok()) return ErrorResponse(v.status());
+    if (!v.ok()) {
+      return ErrorResponse(v.status());
+    }
     return WriteResponse(200, *v, ctx, true);
   }
   return WriteResponse(201, AsVersion(w), ctx, true);
@@ -153,18 +177,28 @@ http::Response HandleCreate(RequestContext& ctx) {
 
 http::Response HandleUpdate(RequestContext& ctx) {
   ParsedBody body = ParseResourceBody(ctx);
-  if (body.error) return *body.error;
-  if (auto e = CheckBodyId(body.resource, ctx.id)) return *e;
+  if (body.error) {
+    return *body.error;
+  }
+  if (auto e = CheckBodyId(body.resource, ctx.id)) {
+    return *e;
+  }
   return UpdateWithId(ctx, std::move(body.resource), ctx.id);
 }
 
 http::Response HandleConditionalUpdate(RequestContext& ctx) {
   ParsedBody body = ParseResourceBody(ctx);
-  if (body.error) return *body.error;
+  if (body.error) {
+    return *body.error;
+  }
   auto query = ParseConditional(ctx.type, ctx.SearchParams());
-  if (!query.ok()) return ErrorResponse(query.status());
+  if (!query.ok()) {
+    return ErrorResponse(query.status());
+  }
   auto ids = MatchConditional(ctx.store, ctx.type, *query);
-  if (!ids.ok()) return ErrorResponse(ids.status());
+  if (!ids.ok()) {
+    return ErrorResponse(ids.status());
+  }
   if (ids->size() > 1) {
     return ErrorResponse(
         {StatusCode::kPreconditionFailed, "the conditional update matches more than one " +
@@ -193,8 +227,9 @@ http::Response HandleDelete(RequestContext& ctx) {
                                    never_existed = true;
                                    return NotFoundError(ctx.type + "/" + ctx.id + " is not known");
                                  }
-                                 if (current.deleted)
+                                 if (current.deleted) {
                                    return Status(StatusCode::kGone, "already deleted");
+                                 }
                                  PlannedWrite p;
                                  p.write = PrepareDeletion(ctx.type, ctx.id, current.version + 1);
                                  return p;
@@ -202,9 +237,13 @@ http::Response HandleDelete(RequestContext& ctx) {
   http::Response r;
   r.status = 204;
   if (!planned.ok()) {
-    if (never_existed) return ErrorResponse(planned.status());
+    if (never_existed) {
+      return ErrorResponse(planned.status());
+    }
     // Deleting a deleted resource changes nothing and succeeds (http.html#delete).
-    if (planned.status().code() != StatusCode::kGone) return ErrorResponse(planned.status());
+    if (planned.status().code() != StatusCode::kGone) {
+      return ErrorResponse(planned.status());
+    }
     return r;
   }
   r.set_header("ETag", "W/\"" + std::to_string(planned->write.version) + "\"");
@@ -213,9 +252,13 @@ http::Response HandleDelete(RequestContext& ctx) {
 
 http::Response HandleConditionalDelete(RequestContext& ctx) {
   auto query = ParseConditional(ctx.type, ctx.SearchParams());
-  if (!query.ok()) return ErrorResponse(query.status());
+  if (!query.ok()) {
+    return ErrorResponse(query.status());
+  }
   auto ids = MatchConditional(ctx.store, ctx.type, *query);
-  if (!ids.ok()) return ErrorResponse(ids.status());
+  if (!ids.ok()) {
+    return ErrorResponse(ids.status());
+  }
   if (ids->size() > 1) {
     return ErrorResponse(
         {StatusCode::kPreconditionFailed, "the conditional delete matches more than one " +

@@ -39,7 +39,9 @@ http::Response HandleEverything(RequestContext& ctx) {
       fhir::DateRange range;
       if (!fhir::ParseDateRange(v, &range)) {
         Status s = InvalidError("invalid value '" + v + "' for _since: expected an instant", k);
-        if (!lenient) return ErrorResponse(s);
+        if (!lenient) {
+          return ErrorResponse(s);
+        }
         ignored.push_back(k);
         continue;
       }
@@ -50,13 +52,19 @@ http::Response HandleEverything(RequestContext& ctx) {
     } else {
       Status s = InvalidError(
           "parameter '" + k + "' is not supported by $everything (use _since, _type, _count)", k);
-      if (!lenient) return ErrorResponse(s);
+      if (!lenient) {
+        return ErrorResponse(s);
+      }
       ignored.push_back(k);
     }
   }
   auto query = store::ParseSearch("", store_params, lenient, &ignored);
-  if (!query.ok()) return ErrorResponse(query.status());
-  if (!has_count) query->count = kEverythingDefaultCount;
+  if (!query.ok()) {
+    return ErrorResponse(query.status());
+  }
+  if (!has_count) {
+    query->count = kEverythingDefaultCount;
+  }
   query->compartment_type = "Patient";
   query->compartment_id = ctx.id;
   query->include_owner = true;

@@ -24,8 +24,12 @@ std::vector<std::string> SplitPath(std::string_view path) {
   size_t pos = 0;
   while (pos <= path.size()) {
     size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (next > pos) parts.emplace_back(path.substr(pos, next - pos));
+    if (next == std::string_view::npos) {
+      next = path.size();
+    }
+    if (next > pos) {
+      parts.emplace_back(path.substr(pos, next - pos));
+    }
     pos = next + 1;
   }
   return parts;
@@ -33,7 +37,9 @@ std::vector<std::string> SplitPath(std::string_view path) {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 
@@ -51,8 +57,9 @@ Status Negotiate(RequestContext& ctx) {
               "_format '" + v + "' is not supported; Carechart speaks FHIR JSON (_format=json)"};
     }
     if (k == "_pretty") {
-      if (v != "true" && v != "false")
+      if (v != "true" && v != "false") {
         return InvalidError("_pretty must be true or false", "_pretty");
+      }
       ctx.pretty = v == "true";
     }
     if (k == "_summary") {
@@ -65,10 +72,16 @@ Status Negotiate(RequestContext& ctx) {
       size_t pos = 0;
       while (pos <= v.size()) {
         size_t comma = v.find(',', pos);
-        if (comma == std::string::npos) comma = v.size();
+        if (comma == std::string::npos) {
+          comma = v.size();
+        }
         std::string e = v.substr(pos, comma - pos);
-        if (auto dot = e.find('.'); dot != std::string::npos) e = e.substr(dot + 1);
-        if (!e.empty()) ctx.elements.push_back(e);
+        if (auto dot = e.find('.'); dot != std::string::npos) {
+          e = e.substr(dot + 1);
+        }
+        if (!e.empty()) {
+          ctx.elements.push_back(e);
+        }
         pos = comma + 1;
       }
     }
@@ -98,11 +111,21 @@ http::Response MethodNotAllowed(const RequestContext& ctx, const char* allow) {
 
 http::Response RouteType(RequestContext& ctx, bool has_params) {
   const std::string& m = ctx.http.method;
-  if (m == "GET") return HandleSearch(ctx);
-  if (m == "POST") return HandleCreate(ctx);
-  if (m == "PUT" && has_params) return HandleConditionalUpdate(ctx);
-  if (m == "DELETE" && has_params) return HandleConditionalDelete(ctx);
-  if (m == "PATCH" && has_params) return HandlePatch(ctx);
+  if (m == "GET") {
+    return HandleSearch(ctx);
+  }
+  if (m == "POST") {
+    return HandleCreate(ctx);
+  }
+  if (m == "PUT" && has_params) {
+    return HandleConditionalUpdate(ctx);
+  }
+  if (m == "DELETE" && has_params) {
+    return HandleConditionalDelete(ctx);
+  }
+  if (m == "PATCH" && has_params) {
+    return HandlePatch(ctx);
+  }
   if (m == "PUT" || m == "DELETE" || m == "PATCH") {
     return ErrorResponse(InvalidError(m +
                                       " on a type needs an id in the URL or search "
@@ -114,10 +137,18 @@ http::Response RouteType(RequestContext& ctx, bool has_params) {
 
 http::Response RouteInstance(RequestContext& ctx) {
   const std::string& m = ctx.http.method;
-  if (m == "GET" || m == "HEAD") return HandleRead(ctx);
-  if (m == "PUT") return HandleUpdate(ctx);
-  if (m == "PATCH") return HandlePatch(ctx);
-  if (m == "DELETE") return HandleDelete(ctx);
+  if (m == "GET" || m == "HEAD") {
+    return HandleRead(ctx);
+  }
+  if (m == "PUT") {
+    return HandleUpdate(ctx);
+  }
+  if (m == "PATCH") {
+    return HandlePatch(ctx);
+  }
+  if (m == "DELETE") {
+    return HandleDelete(ctx);
+  }
   return MethodNotAllowed(ctx, "GET, PUT, PATCH, DELETE");
 }
 
@@ -126,7 +157,9 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   const std::string& m = ctx.http.method;
   bool has_params = !ctx.SearchParams().empty();
   if (parts.empty()) {
-    if (m == "GET") return HandleSearch(ctx);
+    if (m == "GET") {
+      return HandleSearch(ctx);
+    }
     if (m == "POST") {
       // A batch or transaction Bundle. Its batch entries and GET entries come back through this
       // router as requests of their own, with the facility and actor of the Bundle's request.
@@ -136,11 +169,15 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
         sub_ctx.facility_id = ctx.facility_id;
         sub_ctx.facility_name = ctx.facility_name;
         sub_ctx.actor = ctx.actor;
-        if (Status s = Negotiate(sub_ctx); !s.ok()) return ErrorResponse(s);
+        if (Status s = Negotiate(sub_ctx); !s.ok()) {
+          return ErrorResponse(s);
+        }
         std::string_view sub_path = sub.path;
         sub_path.remove_prefix(std::min<size_t>(sub_path.size(), 5));  // "/fhir"
         http::Response r = Route(sub_ctx, SplitPath(sub_path), capability);
-        if (sub.method == "HEAD") r.body.clear();
+        if (sub.method == "HEAD") {
+          r.body.clear();
+        }
         return r;
       });
     }
@@ -148,35 +185,49 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   }
   const std::string& first = parts[0];
   if (first == "metadata" && parts.size() == 1) {
-    if (m != "GET") return MethodNotAllowed(ctx, "GET");
+    if (m != "GET") {
+      return MethodNotAllowed(ctx, "GET");
+    }
     http::Response r;
     r.set_header("Content-Type", kFhirJson);
     r.body = ctx.pretty ? RenderBody(capability, ctx, true) : capability;
     return r;
   }
   if (first == "_history" && parts.size() == 1) {
-    if (m != "GET") return MethodNotAllowed(ctx, "GET");
+    if (m != "GET") {
+      return MethodNotAllowed(ctx, "GET");
+    }
     return HandleHistory(ctx);
   }
   if (first == "_search" && parts.size() == 1) {
-    if (m != "POST" && m != "GET") return MethodNotAllowed(ctx, "GET, POST");
+    if (m != "POST" && m != "GET") {
+      return MethodNotAllowed(ctx, "GET, POST");
+    }
     return HandleSearch(ctx);
   }
   if (!fhir::IsResourceType(first)) {
     return ErrorResponse(NotFoundError("'" + first + "' is not a FHIR R4 resource type"));
   }
   ctx.type = first;
-  if (parts.size() == 1) return RouteType(ctx, has_params);
+  if (parts.size() == 1) {
+    return RouteType(ctx, has_params);
+  }
   const std::string& second = parts[1];
   if (parts.size() == 2 && second == "_search") {
-    if (m != "POST" && m != "GET") return MethodNotAllowed(ctx, "GET, POST");
+    if (m != "POST" && m != "GET") {
+      return MethodNotAllowed(ctx, "GET, POST");
+    }
     return HandleSearch(ctx);
   }
   if (parts.size() == 2 && second == "_history") {
-    if (m != "GET") return MethodNotAllowed(ctx, "GET");
+    if (m != "GET") {
+      return MethodNotAllowed(ctx, "GET");
+    }
     return HandleHistory(ctx);
   }
-  if (parts.size() == 2 && second == "$validate") return HandleValidate(ctx);
+  if (parts.size() == 2 && second == "$validate") {
+    return HandleValidate(ctx);
+  }
   if (!second.empty() && second[0] == '$') {
     return ErrorResponse({StatusCode::kNotImplemented,
                           "operation " + second + " is not supported on " + ctx.type + " yet"});
@@ -187,12 +238,20 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
                                       "A-Z a-z 0-9 - .)"));
   }
   ctx.id = second;
-  if (parts.size() == 2) return RouteInstance(ctx);
+  if (parts.size() == 2) {
+    return RouteInstance(ctx);
+  }
   const std::string& third = parts[2];
-  if (third == "$validate" && parts.size() == 3) return HandleValidate(ctx);
+  if (third == "$validate" && parts.size() == 3) {
+    return HandleValidate(ctx);
+  }
   if (third == "_history") {
-    if (m != "GET") return MethodNotAllowed(ctx, "GET");
-    if (parts.size() == 3) return HandleHistory(ctx);
+    if (m != "GET") {
+      return MethodNotAllowed(ctx, "GET");
+    }
+    if (parts.size() == 3) {
+      return HandleHistory(ctx);
+    }
     if (parts.size() == 4) {
       ctx.version = parts[3];
       return HandleVread(ctx);
@@ -207,10 +266,14 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   }
   bool compartment_search = parts.size() == 4 && parts[3] == "_search";
   if ((parts.size() == 3 || compartment_search) && (third == "*" || fhir::IsResourceType(third))) {
-    if (compartment_search) ctx.operation = "_search";
+    if (compartment_search) {
+      ctx.operation = "_search";
+    }
     if (ctx.type != "Patient") {
-      return ErrorResponse(NotFoundError("compartment search is supported for Patient only, "
-                                         "not " + ctx.type));
+      return ErrorResponse(
+          NotFoundError("compartment search is supported for Patient only, "
+                        "not " +
+                        ctx.type));
     }
     return HandleCompartmentSearch(ctx, third);
   }
@@ -234,7 +297,9 @@ Status FhirApi::EnsureFacility() {
                         "facility.id / --facility)");
   }
   auto existing = state_->store.Read("Organization", o.facility_id);
-  if (existing.ok() && !existing->deleted) return Status::Ok();
+  if (existing.ok() && !existing->deleted) {
+    return Status::Ok();
+  }
   http::Request fake;
   fake.method = "PUT";
   RequestContext ctx{fake, state_->store, o};
@@ -249,7 +314,9 @@ Status FhirApi::EnsureFacility() {
   store::PreparedWrite w = PrepareVersion(std::move(org), ctx, o.facility_id, version, "PUT");
   return state_->store.Write([&](store::WriteTxn& txn) -> Status {
     ASSIGN_OR_RETURN(store::CurrentVersion cur, txn.Current(w.type, w.id));
-    if (cur.version != version - 1) return ConflictError("facility changed during start-up");
+    if (cur.version != version - 1) {
+      return ConflictError("facility changed during start-up");
+    }
     return txn.Put(w);
   });
 }
@@ -275,11 +342,15 @@ http::Response FhirApi::Handle(const http::Request& request) {
     ctx.facility_id = std::string(f);
     ctx.facility_name.clear();
   }
-  if (Status s = Negotiate(ctx); !s.ok()) return ErrorResponse(s);
+  if (Status s = Negotiate(ctx); !s.ok()) {
+    return ErrorResponse(s);
+  }
   std::string_view path = request.path;
   path.remove_prefix(std::min<size_t>(path.size(), 5));  // "/fhir"
   http::Response r = Route(ctx, SplitPath(path), state_->capability);
-  if (request.method == "HEAD") r.body.clear();
+  if (request.method == "HEAD") {
+    r.body.clear();
+  }
   return r;
 }
 

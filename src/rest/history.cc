@@ -27,16 +27,24 @@ http::Response HandleHistory(RequestContext& ctx) {
   int64_t count = 100;
   int64_t offset = 0;
   Status s = ReadIntParam(params, "_count", 1000, &count);
-  if (s.ok()) s = ReadIntParam(params, "_offset", INT64_MAX, &offset);
-  if (!s.ok()) return ErrorResponse(s);
+  if (s.ok()) {
+    s = ReadIntParam(params, "_offset", INT64_MAX, &offset);
+  }
+  if (!s.ok()) {
+    return ErrorResponse(s);
+  }
   for (const auto& [k, v] : params) {
     if (k == "_since") {
       auto t = InstantParam(k, v, false);
-      if (!t.ok()) return ErrorResponse(t.status());
+      if (!t.ok()) {
+        return ErrorResponse(t.status());
+      }
       q.since_us = *t;
     } else if (k == "_at") {
       auto t = InstantParam(k, v, true);
-      if (!t.ok()) return ErrorResponse(t.status());
+      if (!t.ok()) {
+        return ErrorResponse(t.status());
+      }
       q.at_us = *t;
     } else if (k != "_count" && k != "_offset" && k != "_list" && k != "_sort") {
       return ErrorResponse(InvalidError(
@@ -46,19 +54,27 @@ http::Response HandleHistory(RequestContext& ctx) {
   q.count = static_cast<int>(count);
   q.offset = offset;
   auto page = ctx.store.History(q);
-  if (!page.ok()) return ErrorResponse(page.status());
+  if (!page.ok()) {
+    return ErrorResponse(page.status());
+  }
   if (!ctx.id.empty() && page->total == 0 && !q.since_us && !q.at_us) {
     return ErrorResponse(NotFoundError(ctx.type + "/" + ctx.id + " is not known"));
   }
   BundleWriter bundle("history", ctx);
   bundle.SetTotal(page->total);
   std::string path = ctx.base_url;
-  if (!ctx.type.empty()) path += "/" + ctx.type;
-  if (!ctx.id.empty()) path += "/" + ctx.id;
+  if (!ctx.type.empty()) {
+    path += "/" + ctx.type;
+  }
+  if (!ctx.id.empty()) {
+    path += "/" + ctx.id;
+  }
   path += "/_history";
   bool has_more = offset + static_cast<int64_t>(page->versions.size()) < page->total;
   AddPagingLinks(bundle, path, params, offset, count, has_more);
-  for (const auto& v : page->versions) bundle.AddHistoryEntry(v);
+  for (const auto& v : page->versions) {
+    bundle.AddHistoryEntry(v);
+  }
   http::Response r;
   r.status = 200;
   r.set_header("Content-Type", kFhirJson);

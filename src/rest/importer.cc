@@ -27,7 +27,9 @@ struct Entry {
 
 StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot open '" + path + "': check the path and permissions");
+  if (!in) {
+    return NotFoundError("cannot open '" + path + "': check the path and permissions");
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -40,13 +42,17 @@ void RewriteReferences(json::Value& v,
     for (auto& [k, m] : v.members()) {
       if (k == "reference" && m.is_string()) {
         std::string target = resolve(m.text());
-        if (!target.empty()) m.mutable_text() = target;
+        if (!target.empty()) {
+          m.mutable_text() = target;
+        }
       } else {
         RewriteReferences(m, resolve);
       }
     }
   } else if (v.is_array()) {
-    for (auto& item : v.items()) RewriteReferences(item, resolve);
+    for (auto& item : v.items()) {
+      RewriteReferences(item, resolve);
+    }
   }
 }
 
@@ -57,7 +63,9 @@ Importer::Importer(store::ResourceStore& store, ApiOptions options, size_t batch
 
 void Importer::Fail(const std::string& where, const std::string& message) {
   ++stats_.entries_failed;
-  if (stats_.errors.size() < 100) stats_.errors.push_back(where + ": " + message);
+  if (stats_.errors.size() < 100) {
+    stats_.errors.push_back(where + ": " + message);
+  }
 }
 
 Status Importer::ImportFile(const std::string& path,
@@ -92,12 +100,20 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
       std::string id(r->string_at("id"));
       const json::Value* req = e.find("request");
       std::string url = req ? std::string(req->string_at("url")) : "";
-      if (id.empty() && url.starts_with(type + "/")) id = url.substr(type.size() + 1);
+      if (id.empty() && url.starts_with(type + "/")) {
+        id = url.substr(type.size() + 1);
+      }
       std::string full_url(e.string_at("fullUrl"));
-      if (id.empty() && full_url.starts_with("urn:uuid:")) id = full_url.substr(9);
-      if (id.empty()) id = NewId();
+      if (id.empty() && full_url.starts_with("urn:uuid:")) {
+        id = full_url.substr(9);
+      }
+      if (id.empty()) {
+        id = NewId();
+      }
       r->set_at("id", json::Value::String(id), 1);
-      if (!full_url.empty()) full_urls[full_url] = type + "/" + id;
+      if (!full_url.empty()) {
+        full_urls[full_url] = type + "/" + id;
+      }
       entries.push_back({std::move(*r), where + " (" + type + ")"});
     }
   } else if (parsed.ok() && !parsed->string_at("resourceType").empty()) {
@@ -109,7 +125,9 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
     size_t number = 0;
     while (std::getline(lines, line)) {
       ++number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) {
+        continue;
+      }
       std::string where = path + ":" + std::to_string(number);
       auto one = json::Parse(line);
       if (!one.ok()) {
@@ -117,7 +135,9 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
         continue;
       }
       std::string type(one->string_at("resourceType"));
-      if (one->string_at("id").empty()) one->set_at("id", json::Value::String(NewId()), 1);
+      if (one->string_at("id").empty()) {
+        one->set_at("id", json::Value::String(NewId()), 1);
+      }
       entries.push_back({std::move(*one), where + " (" + type + ")"});
     }
   } else {
@@ -132,15 +152,21 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
       return it == full_urls.end() ? "" : it->second;
     }
     size_t q = ref.find('?');
-    if (q == std::string::npos) return "";
-    if (auto it = conditional_cache.find(ref); it != conditional_cache.end()) return it->second;
+    if (q == std::string::npos) {
+      return "";
+    }
+    if (auto it = conditional_cache.find(ref); it != conditional_cache.end()) {
+      return it->second;
+    }
     std::string type = ref.substr(0, q);
     std::string resolved;
     if (fhir::IsResourceType(type)) {
       auto query = ParseConditional(type, ref);
       if (query.ok()) {
         auto ids = MatchConditional(store_, type, *query);
-        if (ids.ok() && ids->size() == 1) resolved = type + "/" + (*ids)[0];
+        if (ids.ok() && ids->size() == 1) {
+          resolved = type + "/" + (*ids)[0];
+        }
       }
     }
     conditional_cache[ref] = resolved;
@@ -187,7 +213,9 @@ Status Importer::ImportText(const std::string& path, const std::string& text,
     }
   }
   RETURN_IF_ERROR(Flush(batch));
-  if (progress) progress({path, done, static_cast<int64_t>(entries.size())});
+  if (progress) {
+    progress({path, done, static_cast<int64_t>(entries.size())});
+  }
   return Status::Ok();
 }
 
@@ -200,7 +228,9 @@ Status Importer::ImportTransaction(const std::string& path, json::Value& bundle,
   auto reject = [&](const std::string& message) {
     Fail(where, message);
     stats_.entries_failed += std::max<int64_t>(total - 1, 0);
-    if (progress) progress({path, total, total});
+    if (progress) {
+      progress({path, total, total});
+    }
     return Status::Ok();
   };
   http::Request request;
@@ -211,30 +241,40 @@ Status Importer::ImportTransaction(const std::string& path, json::Value& bundle,
   ctx.facility_name = options_.facility_name;
   ctx.actor = "import";
   auto parsed = ParseBundle(bundle, ctx.base_url);
-  if (!parsed.ok()) return reject(parsed.status().location() + ": " + parsed.status().message());
+  if (!parsed.ok()) {
+    return reject(parsed.status().location() + ": " + parsed.status().message());
+  }
   // GET entries (rare in files) go through a router of their own.
   std::optional<FhirApi> api;
   Dispatch dispatch = [&](const http::Request& r) {
-    if (!api) api.emplace(store_, options_);
+    if (!api) {
+      api.emplace(store_, options_);
+    }
     return api->Handle(r);
   };
   TransactionError error;
   auto result = RunTransaction(ctx, *parsed, dispatch, &error);
   if (!result.ok()) {
     StatusCode code = result.status().code();
-    if (code == StatusCode::kInternal || code == StatusCode::kUnavailable) return result.status();
+    if (code == StatusCode::kInternal || code == StatusCode::kUnavailable) {
+      return result.status();
+    }
     Status first = fhir::HasErrors(error.issues)
                        ? FirstError(error.issues, StatusCode::kUnprocessable)
                        : result.status();
     return reject((first.location().empty() ? "" : first.location() + ": ") + first.message());
   }
   stats_.resources_written += result->written;
-  if (progress) progress({path, total, total});
+  if (progress) {
+    progress({path, total, total});
+  }
   return Status::Ok();
 }
 
 Status Importer::Flush(std::vector<Pending>& batch) {
-  if (batch.empty()) return Status::Ok();
+  if (batch.empty()) {
+    return Status::Ok();
+  }
   std::map<std::string, int64_t> seen;
   Status s = store_.Write([&](store::WriteTxn& txn) -> Status {
     for (const auto& p : batch) {
@@ -255,7 +295,9 @@ Status Importer::Flush(std::vector<Pending>& batch) {
     }
     return Status::Ok();
   });
-  if (s.ok()) stats_.resources_written += static_cast<int64_t>(batch.size());
+  if (s.ok()) {
+    stats_.resources_written += static_cast<int64_t>(batch.size());
+  }
   batch.clear();
   return s;
 }

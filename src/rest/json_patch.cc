@@ -10,9 +10,12 @@ namespace {
 
 StatusOr<std::vector<std::string>> SplitPointer(std::string_view pointer) {
   std::vector<std::string> tokens;
-  if (pointer.empty()) return tokens;
-  if (pointer.front() != '/')
+  if (pointer.empty()) {
+    return tokens;
+  }
+  if (pointer.front() != '/') {
     return InvalidError("JSON Pointer '" + std::string(pointer) + "' must start with '/'");
+  }
   size_t pos = 1;
   while (true) {
     size_t next = pointer.find('/', pos);
@@ -30,7 +33,9 @@ StatusOr<std::vector<std::string>> SplitPointer(std::string_view pointer) {
       }
     }
     tokens.push_back(std::move(token));
-    if (next == std::string_view::npos) break;
+    if (next == std::string_view::npos) {
+      break;
+    }
     pos = next + 1;
   }
   return tokens;
@@ -41,9 +46,13 @@ bool ArrayIndex(const std::string& token, size_t size, bool allow_end, size_t* i
     *index = size;
     return true;
   }
-  if (token.empty() || (token.size() > 1 && token[0] == '0')) return false;
+  if (token.empty() || (token.size() > 1 && token[0] == '0')) {
+    return false;
+  }
   auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), *index);
-  if (ec != std::errc() || ptr != token.data() + token.size()) return false;
+  if (ec != std::errc() || ptr != token.data() + token.size()) {
+    return false;
+  }
   return allow_end ? *index <= size : *index < size;
 }
 
@@ -55,12 +64,16 @@ json::Value* Resolve(json::Value& root, const std::vector<std::string>& tokens, 
       cur = cur->find(tokens[i]);
     } else if (cur->is_array()) {
       size_t idx = 0;
-      if (!ArrayIndex(tokens[i], cur->items().size(), false, &idx)) return nullptr;
+      if (!ArrayIndex(tokens[i], cur->items().size(), false, &idx)) {
+        return nullptr;
+      }
       cur = &cur->items()[idx];
     } else {
       return nullptr;
     }
-    if (!cur) return nullptr;
+    if (!cur) {
+      return nullptr;
+    }
   }
   return cur;
 }
@@ -72,7 +85,9 @@ Status Add(json::Value& root, const std::vector<std::string>& tokens, json::Valu
     return Status::Ok();
   }
   json::Value* parent = Resolve(root, tokens, tokens.size() - 1);
-  if (!parent) return UnprocessableError(where + ": the parent of the path does not exist");
+  if (!parent) {
+    return UnprocessableError(where + ": the parent of the path does not exist");
+  }
   const std::string& last = tokens.back();
   if (parent->is_object()) {
     parent->set(last, std::move(value));
@@ -91,7 +106,9 @@ Status Add(json::Value& root, const std::vector<std::string>& tokens, json::Valu
 
 StatusOr<json::Value> Remove(json::Value& root, const std::vector<std::string>& tokens,
                              const std::string& where) {
-  if (tokens.empty()) return UnprocessableError(where + ": cannot remove the whole resource");
+  if (tokens.empty()) {
+    return UnprocessableError(where + ": cannot remove the whole resource");
+  }
   json::Value* parent = Resolve(root, tokens, tokens.size() - 1);
   const std::string& last = tokens.back();
   if (parent && parent->is_object()) {
@@ -113,26 +130,40 @@ StatusOr<json::Value> Remove(json::Value& root, const std::vector<std::string>& 
 
 Status ApplyOne(const json::Value& op, json::Value& target, size_t index) {
   std::string where = "patch operation " + std::to_string(index);
-  if (!op.is_object()) return InvalidError(where + " is not an object");
+  if (!op.is_object()) {
+    return InvalidError(where + " is not an object");
+  }
   std::string_view name = op.string_at("op");
   const json::Value* path_value = op.find("path");
-  if (!path_value || !path_value->is_string()) return InvalidError(where + " has no string 'path'");
+  if (!path_value || !path_value->is_string()) {
+    return InvalidError(where + " has no string 'path'");
+  }
   ASSIGN_OR_RETURN(auto path, SplitPointer(path_value->text()));
   where += " (" + std::string(name) + " " + path_value->text() + ")";
   auto from_tokens = [&]() -> StatusOr<std::vector<std::string>> {
     const json::Value* from = op.find("from");
-    if (!from || !from->is_string()) return InvalidError(where + " needs a string 'from'");
+    if (!from || !from->is_string()) {
+      return InvalidError(where + " needs a string 'from'");
+    }
     return SplitPointer(from->text());
   };
   const json::Value* value = op.find("value");
   if (name == "add" || name == "replace" || name == "test") {
-    if (!value) return InvalidError(where + " needs a 'value'");
+    if (!value) {
+      return InvalidError(where + " needs a 'value'");
+    }
   }
-  if (name == "add") return Add(target, path, *value, where);
-  if (name == "remove") return Remove(target, path, where).status();
+  if (name == "add") {
+    return Add(target, path, *value, where);
+  }
+  if (name == "remove") {
+    return Remove(target, path, where).status();
+  }
   if (name == "replace") {
     json::Value* existing = Resolve(target, path, path.size());
-    if (!existing) return UnprocessableError(where + ": the path does not exist");
+    if (!existing) {
+      return UnprocessableError(where + ": the path does not exist");
+    }
     *existing = *value;
     return Status::Ok();
   }
@@ -144,7 +175,9 @@ Status ApplyOne(const json::Value& op, json::Value& target, size_t index) {
   if (name == "copy") {
     ASSIGN_OR_RETURN(auto from, from_tokens());
     json::Value* src = Resolve(target, from, from.size());
-    if (!src) return UnprocessableError(where + ": 'from' does not exist");
+    if (!src) {
+      return UnprocessableError(where + ": 'from' does not exist");
+    }
     json::Value copy = *src;
     return Add(target, path, std::move(copy), where);
   }
@@ -162,7 +195,9 @@ Status ApplyOne(const json::Value& op, json::Value& target, size_t index) {
 }  // namespace
 
 Status ApplyJsonPatch(const json::Value& patch, json::Value& target) {
-  if (!patch.is_array()) return InvalidError("a JSON Patch document must be a JSON array");
+  if (!patch.is_array()) {
+    return InvalidError("a JSON Patch document must be a JSON array");
+  }
   for (size_t i = 0; i < patch.items().size(); ++i) {
     RETURN_IF_ERROR(ApplyOne(patch.items()[i], target, i));
   }

@@ -8,7 +8,9 @@ namespace carechart::rest {
 
 Status ReadIntParam(const QueryParams& params, const std::string& name, int64_t max, int64_t* out) {
   for (const auto& [k, v] : params) {
-    if (k != name) continue;
+    if (k != name) {
+      continue;
+    }
     int64_t n = 0;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec != std::errc() || ptr != v.data() + v.size() || n < 0) {
@@ -23,7 +25,9 @@ Status ReadIntParam(const QueryParams& params, const std::string& name, int64_t 
 std::string TakeParam(QueryParams& params, const std::string& name) {
   std::string value;
   std::erase_if(params, [&](const auto& p) {
-    if (p.first != name) return false;
+    if (p.first != name) {
+      return false;
+    }
     value = p.second;
     return true;
   });
@@ -49,14 +53,22 @@ void AddPagingLinks(BundleWriter& bundle, const std::string& base_and_path, Quer
   auto with_page = [&](int64_t off) {
     QueryParams p = params;
     p.emplace_back("_count", std::to_string(count));
-    if (off > 0) p.emplace_back("_offset", std::to_string(off));
+    if (off > 0) {
+      p.emplace_back("_offset", std::to_string(off));
+    }
     return LinkUrl(base_and_path, p);
   };
   bundle.AddLink("self", with_page(offset));
-  if (count <= 0) return;
+  if (count <= 0) {
+    return;
+  }
   bundle.AddLink("first", with_page(0));
-  if (offset > 0) bundle.AddLink("previous", with_page(std::max<int64_t>(0, offset - count)));
-  if (has_more) bundle.AddLink("next", with_page(offset + count));
+  if (offset > 0) {
+    bundle.AddLink("previous", with_page(std::max<int64_t>(0, offset - count)));
+  }
+  if (has_more) {
+    bundle.AddLink("next", with_page(offset + count));
+  }
 }
 
 }  // namespace carechart::rest

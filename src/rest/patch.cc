@@ -13,8 +13,12 @@ namespace {
 bool IsJsonPatchType(std::string_view ct) {
   auto semi = ct.find(';');
   std::string media(ct.substr(0, semi));
-  while (!media.empty() && media.back() == ' ') media.pop_back();
-  for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!media.empty() && media.back() == ' ') {
+    media.pop_back();
+  }
+  for (auto& c : media) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return media == "application/json-patch+json";
 }
 
@@ -28,15 +32,22 @@ http::Response HandlePatch(RequestContext& ctx) {
                               std::string(ct) + "' is not supported"});
   }
   auto patch = json::Parse(ctx.http.body);
-  if (!patch.ok()) return ErrorResponse(patch.status());
-  if (!patch->is_array())
+  if (!patch.ok()) {
+    return ErrorResponse(patch.status());
+  }
+  if (!patch->is_array()) {
     return ErrorResponse(InvalidError("a JSON Patch document must be an array"));
+  }
 
   if (ctx.id.empty()) {  // conditional patch
     auto query = ParseConditional(ctx.type, ctx.SearchParams());
-    if (!query.ok()) return ErrorResponse(query.status());
+    if (!query.ok()) {
+      return ErrorResponse(query.status());
+    }
     auto ids = MatchConditional(ctx.store, ctx.type, *query);
-    if (!ids.ok()) return ErrorResponse(ids.status());
+    if (!ids.ok()) {
+      return ErrorResponse(ids.status());
+    }
     if (ids->size() != 1) {
       return ErrorResponse({ids->empty() ? StatusCode::kNotFound : StatusCode::kPreconditionFailed,
                             "the conditional patch matches " + std::to_string(ids->size()) + " " +
@@ -57,24 +68,33 @@ http::Response HandlePatch(RequestContext& ctx) {
   auto planned = CommitVersion(
       ctx.store, ctx.type, ctx.id, required,
       [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
-        if (current.version == 0) return NotFoundError(ctx.type + "/" + ctx.id + " is not known");
-        if (current.deleted)
+        if (current.version == 0) {
+          return NotFoundError(ctx.type + "/" + ctx.id + " is not known");
+        }
+        if (current.deleted) {
           return Status(StatusCode::kGone, ctx.type + "/" + ctx.id + " has been deleted");
+        }
         auto stored = ctx.store.ReadVersion(ctx.type, ctx.id, current.version);
-        if (!stored.ok()) return stored.status();
+        if (!stored.ok()) {
+          return stored.status();
+        }
         ASSIGN_OR_RETURN(json::Value resource, json::Parse(stored->body));
         RETURN_IF_ERROR(ApplyJsonPatch(*patch, resource));
         if (resource.string_at("resourceType") != ctx.type || resource.string_at("id") != ctx.id) {
           return UnprocessableError("a patch may not change resourceType or id");
         }
         issues = fhir::Validate(resource, {.expected_type = ctx.type});
-        if (fhir::HasErrors(issues)) return FirstError(issues, StatusCode::kUnprocessable);
+        if (fhir::HasErrors(issues)) {
+          return FirstError(issues, StatusCode::kUnprocessable);
+        }
         PlannedWrite p;
         p.write = PrepareVersion(std::move(resource), ctx, ctx.id, current.version + 1, "PATCH");
         return p;
       });
   if (!planned.ok()) {
-    if (fhir::HasErrors(issues)) return IssuesResponse(issues, 422);
+    if (fhir::HasErrors(issues)) {
+      return IssuesResponse(issues, 422);
+    }
     return ErrorResponse(planned.status());
   }
   return WriteResponse(200, AsVersion(planned->write), ctx, false);

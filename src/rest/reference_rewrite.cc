@@ -10,13 +10,17 @@ void Collect(const json::Value& v, std::set<std::string>* out) {
   if (v.is_object()) {
     for (const auto& [k, m] : v.members()) {
       if (k == "reference" && m.is_string()) {
-        if (IsConditionalReference(m.text())) out->insert(m.text());
+        if (IsConditionalReference(m.text())) {
+          out->insert(m.text());
+        }
       } else {
         Collect(m, out);
       }
     }
   } else if (v.is_array()) {
-    for (const auto& item : v.items()) Collect(item, out);
+    for (const auto& item : v.items()) {
+      Collect(item, out);
+    }
   }
 }
 
@@ -63,7 +67,9 @@ Status Rewrite(json::Value& v, std::string& path, const ReferenceMap& map) {
 
 bool IsConditionalReference(std::string_view ref) {
   size_t q = ref.find('?');
-  if (q == std::string_view::npos || q == 0) return false;
+  if (q == std::string_view::npos || q == 0) {
+    return false;
+  }
   return fhir::IsResourceType(ref.substr(0, q));
 }
 

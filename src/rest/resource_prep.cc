@@ -13,8 +13,12 @@ namespace {
 bool IsJsonContentType(std::string_view ct) {
   auto semi = ct.find(';');
   std::string media(ct.substr(0, semi));
-  while (!media.empty() && media.back() == ' ') media.pop_back();
-  for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!media.empty() && media.back() == ' ') {
+    media.pop_back();
+  }
+  for (auto& c : media) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return media == "application/fhir+json" || media == "application/json" ||
          media == "application/json+fhir";
 }
@@ -23,14 +27,18 @@ json::Value Tag(const char* system, const std::string& code, const std::string& 
   auto tag = json::Value::Object();
   tag.set("system", json::Value::String(system));
   tag.set("code", json::Value::String(code));
-  if (!display.empty()) tag.set("display", json::Value::String(display));
+  if (!display.empty()) {
+    tag.set("display", json::Value::String(display));
+  }
   return tag;
 }
 
 // Replaces the tags of `system` with `tag`, keeping every other tag.
 void SetTag(json::Value& meta, const char* system, json::Value tag) {
   json::Value* tags = meta.find("tag");
-  if (!tags || !tags->is_array()) tags = &meta.set("tag", json::Value::Array());
+  if (!tags || !tags->is_array()) {
+    tags = &meta.set("tag", json::Value::Array());
+  }
   auto& items = tags->items();
   std::erase_if(items, [&](const json::Value& t) { return t.string_at("system") == system; });
   items.push_back(std::move(tag));
@@ -62,7 +70,9 @@ ParsedBody ParseJsonBody(const RequestContext& ctx) {
 
 ParsedBody ParseResourceBody(const RequestContext& ctx) {
   ParsedBody out = ParseJsonBody(ctx);
-  if (out.error) return out;
+  if (out.error) {
+    return out;
+  }
   std::vector<fhir::ValidationIssue> issues;
   Status s = CheckResource(out.resource, ctx.type, &issues);
   if (!s.ok()) {
@@ -85,7 +95,9 @@ Status CheckResource(const json::Value& resource, const std::string& expected_ty
   fhir::ValidationOptions vo;
   vo.expected_type = expected_type;
   *issues = fhir::Validate(resource, vo);
-  if (fhir::HasErrors(*issues)) return FirstError(*issues, StatusCode::kUnprocessable);
+  if (fhir::HasErrors(*issues)) {
+    return FirstError(*issues, StatusCode::kUnprocessable);
+  }
   return Status::Ok();
 }
 
@@ -100,7 +112,9 @@ store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& 
   w.method = method;
   resource.set_at("id", json::Value::String(id), 1);
   json::Value* meta = resource.find("meta");
-  if (!meta || !meta->is_object()) meta = &resource.set_at("meta", json::Value::Object(), 2);
+  if (!meta || !meta->is_object()) {
+    meta = &resource.set_at("meta", json::Value::Object(), 2);
+  }
   meta->set_at("versionId", json::Value::String(std::to_string(version)), 0);
   meta->set_at("lastUpdated", json::Value::String(fhir::FormatInstant(w.last_updated_us)), 1);
   if (!meta->find("source")) {

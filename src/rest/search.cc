@@ -16,14 +16,18 @@ namespace carechart::rest {
 
 // POST [type]/_search carries parameters as a form body, in addition to the URL's.
 Status AddFormParams(const RequestContext& ctx, SearchParamList& params) {
-  if (ctx.http.method != "POST") return Status::Ok();
+  if (ctx.http.method != "POST") {
+    return Status::Ok();
+  }
   std::string_view ct = ctx.http.header("content-type");
   if (!ct.empty() && ct.find("application/x-www-form-urlencoded") == std::string_view::npos) {
     return {StatusCode::kUnsupportedMediaType,
             "POST _search needs Content-Type application/x-www-form-urlencoded"};
   }
   auto form = http::ParseQuery(ctx.http.body);
-  if (!form) return InvalidError("the _search form body has a malformed percent-escape");
+  if (!form) {
+    return InvalidError("the _search form body has a malformed percent-escape");
+  }
   params.insert(params.end(), form->begin(), form->end());
   return Status::Ok();
 }
@@ -48,17 +52,25 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
     query.want_total = true;
   }
   auto result = ctx.store.Search(query);
-  if (!result.ok()) return ErrorResponse(result.status());
+  if (!result.ok()) {
+    return ErrorResponse(result.status());
+  }
 
   BundleWriter bundle("searchset", ctx);
-  if (result->total >= 0) bundle.SetTotal(result->total);
+  if (result->total >= 0) {
+    bundle.SetTotal(result->total);
+  }
   // The self link shows the parameters actually used: ignored ones are left out.
   std::erase_if(used, [&](const auto& p) {
     return std::find(ignored.begin(), ignored.end(), p.first) != ignored.end();
   });
-  if (!ctx.summary.empty()) used.emplace_back("_summary", ctx.summary);
+  if (!ctx.summary.empty()) {
+    used.emplace_back("_summary", ctx.summary);
+  }
   for (const auto& [k, v] : ctx.http.query) {
-    if (k == "_elements") used.emplace_back(k, v);
+    if (k == "_elements") {
+      used.emplace_back(k, v);
+    }
   }
   QueryParams base = used;
   std::erase_if(base, [](const auto& p) { return IsPagingParam(p.first); });
@@ -70,7 +82,9 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
   };
   QueryParams self_extra;
   for (const auto& p : used) {
-    if (p.first == "_page" || p.first == "_offset") self_extra.push_back(p);
+    if (p.first == "_page" || p.first == "_offset") {
+      self_extra.push_back(p);
+    }
   }
   bundle.AddLink("self", link(self_extra));
   if (query.count > 0) {
@@ -84,11 +98,17 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
       bundle.AddLink("next", link({{"_page", store::EncodePageToken(query.sort, *result->next)}}));
     }
   }
-  for (const auto& m : result->matches) bundle.AddSearchEntry(m, "match");
-  for (const auto& m : result->included) bundle.AddSearchEntry(m, "include");
+  for (const auto& m : result->matches) {
+    bundle.AddSearchEntry(m, "match");
+  }
+  for (const auto& m : result->included) {
+    bundle.AddSearchEntry(m, "include");
+  }
   if (!ignored.empty()) {
     std::string text = "ignored unknown or unsupported search parameters:";
-    for (const auto& name : ignored) text += " " + name;
+    for (const auto& name : ignored) {
+      text += " " + name;
+    }
     std::vector<fhir::ValidationIssue> issues{
         {fhir::IssueSeverity::kWarning, "not-supported", "", text}};
     bundle.AddOutcomeEntry(OutcomeJson(issues));
@@ -102,10 +122,14 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
 
 http::Response HandleSearch(RequestContext& ctx) {
   QueryParams params = ctx.SearchParams();
-  if (Status s = AddFormParams(ctx, params); !s.ok()) return ErrorResponse(s);
+  if (Status s = AddFormParams(ctx, params); !s.ok()) {
+    return ErrorResponse(s);
+  }
   std::vector<std::string> ignored;
   auto query = store::ParseSearch(ctx.type, params, PrefersLenient(ctx.http), &ignored);
-  if (!query.ok()) return ErrorResponse(query.status());
+  if (!query.ok()) {
+    return ErrorResponse(query.status());
+  }
   std::string path = ctx.base_url + (ctx.type.empty() ? "" : "/" + ctx.type);
   return SearchsetResponse(ctx, *query, path, params, ignored);
 }

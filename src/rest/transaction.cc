@@ -64,11 +64,17 @@ class Transaction {
   // valid).
   Status Validate(TransactionError* error) {
     for (const BundleEntry& e : entries_) {
-      if (!e.has_resource || e.method == "PATCH") continue;
+      if (!e.has_resource || e.method == "PATCH") {
+        continue;
+      }
       std::vector<fhir::ValidationIssue> issues;
       Status s = CheckResource(e.resource, e.type, &issues);
-      if (s.ok()) continue;
-      for (auto& i : issues) i.message = e.Where() + ".resource (" + e.type + "): " + i.message;
+      if (s.ok()) {
+        continue;
+      }
+      for (auto& i : issues) {
+        i.message = e.Where() + ".resource (" + e.type + "): " + i.message;
+      }
       error->issues = std::move(issues);
       return AtEntry(e, s);
     }
@@ -91,7 +97,9 @@ class Transaction {
       }
     }
     ResourceLocks locks(lock_keys);
-    for (size_t i = 0; i < entries_.size(); ++i) RETURN_IF_ERROR(Prepare(entries_[i], error));
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      RETURN_IF_ERROR(Prepare(entries_[i], error));
+    }
     RETURN_IF_ERROR(Commit(raced));
     TransactionResult result;
     result.entries.resize(entries_.size());
@@ -113,7 +121,9 @@ class Transaction {
   Status Touch(const BundleEntry& e, const std::string& id) {
     std::string key = e.type + "/" + id;
     auto [it, inserted] = touched_.emplace(key, e.index);
-    if (inserted) return Status::Ok();
+    if (inserted) {
+      return Status::Ok();
+    }
     const BundleEntry& other = entries_[it->second];
     return InvalidError(other.Where() + " and " + e.Where() + " both touch " + key +
                             "; a transaction may change a resource only once",
@@ -125,9 +135,13 @@ class Transaction {
     std::string where = e.Where() + (if_none_exist ? ".request.ifNoneExist" : ".request.url");
     auto query = if_none_exist ? ParseConditional(e.type, e.if_none_exist)
                                : ParseConditional(e.type, e.query);
-    if (!query.ok()) return AtEntry(e, query.status(), where);
+    if (!query.ok()) {
+      return AtEntry(e, query.status(), where);
+    }
     auto ids = MatchConditional(ctx_.store, e.type, *query);
-    if (!ids.ok()) return AtEntry(e, ids.status(), where);
+    if (!ids.ok()) {
+      return AtEntry(e, ids.status(), where);
+    }
     std::vector<std::string> sorted = *ids;
     std::sort(sorted.begin(), sorted.end());
     checks_.push_back({std::move(*query), sorted, e.index});
@@ -144,14 +158,20 @@ class Transaction {
   Status ResolveTargets() {
     for (const BundleEntry& e : entries_) {
       Plan& p = plans_[e.index];
-      if (e.method == "GET" || e.method == "HEAD") continue;
+      if (e.method == "GET" || e.method == "HEAD") {
+        continue;
+      }
       if (e.method == "POST") {
         if (!e.if_none_exist.empty()) {
           ASSIGN_OR_RETURN(auto ids, Search(e, true));
-          if (ids.size() > 1) return Several(e, "ifNoneExist '" + e.if_none_exist + "'");
+          if (ids.size() > 1) {
+            return Several(e, "ifNoneExist '" + e.if_none_exist + "'");
+          }
           if (ids.size() == 1) {
             auto v = ctx_.store.Read(e.type, ids[0]);
-            if (!v.ok()) return AtEntry(e, v.status());
+            if (!v.ok()) {
+              return AtEntry(e, v.status());
+            }
             p.action = Action::kMatched;
             p.id = ids[0];
             p.status = 200;
@@ -169,7 +189,9 @@ class Transaction {
         p.action = Action::kUpdate;
         if (e.conditional()) {
           ASSIGN_OR_RETURN(auto ids, Search(e, false));
-          if (ids.size() > 1) return Several(e, "the conditional update");
+          if (ids.size() > 1) {
+            return Several(e, "the conditional update");
+          }
           if (ids.size() == 1 && !body_id.empty() && body_id != ids[0]) {
             return AtEntry(e,
                            InvalidError("the resource id '" + body_id +
@@ -197,7 +219,9 @@ class Transaction {
         if (e.conditional()) {
           ASSIGN_OR_RETURN(auto ids, Search(e, false));
           std::string what = "the conditional " + e.method;
-          if (ids.size() > 1) return Several(e, what);
+          if (ids.size() > 1) {
+            return Several(e, what);
+          }
           if (ids.empty() && p.action == Action::kPatch) {
             return AtEntry(e, NotFoundError(what + " matches no " + e.type));
           }
@@ -212,7 +236,9 @@ class Transaction {
         }
         RETURN_IF_ERROR(Touch(e, p.id));
       }
-      if (!e.full_url.empty() && !p.id.empty()) refs_.full_urls[e.full_url] = e.type + "/" + p.id;
+      if (!e.full_url.empty() && !p.id.empty()) {
+        refs_.full_urls[e.full_url] = e.type + "/" + p.id;
+      }
     }
     return Status::Ok();
   }
@@ -221,14 +247,20 @@ class Transaction {
     std::map<std::string, size_t> resolved;  // reference → position in checks_
     for (const BundleEntry& e : entries_) {
       Action a = plans_[e.index].action;
-      if (a != Action::kCreate && a != Action::kUpdate) continue;
+      if (a != Action::kCreate && a != Action::kUpdate) {
+        continue;
+      }
       std::set<std::string> refs;
       CollectConditionalReferences(e.resource, &refs);
       for (const std::string& ref : refs) {
-        if (refs_.conditional.count(ref)) continue;
+        if (refs_.conditional.count(ref)) {
+          continue;
+        }
         store::SearchQuery query;
         auto target = ResolveConditionalReference(ctx_.store, ref, &query);
-        if (!target.ok()) return AtEntry(e, target.status(), e.Where() + ".resource");
+        if (!target.ok()) {
+          return AtEntry(e, target.status(), e.Where() + ".resource");
+        }
         refs_.conditional[ref] = *target;
         checks_.push_back({std::move(query), {target->substr(target->find('/') + 1)}, e.index});
       }
@@ -287,8 +319,9 @@ class Transaction {
         break;
       }
       case Action::kDelete:
-        if (current.version == 0)
+        if (current.version == 0) {
           return AtEntry(e, NotFoundError(type + "/" + p.id + " is not known"));
+        }
         p.status = 204;
         if (current.deleted) {  // deleting a deleted resource changes nothing (http.html#delete)
           p.action = Action::kNoop;
@@ -298,21 +331,28 @@ class Transaction {
         p.writes = true;
         break;
       case Action::kPatch: {
-        if (current.version == 0)
+        if (current.version == 0) {
           return AtEntry(e, NotFoundError(type + "/" + p.id + " is not known"));
+        }
         if (current.deleted) {
           return AtEntry(e, Status(StatusCode::kGone, type + "/" + p.id + " has been deleted"));
         }
         auto parsed = json::Parse(read->body);
-        if (!parsed.ok()) return AtEntry(e, parsed.status());
+        if (!parsed.ok()) {
+          return AtEntry(e, parsed.status());
+        }
         json::Value resource = std::move(*parsed);
-        if (Status s = ApplyJsonPatch(e.resource, resource); !s.ok()) return AtEntry(e, s);
+        if (Status s = ApplyJsonPatch(e.resource, resource); !s.ok()) {
+          return AtEntry(e, s);
+        }
         if (resource.string_at("resourceType") != type || resource.string_at("id") != p.id) {
           return AtEntry(e, UnprocessableError("a patch may not change resourceType or id"));
         }
         std::vector<fhir::ValidationIssue> issues;
         if (Status s = CheckResource(resource, type, &issues); !s.ok()) {
-          for (auto& i : issues) i.message = e.Where() + " (PATCH " + e.url + "): " + i.message;
+          for (auto& i : issues) {
+            i.message = e.Where() + " (PATCH " + e.url + "): " + i.message;
+          }
           error->issues = std::move(issues);
           return AtEntry(e, s);
         }
@@ -331,14 +371,20 @@ class Transaction {
   // spec's order. Any error rolls the whole function back.
   Status Commit(bool* raced) {
     bool any = false;
-    for (const Plan& p : plans_) any = any || p.writes;
-    if (!any) return Status::Ok();  // only reads and matches: nothing to store
+    for (const Plan& p : plans_) {
+      any = any || p.writes;
+    }
+    if (!any) {
+      return Status::Ok();  // only reads and matches: nothing to store
+    }
     std::vector<size_t> order = ProcessingOrder(entries_);
     Status changed_if_match = Status::Ok();
     Status s = ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
       for (size_t i = 0; i < plans_.size(); ++i) {
         const Plan& p = plans_[i];
-        if (!p.check_version) continue;
+        if (!p.check_version) {
+          continue;
+        }
         ASSIGN_OR_RETURN(store::CurrentVersion now, txn.Current(entries_[i].type, p.id));
         if (now.version != p.expected) {
           std::string key = entries_[i].type + "/" + p.id;
@@ -365,11 +411,15 @@ class Transaction {
         }
       }
       for (size_t i : order) {
-        if (plans_[i].writes) RETURN_IF_ERROR(txn.Put(plans_[i].write));
+        if (plans_[i].writes) {
+          RETURN_IF_ERROR(txn.Put(plans_[i].write));
+        }
       }
       return Status::Ok();
     });
-    if (!changed_if_match.ok()) return changed_if_match;
+    if (!changed_if_match.ok()) {
+      return changed_if_match;
+    }
     return s;
   }
 
@@ -398,7 +448,9 @@ StatusOr<TransactionResult> RunTransaction(RequestContext& ctx, ParsedBundle& bu
       // Reads see the transaction's writes (http.html#trules: GET entries are processed last).
       for (size_t i : ProcessingOrder(bundle.entries)) {
         const BundleEntry& e = bundle.entries[i];
-        if (e.method != "GET" && e.method != "HEAD") continue;
+        if (e.method != "GET" && e.method != "HEAD") {
+          continue;
+        }
         http::Request r;
         r.method = e.method;
         r.path = "/fhir/" + e.path;
@@ -407,7 +459,9 @@ StatusOr<TransactionResult> RunTransaction(RequestContext& ctx, ParsedBundle& bu
         if (auto host = ctx.http.header("host"); !host.empty()) {
           r.headers.emplace_back("host", std::string(host));
         }
-        if (!e.if_none_match.empty()) r.headers.emplace_back("if-none-match", e.if_none_match);
+        if (!e.if_none_match.empty()) {
+          r.headers.emplace_back("if-none-match", e.if_none_match);
+        }
         if (!e.if_modified_since.empty()) {
           r.headers.emplace_back("if-modified-since", e.if_modified_since);
         }

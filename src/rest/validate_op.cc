@@ -10,14 +10,18 @@ http::Response HandleValidate(RequestContext& ctx) {
     return ErrorResponse({StatusCode::kMethodNotAllowed, "$validate needs POST with a resource"});
   }
   auto parsed = json::Parse(ctx.http.body);
-  if (!parsed.ok()) return ErrorResponse(parsed.status());
+  if (!parsed.ok()) {
+    return ErrorResponse(parsed.status());
+  }
   json::Value resource = std::move(parsed).value();
   // The body is the resource itself or a Parameters with a "resource" parameter.
   if (resource.string_at("resourceType") == "Parameters" && ctx.type != "Parameters") {
     const json::Value* found = nullptr;
     if (const json::Value* list = resource.find("parameter"); list && list->is_array()) {
       for (const auto& p : list->items()) {
-        if (p.string_at("name") == "resource") found = p.find("resource");
+        if (p.string_at("name") == "resource") {
+          found = p.find("resource");
+        }
       }
     }
     if (!found) {

@@ -32,10 +32,14 @@ std::mutex& ResourceLock(const std::string& type, const std::string& id) {
 
 ResourceLocks::ResourceLocks(const std::vector<std::pair<std::string, std::string>>& type_ids) {
   std::vector<size_t> stripes;
-  for (const auto& [type, id] : type_ids) stripes.push_back(StripeOf(type, id));
+  for (const auto& [type, id] : type_ids) {
+    stripes.push_back(StripeOf(type, id));
+  }
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t s : stripes) locks_.emplace_back(Stripes()[s]);
+  for (size_t s : stripes) {
+    locks_.emplace_back(Stripes()[s]);
+  }
 }
 
 StatusOr<PlannedWrite> CommitVersion(
@@ -69,8 +73,12 @@ StatusOr<PlannedWrite> CommitVersion(
       }
       return txn.Put(planned.write);
     });
-    if (s.ok()) return planned;
-    if (!raced) return s;
+    if (s.ok()) {
+      return planned;
+    }
+    if (!raced) {
+      return s;
+    }
     if (required_version) {
       return Status(StatusCode::kPreconditionFailed,
                     type + "/" + id + " changed concurrently; read it again and retry");
@@ -88,7 +96,9 @@ StatusOr<std::vector<std::string>> MatchConditional(store::ResourceStore& store,
   q.want_total = false;
   ASSIGN_OR_RETURN(store::SearchResult result, store.Search(q));
   std::vector<std::string> ids;
-  for (const auto& m : result.matches) ids.push_back(m.id);
+  for (const auto& m : result.matches) {
+    ids.push_back(m.id);
+  }
   return ids;
 }
 
@@ -111,7 +121,9 @@ StatusOr<store::SearchQuery> ParseConditional(const std::string& type, std::stri
     text = text.substr(q + 1);
   }
   auto params = http::ParseQuery(text);
-  if (!params) return InvalidError("the conditional search has a malformed percent-escape");
+  if (!params) {
+    return InvalidError("the conditional search has a malformed percent-escape");
+  }
   return ParseConditional(type, *params);
 }
 

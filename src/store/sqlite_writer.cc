@@ -161,7 +161,9 @@ void Writer::Finish(const std::vector<Item*>& group) {
     }
   }
   // After release() the caller may return and destroy its Item: touch nothing after it.
-  for (Item* item : group) item->done.release();
+  for (Item* item : group) {
+    item->done.release();
+  }
 }
 
 }  // namespace carechart::store::sqlite

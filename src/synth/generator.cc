@@ -60,9 +60,15 @@ std::string_view TypeName(RType t) {
 
 StatusOr<Generator> Generator::Create(const Options& options) {
   auto day = ParseDate(options.as_of);
-  if (!day) return InvalidError("--as-of must be a date YYYY-MM-DD, got '" + options.as_of + "'");
-  if (options.patients < 0) return InvalidError("--patients must not be negative");
-  if (options.years < 1 || options.years > 100) return InvalidError("--years must be 1..100");
+  if (!day) {
+    return InvalidError("--as-of must be a date YYYY-MM-DD, got '" + options.as_of + "'");
+  }
+  if (options.patients < 0) {
+    return InvalidError("--patients must not be negative");
+  }
+  if (options.years < 1 || options.years > 100) {
+    return InvalidError("--years must be 1..100");
+  }
   return Generator(options, *day);
 }
 

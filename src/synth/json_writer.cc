@@ -15,7 +15,9 @@ JsonWriter& JsonWriter::Quoted(std::string_view value) {
   size_t run = 0;  // start of the pending run of characters that need no escape
   for (size_t i = 0; i < value.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      continue;
+    }
     out_.append(value.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -75,7 +77,9 @@ JsonWriter& JsonWriter::Dec(std::string_view key, double value, int places) {
   if (places > 0) {
     out_ += '.';
     int64_t frac = scaled % kPow[places];
-    for (int p = places - 1; p >= 0; --p) out_ += static_cast<char>('0' + frac / kPow[p] % 10);
+    for (int p = places - 1; p >= 0; --p) {
+      out_ += static_cast<char>('0' + frac / kPow[p] % 10);
+    }
   }
   return *this;
 }
@@ -113,14 +117,18 @@ JsonWriter& JsonWriter::DateTime(std::string_view key, Instant t) {
 JsonWriter& JsonWriter::Coding(std::string_view system, std::string_view code,
                                std::string_view display) {
   Obj().Str("system", system).Str("code", code);
-  if (!display.empty()) Str("display", display);
+  if (!display.empty()) {
+    Str("display", display);
+  }
   return End();
 }
 
 JsonWriter& JsonWriter::Coding(std::string_view key, std::string_view system, std::string_view code,
                                std::string_view display) {
   Obj(key).Str("system", system).Str("code", code);
-  if (!display.empty()) Str("display", display);
+  if (!display.empty()) {
+    Str("display", display);
+  }
   return End();
 }
 
@@ -132,14 +140,18 @@ JsonWriter& JsonWriter::Concept(std::string_view key, std::string_view system,
     return End();
   }
   Obj(key).Arr("coding").Coding(system, code, display).End();
-  if (!display.empty()) Str("text", display);
+  if (!display.empty()) {
+    Str("text", display);
+  }
   return End();
 }
 
 JsonWriter& JsonWriter::ConceptItem(std::string_view system, std::string_view code,
                                     std::string_view display) {
   Obj().Arr("coding").Coding(system, code, display).End();
-  if (!display.empty()) Str("text", display);
+  if (!display.empty()) {
+    Str("text", display);
+  }
   return End();
 }
 
@@ -158,7 +170,9 @@ JsonWriter& JsonWriter::Ref(std::string_view key, std::string_view type, std::st
   Obj(key);
   first_[depth_] = false;
   AppendRef(out_, type, id);
-  if (!display.empty()) Str("display", display);
+  if (!display.empty()) {
+    Str("display", display);
+  }
   return End();
 }
 
@@ -167,7 +181,9 @@ JsonWriter& JsonWriter::RefItem(std::string_view type, std::string_view id,
   Obj();
   first_[depth_] = false;
   AppendRef(out_, type, id);
-  if (!display.empty()) Str("display", display);
+  if (!display.empty()) {
+    Str("display", display);
+  }
   return End();
 }
 
@@ -183,13 +199,17 @@ JsonWriter& JsonWriter::Money(std::string_view key, double value) {
 
 JsonWriter& JsonWriter::Period(std::string_view key, Instant start, Instant end) {
   Obj(key).DateTime("start", start);
-  if (end > start) DateTime("end", end);
+  if (end > start) {
+    DateTime("end", end);
+  }
   return End();
 }
 
 JsonWriter& JsonWriter::DatePeriod(std::string_view key, Day start, Day end) {
   Obj(key).Date("start", start);
-  if (end >= start) Date("end", end);
+  if (end >= start) {
+    Date("end", end);
+  }
   return End();
 }
 

@@ -76,7 +76,9 @@ class JsonWriter {
 
  private:
   void Sep() {
-    if (!first_[depth_]) out_ += ',';
+    if (!first_[depth_]) {
+      out_ += ',';
+    }
     first_[depth_] = false;
   }
   JsonWriter& Key(std::string_view key) {

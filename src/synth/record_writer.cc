@@ -43,7 +43,9 @@ Id RecordWriter::NewId(std::string_view tag) {
     digits[d++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v);
-  while (d) id.s[n++] = digits[--d];
+  while (d) {
+    id.s[n++] = digits[--d];
+  }
   id.n = static_cast<uint8_t>(n);
   return id;
 }
@@ -73,11 +75,15 @@ Id RecordWriter::Condition(Enc& e, Cond c, Day onset, Day abated, bool problem_l
   Subject();
   w_.Ref("encounter", "Encounter", e.id.view());
   w_.Date("onsetDateTime", onset);
-  if (abated >= 0) w_.Date("abatementDateTime", abated);
+  if (abated >= 0) {
+    w_.Date("abatementDateTime", abated);
+  }
   w_.Date("recordedDate", DayOf(e.start));
   w_.Ref("recorder", "Practitioner", e.prac->id);
   Emit(RType::kCondition, id);
-  if (e.diagnosis_count < 8) e.diagnoses[e.diagnosis_count++] = id;
+  if (e.diagnosis_count < 8) {
+    e.diagnoses[e.diagnosis_count++] = id;
+  }
   return id;
 }
 
@@ -94,7 +100,9 @@ Id RecordWriter::Allergy(Enc& e, Allergen a, Day onset) {
   w_.Str("type", "allergy").Arr("category").Str(d.category).End();
   w_.Str("criticality", d.high_criticality ? "high" : "low");
   w_.Obj("code").Arr("coding").Coding(sys::kSnomed, d.snomed, d.display);
-  if (!d.rxnorm.empty()) w_.Coding(sys::kRxNorm, d.rxnorm, d.rxnorm_display);
+  if (!d.rxnorm.empty()) {
+    w_.Coding(sys::kRxNorm, d.rxnorm, d.rxnorm_display);
+  }
   w_.End().Str("text", d.display).End();
   w_.Ref("patient", "Patient", p_->id, display_name_);
   w_.Ref("encounter", "Encounter", e.id.view());
@@ -142,7 +150,9 @@ void RecordWriter::TakeVitals(Enc& e, const Vitals& v, Instant t) {
       {v.spo2, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "%", "%", 0},
   };
   for (const Simple& s : simple) {
-    if (s.value < 0) continue;
+    if (s.value < 0) {
+      continue;
+    }
     Id id = NewId("obs");
     w_.Reset();
     ObsHead(w_, id, "vital-signs", "Vital Signs");
@@ -170,7 +180,9 @@ void RecordWriter::TakeVitals(Enc& e, const Vitals& v, Instant t) {
     w_.End().Obj();
     Loinc(w_, "8462-4", "Diastolic blood pressure");
     w_.Quantity("valueQuantity", v.diastolic, 0, "mm[Hg]", "mm[Hg]");
-    if (v.diastolic >= 90) w_.Arr("interpretation").ConceptItem(kInterp, "H", "High").End();
+    if (v.diastolic >= 90) {
+      w_.Arr("interpretation").ConceptItem(kInterp, "H", "High").End();
+    }
     w_.End().End();
     Emit(RType::kObservation, id);
   }
@@ -204,15 +216,23 @@ Id RecordWriter::LabResult(Enc& e, Lab l, double value, Instant t, bool bill) {
   double shown = value;  // compare what is written, not the unrounded value
   bool has_low = d.low > 0, has_high = d.high > d.low || (d.low == 0 && d.high > 0);
   const char* flag = nullptr;
-  if (has_high && shown > d.high) flag = "H";
-  if (has_low && shown < d.low) flag = "L";
+  if (has_high && shown > d.high) {
+    flag = "H";
+  }
+  if (has_low && shown < d.low) {
+    flag = "L";
+  }
   if (flag) {
     w_.Arr("interpretation").ConceptItem(kInterp, flag, flag[0] == 'H' ? "High" : "Low").End();
   }
   if (has_low || has_high) {
     w_.Arr("referenceRange").Obj();
-    if (has_low) w_.Quantity("low", d.low, d.places, d.unit, d.ucum);
-    if (has_high) w_.Quantity("high", d.high, d.places, d.unit, d.ucum);
+    if (has_low) {
+      w_.Quantity("low", d.low, d.places, d.unit, d.ucum);
+    }
+    if (has_high) {
+      w_.Quantity("high", d.high, d.places, d.unit, d.ucum);
+    }
     w_.End().End();
   }
   Emit(RType::kObservation, id);
@@ -225,7 +245,9 @@ Id RecordWriter::LabResult(Enc& e, Lab l, double value, Instant t, bool bill) {
 Id RecordWriter::Panel(Enc& e, enum Panel p, const double* values, Instant t) {
   const PanelDef& d = Def(p);
   Id results[9];
-  for (int i = 0; i < d.count; ++i) results[i] = LabResult(e, d.members[i], values[i], t, false);
+  for (int i = 0; i < d.count; ++i) {
+    results[i] = LabResult(e, d.members[i], values[i], t, false);
+  }
   Id id = NewId("rep");
   w_.Reset();
   w_.Obj().Str("resourceType", "DiagnosticReport").Str("id", id.view()).Str("status", "final");
@@ -236,10 +258,14 @@ Id RecordWriter::Panel(Enc& e, enum Panel p, const double* values, Instant t) {
   w_.DateTime("issued", t + 4 * 3600);
   w_.Arr("performer").RefItem("Organization", Def(LabFacility(e)).id).End();
   w_.Arr("result");
-  for (int i = 0; i < d.count; ++i) w_.RefItem("Observation", results[i].view());
+  for (int i = 0; i < d.count; ++i) {
+    w_.RefItem("Observation", results[i].view());
+  }
   w_.End();
   Emit(RType::kDiagnosticReport, id);
-  if (e.line_count < 24) e.lines[e.line_count++] = {d.cpt, d.display, 42.0};
+  if (e.line_count < 24) {
+    e.lines[e.line_count++] = {d.cpt, d.display, 42.0};
+  }
   return id;
 }
 
@@ -255,7 +281,9 @@ Id RecordWriter::CodedResult(Enc& e, std::string_view loinc, std::string_view di
   w_.Arr("performer").RefItem("Organization", Def(LabFacility(e)).id).End();
   w_.Concept("valueCodeableConcept", sys::kSnomed, snomed, value);
   Emit(RType::kObservation, id);
-  if (e.line_count < 24) e.lines[e.line_count++] = {"87070", display, 38.0};
+  if (e.line_count < 24) {
+    e.lines[e.line_count++] = {"87070", display, 38.0};
+  }
   return id;
 }
 
@@ -276,7 +304,9 @@ Id RecordWriter::Prescribe(Enc& e, Med m, std::string_view status,
   if (!reason_condition.empty()) {
     w_.Arr("reasonReference").RefItem("Condition", reason_condition).End();
   }
-  if (!note.empty()) w_.Arr("note").Obj().Str("text", note).End().End();
+  if (!note.empty()) {
+    w_.Arr("note").Obj().Str("text", note).End().End();
+  }
   w_.Arr("dosageInstruction").Obj().Int("sequence", 1).Str("text", d.sig);
   int per_day = static_cast<int>(d.per_day);
   if (per_day >= 1 && per_day == d.per_day) {
@@ -319,7 +349,9 @@ void RecordWriter::Immunize(Enc* e, Vaccine v, Instant t, Fac fac, const Practit
   w_.Obj().Str("resourceType", "Immunization").Str("id", id.view()).Str("status", "completed");
   w_.Concept("vaccineCode", sys::kCvx, d.cvx, d.display);
   w_.Ref("patient", "Patient", p_->id, display_name_);
-  if (e) w_.Ref("encounter", "Encounter", e->id.view());
+  if (e) {
+    w_.Ref("encounter", "Encounter", e->id.view());
+  }
   w_.DateTime("occurrenceDateTime", t).Bool("primarySource", true);
   std::string site = std::string(Def(fac).id) + "-site";
   w_.Ref("location", "Location", site);
@@ -351,9 +383,13 @@ Id RecordWriter::Procedure(Enc& e, Proc p, std::string_view reason_condition, In
   if (!reason_condition.empty()) {
     w_.Arr("reasonReference").RefItem("Condition", reason_condition).End();
   }
-  if (!body_site.empty()) w_.Concept("bodySite", sys::kSnomed, body_site, "", true);
+  if (!body_site.empty()) {
+    w_.Concept("bodySite", sys::kSnomed, body_site, "", true);
+  }
   Emit(RType::kProcedure, id);
-  if (e.line_count < 24) e.lines[e.line_count++] = {d.cpt, d.cpt_display, d.price};
+  if (e.line_count < 24) {
+    e.lines[e.line_count++] = {d.cpt, d.cpt_display, d.price};
+  }
   return id;
 }
 
@@ -364,7 +400,9 @@ Id RecordWriter::ImagingStudy(Enc& e, Imaging i, bool left, std::string_view rea
   Id id = NewId("img");
   // DICOM UIDs under the 2.25 (UUID-derived) root, from the resource id: stable and unique.
   uint64_t h = 1469598103934665603ULL;
-  for (char c : id.view()) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  for (char c : id.view()) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  }
   char study_uid[32], series_uid[40], inst_uid[48];
   std::snprintf(study_uid, sizeof study_uid, "2.25.%llu", static_cast<unsigned long long>(h));
   std::snprintf(series_uid, sizeof series_uid, "%s.1", study_uid);
@@ -417,7 +455,9 @@ Id RecordWriter::ImagingStudy(Enc& e, Imaging i, bool left, std::string_view rea
   w_.Arr("imagingStudy").RefItem("ImagingStudy", id.view()).End();
   w_.Str("conclusion", conclusion);
   Emit(RType::kDiagnosticReport, rep);
-  if (e.line_count < 24) e.lines[e.line_count++] = {d.cpt, d.display, d.price};
+  if (e.line_count < 24) {
+    e.lines[e.line_count++] = {d.cpt, d.display, d.price};
+  }
   return id;
 }
 

@@ -38,13 +38,27 @@ constexpr CarePlanDef kCarePlans[] = {
 // Wellness visits are billed by age band.
 ClaimLine VisitLine(Visit v, int age) {
   const VisitDef& d = Def(v);
-  if (v != Visit::kWellness && v != Visit::kWellChild) return {d.cpt, d.cpt_display, d.price};
-  if (age < 1) return {"99391", "Preventive visit, established patient, infant", 170.0};
-  if (age < 5) return {"99392", "Preventive visit, established patient, 1-4 years", 180.0};
-  if (age < 12) return {"99393", "Preventive visit, established patient, 5-11 years", 180.0};
-  if (age < 18) return {"99394", "Preventive visit, established patient, 12-17 years", 190.0};
-  if (age < 40) return {"99395", "Preventive visit, established patient, 18-39 years", 200.0};
-  if (age < 65) return {"99396", "Preventive visit, established patient, 40-64 years", 210.0};
+  if (v != Visit::kWellness && v != Visit::kWellChild) {
+    return {d.cpt, d.cpt_display, d.price};
+  }
+  if (age < 1) {
+    return {"99391", "Preventive visit, established patient, infant", 170.0};
+  }
+  if (age < 5) {
+    return {"99392", "Preventive visit, established patient, 1-4 years", 180.0};
+  }
+  if (age < 12) {
+    return {"99393", "Preventive visit, established patient, 5-11 years", 180.0};
+  }
+  if (age < 18) {
+    return {"99394", "Preventive visit, established patient, 12-17 years", 190.0};
+  }
+  if (age < 40) {
+    return {"99395", "Preventive visit, established patient, 18-39 years", 200.0};
+  }
+  if (age < 65) {
+    return {"99396", "Preventive visit, established patient, 40-64 years", 210.0};
+  }
   return {"99397", "Preventive visit, established patient, 65 years and older", 225.0};
 }
 
@@ -60,7 +74,9 @@ void RecordWriter::Patient() {
   w_.Str("system", sys::kMrn).Str("value", "MRN-" + p.id).End().End();
   w_.Bool("active", true);
   w_.Arr("name").Obj().Str("use", "official").Str("family", p.family).Arr("given").Str(p.given);
-  if (!p.middle.empty()) w_.Str(p.middle);
+  if (!p.middle.empty()) {
+    w_.Str(p.middle);
+  }
   w_.End().End().End();
   w_.Arr("telecom").Obj().Str("system", "phone").Str("value", p.phone).Str("use", "home");
   w_.End().End();
@@ -121,7 +137,9 @@ Enc RecordWriter::Open(Visit visit, Fac fac, const Practitioner& prac, Instant s
     std::memcpy(e.reason_condition.s, reason_condition.data(), reason_condition.size());
   }
   ClaimLine line = VisitLine(visit, AgeOn(p_->birth, DayOf(start)));
-  if (!line.code.empty()) e.lines[e.line_count++] = line;
+  if (!line.code.empty()) {
+    e.lines[e.line_count++] = line;
+  }
   return e;
 }
 
@@ -172,7 +190,9 @@ void RecordWriter::Close(Enc& e, std::string_view part_of) {
   }
   w_.Arr("location").Obj().Ref("location", "Location", location, fac.name).End().End();
   w_.Ref("serviceProvider", "Organization", fac.id, fac.name);
-  if (!part_of.empty()) w_.Ref("partOf", "Encounter", part_of);
+  if (!part_of.empty()) {
+    w_.Ref("partOf", "Encounter", part_of);
+  }
   Emit(RType::kEncounter, e.id);
   Claim(e, NewId("clm"));
 }
@@ -182,12 +202,16 @@ void RecordWriter::Claim(const Enc& e, const Id& claim_id) {
   const PayerDef& payer = Def(p_->payer);
   bool institutional = e.fac == Fac::kMercyEmergency || e.fac == Fac::kMercyHospital;
   double total = 0;
-  for (int i = 0; i < e.line_count; ++i) total += e.lines[i].price;
+  for (int i = 0; i < e.line_count; ++i) {
+    total += e.lines[i].price;
+  }
   Day day = DayOf(e.start);
   for (int pass = 0; pass < 2; ++pass) {
     bool eob = pass == 1;
     Id id = claim_id;
-    if (eob) id = NewId("eob");
+    if (eob) {
+      id = NewId("eob");
+    }
     w_.Reset();
     w_.Obj().Str("resourceType", eob ? "ExplanationOfBenefit" : "Claim").Str("id", id.view());
     w_.Str("status", "active");
@@ -198,7 +222,9 @@ void RecordWriter::Claim(const Enc& e, const Id& claim_id) {
     w_.Ref("patient", "Patient", p_->id, display_name_);
     w_.Period("billablePeriod", e.start, e.end);
     w_.DateTime("created", e.end + 3600);
-    if (eob) w_.Ref("insurer", "Organization", payer.id, payer.name);
+    if (eob) {
+      w_.Ref("insurer", "Organization", payer.id, payer.name);
+    }
     w_.Ref("provider", "Organization", fac.id, fac.name);
     if (!eob) {
       w_.Concept("priority", "http://terminology.hl7.org/CodeSystem/processpriority", "normal",
@@ -218,7 +244,9 @@ void RecordWriter::Claim(const Enc& e, const Id& claim_id) {
       w_.End();
     }
     w_.Arr("insurance").Obj();
-    if (!eob) w_.Int("sequence", 1);
+    if (!eob) {
+      w_.Int("sequence", 1);
+    }
     w_.Bool("focal", true).Ref("coverage", "Coverage", coverage_.view()).End().End();
     w_.Arr("item");
     for (int i = 0; i < e.line_count; ++i) {
@@ -281,9 +309,13 @@ void RecordWriter::CarePlan(Enc& e, Cond c, std::string_view condition,
                             const Practitioner* members[], int member_count) {
   const CarePlanDef* def = nullptr;
   for (const auto& d : kCarePlans) {
-    if (d.cond == c) def = &d;
+    if (d.cond == c) {
+      def = &d;
+    }
   }
-  if (!def) return;
+  if (!def) {
+    return;
+  }
   Id team = NewId("team");
   const Practitioner& pcp = region_.Staff(p_->pcp, p_->pcp_staff);
   Day day = DayOf(e.start);
@@ -302,7 +334,9 @@ void RecordWriter::CarePlan(Enc& e, Cond c, std::string_view condition,
     w_.Ref("onBehalfOf", "Organization", f.id).End();
   };
   member(pcp);
-  for (int i = 0; i < member_count; ++i) member(*members[i]);
+  for (int i = 0; i < member_count; ++i) {
+    member(*members[i]);
+  }
   w_.End().Arr("reasonReference").RefItem("Condition", condition).End();
   w_.Arr("managingOrganization").RefItem("Organization", Def(p_->pcp).id).End();
   Emit(RType::kCareTeam, team);
@@ -320,7 +354,9 @@ void RecordWriter::CarePlan(Enc& e, Cond c, std::string_view condition,
   w_.Arr("addresses").RefItem("Condition", condition).End();
   w_.Arr("activity");
   for (const auto& a : def->activities) {
-    if (a[0].empty()) continue;
+    if (a[0].empty()) {
+      continue;
+    }
     w_.Obj().Obj("detail").Str("kind", "ServiceRequest");
     w_.Concept("code", sys::kSnomed, a[0], a[1]).Str("status", "in-progress");
     w_.Ref("location", "Location", std::string(Def(p_->pcp).id) + "-site").End().End();

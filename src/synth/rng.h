@@ -27,7 +27,9 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) {
     uint64_t s = seed;
-    for (auto& x : s_) x = SplitMix64(s);
+    for (auto& x : s_) {
+      x = SplitMix64(s);
+    }
   }
 
   uint64_t Next() {
@@ -62,10 +64,14 @@ class Rng {
   // Index chosen with the given weights (any positive scale).
   size_t Weighted(const double* weights, size_t n) {
     double total = 0;
-    for (size_t i = 0; i < n; ++i) total += weights[i];
+    for (size_t i = 0; i < n; ++i) {
+      total += weights[i];
+    }
     double x = Uniform() * total;
     for (size_t i = 0; i < n; ++i) {
-      if (x < weights[i]) return i;
+      if (x < weights[i]) {
+        return i;
+      }
       x -= weights[i];
     }
     return n - 1;

@@ -13,13 +13,17 @@ constexpr size_t kBufferBytes = 1 << 20;
 Status MakeDir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return InternalError("cannot create the directory '" + dir + "': " + ec.message());
+  if (ec) {
+    return InternalError("cannot create the directory '" + dir + "': " + ec.message());
+  }
   return Status::Ok();
 }
 
 bool WriteFile(const std::string& path, const std::string& text) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return false;
+  if (!f) {
+    return false;
+  }
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
 }
@@ -48,25 +52,37 @@ void NdjsonDirSink::Add(RType type, std::string_view id, std::string_view json) 
   std::string& b = buf_[t];
   b.append(json);
   b += '\n';
-  if (b.size() >= kBufferBytes) FlushType(t);
+  if (b.size() >= kBufferBytes) {
+    FlushType(t);
+  }
 }
 
 void NdjsonDirSink::FlushType(size_t t) {
   std::string& b = buf_[t];
-  if (b.empty() || !out_[t]) return;
-  if (std::fwrite(b.data(), 1, b.size(), out_[t]) != b.size()) failed_ = true;
+  if (b.empty() || !out_[t]) {
+    return;
+  }
+  if (std::fwrite(b.data(), 1, b.size(), out_[t]) != b.size()) {
+    failed_ = true;
+  }
   bytes_ += b.size();
   b.clear();
 }
 
 Status NdjsonDirSink::Close() {
   for (size_t t = 0; t < static_cast<size_t>(RType::kCount); ++t) {
-    if (!out_[t]) continue;
+    if (!out_[t]) {
+      continue;
+    }
     FlushType(t);
-    if (std::fclose(out_[t]) != 0) failed_ = true;
+    if (std::fclose(out_[t]) != 0) {
+      failed_ = true;
+    }
     out_[t] = nullptr;
   }
-  if (failed_) return InternalError("cannot write NDJSON files in '" + dir_ + "'");
+  if (failed_) {
+    return InternalError("cannot write NDJSON files in '" + dir_ + "'");
+  }
   return Status::Ok();
 }
 
@@ -92,10 +108,14 @@ void BundleDirSink::Add(RType type, std::string_view id, std::string_view json) 
 }
 
 void BundleDirSink::EndGroup(std::string_view name) {
-  if (bundle_.empty()) return;
+  if (bundle_.empty()) {
+    return;
+  }
   bundle_ += "]}\n";
   std::string path = dir_ + "/" + std::string(name) + ".json";
-  if (!WriteFile(path, bundle_)) failed_ = true;
+  if (!WriteFile(path, bundle_)) {
+    failed_ = true;
+  }
   bytes_ += bundle_.size();
   ++file_count_;
   bundle_.clear();

@@ -54,21 +54,29 @@ void WriteStory(RecordWriter& rw, const Region& region, Day as_of) {
 
   auto vitals = [&](Enc& e, double weight, double sys, double dia, bool full) {
     Vitals v;
-    if (full) v.height_cm = 158.0;
+    if (full) {
+      v.height_cm = 158.0;
+    }
     v.weight_kg = weight;
     v.systolic = sys;
     v.diastolic = dia;
     v.heart_rate = 76;
     v.resp_rate = 16;
     v.temp_c = 36.8;
-    if (full) v.spo2 = 98;
-    if (full) v.smoking = 0;
+    if (full) {
+      v.spo2 = 98;
+    }
+    if (full) {
+      v.smoking = 0;
+    }
     rw.TakeVitals(e, v, e.start + 300);
   };
   std::string diabetes;
   auto a1c = [&](Enc& e, double value, double glucose) {
     rw.LabResult(e, Lab::kHba1c, value, e.start + 900);
-    if (glucose > 0) rw.LabResult(e, Lab::kGlucoseBlood, glucose, e.start + 900);
+    if (glucose > 0) {
+      rw.LabResult(e, Lab::kGlucoseBlood, glucose, e.start + 900);
+    }
   };
   const double kBmpNormal[] = {118, 15, 0.9, 139, 4.3, 102, 25, 9.4, 78};
 
@@ -178,8 +186,9 @@ void WriteStory(RecordWriter& rw, const Region& region, Day as_of) {
                         {Med::kMetformin, metformin, day({2021, 5, 14})},
                         {Med::kInsulinGlargine, insulin, day({2023, 6, 12})}};
   for (const Fill& f : fills) {
-    for (Day d = f.from; d < er_day; d += 90)
+    for (Day d = f.from; d < er_day; d += 90) {
       rw.Dispense(f.med, f.rx.view(), At(d, 16), pharmacist);
+    }
   }
   for (int y = 2016; y <= 2025; ++y) {
     rw.Immunize(nullptr, Vaccine::kFlu, at({y, 10, 9}, 11), Fac::kRiversidePharmacy, pharmacist);

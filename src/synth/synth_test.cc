@@ -42,13 +42,16 @@ std::string Generate(int64_t patients, uint64_t seed) {
 void CollectReferences(const json::Value& v, std::vector<std::string>* out) {
   if (v.is_object()) {
     for (const auto& [k, m] : v.members()) {
-      if (k == "reference" && m.is_string())
+      if (k == "reference" && m.is_string()) {
         out->push_back(m.text());
-      else
+      } else {
         CollectReferences(m, out);
+      }
     }
   } else if (v.is_array()) {
-    for (const auto& item : v.items()) CollectReferences(item, out);
+    for (const auto& item : v.items()) {
+      CollectReferences(item, out);
+    }
   }
 }
 
@@ -186,8 +189,12 @@ TEST(SynthTest, StoryPatientTimeline) {
   std::vector<std::string> first_at;
   for (size_t i = 0; i < visits.size(); ++i) {
     bool seen = false;
-    for (const auto& f : first_at) seen |= f == visits[i].org;
-    if (!seen) first_at.push_back(visits[i].org);
+    for (const auto& f : first_at) {
+      seen |= f == visits[i].org;
+    }
+    if (!seen) {
+      first_at.push_back(visits[i].org);
+    }
   }
   std::vector<std::string> expected = {
       "Organization/riverside-primary-care", "Organization/lakeside-endocrinology",
@@ -197,12 +204,16 @@ TEST(SynthTest, StoryPatientTimeline) {
   ASSERT_GE(a1c.size(), 10u);
   EXPECT_EQ(a1c.front().second, "7.8");
   EXPECT_EQ(a1c.back().second, "8.4");
-  for (size_t i = 1; i < a1c.size(); ++i) EXPECT_LT(a1c[i - 1].first, a1c[i].first);
+  for (size_t i = 1; i < a1c.size(); ++i) {
+    EXPECT_LT(a1c[i - 1].first, a1c[i].first);
+  }
   // Metformin, then insulin, then the amoxicillin-clavulanate order despite the allergy.
   ASSERT_GE(meds.size(), 4u);
   auto pos = [&](const std::string& code) {
     for (size_t i = 0; i < meds.size(); ++i) {
-      if (meds[i] == code) return static_cast<int>(i);
+      if (meds[i] == code) {
+        return static_cast<int>(i);
+      }
     }
     return -1;
   };

@@ -38,7 +38,9 @@ constexpr Prevalence kPrevalence[] = {
 int Band(int age) { return age < 18 ? 0 : age < 40 ? 1 : age < 65 ? 2 : 3; }
 
 void AddEvent(Model& m, Day day, int hour, Ev kind, uint8_t arg = 0) {
-  if (day < m.start || day >= m.as_of) return;
+  if (day < m.start || day >= m.as_of) {
+    return;
+  }
   int minute = static_cast<int>(m.rng.Below(4)) * 15;
   m.events.push_back({At(day, hour, minute), kind, arg});
 }
@@ -58,7 +60,9 @@ void Demographics(Model& m, int64_t index) {
   p.birth = m.as_of - static_cast<Day>(age * kDaysPerYear) - static_cast<Day>(r.Below(365));
   p.female = r.Chance(age >= 65 ? 0.56 : 0.505);
   p.given = GivenName(r, p.female);
-  if (r.Chance(0.6)) p.middle = GivenName(r, p.female);
+  if (r.Chance(0.6)) {
+    p.middle = GivenName(r, p.female);
+  }
   p.family = FamilyName(r);
   p.town = static_cast<int>(r.Below(static_cast<uint64_t>(TownCount())));
   p.line = std::to_string(r.Range(1, 9899)) + " " + std::string(StreetName(r));
@@ -81,10 +85,14 @@ void Conditions(Model& m) {
   Rng& r = m.rng;
   int age = AgeOn(m.info.birth, m.as_of);
   for (const Prevalence& pr : kPrevalence) {
-    if (age < pr.min_age || !r.Chance(pr.p[Band(age)])) continue;
+    if (age < pr.min_age || !r.Chance(pr.p[Band(age)])) {
+      continue;
+    }
     Day earliest = std::max(AddYears(m.info.birth, pr.min_age), YearsBefore(m.as_of, 25));
     Day latest = m.as_of - 30;
-    if (latest <= earliest) continue;
+    if (latest <= earliest) {
+      continue;
+    }
     m.has[I(pr.cond)] = true;
     m.onset[I(pr.cond)] = earliest + static_cast<Day>(r.Below(latest - earliest));
   }
@@ -96,7 +104,9 @@ void Conditions(Model& m) {
       m.has[I(Cond::kNeuropathy)] = true;
       m.onset[I(Cond::kNeuropathy)] =
           m.Onset(Cond::kDiabetes) + static_cast<Day>(r.Range(700, 3000));
-      if (m.Onset(Cond::kNeuropathy) >= m.as_of - 30) m.has[I(Cond::kNeuropathy)] = false;
+      if (m.Onset(Cond::kNeuropathy) >= m.as_of - 30) {
+        m.has[I(Cond::kNeuropathy)] = false;
+      }
     }
   } else if (age >= 35 && r.Chance(age >= 60 ? 0.25 : 0.15)) {
     m.has[I(Cond::kPrediabetes)] = true;
@@ -107,16 +117,22 @@ void Conditions(Model& m) {
       r.Chance(0.5)) {
     m.has[I(Cond::kHyperlipidemia)] = true;
     m.onset[I(Cond::kHyperlipidemia)] = m.Onset(Cond::kDiabetes) + 200;
-    if (m.Onset(Cond::kHyperlipidemia) >= m.as_of - 30) m.has[I(Cond::kHyperlipidemia)] = false;
+    if (m.Onset(Cond::kHyperlipidemia) >= m.as_of - 30) {
+      m.has[I(Cond::kHyperlipidemia)] = false;
+    }
   }
   // Allergies: prevalence, onset in childhood or adult life.
   static constexpr double kAllergyP[] = {0.08, 0.03, 0.02, 0.01, 0.015, 0.12, 0.05};
   for (size_t a = 0; a < std::size(kAllergyP); ++a) {
-    if (!r.Chance(kAllergyP[a])) continue;
+    if (!r.Chance(kAllergyP[a])) {
+      continue;
+    }
     Day onset =
         m.info.birth + 400 +
         static_cast<Day>(r.Below(static_cast<uint64_t>(std::max(1, m.as_of - 400 - m.info.birth))));
-    if (onset >= m.as_of - 30) continue;
+    if (onset >= m.as_of - 30) {
+      continue;
+    }
     m.allergic[a] = true;
     m.allergy_onset[a] = onset;
   }
@@ -126,10 +142,14 @@ void Baselines(Model& m) {
   Rng& r = m.rng;
   int age = AgeOn(m.info.birth, m.as_of);
   m.smoking = age < 18 ? 0 : r.Chance(0.12) ? 2 : r.Chance(0.23) ? 1 : 0;
-  if (m.Has(Cond::kCopd) && m.smoking == 0) m.smoking = 1;
+  if (m.Has(Cond::kCopd) && m.smoking == 0) {
+    m.smoking = 1;
+  }
   m.adult_height = m.info.female ? r.Normal(162.5, 6.5) : r.Normal(176.5, 7.2);
   m.bmi = m.Has(Cond::kObesity) ? r.Normal(34.5, 3.0) : r.Normal(25.0, 2.6);
-  if (m.bmi >= 30 && !m.Has(Cond::kObesity)) m.bmi = 29.4;
+  if (m.bmi >= 30 && !m.Has(Cond::kObesity)) {
+    m.bmi = 29.4;
+  }
   m.sys_base = r.Normal(116, 8);
   m.dia_base = r.Normal(75, 5);
 }
@@ -148,7 +168,9 @@ void Schedule(Model& m) {
     chronic |= m.Has(c);
   }
   for (int age = 3; AddYears(birth, age) < m.as_of; ++age) {
-    if (age >= 18 && !r.Chance(chronic || age >= 50 ? 0.92 : 0.72)) continue;
+    if (age >= 18 && !r.Chance(chronic || age >= 50 ? 0.92 : 0.72)) {
+      continue;
+    }
     AddEvent(m, AddYears(birth, age) + static_cast<Day>(r.Range(-20, 60)),
              8 + static_cast<int>(r.Below(9)), Ev::kWellness);
   }
@@ -163,7 +185,9 @@ void Schedule(Model& m) {
   auto interval = [&](Day day) {
     int best = 0;
     auto consider = [&](Cond c, int days) {
-      if (m.Has(c) && m.Onset(c) <= day && (best == 0 || days < best)) best = days;
+      if (m.Has(c) && m.Onset(c) <= day && (best == 0 || days < best)) {
+        best = days;
+      }
     };
     consider(Cond::kDiabetes, 91);
     consider(Cond::kHypertension, 182);
@@ -223,21 +247,25 @@ void Schedule(Model& m) {
           Cond::kSinusitis, Cond::kViralPharyngitis, Cond::kStrepThroat, Cond::kBronchitis,
           Cond::kUti,       Cond::kBackPain,         Cond::kAnkleSprain};
       Cond c = age < 12 ? r.Pick(kChild) : r.Pick(kAdult);
-      if (c == Cond::kUti && !m.info.female) c = Cond::kBackPain;
+      if (c == Cond::kUti && !m.info.female) {
+        c = Cond::kBackPain;
+      }
       bool ed = c == Cond::kAnkleSprain ? r.Chance(0.5) : r.Chance(0.04);
       AddEvent(m, month + static_cast<Day>(r.Below(30)), 8 + static_cast<int>(r.Below(11)),
                ed ? Ev::kEmergency : Ev::kAcute, static_cast<uint8_t>(c));
     }
-    if (++years % 12 != 0) continue;
+    if (++years % 12 != 0) {
+      continue;
+    }
     double er = 0.03 + (age >= 65 ? 0.05 : 0) + (m.Has(Cond::kDiabetes) ? 0.05 : 0) +
                 (m.Has(Cond::kAsthma) ? 0.08 : 0) + (m.Has(Cond::kCad) ? 0.08 : 0);
     if (r.Chance(er)) {
       Cond c = Cond::kChestPain;
-      if (m.Has(Cond::kAsthma) && r.Chance(0.5))
+      if (m.Has(Cond::kAsthma) && r.Chance(0.5)) {
         c = Cond::kAsthmaExacerbation;
-      else if (age >= 60 && r.Chance(0.35))
+      } else if (age >= 60 && r.Chance(0.35)) {
         c = Cond::kPneumonia;
-      else if (m.Has(Cond::kDiabetes) && r.Chance(0.3)) {
+      } else if (m.Has(Cond::kDiabetes) && r.Chance(0.3)) {
         c = m.poor_control ? Cond::kFootUlcer : Cond::kHypoglycemia;
       } else if (age < 40) {
         c = Cond::kAnkleSprain;

@@ -73,7 +73,9 @@ struct Model {
   }
   bool OnMed(Med m) const {
     for (int i = 0; i < med_count; ++i) {
-      if (meds[i].med == m && meds[i].active) return true;
+      if (meds[i].med == m && meds[i].active) {
+        return true;
+      }
     }
     return false;
   }

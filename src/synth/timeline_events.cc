@@ -36,7 +36,9 @@ void HistoryWriter::AddMed(Enc& e, Med med, std::string_view reason, bool confli
     rw_.Prescribe(e, med, done ? "completed" : "active", reason);
     return;
   }
-  if (m_.OnMed(med) || m_.med_count >= 12) return;
+  if (m_.OnMed(med) || m_.med_count >= 12) {
+    return;
+  }
   ActiveMed& a = m_.meds[m_.med_count++];
   a.med = med;
   a.rx = rw_.Prescribe(e, med, "active", reason);
@@ -58,7 +60,9 @@ void HistoryWriter::FillsUntil(Day day) {
 
 void HistoryWriter::RecordDue(Enc& e, Day day) {
   for (size_t c = 0; c < I(Cond::kCount); ++c) {
-    if (m_.has[c] && !m_.recorded[c] && m_.onset[c] <= day) Diagnose(e, static_cast<Cond>(c));
+    if (m_.has[c] && !m_.recorded[c] && m_.onset[c] <= day) {
+      Diagnose(e, static_cast<Cond>(c));
+    }
   }
   for (size_t a = 0; a < static_cast<size_t>(Allergen::kCount); ++a) {
     if (m_.allergic[a] && !m_.allergy_recorded[a] && m_.allergy_onset[a] <= day) {
@@ -95,7 +99,9 @@ void HistoryWriter::Diagnose(Enc& e, Cond c) {
       break;
     case Cond::kAsthma:
       AddMed(e, Med::kAlbuterol, id);
-      if (r_.Chance(0.5)) AddMed(e, Med::kFluticasone, id);
+      if (r_.Chance(0.5)) {
+        AddMed(e, Med::kFluticasone, id);
+      }
       rw_.CarePlan(e, c, id, nullptr, 0);
       break;
     case Cond::kCopd:
@@ -105,7 +111,9 @@ void HistoryWriter::Diagnose(Enc& e, Cond c) {
       AddMed(e, Med::kLevothyroxine, id);
       break;
     case Cond::kDepression:
-      if (r_.Chance(0.6)) AddMed(e, Med::kSertraline, id);
+      if (r_.Chance(0.6)) {
+        AddMed(e, Med::kSertraline, id);
+      }
       break;
     case Cond::kAfib:
       AddMed(e, Med::kApixaban, id);
@@ -113,11 +121,17 @@ void HistoryWriter::Diagnose(Enc& e, Cond c) {
       break;
     case Cond::kCad:
       AddMed(e, Med::kAspirin, id);
-      if (!m_.OnMed(Med::kSimvastatin)) AddMed(e, Med::kAtorvastatin, id);
-      if (r_.Chance(0.3)) AddMed(e, Med::kClopidogrel, id);
+      if (!m_.OnMed(Med::kSimvastatin)) {
+        AddMed(e, Med::kAtorvastatin, id);
+      }
+      if (r_.Chance(0.3)) {
+        AddMed(e, Med::kClopidogrel, id);
+      }
       break;
     case Cond::kCkd3:
-      if (!m_.OnMed(Med::kLisinopril)) AddMed(e, Med::kLosartan, id);
+      if (!m_.OnMed(Med::kLisinopril)) {
+        AddMed(e, Med::kLosartan, id);
+      }
       break;
     case Cond::kOsteoarthritis:
       AddMed(e, Med::kNaproxen, id);
@@ -141,9 +155,13 @@ Vitals HistoryWriter::VitalsAt(Day day, bool full) {
   double h = m_.adult_height * frac - (age > 65 ? (age - 65) * 0.15 : 0);
   double bmi =
       age < 18 ? 15.5 + age * 0.15 + (m_.bmi - 25) * 0.3 : m_.bmi - 0.1 * Years(day, m_.as_of);
-  if (full) v.height_cm = h;
+  if (full) {
+    v.height_cm = h;
+  }
   v.weight_kg = bmi * h * h / 10000.0 + r_.Normal(0, age < 18 ? 0.2 : 0.8);
-  if (full) v.height_cm = h;
+  if (full) {
+    v.height_cm = h;
+  }
   v.heart_rate = Clamp(r_.Normal(age < 2 ? 120 : age < 12 ? 95 : 72, 7), 50, 170);
   v.resp_rate = Clamp(r_.Normal(age < 2 ? 30 : age < 12 ? 20 : 15, 1.5), 10, 45);
   v.temp_c = r_.Normal(36.8, 0.2);
@@ -157,8 +175,12 @@ Vitals HistoryWriter::VitalsAt(Day day, bool full) {
     v.systolic = std::round(sys + r_.Normal(0, 6));
     v.diastolic = std::round(dia + r_.Normal(0, 4));
   }
-  if (full) v.spo2 = std::round(Clamp(r_.Normal(m_.Has(Cond::kCopd) ? 93 : 98, 1), 85, 100));
-  if (full && age >= 13) v.smoking = m_.smoking;
+  if (full) {
+    v.spo2 = std::round(Clamp(r_.Normal(m_.Has(Cond::kCopd) ? 93 : 98, 1), 85, 100));
+  }
+  if (full && age >= 13) {
+    v.smoking = m_.smoking;
+  }
   return v;
 }
 

@@ -76,7 +76,9 @@ void HistoryWriter::Wellness(const Event& ev) {
   int months = static_cast<int>(std::lround((day - m_.info.birth) / 30.44));
   for (const VaccineAt& s : kChildSchedule) {
     if (std::abs(s.months - months) <= (s.months < 24 ? 1 : 6)) {
-      for (int i = 0; i < s.n; ++i) rw_.Immunize(&e, s.v[i], t, m_.info.pcp, pcp_);
+      for (int i = 0; i < s.n; ++i) {
+        rw_.Immunize(&e, s.v[i], t, m_.info.pcp, pcp_);
+      }
     }
   }
   unsigned month = MonthOf(day);
@@ -84,18 +86,28 @@ void HistoryWriter::Wellness(const Event& ev) {
   if (age < 18 && months >= 6 && flu_season && r_.Chance(0.6)) {
     rw_.Immunize(&e, Vaccine::kFlu, t, m_.info.pcp, pcp_);
   }
-  if (age >= 25 && age % 10 == 5) rw_.Immunize(&e, Vaccine::kTd, t, m_.info.pcp, pcp_);
-  if (age == 50 || age == 51) rw_.Immunize(&e, Vaccine::kZoster, t, m_.info.pcp, pcp_);
-  if (age == 65) rw_.Immunize(&e, Vaccine::kPpsv23, t, m_.info.pcp, pcp_);
+  if (age >= 25 && age % 10 == 5) {
+    rw_.Immunize(&e, Vaccine::kTd, t, m_.info.pcp, pcp_);
+  }
+  if (age == 50 || age == 51) {
+    rw_.Immunize(&e, Vaccine::kZoster, t, m_.info.pcp, pcp_);
+  }
+  if (age == 65) {
+    rw_.Immunize(&e, Vaccine::kPpsv23, t, m_.info.pcp, pcp_);
+  }
   if (age >= 18) {
     bool diabetic = m_.Recorded(Cond::kDiabetes);
     if (age >= 40 || diabetic || m_.Recorded(Cond::kHypertension)) {
-      if (r_.Chance(0.8)) Panel(e, Panel::kBmp, t);
+      if (r_.Chance(0.8)) {
+        Panel(e, Panel::kBmp, t);
+      }
     }
     if (diabetic || m_.Recorded(Cond::kHyperlipidemia) || (age >= 20 && r_.Chance(0.25))) {
       Panel(e, Panel::kLipid, t);
     }
-    if (r_.Chance(0.3)) Panel(e, Panel::kCbc, t);
+    if (r_.Chance(0.3)) {
+      Panel(e, Panel::kCbc, t);
+    }
     if (diabetic) {
       DiabetesLabs(e, day, t);
       rw_.LabResult(e, Lab::kUacr, r_.Normal(m_.Recorded(Cond::kCkd3) ? 90 : 18, 6), t);
@@ -103,7 +115,9 @@ void HistoryWriter::Wellness(const Event& ev) {
     } else if (m_.Recorded(Cond::kPrediabetes) || (age >= 35 && r_.Chance(0.3))) {
       rw_.LabResult(e, Lab::kHba1c, A1c(day), t);
     }
-    if (m_.Recorded(Cond::kHypothyroid)) rw_.LabResult(e, Lab::kTsh, r_.Normal(2.4, 0.8), t);
+    if (m_.Recorded(Cond::kHypothyroid)) {
+      rw_.LabResult(e, Lab::kTsh, r_.Normal(2.4, 0.8), t);
+    }
   }
   rw_.Close(e);
 }
@@ -116,14 +130,18 @@ void HistoryWriter::Office(const Event& ev) {
   RecordDue(e, day);
   rw_.TakeVitals(e, VitalsAt(day, false), Minutes(ev.t, 5));
   Instant t = Minutes(ev.t, 15);
-  if (m_.Recorded(Cond::kDiabetes)) DiabetesLabs(e, day, t);
+  if (m_.Recorded(Cond::kDiabetes)) {
+    DiabetesLabs(e, day, t);
+  }
   if (reason == Cond::kAsthma || reason == Cond::kCopd) {
     rw_.Procedure(e, Proc::kSpirometry, m_.CondId(reason), t);
   }
   if (reason == Cond::kCad || reason == Cond::kAfib) {
     rw_.Procedure(e, Proc::kEcg, m_.CondId(reason), t);
   }
-  if (reason == Cond::kHypothyroid) rw_.LabResult(e, Lab::kTsh, r_.Normal(8.5, 2), t);
+  if (reason == Cond::kHypothyroid) {
+    rw_.LabResult(e, Lab::kTsh, r_.Normal(8.5, 2), t);
+  }
   if (reason == Cond::kCkd3 || (ev.kind == Ev::kFollowUp && r_.Chance(0.25))) {
     Panel(e, Panel::kBmp, t);
   }
@@ -182,7 +200,9 @@ void HistoryWriter::Specialist(const Event& ev) {
     rw_.Procedure(e, Proc::kFootExam, m_.CondId(Cond::kDiabetes), t, "56459004");
   } else {
     for (Cond c : {Cond::kCad, Cond::kAfib}) {
-      if (m_.Has(c) && !m_.Recorded(c) && m_.Onset(c) <= day) Diagnose(e, c);
+      if (m_.Has(c) && !m_.Recorded(c) && m_.Onset(c) <= day) {
+        Diagnose(e, c);
+      }
     }
     std::string_view why = m_.Recorded(Cond::kCad) ? m_.CondId(Cond::kCad) : m_.CondId(Cond::kAfib);
     rw_.Procedure(e, Proc::kEcg, why, t);
@@ -226,31 +246,45 @@ void HistoryWriter::Acute(const Event& ev) {
   Enc e = rw_.Open(Visit::kSymptom, m_.info.pcp, pcp_, ev.t, Minutes(ev.t, 20), c);
   RecordDue(e, day);
   Vitals v = VitalsAt(day, false);
-  if (c != Cond::kBackPain && c != Cond::kAnkleSprain && c != Cond::kUti) v.temp_c += 1.2;
+  if (c != Cond::kBackPain && c != Cond::kAnkleSprain && c != Cond::kUti) {
+    v.temp_c += 1.2;
+  }
   rw_.TakeVitals(e, v, Minutes(ev.t, 3));
   Id id = rw_.Condition(e, c, day, day + 7 + static_cast<Day>(r_.Below(10)), false);
   if (c == Cond::kAnkleSprain) {
     rw_.ImagingStudy(e, Imaging::kAnkleXray, r_.Chance(0.5), id.view(), Minutes(ev.t, 10),
                      Staff(Fac::kValleyImaging), "No acute fracture or dislocation.");
   }
-  if (c != Cond::kBronchitis) AddMed(e, Antibiotic(c, false), id.view());
+  if (c != Cond::kBronchitis) {
+    AddMed(e, Antibiotic(c, false), id.view());
+  }
   rw_.Close(e);
 }
 
 void HistoryWriter::Emergency(const Event& ev) {
   Day day = DayOf(ev.t);
   Cond c = static_cast<Cond>(ev.arg);
-  if (c == Cond::kHypoglycemia && !m_.OnMed(Med::kInsulinGlargine)) c = Cond::kChestPain;
-  if (c == Cond::kFootUlcer && !m_.Recorded(Cond::kDiabetes)) c = Cond::kChestPain;
-  if (c == Cond::kAsthmaExacerbation && !m_.Recorded(Cond::kAsthma)) c = Cond::kChestPain;
+  if (c == Cond::kHypoglycemia && !m_.OnMed(Med::kInsulinGlargine)) {
+    c = Cond::kChestPain;
+  }
+  if (c == Cond::kFootUlcer && !m_.Recorded(Cond::kDiabetes)) {
+    c = Cond::kChestPain;
+  }
+  if (c == Cond::kAsthmaExacerbation && !m_.Recorded(Cond::kAsthma)) {
+    c = Cond::kChestPain;
+  }
   const Practitioner& doc = Staff(Fac::kMercyEmergency);
   Enc e = rw_.Open(Visit::kEmergency, Fac::kMercyEmergency, doc, ev.t,
                    Minutes(ev.t, 150 + static_cast<int>(r_.Below(180))), c);
   Vitals v = VitalsAt(day, true);
   v.smoking = -1;
   v.heart_rate += 15;
-  if (c == Cond::kPneumonia || c == Cond::kFootUlcer) v.temp_c += 1.5;
-  if (c == Cond::kAsthmaExacerbation || c == Cond::kPneumonia) v.spo2 -= 6;
+  if (c == Cond::kPneumonia || c == Cond::kFootUlcer) {
+    v.temp_c += 1.5;
+  }
+  if (c == Cond::kAsthmaExacerbation || c == Cond::kPneumonia) {
+    v.spo2 -= 6;
+  }
   rw_.TakeVitals(e, v, Minutes(ev.t, 10));
   Instant t = Minutes(ev.t, 30);
   bool admit = c == Cond::kPneumonia || c == Cond::kFootUlcer;
@@ -304,7 +338,9 @@ void HistoryWriter::Emergency(const Event& ev) {
     }
   }
   rw_.Close(e);
-  if (admit) Admission(e, c, id.view());
+  if (admit) {
+    Admission(e, c, id.view());
+  }
 }
 
 void HistoryWriter::Admission(Enc& ed, Cond c, std::string_view cond_id) {
@@ -330,7 +366,9 @@ void HistoryWriter::Admission(Enc& ed, Cond c, std::string_view cond_id) {
     rw_.Procedure(e, Proc::kWoundCare, cell.view(), start + 44 * 3600, "56459004");
     AddMed(e, Med::kCiprofloxacinIv, cell.view());
   }
-  for (int n = 1; n < nights; ++n) Panel(e, Panel::kCbc, At(day + n, 6), n == 1);
+  for (int n = 1; n < nights; ++n) {
+    Panel(e, Panel::kCbc, At(day + n, 6), n == 1);
+  }
   rw_.Procedure(e, Proc::kMedRec, cond_id, end - 3600);
   rw_.Close(e);
 }
