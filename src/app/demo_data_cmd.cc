@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "app/open_store.h"
 #include "rest/fhir_api.h"
 #include "rest/importer.h"
 #include "store/resource_store.h"
@@ -132,22 +133,14 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
   uint64_t bytes = 0;
 
   if (!options.db_path.empty()) {
-    store::SqliteOptions so;
-    so.path = options.db_path;
-    auto store = store::OpenSqliteStore(so);
-    if (!store.ok()) {
-      spdlog::critical("cannot open the database: {}", store.status().ToString());
-      return 1;
-    }
+    CommonOptions target = common;
+    target.db_path = options.db_path;
     rest::ApiOptions ao;
-    ao.facility_id = common.facility_id;
-    ao.facility_name = common.facility_name.empty() ? common.facility_id : common.facility_name;
-    rest::FhirApi api(**store, ao);
-    if (Status s = api.EnsureFacility(); !s.ok()) {
-      spdlog::critical("cannot set up the facility: {}", s.ToString());
+    std::unique_ptr<store::ResourceStore> store = OpenFacilityStore(target, {}, ao);
+    if (!store) {
       return 1;
     }
-    rest::Importer importer(**store, ao, options.batch);
+    rest::Importer importer(*store, ao, options.batch);
     ImporterSink sink(importer, options.batch);
     generator->WriteAll(sink, progress);
     Status s = sink.Flush();
@@ -155,7 +148,7 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
     for (const auto& e : importer.stats().errors) {
       spdlog::warn("rejected {}", e);
     }
-    (*store)->Close();
+    store->Close();
     if (!s.ok()) {
       spdlog::error("{}", s.ToString());
       return 1;

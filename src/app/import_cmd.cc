@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "app/open_store.h"
 #include "rest/fhir_api.h"
 #include "rest/importer.h"
 #include "store/resource_store.h"
@@ -33,22 +34,12 @@ void ShowProgress(const rest::ImportProgress& p, size_t file_index, size_t files
 }  // namespace
 
 int RunImport(const CommonOptions& common, const std::vector<std::string>& files, size_t batch) {
-  store::SqliteOptions so;
-  so.path = common.db_path;
-  auto store = store::OpenSqliteStore(so);
-  if (!store.ok()) {
-    spdlog::critical("cannot open the database: {}", store.status().ToString());
-    return 1;
-  }
   rest::ApiOptions ao;
-  ao.facility_id = common.facility_id;
-  ao.facility_name = common.facility_name.empty() ? common.facility_id : common.facility_name;
-  rest::FhirApi api(**store, ao);
-  if (Status s = api.EnsureFacility(); !s.ok()) {
-    spdlog::critical("cannot set up the facility: {}", s.ToString());
+  std::unique_ptr<store::ResourceStore> store = OpenFacilityStore(common, {}, ao);
+  if (!store) {
     return 1;
   }
-  rest::Importer importer(**store, ao, batch);
+  rest::Importer importer(*store, ao, batch);
   auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < files.size(); ++i) {
     Status s = importer.ImportFile(
@@ -58,7 +49,7 @@ int RunImport(const CommonOptions& common, const std::vector<std::string>& files
         std::fputc('\n', stderr);
       }
       spdlog::error("{}: {}", files[i], s.ToString());
-      (*store)->Close();
+      store->Close();
       return 1;
     }
   }
@@ -75,7 +66,7 @@ int RunImport(const CommonOptions& common, const std::vector<std::string>& files
       static_cast<long long>(st.resources_written), static_cast<long long>(st.files), seconds,
       seconds > 0 ? static_cast<double>(st.resources_written) / seconds : 0.0,
       static_cast<long long>(st.entries_failed));
-  (*store)->Close();
+  store->Close();
   return st.entries_failed > 0 ? 3 : 0;
 }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/open_store.h"
 #include "hl7v2/mllp.h"
 #include "hl7v2/processor.h"
 #include "http/server.h"
@@ -73,25 +74,17 @@ bool HasPatients(store::ResourceStore& store) {
 
 int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   store::SqliteOptions so;
-  so.path = common.db_path;
   so.max_query_ms = serve.max_query_ms;
-  auto store = store::OpenSqliteStore(so);
-  if (!store.ok()) {
-    spdlog::critical("cannot open the database: {}", store.status().ToString());
-    return 1;
-  }
   rest::ApiOptions ao;
-  ao.facility_id = common.facility_id;
-  ao.facility_name = common.facility_name.empty() ? common.facility_id : common.facility_name;
   ao.public_base_url = serve.public_base_url;
-  rest::FhirApi api(**store, ao);
-  if (Status s = api.EnsureFacility(); !s.ok()) {
-    spdlog::critical("cannot set up the facility: {}", s.ToString());
+  std::unique_ptr<store::ResourceStore> store = OpenFacilityStore(common, so, ao);
+  if (!store) {
     return 1;
   }
-  if (serve.demo && !HasPatients(**store)) {
+  rest::FhirApi api(*store, ao);
+  if (serve.demo && !HasPatients(*store)) {
     // 25 generated patients (the story patient demo-maria-lopez first) and their facilities.
-    int64_t written = LoadDemoData(**store, ao, 25, 1);
+    int64_t written = LoadDemoData(*store, ao, 25, 1);
     if (written < 0) {
       return 1;
     }
@@ -139,7 +132,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
     }
     hl7v2::ProcessorOptions po;
     po.mapping = *mapping;
-    hl7_processor = std::make_unique<hl7v2::Processor>(**store, po);
+    hl7_processor = std::make_unique<hl7v2::Processor>(*store, po);
     hl7v2::MllpOptions mo;
     mo.host = serve.host;
     mo.port = static_cast<uint16_t>(serve.hl7_port);
@@ -160,7 +153,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (hl7_server) {
     hl7_server->Stop();  // lets messages being applied commit and be acknowledged
   }
-  (*store)->Close();
+  store->Close();
   spdlog::info("stopped");
   return 0;
 }

@@ -125,4 +125,20 @@ std::string PercentEncode(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) {
+      next = path.size();
+    }
+    if (next > pos) {
+      parts.emplace_back(path.substr(pos, next - pos));
+    }
+    pos = next + 1;
+  }
+  return parts;
+}
+
 }  // namespace carechart::http

@@ -23,4 +23,7 @@ std::string PercentEncode(std::string_view text);
 
 bool IsValidUtf8(std::string_view text);
 
+// The non-empty segments of a (decoded) path: "/fhir/Patient/1" → {"fhir", "Patient", "1"}.
+std::vector<std::string> SplitPath(std::string_view path);
+
 }  // namespace carechart::http

@@ -38,5 +38,12 @@ TEST(UrlTest, EncodesForLinks) {
   EXPECT_EQ(PercentEncode("http://loinc.org|1-8"), "http://loinc.org|1-8");
 }
 
+TEST(UrlTest, SplitsPathsIgnoringEmptySegments) {
+  EXPECT_EQ(SplitPath("/fhir/Patient/1"), (std::vector<std::string>{"fhir", "Patient", "1"}));
+  EXPECT_EQ(SplitPath("//a///b/"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(SplitPath("/").empty());
+  EXPECT_TRUE(SplitPath("").empty());
+}
+
 }  // namespace
 }  // namespace carechart::http

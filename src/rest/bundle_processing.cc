@@ -21,22 +21,6 @@ bool IsKnownMethod(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
 }
 
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) {
-      next = path.size();
-    }
-    if (next > pos) {
-      parts.emplace_back(path.substr(pos, next - pos));
-    }
-    pos = next + 1;
-  }
-  return parts;
-}
-
 std::optional<std::string> DecodeBase64(std::string_view in) {
   auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') {
@@ -107,7 +91,7 @@ Status ParseEntryUrl(BundleEntry& e, const std::string& base_url) {
     }
     e.query = std::move(*params);
   }
-  std::vector<std::string> parts = SplitPath(e.path);
+  std::vector<std::string> parts = http::SplitPath(e.path);
   if (!parts.empty() && fhir::IsResourceType(parts[0])) {
     e.type = parts[0];
   }

@@ -1,5 +1,6 @@
 // The router: from method and path to one interaction, after content negotiation.
 #include "rest/fhir_api.h"
+#include "http/url.h"
 
 #include "fhir/definitions.h"
 #include "rest/bundle_processing.h"
@@ -18,22 +19,6 @@ struct FhirApi::State {
 };
 
 namespace {
-
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) {
-      next = path.size();
-    }
-    if (next > pos) {
-      parts.emplace_back(path.substr(pos, next - pos));
-    }
-    pos = next + 1;
-  }
-  return parts;
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -174,7 +159,7 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
         }
         std::string_view sub_path = sub.path;
         sub_path.remove_prefix(std::min<size_t>(sub_path.size(), 5));  // "/fhir"
-        http::Response r = Route(sub_ctx, SplitPath(sub_path), capability);
+        http::Response r = Route(sub_ctx, http::SplitPath(sub_path), capability);
         if (sub.method == "HEAD") {
           r.body.clear();
         }
@@ -347,7 +332,7 @@ http::Response FhirApi::Handle(const http::Request& request) {
   }
   std::string_view path = request.path;
   path.remove_prefix(std::min<size_t>(path.size(), 5));  // "/fhir"
-  http::Response r = Route(ctx, SplitPath(path), state_->capability);
+  http::Response r = Route(ctx, http::SplitPath(path), state_->capability);
   if (request.method == "HEAD") {
     r.body.clear();
   }
