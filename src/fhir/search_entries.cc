@@ -62,8 +62,8 @@ void AddToken(std::string_view code, const Node& n, IndexEntries* out) {
     if (codings != nullptr && codings->is_array() && !v.string_at("value").empty()) {
       for (const json::Value& c : codings->items()) {
         if (!c.string_at("code").empty()) {
-          std::string typed = std::string(c.string_at("code")) + "|" +
-                              std::string(v.string_at("value"));
+          std::string typed =
+              std::string(c.string_at("code")) + "|" + std::string(v.string_at("value"));
           out->tokens.push_back(
               {std::string(code) + ":of-type", std::string(c.string_at("system")), typed, {}});
         }
@@ -153,8 +153,10 @@ void AddReference(std::string_view code, const Node& n, IndexEntries* out) {
     // :identifier: Reference.identifier as a token row under the reference parameter's code.
     const json::Value* id = v.find("identifier");
     if (id != nullptr && id->is_object() && !id->string_at("value").empty()) {
-      out->tokens.push_back({std::string(code), std::string(id->string_at("system")),
-                             std::string(id->string_at("value")), {}});
+      out->tokens.push_back({std::string(code),
+                             std::string(id->string_at("system")),
+                             std::string(id->string_at("value")),
+                             {}});
     }
   }
 }

@@ -191,18 +191,9 @@ http::Response HandleConditionalUpdate(RequestContext& ctx) {
   if (body.error) {
     return *body.error;
   }
-  auto query = ParseConditional(ctx.type, ctx.SearchParams());
-  if (!query.ok()) {
-    return ErrorResponse(query.status());
-  }
-  auto ids = MatchConditional(ctx.store, ctx.type, *query);
+  auto ids = MatchConditionalRequest(ctx, "update");
   if (!ids.ok()) {
     return ErrorResponse(ids.status());
-  }
-  if (ids->size() > 1) {
-    return ErrorResponse(
-        {StatusCode::kPreconditionFailed, "the conditional update matches more than one " +
-                                              ctx.type + "; make the criteria selective"});
   }
   std::string body_id(body.resource.string_at("id"));
   if (ids->size() == 1) {
@@ -251,18 +242,9 @@ http::Response HandleDelete(RequestContext& ctx) {
 }
 
 http::Response HandleConditionalDelete(RequestContext& ctx) {
-  auto query = ParseConditional(ctx.type, ctx.SearchParams());
-  if (!query.ok()) {
-    return ErrorResponse(query.status());
-  }
-  auto ids = MatchConditional(ctx.store, ctx.type, *query);
+  auto ids = MatchConditionalRequest(ctx, "delete");
   if (!ids.ok()) {
     return ErrorResponse(ids.status());
-  }
-  if (ids->size() > 1) {
-    return ErrorResponse(
-        {StatusCode::kPreconditionFailed, "the conditional delete matches more than one " +
-                                              ctx.type + "; make the criteria selective"});
   }
   if (ids->empty()) {
     http::Response r;

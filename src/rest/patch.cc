@@ -40,18 +40,13 @@ http::Response HandlePatch(RequestContext& ctx) {
   }
 
   if (ctx.id.empty()) {  // conditional patch
-    auto query = ParseConditional(ctx.type, ctx.SearchParams());
-    if (!query.ok()) {
-      return ErrorResponse(query.status());
-    }
-    auto ids = MatchConditional(ctx.store, ctx.type, *query);
+    auto ids = MatchConditionalRequest(ctx, "patch");
     if (!ids.ok()) {
       return ErrorResponse(ids.status());
     }
-    if (ids->size() != 1) {
-      return ErrorResponse({ids->empty() ? StatusCode::kNotFound : StatusCode::kPreconditionFailed,
-                            "the conditional patch matches " + std::to_string(ids->size()) + " " +
-                                ctx.type + " resources; it needs exactly one"});
+    if (ids->empty()) {
+      return ErrorResponse(
+          NotFoundError("the conditional patch matches no " + ctx.type + "; it needs exactly one"));
     }
     ctx.id = (*ids)[0];
   }

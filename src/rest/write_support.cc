@@ -102,6 +102,18 @@ StatusOr<std::vector<std::string>> MatchConditional(store::ResourceStore& store,
   return ids;
 }
 
+StatusOr<std::vector<std::string>> MatchConditionalRequest(const RequestContext& ctx,
+                                                           std::string_view interaction) {
+  ASSIGN_OR_RETURN(store::SearchQuery query, ParseConditional(ctx.type, ctx.SearchParams()));
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, MatchConditional(ctx.store, ctx.type, query));
+  if (ids.size() > 1) {
+    return Status(StatusCode::kPreconditionFailed, "the conditional " + std::string(interaction) +
+                                                       " matches more than one " + ctx.type +
+                                                       "; make the criteria selective");
+  }
+  return ids;
+}
+
 StatusOr<store::SearchQuery> ParseConditional(
     const std::string& type, const std::vector<std::pair<std::string, std::string>>& params) {
   if (params.empty()) {

@@ -46,6 +46,11 @@ StatusOr<std::vector<std::string>> MatchConditional(store::ResourceStore& store,
                                                     const std::string& type,
                                                     const store::SearchQuery& query);
 
+// The resources matching the search parameters of a conditional request (PUT/DELETE/PATCH
+// [type]?search): at most one id; several matches are 412 naming `interaction`.
+StatusOr<std::vector<std::string>> MatchConditionalRequest(const RequestContext& ctx,
+                                                           std::string_view interaction);
+
 // Parses a conditional search given as a query string ("identifier=x", "?identifier=x" or
 // "Patient?identifier=x"); an empty search is an error (it would match everything).
 StatusOr<store::SearchQuery> ParseConditional(const std::string& type, std::string_view text);
