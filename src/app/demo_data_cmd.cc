@@ -110,6 +110,25 @@ int64_t LoadDemoData(store::ResourceStore& store, const rest::ApiOptions& api, i
   return importer.stats().resources_written;
 }
 
+// Generates every resource into a file sink and closes it; says why and returns null on failure.
+template <typename Sink>
+std::unique_ptr<Sink> GenerateInto(StatusOr<std::unique_ptr<Sink>> opened,
+                                   synth::Generator& generator, ProgressBar& bar,
+                                   const std::function<void(const synth::Progress&)>& progress) {
+  if (!opened.ok()) {
+    std::fprintf(stderr, "carechart demo-data: %s\n", opened.status().message().c_str());
+    return nullptr;
+  }
+  std::unique_ptr<Sink> sink = std::move(opened).value();
+  generator.WriteAll(*sink, progress);
+  bar.Done();
+  if (Status s = sink->Close(); !s.ok()) {
+    std::fprintf(stderr, "carechart demo-data: %s\n", s.message().c_str());
+    return nullptr;
+  }
+  return sink;
+}
+
 int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
   if (options.out_dir.empty() == options.db_path.empty()) {
     std::fprintf(stderr, "carechart demo-data: give either --out DIR or --db FILE\n");
@@ -158,33 +177,21 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
     }
     where = "into " + options.db_path;
   } else if (options.format == "bundle") {
-    auto sink = synth::BundleDirSink::Open(options.out_dir);
-    if (!sink.ok()) {
-      std::fprintf(stderr, "carechart demo-data: %s\n", sink.status().message().c_str());
+    auto sink =
+        GenerateInto(synth::BundleDirSink::Open(options.out_dir), *generator, bar, progress);
+    if (!sink) {
       return 1;
     }
-    generator->WriteAll(**sink, progress);
-    bar.Done();
-    if (Status s = (*sink)->Close(); !s.ok()) {
-      std::fprintf(stderr, "carechart demo-data: %s\n", s.message().c_str());
-      return 1;
-    }
-    bytes = (*sink)->bytes();
-    where = std::to_string((*sink)->file_count()) + " transaction Bundles in " + options.out_dir;
+    bytes = sink->bytes();
+    where = std::to_string(sink->file_count()) + " transaction Bundles in " + options.out_dir;
   } else {
-    auto sink = synth::NdjsonDirSink::Open(options.out_dir);
-    if (!sink.ok()) {
-      std::fprintf(stderr, "carechart demo-data: %s\n", sink.status().message().c_str());
+    auto sink =
+        GenerateInto(synth::NdjsonDirSink::Open(options.out_dir), *generator, bar, progress);
+    if (!sink) {
       return 1;
     }
-    generator->WriteAll(**sink, progress);
-    bar.Done();
-    if (Status s = (*sink)->Close(); !s.ok()) {
-      std::fprintf(stderr, "carechart demo-data: %s\n", s.message().c_str());
-      return 1;
-    }
-    bytes = (*sink)->bytes();
-    where = std::to_string((*sink)->files().size()) + " NDJSON files in " + options.out_dir;
+    bytes = sink->bytes();
+    where = std::to_string(sink->files().size()) + " NDJSON files in " + options.out_dir;
   }
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   int64_t n = generator->resources();

@@ -1,67 +1,9 @@
 // encode()/decode() (base64, urlbase64, hex) and escape()/unescape() (html, json).
+#include "core/base64.h"
 #include "fhirpath/functions.h"
 
 namespace carechart::fhirpath {
 namespace {
-
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view in, bool url) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (const unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kBase64[(buf >> bits) & 63]);
-    }
-  }
-  if (bits > 0) {
-    out.push_back(kBase64[(buf << (6 - bits)) & 63]);
-  }
-  while (out.size() % 4 != 0) {
-    out.push_back('=');
-  }
-  if (url) {
-    for (char& c : out) {
-      c = c == '+' ? '-' : (c == '/' ? '_' : c);
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view in) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (const char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+' || c == '-') {
-      v = 62;
-    } else if (c == '/' || c == '_') {
-      v = 63;
-    } else if (c == '=') {
-      break;
-    } else {
-      return std::nullopt;
-    }
-    buf = (buf << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buf >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
 
 std::string HexEncode(std::string_view in) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -1,5 +1,7 @@
 #include "hl7v2/mapper.h"
 
+#include "core/base64.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -1353,9 +1355,9 @@ bool Mapper::Oru() {
               for (size_t i = 0; i + 1 < data.size(); i += 2) {
                 bytes += static_cast<char>(std::stoi(data.substr(i, 2), nullptr, 16));
               }
-              b64 = Base64(bytes);
+              b64 = Base64Encode(bytes);
             } else {
-              b64 = Base64(data);
+              b64 = Base64Encode(data);
             }
             if (!b64.empty()) {
               att.set("data", Str(b64));
@@ -1836,36 +1838,6 @@ std::string Hash32(std::string_view text) {
   for (unsigned int i = 0; i < 16 && i < len; ++i) {
     out += hex[md[i] >> 4];
     out += hex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string Base64(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += t[(n >> 18) & 63];
-    out += t[(n >> 12) & 63];
-    out += t[(n >> 6) & 63];
-    out += t[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
-    out += t[(n >> 18) & 63];
-    out += t[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += t[(n >> 18) & 63];
-    out += t[(n >> 12) & 63];
-    out += t[(n >> 6) & 63];
-    out += '=';
   }
   return out;
 }

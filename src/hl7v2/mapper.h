@@ -53,6 +53,5 @@ bool ToFhirDateTime(std::string_view hl7, const std::string& default_tz, std::st
 
 // Deterministic short hash (32 hex characters of SHA-256).
 std::string Hash32(std::string_view text);
-std::string Base64(std::string_view bytes);
 
 }  // namespace carechart::hl7v2

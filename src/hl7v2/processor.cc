@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "core/base64.h"
 #include "fhir/datetime.h"
 #include "fhir/json.h"
 #include "hl7v2/mapper.h"
@@ -54,46 +55,6 @@ std::string EscapeSearch(std::string_view s) {
   return out;
 }
 
-bool DecodeBase64(std::string_view in, std::string* out) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') {
-      return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-      return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-      return c - '0' + 52;
-    }
-    if (c == '+') {
-      return 62;
-    }
-    if (c == '/') {
-      return 63;
-    }
-    return -1;
-  };
-  out->clear();
-  uint32_t buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') {
-      break;
-    }
-    int v = val(c);
-    if (v < 0) {
-      return false;
-    }
-    buf = (buf << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *out += static_cast<char>((buf >> bits) & 0xff);
-    }
-  }
-  return true;
-}
-
 Value Tag(const char* system, const std::string& code, const std::string& display) {
   Value t = Value::Object();
   t.set("system", Value::String(system));
@@ -111,7 +72,7 @@ Value RawBinary(std::string_view raw, Value tags) {
   meta.set("tag", std::move(tags));
   b.set("meta", std::move(meta));
   b.set("contentType", Value::String(kHl7ContentType));
-  b.set("data", Value::String(Base64(raw)));
+  b.set("data", Value::String(Base64Encode(raw)));
   return b;
 }
 
@@ -152,6 +113,23 @@ struct Processor::Impl {
   }
 
   Outcome ProcessOne(const Message& m, const std::string& raw, const std::string& replay_id);
+  // Every message of a parsed input, in order: the ACKs concatenated, the last one's status.
+  Outcome ProcessAll(const Document& doc, const std::string& replay_id) {
+    Outcome all;
+    for (size_t i = 0; i < doc.messages.size(); ++i) {
+      Message m = doc.MessageAt(i);
+      Outcome o = ProcessOne(m, m.Serialize(), replay_id);
+      all.ack += o.ack;
+      all.code = o.code;
+      all.duplicate = o.duplicate;
+      all.error = o.error;
+      all.error_id = o.error_id;
+      for (auto& w : o.written) {
+        all.written.push_back(std::move(w));
+      }
+    }
+    return all;
+  }
   Outcome Fail(const Message* m, std::string_view raw, const std::string& queue_id,
                const std::string& description, const Error& error, const FacilityEntry& fac,
                const std::string& actor, bool reject = false);
@@ -610,21 +588,7 @@ Outcome Processor::Process(std::string_view raw) {
     std::string id = "hl7e-" + Hash32(std::string("unparsable\x1f") + std::string(raw));
     return impl_->Fail(nullptr, raw, id, "unparsable input", err, fac, "hl7v2:unknown", true);
   }
-  Outcome all;
-  for (size_t i = 0; i < doc.messages.size(); ++i) {
-    Message m = doc.MessageAt(i);
-    std::string text = m.Serialize();
-    Outcome o = impl_->ProcessOne(m, text, "");
-    all.ack += o.ack;
-    all.code = o.code;
-    all.duplicate = o.duplicate;
-    all.error = o.error;
-    all.error_id = o.error_id;
-    for (auto& w : o.written) {
-      all.written.push_back(std::move(w));
-    }
-  }
-  return all;
+  return impl_->ProcessAll(doc, "");
 }
 
 StatusOr<Outcome> Processor::Replay(const std::string& error_id) {
@@ -636,10 +600,11 @@ StatusOr<Outcome> Processor::Replay(const std::string& error_id) {
   if (b.string_at("contentType") != kHl7ContentType) {
     return InvalidError("Binary/" + error_id + " is not an HL7 v2 message");
   }
-  std::string raw;
-  if (!DecodeBase64(b.string_at("data"), &raw)) {
+  std::optional<std::string> decoded = Base64Decode(b.string_at("data"));
+  if (!decoded) {
     return InvalidError("Binary/" + error_id + " holds invalid Base64 data");
   }
+  std::string raw = std::move(*decoded);
   Document doc;
   Error err;
   if (!Parse(raw, &doc, &err)) {
@@ -650,20 +615,7 @@ StatusOr<Outcome> Processor::Replay(const std::string& error_id) {
     o.ack = BuildRejectForUnparsable(raw, err);
     return o;
   }
-  Outcome all;
-  for (size_t i = 0; i < doc.messages.size(); ++i) {
-    Message m = doc.MessageAt(i);
-    Outcome o = impl_->ProcessOne(m, m.Serialize(), error_id);
-    all.ack += o.ack;
-    all.code = o.code;
-    all.duplicate = o.duplicate;
-    all.error = o.error;
-    all.error_id = o.error_id;
-    for (auto& w : o.written) {
-      all.written.push_back(std::move(w));
-    }
-  }
-  return all;
+  return impl_->ProcessAll(doc, error_id);
 }
 
 StatusOr<std::vector<ErrorEntry>> Processor::ListErrors(int limit, bool all) {

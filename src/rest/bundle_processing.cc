@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "core/base64.h"
 #include "fhir/datetime.h"
 #include "fhir/definitions.h"
 #include "http/url.h"
@@ -19,46 +20,6 @@ namespace {
 
 bool IsKnownMethod(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
-}
-
-std::optional<std::string> DecodeBase64(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') {
-      return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-      return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-      return c - '0' + 52;
-    }
-    if (c == '+' || c == '-') {
-      return 62;
-    }
-    if (c == '/' || c == '_') {
-      return 63;
-    }
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') {
-      continue;
-    }
-    int v = value(c);
-    if (v < 0) {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
 }
 
 // Reads request.url of an entry into method-specific fields.
@@ -169,7 +130,7 @@ Status ParseEntry(json::Value& v, size_t index, const std::string& base_url, Bun
                               "application/json-patch+json holding the JSON Patch in data",
                           where + ".resource");
     }
-    auto text = DecodeBase64(resource->string_at("data"));
+    auto text = Base64Decode(resource->string_at("data"));
     if (!text) {
       return InvalidError(where + ".resource.data is not base64", where + ".resource.data");
     }
