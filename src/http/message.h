@@ -34,4 +34,11 @@ struct Response {
 
 using Handler = std::function<Response(Request&)>;
 
+// The media type of a Content-Type or _format value, lower-cased, without parameters and
+// surrounding spaces: "Application/FHIR+JSON; charset=utf-8" → "application/fhir+json".
+std::string MediaType(std::string_view content_type);
+
+// True for the media types of FHIR JSON (and plain JSON, and the `json` shorthand of _format).
+bool IsFhirJsonMediaType(std::string_view content_type);
+
 }  // namespace carechart::http

@@ -1,5 +1,7 @@
 #include "http/url.h"
 
+#include "http/message.h"
+
 #include <gtest/gtest.h>
 
 namespace carechart::http {
@@ -43,6 +45,14 @@ TEST(UrlTest, SplitsPathsIgnoringEmptySegments) {
   EXPECT_EQ(SplitPath("//a///b/"), (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(SplitPath("/").empty());
   EXPECT_TRUE(SplitPath("").empty());
+}
+
+TEST(MediaTypeTest, NormalisesAndRecognisesFhirJson) {
+  EXPECT_EQ(MediaType(" Application/FHIR+JSON ; charset=UTF-8"), "application/fhir+json");
+  EXPECT_TRUE(IsFhirJsonMediaType("application/json"));
+  EXPECT_TRUE(IsFhirJsonMediaType("json"));
+  EXPECT_FALSE(IsFhirJsonMediaType("application/fhir+xml"));
+  EXPECT_FALSE(IsFhirJsonMediaType("text/plain; charset=utf-8"));
 }
 
 }  // namespace

@@ -28,16 +28,10 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool IsJsonFormat(std::string_view format) {
-  std::string f = Lower(format.substr(0, format.find(';')));
-  return f == "json" || f == "application/json" || f == "application/fhir+json" ||
-         f == "application/json+fhir";
-}
-
 // Checks _format, Accept, _pretty, _summary and _elements; fills the context.
 Status Negotiate(RequestContext& ctx) {
   for (const auto& [k, v] : ctx.http.query) {
-    if (k == "_format" && !IsJsonFormat(v)) {
+    if (k == "_format" && !http::IsFhirJsonMediaType(v)) {
       return {StatusCode::kUnsupportedMediaType,
               "_format '" + v + "' is not supported; Carechart speaks FHIR JSON (_format=json)"};
     }

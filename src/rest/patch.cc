@@ -8,25 +8,9 @@
 
 namespace carechart::rest {
 
-namespace {
-
-bool IsJsonPatchType(std::string_view ct) {
-  auto semi = ct.find(';');
-  std::string media(ct.substr(0, semi));
-  while (!media.empty() && media.back() == ' ') {
-    media.pop_back();
-  }
-  for (auto& c : media) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return media == "application/json-patch+json";
-}
-
-}  // namespace
-
 http::Response HandlePatch(RequestContext& ctx) {
   std::string_view ct = ctx.http.header("content-type");
-  if (!IsJsonPatchType(ct)) {
+  if (http::MediaType(ct) != "application/json-patch+json") {
     return ErrorResponse({StatusCode::kUnsupportedMediaType,
                           "PATCH needs Content-Type application/json-patch+json (JSON Patch); '" +
                               std::string(ct) + "' is not supported"});

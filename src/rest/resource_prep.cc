@@ -10,19 +10,6 @@ namespace carechart::rest {
 
 namespace {
 
-bool IsJsonContentType(std::string_view ct) {
-  auto semi = ct.find(';');
-  std::string media(ct.substr(0, semi));
-  while (!media.empty() && media.back() == ' ') {
-    media.pop_back();
-  }
-  for (auto& c : media) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return media == "application/fhir+json" || media == "application/json" ||
-         media == "application/json+fhir";
-}
-
 json::Value Tag(const char* system, const std::string& code, const std::string& display) {
   auto tag = json::Value::Object();
   tag.set("system", json::Value::String(system));
@@ -49,7 +36,7 @@ void SetTag(json::Value& meta, const char* system, json::Value tag) {
 ParsedBody ParseJsonBody(const RequestContext& ctx) {
   ParsedBody out;
   std::string_view ct = ctx.http.header("content-type");
-  if (!ct.empty() && !IsJsonContentType(ct)) {
+  if (!ct.empty() && !http::IsFhirJsonMediaType(ct)) {
     out.error = ErrorResponse(
         {StatusCode::kUnsupportedMediaType,
          "Content-Type '" + std::string(ct) + "' is not supported; send application/fhir+json"});
