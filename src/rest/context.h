@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "auth/principal.h"
 #include "fhir/json.h"
 #include "http/message.h"
 #include "rest/fhir_api.h"
@@ -33,6 +35,9 @@ struct RequestContext {
   std::string facility_id;
   std::string facility_name;
   std::string actor = "system";  // who writes: a user id once authentication exists
+  // Who asks (set by the auth module before routing; see src/auth/principal.h). Null only where
+  // the API is driven in-process by the server itself (import, HL7, unit tests).
+  std::shared_ptr<const auth::Principal> principal;
 
   // Query parameters minus the ones that only shape the response (_format, _pretty, ...).
   std::vector<std::pair<std::string, std::string>> SearchParams() const;
