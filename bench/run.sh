@@ -23,6 +23,7 @@ SERVER_THREADS=""
 SERVER_EXTRA=()
 WARMUP=2
 KEEP=0
+QUICK=0
 
 usage() {
   cat <<EOF
@@ -64,7 +65,7 @@ while [[ $# -gt 0 ]]; do
     --server-threads) SERVER_THREADS="$2"; shift 2 ;;
     --server-arg) SERVER_EXTRA+=("$2"); shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    --quick) DURATION=1; PATIENTS=50; READ_CONNS=8; CREATE_CONNS=4; WARMUP=0; shift ;;
+    --quick) DURATION=1; PATIENTS=50; READ_CONNS=8; CREATE_CONNS=4; WARMUP=0; QUICK=1; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -251,4 +252,10 @@ for l in cc_read ng_read cc_create; do
   n="$(med $l non2xx)"; e="$(med $l sockerr)"
   [[ "$n" != 0 || "$e" != 0 ]] && echo "warning: $l had non-2xx responses ($n) or socket errors ($e) — figures are suspect"
 done
+if [[ "$QUICK" == 1 ]]; then
+  echo
+  "$HERE/export_bench.sh" --quick --bin "$BIN"  # Bulk Data export, tiny size
+  echo
+  "$HERE/ingest_bench.sh" --quick --bin "$BIN"  # import and HTTP transaction ingest, tiny size
+fi
 exit 0

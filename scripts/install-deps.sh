@@ -21,6 +21,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libre2-dev
   nodejs npm
   nginx-light wrk curl procps
+  zlib1g-dev time
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #   tests/conformance/*.test.mjs  (FHIR R4 REST conformance, bad input, lifecycle, R4 examples)
 #   tests/crash/*.test.mjs        (kill -9 durability)
 #   tests/hl7/*.test.mjs          (HL7 v2 over MLLP: samples, concurrent senders, kill -9)
+#   tests/bulk/*.test.mjs         (Bulk Data $export/$import, restart during export, round trip)
 # Exits non-zero on any failure. Whole run is capped at 330 s.
 #
 # usage: tests/run-node-tests.sh [test files...]      (default: all suites)
@@ -32,7 +33,7 @@ fi
 if [[ $# -gt 0 ]]; then
   FILES=("$@")
 else
-  FILES=(tests/conformance/*.test.mjs tests/crash/*.test.mjs tests/hl7/*.test.mjs)
+  FILES=(tests/conformance/*.test.mjs tests/crash/*.test.mjs tests/hl7/*.test.mjs tests/bulk/*.test.mjs)
 fi
 
 echo "run-node-tests: node $(node --version), binary $BIN"

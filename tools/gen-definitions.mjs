@@ -298,6 +298,9 @@ const targetsPool = [];
 const targetRange = new Map();
 const spRows = [];
 const spIndex = [];
+// Composite components: {definition, expression, type of the named SearchParameter}.
+const paramByUrl = new Map(params.map((p) => [p.url, p]));
+const componentRows = [];
 for (const sd of concrete) {
   const chain = baseChain(sd);
   const mine = new Map();
@@ -318,7 +321,17 @@ for (const sd of concrete) {
     }
     const [tb, tc] = targetRange.get(key);
     const span = tc ? `std::span<const std::string_view>(kTargets + ${tb}, ${tc})` : 'std::span<const std::string_view>()';
-    spRows.push(`{${cstr(code)}, SearchParamType::${TYPES[p.type]}, ${cstr(expr)}, ${span}, ${cstr(p.url)}}`);
+    let comps = 'std::span<const SearchParamComponent>()';
+    if (p.type === 'composite' && p.component && p.component.length) {
+      const start = componentRows.length;
+      for (const c of p.component) {
+        const def = paramByUrl.get(c.definition);
+        if (!def) throw new Error(`composite ${p.url}: unknown component ${c.definition}`);
+        componentRows.push(`{${cstr(c.definition)}, ${cstr(c.expression)}, SearchParamType::${TYPES[def.type]}}`);
+      }
+      comps = `std::span<const SearchParamComponent>(kComponents + ${start}, ${p.component.length})`;
+    }
+    spRows.push(`{${cstr(code)}, SearchParamType::${TYPES[p.type]}, ${cstr(expr)}, ${span}, ${cstr(p.url)}, ${comps}}`);
   }
 }
 const compartment = load('compartmentdefinition-patient.json');
@@ -331,6 +344,8 @@ for (const r of [...compartment.resource].sort((a, b) => (a.code < b.code ? -1 :
 }
 const searchCc = `${HEADER}
 constinit const std::string_view kTargets[] = {${targetsPool.map(cstr).join(',')}};
+constinit const SearchParamComponent kComponents[] = {
+${componentRows.join(',\n')}};
 constinit const SearchParamDef kSearchParams[] = {
 ${spRows.join(',\n')}};
 constinit const TypeSearchParams kSearchIndex[] = {

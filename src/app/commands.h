@@ -2,9 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
 namespace carechart::store {
 class ResourceStore;
 }
@@ -31,8 +35,23 @@ struct ServeOptions {
   std::string public_base_url;
   bool demo = false;
   bool access_log = true;
-  int hl7_port = -1;       // HL7 v2 MLLP listener port: -1 off, 0 picks a free one
-  std::string hl7_config;  // HL7 v2 mapping tables (JSON); empty: the built-in defaults
+  int hl7_port = -1;           // HL7 v2 MLLP listener port: -1 off, 0 picks a free one
+  std::string hl7_config;      // HL7 v2 mapping tables (JSON); empty: the built-in defaults
+  int hl7_idle_timeout = 600;  // seconds before an idle MLLP connection is closed
+  size_t hl7_max_frame_bytes = 16 * 1024 * 1024;  // larger MLLP frames: AR and close
+  std::string hl7_tls_cert, hl7_tls_key;          // PEM files: MLLP over TLS when both are set
+  std::string bulk_dir;           // Bulk Data job files; empty: "<db>.bulk" beside the database
+  double bulk_expire_hours = 24;  // finished Bulk Data jobs are removed after this
+  int bulk_page_size = 1000;      // resources per read of an export
+  // Authentication (serve_auth.cc, auth_cmd.cc): TLS for HTTP, CORS for SMART apps, token life.
+  std::string tls_cert, tls_key;         // PEM files: HTTPS when both are set
+  std::vector<std::string> cors_origins;  // browser origins allowed to call the API
+  int64_t access_token_seconds = 3600;
+  // The access policy (docs/access-policy.md): a role table file replacing the shipped one, and
+  // the mode ("ehr": the longitudinal record for clinicians with a care relationship; "emr":
+  // each facility sees its own data). Empty: the table's own setting.
+  std::string access_policy;
+  std::string access_mode;
 };
 
 // carechart hl7 errors | replay ID | send FILE
@@ -48,7 +67,16 @@ struct Hl7Options {
 };
 
 int RunServe(const CommonOptions& common, const ServeOptions& serve);
-int RunImport(const CommonOptions& common, const std::vector<std::string>& files, size_t batch);
+// carechart import: files and folders of Bundles and NDJSON (also .gz) into the database.
+struct ImportCmdOptions {
+  std::vector<std::string> paths;
+  size_t batch = 10000;
+  int workers = 0;  // 0: one per core
+  bool stop_on_error = false;
+};
+// Registers the import command's own options and arguments on `cmd`.
+void AddImportOptions(CLI::App* cmd, ImportCmdOptions& options);
+int RunImport(const CommonOptions& common, const ImportCmdOptions& options);
 
 // carechart demo-data: synthetic patients (src/synth) to --out DIR or --db FILE.
 struct DemoDataOptions {
@@ -68,6 +96,52 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options);
 int64_t LoadDemoData(store::ResourceStore& store, const rest::ApiOptions& api, int64_t patients,
                      uint64_t seed);
 int RunHl7(const CommonOptions& common, const Hl7Options& options);
+
+// carechart reindex (reindex_cmd.cc): re-extracts the search index of --db.
+struct ReindexCmdOptions {
+  std::string type;
+  std::string param;
+  int batch = 2000;
+  int threads = 0;
+};
+CLI::App* AddReindexCommand(CLI::App& app, CommonOptions& common, ReindexCmdOptions& options);
+int RunReindex(const CommonOptions& common, const ReindexCmdOptions& options);
+
+// carechart export (export_cmd.cc): Bulk Data NDJSON files from --db into --out.
+struct ExportCmdOptions {
+  std::string out_dir;
+  std::vector<std::string> types;
+  std::string since;
+  std::vector<std::string> patients;  // patient-level export of these patients
+  bool all_patients = false;          // patient-level export of every patient
+  std::string group;                  // group-level export
+  std::vector<std::string> type_filters;
+  bool gzip = false;
+  int64_t max_file_resources = 100000;
+};
+CLI::App* AddExportCommand(CLI::App& app, CommonOptions& common, ExportCmdOptions& options);
+int RunExportCommand(const CommonOptions& common, const ExportCmdOptions& options);
+// Adds serve's Bulk Data options (--bulk-dir, --bulk-expire-hours).
+void AddBulkServeOptions(CLI::App* serve_cmd, ServeOptions& serve);
+
+// carechart user | client | token (auth_cmd.cc): accounts, SMART clients and tokens for scripts.
+struct AuthCommands;
+std::shared_ptr<AuthCommands> AddAuthCommands(CLI::App& app, CommonOptions& common);
+// The exit code of the auth command that was parsed, or -1 when none was.
+int RunAuthCommands(const AuthCommands& commands, const CommonOptions& common);
+// serve's options for TLS, CORS and token lifetime.
+void AddAuthServeOptions(CLI::App* serve_cmd, ServeOptions& serve);
+
+// carechart audit verify (audit_cmd.cc): checks the audit log's hash chain in --db.
+struct AuditCmdOptions {
+  std::string action;  // "verify"
+};
+CLI::App* AddAuditCommand(CLI::App& app, CommonOptions& common, AuditCmdOptions& options);
+int RunAuditCommand(const CommonOptions& common, const AuditCmdOptions& options);
+// serve's access policy options (--access-policy FILE, --access-mode ehr|emr).
+void AddAccessServeOptions(CLI::App* serve_cmd, ServeOptions& serve);
+// Loads the access policy serve's options name into `api` (logs and returns false on error).
+bool ConfigureAccessPolicy(const ServeOptions& serve, rest::ApiOptions& api);
 
 // Sets up logging to stderr at `level` ("trace".."off"); false on an unknown level.
 bool SetupLogging(const std::string& level);

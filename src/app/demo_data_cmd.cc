@@ -1,6 +1,6 @@
 // `carechart demo-data`: synthetic patients (src/synth) written as NDJSON files per resource
 // type, as one transaction Bundle per patient, or straight into the database through the
-// importer (the same validation and preparation as the REST API). Also what `serve --demo` loads.
+// importer's pipeline (the same preparation as the REST API). Also what `serve --demo` loads.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -21,37 +21,60 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Hands NDJSON to the importer in chunks of about `batch` resources, at patient boundaries.
-class ImporterSink : public synth::ResourceSink {
+// Hands the generated resources to the importer's pipeline as NDJSON chunks (on the importer's
+// reader thread, so generation overlaps preparation and storage).
+class FeedSink : public synth::ResourceSink {
  public:
-  ImporterSink(rest::Importer& importer, size_t batch) : importer_(importer), batch_(batch) {}
+  FeedSink(const rest::Importer::NdjsonFeed& feed, size_t chunk) : feed_(feed), chunk_(chunk) {}
   void Add(synth::RType, std::string_view, std::string_view json) override {
+    if (stopped_) {
+      return;
+    }
     text_.append(json);
     text_ += '\n';
-    ++pending_;
-  }
-  void EndGroup(std::string_view) override {
-    if (pending_ >= batch_) {
-      (void)Flush();  // an error is kept in status_
+    if (++pending_ >= chunk_) {
+      Flush();
     }
   }
-  Status Flush() {
-    if (pending_ > 0 && status_.ok()) {
-      status_ = importer_.ImportText("demo-data", text_);
+  void Flush() {
+    if (pending_ > 0 && !stopped_) {
+      stopped_ = !feed_("demo-data", std::move(text_));
     }
     text_.clear();
     pending_ = 0;
-    return status_;
   }
-  const Status& status() const { return status_; }
 
  private:
-  rest::Importer& importer_;
-  size_t batch_;
+  const rest::Importer::NdjsonFeed& feed_;
+  size_t chunk_;
   std::string text_;
   size_t pending_ = 0;
-  Status status_ = Status::Ok();
+  bool stopped_ = false;
 };
+
+// Generates straight into `store`. Generated data is valid R4 (synth_test validates it), so the
+// validator is skipped; everything else (ids, stamps, index) is the import's usual path.
+Status GenerateIntoStore(store::ResourceStore& store, const rest::ApiOptions& api,
+                         synth::Generator& generator, size_t batch,
+                         const std::function<void(const synth::Progress&)>& progress,
+                         rest::ImportStats* stats) {
+  rest::ImportOptions io;
+  io.batch_size = batch;
+  io.validate = false;
+  rest::Importer importer(store, api, io);
+  Status s = importer.ImportGenerated([&](const rest::Importer::NdjsonFeed& feed) {
+    FeedSink sink(feed, io.chunk_lines);
+    if (progress) {
+      generator.WriteAll(sink, progress);
+    } else {
+      generator.WriteAll(sink);
+    }
+    sink.Flush();
+    return Status::Ok();
+  });
+  *stats = importer.stats();
+  return s;
+}
 
 class ProgressBar {
  public:
@@ -98,16 +121,14 @@ int64_t LoadDemoData(store::ResourceStore& store, const rest::ApiOptions& api, i
     spdlog::critical("demo data: {}", generator.status().ToString());
     return -1;
   }
-  rest::Importer importer(store, api, 5000);
-  ImporterSink sink(importer, 5000);
-  generator->WriteAll(sink);
-  Status s = sink.Flush();
-  if (!s.ok() || importer.stats().entries_failed > 0) {
+  rest::ImportStats stats;
+  Status s = GenerateIntoStore(store, api, *generator, 5000, {}, &stats);
+  if (!s.ok() || stats.entries_failed > 0) {
     spdlog::critical("demo data failed to load: {} {}", s.ToString(),
-                     importer.stats().errors.empty() ? "" : importer.stats().errors[0]);
+                     stats.errors.empty() ? "" : stats.errors[0]);
     return -1;
   }
-  return importer.stats().resources_written;
+  return stats.resources_written;
 }
 
 // Generates every resource into a file sink and closes it; says why and returns null on failure.
@@ -159,12 +180,10 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
     if (!store) {
       return 1;
     }
-    rest::Importer importer(*store, ao, options.batch);
-    ImporterSink sink(importer, options.batch);
-    generator->WriteAll(sink, progress);
-    Status s = sink.Flush();
+    rest::ImportStats stats;
+    Status s = GenerateIntoStore(*store, ao, *generator, options.batch, progress, &stats);
     bar.Done();
-    for (const auto& e : importer.stats().errors) {
+    for (const auto& e : stats.errors) {
       spdlog::warn("rejected {}", e);
     }
     store->Close();
@@ -172,7 +191,7 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
       spdlog::error("{}", s.ToString());
       return 1;
     }
-    if (importer.stats().entries_failed > 0) {
+    if (stats.entries_failed > 0) {
       return 3;
     }
     where = "into " + options.db_path;

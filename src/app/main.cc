@@ -86,18 +86,29 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--hl7-config", serve.hl7_config, "HL7 v2 mapping tables (JSON file)")
       ->envname("CARECHART_HL7_CONFIG")
       ->check(CLI::ExistingFile);
+  serve_cmd
+      ->add_option("--hl7-idle-timeout", serve.hl7_idle_timeout,
+                   "seconds without traffic before an MLLP connection is closed")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--hl7-max-frame", serve.hl7_max_frame_bytes,
+                   "largest MLLP frame in bytes; a larger one is answered AR and closed")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--hl7-tls-cert", serve.hl7_tls_cert, "MLLP over TLS: PEM certificate chain")
+      ->envname("CARECHART_HL7_TLS_CERT")
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--hl7-tls-key", serve.hl7_tls_key, "MLLP over TLS: PEM private key")
+      ->envname("CARECHART_HL7_TLS_KEY")
+      ->check(CLI::ExistingFile);
 
-  std::vector<std::string> files;
-  size_t batch = 1000;
+  carechart::app::ImportCmdOptions import_opts;
   CLI::App* import_cmd =
       app.add_subcommand("import", "Load FHIR Bundles or NDJSON files into the database");
   AddCommon(import_cmd, common);
-  import_cmd->add_option("files", files, "Bundle (.json) or NDJSON (.ndjson) files")
-      ->required()
-      ->check(CLI::ExistingFile);
-  import_cmd->add_option("--batch-size", batch, "resources per transaction")
-      ->check(CLI::Range(size_t{1}, size_t{100000}))
-      ->capture_default_str();
+  carechart::app::AddImportOptions(import_cmd, import_opts);
 
   carechart::app::Hl7Options hl7;
   CLI::App* hl7_cmd =
@@ -163,6 +174,17 @@ int main(int argc, char** argv) {
                    "trace, debug, info, warn, error, critical or off")
       ->capture_default_str();
 
+  carechart::app::ReindexCmdOptions reindex;
+  CLI::App* reindex_cmd = carechart::app::AddReindexCommand(app, common, reindex);
+  carechart::app::AddBulkServeOptions(serve_cmd, serve);
+  carechart::app::AddAuthServeOptions(serve_cmd, serve);
+  carechart::app::AddAccessServeOptions(serve_cmd, serve);
+  carechart::app::AuditCmdOptions audit_options;
+  CLI::App* audit_cmd = carechart::app::AddAuditCommand(app, common, audit_options);
+  auto auth_cmds = carechart::app::AddAuthCommands(app, common);  // user, client, token
+  carechart::app::ExportCmdOptions export_options;
+  CLI::App* export_cmd = carechart::app::AddExportCommand(app, common, export_options);
+
   // CLI11 2.1 ignores the environment variable of a config-file option: pass it on by hand.
   std::vector<std::string> args(argv + 1, argv + argc);
   const char* env_config = std::getenv("CARECHART_CONFIG");
@@ -183,14 +205,26 @@ int main(int argc, char** argv) {
               << "'; use trace, debug, info, warn, error, critical or off\n";
     return 2;
   }
+  if (int rc = carechart::app::RunAuthCommands(*auth_cmds, common); rc >= 0) {
+    return rc;
+  }
   if (serve_cmd->parsed()) {
     return carechart::app::RunServe(common, serve);
   }
   if (import_cmd->parsed()) {
-    return carechart::app::RunImport(common, files, batch);
+    return carechart::app::RunImport(common, import_opts);
   }
   if (demo_cmd->parsed()) {
     return carechart::app::RunDemoData(common, demo);
+  }
+  if (reindex_cmd->parsed()) {
+    return carechart::app::RunReindex(common, reindex);
+  }
+  if (audit_cmd->parsed()) {
+    return carechart::app::RunAuditCommand(common, audit_options);
+  }
+  if (export_cmd->parsed()) {
+    return carechart::app::RunExportCommand(common, export_options);
   }
   if (hl7_cmd->parsed()) {
     hl7.action = hl7_errors->parsed() ? "errors" : hl7_replay->parsed() ? "replay" : "send";

@@ -7,6 +7,8 @@
 
 #include "app/commands.h"
 #include "app/open_store.h"
+#include "app/serve_auth.h"
+#include "app/serve_bulk.h"
 #include "hl7v2/mllp.h"
 #include "hl7v2/processor.h"
 #include "http/server.h"
@@ -47,7 +49,10 @@ http::Response Home() {
       "<!doctype html><html lang=en><meta charset=utf-8><title>Carechart</title>"
       "<body style='font-family:system-ui;max-width:40rem;margin:3rem auto'>"
       "<h1>Carechart</h1><p>The FHIR R4 API is at <a href='/fhir/metadata'>/fhir</a> "
-      "(CapabilityStatement at /fhir/metadata). Try <a href='/fhir/Patient'>/fhir/Patient</a>.</p>"
+      "(CapabilityStatement at /fhir/metadata). Every other FHIR request needs an OAuth 2.0 "
+      "access token (SMART App Launch; discovery at "
+      "<a href='/fhir/.well-known/smart-configuration'>/fhir/.well-known/smart-configuration</a>"
+      "); see docs/security.md.</p>"
       "<p>Health: <a href='/healthz'>/healthz</a>.</p></body></html>";
   return r;
 }
@@ -81,7 +86,14 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (!store) {
     return 1;
   }
+  if (!ConfigureAccessPolicy(serve, ao)) {
+    return 1;
+  }
   rest::FhirApi api(*store, ao);
+  std::unique_ptr<bulk::BulkJobs> bulk_jobs = AttachBulkData(api, *store, common, serve, ao);
+  if (!bulk_jobs) {
+    return 1;
+  }
   if (serve.demo && !HasPatients(*store)) {
     // 25 generated patients (the story patient demo-maria-lopez first) and their facilities.
     int64_t written = LoadDemoData(*store, ao, 25, 1);
@@ -100,17 +112,23 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ho.max_body_bytes = serve.max_body_bytes;
   ho.access_log = serve.access_log;
-  auto server = http::Server::Start(ho, [&api](http::Request& req) -> http::Response {
-    if (req.path == "/fhir" || req.path.starts_with("/fhir/")) {
-      return api.Handle(req);
-    }
-    if (req.path == "/healthz") {
-      return Healthz();
-    }
-    if (req.path == "/" && req.method == "GET") {
-      return Home();
-    }
-    return NotFound(req);
+  // OAuth/SMART endpoints and the Bearer gate in front of /fhir (serve_auth.h).
+  std::unique_ptr<ServeAuth> auth = ServeAuth::Start(common, serve, *store);
+  if (!auth) {
+    return 1;
+  }
+  ho.tls_cert_file = serve.tls_cert;
+  ho.tls_key_file = serve.tls_key;
+  auto server = http::Server::Start(ho, [&api, &auth](http::Request& req) -> http::Response {
+    return auth->Handle(req, api, [](http::Request& r) -> http::Response {
+      if (r.path == "/healthz") {
+        return Healthz();
+      }
+      if (r.path == "/" && r.method == "GET") {
+        return Home();
+      }
+      return NotFound(r);
+    });
   });
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
@@ -118,7 +136,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   }
   std::string host =
       serve.host.find(':') != std::string::npos ? "[" + serve.host + "]" : serve.host;
-  std::cout << "carechart: listening on http://" << host << ":" << (*server)->port() << std::endl;
+  std::cout << "carechart: listening on " << (serve.tls_cert.empty() ? "http" : "https") << "://" << host << ":" << (*server)->port() << std::endl;
   // HL7 v2 over MLLP beside the HTTP server (off unless --hl7-port is given).
   std::unique_ptr<hl7v2::Processor> hl7_processor;
   std::unique_ptr<hl7v2::MllpServer> hl7_server;
@@ -137,6 +155,10 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
     mo.host = serve.host;
     mo.port = static_cast<uint16_t>(serve.hl7_port);
     mo.io_threads = 1;
+    mo.idle_timeout_seconds = serve.hl7_idle_timeout;
+    mo.max_frame_bytes = serve.hl7_max_frame_bytes;
+    mo.tls_cert_file = serve.hl7_tls_cert;
+    mo.tls_key_file = serve.hl7_tls_key;
     auto started = hl7v2::MllpServer::Start(mo, *hl7_processor);
     if (!started.ok()) {
       spdlog::critical("{}", started.status().ToString());
@@ -145,6 +167,9 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
       return 1;
     }
     hl7_server = std::move(*started);
+    if (!mo.tls_cert_file.empty()) {
+      spdlog::info("hl7: MLLP over TLS (certificate {})", mo.tls_cert_file);
+    }
     std::cout << "carechart: hl7 listening on mllp://" << host << ":" << hl7_server->port()
               << std::endl;
   }
@@ -153,6 +178,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (hl7_server) {
     hl7_server->Stop();  // lets messages being applied commit and be acknowledged
   }
+  bulk_jobs->Stop();  // a running job is left to run again at the next start
   store->Close();
   spdlog::info("stopped");
   return 0;

@@ -2,6 +2,11 @@
 #include "fhir/definitions.h"
 
 #include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
 
 #include "fhir/structure.h"
 
@@ -49,12 +54,93 @@ std::span<const SearchParamDef> SearchParams(std::string_view resource_type) {
   return structure::SearchParamTable().subspan(it->begin, it->count);
 }
 
-const SearchParamDef* FindSearchParam(std::string_view resource_type, std::string_view code) {
+namespace {
+
+// One registered base of a run-time parameter: owns the strings its SearchParamDef views.
+struct CustomEntry {
+  CustomSearchParam param;
+  std::string base;
+  std::vector<std::string_view> target_views;
+  SearchParamDef def{};
+};
+
+struct CustomRegistry {
+  std::shared_mutex mu;
+  std::deque<std::unique_ptr<CustomEntry>> all;  // never freed: lookups hand out pointers
+  std::map<std::pair<std::string, std::string>, const CustomEntry*, std::less<>> by_type_code;
+};
+
+CustomRegistry& Registry() {
+  static CustomRegistry* r = new CustomRegistry();
+  return *r;
+}
+
+void UnregisterLocked(CustomRegistry& r, std::string_view key) {
+  std::erase_if(r.by_type_code, [&](const auto& kv) { return kv.second->param.key == key; });
+}
+
+const SearchParamDef* FindStatic(std::string_view resource_type, std::string_view code) {
   const auto params = SearchParams(resource_type);
   const auto it =
       std::lower_bound(params.begin(), params.end(), code,
                        [](const SearchParamDef& p, std::string_view c) { return p.code < c; });
   return it != params.end() && it->code == code ? &*it : nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> RegisterSearchParam(const CustomSearchParam& p) {
+  CustomRegistry& r = Registry();
+  std::unique_lock lock(r.mu);
+  UnregisterLocked(r, p.key);
+  std::vector<std::string> skipped;
+  for (const std::string& base : p.bases) {
+    if (FindStatic(base, p.code) != nullptr || !IsResourceType(base)) {
+      skipped.push_back(base);
+      continue;
+    }
+    auto e = std::make_unique<CustomEntry>();
+    e->param = p;
+    e->base = base;
+    for (const std::string& t : e->param.targets) {
+      e->target_views.push_back(t);
+    }
+    e->def = SearchParamDef{e->param.code, e->param.type, e->param.expression,
+                            e->target_views, e->param.url, {}};
+    r.by_type_code[{base, p.code}] = e.get();
+    r.all.push_back(std::move(e));
+  }
+  return skipped;
+}
+
+void UnregisterSearchParam(std::string_view key) {
+  CustomRegistry& r = Registry();
+  std::unique_lock lock(r.mu);
+  UnregisterLocked(r, key);
+}
+
+std::vector<const SearchParamDef*> CustomSearchParams(std::string_view resource_type) {
+  CustomRegistry& r = Registry();
+  std::shared_lock lock(r.mu);
+  std::vector<const SearchParamDef*> out;
+  for (auto it = r.by_type_code.lower_bound(std::make_pair(std::string(resource_type), std::string()));
+       it != r.by_type_code.end() && it->first.first == resource_type; ++it) {
+    out.push_back(&it->second->def);
+  }
+  return out;
+}
+
+const SearchParamDef* FindSearchParam(std::string_view resource_type, std::string_view code) {
+  if (const SearchParamDef* def = FindStatic(resource_type, code)) {
+    return def;
+  }
+  CustomRegistry& r = Registry();
+  std::shared_lock lock(r.mu);
+  if (r.by_type_code.empty()) {
+    return nullptr;
+  }
+  const auto it = r.by_type_code.find(std::make_pair(std::string(resource_type), std::string(code)));
+  return it == r.by_type_code.end() ? nullptr : &it->second->def;
 }
 
 std::span<const std::string_view> PatientCompartmentParams(std::string_view resource_type) {

@@ -189,6 +189,52 @@ void AddNumber(std::string_view code, const Node& n, IndexEntries* out) {
 
 }  // namespace
 
+std::vector<CompositePart> CompositeParts(SearchParamType type, const IndexEntries& entries) {
+  std::vector<CompositePart> out;
+  switch (type) {
+    case SearchParamType::kToken:
+      for (const TokenEntry& e : entries.tokens) {
+        if (e.param.empty() && !e.code.empty()) {  // not :of-type rows, not text-only concepts
+          out.push_back({e.system, e.code, e.text, 0, false, 0, 0});
+        }
+      }
+      break;
+    case SearchParamType::kQuantity:
+      for (const QuantityEntry& e : entries.quantities) {
+        out.push_back({e.system, e.code, e.unit, e.value, false, 0, 0});
+      }
+      break;
+    case SearchParamType::kNumber:
+      for (const NumberEntry& e : entries.numbers) {
+        out.push_back({{}, {}, {}, e.value, false, 0, 0});
+      }
+      break;
+    case SearchParamType::kDate:
+      for (const DateEntry& e : entries.dates) {
+        out.push_back({{}, {}, {}, 0, true, e.low, e.high});
+      }
+      break;
+    case SearchParamType::kReference:
+      for (const ReferenceEntry& e : entries.references) {
+        out.push_back({{}, e.url.empty() ? e.target_id : e.url, e.target_type, 0, false, 0, 0});
+      }
+      break;
+    case SearchParamType::kString:
+      for (const StringEntry& e : entries.strings) {
+        out.push_back({{}, e.normalized, e.exact, 0, false, 0, 0});
+      }
+      break;
+    case SearchParamType::kUri:
+      for (const UriEntry& e : entries.uris) {
+        out.push_back({{}, e.uri, {}, 0, false, 0, 0});
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
 std::string_view ReferenceType(std::string_view reference) {
   if (reference.empty() || reference[0] == '#' || reference.substr(0, 4) == "urn:") {
     return {};

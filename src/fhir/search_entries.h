@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "fhir/definitions.h"
 #include "fhir/json.h"
@@ -20,6 +21,10 @@ struct Node {
 
 // Appends the entries of parameter `code` of type `type` for one selected value.
 void AddEntries(std::string_view code, SearchParamType type, const Node& node, IndexEntries* out);
+
+// The entries of one composite component (all of `type`, made by AddEntries with an empty code)
+// as composite parts (see CompositePart for the columns each type uses).
+std::vector<CompositePart> CompositeParts(SearchParamType type, const IndexEntries& entries);
 
 // The resource type named by a reference: "Patient/1", ".../Patient/1/_history/2" → "Patient";
 // empty for local, urn: and unparsable references.

@@ -2,8 +2,11 @@
 //
 // Each SearchParameter expression is compiled by cc_fhirpath once, on the first use of its
 // resource type (a table per type, each built under its own std::once_flag); composite and
-// special parameters are not compiled. The values an expression selects are mapped to entries by
-// search_entries.cc.
+// special parameters (and those without an expression) are not compiled. The values an expression
+// selects are mapped to entries by search_entries.cc. A composite parameter's expression selects
+// elements (an Observation, each Observation.component); its component expressions are evaluated
+// on each element with that element as the focus, and the cross product of their values gives
+// the element's tuples.
 //
 // resolve() has no store to read from: as the search specification allows, `resolve() is X`
 // (e.g. `subject.where(resolve() is Patient)`) is decided by the type the reference names. The
@@ -12,6 +15,7 @@
 #include "fhir/search_index.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,18 +28,37 @@
 namespace carechart::fhir {
 namespace {
 
+// Tuples kept per composite element at most (a cross product of repeated components).
+constexpr size_t kMaxTuplesPerElement = 64;
+
 bool Indexed(const SearchParamDef& def) {
-  return def.type != SearchParamType::kComposite && def.type != SearchParamType::kSpecial &&
-         !def.expression.empty();
+  if (def.type == SearchParamType::kComposite) {
+    return !def.expression.empty() && !def.components.empty();
+  }
+  return def.type != SearchParamType::kSpecial && !def.expression.empty();
 }
 
-// Compiled expressions of one resource type, parallel to SearchParams(type).
+// Compiled expressions of one resource type, parallel to SearchParams(type); `components` holds
+// a composite parameter's compiled component expressions (empty for the others).
 struct TypeExpressions {
   std::once_flag once;
   std::vector<std::optional<fhirpath::Expression>> compiled;
+  std::vector<std::vector<fhirpath::Expression>> components;
 };
 
-const std::vector<std::optional<fhirpath::Expression>>* CompiledFor(std::string_view type) {
+// R4 writes Observation-code-value-date's component as `value.as(DateTime)`, naming the System
+// type, which no FHIR dateTime element is; it means the FHIR type (as the standalone value-date
+// parameter's `value as dateTime` does), so the component is evaluated in that corrected form.
+std::string CorrectedComponent(std::string_view expression) {
+  std::string text(expression);
+  const std::string wrong = "as(DateTime)";
+  for (size_t at = text.find(wrong); at != std::string::npos; at = text.find(wrong, at)) {
+    text.replace(at, wrong.size(), "as(dateTime)");
+  }
+  return text;
+}
+
+const TypeExpressions* TablesFor(std::string_view type) {
   const auto index = structure::SearchParamIndex();
   static const auto tables = std::make_unique<TypeExpressions[]>(index.size());
   const auto it = std::lower_bound(
@@ -48,15 +71,30 @@ const std::vector<std::optional<fhirpath::Expression>>* CompiledFor(std::string_
   std::call_once(t.once, [&] {
     for (const SearchParamDef& def : structure::SearchParamTable().subspan(it->begin, it->count)) {
       std::optional<fhirpath::Expression> e;
+      std::vector<fhirpath::Expression> parts;
       if (Indexed(def)) {
         if (auto compiled = fhirpath::Compile(def.expression); compiled.ok()) {
           e = std::move(compiled).value();
         }
+        for (const SearchParamComponent& c : def.components) {
+          auto compiled = fhirpath::Compile(CorrectedComponent(c.expression));
+          if (!compiled.ok()) {
+            e.reset();  // a composite is indexed only when every component compiles
+            break;
+          }
+          parts.push_back(std::move(compiled).value());
+        }
       }
       t.compiled.push_back(std::move(e));
+      t.components.push_back(std::move(parts));
     }
   });
-  return &t.compiled;
+  return &t;
+}
+
+const std::vector<std::optional<fhirpath::Expression>>* CompiledFor(std::string_view type) {
+  const TypeExpressions* t = TablesFor(type);
+  return t == nullptr ? nullptr : &t->compiled;
 }
 
 // The evaluation context of the search expressions on `resource`: its item typed once for all
@@ -111,6 +149,75 @@ void ForEachValue(const fhirpath::Expression& expr, const json::Value& resource,
   }
 }
 
+// The tuples of composite parameter `def` (see the file comment).
+// `context` is the resource's evaluation context; its focus is moved to each element and back.
+void AddComposite(const SearchParamDef& def, const fhirpath::Expression& expr,
+                  const std::vector<fhirpath::Expression>& components, const json::Value& resource,
+                  fhirpath::EvaluationContext& context, IndexEntries* out) {
+  fhirpath::Collection elements;  // not ForEachValue's storage: components are evaluated inside
+  if (!fhirpath::Evaluate(expr, resource, context, &elements).ok()) {
+    return;
+  }
+  const fhirpath::Item* const resource_focus = context.focus;
+  struct Restore {
+    fhirpath::EvaluationContext& c;
+    const fhirpath::Item* f;
+    ~Restore() { c.focus = f; }
+  } restore{context, resource_focus};
+  std::vector<std::vector<CompositePart>> choices(components.size());
+  for (const fhirpath::Item& element : elements) {
+    if (element.kind != fhirpath::ItemKind::kNode || element.node == nullptr) {
+      continue;
+    }
+    context.focus = &element;
+    bool complete = true;
+    // Last component first: it is the selective one (value.as(Quantity) vs value.as(dateTime)),
+    // so an element without it costs one evaluation, not one per component.
+    for (size_t k = components.size(); k-- > 0 && complete;) {
+      IndexEntries values;
+      ForEachValue(components[k], resource, context, [&](const search::Node& node) {
+        search::AddEntries("", def.components[k].type, node, &values);
+      });
+      choices[k] = search::CompositeParts(def.components[k].type, values);
+      complete = !choices[k].empty();
+    }
+    if (!complete) {
+      continue;
+    }
+    // Cross product of the components' values, bounded.
+    std::vector<size_t> pick(components.size(), 0);
+    for (size_t n = 0; n < kMaxTuplesPerElement; ++n) {
+      CompositeEntry entry{std::string(def.code), {}};
+      for (size_t k = 0; k < components.size(); ++k) {
+        entry.parts.push_back(choices[k][pick[k]]);
+      }
+      out->composites.push_back(std::move(entry));
+      size_t k = components.size();
+      while (k-- > 0 && ++pick[k] == choices[k].size()) {
+        pick[k] = 0;
+      }
+      if (k == static_cast<size_t>(-1)) {
+        break;  // every combination emitted
+      }
+    }
+  }
+}
+
+// Compiled expressions of run-time parameters, by definition (definitions are never freed).
+const fhirpath::Expression* CustomExpression(const SearchParamDef* def) {
+  static std::mutex mu;
+  static auto* cache =
+      new std::map<const SearchParamDef*, std::optional<fhirpath::Expression>>();
+  std::lock_guard lock(mu);
+  auto [it, added] = cache->try_emplace(def);
+  if (added) {
+    if (auto compiled = fhirpath::Compile(def->expression); compiled.ok()) {
+      it->second = std::move(compiled).value();
+    }
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
 }  // namespace
 
 namespace search {
@@ -142,16 +249,26 @@ IndexEntries ExtractIndex(const json::Value& resource) {
     return out;
   }
   const std::string_view type = resource.string_at("resourceType");
-  const auto* compiled = CompiledFor(type);
-  if (compiled == nullptr) {
+  const TypeExpressions* tables = TablesFor(type);
+  if (tables == nullptr) {
     return out;
   }
+  const auto* compiled = &tables->compiled;
   const auto params = SearchParams(type);
-  const SearchContext sc(resource, type);
+  SearchContext sc(resource, type);
   for (size_t i = 0; i < params.size(); ++i) {
-    if (const auto& expr = (*compiled)[i]) {
+    if (const auto& expr = (*compiled)[i]; expr && params[i].type == SearchParamType::kComposite) {
+      AddComposite(params[i], *expr, tables->components[i], resource, sc.context, &out);
+    } else if (expr) {
       ForEachValue(*expr, resource, sc.context, [&](const search::Node& node) {
         search::AddEntries(params[i].code, params[i].type, node, &out);
+      });
+    }
+  }
+  for (const SearchParamDef* def : CustomSearchParams(type)) {
+    if (const fhirpath::Expression* expr = CustomExpression(def)) {
+      ForEachValue(*expr, resource, sc.context, [&](const search::Node& node) {
+        search::AddEntries(def->code, def->type, node, &out);
       });
     }
   }
@@ -195,9 +312,14 @@ IndexCoverage SearchIndexCoverage() {
   IndexCoverage c;
   for (const structure::TypeSearchParams& t : structure::SearchParamIndex()) {
     const auto* compiled = CompiledFor(t.type);
-    for (const auto& e : *compiled) {
+    const auto params = structure::SearchParamTable().subspan(t.begin, t.count);
+    for (size_t i = 0; i < compiled->size(); ++i) {
       ++c.total;
-      c.covered += e ? 1 : 0;
+      if ((*compiled)[i]) {
+        ++c.covered;
+      } else {
+        c.not_covered.push_back(std::string(t.type) + "." + std::string(params[i].code));
+      }
     }
   }
   return c;

@@ -59,6 +59,31 @@ struct UriEntry {
   std::string uri;
 };
 
+// One component value of a composite entry, in the columns a component of any type uses:
+//   token      system, text = code, unit = display text
+//   quantity   system, text = code, unit = unit, low = value
+//   number     low = value
+//   date       is_date, low_us/high_us = the range
+//   reference  text = target id (or the absolute URL), unit = target type
+//   string     text = normalized, unit = exact; uri: text = uri
+struct CompositePart {
+  std::string system;
+  std::string text;
+  std::string unit;
+  double low = 0;
+  bool is_date = false;
+  int64_t low_us = 0;
+  int64_t high_us = 0;
+};
+
+// One tuple of a composite parameter (e.g. code-value-quantity): the components of one element
+// the composite's expression selects (an Observation, one Observation.component ...), so that
+// `code$value` matches only when both hold on the same element.
+struct CompositeEntry {
+  std::string param;
+  std::vector<CompositePart> parts;  // one per component, in the definition's order
+};
+
 struct IndexEntries {
   std::vector<TokenEntry> tokens;
   std::vector<StringEntry> strings;
@@ -67,6 +92,7 @@ struct IndexEntries {
   std::vector<QuantityEntry> quantities;
   std::vector<NumberEntry> numbers;
   std::vector<UriEntry> uris;
+  std::vector<CompositeEntry> composites;
 };
 
 // Computes the index entries of `resource` (a resource with resourceType) for every search
@@ -79,12 +105,25 @@ std::string PatientCompartmentOf(const json::Value& resource);
 
 // How many search parameters ExtractIndex evaluates: `covered` of `total`, counted over every
 // (resource type, parameter) pair of the R4 definitions. Every parameter with an expression is
-// evaluated (cc_fhirpath) except composite and special ones.
+// evaluated (cc_fhirpath), composites included; `not_covered` names the others as "Type.code"
+// (the special `near`, and _text, _content, _query, which have no expression).
 struct IndexCoverage {
   int covered = 0;
   int total = 0;
+  std::vector<std::string> not_covered;
 };
 IndexCoverage SearchIndexCoverage();
+
+// Run-time search parameters (definitions.h, CustomSearchParam): an active SearchParameter
+// resource with a base, a type other than composite/special and an expression that compiles
+// becomes a parameter of its bases, indexed by ExtractIndex from then on. A SearchParameter that is
+// not active unregisters. kInvalid naming the element when an active one cannot be used; else the
+// bases skipped because R4 already defines the code there.
+StatusOr<std::vector<std::string>> ApplySearchParameterResource(const json::Value& search_parameter);
+// The checks of ApplySearchParameterResource without registering (for validating a write).
+Status CheckSearchParameterResource(const json::Value& search_parameter);
+// A SearchParameter resource deleted: its parameters go.
+void ForgetSearchParameterResource(std::string_view id);
 
 // Case- and accent-folding used for string search (both when indexing and when querying).
 std::string NormalizeForSearch(std::string_view text);

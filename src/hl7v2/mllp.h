@@ -18,9 +18,14 @@ struct MllpOptions {
   uint16_t port = 2575;  // 0 picks a free port; see MllpServer::port()
   int io_threads = 1;
   int worker_threads = 16;  // messages being applied at once (one per sender at most)
+  // A frame larger than this is answered AR and its connection closed; a connection never
+  // buffers more than this plus one read (it stops reading until its queued frames are applied).
   size_t max_frame_bytes = 16 * 1024 * 1024;
   int idle_timeout_seconds = 600;  // a connection with no traffic is closed
   int max_connections = 1000;
+  // TLS (both set): PEM certificate chain and private key files. Plain TCP when both are empty.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class MllpServer {

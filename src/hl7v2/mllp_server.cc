@@ -1,8 +1,10 @@
-// The MLLP listener (Boost.Asio is confined to this file).
+// The MLLP listener, plain TCP or TLS (Boost.Asio and its OpenSSL layer are confined to this
+// file).
 #include <utility>  // boost 1.74 asio needs std::exchange declared first
 
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -22,29 +24,41 @@ namespace {
 
 class ServerImpl;
 
+// Queued (received, not yet applied) frames above which a connection stops reading until they
+// are applied: a sender that does not wait for its ACKs is slowed down, not buffered without end.
+constexpr size_t kMaxQueuedFrames = 64;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerImpl& server);
+  Session(tcp::socket socket, ServerImpl& server, asio::ssl::context* tls);
   void Start();
   void Close();  // on the strand
   void StopWhenIdle();
 
  private:
   void Read();
+  void ReadIfRoom();
   void OnRead(const boost::system::error_code& ec, size_t n);
+  size_t QueuedBytes() const;
+  template <class Buffers, class Handler>
+  void AsyncWrite(const Buffers& b, Handler&& h);
   void Extract();
   void Dispatch();
   void WriteAck(std::string ack, bool close_after);
   void ArmTimer();
 
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // null: plain TCP
   ServerImpl& server_;
   asio::strand<asio::any_io_executor> strand_;
   asio::steady_timer timer_;
   std::array<char, 65536> chunk_{};
   std::string buffer_;
+  size_t scanned_ = 0;  // buffer_ holds no frame end before this offset
   std::deque<std::string> frames_;
   bool busy_ = false;
+  bool reading_ = false;        // a read is outstanding
+  std::string pending_reject_;  // an AR for an oversized frame, sent after the ACK in flight
   bool closed_ = false;
   bool stopping_ = false;
   std::string peer_;
@@ -58,6 +72,25 @@ class ServerImpl : public MllpServer {
 
   Status Listen() {
     boost::system::error_code ec;
+    if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+      if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+        return InvalidError("HL7 TLS needs both a certificate and a key file");
+      }
+      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+      tls->use_certificate_chain_file(options.tls_cert_file, ec);
+      if (ec) {
+        return InvalidError("cannot read the HL7 TLS certificate " + options.tls_cert_file + ": " +
+                            ec.message());
+      }
+      tls->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+      if (ec) {
+        return InvalidError("cannot read the HL7 TLS key " + options.tls_key_file + ": " +
+                            ec.message());
+      }
+    }
     auto addr = asio::ip::make_address(options.host, ec);
     if (ec) {
       return InvalidError("--host '" + options.host + "' is not an IP address");
@@ -133,6 +166,7 @@ class ServerImpl : public MllpServer {
 
   MllpOptions options;
   Processor& processor;
+  std::unique_ptr<asio::ssl::context> tls;
   asio::io_context io;
   std::mutex mu;
   std::condition_variable cv;
@@ -158,7 +192,7 @@ class ServerImpl : public MllpServer {
               boost::system::error_code ignored;
               socket.close(ignored);
             } else {
-              auto s = std::make_shared<Session>(std::move(socket), *this);
+              auto s = std::make_shared<Session>(std::move(socket), *this, tls.get());
               {
                 std::lock_guard<std::mutex> l(mu);
                 sessions.push_back(s);
@@ -184,7 +218,7 @@ class ServerImpl : public MllpServer {
   std::atomic<bool> stopped_{false};
 };
 
-Session::Session(tcp::socket socket, ServerImpl& server)
+Session::Session(tcp::socket socket, ServerImpl& server, asio::ssl::context* tls)
     : socket_(std::move(socket)),
       server_(server),
       strand_(asio::make_strand(socket_.get_executor())),
@@ -195,13 +229,60 @@ Session::Session(tcp::socket socket, ServerImpl& server)
     peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   socket_.set_option(tcp::no_delay(true), ec);
+  if (tls) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls);
+  }
 }
 
 void Session::Start() {
   asio::dispatch(strand_, [self = shared_from_this()] {
-    self->ArmTimer();
-    self->Read();
+    self->ArmTimer();  // the idle timeout covers a stalled handshake too
+    if (!self->tls_) {
+      self->Read();
+      return;
+    }
+    self->tls_->async_handshake(
+        asio::ssl::stream_base::server,
+        asio::bind_executor(self->strand_, [self](boost::system::error_code ec) {
+          if (self->closed_) {
+            return;
+          }
+          if (ec) {
+            spdlog::warn("hl7: TLS handshake with {} failed: {}", self->peer_, ec.message());
+            self->Close();
+            return;
+          }
+          self->Read();
+        }));
   });
+}
+
+template <class Buffers, class Handler>
+void Session::AsyncWrite(const Buffers& b, Handler&& h) {
+  if (tls_) {
+    asio::async_write(*tls_, b, std::forward<Handler>(h));
+  } else {
+    asio::async_write(socket_, b, std::forward<Handler>(h));
+  }
+}
+
+size_t Session::QueuedBytes() const {
+  size_t n = buffer_.size();
+  for (const auto& f : frames_) {
+    n += f.size();
+  }
+  return n;
+}
+
+// Reads on unless the frames already queued are too many or too large (backpressure).
+void Session::ReadIfRoom() {
+  if (reading_ || closed_ || stopping_) {
+    return;
+  }
+  if (frames_.size() >= kMaxQueuedFrames || QueuedBytes() > server_.options.max_frame_bytes + 2) {
+    return;  // resumed by WriteAck once frames were applied
+  }
+  Read();
 }
 
 void Session::ArmTimer() {
@@ -223,10 +304,17 @@ void Session::Read() {
   if (closed_) {
     return;
   }
-  socket_.async_read_some(
-      asio::buffer(chunk_),
-      asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec,
-                                                               size_t n) { self->OnRead(ec, n); }));
+  reading_ = true;
+  auto handler = asio::bind_executor(
+      strand_, [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        self->reading_ = false;
+        self->OnRead(ec, n);
+      });
+  if (tls_) {
+    tls_->async_read_some(asio::buffer(chunk_), std::move(handler));
+  } else {
+    socket_.async_read_some(asio::buffer(chunk_), std::move(handler));
+  }
 }
 
 void Session::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -247,15 +335,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
   buffer_.append(chunk_.data(), n);
   ArmTimer();
   Extract();
-  if (closed_) {
-    return;
-  }
-  if (frames_.size() > 1000) {
-    spdlog::warn("hl7: {} sends faster than it reads ACKs; closing", peer_);
-    Close();
-    return;
-  }
-  Read();
+  ReadIfRoom();
 }
 
 void Session::Extract() {
@@ -264,29 +344,38 @@ void Session::Extract() {
     size_t start = buffer_.find(kMllpStart);
     if (start == std::string::npos) {
       buffer_.clear();  // bytes outside a frame are ignored
+      scanned_ = 0;
       return;
     }
     if (start > 0) {
       buffer_.erase(0, start);
+      scanned_ = 0;
     }
-    size_t end = buffer_.find(std::string{kMllpEnd, kMllpCr}, 1);
-    if (end == std::string::npos) {
-      if (buffer_.size() > max + 2) {
-        Error e{"MSH", 0, 0, 207,
-                "MLLP frame larger than " + std::to_string(max) + " bytes; connection closed"};
-        spdlog::warn("hl7: {}: {}", peer_, e.text);
-        buffer_.clear();
-        frames_.clear();
-        if (!busy_) {
-          WriteAck(Frame(BuildRejectForUnparsable("", e)), true);
-        } else {
-          stopping_ = true;
-        }
+    // Only the bytes not searched yet (a large frame arrives in many reads).
+    size_t end = buffer_.find(std::string{kMllpEnd, kMllpCr}, std::max<size_t>(1, scanned_));
+    if (end == std::string::npos ? buffer_.size() > max + 2 : end - 1 > max) {
+      Error e{"MSH", 0, 0, 207,
+              "MLLP frame larger than " + std::to_string(max) + " bytes; connection closed"};
+      spdlog::warn("hl7: {}: {}", peer_, e.text);
+      buffer_.clear();
+      scanned_ = 0;
+      frames_.clear();
+      stopping_ = true;  // no more reads: the AR goes out (after a message being applied) and
+                         // the connection is closed
+      if (!busy_) {
+        WriteAck(Frame(BuildRejectForUnparsable("", e)), true);
+      } else {
+        pending_reject_ = Frame(BuildRejectForUnparsable("", e));
       }
+      return;
+    }
+    if (end == std::string::npos) {
+      scanned_ = buffer_.size() - 1;  // the end marker may straddle two reads
       return;
     }
     frames_.push_back(buffer_.substr(1, end - 1));
     buffer_.erase(0, end + 2);
+    scanned_ = 0;
     if (!busy_) {
       Dispatch();
     }
@@ -322,20 +411,26 @@ void Session::WriteAck(std::string ack, bool close_after) {
     return;
   }
   busy_ = true;
-  asio::async_write(socket_, asio::buffer(*data),
-                    asio::bind_executor(strand_, [self = shared_from_this(), data, close_after](
-                                                     boost::system::error_code ec, size_t) {
-                      self->busy_ = false;
-                      if (ec || close_after || self->closed_) {
-                        self->Close();
-                        return;
-                      }
-                      if (!self->frames_.empty()) {
-                        self->Dispatch();
-                      } else if (self->stopping_) {
-                        self->Close();
-                      }
-                    }));
+  AsyncWrite(asio::buffer(*data),
+             asio::bind_executor(strand_, [self = shared_from_this(), data, close_after](
+                                              boost::system::error_code ec, size_t) {
+               self->busy_ = false;
+               if (ec || close_after || self->closed_) {
+                 self->Close();
+                 return;
+               }
+               if (!self->pending_reject_.empty()) {
+                 self->WriteAck(std::exchange(self->pending_reject_, {}), true);
+                 return;
+               }
+               if (!self->frames_.empty()) {
+                 self->Dispatch();
+               } else if (self->stopping_) {
+                 self->Close();
+                 return;
+               }
+               self->ReadIfRoom();
+             }));
 }
 
 void Session::StopWhenIdle() {

@@ -1,6 +1,7 @@
 // Parsing and ordering of batch/transaction Bundles, batch processing and the response Bundle.
 // The transaction itself is in transaction.cc.
 #include "rest/bundle_processing.h"
+#include "rest/scope_check.h"
 
 #include <set>
 
@@ -428,6 +429,9 @@ http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch) {
   auto bundle = ParseBundle(body.resource, ctx.base_url);
   if (!bundle.ok()) {
     return ErrorResponse(bundle.status());
+  }
+  if (auto refused = CheckTransactionScopes(ctx, *bundle)) {
+    return *refused;  // a write entry the token's SMART scopes do not allow
   }
   std::vector<std::string> entries(bundle->entries.size());
   if (bundle->type == "batch") {

@@ -93,6 +93,7 @@ struct TransactionError {
 struct TransactionResult {
   std::vector<EntryResult> entries;  // in bundle order
   int64_t written = 0;               // versions stored
+  int64_t unchanged = 0;             // updates skipped as unchanged (skip_unchanged_updates)
 };
 
 // Runs a parsed transaction (see the top of this file). GET entries are dispatched after the

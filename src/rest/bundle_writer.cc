@@ -2,6 +2,7 @@
 
 #include "fhir/datetime.h"
 #include "fhir/json.h"
+#include "rest/scope_check.h"
 
 namespace carechart::rest {
 
@@ -26,6 +27,9 @@ void BundleWriter::BeginEntry() {
 }
 
 void BundleWriter::AddSearchEntry(const store::ResourceVersion& v, std::string_view mode) {
+  if (!ResourceInScope(ctx_, v)) {
+    return;  // the token's SMART scopes do not cover this resource (type or category)
+  }
   BeginEntry();
   entries_ += "{\"fullUrl\":" + JsonString(ctx_.base_url + "/" + v.type + "/" + v.id);
   entries_ += ",\"resource\":";
@@ -39,6 +43,9 @@ void BundleWriter::AddOutcomeEntry(const std::string& outcome_json) {
 }
 
 void BundleWriter::AddHistoryEntry(const store::ResourceVersion& v) {
+  if (!ResourceInScope(ctx_, v)) {
+    return;  // the token's SMART scopes do not cover this resource (type or category)
+  }
   BeginEntry();
   std::string full_url = ctx_.base_url + "/" + v.type + "/" + v.id;
   entries_ += "{\"fullUrl\":" + JsonString(full_url);

@@ -17,9 +17,59 @@ Value Code(const char* name, const char* code) {
   return v;
 }
 
-// Parameter types the store's search compiler handles (composite and special come later).
-bool IsSearchable(fhir::SearchParamType t) {
-  return t != fhir::SearchParamType::kComposite && t != fhir::SearchParamType::kSpecial;
+// Parameters the store indexes and searches: all but the special `near` and the parameters
+// without an expression (_text, _content, _query; see kNotSupported).
+bool IsSearchable(const fhir::SearchParamDef& p) {
+  return p.type != fhir::SearchParamType::kSpecial && !p.expression.empty();
+}
+
+constexpr const char* kNotSupported =
+    "Search parameters not supported (a 400 in strict handling, ignored and reported under "
+    "Prefer: handling=lenient): _text and _content (no full-text index), _query (no named "
+    "queries), Location near (no geographic index), _contained=true. Token :in/:not-in expand "
+    "ValueSets stored on this server (by url; expansion.contains, else compose include/exclude "
+    "with concepts, whole systems and is-a/descendent-of/in filters over stored CodeSystems); "
+    "token :above/:below follow the concept nesting of a CodeSystem stored on this server (no "
+    "other code system hierarchy is known).";
+
+// What a parameter of this type accepts: its modifiers and prefixes (search.html).
+std::string Documentation(const fhir::SearchParamDef& p) {
+  using T = fhir::SearchParamType;
+  std::string doc;
+  switch (p.type) {
+    case T::kString:
+      doc = "modifiers :missing, :exact, :contains";
+      break;
+    case T::kToken:
+      doc = "modifiers :missing, :not, :text, :in, :not-in, :above, :below";
+      if (p.code == "identifier") {
+        doc += ", :of-type";
+      }
+      break;
+    case T::kReference:
+      doc = "modifiers :missing, :[type], :identifier; chaining (" + std::string(p.code) +
+            ".param=), _include/_revinclude";
+      break;
+    case T::kUri:
+      doc = "modifiers :missing, :above, :below";
+      break;
+    case T::kDate:
+    case T::kNumber:
+    case T::kQuantity:
+      doc = "modifier :missing; prefixes eq, ne, gt, lt, ge, le, sa, eb, ap";
+      break;
+    case T::kComposite: {
+      doc = "modifier :missing; value ";
+      for (size_t i = 0; i < p.components.size(); ++i) {
+        doc += (i ? "$" : "") + std::string(fhir::SearchParamTypeName(p.components[i].type));
+      }
+      doc += " (each component with its type's prefixes, e.g. system|code$gt100)";
+      break;
+    }
+    default:
+      break;
+  }
+  return doc;
 }
 
 Value ResourceEntry(std::string_view type) {
@@ -39,8 +89,17 @@ Value ResourceEntry(std::string_view type) {
   r.set("conditionalUpdate", Value::Bool(true));
   r.set("conditionalDelete", Value::String("single"));
   auto params = Value::Array();
+  std::vector<const fhir::SearchParamDef*> defs;
   for (const auto& p : fhir::SearchParams(type)) {
-    if (!IsSearchable(p.type)) {
+    defs.push_back(&p);
+  }
+  // SearchParameter resources stored when the server started (search_index.h).
+  for (const fhir::SearchParamDef* p : fhir::CustomSearchParams(type)) {
+    defs.push_back(p);
+  }
+  for (const fhir::SearchParamDef* def : defs) {
+    const fhir::SearchParamDef& p = *def;
+    if (!IsSearchable(p)) {
       continue;
     }
     auto sp = Value::Object();
@@ -49,6 +108,7 @@ Value ResourceEntry(std::string_view type) {
       sp.set("definition", Value::String(std::string(p.url)));
     }
     sp.set("type", Value::String(std::string(fhir::SearchParamTypeName(p.type))));
+    sp.set("documentation", Value::String(Documentation(p)));
     params.push_back(std::move(sp));
   }
   r.set("searchParam", std::move(params));
@@ -126,6 +186,7 @@ std::string BuildCapabilityStatement(const ApiOptions& options) {
 
   auto rest = Value::Object();
   rest.set("mode", Value::String("server"));
+  rest.set("documentation", Value::String(kNotSupported));
   auto resources = Value::Array();
   for (std::string_view type : fhir::ResourceTypes()) {
     resources.push_back(ResourceEntry(type));
@@ -137,6 +198,19 @@ std::string BuildCapabilityStatement(const ApiOptions& options) {
   system.push_back(Code("code", "transaction"));
   system.push_back(Code("code", "batch"));
   rest.set("interaction", std::move(system));
+  // System search (GET [base]?...): the parameters every type has (defined on Resource).
+  auto common = Value::Array();
+  for (const auto& p : fhir::SearchParams("Patient")) {
+    if (p.code.starts_with("_") && IsSearchable(p)) {
+      auto sp = Value::Object();
+      sp.set("name", Value::String(std::string(p.code)));
+      sp.set("definition", Value::String(std::string(p.url)));
+      sp.set("type", Value::String(std::string(fhir::SearchParamTypeName(p.type))));
+      sp.set("documentation", Value::String(Documentation(p)));
+      common.push_back(std::move(sp));
+    }
+  }
+  rest.set("searchParam", std::move(common));
   auto compartments = Value::Array();
   compartments.push_back(Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
   rest.set("compartment", std::move(compartments));

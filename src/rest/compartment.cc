@@ -4,6 +4,7 @@
 // compartment parameters (Observation: subject, performer) refers to Patient/123; the store
 // answers it from the reference index in the page's one statement.
 #include "fhir/definitions.h"
+#include "rest/access_hooks.h"
 #include "rest/outcome.h"
 #include "rest/search_handlers.h"
 
@@ -26,6 +27,9 @@ http::Response HandleCompartmentSearch(RequestContext& ctx, const std::string& m
   auto owner = ctx.store.Read("Patient", ctx.id);
   if (!owner.ok() || owner->deleted) {
     return ErrorResponse(NotFoundError("Patient/" + ctx.id + " is not known"));
+  }
+  if (auto denied = GuardRead(ctx, *owner, access::Action::kSearch)) {
+    return *denied;
   }
   SearchParamList params = ctx.SearchParams();
   if (Status s = AddFormParams(ctx, params); !s.ok()) {

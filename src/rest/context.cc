@@ -1,4 +1,5 @@
 #include "rest/context.h"
+#include "rest/scope_check.h"
 
 #include <chrono>
 #include <random>
@@ -69,6 +70,13 @@ std::string RenderBody(const std::string& stored_json, const RequestContext& ctx
 
 http::Response VersionResponse(int status, const store::ResourceVersion& version,
                                const RequestContext& ctx) {
+  const std::string& m = ctx.http.method;
+  if ((m == "GET" || m == "HEAD") && !ResourceInScope(ctx, version)) {
+    // A granular scope (patient/Observation.rs?category=...) that this resource falls outside.
+    return ErrorResponse({StatusCode::kForbidden,
+                          "the access token's scopes do not cover " + version.type + "/" +
+                              version.id + " (its category is outside the granted scopes)"});
+  }
   http::Response r;
   r.status = status;
   r.set_header("Content-Type", kFhirJson);

@@ -13,6 +13,11 @@
 #include "rest/fhir_api.h"
 #include "store/resource_store.h"
 
+namespace carechart::access {
+class AccessControl;
+class RequestGuard;
+}  // namespace carechart::access
+
 namespace carechart::rest {
 
 // The parsed route and request-wide settings.
@@ -35,9 +40,16 @@ struct RequestContext {
   std::string facility_id;
   std::string facility_name;
   std::string actor = "system";  // who writes: a user id once authentication exists
+  // An update whose content equals the stored version (apart from meta.versionId/lastUpdated)
+  // stores nothing and answers the stored version (the importer sets this; HTTP does not).
+  bool skip_unchanged_updates = false;
   // Who asks (set by the auth module before routing; see src/auth/principal.h). Null only where
   // the API is driven in-process by the server itself (import, HL7, unit tests).
   std::shared_ptr<const auth::Principal> principal;
+  // The access policy (src/access; null when not enforced) and this request's guard, made on
+  // first use by rest/access_hooks.h.
+  access::AccessControl* access_control = nullptr;
+  std::shared_ptr<access::RequestGuard> guard;
 
   // Query parameters minus the ones that only shape the response (_format, _pretty, ...).
   std::vector<std::pair<std::string, std::string>> SearchParams() const;

@@ -1,6 +1,7 @@
 // read, vread, create, update, delete (and their conditional forms).
 #include <charconv>
 
+#include "rest/access_hooks.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
 #include "rest/resource_prep.h"
@@ -52,6 +53,14 @@ http::Response UpdateWithId(RequestContext& ctx, json::Value resource, const std
   if (error) {
     return *error;
   }
+  if (Guard(ctx).enforced()) {
+    auto existing = ctx.store.Read(ctx.type, id);
+    bool exists = existing.ok() && !existing->deleted;
+    if (auto denied = GuardWrite(ctx, exists ? access::Action::kUpdate : access::Action::kCreate,
+                                 &resource, exists ? &*existing : nullptr)) {
+      return *denied;
+    }
+  }
   auto planned =
       CommitVersion(ctx.store, ctx.type, id, required,
                     [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {
@@ -95,6 +104,9 @@ http::Response HandleRead(RequestContext& ctx) {
     r.set_header("ETag", "W/\"" + std::to_string(v->version) + "\"");
     return r;
   }
+  if (auto denied = GuardRead(ctx, *v)) {
+    return *denied;
+  }
   // Conditional read: a client holding the current version gets 304.
   std::string etag = "W/\"" + std::to_string(v->version) + "\"";
   if (ctx.http.header("if-none-match") == etag) {
@@ -124,6 +136,9 @@ http::Response HandleVread(RequestContext& ctx) {
   if (v->deleted) {
     return ErrorResponse(GoneError(ctx.type, ctx.id));
   }
+  if (auto denied = GuardRead(ctx, *v)) {
+    return *denied;
+  }
   return VersionResponse(200, *v, ctx);
 }
 
@@ -131,6 +146,9 @@ http::Response HandleCreate(RequestContext& ctx) {
   ParsedBody body = ParseResourceBody(ctx);
   if (body.error) {
     return *body.error;
+  }
+  if (auto denied = GuardWrite(ctx, access::Action::kCreate, &body.resource, nullptr)) {
+    return *denied;
   }
   // The server assigns the id of a create; a client id in the body is ignored (http.html#create).
   std::optional<store::SearchQuery> condition;
@@ -211,6 +229,15 @@ http::Response HandleConditionalUpdate(RequestContext& ctx) {
 }
 
 http::Response HandleDelete(RequestContext& ctx) {
+  if (Guard(ctx).enforced()) {
+    auto existing = ctx.store.Read(ctx.type, ctx.id);
+    std::optional<http::Response> denied =
+        existing.ok() ? GuardWrite(ctx, access::Action::kDelete, nullptr, &*existing)
+                      : DenyType(ctx, access::Action::kDelete, ctx.type);
+    if (denied) {
+      return *denied;
+    }
+  }
   bool never_existed = false;
   auto planned = CommitVersion(ctx.store, ctx.type, ctx.id, std::nullopt,
                                [&](const store::CurrentVersion& current) -> StatusOr<PlannedWrite> {

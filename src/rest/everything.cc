@@ -5,6 +5,7 @@
 // members plus one for the resources they refer to.
 #include "fhir/datetime.h"
 #include "fhir/definitions.h"
+#include "rest/access_hooks.h"
 #include "rest/outcome.h"
 #include "rest/search_handlers.h"
 
@@ -27,6 +28,9 @@ http::Response HandleEverything(RequestContext& ctx) {
   auto owner = ctx.store.Read("Patient", ctx.id);
   if (!owner.ok() || owner->deleted) {
     return ErrorResponse(NotFoundError("Patient/" + ctx.id + " is not known"));
+  }
+  if (auto denied = GuardRead(ctx, *owner, access::Action::kEverything)) {
+    return *denied;
   }
   bool lenient = PrefersLenient(ctx.http);
   SearchParamList params = ctx.SearchParams();

@@ -2,12 +2,16 @@
 #include "rest/fhir_api.h"
 #include "http/url.h"
 
+#include "access/access_control.h"
 #include "fhir/definitions.h"
+#include "rest/access_hooks.h"
 #include "rest/bundle_processing.h"
 #include "rest/capability.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
+#include "rest/reindex_op.h"
 #include "rest/resource_prep.h"
+#include "rest/scope_check.h"
 #include "rest/search_handlers.h"
 
 namespace carechart::rest {
@@ -16,6 +20,12 @@ struct FhirApi::State {
   store::ResourceStore& store;
   ApiOptions options;
   std::string capability;
+  std::vector<FhirApi::ExtraRoute> extra_routes;
+  std::unique_ptr<ReindexJob> reindex;  // POST/GET [base]/$reindex (reindex_op.h)
+  // The access policy and audit trail (src/access): requests use `audited`, which records an
+  // AuditEvent in the transaction of every write a signed-in principal makes.
+  std::unique_ptr<access::AuditedStore> audited;
+  std::unique_ptr<access::AccessControl> access;
 };
 
 namespace {
@@ -90,6 +100,9 @@ http::Response MethodNotAllowed(const RequestContext& ctx, const char* allow) {
 
 http::Response RouteType(RequestContext& ctx, bool has_params) {
   const std::string& m = ctx.http.method;
+  if (auto refused = RefuseAuditEventChange(ctx)) {
+    return *refused;
+  }
   if (m == "GET") {
     return HandleSearch(ctx);
   }
@@ -116,6 +129,9 @@ http::Response RouteType(RequestContext& ctx, bool has_params) {
 
 http::Response RouteInstance(RequestContext& ctx) {
   const std::string& m = ctx.http.method;
+  if (auto refused = RefuseAuditEventChange(ctx)) {
+    return *refused;
+  }
   if (m == "GET" || m == "HEAD") {
     return HandleRead(ctx);
   }
@@ -148,12 +164,18 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
         sub_ctx.facility_id = ctx.facility_id;
         sub_ctx.facility_name = ctx.facility_name;
         sub_ctx.actor = ctx.actor;
+        sub_ctx.principal = ctx.principal;
+        sub_ctx.access_control = ctx.access_control;
         if (Status s = Negotiate(sub_ctx); !s.ok()) {
           return ErrorResponse(s);
         }
         std::string_view sub_path = sub.path;
         sub_path.remove_prefix(std::min<size_t>(sub_path.size(), 5));  // "/fhir"
-        http::Response r = Route(sub_ctx, http::SplitPath(sub_path), capability);
+        std::vector<std::string> sub_parts = http::SplitPath(sub_path);
+        if (auto refused = CheckRequestScopes(sub_ctx, sub_parts)) {
+          return *refused;  // SMART scopes, entry by entry (src/auth/scopes.h)
+        }
+        http::Response r = Route(sub_ctx, sub_parts, capability);
         if (sub.method == "HEAD") {
           r.body.clear();
         }
@@ -183,6 +205,9 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
       return MethodNotAllowed(ctx, "GET, POST");
     }
     return HandleSearch(ctx);
+  }
+  if (first == "$emergency-access-review" && parts.size() == 1) {
+    return HandleEmergencyReviewQueue(ctx);
   }
   if (!fhir::IsResourceType(first)) {
     return ErrorResponse(NotFoundError("'" + first + "' is not a FHIR R4 resource type"));
@@ -239,6 +264,12 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   if (third == "$everything" && parts.size() == 3 && ctx.type == "Patient") {
     return HandleEverything(ctx);
   }
+  if (third == "$emergency-access" && parts.size() == 3 && ctx.type == "Patient") {
+    return HandleEmergencyAccess(ctx);
+  }
+  if (third == "$emergency-access-review" && parts.size() == 3 && ctx.type == "Basic") {
+    return HandleEmergencyReview(ctx);
+  }
   if (!third.empty() && third[0] == '$') {
     return ErrorResponse({StatusCode::kNotImplemented,
                           "operation " + third + " is not supported on " + ctx.type + " yet"});
@@ -262,11 +293,19 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
 }  // namespace
 
 FhirApi::FhirApi(store::ResourceStore& store, ApiOptions options)
-    : state_(std::make_unique<State>(State{store, std::move(options), {}})) {
+    : state_(std::make_unique<State>(State{store, std::move(options), {}, {}})) {
+  LoadStoredSearchParameters(store);  // before the CapabilityStatement, which lists them
   state_->capability = BuildCapabilityStatement(state_->options);
+  state_->reindex = std::make_unique<ReindexJob>(store);
+  state_->audited = std::make_unique<access::AuditedStore>(store);
+  state_->access = std::make_unique<access::AccessControl>(
+      store, state_->options.access_policy ? *state_->options.access_policy
+                                           : access::DefaultPolicyConfig());
 }
 
 FhirApi::~FhirApi() = default;
+
+void FhirApi::AddRoute(ExtraRoute route) { state_->extra_routes.push_back(std::move(route)); }
 
 Status FhirApi::EnsureFacility() {
   const ApiOptions& o = state_->options;
@@ -300,8 +339,19 @@ Status FhirApi::EnsureFacility() {
   });
 }
 
-http::Response FhirApi::Handle(const http::Request& request) {
-  RequestContext ctx{request, state_->store, state_->options};
+http::Response FhirApi::Handle(const http::Request& request) { return Handle(request, nullptr); }
+
+access::AccessControl& FhirApi::Access() { return *state_->access; }
+
+http::Response FhirApi::Handle(const http::Request& request,
+                               std::shared_ptr<const auth::Principal> principal) {
+  RequestContext ctx{request, *state_->audited, state_->options};
+  ctx.principal = std::move(principal);
+  if (ctx.principal) {
+    // recorded-by: the signed-in user, or the SMART client acting as itself.
+    ctx.actor = !ctx.principal->user_id.empty() ? ctx.principal->user_id : ctx.principal->client_id;
+  }
+  ctx.access_control = state_->access.get();
   const ApiOptions& o = state_->options;
   if (!o.public_base_url.empty()) {
     ctx.base_url = o.public_base_url;
@@ -326,7 +376,23 @@ http::Response FhirApi::Handle(const http::Request& request) {
   }
   std::string_view path = request.path;
   path.remove_prefix(std::min<size_t>(path.size(), 5));  // "/fhir"
-  http::Response r = Route(ctx, http::SplitPath(path), state_->capability);
+  std::vector<std::string> parts = http::SplitPath(path);
+  // SMART scopes at type level before anything runs (src/auth/scopes.h, rest/scope_check.h).
+  if (auto refused = CheckRequestScopes(ctx, parts)) {
+    FinishAccess(ctx, *refused);
+    return *refused;
+  }
+  if (parts.size() == 1 && parts[0] == "$reindex") {
+    return state_->reindex->Handle(ctx);
+  }
+  std::optional<http::Response> extra;
+  for (const ExtraRoute& route : state_->extra_routes) {
+    if ((extra = route(request, ctx.base_url, parts, ctx.principal.get()))) {
+      break;
+    }
+  }
+  http::Response r = extra ? std::move(*extra) : Route(ctx, parts, state_->capability);
+  FinishAccess(ctx, r);
   if (request.method == "HEAD") {
     r.body.clear();
   }

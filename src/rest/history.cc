@@ -1,5 +1,6 @@
 // history at instance, type and system level (http.html#history).
 #include "fhir/datetime.h"
+#include "rest/access_hooks.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
 #include "rest/paging.h"
@@ -53,6 +54,19 @@ http::Response HandleHistory(RequestContext& ctx) {
   }
   q.count = static_cast<int>(count);
   q.offset = offset;
+  if (!ctx.type.empty()) {
+    if (auto denied = DenyType(ctx, access::Action::kRead, ctx.type)) {
+      return *denied;
+    }
+  }
+  if (!ctx.id.empty() && Guard(ctx).enforced()) {
+    // Instance history: decided on the current version, like a read.
+    if (auto current = ctx.store.Read(ctx.type, ctx.id); current.ok() && !current->deleted) {
+      if (auto denied = GuardRead(ctx, *current)) {
+        return *denied;
+      }
+    }
+  }
   auto page = ctx.store.History(q);
   if (!page.ok()) {
     return ErrorResponse(page.status());
@@ -60,8 +74,16 @@ http::Response HandleHistory(RequestContext& ctx) {
   if (!ctx.id.empty() && page->total == 0 && !q.since_us && !q.at_us) {
     return ErrorResponse(NotFoundError(ctx.type + "/" + ctx.id + " is not known"));
   }
+  size_t listed = page->versions.size();
+  if (Guard(ctx).enforced()) {  // only the versions this user may see (de-identified if need be)
+    std::erase_if(page->versions, [&](store::ResourceVersion& v) {
+      return !Guard(ctx).Visible(access::Action::kRead, v);
+    });
+  }
   BundleWriter bundle("history", ctx);
-  bundle.SetTotal(page->total);
+  if (page->versions.size() == listed) {
+    bundle.SetTotal(page->total);
+  }
   std::string path = ctx.base_url;
   if (!ctx.type.empty()) {
     path += "/" + ctx.type;

@@ -1,305 +1,495 @@
+// The import pipeline (see importer.h): reader thread → workers → committer (the calling thread).
+//
+// Units are numbered in input order. Workers take them from `todo_` and put what they made into
+// `done_`; the committer takes `done_` in number order, appends the prepared versions to the
+// current batch and stores the batch in one ResourceStore::Write once it holds batch_size
+// resources (or when the next unit is slow to come, so a transaction waiting for earlier input
+// never waits long). Inside that write every version is checked against the version it was
+// prepared for; the few that went stale (the same id twice in flight, or a concurrent writer)
+// are prepared again after the commit and stored by a second write. The reader blocks once
+// `max_in_flight_` units are submitted and not yet committed, which bounds memory.
 #include "rest/importer.h"
 
-#include <fstream>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <map>
-#include <sstream>
+#include <mutex>
+#include <thread>
 
-#include "fhir/definitions.h"
-#include "fhir/validator.h"
-#include "rest/bundle_processing.h"
-#include "rest/outcome.h"
-#include "rest/resource_prep.h"
-#include "rest/write_support.h"
+#include "rest/import_entries.h"
+#include "rest/import_input.h"
 
 namespace carechart::rest {
 
-struct Importer::Pending {
-  store::PreparedWrite write;
-  int64_t expected_current = 0;
+namespace {
+
+using import::Pending;
+using import::PreparedUnit;
+using import::UnitPreparer;
+
+struct Unit {
+  uint64_t seq = 0;
+  bool ndjson = false;  // else one whole document
+  std::string name;
+  std::string text;
+  int64_t first_line = 1;
+  int64_t bytes_after = 0;  // input bytes (over all files) consumed once this unit is done
 };
+
+// Waits this long for the next unit before storing a partial batch.
+constexpr auto kPartialBatchWait = std::chrono::milliseconds(5);
+
+}  // namespace
+
+class Importer::Pipeline {
+ public:
+  Pipeline(Importer& owner, const ImportProgressFn& progress, int64_t bytes_total)
+      : owner_(owner), progress_(progress), bytes_total_(bytes_total) {
+    int workers = owner.options_.workers;
+    if (workers <= 0) {
+      workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
+    workers_ = workers;
+    size_t per_batch = std::max<size_t>(
+        1, owner.options_.batch_size / std::max<size_t>(1, owner.options_.chunk_lines));
+    max_in_flight_ = 2 * per_batch + 2 * static_cast<size_t>(workers) + 2;
+  }
+
+  // Reader side. Blocks while too much is in flight; false once the import is stopping.
+  bool Submit(Unit unit) {
+    std::unique_lock lock(mu_);
+    space_cv_.wait(lock, [&] { return submitted_ - released_ < max_in_flight_ || stop_; });
+    if (stop_) {
+      return false;
+    }
+    unit.seq = submitted_++;
+    todo_.push_back(std::move(unit));
+    work_cv_.notify_one();
+    return true;
+  }
+
+  // A file-level problem found by the reader (cannot open, unreadable .gz).
+  void FileError(const Status& s) {
+    std::lock_guard lock(mu_);
+    reader_errors_.push_back(s);
+  }
+
+  bool stopping() const { return stop_.load(); }
+
+  void CountFile() {
+    std::lock_guard lock(mu_);
+    ++owner_.stats_.files;
+  }
+
+  // Runs `read` on a reader thread, the workers, and the committer on this thread.
+  Status Run(const std::function<void(Pipeline&)>& read) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers_; ++i) {
+      threads.emplace_back([this] { Work(); });
+    }
+    std::thread reader([&] {
+      read(*this);
+      std::lock_guard lock(mu_);
+      input_closed_ = true;
+      done_cv_.notify_all();
+    });
+    Commit();
+    reader.join();
+    {
+      std::lock_guard lock(mu_);
+      workers_stop_ = true;
+      work_cv_.notify_all();
+    }
+    for (auto& t : threads) {
+      t.join();
+    }
+    for (const Status& s : reader_errors_) {
+      Record(s.message());
+      if (first_error_.ok()) {
+        first_error_ = s;
+      }
+    }
+    return store_error_.ok() ? first_error_ : store_error_;
+  }
+
+ private:
+  struct Finished {
+    Unit unit;
+    PreparedUnit prepared;
+  };
+
+  void Work() {
+    UnitPreparer preparer(owner_.store_, owner_.api_, owner_.options_);
+    while (true) {
+      Unit unit;
+      {
+        std::unique_lock lock(mu_);
+        work_cv_.wait(lock, [&] { return !todo_.empty() || workers_stop_; });
+        if (todo_.empty()) {
+          return;
+        }
+        unit = std::move(todo_.front());
+        todo_.pop_front();
+      }
+      PreparedUnit out;
+      if (!stop_.load()) {
+        if (unit.ndjson) {
+          preparer.Ndjson(unit.name, unit.text, unit.first_line, &out);
+        } else {
+          preparer.Document(unit.name, unit.text, committed_upto_.load() >= unit.seq, &out);
+        }
+      }
+      unit.text.clear();
+      unit.text.shrink_to_fit();
+      std::lock_guard lock(mu_);
+      uint64_t seq = unit.seq;
+      done_.emplace(seq, Finished{std::move(unit), std::move(out)});
+      if (seq == next_) {
+        done_cv_.notify_one();
+      }
+    }
+  }
+
+  // The committer: takes finished units in order and stores them in large batches.
+  void Commit() {
+    UnitPreparer preparer(owner_.store_, owner_.api_, owner_.options_);
+    while (true) {
+      std::optional<Finished> f;
+      {
+        std::unique_lock lock(mu_);
+        auto ready = [&] {
+          return done_.count(next_) > 0 || (input_closed_ && next_ == submitted_);
+        };
+        if (!batch_.empty()) {
+          if (!done_cv_.wait_for(lock, kPartialBatchWait, ready)) {
+            lock.unlock();
+            Flush(preparer);
+            continue;
+          }
+        } else {
+          done_cv_.wait(lock, ready);
+        }
+        auto it = done_.find(next_);
+        if (it == done_.end()) {
+          break;  // input closed and everything taken
+        }
+        f = std::move(it->second);
+        done_.erase(it);
+        ++next_;
+      }
+      Take(std::move(*f), preparer);
+      if (batch_.size() >= owner_.options_.batch_size) {
+        Flush(preparer);
+      }
+    }
+    Flush(preparer);
+  }
+
+  void Take(Finished f, UnitPreparer& preparer) {
+    PreparedUnit& p = f.prepared;
+    if (p.retry_transaction) {
+      Flush(preparer);  // everything before it is stored now
+      PreparedUnit again;
+      preparer.Transaction(p.retry_where, *p.retry_transaction, true, &again);
+      p = std::move(again);
+    }
+    if (!p.store_error.ok()) {
+      Stop();
+      if (store_error_.ok()) {
+        store_error_ = p.store_error;
+      }
+    }
+    if (!p.file_error.ok()) {
+      Record(p.file_error.message());
+      if (first_error_.ok()) {
+        first_error_ = p.file_error;
+      }
+      if (owner_.options_.stop_on_error) {
+        Stop();
+      }
+    }
+    ImportStats& st = owner_.stats_;
+    st.entries_failed += p.failed;
+    st.unchanged += p.unchanged;
+    st.resources_written += p.written_by_transaction;
+    for (std::string& e : p.errors) {
+      Record(std::move(e));
+    }
+    if (p.failed > 0 && owner_.options_.stop_on_error) {
+      Stop();
+    }
+    entries_taken_ += p.entries;
+    for (Pending& w : p.writes) {
+      batch_.push_back(std::move(w));
+    }
+    batch_units_ += 1;
+    last_unit_ = std::move(f.unit);
+    if (batch_.empty()) {
+      Release();
+    }
+  }
+
+  void Record(std::string message) {
+    if (owner_.stats_.errors.size() < owner_.options_.max_errors_kept) {
+      owner_.stats_.errors.push_back(std::move(message));
+    }
+  }
+
+  void Stop() {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    space_cv_.notify_all();
+  }
+
+  // Stores the batch; units up to the last one taken count as committed afterwards.
+  void Flush(UnitPreparer& preparer) {
+    if (!batch_.empty() && store_error_.ok()) {
+      std::vector<Pending> stale;
+      Status s = WriteBatch(batch_, &stale);
+      for (int round = 0; s.ok() && !stale.empty() && round < 8; ++round) {
+        std::vector<Pending> again;
+        for (Pending& p : stale) {
+          auto needed = preparer.Reprepare(p);
+          if (!needed.ok()) {
+            s = needed.status();
+            break;
+          }
+          if (*needed) {
+            again.push_back(std::move(p));
+          } else {
+            ++owner_.stats_.unchanged;
+          }
+        }
+        stale.clear();
+        if (s.ok()) {
+          s = WriteBatch(again, &stale);
+        }
+      }
+      if (s.ok() && !stale.empty()) {
+        for (const Pending& p : stale) {
+          Record(p.where + ": changed by another writer during the import; run it again");
+        }
+        owner_.stats_.entries_failed += static_cast<int64_t>(stale.size());
+      }
+      if (!s.ok()) {
+        store_error_ = s;
+        Stop();
+      }
+    }
+    batch_.clear();
+    Release();
+  }
+
+  // One store transaction; versions that are not the ones the writes were prepared against go
+  // to `stale` instead.
+  Status WriteBatch(std::vector<Pending>& writes, std::vector<Pending>* stale) {
+    if (writes.empty()) {
+      return Status::Ok();
+    }
+    std::vector<size_t> stale_at;
+    int64_t written = 0;
+    Status s = owner_.store_.Write([&](store::WriteTxn& txn) -> Status {
+      stale_at.clear();
+      written = 0;
+      std::map<std::pair<std::string, std::string>, int64_t> in_batch;
+      for (size_t i = 0; i < writes.size(); ++i) {
+        const Pending& p = writes[i];
+        auto key = std::make_pair(p.write.type, p.write.id);
+        int64_t now = 0;
+        if (auto it = in_batch.find(key); it != in_batch.end()) {
+          now = it->second;
+        } else {
+          ASSIGN_OR_RETURN(store::CurrentVersion cur, txn.Current(p.write.type, p.write.id));
+          now = cur.version;
+        }
+        if (now != p.expected) {
+          stale_at.push_back(i);
+          in_batch[key] = now;
+          continue;
+        }
+        RETURN_IF_ERROR(txn.Put(p.write));
+        in_batch[key] = p.write.version;
+        ++written;
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) {
+      return s;
+    }
+    ++owner_.stats_.commits;
+    owner_.stats_.resources_written += written;
+    for (size_t i : stale_at) {
+      stale->push_back(std::move(writes[i]));
+    }
+    return Status::Ok();
+  }
+
+  // The units taken so far are finished: let the reader go on, and report progress.
+  void Release() {
+    if (batch_units_ == 0) {
+      return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      released_ += batch_units_;
+      committed_upto_.store(next_);
+      space_cv_.notify_all();
+    }
+    batch_units_ = 0;
+    if (progress_) {
+      ImportProgress p;
+      p.file = last_unit_.name;
+      p.bytes_done = last_unit_.bytes_after;
+      p.bytes_total = bytes_total_;
+      p.resources_done = entries_taken_;
+      p.resources_in_file = p.bytes_done > 0 && bytes_total_ > 0
+                                ? static_cast<int64_t>(static_cast<double>(entries_taken_) *
+                                                       static_cast<double>(bytes_total_) /
+                                                       static_cast<double>(p.bytes_done))
+                                : entries_taken_;
+      p.resources_written = owner_.stats_.resources_written;
+      p.entries_failed = owner_.stats_.entries_failed;
+      progress_(p);
+    }
+  }
+
+  Importer& owner_;
+  const ImportProgressFn& progress_;
+  const int64_t bytes_total_;
+  int workers_ = 1;
+  size_t max_in_flight_ = 8;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;          // workers wait for units
+  std::condition_variable done_cv_;          // the committer waits for the next unit
+  std::condition_variable space_cv_;         // the reader waits for room
+  std::deque<Unit> todo_;                    // guarded by mu_
+  std::map<uint64_t, Finished> done_;        // guarded by mu_
+  uint64_t submitted_ = 0;                   // guarded by mu_
+  uint64_t released_ = 0;                    // guarded by mu_
+  uint64_t next_ = 0;                        // guarded by mu_: the next unit to take
+  bool input_closed_ = false;                // guarded by mu_
+  bool workers_stop_ = false;                // guarded by mu_
+  std::atomic<bool> stop_{false};            // written under mu_
+  std::atomic<uint64_t> committed_upto_{0};  // every unit below it is stored
+  std::vector<Status> reader_errors_;        // guarded by mu_
+
+  // Committer thread only.
+  std::vector<Pending> batch_;
+  uint64_t batch_units_ = 0;
+  Unit last_unit_;
+  int64_t entries_taken_ = 0;
+  Status store_error_ = Status::Ok();
+  Status first_error_ = Status::Ok();
+};
+
+Importer::Importer(store::ResourceStore& store, ApiOptions api, ImportOptions options)
+    : store_(store), api_(std::move(api)), options_(options) {}
+
+Importer::Importer(store::ResourceStore& store, ApiOptions api, size_t batch_size)
+    : store_(store), api_(std::move(api)) {
+  options_.batch_size = batch_size;
+}
+
+Importer::~Importer() = default;
 
 namespace {
 
-struct Entry {
-  json::Value resource;
-  std::string where;  // for error messages
-};
-
-StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return NotFoundError("cannot open '" + path + "': check the path and permissions");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Replaces "urn:uuid:..." and conditional ("Type?search") references using `resolve`.
-void RewriteReferences(json::Value& v,
-                       const std::function<std::string(const std::string&)>& resolve) {
-  if (v.is_object()) {
-    for (auto& [k, m] : v.members()) {
-      if (k == "reference" && m.is_string()) {
-        std::string target = resolve(m.text());
-        if (!target.empty()) {
-          m.mutable_text() = target;
-        }
-      } else {
-        RewriteReferences(m, resolve);
-      }
-    }
-  } else if (v.is_array()) {
-    for (auto& item : v.items()) {
-      RewriteReferences(item, resolve);
-    }
-  }
+// Splits one input into units for `pipeline`; `bytes_base` is the size of the inputs before it.
+template <typename Pipeline>
+Status ReadInto(Pipeline& pipeline, const std::string& name, ImportInput& input, int64_t bytes_base,
+                size_t chunk_lines) {
+  import::ReadCallbacks callbacks;
+  callbacks.ndjson = [&](std::string lines, int64_t first_line, int64_t offset) {
+    Unit u;
+    u.ndjson = true;
+    u.name = name;
+    u.text = std::move(lines);
+    u.first_line = first_line;
+    u.bytes_after = bytes_base + offset;
+    return pipeline.Submit(std::move(u));
+  };
+  callbacks.document = [&](std::string text, int64_t offset) {
+    Unit u;
+    u.name = name;
+    u.text = std::move(text);
+    u.bytes_after = bytes_base + offset;
+    return pipeline.Submit(std::move(u));
+  };
+  return import::SplitInput(input, chunk_lines, callbacks);
 }
 
 }  // namespace
 
-Importer::Importer(store::ResourceStore& store, ApiOptions options, size_t batch_size)
-    : store_(store), options_(std::move(options)), batch_size_(batch_size) {}
-
-void Importer::Fail(const std::string& where, const std::string& message) {
-  ++stats_.entries_failed;
-  if (stats_.errors.size() < 100) {
-    stats_.errors.push_back(where + ": " + message);
+Status Importer::ImportPaths(const std::vector<std::string>& paths,
+                             const ImportProgressFn& progress) {
+  ASSIGN_OR_RETURN(std::vector<std::string> files, import::ListImportFiles(paths));
+  int64_t total = 0;
+  for (const std::string& f : files) {
+    total += import::FileBytes(f);
   }
-}
-
-Status Importer::ImportFile(const std::string& path,
-                            const std::function<void(const ImportProgress&)>& progress) {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  return ImportText(path, text, progress);
-}
-
-Status Importer::ImportText(const std::string& path, const std::string& text,
-                            const std::function<void(const ImportProgress&)>& progress) {
-  ++stats_.files;
-  std::vector<Entry> entries;
-  std::map<std::string, std::string> full_urls;  // urn:uuid:... → Type/id
-  auto first = text.find_first_not_of(" \t\r\n");
-  auto parsed = json::Parse(text);
-  if (parsed.ok() && parsed->string_at("resourceType") == "Bundle" &&
-      parsed->string_at("type") == "transaction") {
-    return ImportTransaction(path, *parsed, progress);
-  }
-  if (parsed.ok() && parsed->string_at("resourceType") == "Bundle") {
-    json::Value* list = parsed->find("entry");
-    std::vector<json::Value> none;
-    size_t index = 0;
-    for (auto& e : list && list->is_array() ? list->items() : none) {
-      std::string where = path + ": entry " + std::to_string(index++);
-      json::Value* r = e.find("resource");
-      if (!r || !r->is_object()) {
-        Fail(where, "the entry has no resource");
-        continue;
+  Pipeline pipeline(*this, progress, total);
+  return pipeline.Run([&](Pipeline& p) {
+    int64_t base = 0;
+    for (const std::string& f : files) {
+      if (p.stopping()) {
+        break;
       }
-      std::string type(r->string_at("resourceType"));
-      std::string id(r->string_at("id"));
-      const json::Value* req = e.find("request");
-      std::string url = req ? std::string(req->string_at("url")) : "";
-      if (id.empty() && url.starts_with(type + "/")) {
-        id = url.substr(type.size() + 1);
+      p.CountFile();
+      auto input = OpenImportFile(f);
+      if (!input.ok()) {
+        p.FileError(input.status());
+      } else if (Status s = ReadInto(p, f, **input, base, options_.chunk_lines); !s.ok()) {
+        p.FileError(s);
       }
-      std::string full_url(e.string_at("fullUrl"));
-      if (id.empty() && full_url.starts_with("urn:uuid:")) {
-        id = full_url.substr(9);
-      }
-      if (id.empty()) {
-        id = NewId();
-      }
-      r->set_at("id", json::Value::String(id), 1);
-      if (!full_url.empty()) {
-        full_urls[full_url] = type + "/" + id;
-      }
-      entries.push_back({std::move(*r), where + " (" + type + ")"});
+      base += import::FileBytes(f);
     }
-  } else if (parsed.ok() && !parsed->string_at("resourceType").empty()) {
-    entries.push_back({std::move(*parsed), path});
-  } else if (first != std::string::npos && text[first] == '{') {
-    // NDJSON: one resource per line.
-    std::istringstream lines(text);
-    std::string line;
-    size_t number = 0;
-    while (std::getline(lines, line)) {
-      ++number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) {
-        continue;
-      }
-      std::string where = path + ":" + std::to_string(number);
-      auto one = json::Parse(line);
-      if (!one.ok()) {
-        Fail(where, one.status().ToString());
-        continue;
-      }
-      std::string type(one->string_at("resourceType"));
-      if (one->string_at("id").empty()) {
-        one->set_at("id", json::Value::String(NewId()), 1);
-      }
-      entries.push_back({std::move(*one), where + " (" + type + ")"});
-    }
-  } else {
-    return InvalidError("'" + path +
-                        "' is neither a FHIR Bundle nor NDJSON: " + parsed.status().ToString());
-  }
-
-  std::map<std::string, std::string> conditional_cache;
-  auto resolve = [&](const std::string& ref) -> std::string {
-    if (ref.starts_with("urn:uuid:")) {
-      auto it = full_urls.find(ref);
-      return it == full_urls.end() ? "" : it->second;
-    }
-    size_t q = ref.find('?');
-    if (q == std::string::npos) {
-      return "";
-    }
-    if (auto it = conditional_cache.find(ref); it != conditional_cache.end()) {
-      return it->second;
-    }
-    std::string type = ref.substr(0, q);
-    std::string resolved;
-    if (fhir::IsResourceType(type)) {
-      auto query = ParseConditional(type, ref);
-      if (query.ok()) {
-        auto ids = MatchConditional(store_, type, *query);
-        if (ids.ok() && ids->size() == 1) {
-          resolved = type + "/" + (*ids)[0];
-        }
-      }
-    }
-    conditional_cache[ref] = resolved;
-    return resolved;
-  };
-
-  http::Request fake;
-  RequestContext ctx{fake, store_, options_};
-  ctx.facility_id = options_.facility_id;
-  ctx.facility_name = options_.facility_name;
-  ctx.actor = "import";
-  std::vector<Pending> batch;
-  std::map<std::string, int64_t> versions_in_batch;
-  int64_t done = 0;
-  for (auto& e : entries) {
-    ++done;
-    RewriteReferences(e.resource, resolve);
-    auto issues = fhir::Validate(e.resource);
-    if (fhir::HasErrors(issues)) {
-      Status first_error = FirstError(issues, StatusCode::kUnprocessable);
-      Fail(e.where, first_error.location() + ": " + first_error.message());
-      continue;
-    }
-    std::string type(e.resource.string_at("resourceType"));
-    std::string id(e.resource.string_at("id"));
-    std::string key = type + "/" + id;
-    int64_t current = 0;
-    if (auto it = versions_in_batch.find(key); it != versions_in_batch.end()) {
-      current = it->second;
-    } else if (auto stored = store_.Read(type, id); stored.ok()) {
-      current = stored->version;
-    }
-    versions_in_batch[key] = current + 1;
-    Pending p;
-    p.expected_current = current;
-    p.write = PrepareVersion(std::move(e.resource), ctx, id, current + 1, "PUT");
-    batch.push_back(std::move(p));
-    if (batch.size() >= batch_size_) {
-      RETURN_IF_ERROR(Flush(batch));
-      versions_in_batch.clear();
-    }
-    if (progress && (done % 100 == 0 || done == static_cast<int64_t>(entries.size()))) {
-      progress({path, done, static_cast<int64_t>(entries.size())});
-    }
-  }
-  RETURN_IF_ERROR(Flush(batch));
-  if (progress) {
-    progress({path, done, static_cast<int64_t>(entries.size())});
-  }
-  return Status::Ok();
-}
-
-Status Importer::ImportTransaction(const std::string& path, json::Value& bundle,
-                                   const std::function<void(const ImportProgress&)>& progress) {
-  const json::Value* list = bundle.find("entry");
-  const int64_t total =
-      list && list->is_array() ? static_cast<int64_t>(list->items().size()) : int64_t{0};
-  const std::string where = path + " (transaction: nothing of this file was imported)";
-  auto reject = [&](const std::string& message) {
-    Fail(where, message);
-    stats_.entries_failed += std::max<int64_t>(total - 1, 0);
-    if (progress) {
-      progress({path, total, total});
-    }
-    return Status::Ok();
-  };
-  http::Request request;
-  request.method = "POST";
-  RequestContext ctx{request, store_, options_};
-  ctx.base_url = options_.public_base_url;
-  ctx.facility_id = options_.facility_id;
-  ctx.facility_name = options_.facility_name;
-  ctx.actor = "import";
-  auto parsed = ParseBundle(bundle, ctx.base_url);
-  if (!parsed.ok()) {
-    return reject(parsed.status().location() + ": " + parsed.status().message());
-  }
-  // GET entries (rare in files) go through a router of their own.
-  std::optional<FhirApi> api;
-  Dispatch dispatch = [&](const http::Request& r) {
-    if (!api) {
-      api.emplace(store_, options_);
-    }
-    return api->Handle(r);
-  };
-  TransactionError error;
-  auto result = RunTransaction(ctx, *parsed, dispatch, &error);
-  if (!result.ok()) {
-    StatusCode code = result.status().code();
-    if (code == StatusCode::kInternal || code == StatusCode::kUnavailable) {
-      return result.status();
-    }
-    Status first = fhir::HasErrors(error.issues)
-                       ? FirstError(error.issues, StatusCode::kUnprocessable)
-                       : result.status();
-    return reject((first.location().empty() ? "" : first.location() + ": ") + first.message());
-  }
-  stats_.resources_written += result->written;
-  if (progress) {
-    progress({path, total, total});
-  }
-  return Status::Ok();
-}
-
-Status Importer::Flush(std::vector<Pending>& batch) {
-  if (batch.empty()) {
-    return Status::Ok();
-  }
-  std::map<std::string, int64_t> seen;
-  Status s = store_.Write([&](store::WriteTxn& txn) -> Status {
-    for (const auto& p : batch) {
-      std::string key = p.write.type + "/" + p.write.id;
-      auto it = seen.find(key);
-      int64_t current = 0;
-      if (it != seen.end()) {
-        current = it->second;
-      } else {
-        ASSIGN_OR_RETURN(store::CurrentVersion cur, txn.Current(p.write.type, p.write.id));
-        current = cur.version;
-      }
-      if (current != p.expected_current) {
-        return ConflictError(key + " changed during the import; run the import again");
-      }
-      RETURN_IF_ERROR(txn.Put(p.write));
-      seen[key] = p.write.version;
-    }
-    return Status::Ok();
   });
-  if (s.ok()) {
-    stats_.resources_written += static_cast<int64_t>(batch.size());
-  }
-  batch.clear();
-  return s;
+}
+
+Status Importer::ImportFile(const std::string& path, const ImportProgressFn& progress) {
+  return ImportPaths({path}, progress);
+}
+
+Status Importer::ImportStream(const std::string& name, ImportInput& input,
+                              const ImportProgressFn& progress) {
+  Pipeline pipeline(*this, progress, input.Size());
+  return pipeline.Run([&](Pipeline& p) {
+    p.CountFile();
+    if (Status s = ReadInto(p, name, input, 0, options_.chunk_lines); !s.ok()) {
+      p.FileError(s);
+    }
+  });
+}
+
+Status Importer::ImportText(const std::string& name, const std::string& text,
+                            const ImportProgressFn& progress) {
+  auto input = ImportInputFromText(text);
+  return ImportStream(name, *input, progress);
+}
+
+Status Importer::ImportGenerated(const std::function<Status(const NdjsonFeed& feed)>& produce,
+                                 const ImportProgressFn& progress) {
+  Pipeline pipeline(*this, progress, 0);
+  return pipeline.Run([&](Pipeline& p) {
+    std::map<std::string, int64_t> next_line;
+    NdjsonFeed feed = [&](const std::string& name, std::string lines) {
+      int64_t& line = next_line.try_emplace(name, 1).first->second;
+      Unit u;
+      u.ndjson = true;
+      u.name = name;
+      u.first_line = line;
+      line += std::count(lines.begin(), lines.end(), '\n');
+      u.text = std::move(lines);
+      return p.Submit(std::move(u));
+    };
+    if (Status s = produce(feed); !s.ok()) {
+      p.FileError(s);
+    }
+  });
 }
 
 }  // namespace carechart::rest

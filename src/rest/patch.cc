@@ -1,5 +1,6 @@
 // PATCH [type]/[id] and PATCH [type]?search with JSON Patch (http.html#patch).
 #include "fhir/validator.h"
+#include "rest/access_hooks.h"
 #include "rest/interactions.h"
 #include "rest/json_patch.h"
 #include "rest/outcome.h"
@@ -57,6 +58,7 @@ http::Response HandlePatch(RequestContext& ctx) {
         if (!stored.ok()) {
           return stored.status();
         }
+        RETURN_IF_ERROR(Guard(ctx).CheckStored(access::Action::kUpdate, *stored));
         ASSIGN_OR_RETURN(json::Value resource, json::Parse(stored->body));
         RETURN_IF_ERROR(ApplyJsonPatch(*patch, resource));
         if (resource.string_at("resourceType") != ctx.type || resource.string_at("id") != ctx.id) {
@@ -66,6 +68,7 @@ http::Response HandlePatch(RequestContext& ctx) {
         if (fhir::HasErrors(issues)) {
           return FirstError(issues, StatusCode::kUnprocessable);
         }
+        RETURN_IF_ERROR(Guard(ctx).CheckWrite(access::Action::kUpdate, resource));
         PlannedWrite p;
         p.write = PrepareVersion(std::move(resource), ctx, ctx.id, current.version + 1, "PATCH");
         return p;

@@ -85,6 +85,9 @@ Status CheckResource(const json::Value& resource, const std::string& expected_ty
   if (fhir::HasErrors(*issues)) {
     return FirstError(*issues, StatusCode::kUnprocessable);
   }
+  if (rt == "SearchParameter") {  // an active one becomes searchable: it must be usable
+    return fhir::CheckSearchParameterResource(resource);
+  }
   return Status::Ok();
 }
 
@@ -109,6 +112,9 @@ store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& 
   }
   SetTag(*meta, kFacilityTagSystem, Tag(kFacilityTagSystem, ctx.facility_id, ctx.facility_name));
   SetTag(*meta, kAuthorTagSystem, Tag(kAuthorTagSystem, ctx.actor, ""));
+  if (w.type == "SearchParameter") {  // live for the writes that follow (search_index.h)
+    (void)fhir::ApplySearchParameterResource(resource);
+  }
   w.index = fhir::ExtractIndex(resource);
   w.patient_id = fhir::PatientCompartmentOf(resource);
   w.body = json::Write(resource);
@@ -124,6 +130,9 @@ store::PreparedWrite PrepareDeletion(const std::string& type, const std::string&
   w.last_updated_us = NowMicros();
   w.deleted = true;
   w.method = "DELETE";
+  if (type == "SearchParameter") {
+    fhir::ForgetSearchParameterResource(id);
+  }
   return w;
 }
 

@@ -6,11 +6,15 @@
 // resources are added or removed meanwhile. _offset is still accepted from clients.
 #include <algorithm>
 
+#include "fhir/json.h"
+#include "fhir/search_index.h"
 #include "http/url.h"
+#include "rest/access_hooks.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
 #include "rest/paging.h"
 #include "rest/search_handlers.h"
+#include "store/search_terminology.h"
 
 namespace carechart::rest {
 
@@ -51,10 +55,23 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
     query.count = 0;
     query.want_total = true;
   }
+  // Token :in/:not-in/:above/:below become code lists from the stored ValueSets/CodeSystems.
+  if (Status s = store::ExpandTerminologyModifiers(ctx.store, query); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  access::Action action = ctx.http.path.ends_with("/$everything") ? access::Action::kEverything
+                                                                    : access::Action::kSearch;
+  if (!query.type.empty()) {
+    if (auto denied = DenyType(ctx, action, query.type)) {
+      return *denied;
+    }
+  }
+  GuardSearchQuery(ctx, query);
   auto result = ctx.store.Search(query);
   if (!result.ok()) {
     return ErrorResponse(result.status());
   }
+  GuardSearchResult(ctx, *result, action);
 
   BundleWriter bundle("searchset", ctx);
   if (result->total >= 0) {
@@ -132,6 +149,32 @@ http::Response HandleSearch(RequestContext& ctx) {
   }
   std::string path = ctx.base_url + (ctx.type.empty() ? "" : "/" + ctx.type);
   return SearchsetResponse(ctx, *query, path, params, ignored);
+}
+
+}  // namespace carechart::rest
+
+namespace carechart::rest {
+
+void LoadStoredSearchParameters(store::ResourceStore& store) {
+  store::SearchQuery q;
+  q.type = "SearchParameter";
+  q.count = 500;
+  q.want_total = false;
+  while (true) {
+    auto page = store.Search(q);
+    if (!page.ok()) {
+      return;  // a fresh or unreadable database: no run-time parameters
+    }
+    for (const store::ResourceVersion& v : page->matches) {
+      if (auto sp = json::Parse(v.body); sp.ok()) {
+        (void)fhir::ApplySearchParameterResource(*sp);
+      }
+    }
+    if (!page->next) {
+      return;
+    }
+    q.after = page->next;
+  }
 }
 
 }  // namespace carechart::rest

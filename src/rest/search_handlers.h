@@ -25,6 +25,10 @@ Status AddFormParams(const RequestContext& ctx, SearchParamList& params);
 // True when the request asks for lenient handling of unknown parameters (Prefer).
 bool PrefersLenient(const http::Request& request);
 
+// Registers the SearchParameter resources stored in `store` as run-time search parameters
+// (fhir::ApplySearchParameterResource); called once when the API starts.
+void LoadStoredSearchParameters(store::ResourceStore& store);
+
 // Runs `query` and answers a searchset Bundle: matches, includes (mode "include"), an
 // OperationOutcome entry naming `ignored` parameters, and self/first/next links built on
 // `link_path` from `used` (the parameters actually applied; _page/_count are set per link).

@@ -16,6 +16,7 @@
 #include "rest/outcome.h"
 #include "rest/reference_rewrite.h"
 #include "rest/resource_prep.h"
+#include "rest/unchanged_content.h"
 #include "rest/write_support.h"
 
 namespace carechart::rest {
@@ -39,6 +40,7 @@ struct Plan {
   bool check_version = false;
   bool has_if_match = false;
   bool writes = false;
+  bool unchanged = false;  // an update skipped because its content is already stored
   store::PreparedWrite write;
   int status = 200;
   std::optional<store::ResourceVersion> version;
@@ -111,6 +113,7 @@ class Transaction {
         r.version = AsVersion(p.write);
         ++result.written;
       } else if (p.version) {
+        result.unchanged += p.unchanged ? 1 : 0;
         r.version = std::move(p.version);
       }
     }
@@ -316,6 +319,12 @@ class Transaction {
         p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PUT");
         p.status = (current.version == 0 || current.deleted) ? 201 : 200;
         p.writes = true;
+        if (ctx_.skip_unchanged_updates && read.ok() && !read->deleted &&
+            SameContentIgnoringVersion(read->body, p.write.body)) {
+          p.writes = false;  // still version-checked in Commit, so the answer stays consistent
+          p.unchanged = true;
+          p.version = std::move(*read);
+        }
         break;
       }
       case Action::kDelete:

@@ -20,6 +20,7 @@
 
 #include "core/status.h"
 #include "fhir/search_index.h"
+#include "store/audit_log.h"
 #include "store/search_query.h"
 
 namespace carechart::store {
@@ -65,6 +66,20 @@ class WriteTxn {
   // Stores `w` as the current version of (type, id), moving the previous one into history and
   // replacing its index rows. The caller has checked w.version == Current().version + 1.
   virtual Status Put(const PreparedWrite& w) = 0;
+  // Appends `entry` to the hash-chained audit log (audit_log.h) in this transaction: kept exactly
+  // when the transaction's other writes are. Backends without an audit log answer kUnimplemented.
+  virtual Status AppendAudit(const AuditLogEntry& entry) {
+    return {StatusCode::kNotImplemented, "this store has no audit log"};
+  }
+  // Reindexing (carechart reindex, $reindex): replaces the index rows of (type, id) with `index`
+  // when its current version is still `version` and not deleted; otherwise does nothing (a newer
+  // write has indexed it already) and returns false. `param` non-empty: only that parameter's rows
+  // are replaced (and only its entries of `index` written).
+  virtual StatusOr<bool> ReplaceIndex(const std::string& type, const std::string& id,
+                                      int64_t version, const fhir::IndexEntries& index,
+                                      const std::string& param) {
+    return Status{StatusCode::kNotImplemented, "this store cannot reindex"};
+  }
 };
 
 using WriteFunction = std::function<Status(WriteTxn&)>;

@@ -8,6 +8,7 @@
 // where `rest` is again any of the three (up to kMaxChainDepth levels).
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "fhir/definitions.h"
 #include "store/search_query.h"
@@ -60,16 +61,13 @@ Status CheckModifier(const std::string& name, SearchParamType type, const std::s
   if (modifier.empty() || modifier == "missing") {
     return Status::Ok();
   }
-  if (type == SearchParamType::kToken &&
-      (modifier == "in" || modifier == "not-in" || modifier == "above" || modifier == "below")) {
-    return InvalidError("modifier :" + modifier + " (terminology-based) is not supported for '" +
-                        name +
-                        "': Carechart has no terminology service; search the codes explicitly "
-                        "(code=a,b,c)");
-  }
+  // Token :in/:not-in/:above/:below are expanded against stored ValueSets and CodeSystems by
+  // ExpandTerminologyModifiers (search_terminology.h) before the query is compiled.
   bool ok = (type == SearchParamType::kString && (modifier == "exact" || modifier == "contains")) ||
             (type == SearchParamType::kToken &&
-             (modifier == "not" || modifier == "text" || modifier == "of-type")) ||
+             (modifier == "not" || modifier == "text" || modifier == "of-type" ||
+              modifier == "in" || modifier == "not-in" || modifier == "above" ||
+              modifier == "below")) ||
             (type == SearchParamType::kUri && (modifier == "below" || modifier == "above")) ||
             (type == SearchParamType::kReference &&
              (modifier == "identifier" || fhir::IsResourceType(modifier)));
@@ -109,6 +107,32 @@ StatusOr<SearchParamType> ParamTypeIn(const Scope& scope, const std::string& nam
   return *type;
 }
 
+// The component types of composite parameter `name`, the same in every type of `scope`.
+StatusOr<std::vector<SearchParamType>> CompositeComponentTypes(const Scope& scope,
+                                                               const std::string& name) {
+  std::vector<std::string_view> types;
+  if (!scope.type.empty()) {
+    types.push_back(scope.type);
+  } else if (!scope.types.empty()) {
+    types.assign(scope.types.begin(), scope.types.end());
+  } else {
+    types.assign(fhir::ResourceTypes().begin(), fhir::ResourceTypes().end());
+  }
+  std::optional<std::vector<SearchParamType>> out;
+  for (std::string_view t : types) {
+    std::vector<SearchParamType> mine;
+    for (const fhir::SearchParamComponent& c : fhir::FindSearchParam(t, name)->components) {
+      mine.push_back(c.type);
+    }
+    if (mine.empty() || (out && *out != mine)) {
+      return InvalidError("composite parameter '" + name + "' cannot be searched across " +
+                          scope.Describe());
+    }
+    out = std::move(mine);
+  }
+  return *out;
+}
+
 // The clause of `name` on the resource itself: resource columns (_id, _lastUpdated) or a
 // parameter of the scope's type(s).
 StatusOr<SearchClause> NewClause(const Scope& scope, const std::string& name,
@@ -124,10 +148,19 @@ StatusOr<SearchClause> NewClause(const Scope& scope, const std::string& name,
     return clause;
   }
   ASSIGN_OR_RETURN(clause.type, ParamTypeIn(scope, name));
-  if (clause.type == SearchParamType::kComposite || clause.type == SearchParamType::kSpecial) {
+  if (clause.type == SearchParamType::kSpecial || name == "_text" || name == "_content" ||
+      name == "_query") {
     return InvalidError("search parameter '" + name +
-                        "' (composite or special) is not supported: search its components "
-                        "separately");
+                        "' is not supported by Carechart (no full-text or geographic search; see "
+                        "the CapabilityStatement)");
+  }
+  if (clause.type == SearchParamType::kComposite) {
+    ASSIGN_OR_RETURN(clause.component_types, CompositeComponentTypes(scope, name));
+    if (!modifier.empty() && modifier != "missing") {
+      return InvalidError("modifier :" + modifier + " is not supported for composite parameter '" +
+                          name + "' (only :missing)");
+    }
+    return clause;
   }
   RETURN_IF_ERROR(CheckModifier(name, clause.type, modifier));
   return clause;

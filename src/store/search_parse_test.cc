@@ -136,7 +136,7 @@ TEST(ParseSearch, ErrorsNameTheParameterAndValue) {
       {"", "subject.name", "x", "system search"},
       {"Patient", "identifier:of-type", "a|b", "type-system|type-code|value"},
       {"Patient", "name:of-type", "a|b|c", ":of-type"},
-      {"Observation", "code:in", "http://vs", "terminology"},
+      {"Observation", "value-quantity:in", "http://vs", ":in"},
       {"Observation", "_include", "Observation:code", "'code' is not a reference"},
       {"Observation", "_include", "Patient:organization", "searched type"},
       {"Observation", "_include", "Observation:subject:Medication", "cannot refer"},
@@ -144,7 +144,14 @@ TEST(ParseSearch, ErrorsNameTheParameterAndValue) {
       {"Patient", "_revinclude", "*", "_revinclude=*"},
       {"Patient", "_page", "!!!", "_page"},
       {"", "gender", "male", "gender"},
-      {"Observation", "code-value-quantity", "x$5", "code-value-quantity"},
+      {"Observation", "code-value-quantity", "x$abc", "component 2 ('abc')"},
+      {"Observation", "code-value-quantity", "x", "2 components separated by '$'"},
+      {"Observation", "code-value-quantity", "a$1$2", "not 3"},
+      {"Observation", "code-value-date", "a$2020-13", "2020-13"},
+      {"Observation", "code-value-quantity:exact", "a$1", "only :missing"},
+      {"Location", "near", "1|2|3|km", "near"},
+      {"Patient", "_text", "x", "_text"},
+      {"Patient", "_content", "x", "_content"},
       {"", "gender", "male", "gender"},
       {"Patient", "gender:missing", "maybe", "maybe"},
       {"Patient", "name", "", "name"},
@@ -157,6 +164,40 @@ TEST(ParseSearch, ErrorsNameTheParameterAndValue) {
         << c.name << "=" << c.value << ": " << s.message();
   }
   EXPECT_EQ(ParseError("NotAType", {}).code(), StatusCode::kInvalid);
+}
+
+TEST(ParseSearch, CompositeValuesParseEachComponentWithItsType) {
+  SearchQuery q = ParseOk("Observation", {{"code-value-quantity",
+                                           "http://loinc.org|8480-6$gt100,8462-4$le90|http://unitsofmeasure.org|mm[Hg]"},
+                                          {"code-value-date", "x$ge2020-01"},
+                                          {"code-value-string", "a\\$b$c\\,d"}});
+  ASSERT_EQ(q.clauses.size(), 3u);
+  const SearchClause& c = q.clauses[0];
+  EXPECT_EQ(c.type, SearchParamType::kComposite);
+  EXPECT_EQ(c.component_types,
+            (std::vector<SearchParamType>{SearchParamType::kToken, SearchParamType::kQuantity}));
+  ASSERT_EQ(c.values.size(), 2u);
+  ASSERT_EQ(c.values[0].components.size(), 2u);
+  EXPECT_EQ(c.values[0].components[0].system, "http://loinc.org");
+  EXPECT_EQ(c.values[0].components[0].code, "8480-6");
+  EXPECT_EQ(c.values[0].components[1].prefix, Prefix::kGt);
+  EXPECT_EQ(c.values[0].components[1].number, 100);
+  EXPECT_FALSE(c.values[1].components[0].has_system);
+  EXPECT_EQ(c.values[1].components[1].prefix, Prefix::kLe);
+  EXPECT_EQ(c.values[1].components[1].code, "mm[Hg]");
+  EXPECT_EQ(q.clauses[1].values[0].components[1].prefix, Prefix::kGe);
+  // Escaped '$' and ',' stay in their component.
+  ASSERT_EQ(q.clauses[2].values.size(), 1u);
+  EXPECT_EQ(q.clauses[2].values[0].components[0].code, "a$b");
+  EXPECT_EQ(q.clauses[2].values[0].components[1].raw, "c,d");
+  // :missing and system searches over types that share the composite.
+  EXPECT_EQ(ParseOk("Observation", {{"component-code-value-quantity:missing", "true"}})
+                .clauses[0]
+                .modifier,
+            "missing");
+  EXPECT_EQ(ParseOk("", {{"_type", "Library,Measure"}, {"context-type-value", "focus$x|y"}})
+                .clauses.size(),
+            1u);
 }
 
 TEST(ParseSearch, LenientSkipsAndReports) {

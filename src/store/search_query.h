@@ -38,6 +38,9 @@ struct SearchValue {
   // reference: type (may be empty) and id, or an absolute url
   std::string ref_type;
   std::string ref_id;
+  // composite: one value per component ("code$value" -> 2), each parsed with its component's
+  // type (so a quantity component keeps its prefix: "http://loinc.org|8480-6$gt100")
+  std::vector<SearchValue> components;
 };
 
 // How a clause reaches the resources its condition is about.
@@ -56,6 +59,8 @@ struct SearchClause {
   std::string modifier;  // e.g. "exact", "missing", or a type for references; empty if none
   fhir::SearchParamType type = fhir::SearchParamType::kToken;
   std::vector<SearchValue> values;
+  // composite: the types of its components, in order (the definition's)
+  std::vector<fhir::SearchParamType> component_types;
   // Chained and reverse-chained search (see ClauseLink). For kChain, one alternative per target
   // type that defines the chained parameter (ORed); for kHas exactly one. Each alternative has
   // `target_type` set and is itself a clause (possibly linked again: chains nest).

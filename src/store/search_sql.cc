@@ -169,6 +169,7 @@ class Compiler {
       case SearchParamType::kToken:
       case SearchParamType::kString:
       case SearchParamType::kUri:
+      case SearchParamType::kComposite:  // through sp_composite(param, t1, s1): the first code
         return 2;
       case SearchParamType::kDate:
       case SearchParamType::kNumber:

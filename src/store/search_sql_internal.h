@@ -38,7 +38,7 @@ class ArgList {
   std::vector<SqlArg> args_;
 };
 
-// The sp_* table holding parameters of `type`, or nullptr for composite/special.
+// The sp_* table holding parameters of `type`, or nullptr for special.
 const char* IndexTable(fhir::SearchParamType type);
 
 // A predicate over the index row alias `t` matching one value of `clause`, e.g.

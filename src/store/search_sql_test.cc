@@ -312,6 +312,92 @@ TEST_F(SearchSql, ReferenceNumberQuantityUri) {
             (Ids{}));
 }
 
+TEST_F(SearchSql, CompositeComponentsMatchWithinOneTuple) {
+  // A blood pressure panel bp1: (8480-6, 120 mmHg) and (8462-4, 80 mmHg); bp2: (8480-6, 95),
+  // (8462-4, 130) — a crossed match (systolic code, the other component's value) must not count.
+  auto bp = [&](const std::string& id, double sys, double dia, int64_t when) {
+    fhir::IndexEntries ix;
+    auto part = [](std::string code, double value) {
+      return std::vector<fhir::CompositePart>{
+          {"http://loinc.org", code, "", 0, false, 0, 0},
+          {"http://unitsofmeasure.org", "mm[Hg]", "mmHg", value, false, 0, 0}};
+    };
+    ix.composites.push_back({"component-code-value-quantity", part("8480-6", sys)});
+    ix.composites.push_back({"component-code-value-quantity", part("8462-4", dia)});
+    fhir::CompositePart code{"http://loinc.org", "85354-9", "", 0, false, 0, 0};
+    fhir::CompositePart date{"", "", "", 0, true, when, when + kDay - 1};
+    ix.composites.push_back({"code-value-date", {code, date}});
+    ASSERT_TRUE(PutNext(*store_, MakeWrite("Observation", id, k2020 + 200, ix)).ok());
+  };
+  bp("bp1", 120, 80, k2020);
+  bp("bp2", 95, 130, k2020 + 40 * kDay);
+  auto composite = [](std::string param, std::vector<SearchParamType> types,
+                      std::vector<SearchValue> values, std::string mod = "") {
+    SearchClause c = Clause(std::move(param), SearchParamType::kComposite, std::move(values),
+                            std::move(mod));
+    c.component_types = std::move(types);
+    return c;
+  };
+  auto tuple = [](SearchValue a, SearchValue b) {
+    SearchValue v;
+    v.components = {std::move(a), std::move(b)};
+    return v;
+  };
+  const std::vector<SearchParamType> tq{SearchParamType::kToken, SearchParamType::kQuantity};
+  auto ccvq = [&](std::vector<SearchValue> values) {
+    return composite("component-code-value-quantity", tq, std::move(values));
+  };
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Token("http://loinc.org", "8480-6"),
+                                              Num(Prefix::kGt, 100))})}),
+            (Ids{"bp1"}));
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8462-4"), Num(Prefix::kGt, 100))})}),
+            (Ids{"bp2"}));
+  // Each component's prefix: le, and eq with the value's implied precision.
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8480-6"), Num(Prefix::kLe, 95))})}),
+            (Ids{"bp2"}));
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8480-6"), Num(Prefix::kEq, 120, 0.5))})}),
+            (Ids{"bp1"}));
+  // OR of tuples; AND of two composite clauses.
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8480-6"), Num(Prefix::kGt, 110)),
+                                       tuple(Val("8462-4"), Num(Prefix::kGt, 110))})}),
+            (Ids{"bp1", "bp2"}));
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8480-6"), Num(Prefix::kGt, 90))}),
+                                 ccvq({tuple(Val("8462-4"), Num(Prefix::kLt, 100))})}),
+            (Ids{"bp1"}));
+  // The quantity component's unit: system|code, or code/unit alone.
+  SearchValue mmhg = Num(Prefix::kGt, 100);
+  mmhg.has_system = true;
+  mmhg.system = "http://unitsofmeasure.org";
+  mmhg.code = "mm[Hg]";
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8480-6"), mmhg)})}), (Ids{"bp1"}));
+  mmhg.system = "http://other";
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8480-6"), mmhg)})}), (Ids{}));
+  SearchValue by_unit = Num(Prefix::kGt, 1);
+  by_unit.code = "mmHg";
+  EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8480-6"), by_unit)})}), (Ids{"bp1", "bp2"}));
+  // A date component keeps the date prefixes; a token component its system.
+  auto cvd = [&](SearchValue date) {
+    return composite("code-value-date", {SearchParamType::kToken, SearchParamType::kDate},
+                     {tuple(Token("http://loinc.org", "85354-9"), std::move(date))});
+  };
+  EXPECT_EQ(Find("Observation", {cvd(Date(Prefix::kGe, k2020 + 10 * kDay, k2020 + 11 * kDay))}),
+            (Ids{"bp2"}));
+  EXPECT_EQ(Find("Observation", {cvd(Date(Prefix::kEq, k2020, k2020 + kDay - 1))}), (Ids{"bp1"}));
+  EXPECT_EQ(Find("Observation",
+                 {composite("code-value-date", {SearchParamType::kToken, SearchParamType::kDate},
+                            {tuple(Token("http://snomed.info/sct", "85354-9"),
+                                   Date(Prefix::kGe, 0, 1))})}),
+            (Ids{}));
+  // :missing, and a composite in a non-driving position.
+  EXPECT_EQ(Find("Observation",
+                 {composite("component-code-value-quantity", tq, {Val("true")}, "missing")}),
+            (Ids{"o1", "o2", "o3"}));
+  EXPECT_EQ(Find("Observation",
+                 {Clause("_id", SearchParamType::kToken, {Val("bp2")}),
+                  ccvq({tuple(Val("8462-4"), Num(Prefix::kGe, 130))})}),
+            (Ids{"bp2"}));
+}
+
 TEST_F(SearchSql, MissingIdAndSystemSearch) {
   auto birth_missing = [](std::string v) {
     return Clause("birthdate", SearchParamType::kDate, {Val(v)}, "missing");

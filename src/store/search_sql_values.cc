@@ -1,5 +1,6 @@
 // Predicates for one search value per parameter type (FHIR R4 search semantics).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
@@ -140,6 +141,62 @@ StatusOr<std::string> UriPredicate(const SearchClause& c, const SearchValue& v, 
   return InvalidError("modifier :" + c.modifier + " is not supported for uri parameter " + c.param);
 }
 
+// The sp_composite column component `n` (1-based) uses for an index-table column `col` (see
+// fhir::CompositePart).
+std::string CompositeColumn(std::string_view col, int n) {
+  std::string_view mapped = "t";
+  if (col == "sys") {
+    mapped = "s";
+  } else if (col == "text" || col == "exact" || col == "target_type" || col == "unit") {
+    mapped = "u";
+  } else if (col == "value" || col == "low") {
+    mapped = "lo";
+  } else if (col == "high") {
+    mapped = "hi";
+  }
+  return std::string(mapped) + std::to_string(n);
+}
+
+// Rewrites "t.<col>" of a single-type predicate into component n's columns of sp_composite.
+std::string ForComponent(const std::string& pred, int n) {
+  std::string out;
+  for (size_t i = 0; i < pred.size(); ++i) {
+    bool alias = pred.compare(i, 2, "t.") == 0 &&
+                 (i == 0 || !(std::isalnum(static_cast<unsigned char>(pred[i - 1])) ||
+                              pred[i - 1] == '_' || pred[i - 1] == '.'));
+    if (!alias) {
+      out += pred[i];
+      continue;
+    }
+    size_t end = i + 2;
+    while (end < pred.size() &&
+           (std::isalnum(static_cast<unsigned char>(pred[end])) || pred[end] == '_')) {
+      ++end;
+    }
+    out += "t." + CompositeColumn(std::string_view(pred).substr(i + 2, end - i - 2), n);
+    i = end - 1;
+  }
+  return out;
+}
+
+// Every component of one tuple matches, each with its own type's semantics (prefixes included).
+StatusOr<std::string> CompositePredicate(const SearchClause& c, const SearchValue& v,
+                                         int64_t now_us, ArgList& a) {
+  if (v.components.size() != c.component_types.size()) {
+    return InvalidError("composite parameter " + c.param + " needs " +
+                        std::to_string(c.component_types.size()) + " components");
+  }
+  std::string out = "(";
+  for (size_t i = 0; i < v.components.size(); ++i) {
+    SearchClause component;
+    component.param = c.param;
+    component.type = c.component_types[i];
+    ASSIGN_OR_RETURN(std::string pred, ValuePredicate(component, v.components[i], now_us, a));
+    out += (i ? " AND " : "") + ForComponent(pred, static_cast<int>(i) + 1);
+  }
+  return out + ")";
+}
+
 }  // namespace
 
 const char* IndexTable(SearchParamType type) {
@@ -158,6 +215,8 @@ const char* IndexTable(SearchParamType type) {
       return "sp_number";
     case SearchParamType::kUri:
       return "sp_uri";
+    case SearchParamType::kComposite:
+      return "sp_composite";
     default:
       return nullptr;
   }
@@ -220,6 +279,12 @@ StatusOr<std::string> ValuePredicate(const SearchClause& c, const SearchValue& v
                                      ArgList& a) {
   switch (c.type) {
     case SearchParamType::kToken:
+      if (c.modifier == "in" || c.modifier == "not-in" || c.modifier == "above" ||
+          c.modifier == "below") {
+        return InvalidError("modifier :" + c.modifier + " of " + c.param +
+                            " needs the stored terminology (ExpandTerminologyModifiers): it is "
+                            "not supported here");
+      }
       return TokenPredicate(c, v, a);
     case SearchParamType::kString:
       return StringPredicate(c, v, a);
@@ -233,9 +298,10 @@ StatusOr<std::string> ValuePredicate(const SearchClause& c, const SearchValue& v
       return ReferencePredicate(c, v, a);
     case SearchParamType::kUri:
       return UriPredicate(c, v, a);
+    case SearchParamType::kComposite:
+      return CompositePredicate(c, v, now_us, a);
     default:
-      return InvalidError("search parameter " + c.param +
-                          " (composite or special) is not supported yet");
+      return InvalidError("search parameter " + c.param + " (special) is not supported");
   }
 }
 

@@ -130,7 +130,47 @@ Status ParseReference(const SearchClause& c, std::string_view text, SearchValue*
   return Status::Ok();
 }
 
+// Splits at unescaped '$', keeping the escapes (each component unescapes per its type).
+std::vector<std::string> SplitDollars(std::string_view text) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      out.back() += text.substr(i, 2);
+      ++i;
+    } else if (text[i] == '$') {
+      out.emplace_back();
+    } else {
+      out.back() += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+// Declared after the anonymous namespace: it recurses into ParseValue for each component.
+Status ParseComposite(const SearchClause& c, std::string_view text, SearchValue* out) {
+  std::vector<std::string> parts = SplitDollars(text);
+  if (parts.size() != c.component_types.size()) {
+    return InvalidError("a value of composite parameter '" + c.param + "' has " +
+                        std::to_string(c.component_types.size()) +
+                        " components separated by '$' (e.g. system|code$value), not " +
+                        std::to_string(parts.size()));
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    SearchClause component;
+    component.param = c.param + " component " + std::to_string(i + 1);
+    component.type = c.component_types[i];
+    SearchValue v;
+    Status s = ParseValue(component, parts[i], &v);
+    if (!s.ok()) {
+      return InvalidError("component " + std::to_string(i + 1) + " ('" + parts[i] +
+                          "'): " + s.message());
+    }
+    out->components.push_back(std::move(v));
+  }
+  return Status::Ok();
+}
 
 std::vector<std::string> SplitValues(std::string_view text) {
   std::vector<std::string> out(1);
@@ -223,8 +263,10 @@ Status ParseValue(const SearchClause& c, std::string_view text, SearchValue* out
     case SearchParamType::kUri:
       out->raw = Unescape(text);
       return Status::Ok();
+    case SearchParamType::kComposite:
+      return ParseComposite(c, text, out);
     default:
-      return InvalidError("composite and special parameters are not supported yet");
+      return InvalidError("special parameters are not supported");
   }
 }
 

@@ -22,4 +22,7 @@ std::string Unescape(std::string_view text);
 // Errors are messages without the parameter name; the caller adds it.
 Status ParseValue(const SearchClause& clause, std::string_view text, SearchValue* out);
 
+// A composite value: components separated by unescaped '$', each parsed with its type.
+Status ParseComposite(const SearchClause& clause, std::string_view text, SearchValue* out);
+
 }  // namespace carechart::store::internal

@@ -10,6 +10,8 @@
 //                   History pages merge the two tables newest-first by `seq`: a single
 //                   monotonically increasing counter assigned by the one writer, so the order
 //                   is total and stable even when two versions share a timestamp.
+// sp_composite      composite parameters, one row per tuple (migration 2).
+// audit_log         the hash-chained audit log (migration 3; see audit_log.h).
 // sp_*              search-index rows of the current version, one table per parameter type,
 //                   WITHOUT ROWID and clustered by (res, param, ...) so a resource's rows are
 //                   replaced and probed (EXISTS, sorting, :missing) by primary key; a secondary
@@ -104,6 +106,35 @@ CREATE TABLE sp_uri(
   res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL, uri TEXT NOT NULL,
   PRIMARY KEY(res, param, uri)) WITHOUT ROWID;
 CREATE INDEX sp_uri_value ON sp_uri(param, uri);
+)sql"},
+      // Composite parameters (code-value-quantity ...): one row per tuple (grp numbers the
+      // resource's tuples of a parameter). Each component i uses the columns si (system key),
+      // ti (code, id, normalized text), ui (unit, target type, display), loi/hii (value or date
+      // range); see fhir::CompositePart. A database made before this migration has no rows
+      // here until `carechart reindex` fills them.
+      {2, "composite search parameters", R"sql(
+CREATE TABLE sp_composite(
+  res INTEGER NOT NULL REFERENCES resource(pk), param INTEGER NOT NULL, grp INTEGER NOT NULL,
+  s1 INTEGER NOT NULL, t1 TEXT NOT NULL, u1 TEXT NOT NULL, lo1 NOT NULL, hi1 NOT NULL,
+  s2 INTEGER NOT NULL, t2 TEXT NOT NULL, u2 TEXT NOT NULL, lo2 NOT NULL, hi2 NOT NULL,
+  s3 INTEGER NOT NULL, t3 TEXT NOT NULL, u3 TEXT NOT NULL, lo3 NOT NULL, hi3 NOT NULL,
+  PRIMARY KEY(res, param, grp)) WITHOUT ROWID;
+CREATE INDEX sp_composite_value ON sp_composite(param, t1, s1);
+)sql"},
+      // The tamper-evident audit log (format essay in audit_log.h): append-only, enforced by
+      // triggers; every entry is chained to the previous one by its SHA-256 hash.
+      {3, "audit log", R"sql(
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY,
+  recorded INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )sql"},
   };
   return migrations;

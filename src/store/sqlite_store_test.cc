@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "store/resource_store.h"
+#include "store/sqlite_schema.h"
 #include "store/store_test_util.h"
 
 // HistoryQuery{.field = ...}: the other fields keep their defaults on purpose.
@@ -195,8 +196,9 @@ TEST(SqliteStore, CloseAndReopenKeepsEverything) {
                                nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);  // migrated once, not on every open
-  EXPECT_EQ(sqlite3_column_int(stmt, 1), 1);
+  // Each migration applied once, not on every open.
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), sqlite::CurrentSchemaVersion());
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), sqlite::CurrentSchemaVersion());
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }

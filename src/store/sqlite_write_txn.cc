@@ -8,8 +8,8 @@
 namespace carechart::store::sqlite {
 namespace {
 
-const char* const kIndexTables[] = {"sp_token",    "sp_string", "sp_date", "sp_reference",
-                                    "sp_quantity", "sp_number", "sp_uri"};
+const char* const kIndexTables[] = {"sp_token",  "sp_string", "sp_date",     "sp_reference",
+                                    "sp_quantity", "sp_number", "sp_uri", "sp_composite"};
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -96,6 +96,26 @@ Status SqliteWriteTxn::Put(const PreparedWrite& w) {
   return w.deleted ? Status::Ok() : InsertIndexRows(pk, w.type, w.index);
 }
 
+Status SqliteWriteTxn::AppendAudit(const AuditLogEntry& entry) {
+  int64_t seq = 1;
+  std::string prev(kAuditGenesisHash);
+  {  // the head of the chain; the statement is reset before the insert
+    ASSIGN_OR_RETURN(Statement last,
+                     conn_.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(bool has_last, last.Step());
+    if (has_last) {
+      seq = last.Int(0) + 1;
+      prev = last.Text(1);
+    }
+  }
+  std::string hash = AuditEntryHash(prev, seq, entry.recorded_us, entry.event_id, entry.body);
+  ASSIGN_OR_RETURN(Statement insert,
+                   conn_.Prepare("INSERT INTO audit_log(seq, recorded, event_id, body, prev_hash, "
+                                 "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  insert.Bind(1, seq).Bind(2, entry.recorded_us).Bind(3, entry.event_id).Bind(4, entry.body);
+  return insert.Bind(5, prev).Bind(6, hash).Run();
+}
+
 Status SqliteWriteTxn::MoveCurrentToHistory(int64_t pk, int64_t superseded_us) {
   ASSIGN_OR_RETURN(Statement stmt,
                    conn_.Prepare("INSERT INTO resource_history(seq, res, type, version, "
@@ -112,6 +132,53 @@ Status SqliteWriteTxn::DeleteIndexRows(int64_t pk) {
     RETURN_IF_ERROR(stmt.Bind(1, pk).Run());
   }
   return Status::Ok();
+}
+
+StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::string& id,
+                                            int64_t version, const fhir::IndexEntries& index,
+                                            const std::string& param) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      conn_.Prepare("SELECT pk FROM resource WHERE type = ?1 AND id = ?2 AND version = ?3 AND "
+                    "deleted = 0"));
+  stmt.Bind(1, type).Bind(2, id).Bind(3, version);
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return false;
+  }
+  const int64_t pk = stmt.Int(0);
+  if (param.empty()) {
+    RETURN_IF_ERROR(DeleteIndexRows(pk));
+    RETURN_IF_ERROR(InsertIndexRows(pk, type, index));
+    return true;
+  }
+  // One parameter: its rows (in whichever table, :of-type rows included) and its entries only.
+  for (const char* table : kIndexTables) {
+    ASSIGN_OR_RETURN(Statement del, conn_.Prepare(std::string("DELETE FROM ") + table +
+                                                  " WHERE res = ?1 AND param IN (?2, ?3)"));
+    RETURN_IF_ERROR(del.Bind(1, pk)
+                        .Bind(2, ParamKey(type, param))
+                        .Bind(3, ParamKey(type, param + ":of-type"))
+                        .Run());
+  }
+  fhir::IndexEntries only;
+  auto keep = [&](const auto& from, auto& to) {
+    for (const auto& e : from) {
+      if (e.param == param || e.param == param + ":of-type") {
+        to.push_back(e);
+      }
+    }
+  };
+  keep(index.tokens, only.tokens);
+  keep(index.strings, only.strings);
+  keep(index.dates, only.dates);
+  keep(index.references, only.references);
+  keep(index.quantities, only.quantities);
+  keep(index.numbers, only.numbers);
+  keep(index.uris, only.uris);
+  keep(index.composites, only.composites);
+  RETURN_IF_ERROR(InsertIndexRows(pk, type, only));
+  return true;
 }
 
 Status SqliteWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
@@ -156,6 +223,32 @@ Status SqliteWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
     ASSIGN_OR_RETURN(Statement s,
                      conn_.Prepare("INSERT OR IGNORE INTO sp_uri VALUES (?1, ?2, ?3)"));
     RETURN_IF_ERROR(s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.uri).Run());
+  }
+  // Composite tuples: grp numbers them per parameter; absent components (two-part composites)
+  // are zeros and ''.
+  int64_t grp = 0;
+  for (const auto& e : ix.composites) {
+    ASSIGN_OR_RETURN(Statement s,
+                     conn_.Prepare("INSERT OR IGNORE INTO sp_composite VALUES (?1, ?2, ?3, "
+                                   "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                                   "?14, ?15, ?16, ?17, ?18)"));
+    s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, grp++);
+    for (size_t i = 0; i < 3; ++i) {
+      const int base = 4 + static_cast<int>(i) * 5;
+      if (i >= e.parts.size()) {
+        s.Bind(base, int64_t{0}).Bind(base + 1, "").Bind(base + 2, "");
+        s.Bind(base + 3, int64_t{0}).Bind(base + 4, int64_t{0});
+        continue;
+      }
+      const fhir::CompositePart& p = e.parts[i];
+      s.Bind(base, SystemKey(p.system)).Bind(base + 1, p.text).Bind(base + 2, p.unit);
+      if (p.is_date) {
+        s.Bind(base + 3, p.low_us).Bind(base + 4, p.high_us);
+      } else {
+        s.Bind(base + 3, p.low).Bind(base + 4, p.low);
+      }
+    }
+    RETURN_IF_ERROR(s.Run());
   }
   return Status::Ok();
 }

@@ -16,6 +16,9 @@ class SqliteWriteTxn : public WriteTxn {
   StatusOr<CurrentVersion> Current(const std::string& type, const std::string& id) override;
   StatusOr<std::vector<std::string>> SearchIds(const SearchQuery& query, int limit) override;
   Status Put(const PreparedWrite& w) override;
+  Status AppendAudit(const AuditLogEntry& entry) override;
+  StatusOr<bool> ReplaceIndex(const std::string& type, const std::string& id, int64_t version,
+                              const fhir::IndexEntries& index, const std::string& param) override;
 
  private:
   Status MoveCurrentToHistory(int64_t pk, int64_t superseded_us);

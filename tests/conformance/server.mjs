@@ -5,9 +5,16 @@
 //   CARECHART_BIN          path to the binary (default <repo>/build/src/app/carechart)
 //   CARECHART_SHARED_DATA  shared test data folder (default <repo>/../shared/data)
 //   CARECHART_TEST_KEEP=1  keep temp dirs (for debugging)
+//
+// Authentication: every FHIR request needs an OAuth access token. startServer() registers a SMART
+// backend client ("carechart-tests", an ES384 key made here with node:crypto) in the database,
+// then gets a system/*.cruds token through client_credentials with a signed client assertion
+// (private_key_jwt), exactly as a real backend service would. server.request/get/post/put/...,
+// server.client() and rawHttp() attach it unless told { auth: false }, or another { token }.
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,13 +62,91 @@ process.on('exit', () => {
 
 const LISTEN_RE = /^carechart: listening on (http:\/\/127\.0\.0\.1:(\d+))\s*$/;
 
+// ---- credentials ----
+
+export const TEST_CLIENT_ID = 'carechart-tests';
+export const TEST_SCOPE = 'system/*.cruds';
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+// One ES384 key pair per test process: the backend client's private key and its JWKS.
+let testKeys = null;
+export function testClientKeys() {
+  if (!testKeys) {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'carechart-tests-1', alg: 'ES384', use: 'sig' };
+    testKeys = { privateKey, jwks: { keys: [jwk] }, kid: jwk.kid };
+  }
+  return testKeys;
+}
+
+const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+/** A compact JWS signed with `privateKey` (ES384/ES256 as IEEE P1363 r||s, RS* as PKCS#1 v1.5). */
+export function signJwt(claims, { privateKey, kid, alg = 'ES384', header = {} }) {
+  const input = `${b64url({ alg, typ: 'JWT', kid, ...header })}.${b64url(claims)}`;
+  const hash = alg.endsWith('384') ? 'sha384' : 'sha256';
+  const sig = crypto.sign(hash, Buffer.from(input), alg.startsWith('ES') ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey);
+  return `${input}.${sig.toString('base64url')}`;
+}
+
+/** A client assertion (SMART Backend Services) for `clientId` at `tokenUrl`. */
+export function clientAssertion(tokenUrl, { clientId = TEST_CLIENT_ID, keys = testClientKeys(), jti = crypto.randomUUID(), exp, alg = 'ES384' } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt({ iss: clientId, sub: clientId, aud: tokenUrl, exp: exp ?? now + 240, jti }, { privateKey: keys.privateKey, kid: keys.kid, alg });
+}
+
+/** Runs `carechart ARGS...` to completion and returns its stdout (throws on a non-zero exit). */
+export function runCli(args, { input } = {}) {
+  return execFileSync(binaryPath(), args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Registers the test backend client in `db` (the file is created when absent). */
+export function provisionTestClient(db) {
+  const dir = makeTempDir('carechart-keys-');
+  try {
+    const file = path.join(dir, 'jwks.json');
+    writeFileSync(file, JSON.stringify(testClientKeys().jwks));
+    runCli(['client', 'add', TEST_CLIENT_ID, '--db', db, '--kind', 'backend', '--jwks', file, '--scope', TEST_SCOPE, '--name', 'Carechart tests']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Access token per server origin, for rawHttp() calls that name only a URL.
+const originTokens = new Map();
+
+/** client_credentials with a signed assertion; resolves the token response JSON (throws otherwise). */
+export async function backendToken(origin, { scope = TEST_SCOPE, clientId = TEST_CLIENT_ID, keys } = {}) {
+  const tokenUrl = `${origin}/auth/token`;
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    scope,
+    client_assertion_type: JWT_BEARER,
+    client_assertion: clientAssertion(tokenUrl, { clientId, keys }),
+  });
+  const res = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`token request failed (${res.status}): ${text}`);
+  return JSON.parse(text);
+}
+
+function withAuth(headers, origin, { auth = true, token } = {}) {
+  const out = { ...headers };
+  if (auth === false) return out;
+  if (Object.keys(out).some((h) => h.toLowerCase() === 'authorization')) return out;
+  const t = token ?? originTokens.get(origin);
+  if (t) out.authorization = `Bearer ${t}`;
+  return out;
+}
+
 /**
  * Start `carechart serve`. Options:
  *   db        database file (default: <fresh temp dir>/carechart.db; the temp dir is removed by cleanup())
  *   args      extra CLI arguments, e.g. ['--facility', 'org-1', '--max-body-bytes', '4096']
  *   timeoutMs how long to wait for the listening line (default 30 s)
+ *   auth      false: do not register the test client nor fetch a token (server.token stays null)
  */
-export async function startServer({ db, args = [], timeoutMs = 30000 } = {}) {
+export async function startServer({ db, args = [], timeoutMs = 30000, auth = true } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) {
     throw new Error(`carechart binary not found at ${bin}: build it (ninja -C build) or set CARECHART_BIN`);
@@ -71,6 +156,7 @@ export async function startServer({ db, args = [], timeoutMs = 30000 } = {}) {
     tmpDir = makeTempDir();
     db = path.join(tmpDir, 'carechart.db');
   }
+  if (auth) provisionTestClient(db);
   const argv = ['serve', '--db', db, '--host', '127.0.0.1', '--port', '0', ...args];
   const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
@@ -126,7 +212,17 @@ export async function startServer({ db, args = [], timeoutMs = 30000 } = {}) {
     });
   });
 
-  return new Server({ child, origin, db, tmpDir, exited, stderr: () => stderr, stdout: () => stdout });
+  const server = new Server({ child, origin, db, tmpDir, exited, stderr: () => stderr, stdout: () => stdout });
+  if (auth) {
+    try {
+      server.token = (await backendToken(origin)).access_token;
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw new Error(`${e.message}\nstderr: ${stderr}`);
+    }
+    originTokens.set(origin, server.token);
+  }
+  return server;
 }
 
 export class Server {
@@ -142,13 +238,21 @@ export class Server {
     this.stderr = stderr;
     this.stdout = stdout;
     this.exitStatus = null;
+    this.token = null; // the test client's system/*.cruds access token (set by startServer)
     exited.then((s) => {
       this.exitStatus = s;
     });
   }
 
   client(options = {}) {
-    return new Client({ baseUrl: this.fhirBase, ...options });
+    const { auth = true, token, ...rest } = options;
+    const bearerToken = auth === false ? undefined : token ?? this.token ?? undefined;
+    return new Client({ baseUrl: this.fhirBase, ...(bearerToken ? { bearerToken } : {}), ...rest });
+  }
+
+  /** Another access token for the test client, e.g. with narrower scopes. */
+  async tokenFor(scope) {
+    return (await backendToken(this.origin, { scope })).access_token;
   }
 
   // '/x' is relative to the origin, 'Patient/1' to the FHIR base; absolute URLs pass through.
@@ -159,8 +263,8 @@ export class Server {
   }
 
   /** fetch() with the body read and parsed. Returns { status, headers, text, json }. */
-  async request(method, p, { headers = {}, body } = {}) {
-    const init = { method, headers: { ...headers } };
+  async request(method, p, { headers = {}, body, auth = true, token } = {}) {
+    const init = { method, headers: withAuth(headers, this.origin, { auth, token: token ?? this.token ?? undefined }) };
     if (body !== undefined) {
       init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
       const hasCt = Object.keys(init.headers).some((h) => h.toLowerCase() === 'content-type');
@@ -252,11 +356,12 @@ export class Server {
  * sent chunked. Writing stops as soon as a response starts to arrive or a write fails (the server
  * may answer 413 and close early); the response is still read. Resolves
  * { status, headers (a Headers), text, json, writeError, method, url }; rejects only when the
- * connection closes without any response.
+ * connection closes without any response. The server's access token is sent (Authorization)
+ * unless { auth: false }, or { token } names another.
  */
-export function rawHttp(urlStr, { method = 'GET', headers = {}, body, timeoutMs = 120000 } = {}) {
+export function rawHttp(urlStr, { method = 'GET', headers = {}, body, timeoutMs = 120000, auth = true, token } = {}) {
   const u = new URL(urlStr);
-  const hdrs = { host: u.host, connection: 'close', ...headers };
+  const hdrs = { host: u.host, connection: 'close', ...withAuth(headers, u.origin, { auth, token }) };
   const names = Object.keys(hdrs).map((h) => h.toLowerCase());
   const isBuffer = typeof body === 'string' || body instanceof Uint8Array;
   const chunked = body !== undefined && !isBuffer && !names.includes('content-length');

@@ -1,6 +1,5 @@
 // libFuzzer target for the HL7 v2 parser: parse, and for accepted input check the byte-exact
-// round trip, field access on every segment and the ACK builder. Build and run with
-// src/hl7v2/run_fuzz.sh (clang), or -DCARECHART_HL7_FUZZ=ON with clang as the compiler.
+// round trip, field access on every segment and the ACK builder. Built by fuzz/run.sh.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Bulk Data export benchmark: a system export of a generated set (carechart demo-data --db)
+#   (a) reference   sqlite3 CLI writing the same rows' stored JSON to a file (SELECT body ...)
+#   (b) CLI         carechart export --db ... --out DIR
+#   (c) HTTP        GET /fhir/$export, polled to completion, then every file downloaded (curl)
+# Figures: resources/s, MB/s, peak RSS (VmHWM), and the ratio to the reference. Never fails on
+# speed; exits non-zero only when something does not work.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
+PATIENTS=1000
+DB=""
+KEEP=0
+
+usage() {
+  cat <<EOF
+usage: bench/export_bench.sh [options]
+
+Generates --patients synthetic patients into a database (or uses --db), then exports everything
+with the sqlite3 CLI (reference), 'carechart export' and HTTP \$export; prints resources/s, MB/s
+and peak RSS of each.
+
+options:
+  --bin PATH        carechart binary (default: \$CARECHART_BIN or $REPO/build/src/app/carechart)
+  --patients N      generated patients (default $PATIENTS; about 1,000 resources each)
+  --db FILE         use this existing database instead of generating one (not modified)
+  --quick           CI-tiny: --patients 5
+  --keep            keep the temporary directory
+  -h, --help        this help
+
+requires: sqlite3, curl, /usr/bin/time
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --bin) BIN="$2"; shift 2 ;;
+    --patients) PATIENTS="$2"; shift 2 ;;
+    --db) DB="$2"; shift 2 ;;
+    --quick) PATIENTS=5; shift ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "export_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+for tool in sqlite3 curl; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "export_bench.sh: $tool not found" >&2; exit 2; }
+done
+[[ -x /usr/bin/time ]] || { echo "export_bench.sh: /usr/bin/time not found (Debian package time)" >&2; exit 2; }
+[[ -x "$BIN" ]] || { echo "export_bench.sh: carechart binary not found at $BIN" >&2; exit 2; }
+
+TMP="$(mktemp -d -t carechart-export-bench-XXXXXX)"
+CC_PID=""
+cleanup() {
+  if [[ -n "$CC_PID" ]]; then kill "$CC_PID" 2>/dev/null || true; wait "$CC_PID" 2>/dev/null || true; fi
+  if [[ "$KEEP" == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+if [[ -z "$DB" ]]; then
+  DB="$TMP/bench.db"
+  echo "generating $PATIENTS patients into $DB ..."
+  t0=$(now)
+  "$BIN" demo-data --patients "$PATIENTS" --db "$DB" --log-level warn >"$TMP/gen.log" 2>&1
+  echo "  $(tail -1 "$TMP/gen.log") ($(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s)"
+fi
+RESOURCES="$(sqlite3 "$DB" 'SELECT COUNT(*) FROM resource WHERE deleted = 0')"
+echo "$RESOURCES current resources"
+sync
+
+# time_cmd NAME CMD...: runs under /usr/bin/time; leaves seconds and peak RSS (KB) in a file.
+time_cmd() {
+  local name="$1"; shift
+  /usr/bin/time -f '%e %M' -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+}
+secs() { cut -d' ' -f1 "$TMP/$1.time"; }
+rss_mb() { awk '{printf "%.0f", $2/1024}' "$TMP/$1.time"; }
+
+# (a) reference: the stored JSON of the same rows, as NDJSON, by the sqlite3 CLI.
+time_cmd ref sqlite3 "$DB" "SELECT body FROM resource WHERE deleted = 0"
+REF_BYTES="$(stat -c %s "$TMP/ref.out")"
+rm -f "$TMP/ref.out"
+
+# (b) carechart export (CLI)
+time_cmd cli "$BIN" export --db "$DB" --out "$TMP/cli" --log-level warn
+CLI_BYTES="$(du -cb "$TMP"/cli/*.ndjson | tail -1 | cut -f1)"
+CLI_COUNT="$(cat "$TMP"/cli/*.ndjson | wc -l)"
+[[ "$CLI_COUNT" == "$RESOURCES" ]] || { echo "CLI exported $CLI_COUNT lines, expected $RESOURCES" >&2; cat "$TMP/cli.err" >&2; exit 1; }
+rm -rf "$TMP/cli"
+
+# (c) HTTP $export: kick-off, poll, download every file.
+"$BIN" serve --db "$DB" --port 0 --no-access-log --bulk-dir "$TMP/bulk" --log-level warn >"$TMP/serve.out" 2>"$TMP/serve.err" &
+CC_PID=$!
+for _ in $(seq 1 200); do
+  grep -q "listening on" "$TMP/serve.out" 2>/dev/null && break
+  sleep 0.05
+done
+BASE="$(sed -n 's/^carechart: listening on \(http:[^ ]*\)$/\1/p' "$TMP/serve.out")/fhir"
+[[ "$BASE" != "/fhir" ]] || { echo "server did not start: $(cat "$TMP/serve.err")" >&2; exit 1; }
+t0=$(now)
+STATUS_URL="$(curl -sS -D - -o /dev/null -H 'Prefer: respond-async' -H 'Accept: application/fhir+json' "$BASE/\$export" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ocation: //p')"
+[[ -n "$STATUS_URL" ]] || { echo "no Content-Location from \$export" >&2; exit 1; }
+while :; do
+  code="$(curl -sS -o "$TMP/manifest.json" -w '%{http_code}' "$STATUS_URL")"
+  [[ "$code" == 202 ]] || break
+  sleep 0.05
+done
+t_done=$(now)
+[[ "$code" == 200 ]] || { echo "export job ended with $code: $(cat "$TMP/manifest.json")" >&2; exit 1; }
+mkdir -p "$TMP/dl"
+n=0
+for url in $(grep -o '"url":"[^"]*"' "$TMP/manifest.json" | sed 's/"url":"//; s/"$//'); do
+  n=$((n + 1))
+  curl -sS -o "$TMP/dl/$n.ndjson" "$url"
+done
+t_dl=$(now)
+HTTP_COUNT="$(cat "$TMP"/dl/*.ndjson | wc -l)"
+HTTP_BYTES="$(du -cb "$TMP"/dl/*.ndjson | tail -1 | cut -f1)"
+SERVER_HWM_KB="$(awk '/^VmHWM:/ {print $2}' "/proc/$CC_PID/status")"
+[[ "$HTTP_COUNT" == "$RESOURCES" ]] || { echo "HTTP exported $HTTP_COUNT lines, expected $RESOURCES" >&2; exit 1; }
+HTTP_JOB_S="$(awk -v a="$t0" -v b="$t_done" 'BEGIN{printf "%.2f", b-a}')"
+HTTP_ALL_S="$(awk -v a="$t0" -v b="$t_dl" 'BEGIN{printf "%.2f", b-a}')"
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.0f", n/s; else print "inf" }'; }
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.1f", b/1e6/s; else print "inf" }'; }
+row() { printf '%-44s %10s %12s %9s %12s\n' "$@"; }
+REF_S="$(secs ref)"; CLI_S="$(secs cli)"
+echo
+echo "== system export of $RESOURCES resources ($(awk -v b="$CLI_BYTES" 'BEGIN{printf "%.0f", b/1e6}') MB of NDJSON) =="
+row "scenario" "seconds" "resources/s" "MB/s" "peak RSS MB"
+row "(a) sqlite3 CLI: SELECT body (reference)" "$REF_S" "$(rate "$RESOURCES" "$REF_S")" "$(mbps "$REF_BYTES" "$REF_S")" "$(rss_mb ref)"
+row "(b) carechart export (CLI)" "$CLI_S" "$(rate "$RESOURCES" "$CLI_S")" "$(mbps "$CLI_BYTES" "$CLI_S")" "$(rss_mb cli)"
+row "(c) HTTP \$export, job until manifest" "$HTTP_JOB_S" "$(rate "$RESOURCES" "$HTTP_JOB_S")" "$(mbps "$HTTP_BYTES" "$HTTP_JOB_S")" "$((SERVER_HWM_KB / 1024))"
+row "    ... plus downloading all $n files" "$HTTP_ALL_S" "$(rate "$RESOURCES" "$HTTP_ALL_S")" "$(mbps "$HTTP_BYTES" "$HTTP_ALL_S")" ""
+echo "ratio CLI / reference (resources/s): $(awk -v a="$REF_S" -v b="$CLI_S" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }')"
+echo "target (issue #4, informational): export >= 150,000 resources/s with RSS < 500 MB"

@@ -1,0 +1,69 @@
+// HTTP transaction ingest: starts carechart on a fresh database, POSTs every transaction Bundle
+// of a folder with C concurrent clients, and prints one line of figures:
+//   resources=N seconds=S rate=R start_rate=A end_rate=B hwm_mb=M db_mb=D errors=E
+// start/end rate: resources/s over the first and the last fifth of the Bundles (by completion).
+// usage: node bench/ingest_http.mjs <bundle-folder> <clients> <work-dir>
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { startServer } from '../tests/conformance/server.mjs';
+
+const [folder, clientsArg, workDir] = process.argv.slice(2);
+if (!folder || !clientsArg || !workDir) {
+  console.error('usage: node bench/ingest_http.mjs <bundle-folder> <clients> <work-dir>');
+  process.exit(2);
+}
+const clients = Number(clientsArg);
+const files = readdirSync(folder)
+  .filter((f) => f.endsWith('.json'))
+  .sort((a, b) => Number(b === 'reference-data.json') - Number(a === 'reference-data.json') || a.localeCompare(b));
+
+const db = path.join(workDir, `http-${clients}.db`);
+const server = await startServer({ db, args: ['--no-access-log'] });
+
+// Read each Bundle just before sending it: the whole set may not fit in memory.
+let next = 0;
+const done = []; // [time ms, resources]
+let errors = 0;
+let firstError = '';
+const t0 = performance.now();
+async function client() {
+  while (next < files.length) {
+    const file = files[next++];
+    const text = readFileSync(path.join(folder, file), 'utf8');
+    const entries = (text.match(/"request":\{"method"/g) || []).length;
+    const res = await server.post('', text, { headers: { prefer: 'return=minimal' } });
+    if (res.status !== 200) {
+      errors++;
+      if (!firstError) firstError = `${file}: ${res.status} ${res.text.slice(0, 300)}`;
+      continue;
+    }
+    done.push([performance.now() - t0, entries]);
+  }
+}
+await Promise.all(Array.from({ length: clients }, client));
+const seconds = (performance.now() - t0) / 1000;
+
+function rateOf(slice) {
+  if (slice.length < 2) return 0;
+  const n = slice.reduce((s, [, k]) => s + k, 0);
+  const ms = slice[slice.length - 1][0] - slice[0][0];
+  return ms > 0 ? (n / ms) * 1000 : 0;
+}
+done.sort((a, b) => a[0] - b[0]);
+const fifth = Math.max(2, Math.floor(done.length / 5));
+const resources = done.reduce((s, [, k]) => s + k, 0);
+const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+await server.stop();
+let dbBytes = 0;
+for (const suffix of ['', '-wal']) {
+  try {
+    dbBytes += statSync(db + suffix).size;
+  } catch {}
+}
+console.log(
+  `resources=${resources} seconds=${seconds.toFixed(2)} rate=${(resources / seconds).toFixed(0)} ` +
+    `start_rate=${rateOf(done.slice(0, fifth)).toFixed(0)} end_rate=${rateOf(done.slice(-fifth)).toFixed(0)} ` +
+    `hwm_mb=${(hwmKb / 1024).toFixed(0)} db_mb=${(dbBytes / 1e6).toFixed(0)} errors=${errors}`,
+);
+if (firstError) console.error(`first error: ${firstError}`);

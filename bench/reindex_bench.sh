@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Reindex benchmark (issue 3): `carechart reindex` over a generated database.
+#
+#  (g) generate  `carechart demo-data --db` of N patients: validation, indexing and writing every
+#                resource through the importer — the reference measured in the same run
+#  (r) reindex   `carechart reindex --db` of the same database: every resource read, its index
+#                re-extracted on every core and rewritten in batches (target >= 20,000/s)
+#  (p) one param `carechart reindex --type Observation --param code-value-quantity`
+#
+# Prints resources/s for each and the ratio reindex / generate; never fails on speed.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
+PATIENTS=100
+THREADS=0
+KEEP=0
+
+usage() {
+  cat <<USAGE
+usage: bench/reindex_bench.sh [options]
+
+options:
+  --bin PATH      carechart binary (default: \$CARECHART_BIN or $REPO/build/src/app/carechart)
+  --patients N    generated patients (default $PATIENTS; about 1,000 resources each)
+  --threads N     reindex extraction threads (default 0: one per core)
+  --quick         CI-tiny: --patients 3
+  --keep          keep the temporary directory
+  -h, --help      this help
+USAGE
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --bin) BIN="$2"; shift 2 ;;
+    --patients) PATIENTS="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --quick) PATIENTS=3; shift ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "reindex_bench: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+[[ -x "$BIN" ]] || { echo "reindex_bench: no carechart binary at $BIN" >&2; exit 2; }
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/carechart-reindex-bench.XXXXXX")"
+cleanup() { [[ "$KEEP" == 1 ]] && echo "kept $TMP" || rm -rf "$TMP"; }
+trap cleanup EXIT
+DB="$TMP/bench.db"
+
+now() { date +%s.%N; }
+t0=$(now)
+"$BIN" demo-data --patients "$PATIENTS" --db "$DB" --log-level warn >"$TMP/gen.out" 2>&1
+t1=$(now)
+out=$("$BIN" reindex --db "$DB" --threads "$THREADS" 2>/dev/null)
+one=$("$BIN" reindex --db "$DB" --threads "$THREADS" --type Observation \
+  --param code-value-quantity 2>/dev/null)
+
+# "reindexed N of M resources ... in S s (R resources/s)"
+total=$(sed -E 's/^reindexed [0-9]+ of ([0-9]+) resources.*/\1/' <<<"$out")
+rate=$(sed -E 's/.*\(([0-9]+) resources\/s\).*/\1/' <<<"$out")
+one_total=$(sed -E 's/^reindexed [0-9]+ of ([0-9]+) resources.*/\1/' <<<"$one")
+one_rate=$(sed -E 's/.*\(([0-9]+) resources\/s\).*/\1/' <<<"$one")
+gen_rate=$(awk -v n="$total" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+ratio=$(awk -v r="$rate" -v g="$gen_rate" 'BEGIN { printf "%.1f", (g > 0 ? r / g : 0) }')
+
+echo "reindex benchmark: $PATIENTS patients, $total resources, $(nproc) cores"
+printf '  %-44s %10s resources/s\n' "(g) demo-data --db (generate+validate+index)" "$gen_rate"
+printf '  %-44s %10s resources/s   (%sx the reference)\n' "(r) reindex, every resource" "$rate" "$ratio"
+printf '  %-44s %10s resources/s   (%s Observations)\n' "(p) reindex Observation code-value-quantity" "$one_rate" "$one_total"

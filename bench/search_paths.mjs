@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Writes the request paths of each search-benchmark scenario, one file per scenario (one path a
+// line), with values drawn from the corpus itself (sqlite3 read-only on the database the server
+// serves, so that no HTTP request disturbs the measurement). Many values per scenario, so that
+// the figures are not those of one cached row.
+// usage: node bench/search_paths.mjs --db FILE --out DIR [--variants N]
+// Prints one line of facts: the $everything patient and its resource count.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: { db: { type: 'string' }, out: { type: 'string' }, variants: { type: 'string', default: '200' } },
+});
+if (!values.db || !values.out) {
+  console.error('usage: search_paths.mjs --db FILE --out DIR [--variants N]');
+  process.exit(2);
+}
+const variants = Number(values.variants);
+mkdirSync(values.out, { recursive: true });
+
+function sql(query) {
+  const out = execFileSync('sqlite3', ['-readonly', '-json', values.db, query], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return out.trim() ? JSON.parse(out) : [];
+}
+const enc = encodeURIComponent;
+
+// Patients spread over the whole table (every k-th row), not just the first ones.
+const [{ n }] = sql("SELECT count(*) AS n FROM resource WHERE type = 'Patient' AND deleted = 0");
+const step = Math.max(1, Math.floor(n / variants));
+const patients = sql(`SELECT id, body->>'$.name[0].family' AS family, body->>'$.name[0].given[0]' AS given,
+    body->>'$.identifier[0].system' AS isys, body->>'$.identifier[0].value' AS ival,
+    body->>'$.birthDate' AS birth, body->>'$.gender' AS gender
+  FROM resource WHERE type = 'Patient' AND deleted = 0 AND pk % ${step} = 0 LIMIT ${variants}`);
+if (!patients.length) throw new Error('no Patient in the database');
+const ids = patients.map((p) => `'${p.id.replace(/'/g, "''")}'`).join(',');
+
+// Observations of those patients with a LOINC code and a quantity, a few per patient.
+const obs = sql(`SELECT patient_id AS pid, body->>'$.code.coding[0].system' AS sys, body->>'$.code.coding[0].code' AS code,
+    body->>'$.effectiveDateTime' AS eff, body->>'$.valueQuantity.value' AS v
+  FROM resource WHERE type = 'Observation' AND deleted = 0 AND patient_id IN (${ids})
+    AND body->>'$.valueQuantity.value' IS NOT NULL AND body->>'$.effectiveDateTime' IS NOT NULL`);
+if (!obs.length) throw new Error('no Observation with a quantity for the sampled patients');
+// Codes by how many of the sampled patients have them: common for code+value, rare for _has.
+const byCode = new Map();
+for (const o of obs) {
+  const k = `${o.sys}|${o.code}`;
+  if (!byCode.has(k)) byCode.set(k, new Set());
+  byCode.get(k).add(o.pid);
+}
+const codes = [...byCode.entries()].sort((a, b) => b[1].size - a[1].size).map(([k]) => k);
+const rare = codes.slice(Math.floor(codes.length / 2));
+const pick = (list, i) => list[i % list.length];
+
+// The patient whose compartment is closest to 2,000 resources.
+const [big] = sql(`SELECT patient_id AS pid, count(*) AS c FROM resource WHERE patient_id IS NOT NULL AND deleted = 0
+  GROUP BY patient_id ORDER BY abs(count(*) - 2000) LIMIT 1`);
+
+const scenarios = {
+  read: patients.map((p) => `/fhir/Patient/${enc(p.id)}`),
+  name: patients.map((p) => `/fhir/Patient?name=${enc(p.family)}`),
+  identifier: patients.map((p) => `/fhir/Patient?identifier=${enc(`${p.isys}|${p.ival}`)}`),
+  birthdate_gender: patients.map((p) => `/fhir/Patient?birthdate=ge${p.birth}&gender=${p.gender}`),
+  obs_patient_code_date: obs
+    .filter((_, i) => i % Math.max(1, Math.floor(obs.length / variants)) === 0)
+    .map((o) => `/fhir/Observation?patient=${enc(o.pid)}&code=${enc(`${o.sys}|${o.code}`)}&date=ge${o.eff.slice(0, 10)}`),
+  obs_code_value: obs
+    .filter((_, i) => i % Math.max(1, Math.floor(obs.length / variants)) === 0)
+    .map((o) => `/fhir/Observation?code=${enc(`${o.sys}|${o.code}`)}&value-quantity=gt${o.v}`),
+  encounter_revinclude: patients.map((p) => `/fhir/Encounter?patient=${enc(p.id)}&_revinclude=Observation:encounter`),
+  chain_subject_name: patients.map((p) => `/fhir/Observation?subject:Patient.name=${enc(p.family)}`),
+  has_observation_code: patients.map((_, i) => `/fhir/Patient?_has:Observation:patient:code=${enc(pick(rare, i))}`),
+  sort_date: patients.map((p) => `/fhir/Observation?patient=${enc(p.id)}&_sort=-date`),
+  everything: [`/fhir/Patient/${enc(big.pid)}/$everything`],
+};
+for (const [name, list] of Object.entries(scenarios)) writeFileSync(path.join(values.out, `${name}.paths`), `${list.join('\n')}\n`);
+console.log(`paths: ${Object.keys(scenarios).length} scenarios, ${patients.length} patients sampled, ${codes.length} codes; $everything patient ${big.pid} (${big.c} resources in its compartment)`);

@@ -1,0 +1,399 @@
+// /auth/authorize: the authorization-code flow's sign-in, server-rendered. GET checks the
+// request (client, redirect URI, PKCE, aud, launch) and opens a sign-in session: a random id in
+// an HttpOnly SameSite cookie, its SHA-256 in auth_session with the request and a CSRF token
+// that every form posts back. POST walks the steps: password → TOTP (when enrolled) → new
+// password (after a one-time password) → patient picker (standalone launch/patient for staff) →
+// redirect to the app with the code. Errors before the redirect URI is trusted are shown as a
+// page, never redirected (RFC 6749 §4.1.2.1).
+#include <spdlog/spdlog.h>
+
+#include "auth/jwt.h"
+#include "auth/oauth_internal.h"
+#include "auth/oauth_server.h"
+#include "auth/password.h"
+#include "auth/roles.h"
+#include "auth/scopes.h"
+
+namespace carechart::auth {
+
+namespace {
+
+constexpr std::string_view kCookie = "cc_signin";
+
+http::Response Page(int status, std::string_view title, const std::string& body) {
+  http::Response r;
+  r.status = status;
+  r.set_header("Content-Type", "text/html; charset=utf-8");
+  r.set_header("Cache-Control", "no-store");
+  r.body = "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport "
+           "content='width=device-width'><title>" +
+           HtmlEscape(title) +
+           " · Carechart</title><body style='font-family:system-ui;max-width:26rem;margin:3rem "
+           "auto;padding:0 1rem'><h1 style='font-size:1.4rem'>" +
+           HtmlEscape(title) + "</h1>" + body + "</body></html>";
+  return r;
+}
+
+http::Response ErrorPage(int status, const std::string& message) {
+  return Page(status, "Cannot sign in", "<p role=alert>" + HtmlEscape(message) + "</p>");
+}
+
+std::string Field(std::string_view label, std::string_view name, std::string_view type,
+                  std::string_view autocomplete) {
+  return "<p><label>" + std::string(label) + "<br><input name=" + std::string(name) +
+         " type=" + std::string(type) + " autocomplete=" + std::string(autocomplete) +
+         " required style='width:100%'></label></p>";
+}
+
+std::string FormHtml(const std::string& csrf, const std::string& fields, std::string_view button,
+                 const std::string& error) {
+  std::string err =
+      error.empty() ? "" : "<p role=alert style='color:#a00'>" + HtmlEscape(error) + "</p>";
+  return err + "<form method=post action='/auth/authorize'><input type=hidden name=csrf value='" +
+         HtmlEscape(csrf) + "'>" + fields + "<p><button>" + std::string(button) +
+         "</button></p></form>";
+}
+
+// The authorize request, kept in the session while the user signs in.
+struct PendingRequest {
+  std::string client_id, client_name, redirect_uri, scope, state, code_challenge, nonce;
+  std::string launch_patient, launch_encounter, csrf;
+
+  std::string ToJson() const {
+    json::Value v = json::Value::Object();
+    auto put = [&](const char* k, const std::string& s) { v.set(k, json::Value::String(s)); };
+    put("client_id", client_id);
+    put("client_name", client_name);
+    put("redirect_uri", redirect_uri);
+    put("scope", scope);
+    put("state", state);
+    put("code_challenge", code_challenge);
+    put("nonce", nonce);
+    put("launch_patient", launch_patient);
+    put("launch_encounter", launch_encounter);
+    put("csrf", csrf);
+    return json::Write(v);
+  }
+  static std::optional<PendingRequest> FromJson(const std::string& text) {
+    auto v = json::Parse(text);
+    if (!v.ok()) {
+      return std::nullopt;
+    }
+    auto get = [&](const char* k) { return std::string(v->string_at(k)); };
+    return PendingRequest{get("client_id"),      get("client_name"), get("redirect_uri"),
+                          get("scope"),          get("state"),       get("code_challenge"),
+                          get("nonce"),          get("launch_patient"),
+                          get("launch_encounter"), get("csrf")};
+  }
+};
+
+std::string QueryValue(const http::Request& r, std::string_view name) {
+  for (const auto& [k, v] : r.query) {
+    if (k == name) {
+      return v;
+    }
+  }
+  return {};
+}
+
+int StageIndex(std::string_view stage) {
+  return stage == "password" ? 0 : stage == "totp" ? 1 : stage == "change-password" ? 2 : 3;
+}
+
+bool HasScope(const std::string& scopes, std::string_view s) {
+  auto v = SplitScopes(scopes);
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+http::Response OAuthServer::AuthorizeGet(const http::Request& request) {
+  std::string client_id = QueryValue(request, "client_id");
+  std::string redirect_uri = QueryValue(request, "redirect_uri");
+  auto client = store_.GetClient(client_id);
+  if (!client.ok()) {
+    return ErrorPage(503, "The server cannot check the application right now; try again.");
+  }
+  if (!*client || (*client)->kind == ClientKind::kBackend) {
+    return ErrorPage(400, "Unknown application (client_id '" + client_id + "').");
+  }
+  const Client& c = **client;
+  if (std::find(c.redirect_uris.begin(), c.redirect_uris.end(), redirect_uri) ==
+      c.redirect_uris.end()) {
+    return ErrorPage(400, "The redirect_uri '" + redirect_uri +
+                              "' is not registered for this application.");
+  }
+  std::string state = QueryValue(request, "state");
+  auto fail = [&](std::string_view error, const std::string& why) {
+    Form params = {{"error", std::string(error)}, {"error_description", why}};
+    if (!state.empty()) {
+      params.emplace_back("state", state);
+    }
+    return Redirect(WithQuery(redirect_uri, params));
+  };
+  if (QueryValue(request, "response_type") != "code") {
+    return fail("unsupported_response_type", "response_type must be code");
+  }
+  ServerUrls u = UrlsFor(request, options_);
+  std::string aud = QueryValue(request, "aud");
+  if (aud != u.fhir) {
+    return fail("invalid_request", "aud must be this server's FHIR base URL " + u.fhir);
+  }
+  std::string challenge = QueryValue(request, "code_challenge");
+  std::string method = QueryValue(request, "code_challenge_method");
+  if (!challenge.empty() && method != "S256") {
+    return fail("invalid_request", "code_challenge_method must be S256");
+  }
+  if (challenge.empty() && c.kind == ClientKind::kPublic) {
+    return fail("invalid_request", "public clients must send a PKCE code_challenge (S256)");
+  }
+  std::string scope = QueryValue(request, "scope");
+  if (scope.empty()) {
+    return fail("invalid_scope", "scope is required");
+  }
+  PendingRequest pr{c.id, c.name, redirect_uri, scope, state, challenge, QueryValue(request, "nonce"),
+                    "", "", RandomToken(24)};
+  if (std::string launch = QueryValue(request, "launch"); !launch.empty()) {
+    auto ctx = store_.GetLaunch(launch, tokens_.Now());
+    if (!ctx.ok() || !*ctx) {
+      return fail("invalid_request", "the launch parameter is unknown or expired");
+    }
+    pr.launch_patient = (*ctx)->patient_id;
+    pr.launch_encounter = (*ctx)->encounter_id;
+  }
+  std::string cookie = RandomToken(32);
+  SignInSession session{Sha256Base64Url(cookie), "", "password", pr.ToJson(),
+                        tokens_.Now() + options_.session_seconds};
+  if (Status s = store_.PutSession(session); !s.ok()) {
+    return ErrorPage(503, "The server cannot start a sign-in right now; try again.");
+  }
+  return SignInStep(request, session, cookie, "");
+}
+
+http::Response OAuthServer::SignInStep(const http::Request& request, SignInSession& session,
+                                       const std::string& cookie, const std::string& error) {
+  auto pr = PendingRequest::FromJson(session.request_json);
+  std::string intro = "<p><b>" + HtmlEscape(pr->client_name.empty() ? pr->client_id : pr->client_name) +
+                      "</b> asks to use your Carechart account.</p>";
+  http::Response r;
+  if (session.stage == "password") {
+    r = Page(200, "Sign in",
+             intro + FormHtml(pr->csrf,
+                          Field("Username", "username", "text", "username") +
+                              Field("Password", "password", "password", "current-password"),
+                          "Sign in", error));
+  } else if (session.stage == "totp") {
+    r = Page(200, "Second factor",
+             FormHtml(pr->csrf, Field("6-digit code from your authenticator app", "totp", "text",
+                                  "one-time-code"),
+                  "Continue", error));
+  } else if (session.stage == "change-password") {
+    r = Page(200, "Choose a new password",
+             "<p>Your password was a one-time password; choose your own (12 characters or "
+             "more).</p>" +
+                 FormHtml(pr->csrf,
+                      Field("New password", "new_password", "password", "new-password") +
+                          Field("Repeat it", "new_password2", "password", "new-password"),
+                      "Save and continue", error));
+  } else {
+    std::string list;
+    if (find_patients_) {
+      for (const auto& [id, name] : find_patients_(QueryValue(request, "name"))) {
+        list += "<li><label><input type=radio name=patient value='" + HtmlEscape(id) +
+                "'> " + HtmlEscape(name) + " <small>(" + HtmlEscape(id) +
+                ")</small></label></li>";
+      }
+    }
+    r = Page(200, "Choose a patient",
+             "<p>The application works on one patient's record.</p>" +
+                 FormHtml(pr->csrf,
+                      "<ul style='list-style:none;padding:0'>" + list +
+                          "</ul><p><label>or Patient id<br><input name=patient_id "
+                          "style='width:100%'></label></p>",
+                      "Open this patient", error));
+  }
+  r.headers.emplace_back("Set-Cookie",
+                         CookieHeader(kCookie, cookie, options_.session_seconds, options_.tls));
+  return r;
+}
+
+http::Response OAuthServer::AuthorizePost(const http::Request& request) {
+  int64_t now = tokens_.Now();
+  std::string address_key = "addr:" + request.remote_address;
+  if (int64_t wait = address_limiter_.RetryAfter(address_key, now); wait > 0) {
+    http::Response r = ErrorPage(429, "Too many failed attempts from your address. Try again in " +
+                                          std::to_string((wait + 59) / 60) + " minute(s).");
+    r.set_header("Retry-After", std::to_string(wait));
+    return r;
+  }
+  auto form = ParseForm(request);
+  std::string cookie = CookieValue(request, kCookie);
+  if (!form || cookie.empty()) {
+    return ErrorPage(400, "The sign-in session is missing (cookies must be enabled). Start again "
+                          "from the application.");
+  }
+  auto found = store_.GetSession(Sha256Base64Url(cookie), now);
+  if (!found.ok() || !*found) {
+    return ErrorPage(400, "The sign-in session has expired. Start again from the application.");
+  }
+  SignInSession session = **found;
+  auto pr = PendingRequest::FromJson(session.request_json);
+  if (!pr || FormValue(*form, "csrf") != pr->csrf) {
+    return ErrorPage(403, "The form is not from this sign-in (CSRF token mismatch).");
+  }
+  std::optional<User> user;
+  if (!session.user_id.empty()) {
+    auto u = store_.GetUser(session.user_id);
+    if (!u.ok() || !*u || (*u)->disabled) {
+      return ErrorPage(403, "This account is not active.");
+    }
+    user = **u;
+  }
+  auto fail_attempt = [&](const std::string& message) {
+    address_limiter_.RecordFailure(address_key, now);
+    if (user) {
+      user->failed_logins += 1;
+      if (user->failed_logins >= options_.max_failed_logins) {
+        user->locked_until = now + options_.lockout_seconds;
+        user->failed_logins = 0;
+        spdlog::warn("account {} locked after repeated failed sign-ins", user->username);
+      }
+      (void)store_.PutUser(*user);
+    }
+    spdlog::info("failed sign-in step {} from {}", session.stage, request.remote_address);
+    return SignInStep(request, session, cookie, message);
+  };
+  auto locked = [&]() -> std::optional<http::Response> {
+    if (user && user->locked_until > now) {
+      http::Response r = ErrorPage(
+          429, "This account is locked after repeated failed sign-ins. Try again in " +
+                   std::to_string((user->locked_until - now + 59) / 60) + " minute(s).");
+      r.set_header("Retry-After", std::to_string(user->locked_until - now));
+      return r;
+    }
+    return std::nullopt;
+  };
+
+  if (session.stage == "password") {
+    auto u = store_.FindUserByName(FormValue(*form, "username"));
+    if (!u.ok()) {
+      return ErrorPage(503, "The server cannot check passwords right now; try again.");
+    }
+    user = *u;
+    if (auto r = locked()) {
+      return *r;
+    }
+    if (!user || user->disabled || !VerifyPassword(FormValue(*form, "password"), user->password_hash)) {
+      if (user && user->disabled) {
+        user.reset();  // a disabled account does not count failures
+      }
+      return fail_attempt("Wrong username or password.");
+    }
+  } else if (session.stage == "totp") {
+    if (auto r = locked()) {
+      return *r;
+    }
+    if (!VerifyTotp(user->totp_secret, FormValue(*form, "totp"), now)) {
+      return fail_attempt("That code is not right (or has expired); enter the current one.");
+    }
+  } else if (session.stage == "change-password") {
+    std::string pw = FormValue(*form, "new_password");
+    if (pw != FormValue(*form, "new_password2")) {
+      return SignInStep(request, session, cookie, "The two passwords differ.");
+    }
+    if (std::string why = PasswordProblem(pw); !why.empty()) {
+      return SignInStep(request, session, cookie, why);
+    }
+    auto hash = HashPassword(pw);
+    if (!hash.ok()) {
+      return ErrorPage(500, "The password could not be stored.");
+    }
+    user->password_hash = *hash;
+    user->must_change_password = false;
+  } else {
+    std::string patient = FormValue(*form, "patient");
+    if (patient.empty()) {
+      patient = FormValue(*form, "patient_id");
+    }
+    bool known = false;
+    if (!patient.empty() && find_patients_) {
+      for (const auto& [id, name] : find_patients_(patient)) {
+        known = known || id == patient;
+      }
+    }
+    if (!known) {
+      return SignInStep(request, session, cookie, "Choose a patient from the list (or a valid id).");
+    }
+    return FinishSignIn(request, session, *user, patient);
+  }
+  // A step passed: clear failure counters, then pick the next step that applies.
+  user->failed_logins = 0;
+  user->locked_until = 0;
+  if (Status s = store_.PutUser(*user); !s.ok()) {
+    return ErrorPage(503, "The server cannot update the account right now; try again.");
+  }
+  address_limiter_.RecordSuccess(address_key);
+  session.user_id = user->id;
+  int done = StageIndex(session.stage);
+  std::string next;
+  bool wants_patient = HasScope(pr->scope, "launch/patient") && pr->launch_patient.empty();
+  if (done < 1 && !user->totp_secret.empty()) {
+    next = "totp";
+  } else if (done < 2 && user->must_change_password) {
+    next = "change-password";
+  } else if (done < 3 && wants_patient && IsClinicalRole(user->role)) {
+    next = "pick-patient";
+  }
+  if (next.empty()) {
+    std::string patient = pr->launch_patient;
+    if (patient.empty() && user->role == Role::kPatient) {
+      patient = user->patient_id;
+    }
+    if (patient.empty() && user->role == Role::kProxy && !user->proxy_patient_ids.empty()) {
+      patient = user->proxy_patient_ids.front();
+    }
+    return FinishSignIn(request, session, *user, patient);
+  }
+  session.stage = next;
+  if (Status s = store_.PutSession(session); !s.ok()) {
+    return ErrorPage(503, "The server cannot continue the sign-in right now; try again.");
+  }
+  return SignInStep(request, session, cookie, "");
+}
+
+http::Response OAuthServer::FinishSignIn(const http::Request& request, SignInSession& session,
+                                         const User& user, const std::string& patient_id) {
+  auto pr = PendingRequest::FromJson(session.request_json);
+  auto client = store_.GetClient(pr->client_id);
+  if (!client.ok() || !*client) {
+    return ErrorPage(400, "The application is no longer registered.");
+  }
+  auto granted = IntersectScopes(IntersectScopes(SplitScopes(pr->scope), (*client)->scopes),
+                                 RoleScopeCeiling(user.role));
+  AuthCode code;
+  std::string code_text = RandomToken(32);
+  code.code_hash = Sha256Base64Url(code_text);
+  code.client_id = pr->client_id;
+  code.user_id = user.id;
+  code.redirect_uri = pr->redirect_uri;
+  code.scope = JoinScopes(granted);
+  code.code_challenge = pr->code_challenge;
+  code.patient_id = patient_id;
+  code.encounter_id = pr->launch_encounter;
+  code.nonce = pr->nonce;
+  code.expires_at = tokens_.Now() + options_.code_seconds;
+  if (Status s = store_.PutCode(code); !s.ok()) {
+    return ErrorPage(503, "The server cannot finish the sign-in right now; try again.");
+  }
+  (void)store_.DeleteSession(session.id_hash);
+  spdlog::info("user {} signed in for client {}", user.username, pr->client_id);
+  Form params = {{"code", code_text}};
+  if (!pr->state.empty()) {
+    params.emplace_back("state", pr->state);
+  }
+  http::Response r = Redirect(WithQuery(pr->redirect_uri, params));
+  r.headers.emplace_back("Set-Cookie", CookieHeader(kCookie, "", 0, options_.tls));
+  return r;
+}
+
+}  // namespace carechart::auth

@@ -1,0 +1,49 @@
+// Where Bulk Data jobs are recorded: a `bulk_job` table in the Carechart database, so that a job
+// outlives the process that accepted it (after a restart, unfinished jobs run again or are marked
+// failed with a reason). The SQLite implementation keeps its own connection to the database file;
+// rows are small and written a few times per job (progress at most once a second).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace carechart::bulk {
+
+struct JobRecord {
+  std::string id;
+  std::string kind;      // "export" or "import"
+  std::string state;     // "queued", "running", "completed", "failed"
+  std::string request;   // kind-specific JSON (an ExportRequest, or the import's input)
+  std::string base_url;  // FHIR base the job's URLs are built on
+  int64_t created_us = 0;
+  int64_t updated_us = 0;
+  int64_t transaction_time_us = 0;  // set when a run starts
+  int attempts = 0;                 // runs started
+  int64_t done = 0;                 // progress: units done
+  int64_t total = -1;               // units in all, -1 unknown
+  std::string progress;             // human-readable progress (X-Progress)
+  std::string result;               // completed: the manifest JSON
+  std::string error;                // failed: why
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+  virtual Status Insert(const JobRecord& job) = 0;
+  virtual StatusOr<std::optional<JobRecord>> Get(const std::string& id) = 0;
+  // Writes every field of the row `job.id`; false when the row no longer exists (cancelled).
+  virtual StatusOr<bool> Update(const JobRecord& job) = 0;
+  virtual Status Delete(const std::string& id) = 0;
+  // Every job, oldest first.
+  virtual StatusOr<std::vector<JobRecord>> List() = 0;
+};
+
+// Opens (creating the table when absent) the jobs table in the SQLite database at `path`.
+StatusOr<std::unique_ptr<JobStore>> OpenSqliteJobStore(const std::string& path);
+
+}  // namespace carechart::bulk
