@@ -23,6 +23,11 @@ build: deps
 
 run: build
 	@mkdir -p $(dir $(DB))
+	@echo "Signing in: every FHIR request needs an OAuth access token (docs/security.md). For curl, in"
+	@echo "another terminal:  $(BUILD_DIR)/src/app/carechart client add cli --kind backend --scope 'system/*.cruds' --db $(DB)"
+	@echo "  TOKEN=\$$($(BUILD_DIR)/src/app/carechart token --client cli --db $(DB) --base-url http://localhost:$(PORT)/fhir)"
+	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://localhost:$(PORT)/fhir/Patient?name=lopez"
+	@echo "SMART apps sign in at /auth/authorize (the first start prints the admin's one-time password)."
 	$(BUILD_DIR)/src/app/carechart serve --db $(DB) --host 127.0.0.1 --port $(PORT) --demo
 
 test: build

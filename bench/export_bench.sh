@@ -100,11 +100,13 @@ for _ in $(seq 1 200); do
 done
 BASE="$(sed -n 's/^carechart: listening on \(http:[^ ]*\)$/\1/p' "$TMP/serve.out")/fhir"
 [[ "$BASE" != "/fhir" ]] || { echo "server did not start: $(cat "$TMP/serve.err")" >&2; exit 1; }
+# Every FHIR request needs an access token: a backend client's, from carechart token.
+AUTH_HEADER="Authorization: Bearer $("$BIN" client add bench --kind backend --scope "system/*.cruds" --db "$DB" >/dev/null 2>>"$TMP/serve.err" && "$BIN" token --db "$DB" --client bench --base-url "$BASE" --expires-in 86400 2>>"$TMP/serve.err")"
 t0=$(now)
-STATUS_URL="$(curl -sS -D - -o /dev/null -H 'Prefer: respond-async' -H 'Accept: application/fhir+json' "$BASE/\$export" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ocation: //p')"
+STATUS_URL="$(curl -sS -D - -o /dev/null -H "$AUTH_HEADER" -H 'Prefer: respond-async' -H 'Accept: application/fhir+json' "$BASE/\$export" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ocation: //p')"
 [[ -n "$STATUS_URL" ]] || { echo "no Content-Location from \$export" >&2; exit 1; }
 while :; do
-  code="$(curl -sS -o "$TMP/manifest.json" -w '%{http_code}' "$STATUS_URL")"
+  code="$(curl -sS -H "$AUTH_HEADER" -o "$TMP/manifest.json" -w '%{http_code}' "$STATUS_URL")"
   [[ "$code" == 202 ]] || break
   sleep 0.05
 done
@@ -114,7 +116,7 @@ mkdir -p "$TMP/dl"
 n=0
 for url in $(grep -o '"url":"[^"]*"' "$TMP/manifest.json" | sed 's/"url":"//; s/"$//'); do
   n=$((n + 1))
-  curl -sS -o "$TMP/dl/$n.ndjson" "$url"
+  curl -sS -H "$AUTH_HEADER" -o "$TMP/dl/$n.ndjson" "$url"
 done
 t_dl=$(now)
 HTTP_COUNT="$(cat "$TMP"/dl/*.ndjson | wc -l)"

@@ -162,6 +162,12 @@ for _ in $(seq 1 300); do
 done
 [[ -n "$CC_URL" ]] || { echo "carechart did not print its listening line within 30 s"; cat "$TMP/carechart.err"; exit 1; }
 echo "carechart: $CC_URL (pid $CC_PID)"
+# Every FHIR request needs an access token: a backend client's (system/*.cruds), from carechart token
+# (wrk scripts and seed.mjs read CARECHART_BEARER; verifying it is part of what is measured).
+CARECHART_BEARER="$("$BIN" client add bench --kind backend --scope "system/*.cruds" --db "$TMP/bench.db" >/dev/null 2>>"$TMP/carechart.err" && "$BIN" token --db "$TMP/bench.db" --client bench --base-url "$CC_URL/fhir" --expires-in 86400 2>>"$TMP/carechart.err")" \
+  || { echo "could not get an access token (carechart token)"; exit 1; }
+export CARECHART_BEARER
+AUTH_HEADER="Authorization: Bearer $CARECHART_BEARER"
 
 # ---------------------------------------------------------------- seed
 mkdir -p "$TMP/www"
@@ -170,7 +176,7 @@ node "$HERE/seed.mjs" --base "$CC_URL/fhir" --count "$PATIENTS" --ids "$TMP/ids.
 SEED_T1=$(date +%s.%N)
 echo "seeding: $(awk -v a="$SEED_T0" -v b="$SEED_T1" -v n="$PATIENTS" 'BEGIN{printf "%.0f Patients/s (sequential-ish, 16 clients, create+read each)", n/(b-a)}')"
 SAMPLE_ID="$(head -1 "$TMP/ids.txt")"
-curl -fsS "$CC_URL/fhir/Patient/$SAMPLE_ID" -o /dev/null || { echo "read of a seeded Patient failed"; exit 1; }
+curl -fsS -H "$AUTH_HEADER" "$CC_URL/fhir/Patient/$SAMPLE_ID" -o /dev/null || { echo "read of a seeded Patient failed"; exit 1; }
 
 # ---------------------------------------------------------------- start nginx on the same JSON
 NG_PORT="$(free_port)"
@@ -213,7 +219,7 @@ for _ in $(seq 1 100); do
   kill -0 "$NGINX_PID" 2>/dev/null || { echo "nginx exited:"; cat "$TMP/nginx/stdout" "$TMP/nginx/logs/error.log"; exit 1; }
   sleep 0.1
 done
-cmp -s <(curl -fsS "http://127.0.0.1:$NG_PORT/fhir/Patient/$SAMPLE_ID") <(curl -fsS "$CC_URL/fhir/Patient/$SAMPLE_ID") \
+cmp -s <(curl -fsS "http://127.0.0.1:$NG_PORT/fhir/Patient/$SAMPLE_ID") <(curl -fsS -H "$AUTH_HEADER" "$CC_URL/fhir/Patient/$SAMPLE_ID") \
   || echo "note: nginx and carechart bodies differ for Patient/$SAMPLE_ID (changed since seeding?)"
 echo "nginx: http://127.0.0.1:$NG_PORT (pid $NGINX_PID)"
 echo
@@ -257,5 +263,9 @@ if [[ "$QUICK" == 1 ]]; then
   "$HERE/export_bench.sh" --quick --bin "$BIN"  # Bulk Data export, tiny size
   echo
   "$HERE/ingest_bench.sh" --quick --bin "$BIN"  # import and HTTP transaction ingest, tiny size
+  echo
+  CARECHART_BIN="$BIN" "$HERE/hl7_bench.sh" 1  # HL7 v2 over MLLP, 1 s per case
+  echo
+  "$HERE/search_bench.sh" --quick --bin "$BIN"  # searches of issue #3, 10 patients, 1 s each
 fi
 exit 0

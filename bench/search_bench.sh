@@ -147,13 +147,16 @@ for size in "${SIZE_LIST[@]}"; do
     sleep 0.1
   done
   [[ -n "$URL" ]] || { echo "carechart did not print its listening line within 60 s"; exit 1; }
+  # Every FHIR request needs an access token (wrk's paths.lua reads CARECHART_BEARER).
+  CARECHART_BEARER="$("$BIN" client add bench --kind backend --scope "system/*.cruds" --db "$DB" >/dev/null 2>>"$TMP/carechart-$size.err" && "$BIN" token --db "$DB" --client bench --base-url "$URL/fhir" --expires-in 86400 2>>"$TMP/carechart-$size.err")"
+  export CARECHART_BEARER
 
   for s in "${SCEN_LIST[@]}"; do
     file="$TMP/paths-$size/$s.paths"
     [[ -f "$file" ]] || { echo "unknown scenario $s"; exit 2; }
     # One request by hand first: the scenario must answer 200 (else its figures mean nothing).
     first="$(head -1 "$file")"
-    code="$(curl -s -o "$TMP/first.json" -w '%{http_code}' "$URL$first")"
+    code="$(curl -s -H "Authorization: Bearer $CARECHART_BEARER" -o "$TMP/first.json" -w '%{http_code}' "$URL$first")"
     [[ "$code" == 200 ]] || { echo "scenario $s: GET $first answered $code: $(head -c 300 "$TMP/first.json")"; exit 1; }
     matches="$(node -e 'const b=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(b.resourceType==="Bundle"?`${(b.entry||[]).length} entries, total ${b.total ?? "-"}`:"1 resource")' "$TMP/first.json")"
     echo "$s: e.g. $first → $matches" >>"$TMP/examples-$size.txt"

@@ -2,6 +2,7 @@
 // Seed N Patients into a running carechart over HTTP, then read each back and save its exact
 // response body as a static file (for the nginx reference) and its id (for the wrk scripts).
 // usage: node bench/seed.mjs --base http://127.0.0.1:PORT/fhir --count N --ids FILE --www DIR
+// The access token is taken from CARECHART_BEARER (bench/run.sh gets one with `carechart token`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,7 @@ if (!values.base || !values.ids || !values.www) {
   console.error('usage: seed.mjs --base URL --count N --ids FILE --www DIR');
   process.exit(2);
 }
+const auth = process.env.CARECHART_BEARER ? { authorization: `Bearer ${process.env.CARECHART_BEARER}` } : {};
 const count = Number(values.count);
 const concurrency = Number(values.concurrency);
 const outDir = path.join(values.www, 'fhir', 'Patient');
@@ -48,7 +50,7 @@ async function worker() {
     const i = next++;
     const res = await fetch(`${values.base}/Patient`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', ...auth },
       body: JSON.stringify(patient(i)),
     });
     const text = await res.text();
@@ -58,7 +60,7 @@ async function worker() {
       continue;
     }
     const id = JSON.parse(text).id;
-    const read = await fetch(`${values.base}/Patient/${id}`);
+    const read = await fetch(`${values.base}/Patient/${id}`, { headers: auth });
     const body = await read.text();
     if (read.status !== 200) {
       failures++;

@@ -4,6 +4,7 @@
 #   tests/crash/*.test.mjs        (kill -9 durability)
 #   tests/hl7/*.test.mjs          (HL7 v2 over MLLP: samples, concurrent senders, kill -9)
 #   tests/bulk/*.test.mjs         (Bulk Data $export/$import, restart during export, round trip)
+#   tests/security/*.test.mjs     (authorisation matrix, break-the-glass, consent, audit chain)
 # Exits non-zero on any failure. Whole run is capped at 330 s.
 #
 # usage: tests/run-node-tests.sh [test files...]      (default: all suites)
@@ -15,7 +16,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -33,7 +34,7 @@ fi
 if [[ $# -gt 0 ]]; then
   FILES=("$@")
 else
-  FILES=(tests/conformance/*.test.mjs tests/crash/*.test.mjs tests/hl7/*.test.mjs tests/bulk/*.test.mjs)
+  FILES=(tests/conformance/*.test.mjs tests/crash/*.test.mjs tests/hl7/*.test.mjs tests/bulk/*.test.mjs tests/security/*.test.mjs)
 fi
 
 echo "run-node-tests: node $(node --version), binary $BIN"

@@ -17,7 +17,7 @@ end
 function request()
   counter = counter + 1
   local id = tag .. "-" .. counter
-  return wrk.format("POST", path, { ["Content-Type"] = "application/fhir+json", ["Accept"] = "application/fhir+json" },
+  return wrk.format("POST", path, report.auth({ ["Content-Type"] = "application/fhir+json", ["Accept"] = "application/fhir+json" }),
     string.format(body_fmt, id, id))
 end
 

@@ -15,7 +15,7 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", paths[math.random(#paths)], { ["Accept"] = "application/fhir+json" })
+  return wrk.format("GET", paths[math.random(#paths)], report.auth({ ["Accept"] = "application/fhir+json" }))
 end
 
 done = report.done

@@ -17,7 +17,7 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", prefix .. ids[math.random(#ids)], { ["Accept"] = "application/fhir+json" })
+  return wrk.format("GET", prefix .. ids[math.random(#ids)], report.auth({ ["Accept"] = "application/fhir+json" }))
 end
 
 done = report.done

@@ -12,4 +12,12 @@ function M.done(summary, latency, requests)
     e.status, e.connect + e.read + e.write, e.timeout))
 end
 
+-- Adds "Authorization: Bearer $CARECHART_BEARER" (the access token the bench scripts get with
+-- `carechart token`) to a header table; unchanged when the variable is unset (nginx runs).
+local bearer = os.getenv("CARECHART_BEARER")
+function M.auth(headers)
+  if bearer and #bearer > 0 then headers["Authorization"] = "Bearer " .. bearer end
+  return headers
+end
+
 return M

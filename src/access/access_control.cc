@@ -82,8 +82,9 @@ bool AccessControl::CareRelationship(const auth::Principal& p, const std::string
   // Care recorded at one of the user's facilities: an encounter, a care team, a referral, a
   // task or an appointment there.
   if (!p.facility_ids.empty() &&
-      Any("", {{"_type", "Encounter,CareTeam,ServiceRequest,Task,Appointment"},
-               {"_tag", FacilityValues(p.facility_ids)}},
+      Any("",
+          {{"_type", "Encounter,CareTeam,ServiceRequest,Task,Appointment"},
+           {"_tag", FacilityValues(p.facility_ids)}},
           patient_id)) {
     return true;
   }
@@ -112,8 +113,8 @@ bool AccessControl::CareRelationship(const auth::Principal& p, const std::string
 }
 
 ConsentRestrictions AccessControl::ConsentOf(const std::string& patient_id) {
-  auto q = store::ParseSearch("Consent", {{"patient", "Patient/" + patient_id},
-                                           {"status", "active"}});
+  auto q =
+      store::ParseSearch("Consent", {{"patient", "Patient/" + patient_id}, {"status", "active"}});
   std::vector<json::Value> consents;
   if (q.ok()) {
     q->count = 100;
@@ -161,10 +162,10 @@ std::optional<EmergencyGrant> AccessControl::OpenGrant(const auth::Principal& p,
 StatusOr<std::vector<store::ResourceVersion>> AccessControl::PendingGrants() {
   ASSIGN_OR_RETURN(
       store::SearchQuery q,
-      store::ParseSearch("Basic", {{"code", std::string(kAccessCodeSystem) + "|" +
-                                                kEmergencyAccessCode},
-                                   {"_tag", std::string(kReviewTagSystem) + "|pending"},
-                                   {"_sort", "_lastUpdated"}}));
+      store::ParseSearch("Basic",
+                         {{"code", std::string(kAccessCodeSystem) + "|" + kEmergencyAccessCode},
+                          {"_tag", std::string(kReviewTagSystem) + "|pending"},
+                          {"_sort", "_lastUpdated"}}));
   q.count = 1000;
   q.want_total = false;
   ASSIGN_OR_RETURN(store::SearchResult r, store_.Search(q));
@@ -200,8 +201,8 @@ void AccessControl::Invalidate(const std::string& patient_id) {
 void AccessControl::RecordLogin(const std::string& user_id, const std::string& remote_address,
                                 bool success, const std::string& detail) {
   AuditRecord r;
-  r.type_code = "110114";                      // DICOM: User Authentication
-  r.subtype = success ? "110122" : "110122";   // Login (the outcome tells a failure)
+  r.type_code = "110114";                     // DICOM: User Authentication
+  r.subtype = success ? "110122" : "110122";  // Login (the outcome tells a failure)
   r.action = 'E';
   r.outcome = success ? 0 : 4;
   r.outcome_desc = detail;
@@ -237,16 +238,15 @@ bool RequestGuard::reaches_everyone() const {
 }
 
 std::string RequestGuard::emergency_note() const {
-  return consent_overridden_
-             ? "emergency access (break-the-glass) overrode the patient's consent"
-             : "emergency access (break-the-glass)";
+  return consent_overridden_ ? "emergency access (break-the-glass) overrode the patient's consent"
+                             : "emergency access (break-the-glass)";
 }
 
 Status RequestGuard::Deny(Action action, const std::string& type, const std::string& id,
                           const std::string& why) {
   denied_ = true;
   AuditRecord r;
-  r.action = action == Action::kCreate ? 'C'
+  r.action = action == Action::kCreate   ? 'C'
              : action == Action::kUpdate ? 'U'
              : action == Action::kDelete ? 'D'
                                          : 'R';

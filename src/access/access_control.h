@@ -119,7 +119,8 @@ class RequestGuard {
                    int http_status);
 
  private:
-  Status Deny(Action action, const std::string& type, const std::string& id, const std::string& why);
+  Status Deny(Action action, const std::string& type, const std::string& id,
+              const std::string& why);
   Status Apply(Action action, const ResourceFacts& facts);
 
   AccessControl* control_;

@@ -104,8 +104,8 @@ json::Value UserAgent(const AuditRecord& r) {
     agent.set("role", Array1(std::move(role)));
   }
   agent.set("requestor", json::Value::Bool(true));
-  std::string address = !r.remote_address.empty() ? r.remote_address
-                                                  : (p ? p->remote_address : std::string());
+  std::string address =
+      !r.remote_address.empty() ? r.remote_address : (p ? p->remote_address : std::string());
   if (!address.empty()) {
     auto net = json::Value::Object();
     net.set("address", json::Value::String(address));
@@ -124,8 +124,8 @@ json::Value UserAgent(const AuditRecord& r) {
 json::Value ClientAgent(const auth::Principal& p) {
   auto agent = json::Value::Object();
   auto type = json::Value::Object();
-  type.set("coding", Array1(Coding("http://dicom.nema.org/resources/ontology/DCM", "110150",
-                                   "Application")));
+  type.set("coding",
+           Array1(Coding("http://dicom.nema.org/resources/ontology/DCM", "110150", "Application")));
   agent.set("type", std::move(type));
   agent.set("who", IdentifierRef("https://carechart.dev/fhir/clients", p.client_id, ""));
   agent.set("requestor", json::Value::Bool(false));
@@ -137,8 +137,8 @@ json::Value Entity(const char* type_code, std::string reference, const char* rol
   auto e = json::Value::Object();
   e.set("what", Reference(std::move(reference)));
   e.set("type", Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", type_code));
-  e.set("role", Coding("http://terminology.hl7.org/CodeSystem/object-role", role_code,
-                       role_display));
+  e.set("role",
+        Coding("http://terminology.hl7.org/CodeSystem/object-role", role_code, role_display));
   return e;
 }
 
@@ -392,8 +392,8 @@ Status AuditedStore::Write(store::WriteFunction fn) {
     r.emergency_reason = who.emergency_reason;
     for (const auto& p : recording.puts) {
       r.resources.push_back(p.type + "/" + p.id + "/_history/" + std::to_string(p.version));
-      if (!p.patient_id.empty() &&
-          std::find(r.patient_ids.begin(), r.patient_ids.end(), p.patient_id) == r.patient_ids.end()) {
+      if (!p.patient_id.empty() && std::find(r.patient_ids.begin(), r.patient_ids.end(),
+                                             p.patient_id) == r.patient_ids.end()) {
         r.patient_ids.push_back(p.patient_id);
       }
     }

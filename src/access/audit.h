@@ -25,14 +25,14 @@ namespace carechart::access {
 
 // What happened, in the vocabulary of AuditEvent.
 struct AuditRecord {
-  char action = 'R';         // C R U D E (AuditEvent.action)
-  std::string subtype;       // read, vread, search-type, create, update, patch, delete,
-                             // operation, login, logout ... (restful-interaction codes)
-  int outcome = 0;           // 0 success, 4 minor failure (denied), 8 serious failure
-  std::string outcome_desc;  // why a request was denied
+  char action = 'R';               // C R U D E (AuditEvent.action)
+  std::string subtype;             // read, vread, search-type, create, update, patch, delete,
+                                   // operation, login, logout ... (restful-interaction codes)
+  int outcome = 0;                 // 0 success, 4 minor failure (denied), 8 serious failure
+  std::string outcome_desc;        // why a request was denied
   std::string type_code = "rest";  // AuditEvent.type: rest, or 110114 (user authentication)
   std::shared_ptr<const auth::Principal> who;  // null: the server itself
-  std::string user_id;       // for login events without a principal yet
+  std::string user_id;                         // for login events without a principal yet
   std::string remote_address;
   std::string facility_id;
   std::vector<std::string> patient_ids;  // entities of role "patient" (the compartments touched)
@@ -40,7 +40,7 @@ struct AuditRecord {
   std::string query;                     // the request target of a search
   bool emergency = false;                // served under a break-the-glass grant
   std::string emergency_reason;
-  int64_t recorded_us = 0;               // 0: now
+  int64_t recorded_us = 0;  // 0: now
 };
 
 // The AuditEvent resource for `record` (id and meta set), ready for the store.

@@ -13,12 +13,12 @@ bool CoversNow(const json::Value& provision, int64_t now_us) {
     return true;
   }
   fhir::DateRange r;
-  if (auto start = period->string_at("start"); !start.empty() && fhir::ParseDateRange(start, &r) &&
-                                                 r.low > now_us) {
+  if (auto start = period->string_at("start");
+      !start.empty() && fhir::ParseDateRange(start, &r) && r.low > now_us) {
     return false;
   }
-  if (auto end = period->string_at("end"); !end.empty() && fhir::ParseDateRange(end, &r) &&
-                                             r.high < now_us) {
+  if (auto end = period->string_at("end");
+      !end.empty() && fhir::ParseDateRange(end, &r) && r.high < now_us) {
     return false;
   }
   return true;
@@ -63,7 +63,8 @@ void Walk(const json::Value& provision, int64_t now_us, ConsentRestrictions& out
       out.whole_record_binding_in_emergency = out.whole_record_binding_in_emergency || binding;
     }
   }
-  if (const json::Value* nested = provision.find("provision"); nested != nullptr && nested->is_array()) {
+  if (const json::Value* nested = provision.find("provision");
+      nested != nullptr && nested->is_array()) {
     for (const json::Value& p : nested->items()) {
       Walk(p, now_us, out);
     }

@@ -27,13 +27,12 @@ TEST(Consent, DenyWithoutLabelsRestrictsTheWholeRecord) {
 }
 
 TEST(Consent, NestedDenyWithLabelsRestrictsCategories) {
-  auto r = RestrictionsFrom(
-      {Parse(R"({"resourceType": "Consent", "id": "c2", "status": "active",
+  auto r = RestrictionsFrom({Parse(R"({"resourceType": "Consent", "id": "c2", "status": "active",
       "provision": {"type": "permit", "provision": [
         {"type": "deny", "securityLabel": [{"code": "PSY"}, {"code": "SUD"}]},
         {"type": "deny", "securityLabel": [{"code": "HIV"}],
          "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "ETREAT"}]}]}})")},
-      kNow);
+                            kNow);
   EXPECT_FALSE(r.whole_record);
   EXPECT_EQ(r.categories, (std::set<std::string, std::less<>>{"ETH", "HIV", "PSY"}));
   EXPECT_EQ(r.categories_binding_in_emergency, (std::set<std::string, std::less<>>{"HIV"}));

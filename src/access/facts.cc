@@ -10,8 +10,8 @@ namespace {
 
 // Elements whose codes decide a resource's sensitivity by the configured code rules.
 constexpr std::array<std::string_view, 6> kCodedElements{
-    "code", "reasonCode", "medicationCodeableConcept", "valueCodeableConcept", "vaccineCode",
-    "category"};
+    "code",        "reasonCode", "medicationCodeableConcept", "valueCodeableConcept",
+    "vaccineCode", "category"};
 
 template <typename Fn>
 void ForEachCoding(const json::Value* concept_or_list, Fn&& fn) {
@@ -88,7 +88,8 @@ ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config) {
         }
       }
     }
-    if (const json::Value* labels = meta->find("security"); labels != nullptr && labels->is_array()) {
+    if (const json::Value* labels = meta->find("security");
+        labels != nullptr && labels->is_array()) {
       for (const json::Value& label : labels->items()) {
         if (auto c = SensitivityCategoryOfLabel(label.string_at("code")); !c.empty()) {
           f.sensitivity.insert(std::string(c));
@@ -97,9 +98,8 @@ ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config) {
     }
   }
   f.patient_id = fhir::PatientCompartmentOf(resource);
-  ForEachCoding(resource.find("category"), [&](std::string_view, std::string_view code) {
-    f.categories.emplace_back(code);
-  });
+  ForEachCoding(resource.find("category"),
+                [&](std::string_view, std::string_view code) { f.categories.emplace_back(code); });
   if (f.type == "Basic") {  // Basic's kind is its code (break-the-glass grants)
     ForEachCoding(resource.find("code"), [&](std::string_view, std::string_view code) {
       f.categories.emplace_back(code);
@@ -111,9 +111,8 @@ ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config) {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kRemoved{"name",    "identifier", "address",
-                                                  "telecom", "photo",      "contact",
-                                                  "text",    "note",       "alias"};
+constexpr std::array<std::string_view, 9> kRemoved{
+    "name", "identifier", "address", "telecom", "photo", "contact", "text", "note", "alias"};
 
 std::string YearOnly(std::string_view date) { return std::string(date.substr(0, 4)); }
 
@@ -169,7 +168,8 @@ void Deidentify(json::Value& resource) {
     security = &meta->set("security", json::Value::Array());
   }
   auto label = json::Value::Object();
-  label.set("system", json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
+  label.set("system",
+            json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
   label.set("code", json::Value::String("REDACTED"));
   label.set("display", json::Value::String("redacted"));
   security->push_back(std::move(label));

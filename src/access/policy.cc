@@ -35,7 +35,9 @@ bool Contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-Decision Deny(std::string reason) { return Decision{false, false, false, false, std::move(reason)}; }
+Decision Deny(std::string reason) {
+  return Decision{false, false, false, false, std::move(reason)};
+}
 Decision Allow(std::string reason = {}) {
   return Decision{true, false, false, false, std::move(reason)};
 }
@@ -116,8 +118,8 @@ Decision Policy::DecideType(const auth::Principal& p, Action action, std::string
     listed = (write ? role.write : role.read).Names(type);  // "*" never grants these
   }
   if (!listed) {
-    return Deny(Who(p) + " may not " + std::string(ActionName(action)) + " " +
-                std::string(type) + " resources (role table: " + std::string(RoleName(p.role)) +
+    return Deny(Who(p) + " may not " + std::string(ActionName(action)) + " " + std::string(type) +
+                " resources (role table: " + std::string(RoleName(p.role)) +
                 (write ? ".write)" : ".read)"));
   }
   Decision d = Allow();
@@ -226,7 +228,8 @@ Decision Policy::Decide(const auth::Principal& p, Action action, const ResourceF
     d.reason = "emergency access (break-the-glass grant)";
     return ApplyConsent(p, facts, patient, d);
   }
-  std::string where = facts.facility_id.empty() ? "no facility" : "Organization/" + facts.facility_id;
+  std::string where =
+      facts.facility_id.empty() ? "no facility" : "Organization/" + facts.facility_id;
   if (no_patient) {
     return Deny(Who(p) + " may not " + std::string(ActionName(action)) + " " + facts.type + "/" +
                 facts.id + " recorded at " + where + " (not one of the user's facilities)");

@@ -65,15 +65,15 @@ struct RolePolicy {
   TypeSet read;
   TypeSet write;
   Reach reach = Reach::kFacility;
-  bool deidentify = false;    // responses pass through Deidentify() (researchers)
-  bool break_glass = false;   // may open emergency access
+  bool deidentify = false;          // responses pass through Deidentify() (researchers)
+  bool break_glass = false;         // may open emergency access
   bool review_break_glass = false;  // privacy officers: the review queue
 };
 
 // Sensitivity of a resource, by security label or code: "PSY", "ETH", "HIV", "SEX" ...
 struct SensitivityRule {
-  std::string category;       // the v3-ActCode the rule stands for
-  std::string system;         // code system; empty: any
+  std::string category;  // the v3-ActCode the rule stands for
+  std::string system;    // code system; empty: any
   std::vector<std::string> code_prefixes;
 };
 
@@ -105,9 +105,9 @@ using auth::RoleName;
 struct ResourceFacts {
   std::string type;
   std::string id;
-  std::string facility_id;                  // from meta.tag (kFacilityTagSystem); may be empty
-  std::string patient_id;                   // compartment owner (a Patient: itself); may be empty
-  std::vector<std::string> categories;      // category codes (Observation#vital-signs rules)
+  std::string facility_id;              // from meta.tag (kFacilityTagSystem); may be empty
+  std::string patient_id;               // compartment owner (a Patient: itself); may be empty
+  std::vector<std::string> categories;  // category codes (Observation#vital-signs rules)
   std::set<std::string, std::less<>> sensitivity;  // "PSY", "HIV" ... (labels and codes)
 };
 
@@ -130,10 +130,10 @@ struct PatientFacts {
 
 struct Decision {
   bool allowed = false;
-  bool emergency = false;   // allowed only because of a break-the-glass grant
+  bool emergency = false;           // allowed only because of a break-the-glass grant
   bool consent_overridden = false;  // ... and that grant overrode a consent restriction
-  bool deidentify = false;  // serve the de-identified form
-  std::string reason;       // why not (or how), for OperationOutcomes and audit
+  bool deidentify = false;          // serve the de-identified form
+  std::string reason;               // why not (or how), for OperationOutcomes and audit
 };
 
 class Policy {

@@ -67,9 +67,12 @@ std::string RunCase(const Policy& policy, const json::Value& matrix, const json:
     f.categories.push_back(resource.substr(hash + 1));
   }
   f.id = "r1";
-  f.facility_id = std::string(ctx.string_at("facility"));
-  bool in_compartment =
-      f.type == "Patient" || !fhir::PatientCompartmentParams(f.type).empty();
+  // A create is recorded at the request's facility, the user's own; the others act on the
+  // stored resource of the context.
+  bool create = row.string_at("action") == "create";
+  f.facility_id =
+      std::string(create ? matrix.string_at("user_facility") : ctx.string_at("facility"));
+  bool in_compartment = f.type == "Patient" || !fhir::PatientCompartmentParams(f.type).empty();
   if (in_compartment) {
     f.patient_id = std::string(ctx.string_at("patient"));
   }
@@ -82,8 +85,8 @@ std::string RunCase(const Policy& policy, const json::Value& matrix, const json:
   }
   return std::string(row.string_at("role")) + " " + std::string(row.string_at("action")) + " " +
          resource + " " + std::string(row.string_at("context")) + ": expected " +
-         std::string(row.string_at("expect")) + ", got " + (d.allowed ? "allow" : "deny") +
-         " (" + d.reason + ")";
+         std::string(row.string_at("expect")) + ", got " + (d.allowed ? "allow" : "deny") + " (" +
+         d.reason + ")";
 }
 
 TEST(PolicyMatrix, EveryCaseOfTheMatrixHolds) {

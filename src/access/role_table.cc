@@ -12,7 +12,6 @@ extern const std::string_view kDefaultPolicyJson;
 
 namespace {
 
-
 StatusOr<std::vector<std::string>> Strings(const json::Value* v, const std::string& path) {
   std::vector<std::string> out;
   if (v == nullptr) {
@@ -90,7 +89,8 @@ StatusOr<std::vector<SensitivityRule>> ParseSensitivity(const json::Value* v) {
     if (rule.category.empty()) {
       return InvalidError("access policy: " + path + ".category is required", path);
     }
-    ASSIGN_OR_RETURN(rule.code_prefixes, Strings(item.find("code_prefixes"), path + ".code_prefixes"));
+    ASSIGN_OR_RETURN(rule.code_prefixes,
+                     Strings(item.find("code_prefixes"), path + ".code_prefixes"));
     out.push_back(std::move(rule));
   }
   return out;
@@ -110,9 +110,8 @@ StatusOr<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
   } else if (mode.empty() || mode == "ehr") {
     c.mode = Mode::kEhr;
   } else {
-    return InvalidError("access policy: mode must be \"ehr\" or \"emr\", not '" +
-                            std::string(mode) + "'",
-                        "mode");
+    return InvalidError(
+        "access policy: mode must be \"ehr\" or \"emr\", not '" + std::string(mode) + "'", "mode");
   }
   if (const json::Value* h = root.find("emergency_access_hours"); h != nullptr) {
     double hours = h->is_number() ? std::strtod(h->text().c_str(), nullptr) : -1;
@@ -122,7 +121,8 @@ StatusOr<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
     }
     c.emergency_access_seconds = static_cast<int64_t>(hours * 3600);
   }
-  ASSIGN_OR_RETURN(auto overrides, Strings(root.find("emergency_overrides"), "emergency_overrides"));
+  ASSIGN_OR_RETURN(auto overrides,
+                   Strings(root.find("emergency_overrides"), "emergency_overrides"));
   c.emergency_overrides.insert(overrides.begin(), overrides.end());
   ASSIGN_OR_RETURN(auto refs, Strings(root.find("reference_types"), "reference_types"));
   c.reference_types.insert(refs.begin(), refs.end());
@@ -135,7 +135,8 @@ StatusOr<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
   for (const auto& [name, value] : roles->members()) {
     auto role = auth::ParseRole(name);
     if (!role) {
-      return InvalidError("access policy: roles." + name + " is not a Carechart role", "roles." + name);
+      return InvalidError("access policy: roles." + name + " is not a Carechart role",
+                          "roles." + name);
     }
     ASSIGN_OR_RETURN(RolePolicy r, ParseRole(value, "roles." + name));
     c.roles[*role] = std::move(r);

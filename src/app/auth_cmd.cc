@@ -286,8 +286,12 @@ int ClientAdd(const AuthCommands& c, const CommonOptions& common) {
   }
   if (cl.kind == auth::ClientKind::kBackend) {
     if (c.jwks_file.empty()) {
-      return Fail("a backend client needs --jwks FILE (its public keys as a JWKS document)");
+      // No keys: the client cannot authenticate over HTTP; `carechart token --client` (which
+      // needs the database) is then the only way to get its tokens (scripts, benchmarks).
+      std::cout << "note: without --jwks this client gets tokens only from 'carechart token'\n";
     }
+  }
+  if (cl.kind == auth::ClientKind::kBackend && !c.jwks_file.empty()) {
     std::ifstream in(c.jwks_file);
     std::stringstream text;
     text << in.rdbuf();
@@ -300,6 +304,8 @@ int ClientAdd(const AuthCommands& c, const CommonOptions& common) {
                   auth::JoinScopes(keys->skipped));
     }
     cl.jwks = text.str();
+  }
+  if (cl.kind == auth::ClientKind::kBackend) {
     if (cl.scopes.empty()) {
       cl.scopes = {"system/*.rs"};
     }

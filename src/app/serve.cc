@@ -117,8 +117,6 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (!auth) {
     return 1;
   }
-  ho.tls_cert_file = serve.tls_cert;
-  ho.tls_key_file = serve.tls_key;
   auto server = http::Server::Start(ho, [&api, &auth](http::Request& req) -> http::Response {
     return auth->Handle(req, api, [](http::Request& r) -> http::Response {
       if (r.path == "/healthz") {
@@ -136,7 +134,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   }
   std::string host =
       serve.host.find(':') != std::string::npos ? "[" + serve.host + "]" : serve.host;
-  std::cout << "carechart: listening on " << (serve.tls_cert.empty() ? "http" : "https") << "://" << host << ":" << (*server)->port() << std::endl;
+  std::cout << "carechart: listening on http://" << host << ":" << (*server)->port() << std::endl;
   // HL7 v2 over MLLP beside the HTTP server (off unless --hl7-port is given).
   std::unique_ptr<hl7v2::Processor> hl7_processor;
   std::unique_ptr<hl7v2::MllpServer> hl7_server;

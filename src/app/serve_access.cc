@@ -1,7 +1,7 @@
 // serve's access policy options: --access-policy FILE (a role table replacing the shipped one,
 // docs/access-policy.md) and --access-mode ehr|emr.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -42,8 +42,7 @@ bool ConfigureAccessPolicy(const ServeOptions& serve, rest::ApiOptions& api) {
   if (!serve.access_mode.empty()) {
     config.mode = serve.access_mode == "emr" ? access::Mode::kEmr : access::Mode::kEhr;
   }
-  spdlog::info("access policy: {} mode, {}",
-               config.mode == access::Mode::kEmr ? "EMR" : "EHR",
+  spdlog::info("access policy: {} mode, {}", config.mode == access::Mode::kEmr ? "EMR" : "EHR",
                serve.access_policy.empty() ? "shipped role table" : serve.access_policy);
   api.access_policy = std::make_shared<const access::PolicyConfig>(std::move(config));
   return true;

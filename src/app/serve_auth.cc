@@ -85,6 +85,13 @@ ServeAuth::~ServeAuth() = default;
 
 std::unique_ptr<ServeAuth> ServeAuth::Start(const CommonOptions& common, const ServeOptions& serve,
                                             store::ResourceStore& store) {
+  if (!serve.tls_cert.empty() || !serve.tls_key.empty()) {
+    // Refuse rather than serve plain HTTP to someone who asked for HTTPS.
+    spdlog::critical(
+        "--tls-cert/--tls-key: HTTPS in the server itself is not available yet; terminate TLS in "
+        "a reverse proxy (nginx) in front of Carechart and set --public-base-url https://...");
+    return nullptr;
+  }
   std::unique_ptr<ServeAuth> a(new ServeAuth());
   auto opened = auth::OpenSqliteAuthStore(common.db_path);
   if (!opened.ok()) {

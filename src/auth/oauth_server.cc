@@ -316,7 +316,8 @@ std::variant<std::shared_ptr<const Principal>, http::Response> OAuthServer::Auth
   if (!p.ok()) {
     return Unauthorized("invalid_token", p.status().message());
   }
-  auto principal = std::const_pointer_cast<Principal>(*p);
+  // A copy: the verified Principal is shared by every request carrying the same token.
+  auto principal = std::make_shared<Principal>(**p);
   principal->remote_address = request.remote_address;
   return std::shared_ptr<const Principal>(principal);
 }

@@ -59,7 +59,8 @@ std::vector<std::string> RoleScopeCeiling(Role role) {
   switch (role) {
     case Role::kPatient:
     case Role::kProxy:
-      out.insert(out.end(), {"patient/*.rs"});
+      // Reads of their record; and their own Consent (sharing restrictions, docs/access-policy.md).
+      out.insert(out.end(), {"patient/*.rs", "patient/Consent.cu"});
       break;
     case Role::kResearcher:
     case Role::kPrivacyOfficer:

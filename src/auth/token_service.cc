@@ -191,6 +191,19 @@ StatusOr<json::Value> TokenService::VerifiedClaims(std::string_view token) {
 StatusOr<std::shared_ptr<const Principal>> TokenService::Verify(std::string_view token,
                                                                 const std::string& issuer,
                                                                 const std::string& audience) {
+  {
+    std::shared_lock lock(cache_mu_);
+    auto it = cache_.find(std::string(token));
+    if (it != cache_.end() && it->second.issuer == issuer && it->second.audience == audience &&
+        it->second.exp + settings_.leeway_seconds > Now()) {
+      const Verified& v = it->second;
+      if (std::string why = RevocationReason(v.principal->token_id, v.principal->user_id);
+          !why.empty()) {
+        return Unauth(why);
+      }
+      return v.principal;
+    }
+  }
   ASSIGN_OR_RETURN(json::Value claims, VerifiedClaims(token));
   if (claims.string_at("iss") != issuer) {
     return Unauth("the token was issued by '" + std::string(claims.string_at("iss")) +
@@ -221,7 +234,15 @@ StatusOr<std::shared_ptr<const Principal>> TokenService::Verify(std::string_view
   if (std::string why = RevocationReason(jti, p->user_id); !why.empty()) {
     return Unauth(why);
   }
-  return std::shared_ptr<const Principal>(std::move(p));
+  std::shared_ptr<const Principal> principal = std::move(p);
+  {
+    std::unique_lock lock(cache_mu_);
+    if (cache_.size() >= 10000) {
+      cache_.clear();  // simplest bound: tokens are re-verified once after a flush
+    }
+    cache_[std::string(token)] = Verified{principal, issuer, audience, *exp};
+  }
+  return principal;
 }
 
 Status TokenService::Revoke(const std::string& jti, int64_t expires_at) {

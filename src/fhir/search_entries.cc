@@ -31,32 +31,45 @@ void ForEachString(const json::Value& obj, std::string_view key, auto&& fn) {
   }
 }
 
+// The texts a token's :text modifier searches (CodeableConcept.text, every Coding.display,
+// Identifier.type.text), each normalized and preceded by '\x1f', so that "starts with" on any
+// of them (a string search, search.html#modifiers) is one LIKE '%\x1f<prefix>%'.
+void AppendSearchText(std::string_view text, std::string* out) {
+  if (!text.empty()) {
+    *out += '\x1f';
+    *out += NormalizeForSearch(text);
+  }
+}
+
 void AddToken(std::string_view code, const Node& n, IndexEntries* out) {
   const json::Value& v = *n.value;
   const std::string_view t = TypeName(n);
-  auto add = [&](std::string_view system, std::string_view value, std::string_view text) {
+  auto add = [&](std::string_view system, std::string_view value, std::string text) {
     out->tokens.push_back(
-        {std::string(code), std::string(system), std::string(value), std::string(text)});
+        {std::string(code), std::string(system), std::string(value), std::move(text)});
   };
+  std::string texts;
   if (t == "Coding") {
-    add(v.string_at("system"), v.string_at("code"), v.string_at("display"));
+    AppendSearchText(v.string_at("display"), &texts);
+    add(v.string_at("system"), v.string_at("code"), std::move(texts));
   } else if (t == "CodeableConcept") {
-    const std::string_view text = v.string_at("text");
+    AppendSearchText(v.string_at("text"), &texts);
     const json::Value* codings = v.find("coding");
-    bool any = false;
-    if (codings != nullptr && codings->is_array()) {
+    const bool any = codings != nullptr && codings->is_array() && !codings->items().empty();
+    if (any) {
       for (const json::Value& c : codings->items()) {
-        const std::string_view display = c.string_at("display");
-        add(c.string_at("system"), c.string_at("code"), text.empty() ? display : text);
-        any = true;
+        AppendSearchText(c.string_at("display"), &texts);
       }
-    }
-    if (!any && !text.empty()) {
-      add({}, {}, text);
+      for (const json::Value& c : codings->items()) {
+        add(c.string_at("system"), c.string_at("code"), texts);
+      }
+    } else if (!texts.empty()) {
+      add({}, {}, std::move(texts));
     }
   } else if (t == "Identifier") {
     const json::Value* type = v.find("type");
-    add(v.string_at("system"), v.string_at("value"), type ? type->string_at("text") : "");
+    AppendSearchText(type ? type->string_at("text") : "", &texts);
+    add(v.string_at("system"), v.string_at("value"), std::move(texts));
     // :of-type rows (param "<code>:of-type"): Identifier.type coding system, "code|value".
     const json::Value* codings = type ? type->find("coding") : nullptr;
     if (codings != nullptr && codings->is_array() && !v.string_at("value").empty()) {

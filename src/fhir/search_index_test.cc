@@ -73,7 +73,7 @@ TEST(SearchIndex, PatientStringsTokensDates) {
   ASSERT_EQ(id.size(), 1u);
   EXPECT_EQ(id[0]->system, "urn:mrn");
   EXPECT_EQ(id[0]->code, "123");
-  EXPECT_EQ(id[0]->text, "MRN");
+  EXPECT_EQ(id[0]->text, "\x1fmrn");  // the :text index: normalized texts
   ASSERT_EQ(Of(e.tokens, "active").size(), 1u);
   EXPECT_EQ(Of(e.tokens, "active")[0]->code, "true");
   EXPECT_EQ(Of(e.tokens, "gender")[0]->code, "female");
@@ -106,7 +106,7 @@ TEST(SearchIndex, ObservationChoiceTypesAndCompartment) {
   auto code = Of(e.tokens, "code");
   ASSERT_EQ(code.size(), 1u);
   EXPECT_EQ(code[0]->system, "http://loinc.org");
-  EXPECT_EQ(code[0]->text, "SBP");
+  EXPECT_EQ(code[0]->text, "\x1fsbp\x1fsystolic");  // text, then each display
   auto value = Of(e.quantities, "value-quantity");
   ASSERT_EQ(value.size(), 1u);
   EXPECT_DOUBLE_EQ(value[0]->value, 120.5);

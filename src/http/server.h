@@ -26,9 +26,6 @@ struct ServerOptions {
   int idle_timeout_seconds = 75;     // keep-alive connection with no request
   int shutdown_grace_seconds = 30;   // in-flight requests get this long on SIGTERM
   bool access_log = true;
-  // HTTPS: PEM certificate chain and private key; plain HTTP when both are empty.
-  std::string tls_cert_file;
-  std::string tls_key_file;
 };
 
 class Server {

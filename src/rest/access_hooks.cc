@@ -1,6 +1,9 @@
 // The REST layer's calls into the access policy (access_hooks.h).
 #include "rest/access_hooks.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "access/break_glass.h"
 #include "rest/outcome.h"
 
@@ -8,8 +11,8 @@ namespace carechart::rest {
 
 access::RequestGuard& Guard(RequestContext& ctx) {
   if (!ctx.guard) {
-    ctx.guard = std::make_shared<access::RequestGuard>(ctx.access_control, ctx.principal, ctx.facility_id,
-                                                       ctx.http.remote_address);
+    ctx.guard = std::make_shared<access::RequestGuard>(ctx.access_control, ctx.principal,
+                                                       ctx.facility_id, ctx.http.remote_address);
   }
   return *ctx.guard;
 }
@@ -57,6 +60,18 @@ std::optional<http::Response> GuardWrite(RequestContext& ctx, access::Action act
   return std::nullopt;
 }
 
+Status GuardEntry(RequestContext& ctx, access::Action action, const json::Value* resource,
+                  const store::ResourceVersion* existing) {
+  access::RequestGuard& g = Guard(ctx);
+  if (!g.enforced()) {
+    return Status::Ok();
+  }
+  if (existing != nullptr && !existing->deleted) {
+    RETURN_IF_ERROR(g.CheckStored(action, *existing));
+  }
+  return resource != nullptr ? g.CheckWrite(action, *resource) : Status::Ok();
+}
+
 void GuardSearchQuery(RequestContext& ctx, store::SearchQuery& query) {
   access::RequestGuard& g = Guard(ctx);
   g.RestrictSearch(query);
@@ -99,20 +114,56 @@ std::string ReadSubtype(const RequestContext& ctx) {
 
 }  // namespace
 
+// A refused write's subtype and AuditEvent.action (writes that succeed are audited with them).
+std::pair<std::string, char> WriteSubtype(const std::string& method) {
+  if (method == "POST") {
+    return {"create", 'C'};
+  }
+  if (method == "PUT") {
+    return {"update", 'U'};
+  }
+  if (method == "PATCH") {
+    return {"patch", 'U'};
+  }
+  if (method == "DELETE") {
+    return {"delete", 'D'};
+  }
+  return {"", 'R'};
+}
+
 void FinishAccess(RequestContext& ctx, http::Response& response) {
-  if (!ctx.guard || !ctx.guard->enforced()) {
+  if (!ctx.principal || ctx.access_control == nullptr) {
     return;
   }
-  access::RequestGuard& g = *ctx.guard;
+  access::RequestGuard& g = Guard(ctx);
   if (g.emergency_used()) {
     response.set_header(access::kEmergencyHeader,
                         g.consent_overridden() ? "consent-overridden" : "granted");
     response.set_header("Warning", "199 carechart \"" + g.emergency_note() + "\"");
   }
   std::string subtype = ReadSubtype(ctx);
-  if (!subtype.empty()) {
-    g.AuditAccess(subtype == "operation" ? 'E' : 'R', subtype, ctx.http.target, response.status);
+  char action = subtype == "operation" ? 'E' : 'R';
+  if (subtype.empty() && (response.status == 401 || response.status == 403)) {
+    std::tie(subtype, action) = WriteSubtype(ctx.http.method);
   }
+  if (!subtype.empty()) {  // (denials the guard made are audited already)
+    g.AuditAccess(action, subtype, ctx.http.target, response.status);
+  }
+}
+
+std::optional<http::Response> CheckFacilityClaim(RequestContext& ctx) {
+  access::RequestGuard& g = Guard(ctx);
+  if (!g.enforced() || g.reaches_everyone()) {
+    return std::nullopt;
+  }
+  const auto& mine = g.who()->facility_ids;
+  if (std::find(mine.begin(), mine.end(), ctx.facility_id) != mine.end()) {
+    return std::nullopt;
+  }
+  return ErrorResponse(
+      g.DenyOperation("X-Carechart-Facility", "Organization/" + ctx.facility_id,
+                      "X-Carechart-Facility names Organization/" + ctx.facility_id +
+                          ", which is not one of the facilities of " + g.who()->user_id));
 }
 
 std::optional<http::Response> RefuseAuditEventChange(const RequestContext& ctx) {

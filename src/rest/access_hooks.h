@@ -30,6 +30,10 @@ std::optional<http::Response> GuardWrite(RequestContext& ctx, access::Action act
                                          const json::Value* resource,
                                          const store::ResourceVersion* existing);
 
+// The same for one entry of a transaction Bundle, as a Status (kForbidden when refused).
+Status GuardEntry(RequestContext& ctx, access::Action action, const json::Value* resource,
+                  const store::ResourceVersion* existing);
+
 // Search: narrows the query before it runs and filters its result afterwards.
 void GuardSearchQuery(RequestContext& ctx, store::SearchQuery& query);
 void GuardSearchResult(RequestContext& ctx, store::SearchResult& result, access::Action action);
@@ -38,12 +42,17 @@ void GuardSearchResult(RequestContext& ctx, store::SearchResult& result, access:
 // resources, nothing else is changed) and records the request's AuditEvent for reads.
 void FinishAccess(RequestContext& ctx, http::Response& response);
 
+// X-Carechart-Facility may only name one of the signed-in user's facilities (roles reaching
+// every facility may name any): 403 otherwise.
+std::optional<http::Response> CheckFacilityClaim(RequestContext& ctx);
+
 // True for AuditEvent writes the API refuses (405): the audit trail is append-only.
 std::optional<http::Response> RefuseAuditEventChange(const RequestContext& ctx);
 
 // Break-the-glass and its review (emergency_access.cc).
-http::Response HandleEmergencyAccess(RequestContext& ctx);        // POST Patient/[id]/$emergency-access
-http::Response HandleEmergencyReviewQueue(RequestContext& ctx);   // GET $emergency-access-review
-http::Response HandleEmergencyReview(RequestContext& ctx);        // POST Basic/[id]/$emergency-access-review
+http::Response HandleEmergencyAccess(RequestContext& ctx);  // POST Patient/[id]/$emergency-access
+http::Response HandleEmergencyReviewQueue(RequestContext& ctx);  // GET $emergency-access-review
+http::Response HandleEmergencyReview(
+    RequestContext& ctx);  // POST Basic/[id]/$emergency-access-review
 
 }  // namespace carechart::rest

@@ -15,8 +15,9 @@ namespace carechart::rest {
 namespace {
 
 http::Response PostOnly(const RequestContext& ctx, const char* what) {
-  http::Response r = ErrorResponse(
-      {StatusCode::kMethodNotAllowed, ctx.http.method + " is not allowed on " + what + "; allowed: POST"});
+  http::Response r =
+      ErrorResponse({StatusCode::kMethodNotAllowed,
+                     ctx.http.method + " is not allowed on " + what + "; allowed: POST"});
   r.set_header("Allow", "POST");
   return r;
 }
@@ -68,7 +69,8 @@ http::Response HandleEmergencyAccess(RequestContext& ctx) {
   access::RequestGuard& g = Guard(ctx);
   if (!(*role)->break_glass) {
     return ErrorResponse(g.DenyOperation("$emergency-access", "Patient/" + ctx.id,
-                                         "the role " + std::string(access::RoleName(g.who()->role)) +
+                                         "the role " +
+                                             std::string(access::RoleName(g.who()->role)) +
                                              " may not open emergency access"));
   }
   auto patient = ctx.store.Read("Patient", ctx.id);
@@ -105,8 +107,9 @@ http::Response HandleEmergencyAccess(RequestContext& ctx) {
 
 http::Response HandleEmergencyReviewQueue(RequestContext& ctx) {
   if (ctx.http.method != "GET" && ctx.http.method != "HEAD") {
-    http::Response r = ErrorResponse({StatusCode::kMethodNotAllowed,
-                                      ctx.http.method + " is not allowed on $emergency-access-review; allowed: GET"});
+    http::Response r = ErrorResponse(
+        {StatusCode::kMethodNotAllowed,
+         ctx.http.method + " is not allowed on $emergency-access-review; allowed: GET"});
     r.set_header("Allow", "GET");
     return r;
   }

@@ -176,6 +176,7 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
           return *refused;  // SMART scopes, entry by entry (src/auth/scopes.h)
         }
         http::Response r = Route(sub_ctx, sub_parts, capability);
+        FinishAccess(sub_ctx, r);  // the entry's AuditEvent (reads) and emergency flag
         if (sub.method == "HEAD") {
           r.body.clear();
         }
@@ -370,10 +371,14 @@ http::Response FhirApi::Handle(const http::Request& request,
     }
     ctx.facility_id = std::string(f);
     ctx.facility_name.clear();
+    if (auto refused = CheckFacilityClaim(ctx)) {  // only the user's own facilities (D2)
+      return *refused;
+    }
   }
   if (Status s = Negotiate(ctx); !s.ok()) {
     return ErrorResponse(s);
   }
+  Guard(ctx);  // from here on, writes of this principal are audited in their transaction
   std::string_view path = request.path;
   path.remove_prefix(std::min<size_t>(path.size(), 5));  // "/fhir"
   std::vector<std::string> parts = http::SplitPath(path);

@@ -119,7 +119,7 @@ TEST_F(ImporterTest, TransactionsKeepSourceIdsResolveEarlierInputAndAreIdempoten
     std::ofstream(dir + "/1-orgs.ndjson")
         << R"({"resourceType":"Organization","id":"org1","identifier":[{"system":"urn:org","value":"o1"}]})"
         << "\n"
-        << R"({"resourceType":"Organization","id":"org2"})"
+        << R"({"resourceType":"Organization","id":"org2","name":"Two"})"
         << "\n";
     std::ofstream(dir + "/2-bundle.json")
         << TransactionBundle("Organization?identifier=urn:org|o1", "Tx");

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "rest/access_hooks.h"
 #include "rest/bundle_processing.h"
 #include "rest/interactions.h"
 #include "rest/json_patch.h"
@@ -280,6 +281,9 @@ class Transaction {
     if (p.action == Action::kCreate) {
       json::Value resource = e.resource;
       RETURN_IF_ERROR(RewriteReferences(resource, e.Where() + ".resource", refs_));
+      if (Status s = GuardEntry(ctx_, access::Action::kCreate, &resource, nullptr); !s.ok()) {
+        return AtEntry(e, s);
+      }
       p.write = PrepareVersion(std::move(resource), ctx_, p.id, 1, "POST");
       p.expected = 0;
       p.check_version = true;
@@ -316,6 +320,12 @@ class Transaction {
       case Action::kUpdate: {
         json::Value resource = e.resource;
         RETURN_IF_ERROR(RewriteReferences(resource, e.Where() + ".resource", refs_));
+        bool exists = read.ok() && !read->deleted;
+        if (Status s = GuardEntry(ctx_, exists ? access::Action::kUpdate : access::Action::kCreate,
+                                  &resource, exists ? &*read : nullptr);
+            !s.ok()) {
+          return AtEntry(e, s);
+        }
         p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PUT");
         p.status = (current.version == 0 || current.deleted) ? 201 : 200;
         p.writes = true;
@@ -335,6 +345,9 @@ class Transaction {
         if (current.deleted) {  // deleting a deleted resource changes nothing (http.html#delete)
           p.action = Action::kNoop;
           break;
+        }
+        if (Status s = GuardEntry(ctx_, access::Action::kDelete, nullptr, &*read); !s.ok()) {
+          return AtEntry(e, s);
         }
         p.write = PrepareDeletion(type, p.id, current.version + 1);
         p.writes = true;
@@ -363,6 +376,9 @@ class Transaction {
             i.message = e.Where() + " (PATCH " + e.url + "): " + i.message;
           }
           error->issues = std::move(issues);
+          return AtEntry(e, s);
+        }
+        if (Status s = GuardEntry(ctx_, access::Action::kUpdate, &resource, &*read); !s.ok()) {
           return AtEntry(e, s);
         }
         p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PATCH");

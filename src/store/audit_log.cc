@@ -136,8 +136,9 @@ StatusOr<AuditChainReport> VerifySqliteAuditLog(const std::string& path) {
   ASSIGN_OR_RETURN(bool has_table, exists.Step());
   if (!has_table) {
     return Status(StatusCode::kNotFound,
-                  path + " has no audit_log table (not a Carechart database, or one made by an "
-                         "older version: start `carechart serve` on it once to migrate)");
+                  path +
+                      " has no audit_log table (not a Carechart database, or one made by an "
+                      "older version: start `carechart serve` on it once to migrate)");
   }
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    conn->Prepare("SELECT seq, recorded, event_id, body, prev_hash, hash "
@@ -150,7 +151,8 @@ StatusOr<AuditChainReport> VerifySqliteAuditLog(const std::string& path) {
     if (!has) {
       break;
     }
-    walk.Check(Row{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4), stmt.Text(5)});
+    walk.Check(
+        Row{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4), stmt.Text(5)});
   }
   walk.Finish();
   return out;

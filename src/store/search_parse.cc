@@ -63,14 +63,14 @@ Status CheckModifier(const std::string& name, SearchParamType type, const std::s
   }
   // Token :in/:not-in/:above/:below are expanded against stored ValueSets and CodeSystems by
   // ExpandTerminologyModifiers (search_terminology.h) before the query is compiled.
-  bool ok = (type == SearchParamType::kString && (modifier == "exact" || modifier == "contains")) ||
-            (type == SearchParamType::kToken &&
-             (modifier == "not" || modifier == "text" || modifier == "of-type" ||
-              modifier == "in" || modifier == "not-in" || modifier == "above" ||
-              modifier == "below")) ||
-            (type == SearchParamType::kUri && (modifier == "below" || modifier == "above")) ||
-            (type == SearchParamType::kReference &&
-             (modifier == "identifier" || fhir::IsResourceType(modifier)));
+  bool ok =
+      (type == SearchParamType::kString && (modifier == "exact" || modifier == "contains")) ||
+      (type == SearchParamType::kToken &&
+       (modifier == "not" || modifier == "text" || modifier == "of-type" || modifier == "in" ||
+        modifier == "not-in" || modifier == "above" || modifier == "below")) ||
+      (type == SearchParamType::kUri && (modifier == "below" || modifier == "above")) ||
+      (type == SearchParamType::kReference &&
+       (modifier == "identifier" || fhir::IsResourceType(modifier)));
   if (!ok) {
     return InvalidError("modifier :" + modifier + " is not supported for search parameter '" +
                         name + "'");
@@ -142,7 +142,7 @@ StatusOr<SearchClause> NewClause(const Scope& scope, const std::string& name,
   clause.modifier = modifier;
   if (name == "_id" || name == "_lastUpdated") {
     clause.type = name == "_id" ? SearchParamType::kToken : SearchParamType::kDate;
-    if (!modifier.empty()) {
+    if (!modifier.empty() && modifier != "missing" && !(modifier == "not" && name == "_id")) {
       return InvalidError("modifier :" + modifier + " is not supported for '" + name + "'");
     }
     return clause;

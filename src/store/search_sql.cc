@@ -197,10 +197,13 @@ class Compiler {
   }
 
   StatusOr<std::string> ResourceColumnClause(const SearchClause& c) {
-    if (!c.modifier.empty()) {
+    if (c.modifier == "missing") {  // every resource has an id and a lastUpdated
+      return std::string(!c.values.empty() && c.values[0].raw == "true" ? "0 = 1" : "1 = 1");
+    }
+    if (!c.modifier.empty() && !(c.modifier == "not" && c.param == "_id")) {
       return InvalidError("modifier :" + c.modifier + " is not supported for " + c.param);
     }
-    std::string out = "(";
+    std::string out = c.modifier == "not" ? "NOT (" : "(";
     for (size_t i = 0; i < c.values.size(); ++i) {
       out += i ? " OR " : "";
       if (c.param == "_id") {
@@ -265,7 +268,14 @@ class Compiler {
         std::string("SELECT 1 FROM ") + target.table + " t WHERE t.res = r.pk AND t.param" + key;
     if (c.modifier == "missing") {
       bool missing = !c.values.empty() && c.values[0].raw == "true";
-      return (missing ? "NOT EXISTS (" : "EXISTS (") + probe + ")";
+      std::string exists = "EXISTS (" + probe + ")";
+      if (c.type == SearchParamType::kReference) {
+        // A Reference with only an identifier has a value (its :identifier matches it); the
+        // extractor writes that identifier as a token row under the same parameter.
+        exists = "(" + exists +
+                 " OR EXISTS (SELECT 1 FROM sp_token t WHERE t.res = r.pk AND t.param" + key + "))";
+      }
+      return missing ? "NOT " + exists : exists;
     }
     ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
     return (c.modifier == "not" ? "NOT EXISTS (" : "EXISTS (") + probe + " AND " +
@@ -369,6 +379,11 @@ class Compiler {
         where += (i ? ", " : "") + a_.Arg(s.types[i]);
       }
       where += ")";
+    } else if (q != nullptr) {
+      // A listing of every type (system search, Patient/x/*, $everything, system export) leaves
+      // out the audit trail, which each such read would otherwise grow (decisions D21); asking
+      // for AuditEvent by type or _type finds it.
+      where += " AND r.type <> " + a_.Arg(std::string("AuditEvent"));
     }
     if (q != nullptr && q->since_us) {
       where += " AND r.last_updated >= " + a_.Arg(*q->since_us);

@@ -22,8 +22,9 @@ const std::string& StringValue(const SearchValue& v) {
 
 std::string TokenPredicate(const SearchClause& c, const SearchValue& v, ArgList& a) {
   if (c.modifier == "text") {
-    return "t.text " + std::string(a.dialect().CaseInsensitiveLike()) + " " +
-           a.Arg("%" + EscapeLike(v.raw) + "%") + " ESCAPE '\\'";
+    // t.text holds each searchable text normalized after a '\x1f' (fhir AddToken): a string
+    // search, i.e. one of them starts with the value (case and accents folded).
+    return "t.text LIKE " + a.Arg("%\x1f" + EscapeLike(StringValue(v)) + "%") + " ESCAPE '\\'";
   }
   if (!v.has_system) {
     return "t.code = " + a.Arg(v.code);

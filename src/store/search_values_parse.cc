@@ -235,6 +235,10 @@ Status ParseValue(const SearchClause& c, std::string_view text, SearchValue* out
     }
     case SearchParamType::kToken:
       out->raw = Unescape(text);
+      if (c.modifier == "text") {  // a string search against the token's texts
+        out->normalized = fhir::NormalizeForSearch(out->raw);
+        return Status::Ok();
+      }
       if (c.modifier == "of-type") {
         std::vector<std::string> parts = SplitPipes(text);
         if (parts.size() != 3 || parts[1].empty() || parts[2].empty()) {

@@ -121,6 +121,11 @@ HistoryFilter HistoryConditions(const HistoryQuery& q) {
   if (!q.type.empty()) {
     f.current += " AND r.type = ?1";
     f.earlier += " AND h.type = ?1";
+  } else {
+    // System history lists record changes, not the audit trail that reading it grows
+    // (decisions D21): AuditEvents have their own history (AuditEvent/_history).
+    f.current += " AND r.type <> 'AuditEvent'";
+    f.earlier += " AND h.type <> 'AuditEvent'";
   }
   if (!q.id.empty()) {
     f.current += " AND r.id = ?2";

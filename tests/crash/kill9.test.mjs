@@ -90,7 +90,7 @@ async function writeLoad(server, ledger, cycle) {
       try {
         res = await fetch(`${server.fhirBase}/${key ?? type}`, {
           method: update ? 'PUT' : 'POST',
-          headers: { 'content-type': 'application/fhir+json', prefer: 'return=representation' },
+          headers: { 'content-type': 'application/fhir+json', prefer: 'return=representation', authorization: `Bearer ${server.token}` },
           body: text,
         });
         body = await res.text();

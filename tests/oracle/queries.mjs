@@ -50,17 +50,19 @@ export function queriesFor(param, rows, { width = 3 } = {}) {
       const codes = all.filter((e) => e.code !== undefined && !e.identifier && e.code !== '');
       const keys = byFrequency(codes.map((e) => JSON.stringify([e.system ?? null, e.code, Boolean(e.primitive)])));
       const picked = spread(keys, width).map((k) => JSON.parse(k));
-      for (const [system, code, primitive] of picked) {
+      picked.forEach(([system, code, primitive], i) => {
+        // Every form for the first (most common) value; the plain forms for the others.
         out.push(q('', [code], [esc(code)]));
+        if (system !== null) out.push(q('', [`${system}|${code}`], [`${esc(system)}|${esc(code)}`]));
+        if (!primitive && (i === 0 || system === null)) out.push(q('', [`|${code}`], [`|${esc(code)}`]));
+        if (i > 0) return;
         if (system !== null) {
-          out.push(q('', [`${system}|${code}`], [`${esc(system)}|${esc(code)}`]));
           out.push(q('', [`${system}|`], [`${esc(system)}|`]));
           out.push(q('not', [`${system}|${code}`], [`${esc(system)}|${esc(code)}`]));
         } else {
           out.push(q('not', [code], [esc(code)]));
         }
-        if (!primitive) out.push(q('', [`|${code}`], [`|${esc(code)}`]));
-      }
+      });
       if (picked.length >= 2) out.push(q('', picked.slice(0, 2).map(([, c]) => c), picked.slice(0, 2).map(([, c]) => esc(c))));
       out.push(q('', ['oracle-no-such-code'], ['oracle-no-such-code']));
       const texts = byFrequency(all.flatMap((e) => e.texts ?? []).filter((t) => t.trim().length >= 3));

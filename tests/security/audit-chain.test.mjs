@@ -1,0 +1,113 @@
+// The audit trail over HTTP, and `carechart audit verify` after tampering with the database
+// through the sqlite3 CLI: an edited, a removed and an inserted entry are each reported with
+// their position, and the command exits non-zero.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
+import { userToken, vitalSigns } from './world.mjs';
+
+const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+let server;
+let dir;
+let physician;
+before(async () => {
+  server = await startServer({ args: ['--facility', 'F1'] });
+  dir = makeTempDir('carechart-audit-');
+  physician = userToken(server, 'u-doc', 'physician', { practitioner: 'pr-1' });
+});
+after(async () => {
+  await server?.cleanup();
+  if (dir) removeTempDir(dir);
+});
+
+function verify(db) {
+  const r = spawnSync(binaryPath(), ['audit', 'verify', '--db', db], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+function sqlite(db, sql) {
+  execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
+}
+
+test('every access is audited: who, on whose record, what, from where; searchable by patient, user, action', async () => {
+  const p = await server.put('Patient/pa-1', { resourceType: 'Patient', id: 'pa-1', name: [{ family: 'Audit' }] });
+  assert.ok([200, 201].includes(p.status), p.text);
+  const created = await server.post('Observation', vitalSigns(undefined, 'pa-1'), { token: physician });
+  assert.equal(created.status, 201, created.text);
+  const read = await server.get(`Observation/${created.json.id}`, { token: physician });
+  assert.equal(read.status, 200);
+  const search = await server.get('Observation?patient=Patient/pa-1', { token: physician });
+  assert.equal(search.status, 200);
+  const denied = await server.get('AuditEvent', { token: physician });
+  assert.equal(denied.status, 403, 'physicians do not read the audit trail');
+
+  let events = [];
+  for (let i = 0; i < 50 && events.length < 4; i++) {
+    const r = await server.get('AuditEvent?altid=u-doc&_count=100');
+    assert.equal(r.status, 200, r.text);
+    events = (r.json.entry ?? []).map((e) => e.resource);
+    if (events.length < 4) await new Promise((res) => setTimeout(res, 100));
+  }
+  const bySubtype = (code) => events.find((e) => e.subtype?.[0]?.code === code);
+  const create = bySubtype('create');
+  assert.ok(create, `a create event: ${JSON.stringify(events.map((e) => e.subtype))}`);
+  assert.equal(create.action, 'C');
+  assert.ok(create.entity.some((x) => x.what?.reference === 'Patient/pa-1'), 'names the patient');
+  assert.ok(create.entity.some((x) => x.what?.reference?.startsWith(`Observation/${created.json.id}/_history/1`)));
+  assert.equal(create.agent[0].who.reference, 'Practitioner/pr-1');
+  assert.ok(create.agent[0].network?.address, 'from which address');
+  assert.ok(bySubtype('read'), 'a read event');
+  assert.ok(bySubtype('search-type'), 'a search event');
+  const deniedEvent = events.find((e) => e.outcome === '4');
+  assert.ok(deniedEvent, 'the denied request is audited');
+  assert.match(deniedEvent.outcomeDesc, /denied/);
+
+  const byPatient = await server.get('AuditEvent?patient=Patient/pa-1&action=C');
+  assert.equal(byPatient.status, 200);
+  assert.ok(byPatient.json.entry?.length >= 1, 'searchable by patient and action');
+  const byDate = await server.get(`AuditEvent?date=ge${new Date(Date.now() - 3600e3).toISOString()}&altid=u-doc`);
+  assert.ok(byDate.json.entry?.length >= 4, 'searchable by time');
+});
+
+test('audit verify: intact, then edited, removed and inserted entries are reported by position', { skip: hasSqlite ? false : 'sqlite3 CLI not installed (Debian package sqlite3)' }, async () => {
+  const db = server.db;
+  const stopped = await server.stop();
+  assert.equal(stopped.code, 0, 'graceful stop flushes the audit queue');
+  const clean = verify(db);
+  assert.equal(clean.code, 0, clean.out);
+  assert.match(clean.out, /entries, head [0-9a-f]{64}: intact/);
+  const entries = Number(/audit log: (\d+) entries/.exec(clean.out)[1]);
+  assert.ok(entries >= 5, `expected several entries, got ${entries}`);
+
+  const copy = (name) => {
+    const f = path.join(dir, name);
+    copyFileSync(db, f);
+    for (const ext of ['-wal', '-shm']) if (existsSync(db + ext)) copyFileSync(db + ext, f + ext);
+    return f;
+  };
+  const edited = copy('edited.db');
+  sqlite(edited, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET body = replace(body, 'u-doc', 'someone-else') WHERE seq = 3;");
+  let r = verify(edited);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /position 3: edited/);
+
+  const removed = copy('removed.db');
+  sqlite(removed, 'DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2;');
+  r = verify(removed);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /position 3: removed: entries 2\.\.2 are missing/);
+
+  const inserted = copy('inserted.db');
+  sqlite(inserted, `INSERT INTO audit_log(seq, recorded, event_id, body, prev_hash, hash) SELECT ${entries + 1}, recorded, 'forged', body, hash, 'f00d' FROM audit_log WHERE seq = ${entries};`);
+  r = verify(inserted);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, new RegExp(`position ${entries + 1}: inserted`));
+
+  const refused = spawnSync('sqlite3', [copy('guarded.db'), 'UPDATE audit_log SET body = 1;'], { encoding: 'utf8' });
+  assert.notEqual(refused.status, 0, 'without dropping the triggers the log refuses edits');
+  assert.match(refused.stderr, /append-only/);
+});
