@@ -267,5 +267,7 @@ if [[ "$QUICK" == 1 ]]; then
   CARECHART_BIN="$BIN" "$HERE/hl7_bench.sh" 1  # HL7 v2 over MLLP, 1 s per case
   echo
   "$HERE/search_bench.sh" --quick --bin "$BIN"  # searches of issue #3, 10 patients, 1 s each
+  echo
+  "$HERE/reindex_bench.sh" --quick --bin "$BIN"  # carechart reindex vs demo-data --db, 3 patients
 fi
 exit 0

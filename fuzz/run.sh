@@ -12,7 +12,8 @@ Usage: fuzz/run.sh [--seconds N] [--build DIR] [--out DIR] [--jobs N] [TARGET...
   --out DIR    corpora and crash inputs (default $TMPDIR/carechart-fuzz)
   --jobs N     build jobs (default 2)
   --no-build   run the targets already built in the build folder
-  TARGET       hl7v2_parser_fuzz fhir_json_fuzz search_query_fuzz fhirpath_fuzz (default: all)
+  TARGET       hl7v2_parser_fuzz fhir_json_fuzz search_query_fuzz fhirpath_fuzz jwt_fuzz
+               (default: all)
 Needs clang-14 and libclang-rt-14-dev (scripts/install-deps.sh).
 USAGE
 }
@@ -30,7 +31,7 @@ while (($#)); do
     *) targets+=("$1"); shift ;;
   esac
 done
-((${#targets[@]})) || targets=(hl7v2_parser_fuzz fhir_json_fuzz search_query_fuzz fhirpath_fuzz)
+((${#targets[@]})) || targets=(hl7v2_parser_fuzz fhir_json_fuzz search_query_fuzz fhirpath_fuzz jwt_fuzz)
 CXX="$(command -v clang++-14 || command -v clang++ || true)"
 [[ -n "$CXX" ]] || { echo "fuzz/run.sh: clang++-14 not found (scripts/install-deps.sh)" >&2; exit 2; }
 DATA="${CARECHART_SHARED_DATA:-$REPO/../shared/data}"

@@ -21,7 +21,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libre2-dev
   nodejs npm
   nginx-light wrk curl procps
+  clang-14 libclang-rt-14-dev openssl
   zlib1g-dev time
+  libargon2-dev liboath-dev openssl
 )
 
 missing=()

@@ -178,12 +178,17 @@ PatientFacts AccessControl::FactsFor(const auth::Principal& p, const std::string
   {
     std::lock_guard lock(mu_);
     if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > now) {
-      return it->second.facts;
+      PatientFacts f = it->second.facts;
+      f.emergency_grant = f.emergency_grant && NowUs() < f.emergency_grant_end_us;  // expiry
+      return f;
     }
   }
   PatientFacts f;
   f.care_relationship = CareRelationship(p, patient_id);
-  f.emergency_grant = OpenGrant(p, patient_id).has_value();
+  if (auto grant = OpenGrant(p, patient_id)) {
+    f.emergency_grant = true;
+    f.emergency_grant_end_us = grant->end_us;
+  }
   f.consent = ConsentOf(patient_id);
   std::lock_guard lock(mu_);
   if (cache_.size() > 10000) {

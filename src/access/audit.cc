@@ -93,6 +93,9 @@ json::Value UserAgent(const AuditRecord& r) {
     who.set("display", json::Value::String("Carechart server"));
     agent.set("who", std::move(who));
   }
+  if (!display.empty()) {
+    agent.set("name", json::Value::String(display));
+  }
   if (!user.empty()) {
     agent.set("altId", json::Value::String(user));
   } else if (p && !p->client_id.empty()) {

@@ -124,7 +124,8 @@ struct ConsentRestrictions {
 // What the policy knows about the patient a resource belongs to, as seen by one principal.
 struct PatientFacts {
   bool care_relationship = false;
-  bool emergency_grant = false;  // an open break-the-glass grant of this principal
+  bool emergency_grant = false;        // an open break-the-glass grant of this principal
+  int64_t emergency_grant_end_us = 0;  // when it closes
   ConsentRestrictions consent;
 };
 

@@ -1,8 +1,8 @@
 // carechart user | client | token: accounts, SMART clients, and access tokens for scripts and
 // tests. They work on the database file directly (whoever may run them may read the database
 // anyway), so they need no server and no token.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <ctime>
 #include <fstream>
@@ -106,8 +106,8 @@ std::string ReadPassword(bool from_stdin, bool* one_time) {
 int UserAdd(const AuthCommands& c, const CommonOptions& common, bool invite) {
   auto role = auth::ParseRole(c.role);
   if (!role || *role == auth::Role::kBackendService || *role == auth::Role::kSystem) {
-    return Fail("--role '" + c.role + "' is not a user role; use one of: " +
-                auth::JoinScopes(auth::UserRoleNames()));
+    return Fail("--role '" + c.role +
+                "' is not a user role; use one of: " + auth::JoinScopes(auth::UserRoleNames()));
   }
   for (const auto& id : c.facilities) {
     if (!rest::IsValidId(id)) {
@@ -254,8 +254,8 @@ int UserChange(const AuthCommands& c, const CommonOptions& common, const std::st
   if (what != "enable") {
     (void)store->RevokeUserRefresh(u.id);
   }
-  std::cout << "user " << u.username << ": " << (what == "reset-password" ? "password reset" : what + "d")
-            << "\n";
+  std::cout << "user " << u.username << ": "
+            << (what == "reset-password" ? "password reset" : what + "d") << "\n";
   if (one_time) {
     std::cout << "one-time password: " << password
               << "\n(it must be changed at the next sign-in; it is not shown again)\n";
@@ -341,8 +341,8 @@ int ClientAdd(const AuthCommands& c, const CommonOptions& common) {
   if (Status s = store->PutClient(cl); !s.ok()) {
     return Fail(s.message());
   }
-  std::cout << "client " << cl.id << " (" << c.client_kind << ") allowed scopes: "
-            << auth::JoinScopes(cl.scopes) << "\n";
+  std::cout << "client " << cl.id << " (" << c.client_kind
+            << ") allowed scopes: " << auth::JoinScopes(cl.scopes) << "\n";
   if (!secret.empty()) {
     std::cout << "client secret: " << secret << "\n(store it now; it is not shown again)\n";
   }
@@ -423,8 +423,8 @@ int Token(const AuthCommands& c, const CommonOptions& common) {
   }
   p.scopes = auth::IntersectScopes(auth::SplitScopes(requested), ceiling);
   if (p.scopes.empty()) {
-    return Fail("none of the scopes '" + requested + "' may be granted (allowed: " +
-                auth::JoinScopes(ceiling) + ")");
+    return Fail("none of the scopes '" + requested +
+                "' may be granted (allowed: " + auth::JoinScopes(ceiling) + ")");
   }
   auto tokens = auth::TokenService::Create(*store, {});
   if (!tokens.ok()) {
@@ -449,8 +449,9 @@ int Token(const AuthCommands& c, const CommonOptions& common) {
 
 std::shared_ptr<AuthCommands> AddAuthCommands(CLI::App& app, CommonOptions& common) {
   auto c = std::make_shared<AuthCommands>();
-  c->user = app.add_subcommand("user", "User accounts: add, list, disable, enable, reset-password, "
-                                       "invite");
+  c->user = app.add_subcommand("user",
+                               "User accounts: add, list, disable, enable, reset-password, "
+                               "invite");
   c->user->require_subcommand(1);
   auto add_user_fields = [&](CLI::App* cmd) {
     AddDb(cmd, common);
@@ -491,8 +492,9 @@ std::shared_ptr<AuthCommands> AddAuthCommands(CLI::App& app, CommonOptions& comm
   c->client = app.add_subcommand("client", "SMART clients: add, list, remove");
   c->client->require_subcommand(1);
   c->client_add = c->client->add_subcommand(
-      "add", "Register a SMART client (public + PKCE, confidential with a secret, or backend "
-             "with a JWKS)");
+      "add",
+      "Register a SMART client (public + PKCE, confidential with a secret, or backend "
+      "with a JWKS)");
   AddDb(c->client_add, common);
   c->client_add->add_option("id", c->client_id, "client_id")->required();
   c->client_add->add_option("--kind", c->client_kind, "public, confidential or backend")

@@ -1,9 +1,9 @@
 // `carechart reindex`: re-extracts the search index of a database's resources (store/reindex.h),
 // e.g. after an upgrade that indexes more parameters. Safe while `serve` runs on the same file:
 // it reads in batches and writes each batch in its own short transaction.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -36,8 +36,8 @@ class ReindexBar {
     const int filled =
         p.total > 0 ? static_cast<int>(width * std::min(p.done, p.total) / p.total) : width;
     const double eta = p.rate() > 0 ? static_cast<double>(p.total - p.done) / p.rate() : 0;
-    std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld resources, %.0f resources/s, ETA %.0f s   ",
-                 filled, "##############################", width - filled, "",
+    std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld resources, %.0f resources/s, ETA %.0f s   ", filled,
+                 "##############################", width - filled, "",
                  static_cast<long long>(p.done), static_cast<long long>(p.total), p.rate(), eta);
     std::fflush(stderr);
   }

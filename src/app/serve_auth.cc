@@ -116,8 +116,8 @@ std::unique_ptr<ServeAuth> ServeAuth::Start(const CommonOptions& common, const S
   ao.public_base_url = serve.public_base_url;
   ao.tls = !serve.tls_cert.empty();
   ao.cors_origins = serve.cors_origins;
-  a->oauth_ = std::make_unique<auth::OAuthServer>(*a->store_, *a->tokens_, ao,
-                                                  MakePatientFinder(store));
+  a->oauth_ =
+      std::make_unique<auth::OAuthServer>(*a->store_, *a->tokens_, ao, MakePatientFinder(store));
   return a;
 }
 

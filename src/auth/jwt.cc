@@ -210,11 +210,11 @@ StatusOr<std::unique_ptr<Key>> Key::FromJwk(const json::Value& jwk) {
     return Unauth("a JWK must be a JSON object");
   }
   std::string_view kty = jwk.string_at("kty");
-  StatusOr<EVP_PKEY*> pkey = kty == "EC"    ? EcFromJwk(jwk)
-                             : kty == "RSA" ? RsaFromJwk(jwk)
-                                            : StatusOr<EVP_PKEY*>(Unauth(
-                                                  "JWK kty '" + std::string(kty) +
-                                                  "' is not supported (EC or RSA)"));
+  StatusOr<EVP_PKEY*> pkey = kty == "EC" ? EcFromJwk(jwk)
+                             : kty == "RSA"
+                                 ? RsaFromJwk(jwk)
+                                 : StatusOr<EVP_PKEY*>(Unauth("JWK kty '" + std::string(kty) +
+                                                              "' is not supported (EC or RSA)"));
   if (!pkey.ok()) {
     return pkey.status();
   }
@@ -244,8 +244,10 @@ json::Value Key::PublicJwk() const {
     int width = impl_->ec_bits == 384 ? 48 : 32;
     jwk.set("kty", json::Value::String("EC"));
     jwk.set("crv", json::Value::String(width == 48 ? "P-384" : "P-256"));
-    jwk.set("x", json::Value::String(B64Url(GetBnParam(impl_->pkey, OSSL_PKEY_PARAM_EC_PUB_X, width))));
-    jwk.set("y", json::Value::String(B64Url(GetBnParam(impl_->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, width))));
+    jwk.set("x",
+            json::Value::String(B64Url(GetBnParam(impl_->pkey, OSSL_PKEY_PARAM_EC_PUB_X, width))));
+    jwk.set("y",
+            json::Value::String(B64Url(GetBnParam(impl_->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, width))));
     jwk.set("alg", json::Value::String(width == 48 ? "ES384" : "ES256"));
   } else {
     jwk.set("kty", json::Value::String("RSA"));

@@ -93,20 +93,32 @@ std::string CookieValue(const http::Request& request, std::string_view name) {
 
 std::string CookieHeader(std::string_view name, std::string_view value, int64_t max_age,
                          bool secure) {
-  return std::string(name) + "=" + std::string(value) + "; Path=/auth; Max-Age=" +
-         std::to_string(max_age) + "; HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "");
+  return std::string(name) + "=" + std::string(value) +
+         "; Path=/auth; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Lax" +
+         (secure ? "; Secure" : "");
 }
 
 std::string HtmlEscape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -241,11 +253,11 @@ http::Response OAuthServer::SmartConfiguration(const http::Request& request) {
   c.set("response_types_supported", strings({"code"}));
   c.set("code_challenge_methods_supported", strings({"S256"}));
   c.set("capabilities",
-        strings({"launch-ehr", "launch-standalone", "client-public", "client-confidential-symmetric",
-                 "client-confidential-asymmetric", "context-ehr-patient", "context-ehr-encounter",
-                 "context-standalone-patient", "permission-offline", "permission-online",
-                 "permission-patient", "permission-user", "permission-v1", "permission-v2",
-                 "sso-openid-connect", "authorize-post"}));
+        strings({"launch-ehr", "launch-standalone", "client-public",
+                 "client-confidential-symmetric", "client-confidential-asymmetric",
+                 "context-ehr-patient", "context-ehr-encounter", "context-standalone-patient",
+                 "permission-offline", "permission-online", "permission-patient", "permission-user",
+                 "permission-v1", "permission-v2", "sso-openid-connect", "authorize-post"}));
   http::Response r;
   r.set_header("Content-Type", "application/json; charset=utf-8");
   r.body = json::Write(c);
@@ -325,7 +337,8 @@ std::variant<std::shared_ptr<const Principal>, http::Response> OAuthServer::Auth
 http::Response OAuthServer::Introspect(const http::Request& request) {
   auto form = ParseForm(request);
   if (!form) {
-    return OAuthError(400, "invalid_request", "send token=... as application/x-www-form-urlencoded");
+    return OAuthError(400, "invalid_request",
+                      "send token=... as application/x-www-form-urlencoded");
   }
   // RFC 7662 §2.1: the caller must be authorised: a client's credentials, or a valid token.
   auto caller = AuthenticateClient(request, *form);
@@ -346,7 +359,8 @@ http::Response OAuthServer::Introspect(const http::Request& request) {
   }
   auto claims = tokens_.VerifiedClaims(token);
   out.set("active", json::Value::Bool(true));
-  for (const char* k : {"scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "patient"}) {
+  for (const char* k :
+       {"scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "patient"}) {
     if (const json::Value* v = claims->find(k)) {
       out.set(k, *v);
     }
@@ -366,7 +380,8 @@ http::Response OAuthServer::Introspect(const http::Request& request) {
 http::Response OAuthServer::Revoke(const http::Request& request) {
   auto form = ParseForm(request);
   if (!form) {
-    return OAuthError(400, "invalid_request", "send token=... as application/x-www-form-urlencoded");
+    return OAuthError(400, "invalid_request",
+                      "send token=... as application/x-www-form-urlencoded");
   }
   // Holding the token is proof enough to revoke it; RFC 7009 §2.2 answers 200 even for tokens
   // that are unknown, so a caller learns nothing about tokens it does not have.
@@ -454,8 +469,8 @@ void OAuthServer::AddSecurityHeaders(const http::Request& request, http::Respons
   }
   std::string_view origin = request.header("origin");
   if (!origin.empty()) {
-    bool allowed = std::find(options_.cors_origins.begin(), options_.cors_origins.end(),
-                             origin) != options_.cors_origins.end() ||
+    bool allowed = std::find(options_.cors_origins.begin(), options_.cors_origins.end(), origin) !=
+                       options_.cors_origins.end() ||
                    std::find(options_.cors_origins.begin(), options_.cors_origins.end(), "*") !=
                        options_.cors_origins.end();
     if (allowed) {
@@ -465,7 +480,8 @@ void OAuthServer::AddSecurityHeaders(const http::Request& request, http::Respons
                    "Authorization, Content-Type, Accept, Prefer, If-Match, If-None-Match, "
                    "If-None-Exist, X-Carechart-Facility");
       r.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-      r.set_header("Access-Control-Expose-Headers", "Location, ETag, Last-Modified, Content-Location");
+      r.set_header("Access-Control-Expose-Headers",
+                   "Location, ETag, Last-Modified, Content-Location");
       r.set_header("Access-Control-Max-Age", "600");
     }
   }

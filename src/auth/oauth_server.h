@@ -13,11 +13,11 @@
 #pragma once
 
 #include <functional>
-#include <optional>
-#include <variant>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "auth/auth_store.h"
@@ -36,7 +36,7 @@ struct AuthOptions {
   int64_t session_seconds = 600;  // to finish signing in
   int max_failed_logins = 5;      // per account, then locked for lockout_seconds
   int64_t lockout_seconds = 900;
-  int max_failures_per_address = 20;  // per minute, sign-in and token endpoint
+  int max_failures_per_address = 20;      // per minute, sign-in and token endpoint
   std::vector<std::string> cors_origins;  // origins of SMART apps allowed to call from a browser
 };
 
@@ -88,8 +88,8 @@ class OAuthServer {
     Client client;
     bool authenticated = false;  // false: a public client that only named itself
   };
-  StatusOr<ClientAuth> AuthenticateClient(const http::Request& request,
-                                          const std::vector<std::pair<std::string, std::string>>& form);
+  StatusOr<ClientAuth> AuthenticateClient(
+      const http::Request& request, const std::vector<std::pair<std::string, std::string>>& form);
   http::Response TokenForCode(const http::Request& request, const ClientAuth& client,
                               const std::vector<std::pair<std::string, std::string>>& form);
   http::Response TokenForRefresh(const http::Request& request, const ClientAuth& client,

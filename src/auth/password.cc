@@ -46,12 +46,12 @@ std::optional<std::string> DecodeBase32(std::string_view secret) {
 StatusOr<std::string> HashPassword(std::string_view password) {
   unsigned char salt[kSaltLen];
   Random(salt, sizeof salt);
-  size_t encoded_len = argon2_encodedlen(kTimeCost, kMemoryKiB, kParallelism, kSaltLen, kHashLen,
-                                         Argon2_id);
+  size_t encoded_len =
+      argon2_encodedlen(kTimeCost, kMemoryKiB, kParallelism, kSaltLen, kHashLen, Argon2_id);
   std::string encoded(encoded_len, '\0');
-  int rc = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, password.data(),
-                                 password.size(), salt, sizeof salt, kHashLen, encoded.data(),
-                                 encoded.size());
+  int rc =
+      argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, password.data(), password.size(),
+                            salt, sizeof salt, kHashLen, encoded.data(), encoded.size());
   if (rc != ARGON2_OK) {
     return Status{StatusCode::kInternal, std::string("argon2id: ") + argon2_error_message(rc)};
   }
@@ -68,7 +68,8 @@ bool VerifyPassword(std::string_view password, std::string_view encoded) {
 }
 
 std::string NewOneTimePassword() {
-  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  static constexpr std::string_view kAlphabet =
+      "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   std::string out;
   while (out.size() < 20) {
     unsigned char b;
@@ -106,8 +107,9 @@ std::string NewTotpSecret() {
 }
 
 std::string TotpUri(std::string_view base32_secret, std::string_view account) {
-  return "otpauth://totp/Carechart:" + std::string(account) + "?secret=" +
-         std::string(base32_secret) + "&issuer=Carechart&algorithm=SHA1&digits=6&period=30";
+  return "otpauth://totp/Carechart:" + std::string(account) +
+         "?secret=" + std::string(base32_secret) +
+         "&issuer=Carechart&algorithm=SHA1&digits=6&period=30";
 }
 
 bool VerifyTotp(std::string_view base32_secret, std::string_view code, int64_t unix_time) {

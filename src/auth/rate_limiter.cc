@@ -20,7 +20,8 @@ void RateLimiter::RecordFailure(const std::string& key, int64_t now) {
   std::lock_guard lock(mu_);
   if (entries_.size() > 100000) {
     // A flood of distinct addresses: drop expired entries so memory stays bounded.
-    std::erase_if(entries_, [&](const auto& e) { return e.second.window_start + window_seconds_ <= now; });
+    std::erase_if(entries_,
+                  [&](const auto& e) { return e.second.window_start + window_seconds_ <= now; });
   }
   Entry& e = entries_[key];
   if (e.window_start + window_seconds_ <= now) {

@@ -54,8 +54,9 @@ std::vector<std::string> UserRoleNames() {
 }
 
 std::vector<std::string> RoleScopeCeiling(Role role) {
-  std::vector<std::string> out = {"openid", "fhirUser", "profile", "launch", "launch/patient",
-                                  "launch/encounter", "offline_access", "online_access"};
+  std::vector<std::string> out = {"openid",         "fhirUser",       "profile",
+                                  "launch",         "launch/patient", "launch/encounter",
+                                  "offline_access", "online_access"};
   switch (role) {
     case Role::kPatient:
     case Role::kProxy:

@@ -15,7 +15,8 @@ bool ValidTypeName(std::string_view t) {
   if (t.empty() || !std::isupper(static_cast<unsigned char>(t[0]))) {
     return false;
   }
-  return std::all_of(t.begin(), t.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+  return std::all_of(t.begin(), t.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
 }
 
 // v2 letters in order (each at most once), or a v1 word.
@@ -104,8 +105,8 @@ std::optional<ResourceScope> ParseResourceScope(std::string_view scope, std::str
     return fail("not a resource scope (patient/, user/ or system/)");
   }
   std::string_view ctx = scope.substr(0, slash);
-  s.context = ctx == "patient" ? ScopeContext::kPatient
-              : ctx == "user"  ? ScopeContext::kUser
+  s.context = ctx == "patient"  ? ScopeContext::kPatient
+              : ctx == "user"   ? ScopeContext::kUser
               : ctx == "system" ? ScopeContext::kSystem
                                 : ScopeContext::kUser;
   if (ctx != "patient" && ctx != "user" && ctx != "system") {
@@ -155,8 +156,8 @@ std::string ScopeText(const ResourceScope& s) {
                                                         : "system/";
   out += s.type + "." + s.permissions;
   if (s.has_category) {
-    out += "?category=" + (s.category_system.empty() ? "" : s.category_system + "|") +
-           s.category_code;
+    out +=
+        "?category=" + (s.category_system.empty() ? "" : s.category_system + "|") + s.category_code;
   }
   return out;
 }
@@ -251,7 +252,8 @@ bool ScopesAllow(const Principal& principal, std::string_view type, char interac
   }
   bool allowed = false;
   ForEachResourceScope(principal, [&](const ResourceScope& s) {
-    if (allowed || !TypeCovers(s.type, type) || s.permissions.find(interaction) == std::string::npos) {
+    if (allowed || !TypeCovers(s.type, type) ||
+        s.permissions.find(interaction) == std::string::npos) {
       return;
     }
     if (s.has_category && resource && !CategoryMatches(s, *resource)) {
@@ -293,10 +295,9 @@ bool NeedsResourceCheck(const Principal& principal, std::string_view type, char 
 }
 
 std::string MissingScopeText(const Principal& principal, std::string_view type, char interaction) {
-  std::string ctx = principal.role == Role::kBackendService ? "system"
-                    : principal.role == Role::kPatient || principal.role == Role::kProxy
-                        ? "patient"
-                        : "user";
+  std::string ctx = principal.role == Role::kBackendService                              ? "system"
+                    : principal.role == Role::kPatient || principal.role == Role::kProxy ? "patient"
+                                                                                         : "user";
   return ctx + "/" + std::string(type.empty() ? "*" : type) + "." + std::string(1, interaction);
 }
 

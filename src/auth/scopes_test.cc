@@ -85,12 +85,15 @@ TEST(Scopes, PatientOnly) {
 }
 
 TEST(Scopes, IntersectNarrows) {
-  auto g = IntersectScopes(SplitScopes("user/*.cruds patient/Observation.read openid launch bogus/x.r"),
-                           SplitScopes("user/*.rs patient/*.rs openid"));
+  auto g =
+      IntersectScopes(SplitScopes("user/*.cruds patient/Observation.read openid launch bogus/x.r"),
+                      SplitScopes("user/*.rs patient/*.rs openid"));
   EXPECT_EQ(JoinScopes(g), "user/*.rs patient/Observation.rs openid");
-  g = IntersectScopes(SplitScopes("system/*.rs"), SplitScopes("system/Patient.cruds system/Observation.r"));
+  g = IntersectScopes(SplitScopes("system/*.rs"),
+                      SplitScopes("system/Patient.cruds system/Observation.r"));
   EXPECT_EQ(JoinScopes(g), "system/Patient.rs system/Observation.r");
-  g = IntersectScopes(SplitScopes("user/Observation.rs"), SplitScopes("user/Observation.rs?category=laboratory"));
+  g = IntersectScopes(SplitScopes("user/Observation.rs"),
+                      SplitScopes("user/Observation.rs?category=laboratory"));
   EXPECT_EQ(JoinScopes(g), "user/Observation.rs?category=laboratory");
   g = IntersectScopes(SplitScopes("user/*.cruds"), SplitScopes("system/*.cruds"));
   EXPECT_TRUE(g.empty());

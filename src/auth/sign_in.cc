@@ -25,12 +25,13 @@ http::Response Page(int status, std::string_view title, const std::string& body)
   r.status = status;
   r.set_header("Content-Type", "text/html; charset=utf-8");
   r.set_header("Cache-Control", "no-store");
-  r.body = "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport "
-           "content='width=device-width'><title>" +
-           HtmlEscape(title) +
-           " · Carechart</title><body style='font-family:system-ui;max-width:26rem;margin:3rem "
-           "auto;padding:0 1rem'><h1 style='font-size:1.4rem'>" +
-           HtmlEscape(title) + "</h1>" + body + "</body></html>";
+  r.body =
+      "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport "
+      "content='width=device-width'><title>" +
+      HtmlEscape(title) +
+      " · Carechart</title><body style='font-family:system-ui;max-width:26rem;margin:3rem "
+      "auto;padding:0 1rem'><h1 style='font-size:1.4rem'>" +
+      HtmlEscape(title) + "</h1>" + body + "</body></html>";
   return r;
 }
 
@@ -46,7 +47,7 @@ std::string Field(std::string_view label, std::string_view name, std::string_vie
 }
 
 std::string FormHtml(const std::string& csrf, const std::string& fields, std::string_view button,
-                 const std::string& error) {
+                     const std::string& error) {
   std::string err =
       error.empty() ? "" : "<p role=alert style='color:#a00'>" + HtmlEscape(error) + "</p>";
   return err + "<form method=post action='/auth/authorize'><input type=hidden name=csrf value='" +
@@ -80,10 +81,10 @@ struct PendingRequest {
       return std::nullopt;
     }
     auto get = [&](const char* k) { return std::string(v->string_at(k)); };
-    return PendingRequest{get("client_id"),      get("client_name"), get("redirect_uri"),
-                          get("scope"),          get("state"),       get("code_challenge"),
-                          get("nonce"),          get("launch_patient"),
-                          get("launch_encounter"), get("csrf")};
+    return PendingRequest{get("client_id"), get("client_name"),    get("redirect_uri"),
+                          get("scope"),     get("state"),          get("code_challenge"),
+                          get("nonce"),     get("launch_patient"), get("launch_encounter"),
+                          get("csrf")};
   }
 };
 
@@ -120,8 +121,8 @@ http::Response OAuthServer::AuthorizeGet(const http::Request& request) {
   const Client& c = **client;
   if (std::find(c.redirect_uris.begin(), c.redirect_uris.end(), redirect_uri) ==
       c.redirect_uris.end()) {
-    return ErrorPage(400, "The redirect_uri '" + redirect_uri +
-                              "' is not registered for this application.");
+    return ErrorPage(
+        400, "The redirect_uri '" + redirect_uri + "' is not registered for this application.");
   }
   std::string state = QueryValue(request, "state");
   auto fail = [&](std::string_view error, const std::string& why) {
@@ -151,8 +152,9 @@ http::Response OAuthServer::AuthorizeGet(const http::Request& request) {
   if (scope.empty()) {
     return fail("invalid_scope", "scope is required");
   }
-  PendingRequest pr{c.id, c.name, redirect_uri, scope, state, challenge, QueryValue(request, "nonce"),
-                    "", "", RandomToken(24)};
+  PendingRequest pr{
+      c.id, c.name, redirect_uri,   scope, state, challenge, QueryValue(request, "nonce"),
+      "",   "",     RandomToken(24)};
   if (std::string launch = QueryValue(request, "launch"); !launch.empty()) {
     auto ctx = store_.GetLaunch(launch, tokens_.Now());
     if (!ctx.ok() || !*ctx) {
@@ -173,44 +175,45 @@ http::Response OAuthServer::AuthorizeGet(const http::Request& request) {
 http::Response OAuthServer::SignInStep(const http::Request& request, SignInSession& session,
                                        const std::string& cookie, const std::string& error) {
   auto pr = PendingRequest::FromJson(session.request_json);
-  std::string intro = "<p><b>" + HtmlEscape(pr->client_name.empty() ? pr->client_id : pr->client_name) +
+  std::string intro = "<p><b>" +
+                      HtmlEscape(pr->client_name.empty() ? pr->client_id : pr->client_name) +
                       "</b> asks to use your Carechart account.</p>";
   http::Response r;
   if (session.stage == "password") {
     r = Page(200, "Sign in",
              intro + FormHtml(pr->csrf,
-                          Field("Username", "username", "text", "username") +
-                              Field("Password", "password", "password", "current-password"),
-                          "Sign in", error));
+                              Field("Username", "username", "text", "username") +
+                                  Field("Password", "password", "password", "current-password"),
+                              "Sign in", error));
   } else if (session.stage == "totp") {
-    r = Page(200, "Second factor",
-             FormHtml(pr->csrf, Field("6-digit code from your authenticator app", "totp", "text",
-                                  "one-time-code"),
-                  "Continue", error));
+    r = Page(
+        200, "Second factor",
+        FormHtml(pr->csrf,
+                 Field("6-digit code from your authenticator app", "totp", "text", "one-time-code"),
+                 "Continue", error));
   } else if (session.stage == "change-password") {
     r = Page(200, "Choose a new password",
              "<p>Your password was a one-time password; choose your own (12 characters or "
              "more).</p>" +
                  FormHtml(pr->csrf,
-                      Field("New password", "new_password", "password", "new-password") +
-                          Field("Repeat it", "new_password2", "password", "new-password"),
-                      "Save and continue", error));
+                          Field("New password", "new_password", "password", "new-password") +
+                              Field("Repeat it", "new_password2", "password", "new-password"),
+                          "Save and continue", error));
   } else {
     std::string list;
     if (find_patients_) {
       for (const auto& [id, name] : find_patients_(QueryValue(request, "name"))) {
-        list += "<li><label><input type=radio name=patient value='" + HtmlEscape(id) +
-                "'> " + HtmlEscape(name) + " <small>(" + HtmlEscape(id) +
-                ")</small></label></li>";
+        list += "<li><label><input type=radio name=patient value='" + HtmlEscape(id) + "'> " +
+                HtmlEscape(name) + " <small>(" + HtmlEscape(id) + ")</small></label></li>";
       }
     }
     r = Page(200, "Choose a patient",
              "<p>The application works on one patient's record.</p>" +
                  FormHtml(pr->csrf,
-                      "<ul style='list-style:none;padding:0'>" + list +
-                          "</ul><p><label>or Patient id<br><input name=patient_id "
-                          "style='width:100%'></label></p>",
-                      "Open this patient", error));
+                          "<ul style='list-style:none;padding:0'>" + list +
+                              "</ul><p><label>or Patient id<br><input name=patient_id "
+                              "style='width:100%'></label></p>",
+                          "Open this patient", error));
   }
   r.headers.emplace_back("Set-Cookie",
                          CookieHeader(kCookie, cookie, options_.session_seconds, options_.tls));
@@ -229,8 +232,9 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
   auto form = ParseForm(request);
   std::string cookie = CookieValue(request, kCookie);
   if (!form || cookie.empty()) {
-    return ErrorPage(400, "The sign-in session is missing (cookies must be enabled). Start again "
-                          "from the application.");
+    return ErrorPage(400,
+                     "The sign-in session is missing (cookies must be enabled). Start again "
+                     "from the application.");
   }
   auto found = store_.GetSession(Sha256Base64Url(cookie), now);
   if (!found.ok() || !*found) {
@@ -265,9 +269,9 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
   };
   auto locked = [&]() -> std::optional<http::Response> {
     if (user && user->locked_until > now) {
-      http::Response r = ErrorPage(
-          429, "This account is locked after repeated failed sign-ins. Try again in " +
-                   std::to_string((user->locked_until - now + 59) / 60) + " minute(s).");
+      http::Response r =
+          ErrorPage(429, "This account is locked after repeated failed sign-ins. Try again in " +
+                             std::to_string((user->locked_until - now + 59) / 60) + " minute(s).");
       r.set_header("Retry-After", std::to_string(user->locked_until - now));
       return r;
     }
@@ -283,7 +287,8 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
     if (auto r = locked()) {
       return *r;
     }
-    if (!user || user->disabled || !VerifyPassword(FormValue(*form, "password"), user->password_hash)) {
+    if (!user || user->disabled ||
+        !VerifyPassword(FormValue(*form, "password"), user->password_hash)) {
       if (user && user->disabled) {
         user.reset();  // a disabled account does not count failures
       }
@@ -322,7 +327,8 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
       }
     }
     if (!known) {
-      return SignInStep(request, session, cookie, "Choose a patient from the list (or a valid id).");
+      return SignInStep(request, session, cookie,
+                        "Choose a patient from the list (or a valid id).");
     }
     return FinishSignIn(request, session, *user, patient);
   }

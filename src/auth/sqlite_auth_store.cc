@@ -98,7 +98,9 @@ std::vector<std::string> Split(const std::string& s, char sep = ' ') {
 }
 
 std::string_view KindName(ClientKind k) {
-  return k == ClientKind::kPublic ? "public" : k == ClientKind::kConfidential ? "confidential" : "backend";
+  return k == ClientKind::kPublic         ? "public"
+         : k == ClientKind::kConfidential ? "confidential"
+                                          : "backend";
 }
 ClientKind ParseKind(std::string_view s) {
   return s == "confidential" ? ClientKind::kConfidential
@@ -276,10 +278,11 @@ class SqliteAuthStore final : public AuthStore {
 
   Status PutCode(const AuthCode& c) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("INSERT INTO auth_code(code_hash, client_id, user_id, "
-                                    "redirect_uri, scope, code_challenge, patient_id, "
-                                    "encounter_id, nonce, expires_at) VALUES(?,?,?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(
+        Statement st,
+        conn_->Prepare("INSERT INTO auth_code(code_hash, client_id, user_id, "
+                       "redirect_uri, scope, code_challenge, patient_id, "
+                       "encounter_id, nonce, expires_at) VALUES(?,?,?,?,?,?,?,?,?,?)"));
     st.Bind(1, c.code_hash).Bind(2, c.client_id).Bind(3, c.user_id).Bind(4, c.redirect_uri);
     st.Bind(5, c.scope).Bind(6, c.code_challenge).Bind(7, c.patient_id).Bind(8, c.encounter_id);
     st.Bind(9, c.nonce).Bind(10, c.expires_at);
@@ -500,8 +503,8 @@ class SqliteAuthStore final : public AuthStore {
 
   Status Purge(int64_t now) override {
     std::lock_guard lock(mu_);
-    for (const char* table : {"auth_code", "auth_session", "auth_launch", "auth_assertion",
-                              "auth_refresh"}) {
+    for (const char* table :
+         {"auth_code", "auth_session", "auth_launch", "auth_assertion", "auth_refresh"}) {
       ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("DELETE FROM ") + table +
                                                     " WHERE expires_at < ?"));
       st.Bind(1, now - 3600);

@@ -104,8 +104,8 @@ StatusOr<OAuthServer::ClientAuth> OAuthServer::AuthenticateClient(const http::Re
       }
     }
     if (!key) {
-      return InvalidClient("the client assertion is signed with a key (kid '" + jwt.kid +
-                           "', " + jwt.alg + ") that client '" + iss + "' has not registered");
+      return InvalidClient("the client assertion is signed with a key (kid '" + jwt.kid + "', " +
+                           jwt.alg + ") that client '" + iss + "' has not registered");
     }
     RETURN_IF_ERROR(VerifySignature(jwt.alg, jwt.signing_input, jwt.signature, *key));
     ServerUrls u = UrlsFor(request, options_);
@@ -138,8 +138,9 @@ StatusOr<OAuthServer::ClientAuth> OAuthServer::AuthenticateClient(const http::Re
     secret = basic->second;
   }
   if (client_id.empty()) {
-    return InvalidClient("the client is not identified (client_id, Basic credentials or a "
-                         "client assertion)");
+    return InvalidClient(
+        "the client is not identified (client_id, Basic credentials or a "
+        "client assertion)");
   }
   ASSIGN_OR_RETURN(std::optional<Client> client, store_.GetClient(client_id));
   if (!client) {
@@ -151,7 +152,8 @@ StatusOr<OAuthServer::ClientAuth> OAuthServer::AuthenticateClient(const http::Re
     }
     out.authenticated = true;
   } else if (client->kind == ClientKind::kBackend) {
-    return InvalidClient("client '" + client_id + "' must authenticate with a client assertion "
+    return InvalidClient("client '" + client_id +
+                         "' must authenticate with a client assertion "
                          "(private_key_jwt)");
   } else if (!secret.empty()) {
     return InvalidClient("client '" + client_id + "' is public and has no secret");
@@ -163,8 +165,9 @@ StatusOr<OAuthServer::ClientAuth> OAuthServer::AuthenticateClient(const http::Re
 http::Response OAuthServer::Token(const http::Request& request) {
   int64_t now = tokens_.Now();
   if (int64_t wait = address_limiter_.RetryAfter(RateKey(request), now); wait > 0) {
-    http::Response r = OAuthError(429, "slow_down", "too many failed token requests from this "
-                                                    "address; try again later");
+    http::Response r = OAuthError(429, "slow_down",
+                                  "too many failed token requests from this "
+                                  "address; try again later");
     r.set_header("Retry-After", std::to_string(wait));
     return r;
   }
@@ -189,7 +192,8 @@ http::Response OAuthServer::Token(const http::Request& request) {
   } else {
     return OAuthError(400, "unsupported_grant_type",
                       "grant_type must be authorization_code, refresh_token or "
-                      "client_credentials, not '" + grant + "'");
+                      "client_credentials, not '" +
+                          grant + "'");
   }
   if (r.status >= 400) {
     address_limiter_.RecordFailure(RateKey(request), now);
@@ -207,8 +211,7 @@ http::Response OAuthServer::TokenForCode(const http::Request& request, const Cli
     return OAuthError(400, "invalid_grant", "the code was issued to another client");
   }
   if (code->redirect_uri != FormValue(form, "redirect_uri")) {
-    return OAuthError(400, "invalid_grant",
-                      "redirect_uri must be the one sent to /auth/authorize");
+    return OAuthError(400, "invalid_grant", "redirect_uri must be the one sent to /auth/authorize");
   }
   std::string verifier = FormValue(form, "code_verifier");
   if (!code->code_challenge.empty()) {
@@ -234,8 +237,7 @@ http::Response OAuthServer::TokenForCode(const http::Request& request, const Cli
 
 http::Response OAuthServer::TokenForRefresh(const http::Request& request, const ClientAuth& client,
                                             const Form& form) {
-  auto old = store_.RotateRefresh(Sha256Base64Url(FormValue(form, "refresh_token")),
-                                  tokens_.Now());
+  auto old = store_.RotateRefresh(Sha256Base64Url(FormValue(form, "refresh_token")), tokens_.Now());
   if (!old.ok()) {
     return OAuthError(400, "invalid_grant", old.status().message());
   }
@@ -297,8 +299,7 @@ http::Response OAuthServer::TokenForClient(const http::Request& request, const C
 }
 
 http::Response OAuthServer::IssueUserTokens(const http::Request& request, const User& user,
-                                            const std::string& client_id,
-                                            const std::string& scope,
+                                            const std::string& client_id, const std::string& scope,
                                             const std::string& patient_id,
                                             const std::string& encounter_id,
                                             const std::string& nonce, const std::string& family,

@@ -110,8 +110,8 @@ StatusOr<std::unique_ptr<TokenService>> TokenService::Create(AuthStore& store,
     spdlog::info("generated the server's token signing key");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Key> key, Key::FromPrivatePem(keys.front()));
-  auto svc = std::unique_ptr<TokenService>(
-      new TokenService(store, std::move(settings), std::move(key)));
+  auto svc =
+      std::unique_ptr<TokenService>(new TokenService(store, std::move(settings), std::move(key)));
   svc->RefreshRevocations();
   return svc;
 }
@@ -119,8 +119,8 @@ StatusOr<std::unique_ptr<TokenService>> TokenService::Create(AuthStore& store,
 int64_t TokenService::Now() const { return settings_.now(); }
 
 StatusOr<IssuedToken> TokenService::IssueAccessToken(const Principal& p, const std::string& issuer,
-                                                     const std::string& audience,
-                                                     int64_t lifetime, int64_t not_before) {
+                                                     const std::string& audience, int64_t lifetime,
+                                                     int64_t not_before) {
   int64_t now = Now();
   IssuedToken out;
   out.jti = RandomToken(16);

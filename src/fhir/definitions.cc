@@ -105,8 +105,8 @@ std::vector<std::string> RegisterSearchParam(const CustomSearchParam& p) {
     for (const std::string& t : e->param.targets) {
       e->target_views.push_back(t);
     }
-    e->def = SearchParamDef{e->param.code, e->param.type, e->param.expression,
-                            e->target_views, e->param.url, {}};
+    e->def = SearchParamDef{e->param.code,   e->param.type, e->param.expression,
+                            e->target_views, e->param.url,  {}};
     r.by_type_code[{base, p.code}] = e.get();
     r.all.push_back(std::move(e));
   }
@@ -123,7 +123,8 @@ std::vector<const SearchParamDef*> CustomSearchParams(std::string_view resource_
   CustomRegistry& r = Registry();
   std::shared_lock lock(r.mu);
   std::vector<const SearchParamDef*> out;
-  for (auto it = r.by_type_code.lower_bound(std::make_pair(std::string(resource_type), std::string()));
+  for (auto it =
+           r.by_type_code.lower_bound(std::make_pair(std::string(resource_type), std::string()));
        it != r.by_type_code.end() && it->first.first == resource_type; ++it) {
     out.push_back(&it->second->def);
   }
@@ -139,7 +140,8 @@ const SearchParamDef* FindSearchParam(std::string_view resource_type, std::strin
   if (r.by_type_code.empty()) {
     return nullptr;
   }
-  const auto it = r.by_type_code.find(std::make_pair(std::string(resource_type), std::string(code)));
+  const auto it =
+      r.by_type_code.find(std::make_pair(std::string(resource_type), std::string(code)));
   return it == r.by_type_code.end() ? nullptr : &it->second->def;
 }
 

@@ -206,8 +206,7 @@ void AddComposite(const SearchParamDef& def, const fhirpath::Expression& expr,
 // Compiled expressions of run-time parameters, by definition (definitions are never freed).
 const fhirpath::Expression* CustomExpression(const SearchParamDef* def) {
   static std::mutex mu;
-  static auto* cache =
-      new std::map<const SearchParamDef*, std::optional<fhirpath::Expression>>();
+  static auto* cache = new std::map<const SearchParamDef*, std::optional<fhirpath::Expression>>();
   std::lock_guard lock(mu);
   auto [it, added] = cache->try_emplace(def);
   if (added) {

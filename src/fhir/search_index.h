@@ -119,7 +119,8 @@ IndexCoverage SearchIndexCoverage();
 // becomes a parameter of its bases, indexed by ExtractIndex from then on. A SearchParameter that is
 // not active unregisters. kInvalid naming the element when an active one cannot be used; else the
 // bases skipped because R4 already defines the code there.
-StatusOr<std::vector<std::string>> ApplySearchParameterResource(const json::Value& search_parameter);
+StatusOr<std::vector<std::string>> ApplySearchParameterResource(
+    const json::Value& search_parameter);
 // The checks of ApplySearchParameterResource without registering (for validating a write).
 Status CheckSearchParameterResource(const json::Value& search_parameter);
 // A SearchParameter resource deleted: its parameters go.

@@ -67,6 +67,12 @@ Status GuardEntry(RequestContext& ctx, access::Action action, const json::Value*
     return Status::Ok();
   }
   if (existing != nullptr && !existing->deleted) {
+    if (existing->type == "AuditEvent") {  // the audit trail is append-only, in Bundles too
+      return {StatusCode::kMethodNotAllowed,
+              "AuditEvent/" + existing->id +
+                  " may not be changed or deleted: the audit trail is "
+                  "append-only"};
+    }
     RETURN_IF_ERROR(g.CheckStored(action, *existing));
   }
   return resource != nullptr ? g.CheckWrite(action, *resource) : Status::Ok();

@@ -106,11 +106,27 @@ http::Response HandleEmergencyAccess(RequestContext& ctx) {
 }
 
 http::Response HandleEmergencyReviewQueue(RequestContext& ctx) {
+  if (ctx.http.method == "POST") {
+    // POST [base]/$emergency-access-review with Parameters{grant, note}: the same as
+    // POST Basic/[id]/$emergency-access-review (for callers whose scopes are read-only).
+    auto grant = StringParameter(ctx, "grant");
+    if (!grant.ok()) {
+      return ErrorResponse(grant.status());
+    }
+    std::string id = grant->starts_with("Basic/") ? grant->substr(6) : *grant;
+    if (!IsValidId(id)) {
+      return ErrorResponse(InvalidError(
+          "name the grant to mark reviewed: parameter 'grant' (valueString \"Basic/<id>\")",
+          "Parameters.parameter.where(name='grant').valueString"));
+    }
+    ctx.id = id;
+    return HandleEmergencyReview(ctx);
+  }
   if (ctx.http.method != "GET" && ctx.http.method != "HEAD") {
     http::Response r = ErrorResponse(
         {StatusCode::kMethodNotAllowed,
-         ctx.http.method + " is not allowed on $emergency-access-review; allowed: GET"});
-    r.set_header("Allow", "GET");
+         ctx.http.method + " is not allowed on $emergency-access-review; allowed: GET, POST"});
+    r.set_header("Allow", "GET, POST");
     return r;
   }
   auto role = CallerRole(ctx);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "auth/scopes.h"
 #include "fhir/definitions.h"
 #include "fhir/json.h"
 #include "rest/outcome.h"
@@ -12,12 +13,26 @@
 namespace carechart::rest {
 namespace {
 
-bool MayReindex(const RequestContext& ctx) {
-  if (ctx.principal == nullptr) {  // no auth module in front (tests, a local server)
+// Administrators, the server itself, and backend services whose system-level scopes let them
+// update every resource type concerned (a reindex rewrites their index rows).
+bool MayReindex(const RequestContext& ctx, const std::string& type) {
+  if (ctx.principal == nullptr) {  // no auth module in front (unit tests, embedded use)
     return true;
   }
-  return ctx.principal->role == auth::Role::kAdministrator ||
-         ctx.principal->role == auth::Role::kSystem;
+  const auth::Principal& p = *ctx.principal;
+  if (p.role == auth::Role::kAdministrator || p.role == auth::Role::kSystem) {
+    return true;
+  }
+  if (p.role != auth::Role::kBackendService) {
+    return false;
+  }
+  for (std::string_view t : fhir::ResourceTypes()) {
+    if ((type.empty() || t == type) &&
+        (!auth::ScopesAllow(p, t, 'u', nullptr) || auth::OnlyPatientScopes(p, t, 'u'))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 json::Value Param(const std::string& name, json::Value value, const char* kind) {
@@ -43,8 +58,16 @@ ReindexJob::~ReindexJob() {
 }
 
 http::Response ReindexJob::Handle(RequestContext& ctx) {
-  if (!MayReindex(ctx)) {
-    return ErrorResponse({StatusCode::kForbidden, "$reindex is for administrators"});
+  std::string type;
+  for (const auto& [k, v] : ctx.http.query) {
+    if (k == "type") {
+      type = v;
+    }
+  }
+  if (!MayReindex(ctx, type)) {
+    return ErrorResponse({StatusCode::kForbidden,
+                          "$reindex is for administrators (or a backend service with system "
+                          "update scopes on the types reindexed)"});
   }
   const std::string& m = ctx.http.method;
   if (m == "POST") {
@@ -115,11 +138,10 @@ http::Response ReindexJob::Start(RequestContext& ctx) {
   r.status = 202;
   r.set_header("Content-Type", kFhirJson);
   r.set_header("Content-Location", ctx.base_url + "/$reindex");
-  r.body = InformationOutcome("reindex started" +
-                              (type_.empty() ? std::string(" for every resource type")
-                                             : " for " + type_) +
-                              (param_.empty() ? "" : ", parameter " + param_) +
-                              "; GET $reindex shows its progress");
+  r.body = InformationOutcome(
+      "reindex started" +
+      (type_.empty() ? std::string(" for every resource type") : " for " + type_) +
+      (param_.empty() ? "" : ", parameter " + param_) + "; GET $reindex shows its progress");
   return r;
 }
 
@@ -139,9 +161,10 @@ http::Response ReindexJob::Report() const {
       Param("total", json::Value::Number(std::to_string(progress_.total)), "valueInteger"));
   params.push_back(
       Param("done", json::Value::Number(std::to_string(progress_.done)), "valueInteger"));
-  params.push_back(Param("reindexed", json::Value::Number(std::to_string(progress_.reindexed)),
-                         "valueInteger"));
-  params.push_back(Param("seconds", json::Value::Number(Number(progress_.seconds)), "valueDecimal"));
+  params.push_back(
+      Param("reindexed", json::Value::Number(std::to_string(progress_.reindexed)), "valueInteger"));
+  params.push_back(
+      Param("seconds", json::Value::Number(Number(progress_.seconds)), "valueDecimal"));
   params.push_back(Param("rate", json::Value::Number(Number(progress_.rate())), "valueDecimal"));
   if (!error_.empty()) {
     params.push_back(Param("error", json::Value::String(error_), "valueString"));

@@ -1,5 +1,6 @@
 // POST/GET [base]/$reindex: an online reindex (store/reindex.h) running in the background of the
-// server, one at a time. Administrators only (and the server's own principal).
+// server, one at a time. Administrators, the server's own principal, and backend services with
+// system-level update scopes on the types reindexed.
 #pragma once
 
 #include <atomic>

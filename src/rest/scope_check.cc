@@ -13,8 +13,8 @@ http::Response Forbidden(const RequestContext& ctx, std::string_view type, char 
   std::string scope = auth::MissingScopeText(*ctx.principal, type, interaction);
   http::Response r = ErrorResponse(
       {StatusCode::kForbidden, "the access token's scopes do not allow " + what +
-                                   "; it needs a scope such as " + scope + " (granted: " +
-                                   auth::JoinScopes(ctx.principal->scopes) + ")"});
+                                   "; it needs a scope such as " + scope +
+                                   " (granted: " + auth::JoinScopes(ctx.principal->scopes) + ")"});
   r.set_header("WWW-Authenticate",
                "Bearer realm=\"carechart\", error=\"insufficient_scope\", scope=\"" + scope + "\"");
   return r;
@@ -43,6 +43,17 @@ std::optional<http::Response> Need(const RequestContext& ctx, std::string_view t
   return Forbidden(ctx, type, interaction, what);
 }
 
+// True when some resource scope of any type allows `interaction`.
+bool AnyScopeWith(const auth::Principal& p, char interaction) {
+  for (const std::string& s : p.scopes) {
+    auto parsed = auth::IsResourceScope(s) ? auth::ParseResourceScope(s, nullptr) : std::nullopt;
+    if (parsed && parsed->permissions.find(interaction) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<http::Response> CheckRequestScopes(const RequestContext& ctx,
@@ -56,13 +67,24 @@ std::optional<http::Response> CheckRequestScopes(const RequestContext& ctx,
       return std::nullopt;  // batch/transaction: entries are checked one by one
     }
     // System-level search/history: any search scope lets it run; results are filtered by type.
-    for (const std::string& s : ctx.principal->scopes) {
-      auto parsed = auth::IsResourceScope(s) ? auth::ParseResourceScope(s, nullptr) : std::nullopt;
-      if (parsed && parsed->permissions.find('s') != std::string::npos) {
-        return std::nullopt;
-      }
+    if (AnyScopeWith(*ctx.principal, 's')) {
+      return std::nullopt;
     }
     return Forbidden(ctx, "*", 's', "a system-level search or history");
+  }
+  if (parts[0] == "$export") {
+    // Bulk export: the exporter filters each resource by type (auth::ScopesAllow); the kick-off
+    // needs a read scope on something.
+    if (AnyScopeWith(*ctx.principal, 'r')) {
+      return std::nullopt;
+    }
+    return Forbidden(ctx, "*", 'r', "$export");
+  }
+  if (parts[0] == "$import") {
+    return Need(ctx, "*", 'c', "$import");
+  }
+  if (parts[0] == "$reindex") {
+    return Need(ctx, "*", 'u', "$reindex");
   }
   if (parts[0] == "metadata" || !fhir::IsResourceType(parts[0])) {
     return std::nullopt;  // public, or answered 404 by the router

@@ -60,7 +60,7 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
     return ErrorResponse(s);
   }
   access::Action action = ctx.http.path.ends_with("/$everything") ? access::Action::kEverything
-                                                                    : access::Action::kSearch;
+                                                                  : access::Action::kSearch;
   if (!query.type.empty()) {
     if (auto denied = DenyType(ctx, action, query.type)) {
       return *denied;

@@ -58,13 +58,11 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
   }
   if (!options.param.empty()) {
     if (options.type.empty()) {
-      return InvalidError("--param needs --type (a parameter belongs to a resource type)",
-                          "param");
+      return InvalidError("--param needs --type (a parameter belongs to a resource type)", "param");
     }
     if (fhir::FindSearchParam(options.type, options.param) == nullptr) {
-      return InvalidError("--param: '" + options.param + "' is not a search parameter of " +
-                              options.type,
-                          "param");
+      return InvalidError(
+          "--param: '" + options.param + "' is not a search parameter of " + options.type, "param");
     }
   }
   const int threads = options.threads > 0
@@ -94,8 +92,8 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
   while (true) {
     if (options.stop != nullptr && options.stop->load()) {
       RETURN_IF_ERROR(finish_write());
-      return Status{StatusCode::kUnavailable, "reindex stopped after " +
-                                                  std::to_string(progress.done) + " resources"};
+      return Status{StatusCode::kUnavailable,
+                    "reindex stopped after " + std::to_string(progress.done) + " resources"};
     }
     ASSIGN_OR_RETURN(SearchResult page, store.Search(q));
     auto batch = std::make_shared<Batch>();

@@ -74,7 +74,7 @@ TEST(Reindex, FillsMissingRowsForEveryParameterOrOne) {
   EXPECT_EQ(r->total, 500);
   EXPECT_EQ(r->done, 500);
   EXPECT_EQ(r->reindexed, 500);
-  EXPECT_GE(seen.size(), 8u);  // 500 / 64 batches, then the final report
+  EXPECT_GE(seen.size(), 8u);               // 500 / 64 batches, then the final report
   EXPECT_EQ(Count(*store, composite), 50);  // odd i with 100 + i % 50 >= 140
   EXPECT_EQ(Count(*store, {{"code", "8480-6"}}), 0);
 

@@ -167,10 +167,12 @@ TEST(ParseSearch, ErrorsNameTheParameterAndValue) {
 }
 
 TEST(ParseSearch, CompositeValuesParseEachComponentWithItsType) {
-  SearchQuery q = ParseOk("Observation", {{"code-value-quantity",
-                                           "http://loinc.org|8480-6$gt100,8462-4$le90|http://unitsofmeasure.org|mm[Hg]"},
-                                          {"code-value-date", "x$ge2020-01"},
-                                          {"code-value-string", "a\\$b$c\\,d"}});
+  SearchQuery q =
+      ParseOk("Observation",
+              {{"code-value-quantity",
+                "http://loinc.org|8480-6$gt100,8462-4$le90|http://unitsofmeasure.org|mm[Hg]"},
+               {"code-value-date", "x$ge2020-01"},
+               {"code-value-string", "a\\$b$c\\,d"}});
   ASSERT_EQ(q.clauses.size(), 3u);
   const SearchClause& c = q.clauses[0];
   EXPECT_EQ(c.type, SearchParamType::kComposite);

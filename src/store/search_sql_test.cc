@@ -333,8 +333,8 @@ TEST_F(SearchSql, CompositeComponentsMatchWithinOneTuple) {
   bp("bp2", 95, 130, k2020 + 40 * kDay);
   auto composite = [](std::string param, std::vector<SearchParamType> types,
                       std::vector<SearchValue> values, std::string mod = "") {
-    SearchClause c = Clause(std::move(param), SearchParamType::kComposite, std::move(values),
-                            std::move(mod));
+    SearchClause c =
+        Clause(std::move(param), SearchParamType::kComposite, std::move(values), std::move(mod));
     c.component_types = std::move(types);
     return c;
   };
@@ -347,8 +347,8 @@ TEST_F(SearchSql, CompositeComponentsMatchWithinOneTuple) {
   auto ccvq = [&](std::vector<SearchValue> values) {
     return composite("component-code-value-quantity", tq, std::move(values));
   };
-  EXPECT_EQ(Find("Observation", {ccvq({tuple(Token("http://loinc.org", "8480-6"),
-                                              Num(Prefix::kGt, 100))})}),
+  EXPECT_EQ(Find("Observation",
+                 {ccvq({tuple(Token("http://loinc.org", "8480-6"), Num(Prefix::kGt, 100))})}),
             (Ids{"bp1"}));
   EXPECT_EQ(Find("Observation", {ccvq({tuple(Val("8462-4"), Num(Prefix::kGt, 100))})}),
             (Ids{"bp2"}));
@@ -392,9 +392,8 @@ TEST_F(SearchSql, CompositeComponentsMatchWithinOneTuple) {
   EXPECT_EQ(Find("Observation",
                  {composite("component-code-value-quantity", tq, {Val("true")}, "missing")}),
             (Ids{"o1", "o2", "o3"}));
-  EXPECT_EQ(Find("Observation",
-                 {Clause("_id", SearchParamType::kToken, {Val("bp2")}),
-                  ccvq({tuple(Val("8462-4"), Num(Prefix::kGe, 130))})}),
+  EXPECT_EQ(Find("Observation", {Clause("_id", SearchParamType::kToken, {Val("bp2")}),
+                                 ccvq({tuple(Val("8462-4"), Num(Prefix::kGe, 130))})}),
             (Ids{"bp2"}));
 }
 

@@ -94,9 +94,9 @@ StatusOr<std::optional<json::Value>> FetchCanonical(ResourceStore& store, const 
 // The concept hierarchy of a CodeSystem: its `concept` nesting.
 struct Hierarchy {
   std::string system;
-  bool complete = false;                                 // content = complete
-  std::vector<std::string> codes;                        // every concept, in document order
-  std::multimap<std::string, std::string> parent_of;     // child -> parent
+  bool complete = false;                                // content = complete
+  std::vector<std::string> codes;                       // every concept, in document order
+  std::multimap<std::string, std::string> parent_of;    // child -> parent
   std::multimap<std::string, std::string> children_of;  // parent -> child
 
   explicit Hierarchy(const json::Value& cs) {
@@ -323,7 +323,8 @@ Status Rewrite(ResourceStore& store, SearchClause& c) {
     if (!v.has_system || v.system.empty() || v.code.empty()) {
       return Bad(name, "'" + v.raw + "': :" + c.modifier + " needs system|code");
     }
-    ASSIGN_OR_RETURN(Hierarchy h, expander.RequireCodeSystem(v.system, "no code hierarchy is known"));
+    ASSIGN_OR_RETURN(Hierarchy h,
+                     expander.RequireCodeSystem(v.system, "no code hierarchy is known"));
     if (!h.Has(v.code)) {
       return Bad(name, "code '" + v.code + "' is not in the stored CodeSystem '" + v.system + "'");
     }

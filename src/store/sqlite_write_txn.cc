@@ -8,8 +8,8 @@
 namespace carechart::store::sqlite {
 namespace {
 
-const char* const kIndexTables[] = {"sp_token",  "sp_string", "sp_date",     "sp_reference",
-                                    "sp_quantity", "sp_number", "sp_uri", "sp_composite"};
+const char* const kIndexTables[] = {"sp_token",    "sp_string", "sp_date", "sp_reference",
+                                    "sp_quantity", "sp_number", "sp_uri",  "sp_composite"};
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(

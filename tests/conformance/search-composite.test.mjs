@@ -273,7 +273,7 @@ describe('SearchParameter resources', () => {
     const badExpr = await server.post('SearchParameter', { ...eyeParam, code: 'bad-one', expression: 'Patient.extension.where(' });
     assert.equal(badExpr.status, 400, badExpr.text);
     assert.match(badExpr.text, /SearchParameter\.expression/);
-    const badType = await server.post('SearchParameter', { ...eyeParam, code: 'bad-two', type: 'composite' });
+    const badType = await server.post('SearchParameter', { ...eyeParam, code: 'bad-two', type: 'special' });
     assert.equal(badType.status, 400, badType.text);
     assert.match(badType.text, /SearchParameter\.type/);
     // A draft is stored but not searchable.
@@ -308,6 +308,11 @@ describe('reindex', () => {
     await expectKeys('Observation', { 'component-code-value-quantity': '8480-6$gt140' }, ['bp1']);
     const wrongMethod = await server.request('DELETE', '$reindex');
     assert.equal(wrongMethod.status, 405);
+    // A token that may only read Patients may not rewrite indexes.
+    const reader = await server.tokenFor('system/Patient.rs');
+    const denied = await server.request('POST', '$reindex?type=Patient', { token: reader });
+    assert.equal(denied.status, 403, denied.text);
+    assert.match(denied.text, /administrators/);
   });
 
   test('carechart reindex --db re-extracts a stopped server\'s database with a summary line', async () => {

@@ -23,6 +23,10 @@ import { compositeEntries, compositeQueries, compositeResourceMatches } from './
 const FULL = process.env.CARECHART_ORACLE_FULL === '1';
 const ONLY = process.env.CARECHART_ORACLE_ONLY ? new Set(process.env.CARECHART_ORACLE_ONLY.split(',')) : null;
 
+// Types the server writes itself while the test runs (one AuditEvent per request): a moving
+// target, not part of the corpus.
+const NOT_CORPUS = { AuditEvent: 'written by the server for every request while the test runs' };
+
 // Disagreements that are understood and accepted, keyed by "Type?name[:modifier]" → why.
 // Keep it empty: a difference is a bug in the server or in the oracle, fix the one that is wrong.
 const KNOWN_DIFFERENCES = {};
@@ -42,6 +46,8 @@ async function serverIds(server, path) {
     if (page === 0) total = res.json.total;
     for (const e of res.json.entry ?? []) if ((e.search?.mode ?? 'match') === 'match') ids.push(e.resource.id);
     url = (res.json.link ?? []).find((l) => l.relation === 'next')?.url;
+    // Bundle.total is checked on the first page; later pages need not count again.
+    if (url) url = url.includes('_total=') ? url.replace(/_total=[a-z]+/, '_total=none') : `${url}&_total=none`;
   }
   return { ids, total };
 }
@@ -76,6 +82,10 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
 
     for (const [type, resources] of [...byType.entries()].sort()) {
       if (ONLY && !ONLY.has(type)) continue;
+      if (NOT_CORPUS[type]) {
+        stats.skipped.push(`${type}.*: ${NOT_CORPUS[type]}`);
+        continue;
+      }
       stats.types++;
       for (const param of paramsForType(all, type)) {
         if (param.skip) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
-import { userToken, vitalSigns } from './world.mjs';
+import { USER_IDS, userToken, vitalSigns } from './world.mjs';
 
 const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
 let server;
@@ -47,7 +47,7 @@ test('every access is audited: who, on whose record, what, from where; searchabl
 
   let events = [];
   for (let i = 0; i < 50 && events.length < 4; i++) {
-    const r = await server.get('AuditEvent?altid=u-doc&_count=100');
+    const r = await server.get(`AuditEvent?altid=${USER_IDS['u-doc']}&_count=100`);
     assert.equal(r.status, 200, r.text);
     events = (r.json.entry ?? []).map((e) => e.resource);
     if (events.length < 4) await new Promise((res) => setTimeout(res, 100));
@@ -69,7 +69,7 @@ test('every access is audited: who, on whose record, what, from where; searchabl
   const byPatient = await server.get('AuditEvent?patient=Patient/pa-1&action=C');
   assert.equal(byPatient.status, 200);
   assert.ok(byPatient.json.entry?.length >= 1, 'searchable by patient and action');
-  const byDate = await server.get(`AuditEvent?date=ge${new Date(Date.now() - 3600e3).toISOString()}&altid=u-doc`);
+  const byDate = await server.get(`AuditEvent?date=ge${new Date(Date.now() - 3600e3).toISOString()}&agent=Practitioner/pr-1`);
   assert.ok(byDate.json.entry?.length >= 4, 'searchable by time');
 });
 
@@ -90,7 +90,7 @@ test('audit verify: intact, then edited, removed and inserted entries are report
     return f;
   };
   const edited = copy('edited.db');
-  sqlite(edited, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET body = replace(body, 'u-doc', 'someone-else') WHERE seq = 3;");
+  sqlite(edited, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET body = replace(body, '127.0.0.1', '10.6.6.6') WHERE seq = 3;");
   let r = verify(edited);
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /position 3: edited/);

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { bundleIds, condition, seed, startWorld, userToken } from './world.mjs';
+import { USER_IDS, bundleIds, condition, seed, startWorld, userToken } from './world.mjs';
 
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 let world;
@@ -61,7 +61,7 @@ test('break-the-glass: denied, then granted with a reason, flagged, queued for r
   assert.ok(bundleIds(queue.json).includes(`Basic/${grant.json.id}`), 'the grant waits for review');
   const notPo = await server.get('$emergency-access-review', as('physician'));
   assert.equal(notPo.status, 403);
-  const reviewed = await server.post(`Basic/${grant.json.id}/$emergency-access-review`, { resourceType: 'Parameters', parameter: [{ name: 'note', valueString: 'justified' }] }, as('privacy-officer'));
+  const reviewed = await server.post('$emergency-access-review', { resourceType: 'Parameters', parameter: [{ name: 'grant', valueString: `Basic/${grant.json.id}` }, { name: 'note', valueString: 'justified' }] }, as('privacy-officer'));
   assert.equal(reviewed.status, 200, reviewed.text);
   assert.ok(reviewed.json.meta.tag.some((t) => t.code === 'reviewed'));
   const after = await server.get('$emergency-access-review', as('privacy-officer'));
@@ -76,7 +76,7 @@ test('break-the-glass: denied, then granted with a reason, flagged, queued for r
     await new Promise((r) => setTimeout(r, 100));  // read audits are written in batches
   }
   const mine = events.json.entry.map((e) => e.resource);
-  assert.ok(mine.some((e) => e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'ETREAT' && e.agent[0].altId === 'u-physician'), 'an ETREAT event by the physician');
+  assert.ok(mine.some((e) => e.purposeOfEvent?.[0]?.coding?.[0]?.code === 'ETREAT' && e.agent[0].altId === USER_IDS['u-physician']), 'an ETREAT event by the physician');
   assert.ok(mine.some((e) => (e.outcomeDesc ?? '').includes('unconscious in the ED')), 'the reason is recorded');
   const grants = await server.get('Basic?subject=Patient/p-remote', { token: tokens.remotePatient });
   assert.ok(bundleIds(grants.json).includes(`Basic/${grant.json.id}`));
@@ -118,6 +118,7 @@ test('consent: sensitive categories stay at the recording facility; break-the-gl
     scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
     patient: { reference: 'Patient/p-own' },
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
     provision: { type: 'permit', provision: [{ type: 'deny', securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }, { code: 'ETH' }] }] },
   }, { token: tokens.patient });
   assert.equal(consent.status, 201, `the patient records their consent: ${consent.text}`);

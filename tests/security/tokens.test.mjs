@@ -62,10 +62,10 @@ test('public: CapabilityStatement and SMART discovery need no token', async () =
   assert.deepEqual(smart.json.code_challenge_methods_supported, ['S256']);
   assert.ok(smart.json.capabilities.includes('permission-v2'));
   assert.ok(smart.json.token_endpoint_auth_signing_alg_values_supported.includes('ES384'));
-  // fhir-kit-client reads the same document.
-  const meta2 = await server.client({ auth: false }).smartAuthMetadata();
-  assert.equal(meta2.tokenUrl, smart.json.token_endpoint);
-  assert.equal(meta2.authorizeUrl, smart.json.authorization_endpoint);
+  // A real FHIR client: with the bearer token it reads, without it it gets 401.
+  const pat = await server.client().read({ resourceType: 'Patient', id: 'tok-p1' });
+  assert.equal(pat.id, 'tok-p1');
+  await assert.rejects(() => server.client({ auth: false }).read({ resourceType: 'Patient', id: 'tok-p1' }), (e) => e.response?.status === 401);
   const jwks = await server.get('/auth/jwks', { auth: false });
   assert.equal(jwks.json.keys[0].kty, 'EC');
   assert.equal(jwks.json.keys[0].d, undefined, 'the private key must never be published');

@@ -44,6 +44,9 @@ export async function seed(server, facility, resources) {
   if (res.status !== 200) throw new Error(`seeding at ${facility}: ${res.status} ${res.text.slice(0, 500)}`);
 }
 
+/** username -> Carechart user id (AuditEvent.agent.altId), for the users userToken() made. */
+export const USER_IDS = {};
+
 /** Adds a user and returns an access token for them. */
 export function userToken(server, username, role, { facilities = ['F1'], practitioner, patient, proxyFor = [] } = {}) {
   const args = ['user', 'add', username, '--role', role, '--db', server.db];
@@ -51,7 +54,9 @@ export function userToken(server, username, role, { facilities = ['F1'], practit
   if (practitioner) args.push('--practitioner', practitioner);
   if (patient) args.push('--patient', patient);
   for (const p of proxyFor) args.push('--proxy-for', p);
-  runCli(args);
+  const created = runCli(args);
+  const id = /, id ([^)\s]+)/.exec(created)?.[1];
+  if (id) USER_IDS[username] = id;
   return runCli(['token', '--user', username, '--db', server.db, '--base-url', server.fhirBase]).trim();
 }
 
