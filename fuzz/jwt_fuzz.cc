@@ -11,7 +11,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace carechart;
-  static const std::unique_ptr<auth::Key> key = std::move(*auth::Key::GenerateEs256());
+  static const auto generated = auth::Key::GenerateEs256();
+  const auth::Key* key = generated->get();
   std::string_view in(reinterpret_cast<const char*>(data), size);
   auto jwt = auth::DecodeJwt(in);
   if (jwt.ok()) {

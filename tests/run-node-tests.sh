@@ -5,6 +5,7 @@
 #   tests/hl7/*.test.mjs          (HL7 v2 over MLLP: samples, concurrent senders, kill -9)
 #   tests/bulk/*.test.mjs         (Bulk Data $export/$import, restart during export, round trip)
 #   tests/security/*.test.mjs     (authorisation matrix, break-the-glass, consent, audit chain)
+#   tests/oracle/*.test.mjs       (search oracle: every parameter vs fhirpath.js; own 420 s cap)
 # Exits non-zero on any failure. Whole run is capped at 330 s.
 #
 # usage: tests/run-node-tests.sh [test files...]      (default: all suites)
@@ -16,7 +17,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -39,3 +40,7 @@ fi
 
 echo "run-node-tests: node $(node --version), binary $BIN"
 timeout --signal=TERM --kill-after=10 330 node --test --test-reporter=spec "${FILES[@]}"
+if [[ $# -eq 0 ]]; then
+  # The search oracle loads a corpus and runs ~7,000 queries: its own time budget.
+  timeout --signal=TERM --kill-after=10 420 node --test --test-reporter=spec tests/oracle/*.test.mjs
+fi

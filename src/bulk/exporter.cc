@@ -81,6 +81,9 @@ class ExportRun {
  private:
   // Every exported version passes here.
   Status Emit(const store::ResourceVersion& found) {
+    if (req_.since_us && found.last_updated_us < *req_.since_us) {
+      return Status::Ok();  // the store applies _since too; this keeps every path exact
+    }
     const store::ResourceVersion* v = &found;
     store::ResourceVersion earlier;
     if (opt_.transaction_time_us > 0 && v->last_updated_us > opt_.transaction_time_us) {

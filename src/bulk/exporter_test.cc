@@ -96,6 +96,13 @@ TEST_F(ExporterTest, TypeSinceAndTypeFilter) {
   since.since_us = before_update;
   ids = Export(since);
   EXPECT_EQ(ids.size(), 1u);
+  for (const auto& [type, set] : ids) {
+    for (const std::string& key : set) {
+      auto v = store_->Read(type, key.substr(type.size() + 1));
+      EXPECT_TRUE(type == "Patient")
+          << key << " updated " << v->last_updated_us << ", since " << before_update;
+    }
+  }
   EXPECT_EQ(ids["Patient"], (std::set<std::string>{"Patient/p3"}));
 }
 

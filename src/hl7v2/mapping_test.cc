@@ -300,7 +300,8 @@ TEST_F(MappingTest, OruReportOrderSpecimenAndAttachments) {
   std::string requester = At(orders[0], {"requester", "reference"});
   ASSERT_TRUE(requester.starts_with("Practitioner/"));
   EXPECT_EQ(At(Read("Practitioner", requester.substr(13)), {"name", "0", "family"}), "ORDERING");
-  EXPECT_EQ(At(dr, {"basedOn", "0", "reference"}), "ServiceRequest/" + std::string(orders[0].string_at("id")));
+  EXPECT_EQ(At(dr, {"basedOn", "0", "reference"}),
+            "ServiceRequest/" + std::string(orders[0].string_at("id")));
   auto specimens = All("Specimen");
   ASSERT_EQ(specimens.size(), 1u);
   EXPECT_EQ(Code(specimens[0].find("type")), "119297000");

@@ -103,7 +103,8 @@ class SearchSql : public ::testing::Test {
            const std::string& text, double value, const std::string& unit, int64_t low,
            int64_t high) {
     fhir::IndexEntries ix;
-    ix.tokens.push_back({"code", "http://loinc.org", code, text});
+    // The :text column as fhir::ExtractIndex writes it: each text after a '\x1f'.
+    ix.tokens.push_back({"code", "http://loinc.org", code, "\x1f" + text});
     ix.references.push_back({"subject", "Patient", patient, ""});
     ix.references.push_back({"patient", "Patient", patient, ""});
     ix.dates.push_back({"date", low, high});

@@ -57,7 +57,7 @@ test('kill -9 in the middle of an export: the job runs again after the restart a
 
 test('a larger generated set: complete, and the server stays under 500 MB', { timeout: 120000 }, async () => {
   const db = path.join(dir, 'large.db');
-  const patients = Number(process.env.BULK_TEST_PATIENTS || 20);
+  const patients = Number(process.env.BULK_TEST_PATIENTS || 100);
   demoDataInto(db, patients);
   current = await startServer({ db, args: ['--no-access-log'] });
   const total = await totalResources(current);

@@ -258,7 +258,7 @@ describe('many connections', () => {
       const one = () =>
         new Promise((resolve, reject) => {
           http
-            .get({ host: '127.0.0.1', port: s.port, path: `/fhir/Patient/${p.id}`, agent }, (res) => {
+            .get({ host: '127.0.0.1', port: s.port, path: `/fhir/Patient/${p.id}`, agent, headers: { authorization: `Bearer ${s.token}` } }, (res) => {
               let body = '';
               res.setEncoding('utf8');
               res.on('data', (d) => (body += d));

@@ -102,7 +102,7 @@ describe('graceful shutdown', () => {
     const half = Math.floor(body.length / 2);
     const responseP = new Promise((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: s.port, path: '/fhir/Patient', method: 'POST', agent: false, headers: { 'content-type': 'application/fhir+json', 'content-length': body.length } },
+        { host: '127.0.0.1', port: s.port, path: '/fhir/Patient', method: 'POST', agent: false, headers: { 'content-type': 'application/fhir+json', 'content-length': body.length, authorization: `Bearer ${s.token}` } },
         (res) => {
           let text = '';
           res.setEncoding('utf8');

@@ -142,7 +142,7 @@ function runImport(args) {
 test('SIGKILL during carechart import: each transaction file all or nothing; a re-run completes it without duplicates', { timeout: 180000 }, async () => {
   const input = path.join(dir, 'bundles');
   mkdirSync(input);
-  const files = 400;
+  const files = 800;
   const markers = [];
   for (let n = 0; n < files; n++) {
     const marker = `f${n}`;
@@ -162,7 +162,7 @@ test('SIGKILL during carechart import: each transaction file all or nothing; a r
     try {
       size = statSync(`${db}-wal`).size;
     } catch {}
-    if (size > 2_000_000) break;
+    if (size > 4_000_000) break;
   }
   first.child.kill('SIGKILL');
   const r1 = await first.exited;

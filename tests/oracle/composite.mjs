@@ -4,7 +4,7 @@
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4/index.js';
 import { extract, resourceMatches } from './match.mjs';
-import { esc, queriesFor } from './queries.mjs';
+import { queriesFor } from './queries.mjs';
 
 const compiled = new Map();
 function relative(base, expression) {
@@ -53,7 +53,7 @@ export function compositeQueries(comps, rows, { width = 2 } = {}) {
     }
   }
   if (picks.length) out.push({ modifier: '', values: [comps.map((c) => (c.type === 'token' ? 'oracle-none' : c.type === 'date' ? 'eq1870' : c.type === 'quantity' || c.type === 'number' ? '-12345' : 'oracle-none'))], text: comps.map((c) => encodeURIComponent(c.type === 'token' ? 'oracle-none' : c.type === 'date' ? 'eq1870' : c.type === 'quantity' || c.type === 'number' ? '-12345' : 'oracle-none')).join('$') });
-  return out.map((q) => ({ ...q, esc }));
+  return out;
 }
 
 export function compositeResourceMatches(comps, query, row, nowUs) {

@@ -41,7 +41,15 @@ async function serverIds(server, path) {
   let url = server.url(path);
   let total;
   for (let page = 0; url; page++) {
-    const res = await server.get(url);
+    let res;
+    try {
+      res = await server.get(url);
+    } catch (e) {
+      // A keep-alive connection the server closed while idle (the evaluation phase takes a
+      // while): fetch reports "other side closed"; a GET may be sent again.
+      if (e.cause?.code !== 'UND_ERR_SOCKET') throw e;
+      res = await server.get(url);
+    }
     if (res.status !== 200) return { error: `${res.status}: ${(res.json?.issue ?? []).map((i) => i.diagnostics).join('; ') || res.text.slice(0, 200)}` };
     if (page === 0) total = res.json.total;
     for (const e of res.json.entry ?? []) if ((e.search?.mode ?? 'match') === 'match') ids.push(e.resource.id);
