@@ -33,6 +33,8 @@ std::unique_ptr<bulk::BulkJobs> AttachBulkData(rest::FhirApi& api, store::Resour
   bo.dir = serve.bulk_dir.empty() ? common.db_path + ".bulk" : serve.bulk_dir;
   bo.expire_seconds = static_cast<int64_t>(serve.bulk_expire_hours * 3600);
   bo.page_size = serve.bulk_page_size;
+  // `serve` always puts the Bearer gate in front of /fhir, file downloads included.
+  bo.requires_access_token = true;
   auto jobs = bulk::BulkJobs::Start(store, common.db_path, api_options, bo);
   if (!jobs.ok()) {
     spdlog::critical("cannot start Bulk Data jobs: {}", jobs.status().ToString());

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "auth/scopes.h"
 #include "bulk/exporter.h"
 #include "fhir/datetime.h"
 #include "rest/outcome.h"
@@ -44,6 +45,54 @@ http::Response Accepted(const std::string& status_url, const std::string& text) 
   r.set_header("Content-Type", rest::kFhirJson);
   r.body = rest::InformationOutcome(text);
   return r;
+}
+
+// Bulk Data is for SMART Backend Services (client credentials, system/ scopes) and the server's
+// own work; a clinician or a patient gets a record through Patient/{id}/$everything, where the
+// access policy applies resource by resource. Every bulk URL (kick-off, status, files) is checked:
+// job ids are unguessable, but a URL must not be a bearer capability on its own. `interaction` is
+// 'r' for export (every requested type, or "*" when no _type is given) and 'c' for $import.
+std::optional<http::Response> RefuseUnlessBackend(const auth::Principal* principal,
+                                                  const http::Request& req, char interaction) {
+  if (principal == nullptr || principal->role == auth::Role::kSystem) {
+    return std::nullopt;  // in-process use: no authentication configured
+  }
+  if (principal->role != auth::Role::kBackendService) {
+    return rest::ErrorResponse(
+        {StatusCode::kForbidden,
+         "Bulk Data is for backend services (SMART Backend Services with system/ scopes); to get "
+         "one patient's record use GET /fhir/Patient/{id}/$everything"});
+  }
+  std::vector<std::string> types;
+  for (const auto& [k, v] : req.query) {
+    if (k != "_type") {
+      continue;
+    }
+    size_t pos = 0;
+    while (pos <= v.size()) {
+      size_t comma = v.find(',', pos);
+      if (comma == std::string::npos) {
+        comma = v.size();
+      }
+      if (comma > pos) {
+        types.push_back(v.substr(pos, comma - pos));
+      }
+      pos = comma + 1;
+    }
+  }
+  if (types.empty()) {
+    types.push_back("*");
+  }
+  for (const auto& type : types) {
+    if (!auth::ScopesAllow(*principal, type, interaction)) {
+      return rest::ErrorResponse(
+          {StatusCode::kForbidden,
+           "the token lacks scope " + std::string("system/") + type + "." +
+               std::string(1, interaction) +
+               (type == "*" ? " (or name the types you may read with _type)" : "")});
+    }
+  }
+  return std::nullopt;
 }
 
 http::Response ExportKickoff(BulkJobs& jobs, store::ResourceStore& store, const http::Request& req,
@@ -240,6 +289,14 @@ std::optional<http::Response> HandleBulkRequest(BulkJobs& jobs, store::ResourceS
                                                 const std::vector<std::string>& parts,
                                                 const auth::Principal* principal) {
   size_t n = parts.size();
+  bool is_bulk = (n >= 1 && (parts[n - 1] == "$export" || parts[0] == "$import")) ||
+                 (n >= 2 && parts[0] == "_bulk");
+  if (is_bulk) {
+    char interaction = (n == 1 && parts[0] == "$import") ? 'c' : 'r';
+    if (auto refused = RefuseUnlessBackend(principal, req, interaction)) {
+      return refused;
+    }
+  }
   if (n == 1 && parts[0] == "$export") {
     return ExportKickoff(jobs, store, req, base_url, ExportLevel::kSystem, "");
   }

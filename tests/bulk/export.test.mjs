@@ -86,13 +86,29 @@ describe('kick-off errors', () => {
   });
 });
 
+describe('who may export', () => {
+  test('no token: 401; a token without system/*.r: 403 naming the scope unless _type narrows it', async () => {
+    const anon = await s.request('GET', '$export', { headers: ASYNC, auth: false });
+    assert.equal(anon.status, 401);
+    const narrow = await s.tokenFor('system/Patient.rs');
+    const all = await s.request('GET', '$export', { headers: ASYNC, token: narrow });
+    assert.equal(all.status, 403);
+    assertOperationOutcome(all);
+    assert.match(all.text, /system\/\*\.r/);
+    const some = await s.request('GET', '$export?_type=Patient', { headers: ASYNC, token: narrow });
+    assert.equal(some.status, 202);
+    const wider = await s.request('GET', '$export?_type=Patient,Observation', { headers: ASYNC, token: narrow });
+    assert.equal(wider.status, 403);
+  });
+});
+
 describe('system export', () => {
   test('every current resource, once, as stored; deleted ones left out; files downloadable', async () => {
     const url = await kickoff(s, '$export');
     let polled202 = 0;
     const m = await manifestOf(s, url, { onProgress: () => polled202++ });
     assert.equal(m.request, `${s.fhirBase}/$export`);
-    assert.equal(m.requiresAccessToken, false);
+    assert.equal(m.requiresAccessToken, true);
     assert.deepEqual(m.error, []);
     const byType = await downloadAll(s, m);
     assert.deepEqual(idsOf(byType, 'Patient'), [ids.alpha, ids.beta, ids.gamma].sort());
