@@ -392,4 +392,31 @@ std::string RandomToken(size_t bytes) {
   return B64Url(buf);
 }
 
+std::optional<int64_t> NumericDateClaim(const json::Value& claims, std::string_view name) {
+  const json::Value* v = claims.find(name);
+  if (!v || !v->is_number()) {
+    return std::nullopt;
+  }
+  try {
+    return static_cast<int64_t>(std::stod(v->text()));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+bool AudienceContains(const json::Value& claims, const std::string& audience) {
+  const json::Value* aud = claims.find("aud");
+  if (aud && aud->is_string()) {
+    return aud->text() == audience;
+  }
+  if (aud && aud->is_array()) {
+    for (const auto& a : aud->items()) {
+      if (a.is_string() && a.text() == audience) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace carechart::auth

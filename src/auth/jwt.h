@@ -5,7 +5,9 @@
 // verifies it.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +78,11 @@ Status VerifySignature(std::string_view alg, std::string_view signing_input,
 
 // SHA-256 of `text` as base64url (stored form of codes, refresh tokens and jti values).
 std::string Sha256Base64Url(std::string_view text);
+
+// A NumericDate claim (exp, nbf, iat), or nullopt when absent or not a number.
+std::optional<int64_t> NumericDateClaim(const json::Value& claims, std::string_view name);
+// True when `aud` is `audience` or an array containing it (RFC 7519 §4.1.3).
+bool AudienceContains(const json::Value& claims, const std::string& audience);
 // `bytes` cryptographically random bytes as base64url text.
 std::string RandomToken(size_t bytes = 32);
 

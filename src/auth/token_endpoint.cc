@@ -19,33 +19,6 @@ constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-
 
 Status InvalidClient(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 
-std::optional<int64_t> ClaimInt(const json::Value& claims, std::string_view name) {
-  const json::Value* v = claims.find(name);
-  if (!v || !v->is_number()) {
-    return std::nullopt;
-  }
-  try {
-    return static_cast<int64_t>(std::stod(v->text()));
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
-bool AudienceIs(const json::Value& claims, const std::string& want) {
-  const json::Value* aud = claims.find("aud");
-  if (aud && aud->is_string()) {
-    return aud->text() == want;
-  }
-  if (aud && aud->is_array()) {
-    for (const auto& a : aud->items()) {
-      if (a.is_string() && a.text() == want) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 // Basic credentials "id:secret" (RFC 6749 §2.3.1: both form-urlencoded before base64).
 std::optional<std::pair<std::string, std::string>> BasicCredentials(const http::Request& r) {
   std::string_view h = r.header("authorization");
@@ -109,11 +82,11 @@ StatusOr<OAuthServer::ClientAuth> OAuthServer::AuthenticateClient(const http::Re
     }
     RETURN_IF_ERROR(VerifySignature(jwt.alg, jwt.signing_input, jwt.signature, *key));
     ServerUrls u = UrlsFor(request, options_);
-    if (!AudienceIs(jwt.claims, u.token)) {
+    if (!AudienceContains(jwt.claims, u.token)) {
       return InvalidClient("the client assertion's aud must be the token endpoint " + u.token);
     }
     int64_t now = tokens_.Now();
-    auto exp = ClaimInt(jwt.claims, "exp");
+    auto exp = NumericDateClaim(jwt.claims, "exp");
     if (!exp || *exp <= now - 30) {
       return InvalidClient("the client assertion has expired (or has no exp)");
     }

@@ -33,35 +33,6 @@ std::vector<std::string> Strings(const json::Value* v) {
   return out;
 }
 
-// A NumericDate claim, or nullopt when absent or not an integer.
-std::optional<int64_t> NumericDate(const json::Value& claims, std::string_view name) {
-  const json::Value* v = claims.find(name);
-  if (!v || !v->is_number()) {
-    return std::nullopt;
-  }
-  try {
-    return static_cast<int64_t>(std::stod(v->text()));
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
-bool AudienceMatches(const json::Value& claims, const std::string& audience) {
-  const json::Value* aud = claims.find("aud");
-  if (!aud) {
-    return false;
-  }
-  if (aud->is_string()) {
-    return aud->text() == audience;
-  }
-  for (const std::string& a : Strings(aud)) {
-    if (a == audience) {
-      return true;
-    }
-  }
-  return false;
-}
-
 std::string Iso(int64_t t) {
   std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
@@ -209,21 +180,21 @@ StatusOr<std::shared_ptr<const Principal>> TokenService::Verify(std::string_view
     return Unauth("the token was issued by '" + std::string(claims.string_at("iss")) +
                   "', not by this server (" + issuer + ")");
   }
-  if (!AudienceMatches(claims, audience)) {
+  if (!AudienceContains(claims, audience)) {
     return Unauth("the token's audience is not this server's FHIR base " + audience);
   }
   int64_t now = Now();
-  auto exp = NumericDate(claims, "exp");
+  auto exp = NumericDateClaim(claims, "exp");
   if (!exp) {
     return Unauth("the token has no exp (expiry) claim");
   }
   if (*exp + settings_.leeway_seconds <= now) {
     return Unauth("the token expired at " + Iso(*exp));
   }
-  if (auto nbf = NumericDate(claims, "nbf"); nbf && *nbf - settings_.leeway_seconds > now) {
+  if (auto nbf = NumericDateClaim(claims, "nbf"); nbf && *nbf - settings_.leeway_seconds > now) {
     return Unauth("the token is not valid before " + Iso(*nbf));
   }
-  if (auto iat = NumericDate(claims, "iat"); iat && *iat - settings_.leeway_seconds > now) {
+  if (auto iat = NumericDateClaim(claims, "iat"); iat && *iat - settings_.leeway_seconds > now) {
     return Unauth("the token claims to be issued in the future (" + Iso(*iat) + ")");
   }
   std::string jti(claims.string_at("jti"));
