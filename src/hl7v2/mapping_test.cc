@@ -8,6 +8,7 @@
 #include "fhir/json.h"
 #include "hl7v2/mapper.h"
 #include "hl7v2/processor.h"
+#include "hl7v2/processor_fixture.h"
 
 namespace carechart::hl7v2 {
 namespace {
@@ -29,28 +30,8 @@ std::string Adt(const std::string& event, const std::string& ctrl, const std::st
          (pv1.empty() ? "" : pv1 + "\r");
 }
 
-class MappingTest : public ::testing::Test {
+class MappingTest : public ProcessorFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc-hl7map-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    store::SqliteOptions so;
-    so.path = (dir_ / "t.db").string();
-    auto s = store::OpenSqliteStore(so);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    processor_ = std::make_unique<Processor>(*store_, ProcessorOptions{});
-  }
-  void TearDown() override {
-    processor_.reset();
-    if (store_) {
-      store_->Close();
-    }
-    fs::remove_all(dir_);
-  }
   void Apply(const std::string& msg) {
     Outcome o = processor_->Process(msg);
     ASSERT_EQ(o.code, "AA") << o.error.ToString() << "\n" << msg;
@@ -89,10 +70,6 @@ class MappingTest : public ::testing::Test {
     }
     return cur ? cur->text() : "";
   }
-
-  fs::path dir_;
-  std::unique_ptr<store::ResourceStore> store_;
-  std::unique_ptr<Processor> processor_;
 };
 
 TEST_F(MappingTest, A01AdmitBuildsPatientEncounterLocationAndAttending) {

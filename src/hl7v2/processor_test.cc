@@ -1,4 +1,5 @@
 #include "hl7v2/processor.h"
+#include "hl7v2/processor_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -29,28 +30,8 @@ std::string ReadFile(const fs::path& p) {
   return ss.str();
 }
 
-class ProcessorTest : public ::testing::Test {
+class ProcessorTest : public ProcessorFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc-hl7-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    store::SqliteOptions so;
-    so.path = (dir_ / "t.db").string();
-    auto s = store::OpenSqliteStore(so);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    processor_ = std::make_unique<Processor>(*store_, ProcessorOptions{});
-  }
-  void TearDown() override {
-    processor_.reset();
-    if (store_) {
-      store_->Close();
-    }
-    fs::remove_all(dir_);
-  }
   json::Value ReadJson(const std::string& type, const std::string& id) {
     auto r = store_->Read(type, id);
     EXPECT_TRUE(r.ok()) << type << "/" << id << ": " << r.status().ToString();
@@ -77,10 +58,6 @@ class ProcessorTest : public ::testing::Test {
     Message m = d.MessageAt(d.messages.size() - 1);
     return m.Get(*m.Find("MSA"), 1);
   }
-
-  fs::path dir_;
-  std::unique_ptr<store::ResourceStore> store_;
-  std::unique_ptr<Processor> processor_;
 };
 
 const char* kAdtA01 =
