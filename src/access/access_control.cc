@@ -207,7 +207,7 @@ void AccessControl::RecordLogin(const std::string& user_id, const std::string& r
                                 bool success, const std::string& detail) {
   AuditRecord r;
   r.type_code = "110114";                     // DICOM: User Authentication
-  r.subtype = success ? "110122" : "110122";  // Login (the outcome tells a failure)
+  r.subtype = "110122";  // Login; the outcome (0 or 4) tells success from failure
   r.action = 'E';
   r.outcome = success ? 0 : 4;
   r.outcome_desc = detail;

@@ -113,7 +113,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   ho.max_body_bytes = serve.max_body_bytes;
   ho.access_log = serve.access_log;
   // OAuth/SMART endpoints and the Bearer gate in front of /fhir (serve_auth.h).
-  std::unique_ptr<ServeAuth> auth = ServeAuth::Start(common, serve, *store);
+  std::unique_ptr<ServeAuth> auth = ServeAuth::Start(common, serve, *store, api);
   if (!auth) {
     return 1;
   }

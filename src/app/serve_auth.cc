@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "access/access_control.h"
 #include "auth/password.h"
 #include "auth/roles.h"
 #include "rest/context.h"
@@ -84,7 +85,7 @@ Status CreateFirstAdministrator(auth::AuthStore& store, const CommonOptions& com
 ServeAuth::~ServeAuth() = default;
 
 std::unique_ptr<ServeAuth> ServeAuth::Start(const CommonOptions& common, const ServeOptions& serve,
-                                            store::ResourceStore& store) {
+                                            store::ResourceStore& store, rest::FhirApi& api) {
   if (!serve.tls_cert.empty() || !serve.tls_key.empty()) {
     // Refuse rather than serve plain HTTP to someone who asked for HTTPS.
     spdlog::critical(
@@ -116,6 +117,10 @@ std::unique_ptr<ServeAuth> ServeAuth::Start(const CommonOptions& common, const S
   ao.public_base_url = serve.public_base_url;
   ao.tls = !serve.tls_cert.empty();
   ao.cors_origins = serve.cors_origins;
+  ao.on_sign_in = [&api](const std::string& user_id, const std::string& address, bool success,
+                         const std::string& detail) {
+    api.Access().RecordLogin(user_id, address, success, detail);
+  };
   a->oauth_ =
       std::make_unique<auth::OAuthServer>(*a->store_, *a->tokens_, ao, MakePatientFinder(store));
   return a;

@@ -19,8 +19,9 @@ class ServeAuth {
   // Opens the auth tables in the database, loads (or makes) the signing key and, on a database
   // without users, creates the administrator and prints its one-time password once. Logs and
   // returns null on failure.
+  // `api` receives sign-in events for the audit trail (FhirApi::Access().RecordLogin).
   static std::unique_ptr<ServeAuth> Start(const CommonOptions& common, const ServeOptions& serve,
-                                          store::ResourceStore& store);
+                                          store::ResourceStore& store, rest::FhirApi& api);
   ~ServeAuth();
 
   // Serves one request: auth endpoints, the gate for /fhir (only /fhir/metadata and the SMART

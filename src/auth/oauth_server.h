@@ -38,6 +38,11 @@ struct AuthOptions {
   int64_t lockout_seconds = 900;
   int max_failures_per_address = 20;      // per minute, sign-in and token endpoint
   std::vector<std::string> cors_origins;  // origins of SMART apps allowed to call from a browser
+  // Called on every successful and failed sign-in (the audit trail records them as AuditEvents).
+  // user_id is the account's id, or the name typed when no such account exists.
+  std::function<void(const std::string& user_id, const std::string& remote_address, bool success,
+                     const std::string& detail)>
+      on_sign_in;
 };
 
 // Patients for the standalone-launch picker: id and display name, filtered by a name fragment.

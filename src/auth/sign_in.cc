@@ -265,6 +265,12 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
       (void)store_.PutUser(*user);
     }
     spdlog::info("failed sign-in step {} from {}", session.stage, request.remote_address);
+    if (options_.on_sign_in) {
+      options_.on_sign_in(user ? user->id : std::string("(unknown account)"),
+                          request.remote_address, false,
+                          "sign-in step '" + (session.stage.empty() ? "password" : session.stage) +
+                              "' failed: " + message);
+    }
     return SignInStep(request, session, cookie, message);
   };
   auto locked = [&]() -> std::optional<http::Response> {
@@ -369,6 +375,9 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
 
 http::Response OAuthServer::FinishSignIn(const http::Request& request, SignInSession& session,
                                          const User& user, const std::string& patient_id) {
+  if (options_.on_sign_in) {
+    options_.on_sign_in(user.id, request.remote_address, true, "signed in");
+  }
   auto pr = PendingRequest::FromJson(session.request_json);
   auto client = store_.GetClient(pr->client_id);
   if (!client.ok() || !*client) {

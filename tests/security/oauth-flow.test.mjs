@@ -221,6 +221,19 @@ test('CSRF, wrong passwords and lockout (429 with Retry-After)', async () => {
   runCli(['user', 'enable', 'nurse-lock', '--db', server.db]);
   const again = await signIn(new Browser(), { username: 'nurse-lock', url: authorizeUrl({ challenge: pkce().challenge, scope: 'user/*.rs' }) });
   assert.equal(again.text, 'app');
+  // Every sign-in, failed or not, is on the audit trail (DICOM 110114/110122, outcome 4 = failure).
+  let failures = [];
+  let successes = [];
+  for (let i = 0; i < 30 && (failures.length < 5 || successes.length < 1); i++) {
+    const res = await server.get('AuditEvent?subtype=110122&_count=200');
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    const events = (res.json.entry ?? []).map((e) => e.resource);
+    failures = events.filter((e) => e.outcome === '4' && /password/i.test(e.outcomeDesc ?? ''));
+    successes = events.filter((e) => e.outcome === '0');
+    if (failures.length < 5 || successes.length < 1) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(failures.length >= 5, `five failed sign-ins audited, found ${failures.length}`);
+  assert.ok(successes.length >= 1, 'the successful sign-in is audited');
 });
 
 test('TOTP second factor and the one-time password change', async () => {
