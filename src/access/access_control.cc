@@ -206,8 +206,8 @@ void AccessControl::Invalidate(const std::string& patient_id) {
 void AccessControl::RecordLogin(const std::string& user_id, const std::string& remote_address,
                                 bool success, const std::string& detail) {
   AuditRecord r;
-  r.type_code = "110114";                     // DICOM: User Authentication
-  r.subtype = "110122";  // Login; the outcome (0 or 4) tells success from failure
+  r.type_code = "110114";  // DICOM: User Authentication
+  r.subtype = "110122";    // Login; the outcome (0 or 4) tells success from failure
   r.action = 'E';
   r.outcome = success ? 0 : 4;
   r.outcome_desc = detail;

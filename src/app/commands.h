@@ -44,7 +44,7 @@ struct ServeOptions {
   double bulk_expire_hours = 24;  // finished Bulk Data jobs are removed after this
   int bulk_page_size = 1000;      // resources per read of an export
   // Authentication (serve_auth.cc, auth_cmd.cc): TLS for HTTP, CORS for SMART apps, token life.
-  std::string tls_cert, tls_key;         // PEM files: HTTPS when both are set
+  std::string tls_cert, tls_key;          // PEM files: HTTPS when both are set
   std::vector<std::string> cors_origins;  // browser origins allowed to call the API
   int64_t access_token_seconds = 3600;
   // The access policy (docs/access-policy.md): a role table file replacing the shipped one, and

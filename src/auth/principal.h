@@ -28,12 +28,12 @@ enum class Role {
 
 struct Principal {
   Role role = Role::kSystem;
-  std::string user_id;        // Carechart user id; empty for backend services and kSystem
-  std::string client_id;      // OAuth client the token was issued to
-  std::string display;        // for audit entries and the UI ("Dr Ana Ruiz")
-  std::vector<std::string> facility_ids;  // Organization ids the user works for
-  std::string practitioner_id;            // the user's Practitioner, when clinical
-  std::string patient_id;                 // a patient user's own Patient, or launch/patient
+  std::string user_id;    // Carechart user id; empty for backend services and kSystem
+  std::string client_id;  // OAuth client the token was issued to
+  std::string display;    // for audit entries and the UI ("Dr Ana Ruiz")
+  std::vector<std::string> facility_ids;       // Organization ids the user works for
+  std::string practitioner_id;                 // the user's Practitioner, when clinical
+  std::string patient_id;                      // a patient user's own Patient, or launch/patient
   std::vector<std::string> proxy_patient_ids;  // Patients a proxy may act for
   std::vector<std::string> scopes;             // SMART v2 scopes granted to the token
   std::string token_id;                        // jti, for revocation and audit

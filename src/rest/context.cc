@@ -73,9 +73,9 @@ http::Response VersionResponse(int status, const store::ResourceVersion& version
   const std::string& m = ctx.http.method;
   if ((m == "GET" || m == "HEAD") && !ResourceInScope(ctx, version)) {
     // A granular scope (patient/Observation.rs?category=...) that this resource falls outside.
-    return ErrorResponse({StatusCode::kForbidden,
-                          "the access token's scopes do not cover " + version.type + "/" +
-                              version.id + " (its category is outside the granted scopes)"});
+    return ErrorResponse(
+        {StatusCode::kForbidden, "the access token's scopes do not cover " + version.type + "/" +
+                                     version.id + " (its category is outside the granted scopes)"});
   }
   http::Response r;
   r.status = status;
