@@ -57,6 +57,23 @@ TEST(FhirPathParser, SyntaxErrorsCarryAPosition) {
   EXPECT_TRUE(Compile("Patient.name.where(use = 'official').given.first()").ok());
 }
 
+// Found by fuzz/fhirpath_fuzz: 280 nested parentheses overflowed the stack under ASan.
+TEST(FhirPathParser, DeepNestingIsAnErrorNotAStackOverflow) {
+  for (const std::string& open :
+       {std::string("("), std::string("f("), std::string("-"), std::string("a[")}) {
+    std::string text;
+    for (int i = 0; i < 100000; ++i) {
+      text += open;
+    }
+    text += "1";
+    auto parsed = Compile(text);
+    ASSERT_FALSE(parsed.ok()) << open;
+    EXPECT_NE(parsed.status().message().find("nests more than"), std::string::npos)
+        << parsed.status().ToString();
+  }
+  EXPECT_TRUE(Compile("((((((((((1))))))))))").ok());
+}
+
 TEST(FhirPathParser, PrecedenceAndComments) {
   const json::Value empty = json::Value::Object();
   EXPECT_EQ(Texts("1 + 2 * 3 // comment", empty), Strings{"7"});

@@ -113,6 +113,18 @@ class Parser {
   }
 
   StatusOr<std::unique_ptr<Node>> ParseUnary() {
+    // Every nesting (parentheses, arguments, indexers, unary signs) passes here. Expressions come
+    // from outside (custom SearchParameters), so deep nesting is an error, not a stack overflow.
+    if (depth_ >= kMaxNesting) {
+      return SyntaxError(
+          "the expression nests more than " + std::to_string(kMaxNesting) + " levels deep",
+          Peek().position);
+    }
+    ++depth_;
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{depth_};
     if (IsSymbol("+") || IsSymbol("-")) {
       auto node = std::make_unique<Node>();
       node->kind = NodeKind::kUnary;
@@ -323,6 +335,8 @@ class Parser {
 
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  static constexpr int kMaxNesting = 128;
+  int depth_ = 0;
 };
 
 }  // namespace
