@@ -20,6 +20,7 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@bash scripts/build-web.sh
 
 run: build
 	@mkdir -p $(dir $(DB))

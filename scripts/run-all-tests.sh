@@ -27,6 +27,7 @@ suite "unit tests (ctest)" ctest --test-dir "$build" --output-on-failure -j 2
 "$build/src/fhirpath/fhirpath_suite_test" 2>/dev/null | grep -E '^fhirpath: [0-9]+/' || true
 "$build/src/hl7v2/hl7v2_message_test" 2>/dev/null | grep -iE '^hl7v2' || true
 suite "HTTP conformance, bad input and crash tests (node)" bash tests/run-node-tests.sh
+suite "web apps: vitest in web/, browser and demo tests in tests/web" bash scripts/test-web.sh "$build"
 suite "benchmarks run on tiny sizes (no speed assertions)" bash bench/run.sh --quick
 # libFuzzer targets (fuzz/, clang build in build-fuzz), a short bounded run of each.
 suite "fuzzing, 20 s per parser (fuzz/run.sh)" bash fuzz/run.sh --seconds 20

@@ -1,6 +1,8 @@
 // AccessControl and RequestGuard (access_control.h).
 #include "access/access_control.h"
 
+#include "access/patient_rules.h"
+
 #include <algorithm>
 
 #include "access/consent.h"
@@ -227,6 +229,8 @@ RequestGuard::RequestGuard(AccessControl* control, std::shared_ptr<const auth::P
   audit_.remote_address = remote_address.empty() ? who_->remote_address : remote_address;
   scope_ = std::make_unique<RequestAuditScope>(&audit_);
   deidentify_ = control_->policy().RoleOf(*who_).deidentify;
+  Reach reach = control_->policy().RoleOf(*who_).reach;
+  patient_view_ = reach == Reach::kOwn || reach == Reach::kProxy;
 }
 
 RequestGuard::~RequestGuard() {
@@ -373,6 +377,12 @@ Status RequestGuard::CheckWrite(Action action, const json::Value& resource) {
   }
   ResourceFacts facts = FactsOf(resource, control_->policy().config());
   facts.facility_id = facility_id_;  // the version will be stamped with the request's facility
+  if (patient_view_) {
+    // Patients and proxies write only about themselves (patient_rules.h).
+    if (Status s = CheckPatientWrite(Policy::OwnPatients(*who_), resource); !s.ok()) {
+      return Deny(action, facts.type, facts.id, s.message());
+    }
+  }
   if (facts.type == "Consent" || facts.type == "Basic") {
     if (!facts.patient_id.empty()) {
       written_patients_.insert(facts.patient_id);
@@ -465,6 +475,9 @@ bool RequestGuard::Visible(Action action, store::ResourceVersion& v) {
   if (deidentify_) {
     Deidentify(*parsed);
     v.body = json::Write(*parsed);
+  } else if (patient_view_ && facts.type == "AuditEvent" &&
+             RedactAuditEventForPatient(Policy::OwnPatients(*who_), *parsed)) {
+    v.body = json::Write(*parsed);
   }
   return true;
 }
@@ -480,14 +493,19 @@ int RequestGuard::FilterResult(store::SearchResult& result, Action action) {
 }
 
 std::string RequestGuard::Render(const std::string& stored_body) {
-  if (!enforced() || !deidentify_) {
+  if (!enforced() || !rewrites_bodies()) {
     return stored_body;
   }
   auto parsed = json::Parse(stored_body);
   if (!parsed.ok()) {
     return stored_body;
   }
-  Deidentify(*parsed);
+  if (deidentify_) {
+    Deidentify(*parsed);
+  } else if (parsed->string_at("resourceType") != "AuditEvent" ||
+             !RedactAuditEventForPatient(Policy::OwnPatients(*who_), *parsed)) {
+    return stored_body;
+  }
   return json::Write(*parsed);
 }
 

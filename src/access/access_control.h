@@ -98,6 +98,8 @@ class RequestGuard {
   // The body to serve for a stored resource (de-identified for researchers).
   std::string Render(const std::string& stored_body);
   bool deidentify() const { return deidentify_; }
+  // Render() may change bodies: de-identification, or audit events redacted for a patient.
+  bool rewrites_bodies() const { return deidentify_ || patient_view_; }
   // The role reaches every patient and facility (no row of a result is ever withheld for reach).
   bool reaches_everyone() const;
 
@@ -129,6 +131,7 @@ class RequestGuard {
   RequestAudit audit_;
   std::unique_ptr<RequestAuditScope> scope_;
   bool deidentify_ = false;
+  bool patient_view_ = false;  // a patient or proxy (reach own/proxy): patient_rules.h
   bool exact_search_ = true;
   bool emergency_ = false;
   bool consent_overridden_ = false;

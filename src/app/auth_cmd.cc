@@ -10,6 +10,9 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/open_store.h"
+#include "auth/accounts.h"
+#include "auth/auth_rows.h"
 #include "auth/auth_store.h"
 #include "auth/jwt.h"
 #include "auth/password.h"
@@ -43,6 +46,7 @@ struct AuthCommands {
   std::vector<std::string> proxy_for;
   bool totp = false;
   bool password_stdin = false;
+  bool reset_code = false;  // reset-password --code: a one-time code for /auth/activate
   std::string base_url;
 
   std::string client_id;
@@ -69,10 +73,10 @@ int Fail(const std::string& message) {
 }
 
 std::unique_ptr<auth::AuthStore> OpenAuth(const CommonOptions& common) {
-  auto s = auth::OpenSqliteAuthStore(common.db_path);
+  auto s = OpenAuthStore(common);
   if (!s.ok()) {
-    std::cerr << "carechart: cannot open the database " << common.db_path << ": "
-              << s.status().message() << "\n";
+    std::cerr << "carechart: cannot open " << DatabaseName(common) << ": " << s.status().message()
+              << "\n";
     return nullptr;
   }
   return std::move(*s);
@@ -82,6 +86,9 @@ void AddDb(CLI::App* cmd, CommonOptions& common) {
   cmd->add_option("--db", common.db_path, "SQLite database file")
       ->envname("CARECHART_DB")
       ->capture_default_str();
+  cmd->add_option("--postgres", common.postgres_uri,
+                  "PostgreSQL connection URI: use that database instead of the SQLite file")
+      ->envname("CARECHART_POSTGRES");
 }
 
 std::string DefaultBaseUrl() {
@@ -103,7 +110,43 @@ std::string ReadPassword(bool from_stdin, bool* one_time) {
   return line;
 }
 
-int UserAdd(const AuthCommands& c, const CommonOptions& common, bool invite) {
+// Gives `u` a new password: from stdin (--password-stdin), else a one-time one it must change at
+// the next sign-in. Returns the one-time password to show once (empty for stdin), or why the
+// password is refused.
+StatusOr<std::string> SetNewPassword(auth::User& u, bool from_stdin) {
+  bool one_time = true;
+  std::string password = ReadPassword(from_stdin, &one_time);
+  if (std::string why = auth::PasswordProblem(password); !why.empty()) {
+    return InvalidError(why);
+  }
+  ASSIGN_OR_RETURN(u.password_hash, auth::HashPassword(password));
+  u.must_change_password = one_time;
+  return one_time ? password : std::string();
+}
+
+void PrintTotp(const auth::User& u) {
+  std::cout << "TOTP secret: " << u.totp_secret << "\n"
+            << auth::TotpUri(u.totp_secret, u.username) << "\n";
+}
+
+// "Patient/x" and "x" name the same patient on the command line.
+void StripPatientPrefix(std::string& id) {
+  if (id.starts_with("Patient/")) {
+    id = id.substr(8);
+  }
+}
+
+int UserAdd(const AuthCommands& given, const CommonOptions& common, bool invite) {
+  AuthCommands c = given;
+  // Portal invitations name the patient: "Patient/x" or "x"; the role follows from it.
+  StripPatientPrefix(c.patient);
+  for (std::string& id : c.proxy_for) {
+    StripPatientPrefix(id);
+  }
+  bool role_given = invite && c.user_invite->count("--role") > 0;
+  if (invite && !role_given && (!c.patient.empty() || !c.proxy_for.empty())) {
+    c.role = c.proxy_for.empty() ? "patient" : "proxy";
+  }
   auto role = auth::ParseRole(c.role);
   if (!role || *role == auth::Role::kBackendService || *role == auth::Role::kSystem) {
     return Fail("--role '" + c.role +
@@ -129,6 +172,20 @@ int UserAdd(const AuthCommands& c, const CommonOptions& common, bool invite) {
   if (*role == auth::Role::kProxy && c.proxy_for.empty()) {
     return Fail("a proxy user needs --proxy-for <Patient id> (repeatable)");
   }
+  // A patient or proxy invitation: an activation code instead of a password; without a
+  // username, the patient chooses one at activation.
+  bool portal_invite =
+      invite && (*role == auth::Role::kPatient || *role == auth::Role::kProxy) && !c.password_stdin;
+  if (c.username.empty()) {
+    if (!portal_invite) {
+      return Fail("a username is needed (only patient and proxy invitations may omit it)");
+    }
+    c.username = auth::NewPlaceholderUsername();
+  } else if (portal_invite) {
+    if (std::string why = auth::UsernameProblem(c.username); !why.empty()) {
+      return Fail(why);
+    }
+  }
   auto store = OpenAuth(common);
   if (!store) {
     return 1;
@@ -149,17 +206,12 @@ int UserAdd(const AuthCommands& c, const CommonOptions& common, bool invite) {
   u.practitioner_id = c.practitioner;
   u.patient_id = c.patient;
   u.proxy_patient_ids = c.proxy_for;
-  bool one_time = true;
-  std::string password = ReadPassword(c.password_stdin, &one_time);
-  if (std::string why = auth::PasswordProblem(password); !why.empty()) {
-    return Fail(why);
+  auto shown = SetNewPassword(u, c.password_stdin);
+  if (!shown.ok()) {
+    return Fail(shown.status().message());
   }
-  auto hash = auth::HashPassword(password);
-  if (!hash.ok()) {
-    return Fail(hash.status().message());
-  }
-  u.password_hash = *hash;
-  u.must_change_password = one_time;
+  std::string password = *shown;
+  bool one_time = !password.empty();
   if (c.totp) {
     u.totp_secret = auth::NewTotpSecret();
   }
@@ -169,6 +221,19 @@ int UserAdd(const AuthCommands& c, const CommonOptions& common, bool invite) {
   }
   std::cout << "created user " << u.username << " (" << auth::RoleName(u.role) << ", id " << u.id
             << ")\n";
+  if (portal_invite) {
+    auto code = auth::IssueActivationCode(*store, u.id, "activate", u.created_at);
+    if (!code.ok()) {
+      return Fail(code.status().message());
+    }
+    std::cout << "activation code: " << *code << "\n"
+              << "(single use, valid " << auth::kInviteSeconds / 86400
+              << " days; the patient enters it at " << c.base_url.substr(0, c.base_url.rfind('/'))
+              << "/auth/activate"
+              << (auth::IsPlaceholderUsername(u.username) ? " and chooses a username" : "")
+              << " and a password; it is not shown again)\n";
+    one_time = false;
+  }
   if (one_time) {
     std::cout << (invite ? "invitation: sign in at " + c.base_url.substr(0, c.base_url.rfind('/')) +
                                "/auth/authorize (from a SMART app) as " + u.username +
@@ -177,8 +242,7 @@ int UserAdd(const AuthCommands& c, const CommonOptions& common, bool invite) {
               << password << "\n(it must be changed at the first sign-in; it is not shown again)\n";
   }
   if (c.totp) {
-    std::cout << "TOTP secret: " << u.totp_secret << "\n"
-              << auth::TotpUri(u.totp_secret, u.username) << "\n";
+    PrintTotp(u);
   }
   return 0;
 }
@@ -229,17 +293,23 @@ int UserChange(const AuthCommands& c, const CommonOptions& common, const std::st
     u.disabled = false;
     u.failed_logins = 0;
     u.locked_until = 0;
+  } else if (c.reset_code) {
+    auto code =
+        auth::IssueActivationCode(*store, u.id, "reset", static_cast<int64_t>(std::time(nullptr)));
+    if (!code.ok()) {
+      return Fail(code.status().message());
+    }
+    std::cout << "user " << u.username << ": reset code " << *code << "\n(single use, valid "
+              << auth::kResetSeconds / 3600
+              << " hours; entered with a new password at /auth/activate; not shown again)\n";
+    return 0;
   } else {
-    password = ReadPassword(c.password_stdin, &one_time);
-    if (std::string why = auth::PasswordProblem(password); !why.empty()) {
-      return Fail(why);
+    auto shown = SetNewPassword(u, c.password_stdin);
+    if (!shown.ok()) {
+      return Fail(shown.status().message());
     }
-    auto hash = auth::HashPassword(password);
-    if (!hash.ok()) {
-      return Fail(hash.status().message());
-    }
-    u.password_hash = *hash;
-    u.must_change_password = one_time;
+    password = *shown;
+    one_time = !password.empty();
     u.failed_logins = 0;
     u.locked_until = 0;
     if (c.totp) {
@@ -261,8 +331,7 @@ int UserChange(const AuthCommands& c, const CommonOptions& common, const std::st
               << "\n(it must be changed at the next sign-in; it is not shown again)\n";
   }
   if (what == "reset-password" && c.totp) {
-    std::cout << "TOTP secret: " << u.totp_secret << "\n"
-              << auth::TotpUri(u.totp_secret, u.username) << "\n";
+    PrintTotp(u);
   }
   return 0;
 }
@@ -271,9 +340,7 @@ int ClientAdd(const AuthCommands& c, const CommonOptions& common) {
   auth::Client cl;
   cl.id = c.client_id;
   cl.name = c.client_name.empty() ? c.client_id : c.client_name;
-  cl.kind = c.client_kind == "backend"        ? auth::ClientKind::kBackend
-            : c.client_kind == "confidential" ? auth::ClientKind::kConfidential
-                                              : auth::ClientKind::kPublic;
+  cl.kind = auth::ParseClientKind(c.client_kind);
   cl.redirect_uris = c.redirect_uris;
   for (const std::string& s : c.scopes) {
     for (const std::string& one : auth::SplitScopes(s)) {
@@ -360,9 +427,7 @@ int ClientList(const CommonOptions& common) {
   }
   std::cout << "id\tkind\tname\tredirect_uris\tscopes\n";
   for (const auth::Client& c : *clients) {
-    std::string kind = c.kind == auth::ClientKind::kBackend        ? "backend"
-                       : c.kind == auth::ClientKind::kConfidential ? "confidential"
-                                                                   : "public";
+    std::string_view kind = auth::ClientKindName(c.kind);
     std::cout << c.id << "\t" << kind << "\t" << c.name << "\t" << auth::JoinScopes(c.redirect_uris)
               << "\t" << auth::JoinScopes(c.scopes) << "\n";
   }
@@ -404,7 +469,8 @@ int Token(const AuthCommands& c, const CommonOptions& common) {
     p.facility_ids = (*u)->facility_ids;
     p.practitioner_id = (*u)->practitioner_id;
     p.patient_id = (*u)->patient_id;
-    p.proxy_patient_ids = (*u)->proxy_patient_ids;
+    p.proxy_patient_ids =
+        p.role == auth::Role::kProxy ? auth::PatientsOf(**u) : (*u)->proxy_patient_ids;
     p.client_id = "carechart-cli";
     ceiling = auth::RoleScopeCeiling(p.role);
   } else {
@@ -453,9 +519,13 @@ std::shared_ptr<AuthCommands> AddAuthCommands(CLI::App& app, CommonOptions& comm
                                "User accounts: add, list, disable, enable, reset-password, "
                                "invite");
   c->user->require_subcommand(1);
-  auto add_user_fields = [&](CLI::App* cmd) {
+  auto add_user_fields = [&](CLI::App* cmd, bool username_required) {
     AddDb(cmd, common);
-    cmd->add_option("username", c->username, "sign-in name")->required();
+    cmd->add_option("username", c->username,
+                    username_required ? "sign-in name"
+                                      : "sign-in name (patients and proxies: optional, chosen at "
+                                        "activation)")
+        ->required(username_required);
     cmd->add_option("--role", c->role, "one of: " + auth::JoinScopes(auth::UserRoleNames()))
         ->capture_default_str();
     cmd->add_option("--display", c->display, "full name shown in the record and audit");
@@ -468,10 +538,12 @@ std::shared_ptr<AuthCommands> AddAuthCommands(CLI::App& app, CommonOptions& comm
                   "read the password from standard input instead of making a one-time one");
   };
   c->user_add = c->user->add_subcommand("add", "Create a user (prints a one-time password)");
-  add_user_fields(c->user_add);
+  add_user_fields(c->user_add, true);
   c->user_invite = c->user->add_subcommand(
-      "invite", "Create a user and print an invitation (sign-in address and one-time password)");
-  add_user_fields(c->user_invite);
+      "invite",
+      "Create a user and print an invitation: staff get a one-time password; patients and "
+      "proxies (--patient Patient/ID, --proxy-for ...) a one-time activation code");
+  add_user_fields(c->user_invite, false);
   c->user_invite->add_option("--base-url", c->base_url, "the server's FHIR base URL")
       ->default_str(DefaultBaseUrl());
   c->user_list = c->user->add_subcommand("list", "List users");
@@ -488,6 +560,9 @@ std::shared_ptr<AuthCommands> AddAuthCommands(CLI::App& app, CommonOptions& comm
   c->user_reset->add_flag("--password-stdin", c->password_stdin,
                           "read the new password from standard input");
   c->user_reset->add_flag("--totp", c->totp, "also enrol a new TOTP secret");
+  c->user_reset->add_flag("--code", c->reset_code,
+                          "print a one-time reset code (patient enters it with a new password at "
+                          "/auth/activate) instead of setting a password");
 
   c->client = app.add_subcommand("client", "SMART clients: add, list, remove");
   c->client->require_subcommand(1);
@@ -566,12 +641,17 @@ int RunAuthCommands(const AuthCommands& c, const CommonOptions& common) {
 }
 
 void AddAuthServeOptions(CLI::App* serve_cmd, ServeOptions& serve) {
-  serve_cmd->add_option("--tls-cert", serve.tls_cert, "HTTPS: PEM certificate chain file")
-      ->envname("CARECHART_TLS_CERT")
-      ->check(CLI::ExistingFile);
-  serve_cmd->add_option("--tls-key", serve.tls_key, "HTTPS: PEM private key file")
-      ->envname("CARECHART_TLS_KEY")
-      ->check(CLI::ExistingFile);
+  auto* cert = serve_cmd
+                   ->add_option("--tls-cert", serve.tls_cert,
+                                "HTTPS: PEM certificate chain file (TLS 1.2+; the port then "
+                                "refuses plain HTTP)")
+                   ->envname("CARECHART_TLS_CERT")
+                   ->check(CLI::ExistingFile);
+  auto* key = serve_cmd->add_option("--tls-key", serve.tls_key, "HTTPS: PEM private key file")
+                  ->envname("CARECHART_TLS_KEY")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   serve_cmd
       ->add_option("--cors-origin", serve.cors_origins,
                    "browser origin of a SMART app allowed to call the API (repeatable)")

@@ -20,6 +20,7 @@ namespace carechart::app {
 
 struct CommonOptions {
   std::string db_path = "carechart.db";
+  std::string postgres_uri;  // set (--postgres): the PostgreSQL database instead of db_path
   std::string facility_id = "carechart-facility";
   std::string facility_name;  // empty: the facility id
   std::string log_level = "info";
@@ -52,6 +53,8 @@ struct ServeOptions {
   // each facility sees its own data). Empty: the table's own setting.
   std::string access_policy;
   std::string access_mode;
+  // The built web apps (serve_web.cc); empty: found next to the source tree or cwd's web/dist.
+  std::string web_root;
 };
 
 // carechart hl7 errors | replay ID | send FILE
@@ -107,6 +110,11 @@ struct ReindexCmdOptions {
 CLI::App* AddReindexCommand(CLI::App& app, CommonOptions& common, ReindexCmdOptions& options);
 int RunReindex(const CommonOptions& common, const ReindexCmdOptions& options);
 
+// carechart migrate (migrate_cmd.cc): applies the missing schema migrations of --postgres (or
+// --db) and reports the versions.
+CLI::App* AddMigrateCommand(CLI::App& app, CommonOptions& common);
+int RunMigrate(const CommonOptions& common);
+
 // carechart export (export_cmd.cc): Bulk Data NDJSON files from --db into --out.
 struct ExportCmdOptions {
   std::string out_dir;
@@ -142,6 +150,16 @@ int RunAuditCommand(const CommonOptions& common, const AuditCmdOptions& options)
 void AddAccessServeOptions(CLI::App* serve_cmd, ServeOptions& serve);
 // Loads the access policy serve's options name into `api` (logs and returns false on error).
 bool ConfigureAccessPolicy(const ServeOptions& serve, rest::ApiOptions& api);
+
+// serve --demo for the web apps (demo_web.cc): the web stories' resources (added when missing;
+// the number written, or -1 logged), and the demo users demo-doctor and maria (random passwords
+// printed once and appended to demo-logins.txt beside the database).
+int64_t LoadWebDemoData(store::ResourceStore& store, const rest::ApiOptions& api);
+bool CreateDemoUsers(const CommonOptions& common);
+
+// serve's --web-root option, and the folder it resolves to (serve_web.cc).
+void AddWebServeOptions(CLI::App* serve_cmd, ServeOptions& serve);
+std::string FindWebRoot(const std::string& configured);
 
 // Sets up logging to stderr at `level` ("trace".."off"); false on an unknown level.
 bool SetupLogging(const std::string& level);

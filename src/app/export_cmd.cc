@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "app/commands.h"
+#include "app/open_store.h"
 #include "bulk/exporter.h"
 #include "fhir/datetime.h"
 #include "store/resource_store.h"
@@ -39,6 +40,9 @@ void ShowProgress(const bulk::ExportProgress& p, double seconds) {
 CLI::App* AddExportCommand(CLI::App& app, CommonOptions& common, ExportCmdOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "export", "Export resources as NDJSON files (FHIR Bulk Data format), one series per type");
+  cmd->add_option("--postgres", common.postgres_uri,
+                  "PostgreSQL connection URI: export from that database instead")
+      ->envname("CARECHART_POSTGRES");
   cmd->add_option("--db", common.db_path, "SQLite database file")
       ->envname("CARECHART_DB")
       ->check(CLI::ExistingFile)
@@ -103,7 +107,7 @@ int RunExportCommand(const CommonOptions& common, const ExportCmdOptions& o) {
     std::fprintf(stderr, "carechart export: %s\n", s.message().c_str());
     return 2;
   }
-  if (!fs::exists(common.db_path)) {
+  if (common.postgres_uri.empty() && !fs::exists(common.db_path)) {
     std::fprintf(stderr, "carechart export: the database %s does not exist (--db)\n",
                  common.db_path.c_str());
     return 2;
@@ -116,9 +120,8 @@ int RunExportCommand(const CommonOptions& common, const ExportCmdOptions& o) {
     return 2;
   }
   store::SqliteOptions so;
-  so.path = common.db_path;
   so.max_query_ms = 0;  // pages of an export are small, but a busy disk must not fail it
-  auto store = store::OpenSqliteStore(so);
+  auto store = OpenResourceStore(common, so);
   if (!store.ok()) {
     spdlog::critical("cannot open the database: {}", store.status().ToString());
     return 1;

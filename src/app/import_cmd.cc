@@ -104,6 +104,7 @@ int RunImport(const CommonOptions& common, const ImportCmdOptions& options) {
   io.batch_size = options.batch;
   io.workers = options.workers;
   io.stop_on_error = options.stop_on_error;
+  io.defer_indexes = true;  // a command-line load: indexes built once at the end when it pays
   rest::Importer importer(*store, ao, io);
   auto start = Clock::now();
   ImportProgressBar bar(start);

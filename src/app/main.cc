@@ -14,6 +14,10 @@ void AddCommon(CLI::App* cmd, carechart::app::CommonOptions& o) {
   cmd->add_option("--db", o.db_path, "SQLite database file (created when absent)")
       ->envname("CARECHART_DB")
       ->capture_default_str();
+  cmd->add_option("--postgres", o.postgres_uri,
+                  "PostgreSQL connection URI (postgresql://user:password@host:port/db): use that "
+                  "database instead of the SQLite file")
+      ->envname("CARECHART_POSTGRES");
   cmd->add_option("--facility", o.facility_id,
                   "id of the Organization (facility) this server records writes for")
       ->envname("CARECHART_FACILITY")
@@ -179,11 +183,13 @@ int main(int argc, char** argv) {
   carechart::app::AddBulkServeOptions(serve_cmd, serve);
   carechart::app::AddAuthServeOptions(serve_cmd, serve);
   carechart::app::AddAccessServeOptions(serve_cmd, serve);
+  carechart::app::AddWebServeOptions(serve_cmd, serve);
   carechart::app::AuditCmdOptions audit_options;
   CLI::App* audit_cmd = carechart::app::AddAuditCommand(app, common, audit_options);
   auto auth_cmds = carechart::app::AddAuthCommands(app, common);  // user, client, token
   carechart::app::ExportCmdOptions export_options;
   CLI::App* export_cmd = carechart::app::AddExportCommand(app, common, export_options);
+  CLI::App* migrate_cmd = carechart::app::AddMigrateCommand(app, common);
 
   // CLI11 2.1 ignores the environment variable of a config-file option: pass it on by hand.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -225,6 +231,9 @@ int main(int argc, char** argv) {
   }
   if (export_cmd->parsed()) {
     return carechart::app::RunExportCommand(common, export_options);
+  }
+  if (migrate_cmd->parsed()) {
+    return carechart::app::RunMigrate(common);
   }
   if (hl7_cmd->parsed()) {
     hl7.action = hl7_errors->parsed() ? "errors" : hl7_replay->parsed() ? "replay" : "send";

@@ -2,15 +2,50 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/postgres/pg_conn.h"
+#include "store/postgres/postgres_store.h"
+
 namespace carechart::app {
+
+StatusOr<std::unique_ptr<store::ResourceStore>> OpenResourceStore(const CommonOptions& common,
+                                                                  store::SqliteOptions options) {
+  if (!common.postgres_uri.empty()) {
+    store::PostgresOptions po;
+    po.uri = common.postgres_uri;
+    po.max_query_ms = options.max_query_ms;
+    return store::OpenPostgresStore(po);
+  }
+  options.path = common.db_path;
+  return store::OpenSqliteStore(options);
+}
+
+StatusOr<std::unique_ptr<auth::AuthStore>> OpenAuthStore(const CommonOptions& common) {
+  if (!common.postgres_uri.empty()) {
+    return auth::OpenPostgresAuthStore(common.postgres_uri);
+  }
+  return auth::OpenSqliteAuthStore(common.db_path);
+}
+
+StatusOr<std::unique_ptr<bulk::JobStore>> OpenJobStore(const CommonOptions& common) {
+  if (!common.postgres_uri.empty()) {
+    return bulk::OpenPostgresJobStore(common.postgres_uri);
+  }
+  return bulk::OpenSqliteJobStore(common.db_path);
+}
+
+std::string DatabaseName(const CommonOptions& common) {
+  if (!common.postgres_uri.empty()) {
+    return "the PostgreSQL database " + store::pg::RedactUri(common.postgres_uri);
+  }
+  return "the database " + common.db_path;
+}
 
 std::unique_ptr<store::ResourceStore> OpenFacilityStore(const CommonOptions& common,
                                                         store::SqliteOptions options,
                                                         rest::ApiOptions& api_options) {
-  options.path = common.db_path;
-  auto store = store::OpenSqliteStore(options);
+  auto store = OpenResourceStore(common, options);
   if (!store.ok()) {
-    spdlog::critical("cannot open the database: {}", store.status().ToString());
+    spdlog::critical("cannot open {}: {}", DatabaseName(common), store.status().ToString());
     return nullptr;
   }
   api_options.facility_id = common.facility_id;

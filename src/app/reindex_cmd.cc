@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "app/commands.h"
+#include "app/open_store.h"
 #include "rest/search_handlers.h"
 #include "store/reindex.h"
 #include "store/resource_store.h"
@@ -60,6 +61,9 @@ CLI::App* AddReindexCommand(CLI::App& app, CommonOptions& common, ReindexCmdOpti
   cmd->add_option("--db", common.db_path, "SQLite database file (must exist)")
       ->envname("CARECHART_DB")
       ->capture_default_str();
+  cmd->add_option("--postgres", common.postgres_uri,
+                  "PostgreSQL connection URI: use that database instead of the SQLite file")
+      ->envname("CARECHART_POSTGRES");
   cmd->add_option("--type", o.type, "only resources of this type (e.g. Observation)");
   cmd->add_option("--param", o.param,
                   "only this search parameter of --type (e.g. code-value-quantity)");
@@ -76,13 +80,11 @@ CLI::App* AddReindexCommand(CLI::App& app, CommonOptions& common, ReindexCmdOpti
 }
 
 int RunReindex(const CommonOptions& common, const ReindexCmdOptions& o) {
-  if (!std::filesystem::exists(common.db_path)) {
+  if (common.postgres_uri.empty() && !std::filesystem::exists(common.db_path)) {
     std::fprintf(stderr, "carechart reindex: --db %s: no such database\n", common.db_path.c_str());
     return 2;
   }
-  store::SqliteOptions options;
-  options.path = common.db_path;
-  auto opened = store::OpenSqliteStore(options);
+  auto opened = OpenResourceStore(common, {});
   if (!opened.ok()) {
     std::fprintf(stderr, "carechart reindex: cannot open the database: %s\n",
                  opened.status().ToString().c_str());

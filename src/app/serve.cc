@@ -12,8 +12,10 @@
 #include "hl7v2/mllp.h"
 #include "hl7v2/processor.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "rest/fhir_api.h"
 #include "rest/importer.h"
+#include "rest/terminology_ops.h"
 #include "store/resource_store.h"
 
 namespace carechart::app {
@@ -39,21 +41,6 @@ http::Response Healthz() {
   http::Response r;
   r.set_header("Content-Type", "application/json");
   r.body = R"({"status":"ok"})";
-  return r;
-}
-
-http::Response Home() {
-  http::Response r;
-  r.set_header("Content-Type", "text/html; charset=utf-8");
-  r.body =
-      "<!doctype html><html lang=en><meta charset=utf-8><title>Carechart</title>"
-      "<body style='font-family:system-ui;max-width:40rem;margin:3rem auto'>"
-      "<h1>Carechart</h1><p>The FHIR R4 API is at <a href='/fhir/metadata'>/fhir</a> "
-      "(CapabilityStatement at /fhir/metadata). Every other FHIR request needs an OAuth 2.0 "
-      "access token (SMART App Launch; discovery at "
-      "<a href='/fhir/.well-known/smart-configuration'>/fhir/.well-known/smart-configuration</a>"
-      "); see docs/security.md.</p>"
-      "<p>Health: <a href='/healthz'>/healthz</a>.</p></body></html>";
   return r;
 }
 
@@ -94,6 +81,11 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (!bulk_jobs) {
     return 1;
   }
+  // ValueSet/$expand, $validate-code and CodeSystem/$lookup (rest/terminology_ops.h).
+  api.AddRoute([&store](const http::Request& req, const std::string&,
+                        const std::vector<std::string>& parts, const auth::Principal*) {
+    return rest::HandleTerminologyOperation(*store, req, parts);
+  });
   if (serve.demo && !HasPatients(*store)) {
     // 25 generated patients (the story patient demo-maria-lopez first) and their facilities.
     int64_t written = LoadDemoData(*store, ao, 25, 1);
@@ -101,6 +93,16 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
       return 1;
     }
     spdlog::info("loaded {} demo resources", written);
+  }
+  if (serve.demo) {
+    // The web apps' stories (today's clinic, messages, results to review, code lists).
+    int64_t web = LoadWebDemoData(*store, ao);
+    if (web < 0) {
+      return 1;
+    }
+    if (web > 0) {
+      spdlog::info("loaded {} web demo resources", web);
+    }
   }
 
   http::ServerOptions ho;
@@ -112,18 +114,28 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ho.max_body_bytes = serve.max_body_bytes;
   ho.access_log = serve.access_log;
+  ho.tls_cert_file = serve.tls_cert;  // HTTPS when set (http/server.h)
+  ho.tls_key_file = serve.tls_key;
   // OAuth/SMART endpoints and the Bearer gate in front of /fhir (serve_auth.h).
   std::unique_ptr<ServeAuth> auth = ServeAuth::Start(common, serve, *store, api);
   if (!auth) {
     return 1;
   }
-  auto server = http::Server::Start(ho, [&api, &auth](http::Request& req) -> http::Response {
-    return auth->Handle(req, api, [](http::Request& r) -> http::Response {
+  if (serve.demo && !CreateDemoUsers(common)) {
+    return 1;
+  }
+  // The clinician app at / and the patient portal at /portal (http/static_files.h).
+  http::StaticSite web(FindWebRoot(serve.web_root));
+  if (!web.Built()) {
+    spdlog::warn("web apps not built in {} (make build); / shows how to build them", web.root());
+  }
+  auto server = http::Server::Start(ho, [&api, &auth, &web](http::Request& req) -> http::Response {
+    return auth->Handle(req, api, [&web](http::Request& r) -> http::Response {
       if (r.path == "/healthz") {
         return Healthz();
       }
-      if (r.path == "/" && r.method == "GET") {
-        return Home();
+      if (auto page = web.Serve(r)) {
+        return std::move(*page);
       }
       return NotFound(r);
     });
@@ -134,7 +146,8 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   }
   std::string host =
       serve.host.find(':') != std::string::npos ? "[" + serve.host + "]" : serve.host;
-  std::cout << "carechart: listening on http://" << host << ":" << (*server)->port() << std::endl;
+  std::cout << "carechart: listening on " << (serve.tls_cert.empty() ? "http://" : "https://")
+            << host << ":" << (*server)->port() << std::endl;
   // HL7 v2 over MLLP beside the HTTP server (off unless --hl7-port is given).
   std::unique_ptr<hl7v2::Processor> hl7_processor;
   std::unique_ptr<hl7v2::MllpServer> hl7_server;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "access/access_control.h"
+#include "app/open_store.h"
 #include "auth/password.h"
 #include "auth/roles.h"
 #include "rest/context.h"
@@ -86,15 +87,8 @@ ServeAuth::~ServeAuth() = default;
 
 std::unique_ptr<ServeAuth> ServeAuth::Start(const CommonOptions& common, const ServeOptions& serve,
                                             store::ResourceStore& store, rest::FhirApi& api) {
-  if (!serve.tls_cert.empty() || !serve.tls_key.empty()) {
-    // Refuse rather than serve plain HTTP to someone who asked for HTTPS.
-    spdlog::critical(
-        "--tls-cert/--tls-key: HTTPS in the server itself is not available yet; terminate TLS in "
-        "a reverse proxy (nginx) in front of Carechart and set --public-base-url https://...");
-    return nullptr;
-  }
   std::unique_ptr<ServeAuth> a(new ServeAuth());
-  auto opened = auth::OpenSqliteAuthStore(common.db_path);
+  auto opened = OpenAuthStore(common);
   if (!opened.ok()) {
     spdlog::critical("cannot open the auth tables: {}", opened.status().ToString());
     return nullptr;
@@ -117,6 +111,20 @@ std::unique_ptr<ServeAuth> ServeAuth::Start(const CommonOptions& common, const S
   ao.public_base_url = serve.public_base_url;
   ao.tls = !serve.tls_cert.empty();
   ao.cors_origins = serve.cors_origins;
+  if (Status s = EnsureFirstPartyClients(*a->store_, serve.public_base_url); !s.ok()) {
+    spdlog::critical("cannot create the web apps' clients: {}", s.ToString());
+    return nullptr;
+  }
+  ao.facility_name = [&store](const std::string& id) {
+    auto org = rest::IsValidId(id)
+                   ? store.Read("Organization", id)
+                   : StatusOr<store::ResourceVersion>(Status{StatusCode::kNotFound, ""});
+    if (!org.ok() || org->deleted) {
+      return std::string();
+    }
+    auto v = json::Parse(org->body);
+    return v.ok() ? std::string(v->string_at("name")) : std::string();
+  };
   ao.on_sign_in = [&api](const std::string& user_id, const std::string& address, bool success,
                          const std::string& detail) {
     api.Access().RecordLogin(user_id, address, success, detail);
@@ -137,6 +145,7 @@ http::Response ServeAuth::Handle(http::Request& request, rest::FhirApi& api,
   } else if (p == "/fhir" || p.starts_with("/fhir/")) {
     if (p == "/fhir/metadata" && (request.method == "GET" || request.method == "HEAD")) {
       r = api.Handle(request);  // the CapabilityStatement is public (FHIR http.html#capabilities)
+      oauth_->AddSmartSecurity(request, r);
     } else {
       auto gate = oauth_->Authenticate(request);
       if (auto* refused = std::get_if<http::Response>(&gate)) {

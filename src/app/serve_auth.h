@@ -37,4 +37,8 @@ class ServeAuth {
   std::unique_ptr<auth::OAuthServer> oauth_;
 };
 
+// Creates the web apps' public PKCE clients (carechart-clinician, carechart-portal) when missing
+// (serve_web.cc; docs/web-apps.md).
+Status EnsureFirstPartyClients(auth::AuthStore& store, const std::string& public_base_url);
+
 }  // namespace carechart::app

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "app/open_store.h"
 #include "bulk/bulk_api.h"
 
 namespace carechart::app {
@@ -35,7 +36,12 @@ std::unique_ptr<bulk::BulkJobs> AttachBulkData(rest::FhirApi& api, store::Resour
   bo.page_size = serve.bulk_page_size;
   // `serve` always puts the Bearer gate in front of /fhir, file downloads included.
   bo.requires_access_token = true;
-  auto jobs = bulk::BulkJobs::Start(store, common.db_path, api_options, bo);
+  auto table = OpenJobStore(common);
+  if (!table.ok()) {
+    spdlog::critical("cannot open the Bulk Data job table: {}", table.status().ToString());
+    return nullptr;
+  }
+  auto jobs = bulk::BulkJobs::Start(store, std::move(table).value(), api_options, bo);
   if (!jobs.ok()) {
     spdlog::critical("cannot start Bulk Data jobs: {}", jobs.status().ToString());
     return nullptr;

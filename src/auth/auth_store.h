@@ -62,6 +62,7 @@ struct AuthCode {
   std::string patient_id;      // launch context
   std::string encounter_id;
   std::string nonce;
+  std::string facility_id;  // the facility the user chose to work at (sign-in), or empty
   int64_t expires_at = 0;
 };
 
@@ -72,6 +73,7 @@ struct RefreshToken {
   std::string user_id;
   std::string scope;
   std::string patient_id;
+  std::string facility_id;  // as in the AuthCode it came from
   int64_t expires_at = 0;
 };
 
@@ -79,6 +81,15 @@ struct LaunchContext {
   std::string id;
   std::string patient_id;
   std::string encounter_id;
+  int64_t expires_at = 0;
+};
+
+// A one-time code a clinic gives a patient to activate an invited account or to reset a
+// forgotten password (src/auth/accounts.h). Stored as SHA-256 of the normalised code.
+struct ActivationCode {
+  std::string code_hash;
+  std::string user_id;
+  std::string purpose;  // "activate" or "reset"
   int64_t expires_at = 0;
 };
 
@@ -143,6 +154,29 @@ class AuthStore {
                                                             int64_t now) = 0;
   virtual Status DeleteSession(const std::string& id_hash) = 0;
 
+  // Activation and reset codes (portal accounts). Put voids the user's earlier unused codes (only
+  // the newest works). Find returns an unused, unexpired code (kUnauthenticated otherwise)
+  // without using it; Use marks it used, false when it already was (a concurrent use).
+  // Defaults: not supported by this backend.
+  virtual Status PutActivation(const ActivationCode& code) {
+    return {StatusCode::kNotImplemented, "activation codes are not supported by this store"};
+  }
+  virtual StatusOr<ActivationCode> FindActivation(const std::string& code_hash, int64_t now) {
+    return Status{StatusCode::kNotImplemented, "activation codes are not supported by this store"};
+  }
+  virtual StatusOr<bool> UseActivation(const std::string& code_hash) {
+    return Status{StatusCode::kNotImplemented, "activation codes are not supported by this store"};
+  }
+  // The user's live grants (refresh-token families not revoked, rotated away or expired: one
+  // entry per family, its newest token) for "connected apps", and revoking one by family.
+  virtual StatusOr<std::vector<RefreshToken>> ListGrants(const std::string& user_id, int64_t now) {
+    return Status{StatusCode::kNotImplemented, "listing grants is not supported by this store"};
+  }
+  // false when the user has no such family.
+  virtual StatusOr<bool> RevokeGrant(const std::string& user_id, const std::string& family) {
+    return Status{StatusCode::kNotImplemented, "revoking grants is not supported by this store"};
+  }
+
   // Deletes expired codes, sessions, launches, assertion ids and revocations.
   virtual Status Purge(int64_t now) = 0;
 };
@@ -150,5 +184,9 @@ class AuthStore {
 // The SQLite implementation, on its own connection to the facility database (tables auth_*,
 // created when absent).
 StatusOr<std::unique_ptr<AuthStore>> OpenSqliteAuthStore(const std::string& path);
+
+// The PostgreSQL implementation (pg_auth_store.cc): tables auth_* of the database at `uri`
+// (migrated when needed), shared by every API node on it.
+StatusOr<std::unique_ptr<AuthStore>> OpenPostgresAuthStore(const std::string& uri);
 
 }  // namespace carechart::auth

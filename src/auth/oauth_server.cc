@@ -221,6 +221,9 @@ http::Response OAuthServer::Handle(const http::Request& request) {
     }
     return *only("GET");
   }
+  if (p == "/auth/activate" || p.starts_with("/auth/account/")) {
+    return Account(request);  // portal accounts: account_endpoints.cc
+  }
   return OAuthError(404, "invalid_request", "nothing is served at " + p);
 }
 
@@ -457,12 +460,14 @@ void OAuthServer::AddSecurityHeaders(const http::Request& request, http::Respons
     r.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   }
   bool html = false;
+  bool has_policy = false;  // the web front end (http/static_files.cc) sends its own policy
   for (const auto& [k, v] : r.headers) {
     if ((k == "Content-Type" || k == "content-type") && v.starts_with("text/html")) {
       html = true;
     }
+    has_policy = has_policy || k == "Content-Security-Policy";
   }
-  if (html) {
+  if (html && !has_policy) {
     r.set_header("Content-Security-Policy",
                  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
                  "frame-ancestors 'none'; base-uri 'none'");

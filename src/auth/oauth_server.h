@@ -10,10 +10,14 @@
 //   POST /auth/revoke       RFC 7009 (access and refresh tokens)
 //   GET  /auth/jwks         the server's public signing key
 //   POST /auth/launch       EHR launch: registers {patient, encounter} and returns a launch id
+//   /auth/activate, /auth/account/*   portal accounts: activation and reset codes, invitations,
+//                           whose records I may open, connected apps (account_endpoints.cc)
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,7 +47,20 @@ struct AuthOptions {
   std::function<void(const std::string& user_id, const std::string& remote_address, bool success,
                      const std::string& detail)>
       on_sign_in;
+  // The display name of a facility (Organization id), for the sign-in page's facility choice
+  // and the token response's `facility`; empty when unknown.
+  std::function<std::string(const std::string& organization_id)> facility_name;
+  // This server's own web apps (http/static_files.h): public PKCE clients whose redirect URI may
+  // be this server's origin + "/" (carechart-clinician) or + "/portal/" (carechart-portal),
+  // exactly, as the request's Host (or public_base_url) gives it. See docs/web-apps.md.
+  bool first_party_clients = true;
 };
+
+// The web apps' client ids and the path each is sent back to after sign-in.
+inline constexpr std::string_view kClinicianClientId = "carechart-clinician";
+inline constexpr std::string_view kPortalClientId = "carechart-portal";
+// The redirect path of a first-party client ("/" or "/portal/"), or empty for any other client.
+std::string_view FirstPartyRedirectPath(std::string_view client_id);
 
 // Patients for the standalone-launch picker: id and display name, filtered by a name fragment.
 using PatientFinder =
@@ -77,6 +94,10 @@ class OAuthServer {
   std::optional<http::Response> Preflight(const http::Request& request) const;
   void AddSecurityHeaders(const http::Request& request, http::Response& response) const;
 
+  // Adds rest.security (SMART-on-FHIR service, oauth-uris with this request's absolute URLs) to
+  // the CapabilityStatement response of GET /fhir/metadata (capability_security.cc).
+  void AddSmartSecurity(const http::Request& request, http::Response& metadata);
+
   const AuthOptions& options() const { return options_; }
 
  private:
@@ -88,6 +109,7 @@ class OAuthServer {
   http::Response Launch(const http::Request& request);
   http::Response AuthorizeGet(const http::Request& request);
   http::Response AuthorizePost(const http::Request& request);
+  http::Response Account(const http::Request& request);  // account_endpoints.cc
 
   struct ClientAuth {
     Client client;
@@ -101,11 +123,14 @@ class OAuthServer {
                                  const std::vector<std::pair<std::string, std::string>>& form);
   http::Response TokenForClient(const http::Request& request, const ClientAuth& client,
                                 const std::vector<std::pair<std::string, std::string>>& form);
+  // The access token for `p` and the response fields every grant shares (access_token,
+  // token_type, expires_in, scope); the grants add their own (context, id_token, refresh_token).
+  StatusOr<json::Value> AccessTokenResponse(const http::Request& request, const Principal& p);
   http::Response IssueUserTokens(const http::Request& request, const User& user,
                                  const std::string& client_id, const std::string& scope,
                                  const std::string& patient_id, const std::string& encounter_id,
                                  const std::string& nonce, const std::string& family,
-                                 bool with_refresh);
+                                 bool with_refresh, const std::string& facility_id);
 
   // Sign-in steps.
   http::Response SignInStep(const http::Request& request, SignInSession& session,
@@ -118,6 +143,8 @@ class OAuthServer {
   AuthOptions options_;
   PatientFinder find_patients_;
   RateLimiter address_limiter_;
+  std::mutex capability_mu_;
+  std::map<std::string, std::string> capability_cache_;  // origin|size -> statement
 };
 
 }  // namespace carechart::auth

@@ -294,6 +294,33 @@ bool NeedsResourceCheck(const Principal& principal, std::string_view type, char 
   return granular && !plain;
 }
 
+std::optional<std::vector<ResourceScope>> GranularScopesOnly(const Principal& principal,
+                                                             std::string_view type,
+                                                             std::string_view letters) {
+  if (principal.role == Role::kSystem) {
+    return std::nullopt;
+  }
+  bool plain = false;
+  std::vector<ResourceScope> granular;
+  ForEachResourceScope(principal, [&](const ResourceScope& s) {
+    bool any_letter = std::any_of(letters.begin(), letters.end(), [&](char c) {
+      return s.permissions.find(c) != std::string::npos;
+    });
+    if (!TypeCovers(s.type, type) || !any_letter) {
+      return;
+    }
+    if (s.has_category) {
+      granular.push_back(s);
+    } else {
+      plain = true;
+    }
+  });
+  if (plain) {
+    return std::nullopt;
+  }
+  return granular;
+}
+
 std::string MissingScopeText(const Principal& principal, std::string_view type, char interaction) {
   std::string ctx = principal.role == Role::kBackendService                              ? "system"
                     : principal.role == Role::kPatient || principal.role == Role::kProxy ? "patient"

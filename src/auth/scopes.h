@@ -71,6 +71,14 @@ bool OnlyPatientScopes(const Principal& principal, std::string_view type, char i
 // resource must be parsed and checked with ScopesAllow(..., resource).
 bool NeedsResourceCheck(const Principal& principal, std::string_view type, char interaction);
 
+// The granular scopes bounding what `principal` gets of `type` through any of `letters` ("rs"):
+// nullopt when a scope without a category covers it (or the principal is kSystem); otherwise the
+// category-restricted scopes that do (empty: none does). Used to push the restriction into a
+// search so that pages and totals count only what the token may see.
+std::optional<std::vector<ResourceScope>> GranularScopesOnly(const Principal& principal,
+                                                             std::string_view type,
+                                                             std::string_view letters);
+
 // The scope to name in a 403 ("user/Observation.r" or, for patient tokens, "patient/...").
 std::string MissingScopeText(const Principal& principal, std::string_view type, char interaction);
 

@@ -20,6 +20,37 @@ namespace {
 
 constexpr std::string_view kCookie = "cc_signin";
 
+// The page's look, inline (the CSP of auth pages allows inline styles only; no external asset):
+// one card, large touch targets, visible focus, WCAG AA contrast, fits a phone.
+constexpr std::string_view kStyle =
+    ":root{color-scheme:light}*{box-sizing:border-box}"
+    "body{margin:0;min-height:100vh;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,"
+    "sans-serif;color:#161616;background:#f2f4f8}"
+    "main{max-width:25rem;margin:8vh auto 2rem;background:#fff;border-radius:8px;"
+    "box-shadow:0 2px 6px rgba(0,0,0,.12);padding:2rem 1.5rem}"
+    "@media (max-width:30rem){main{margin:0;min-height:100vh;border-radius:0;box-shadow:none}}"
+    ".brand{display:flex;gap:.5rem;align-items:center;font-weight:700;color:#0043ce;"
+    "margin:0 0 1.5rem}.brand svg{flex:none}"
+    "h1{font-size:1.5rem;line-height:1.25;margin:0 0 .75rem}p{margin:0 0 1rem}"
+    ".field{margin:0 0 1.25rem}label{display:block;font-weight:600;margin:0 0 .375rem}"
+    "input[type=text],input[type=password]{width:100%;font:inherit;padding:.625rem .75rem;"
+    "min-height:48px;border:1px solid #6f6f6f;border-radius:4px;background:#fff;color:#161616}"
+    "input[aria-invalid=true]{border:2px solid #da1e28}"
+    "input:focus-visible,button:focus-visible{outline:3px solid #0f62fe;outline-offset:2px}"
+    "button{width:100%;font:inherit;font-weight:600;min-height:48px;padding:.75rem;border:0;"
+    "border-radius:4px;background:#0f62fe;color:#fff;cursor:pointer}button:hover{background:"
+    "#0043ce}.error{border-left:4px solid #da1e28;background:#fff1f1;padding:.75rem 1rem;"
+    "margin:0 0 1.25rem}fieldset{border:0;padding:0;margin:0 0 1.25rem}legend{font-weight:600;"
+    "margin:0 0 .5rem}.choice{display:flex;gap:.75rem;align-items:center;font-weight:400;"
+    "border:1px solid #c6c6c6;border-radius:4px;padding:.75rem;margin:0 0 .5rem;min-height:48px;"
+    "cursor:pointer}.choice:has(input:checked){border-color:#0f62fe;background:#edf5ff}"
+    ".choice input{width:1.25rem;height:1.25rem;margin:0}.hint,small{color:#525252}"
+    "footer{color:#525252;font-size:.875rem;margin-top:1.5rem}";
+
+constexpr std::string_view kLogo =
+    "<svg width=28 height=28 viewBox='0 0 28 28' aria-hidden=true><rect width=28 height=28 "
+    "rx=6 fill='#0f62fe'/><path d='M12 6h4v6h6v4h-6v6h-4v-6H6v-4h6z' fill='#fff'/></svg>";
+
 http::Response Page(int status, std::string_view title, const std::string& body) {
   http::Response r;
   r.status = status;
@@ -27,38 +58,56 @@ http::Response Page(int status, std::string_view title, const std::string& body)
   r.set_header("Cache-Control", "no-store");
   r.body =
       "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport "
-      "content='width=device-width'><title>" +
-      HtmlEscape(title) +
-      " · Carechart</title><body style='font-family:system-ui;max-width:26rem;margin:3rem "
-      "auto;padding:0 1rem'><h1 style='font-size:1.4rem'>" +
-      HtmlEscape(title) + "</h1>" + body + "</body></html>";
+      "content='width=device-width,initial-scale=1'><title>" +
+      HtmlEscape(title) + " · Carechart</title><style>" + std::string(kStyle) +
+      "</style><body><main><p class=brand>" + std::string(kLogo) + "Carechart</p><h1>" +
+      HtmlEscape(title) + "</h1>" + body +
+      "<footer>Signing in to Carechart. Trouble signing in? Ask your clinic's Carechart "
+      "administrator.</footer></main></body></html>";
   return r;
 }
 
 http::Response ErrorPage(int status, const std::string& message) {
-  return Page(status, "Cannot sign in", "<p role=alert>" + HtmlEscape(message) + "</p>");
+  return Page(status, "Cannot sign in",
+              "<p class=error role=alert>" + HtmlEscape(message) +
+                  "</p><p class=hint>Go back to the application you came from and choose "
+                  "<b>Sign in</b> again.</p>");
 }
 
+// A labelled input; the first of a form takes the focus. Inputs point at the error message (when
+// there is one) so that a screen reader reads it with the field.
 std::string Field(std::string_view label, std::string_view name, std::string_view type,
-                  std::string_view autocomplete) {
-  return "<p><label>" + std::string(label) + "<br><input name=" + std::string(name) +
-         " type=" + std::string(type) + " autocomplete=" + std::string(autocomplete) +
-         " required style='width:100%'></label></p>";
+                  std::string_view autocomplete, bool first = false) {
+  std::string id = "f-" + std::string(name);
+  return "<div class=field><label for=" + id + ">" + std::string(label) +
+         "</label><input id=" + id + " name=" + std::string(name) + " type=" + std::string(type) +
+         " autocomplete=" + std::string(autocomplete) + " required aria-describedby=signin-error" +
+         (first ? " autofocus" : "") +
+         (type == "text" ? " autocapitalize=none spellcheck=false" : "") + "></div>";
 }
 
 std::string FormHtml(const std::string& csrf, const std::string& fields, std::string_view button,
                      const std::string& error) {
-  std::string err =
-      error.empty() ? "" : "<p role=alert style='color:#a00'>" + HtmlEscape(error) + "</p>";
+  std::string err = error.empty()
+                        ? ""
+                        : "<p class=error id=signin-error role=alert>" + HtmlEscape(error) + "</p>";
+  std::string f = fields;
+  if (!error.empty()) {
+    for (size_t at = f.find("<input id="); at != std::string::npos;
+         at = f.find("<input id=", at + 1)) {
+      f.insert(at + 6, " aria-invalid=true");
+    }
+  }
   return err + "<form method=post action='/auth/authorize'><input type=hidden name=csrf value='" +
-         HtmlEscape(csrf) + "'>" + fields + "<p><button>" + std::string(button) +
-         "</button></p></form>";
+         HtmlEscape(csrf) + "'>" + f + "<button type=submit>" + std::string(button) +
+         "</button></form>";
 }
 
 // The authorize request, kept in the session while the user signs in.
 struct PendingRequest {
   std::string client_id, client_name, redirect_uri, scope, state, code_challenge, nonce;
   std::string launch_patient, launch_encounter, csrf;
+  std::string facility;  // chosen at the pick-facility step
 
   std::string ToJson() const {
     json::Value v = json::Value::Object();
@@ -73,6 +122,7 @@ struct PendingRequest {
     put("launch_patient", launch_patient);
     put("launch_encounter", launch_encounter);
     put("csrf", csrf);
+    put("facility", facility);
     return json::Write(v);
   }
   static std::optional<PendingRequest> FromJson(const std::string& text) {
@@ -84,7 +134,7 @@ struct PendingRequest {
     return PendingRequest{get("client_id"), get("client_name"),    get("redirect_uri"),
                           get("scope"),     get("state"),          get("code_challenge"),
                           get("nonce"),     get("launch_patient"), get("launch_encounter"),
-                          get("csrf")};
+                          get("csrf"),      get("facility")};
   }
 };
 
@@ -98,7 +148,16 @@ std::string QueryValue(const http::Request& r, std::string_view name) {
 }
 
 int StageIndex(std::string_view stage) {
-  return stage == "password" ? 0 : stage == "totp" ? 1 : stage == "change-password" ? 2 : 3;
+  return stage == "password"          ? 0
+         : stage == "totp"            ? 1
+         : stage == "change-password" ? 2
+         : stage == "pick-facility"   ? 3
+                                      : 4;
+}
+
+// Staff who work at several facilities choose one for the session.
+bool ChoosesFacility(const User& user) {
+  return user.role != Role::kPatient && user.role != Role::kProxy && user.facility_ids.size() > 1;
 }
 
 bool HasScope(const std::string& scopes, std::string_view s) {
@@ -107,6 +166,16 @@ bool HasScope(const std::string& scopes, std::string_view s) {
 }
 
 }  // namespace
+
+std::string_view FirstPartyRedirectPath(std::string_view client_id) {
+  if (client_id == kClinicianClientId) {
+    return "/";
+  }
+  if (client_id == kPortalClientId) {
+    return "/portal/";
+  }
+  return {};
+}
 
 http::Response OAuthServer::AuthorizeGet(const http::Request& request) {
   std::string client_id = QueryValue(request, "client_id");
@@ -119,8 +188,11 @@ http::Response OAuthServer::AuthorizeGet(const http::Request& request) {
     return ErrorPage(400, "Unknown application (client_id '" + client_id + "').");
   }
   const Client& c = **client;
-  if (std::find(c.redirect_uris.begin(), c.redirect_uris.end(), redirect_uri) ==
-      c.redirect_uris.end()) {
+  std::string_view own_path = FirstPartyRedirectPath(c.id);
+  bool own_app = options_.first_party_clients && !own_path.empty() &&
+                 redirect_uri == UrlsFor(request, options_).origin + std::string(own_path);
+  if (!own_app && std::find(c.redirect_uris.begin(), c.redirect_uris.end(), redirect_uri) ==
+                      c.redirect_uris.end()) {
     return ErrorPage(
         400, "The redirect_uri '" + redirect_uri + "' is not registered for this application.");
   }
@@ -153,8 +225,8 @@ http::Response OAuthServer::AuthorizeGet(const http::Request& request) {
     return fail("invalid_scope", "scope is required");
   }
   PendingRequest pr{
-      c.id, c.name, redirect_uri,   scope, state, challenge, QueryValue(request, "nonce"),
-      "",   "",     RandomToken(24)};
+      c.id, c.name, redirect_uri,    scope, state, challenge, QueryValue(request, "nonce"),
+      "",   "",     RandomToken(24), ""};
   if (std::string launch = QueryValue(request, "launch"); !launch.empty()) {
     auto ctx = store_.GetLaunch(launch, tokens_.Now());
     if (!ctx.ok() || !*ctx) {
@@ -182,37 +254,57 @@ http::Response OAuthServer::SignInStep(const http::Request& request, SignInSessi
   if (session.stage == "password") {
     r = Page(200, "Sign in",
              intro + FormHtml(pr->csrf,
-                              Field("Username", "username", "text", "username") +
+                              Field("Username", "username", "text", "username", true) +
                                   Field("Password", "password", "password", "current-password"),
                               "Sign in", error));
   } else if (session.stage == "totp") {
-    r = Page(
-        200, "Second factor",
-        FormHtml(pr->csrf,
-                 Field("6-digit code from your authenticator app", "totp", "text", "one-time-code"),
-                 "Continue", error));
+    r = Page(200, "Second factor",
+             FormHtml(pr->csrf,
+                      Field("6-digit code from your authenticator app", "totp", "text",
+                            "one-time-code", true),
+                      "Continue", error));
   } else if (session.stage == "change-password") {
     r = Page(200, "Choose a new password",
              "<p>Your password was a one-time password; choose your own (12 characters or "
              "more).</p>" +
                  FormHtml(pr->csrf,
-                          Field("New password", "new_password", "password", "new-password") +
+                          Field("New password", "new_password", "password", "new-password", true) +
                               Field("Repeat it", "new_password2", "password", "new-password"),
                           "Save and continue", error));
+  } else if (session.stage == "pick-facility") {
+    auto user = store_.GetUser(session.user_id);
+    std::string list;
+    if (user.ok() && *user) {
+      bool first = true;
+      for (const std::string& id : (*user)->facility_ids) {
+        std::string name = options_.facility_name ? options_.facility_name(id) : "";
+        list += "<label class=choice><input type=radio name=facility required value='" +
+                HtmlEscape(id) + "'" + (first ? " autofocus" : "") + "> <span>" +
+                HtmlEscape(name.empty() ? id : name) + "</span></label>";
+        first = false;
+      }
+    }
+    r = Page(200, "Where are you working today?",
+             "<p>You work at more than one facility. What you record is recorded for the "
+             "facility you choose; you can switch by signing in again.</p>" +
+                 FormHtml(pr->csrf, "<fieldset><legend>Facility</legend>" + list + "</fieldset>",
+                          "Continue", error));
   } else {
     std::string list;
     if (find_patients_) {
       for (const auto& [id, name] : find_patients_(QueryValue(request, "name"))) {
-        list += "<li><label><input type=radio name=patient value='" + HtmlEscape(id) + "'> " +
-                HtmlEscape(name) + " <small>(" + HtmlEscape(id) + ")</small></label></li>";
+        list += "<li><label class=choice><input type=radio name=patient value='" + HtmlEscape(id) +
+                "'> <span>" + HtmlEscape(name) + " <small>(" + HtmlEscape(id) +
+                ")</small></span></label></li>";
       }
     }
     r = Page(200, "Choose a patient",
              "<p>The application works on one patient's record.</p>" +
                  FormHtml(pr->csrf,
                           "<ul style='list-style:none;padding:0'>" + list +
-                              "</ul><p><label>or Patient id<br><input name=patient_id "
-                              "style='width:100%'></label></p>",
+                              "</ul><div class=field><label for=f-patient_id>or Patient id</label>"
+                              "<input id=f-patient_id name=patient_id type=text "
+                              "aria-describedby=signin-error></div>",
                           "Open this patient", error));
   }
   r.headers.emplace_back("Set-Cookie",
@@ -298,7 +390,8 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
       if (user && user->disabled) {
         user.reset();  // a disabled account does not count failures
       }
-      return fail_attempt("Wrong username or password.");
+      return fail_attempt(
+          "Wrong username or password. Check both (passwords are case-sensitive) and try again.");
     }
   } else if (session.stage == "totp") {
     if (auto r = locked()) {
@@ -321,6 +414,15 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
     }
     user->password_hash = *hash;
     user->must_change_password = false;
+  } else if (session.stage == "pick-facility") {
+    std::string facility = FormValue(*form, "facility");
+    if (std::find(user->facility_ids.begin(), user->facility_ids.end(), facility) ==
+        user->facility_ids.end()) {
+      return SignInStep(request, session, cookie,
+                        "Choose one of your facilities from the list, then press Continue.");
+    }
+    pr->facility = facility;
+    session.request_json = pr->ToJson();
   } else {
     std::string patient = FormValue(*form, "patient");
     if (patient.empty()) {
@@ -353,7 +455,9 @@ http::Response OAuthServer::AuthorizePost(const http::Request& request) {
     next = "totp";
   } else if (done < 2 && user->must_change_password) {
     next = "change-password";
-  } else if (done < 3 && wants_patient && IsClinicalRole(user->role)) {
+  } else if (done < 3 && ChoosesFacility(*user)) {
+    next = "pick-facility";
+  } else if (done < 4 && wants_patient && IsClinicalRole(user->role)) {
     next = "pick-patient";
   }
   if (next.empty()) {
@@ -396,6 +500,7 @@ http::Response OAuthServer::FinishSignIn(const http::Request& request, SignInSes
   code.patient_id = patient_id;
   code.encounter_id = pr->launch_encounter;
   code.nonce = pr->nonce;
+  code.facility_id = pr->facility;
   code.expires_at = tokens_.Now() + options_.code_seconds;
   if (Status s = store_.PutCode(code); !s.ok()) {
     return ErrorPage(503, "The server cannot finish the sign-in right now; try again.");

@@ -7,19 +7,22 @@
 //   auth_client(id, name, kind, secret_hash, jwks, redirect_uris, scopes, created_at)
 //   auth_signing_key(seq, kid, private_pem, created_at)
 //   auth_code(code_hash, client_id, user_id, redirect_uri, scope, code_challenge, patient_id,
-//             encounter_id, nonce, expires_at, used)
+//             encounter_id, nonce, expires_at, used, facility_id)
 //   auth_refresh(token_hash, family, client_id, user_id, scope, patient_id, expires_at, rotated,
-//                revoked)
+//                revoked, facility_id)   facility_id: the one chosen at sign-in (added later:
+//                                        older databases get the column on open)
 //   auth_revoked(seq, jti UNIQUE, expires_at)
 //   auth_assertion(client_id, jti, expires_at)  one row per client assertion seen (replay check)
 //   auth_launch(id, patient_id, encounter_id, expires_at)
 //   auth_session(id_hash, user_id, stage, request_json, expires_at)
+//   auth_activation(code_hash, user_id, purpose, expires_at, used)  portal activation/reset codes
 // The resource tables never reference these: authentication state can be wiped (all tokens
 // revoked) without touching the record.
 #include <sqlite3.h>
 
 #include <mutex>
 
+#include "auth/auth_rows.h"
 #include "auth/auth_store.h"
 #include "auth/roles.h"
 #include "store/sqlite_db.h"
@@ -49,12 +52,13 @@ CREATE TABLE IF NOT EXISTS auth_code(
   code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id TEXT NOT NULL,
   redirect_uri TEXT NOT NULL, scope TEXT NOT NULL, code_challenge TEXT NOT NULL,
   patient_id TEXT NOT NULL, encounter_id TEXT NOT NULL, nonce TEXT NOT NULL,
-  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+  facility_id TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS auth_refresh(
   token_hash TEXT PRIMARY KEY, family TEXT NOT NULL, client_id TEXT NOT NULL,
   user_id TEXT NOT NULL, scope TEXT NOT NULL, patient_id TEXT NOT NULL,
   expires_at INTEGER NOT NULL, rotated INTEGER NOT NULL DEFAULT 0,
-  revoked INTEGER NOT NULL DEFAULT 0);
+  revoked INTEGER NOT NULL DEFAULT 0, facility_id TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS auth_refresh_family ON auth_refresh(family);
 CREATE INDEX IF NOT EXISTS auth_refresh_user ON auth_refresh(user_id);
 CREATE TABLE IF NOT EXISTS auth_revoked(
@@ -68,84 +72,52 @@ CREATE TABLE IF NOT EXISTS auth_launch(
 CREATE TABLE IF NOT EXISTS auth_session(
   id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, stage TEXT NOT NULL,
   request_json TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_activation(
+  code_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, purpose TEXT NOT NULL,
+  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS auth_activation_user ON auth_activation(user_id);
 )sql";
 
-std::string Join(const std::vector<std::string>& v, char sep = ' ') {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) {
-      out += sep;
-    }
-    out += s;
+// One result row, column by column (auth_rows.h reads it in column order).
+RowReader Reader(const Statement& st) {
+  std::vector<std::optional<store::SqlArg>> columns;
+  for (int i = 0; i < st.ColumnCount(); ++i) {
+    columns.push_back(st.Value(i));
   }
-  return out;
+  return RowReader(std::move(columns));
 }
 
-std::vector<std::string> Split(const std::string& s, char sep = ' ') {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t e = s.find(sep, pos);
-    if (e == std::string::npos) {
-      e = s.size();
+// Every remaining row of `st`, each turned into a T by read(RowReader&).
+template <class T, class Read>
+StatusOr<std::vector<T>> AllRows(Statement& st, Read read) {
+  std::vector<T> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) {
+      return out;
     }
-    if (e > pos) {
-      out.push_back(s.substr(pos, e - pos));
-    }
-    pos = e + 1;
+    RowReader r = Reader(st);
+    out.push_back(read(r));
   }
-  return out;
 }
 
-std::string_view KindName(ClientKind k) {
-  return k == ClientKind::kPublic         ? "public"
-         : k == ClientKind::kConfidential ? "confidential"
-                                          : "backend";
-}
-ClientKind ParseKind(std::string_view s) {
-  return s == "confidential" ? ClientKind::kConfidential
-         : s == "backend"    ? ClientKind::kBackend
-                             : ClientKind::kPublic;
-}
-
-constexpr const char* kUserColumns =
-    "id, username, display, role, facilities, practitioner_id, patient_id, proxy_patients, "
-    "password_hash, must_change, totp_secret, disabled, failed_logins, locked_until, created_at";
-
-User ReadUser(const Statement& st) {
-  User u;
-  u.id = st.Text(0);
-  u.username = st.Text(1);
-  u.display = st.Text(2);
-  u.role = ParseRole(st.Text(3)).value_or(Role::kPhysician);
-  u.facility_ids = Split(st.Text(4));
-  u.practitioner_id = st.Text(5);
-  u.patient_id = st.Text(6);
-  u.proxy_patient_ids = Split(st.Text(7));
-  u.password_hash = st.Text(8);
-  u.must_change_password = st.Int(9) != 0;
-  u.totp_secret = st.Text(10);
-  u.disabled = st.Int(11) != 0;
-  u.failed_logins = static_cast<int>(st.Int(12));
-  u.locked_until = st.Int(13);
-  u.created_at = st.Int(14);
-  return u;
+// The first row of `st` as a T, or nullopt when there is none.
+template <class T, class Read>
+StatusOr<std::optional<T>> FirstRow(Statement& st, Read read) {
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) {
+    return std::optional<T>();
+  }
+  RowReader r = Reader(st);
+  return std::optional<T>(read(r));
 }
 
-constexpr const char* kClientColumns =
-    "id, name, kind, secret_hash, jwks, redirect_uris, scopes, created_at";
+std::string Select(const char* columns, const std::string& rest) {
+  return std::string("SELECT ") + columns + " " + rest;
+}
 
-Client ReadClient(const Statement& st) {
-  Client c;
-  c.id = st.Text(0);
-  c.name = st.Text(1);
-  c.kind = ParseKind(st.Text(2));
-  c.secret_hash = st.Text(3);
-  c.jwks = st.Text(4);
-  c.redirect_uris = Split(st.Text(5));
-  c.scopes = Split(st.Text(6));
-  c.created_at = st.Int(7);
-  return c;
+std::string Insert(const char* verb, const char* table, const char* columns, size_t n) {
+  return std::string(verb) + " INTO " + table + "(" + columns + ") VALUES(" + Placeholders(n) + ")";
 }
 
 Status Unauth(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
@@ -155,24 +127,18 @@ class SqliteAuthStore final : public AuthStore {
   explicit SqliteAuthStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
 
   StatusOr<std::optional<User>> FindUserByName(const std::string& username) override {
-    return OneUser(std::string("SELECT ") + kUserColumns + " FROM auth_user WHERE username = ?",
-                   username);
+    return OneUser(Select(kUserColumns, "FROM auth_user WHERE username = ?"), username);
   }
   StatusOr<std::optional<User>> GetUser(const std::string& id) override {
-    return OneUser(std::string("SELECT ") + kUserColumns + " FROM auth_user WHERE id = ?", id);
+    return OneUser(Select(kUserColumns, "FROM auth_user WHERE id = ?"), id);
   }
 
   Status PutUser(const User& u) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare(std::string("INSERT OR REPLACE INTO auth_user(") +
-                                    kUserColumns + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    st.Bind(1, u.id).Bind(2, u.username).Bind(3, u.display).Bind(4, RoleName(u.role));
-    st.Bind(5, Join(u.facility_ids)).Bind(6, u.practitioner_id).Bind(7, u.patient_id);
-    st.Bind(8, Join(u.proxy_patient_ids)).Bind(9, u.password_hash);
-    st.Bind(10, int64_t{u.must_change_password}).Bind(11, u.totp_secret);
-    st.Bind(12, int64_t{u.disabled}).Bind(13, int64_t{u.failed_logins});
-    st.Bind(14, u.locked_until).Bind(15, u.created_at);
+    SqlRow row = UserRow(u);
+    ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare(Insert("INSERT OR REPLACE", "auth_user", kUserColumns, row.size()), row));
     Status s = st.Run();
     if (!s.ok() && s.message().find("UNIQUE") != std::string::npos) {
       return ConflictError("username '" + u.username + "' is taken");
@@ -182,16 +148,9 @@ class SqliteAuthStore final : public AuthStore {
 
   StatusOr<std::vector<User>> ListUsers() override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("SELECT ") + kUserColumns +
-                                                  " FROM auth_user ORDER BY username"));
-    std::vector<User> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) {
-        return out;
-      }
-      out.push_back(ReadUser(st));
-    }
+    ASSIGN_OR_RETURN(Statement st,
+                     Prepare(Select(kUserColumns, "FROM auth_user ORDER BY username")));
+    return AllRows<User>(st, ReadUser);
   }
 
   StatusOr<int64_t> CountUsers() override {
@@ -203,39 +162,24 @@ class SqliteAuthStore final : public AuthStore {
 
   StatusOr<std::optional<Client>> GetClient(const std::string& id) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("SELECT ") + kClientColumns +
-                                                  " FROM auth_client WHERE id = ?"));
-    st.Bind(1, id);
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) {
-      return std::optional<Client>();
-    }
-    return std::optional<Client>(ReadClient(st));
+    ASSIGN_OR_RETURN(Statement st,
+                     Prepare(Select(kClientColumns, "FROM auth_client WHERE id = ?"), {id}));
+    return FirstRow<Client>(st, ReadClient);
   }
 
   Status PutClient(const Client& c) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare(std::string("INSERT OR REPLACE INTO auth_client(") +
-                                    kClientColumns + ") VALUES(?,?,?,?,?,?,?,?)"));
-    st.Bind(1, c.id).Bind(2, c.name).Bind(3, KindName(c.kind)).Bind(4, c.secret_hash);
-    st.Bind(5, c.jwks).Bind(6, Join(c.redirect_uris)).Bind(7, Join(c.scopes));
-    st.Bind(8, c.created_at);
+    SqlRow row = ClientRow(c);
+    ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare(Insert("INSERT OR REPLACE", "auth_client", kClientColumns, row.size()), row));
     return st.Run();
   }
 
   StatusOr<std::vector<Client>> ListClients() override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("SELECT ") + kClientColumns +
-                                                  " FROM auth_client ORDER BY id"));
-    std::vector<Client> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) {
-        return out;
-      }
-      out.push_back(ReadClient(st));
-    }
+    ASSIGN_OR_RETURN(Statement st, Prepare(Select(kClientColumns, "FROM auth_client ORDER BY id")));
+    return AllRows<Client>(st, ReadClient);
   }
 
   Status RemoveClient(const std::string& id) override {
@@ -255,15 +199,8 @@ class SqliteAuthStore final : public AuthStore {
   StatusOr<std::vector<std::string>> SigningKeys() override {
     std::lock_guard lock(mu_);
     ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("SELECT private_pem FROM auth_signing_key ORDER BY seq"));
-    std::vector<std::string> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) {
-        return out;
-      }
-      out.push_back(st.Text(0));
-    }
+                     Prepare("SELECT private_pem FROM auth_signing_key ORDER BY seq"));
+    return AllRows<std::string>(st, [](RowReader& r) { return r.Text(); });
   }
 
   Status AddSigningKeyIfNone(const std::string& kid, const std::string& pem) override {
@@ -278,14 +215,9 @@ class SqliteAuthStore final : public AuthStore {
 
   Status PutCode(const AuthCode& c) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(
-        Statement st,
-        conn_->Prepare("INSERT INTO auth_code(code_hash, client_id, user_id, "
-                       "redirect_uri, scope, code_challenge, patient_id, "
-                       "encounter_id, nonce, expires_at) VALUES(?,?,?,?,?,?,?,?,?,?)"));
-    st.Bind(1, c.code_hash).Bind(2, c.client_id).Bind(3, c.user_id).Bind(4, c.redirect_uri);
-    st.Bind(5, c.scope).Bind(6, c.code_challenge).Bind(7, c.patient_id).Bind(8, c.encounter_id);
-    st.Bind(9, c.nonce).Bind(10, c.expires_at);
+    SqlRow row = CodeRow(c);
+    ASSIGN_OR_RETURN(Statement st,
+                     Prepare(Insert("INSERT", "auth_code", kCodeColumns, row.size()), row));
     return st.Run();
   }
 
@@ -295,7 +227,7 @@ class SqliteAuthStore final : public AuthStore {
                      conn_->Prepare("UPDATE auth_code SET used = used + 1 WHERE code_hash = ? "
                                     "RETURNING client_id, user_id, redirect_uri, scope, "
                                     "code_challenge, patient_id, encounter_id, nonce, expires_at, "
-                                    "used"));
+                                    "used, facility_id"));
     st.Bind(1, code_hash);
     ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) {
@@ -313,6 +245,7 @@ class SqliteAuthStore final : public AuthStore {
     c.nonce = st.Text(7);
     c.expires_at = st.Int(8);
     int64_t used = st.Int(9);
+    c.facility_id = st.Text(10);
     RETURN_IF_ERROR(st.Run());
     if (used > 1) {
       // RFC 6749 §4.1.2: a code used twice revokes what it granted.
@@ -330,12 +263,9 @@ class SqliteAuthStore final : public AuthStore {
 
   Status PutRefresh(const RefreshToken& t) override {
     std::lock_guard lock(mu_);
+    SqlRow row = RefreshRow(t);
     ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("INSERT INTO auth_refresh(token_hash, family, client_id, "
-                                    "user_id, scope, patient_id, expires_at) "
-                                    "VALUES(?,?,?,?,?,?,?)"));
-    st.Bind(1, t.token_hash).Bind(2, t.family).Bind(3, t.client_id).Bind(4, t.user_id);
-    st.Bind(5, t.scope).Bind(6, t.patient_id).Bind(7, t.expires_at);
+                     Prepare(Insert("INSERT", "auth_refresh", kRefreshColumns, row.size()), row));
     return st.Run();
   }
 
@@ -344,7 +274,8 @@ class SqliteAuthStore final : public AuthStore {
     ASSIGN_OR_RETURN(Statement st,
                      conn_->Prepare("UPDATE auth_refresh SET rotated = rotated + 1 "
                                     "WHERE token_hash = ? RETURNING family, client_id, user_id, "
-                                    "scope, patient_id, expires_at, rotated, revoked"));
+                                    "scope, patient_id, expires_at, rotated, revoked, "
+                                    "facility_id"));
     st.Bind(1, token_hash);
     ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) {
@@ -360,6 +291,7 @@ class SqliteAuthStore final : public AuthStore {
     t.expires_at = st.Int(5);
     int64_t rotated = st.Int(6);
     bool revoked = st.Int(7) != 0;
+    t.facility_id = st.Text(8);
     RETURN_IF_ERROR(st.Run());
     if (rotated > 1) {
       ASSIGN_OR_RETURN(Statement rv,
@@ -411,29 +343,17 @@ class SqliteAuthStore final : public AuthStore {
     ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT seq, jti FROM auth_revoked WHERE seq > ? "
                                                   "ORDER BY seq"));
     st.Bind(1, after_seq);
-    std::vector<std::string> out;
     *last_seq = after_seq;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) {
-        return out;
-      }
-      *last_seq = st.Int(0);
-      out.push_back(st.Text(1));
-    }
+    return AllRows<std::string>(st, [last_seq](RowReader& r) {
+      *last_seq = r.Int();
+      return r.Text();
+    });
   }
 
   StatusOr<std::vector<std::string>> DisabledUserIds() override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT id FROM auth_user WHERE disabled = 1"));
-    std::vector<std::string> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) {
-        return out;
-      }
-      out.push_back(st.Text(0));
-    }
+    ASSIGN_OR_RETURN(Statement st, Prepare("SELECT id FROM auth_user WHERE disabled = 1"));
+    return AllRows<std::string>(st, [](RowReader& r) { return r.Text(); });
   }
 
   StatusOr<bool> RememberAssertion(const std::string& client_id, const std::string& jti,
@@ -462,11 +382,14 @@ class SqliteAuthStore final : public AuthStore {
                      conn_->Prepare("SELECT patient_id, encounter_id, expires_at FROM auth_launch "
                                     "WHERE id = ? AND expires_at > ?"));
     st.Bind(1, id).Bind(2, now);
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) {
-      return std::optional<LaunchContext>();
-    }
-    return std::optional<LaunchContext>(LaunchContext{id, st.Text(0), st.Text(1), st.Int(2)});
+    return FirstRow<LaunchContext>(st, [&id](RowReader& r) {
+      LaunchContext l;
+      l.id = id;
+      l.patient_id = r.Text();
+      l.encounter_id = r.Text();
+      l.expires_at = r.Int();
+      return l;
+    });
   }
 
   Status PutSession(const SignInSession& s) override {
@@ -486,12 +409,15 @@ class SqliteAuthStore final : public AuthStore {
                      conn_->Prepare("SELECT user_id, stage, request_json, expires_at FROM "
                                     "auth_session WHERE id_hash = ? AND expires_at > ?"));
     st.Bind(1, id_hash).Bind(2, now);
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) {
-      return std::optional<SignInSession>();
-    }
-    return std::optional<SignInSession>(
-        SignInSession{id_hash, st.Text(0), st.Text(1), st.Text(2), st.Int(3)});
+    return FirstRow<SignInSession>(st, [&id_hash](RowReader& r) {
+      SignInSession s;
+      s.id_hash = id_hash;
+      s.user_id = r.Text();
+      s.stage = r.Text();
+      s.request_json = r.Text();
+      s.expires_at = r.Int();
+      return s;
+    });
   }
 
   Status DeleteSession(const std::string& id_hash) override {
@@ -503,8 +429,8 @@ class SqliteAuthStore final : public AuthStore {
 
   Status Purge(int64_t now) override {
     std::lock_guard lock(mu_);
-    for (const char* table :
-         {"auth_code", "auth_session", "auth_launch", "auth_assertion", "auth_refresh"}) {
+    for (const char* table : {"auth_code", "auth_session", "auth_launch", "auth_assertion",
+                              "auth_refresh", "auth_activation"}) {
       ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("DELETE FROM ") + table +
                                                     " WHERE expires_at < ?"));
       st.Bind(1, now - 3600);
@@ -516,20 +442,113 @@ class SqliteAuthStore final : public AuthStore {
     return st.Run();
   }
 
-  Status Init() { return conn_->Exec(kSchema); }
+  Status PutActivation(const ActivationCode& code) override {
+    std::lock_guard lock(mu_);
+    // Only the newest code of a user works: a re-issued invitation voids the one before.
+    ASSIGN_OR_RETURN(Statement old, conn_->Prepare("UPDATE auth_activation SET used = 1 "
+                                                   "WHERE user_id = ? AND used = 0"));
+    old.Bind(1, code.user_id);
+    RETURN_IF_ERROR(old.Run());
+    ASSIGN_OR_RETURN(Statement st,
+                     conn_->Prepare("INSERT INTO auth_activation(code_hash, user_id, purpose, "
+                                    "expires_at) VALUES(?, ?, ?, ?)"));
+    st.Bind(1, code.code_hash).Bind(2, code.user_id).Bind(3, code.purpose);
+    st.Bind(4, code.expires_at);
+    return st.Run();
+  }
+
+  StatusOr<ActivationCode> FindActivation(const std::string& code_hash, int64_t now) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT user_id, purpose, expires_at, used FROM "
+                                                  "auth_activation WHERE code_hash = ?"));
+    st.Bind(1, code_hash);
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) {
+      return Unauth("the code is not known");
+    }
+    ActivationCode c;
+    c.code_hash = code_hash;
+    c.user_id = st.Text(0);
+    c.purpose = st.Text(1);
+    c.expires_at = st.Int(2);
+    if (st.Int(3) != 0) {
+      return Unauth("the code was already used (or replaced by a newer one)");
+    }
+    if (c.expires_at < now) {
+      return Unauth("the code has expired");
+    }
+    return c;
+  }
+
+  StatusOr<bool> UseActivation(const std::string& code_hash) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(Statement st, conn_->Prepare("UPDATE auth_activation SET used = 1 WHERE "
+                                                  "code_hash = ? AND used = 0"));
+    st.Bind(1, code_hash);
+    RETURN_IF_ERROR(st.Run());
+    return Changes() > 0;
+  }
+
+  StatusOr<std::vector<RefreshToken>> ListGrants(const std::string& user_id, int64_t now) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(Statement st,
+                     conn_->Prepare("SELECT token_hash, family, client_id, scope, patient_id, "
+                                    "expires_at FROM auth_refresh WHERE user_id = ? AND "
+                                    "rotated = 0 AND revoked = 0 AND expires_at >= ? "
+                                    "ORDER BY expires_at DESC"));
+    st.Bind(1, user_id).Bind(2, now);
+    return AllRows<RefreshToken>(st, [&user_id](RowReader& r) {
+      RefreshToken t;
+      t.token_hash = r.Text();
+      t.family = r.Text();
+      t.client_id = r.Text();
+      t.user_id = user_id;
+      t.scope = r.Text();
+      t.patient_id = r.Text();
+      t.expires_at = r.Int();
+      return t;
+    });
+  }
+
+  StatusOr<bool> RevokeGrant(const std::string& user_id, const std::string& family) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(Statement st, conn_->Prepare("UPDATE auth_refresh SET revoked = 1 WHERE "
+                                                  "user_id = ? AND family = ? AND revoked = 0"));
+    st.Bind(1, user_id).Bind(2, family);
+    RETURN_IF_ERROR(st.Run());
+    return Changes() > 0;
+  }
+
+  Status Init() {
+    RETURN_IF_ERROR(conn_->Exec(kSchema));
+    // Databases made before facility_id existed get the column (empty: no facility chosen).
+    for (const char* table : {"auth_code", "auth_refresh"}) {
+      ASSIGN_OR_RETURN(Statement st,
+                       conn_->Prepare(std::string("SELECT 1 FROM pragma_table_info('") + table +
+                                      "') WHERE name = 'facility_id'"));
+      ASSIGN_OR_RETURN(bool has, st.Step());
+      if (!has) {
+        RETURN_IF_ERROR(conn_->Exec(std::string("ALTER TABLE ") + table +
+                                    " ADD COLUMN facility_id TEXT NOT NULL DEFAULT ''"));
+      }
+    }
+    return Status::Ok();
+  }
 
  private:
   int Changes() const { return sqlite3_changes(conn_->raw()); }
 
   StatusOr<std::optional<User>> OneUser(const std::string& sql, const std::string& arg) {
     std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(Statement st, Prepare(sql, {arg}));
+    return FirstRow<User>(st, ReadUser);
+  }
+
+  // `sql` prepared with `args` bound to ?1, ?2 ... in order.
+  StatusOr<Statement> Prepare(const std::string& sql, const SqlRow& args = {}) {
     ASSIGN_OR_RETURN(Statement st, conn_->Prepare(sql));
-    st.Bind(1, arg);
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) {
-      return std::optional<User>();
-    }
-    return std::optional<User>(ReadUser(st));
+    st.BindAll(args);
+    return st;
   }
 
   std::mutex mu_;  // one connection, one statement at a time

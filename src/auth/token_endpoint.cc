@@ -2,6 +2,7 @@
 // authorization_code, refresh_token and client_credentials grants.
 #include <spdlog/spdlog.h>
 
+#include "auth/accounts.h"
 #include "auth/jwt.h"
 #include "auth/oauth_internal.h"
 #include "auth/oauth_server.h"
@@ -149,12 +150,18 @@ http::Response OAuthServer::Token(const http::Request& request) {
     return OAuthError(400, "invalid_request",
                       "the token request must be application/x-www-form-urlencoded");
   }
-  auto client = AuthenticateClient(request, *form);
+  std::string grant = FormValue(*form, "grant_type");
+  // RFC 6749 §6: a public client may refresh without naming itself (SMART's own JS client does);
+  // the refresh token says whose it is, and TokenForRefresh checks that it is a public client's.
+  bool unnamed_refresh = grant == "refresh_token" && FormValue(*form, "client_id").empty() &&
+                         FormValue(*form, "client_assertion").empty() &&
+                         request.header("authorization").empty();
+  auto client =
+      unnamed_refresh ? StatusOr<ClientAuth>(ClientAuth{}) : AuthenticateClient(request, *form);
   if (!client.ok()) {
     address_limiter_.RecordFailure(RateKey(request), now);
     return OAuthError(401, "invalid_client", client.status().message());
   }
-  std::string grant = FormValue(*form, "grant_type");
   http::Response r;
   if (grant == "authorization_code") {
     r = TokenForCode(request, *client, *form);
@@ -205,7 +212,8 @@ http::Response OAuthServer::TokenForCode(const http::Request& request, const Cli
   bool refresh = std::find(scopes.begin(), scopes.end(), "offline_access") != scopes.end() ||
                  std::find(scopes.begin(), scopes.end(), "online_access") != scopes.end();
   return IssueUserTokens(request, **user, client.client.id, code->scope, code->patient_id,
-                         code->encounter_id, code->nonce, code->code_hash, refresh);
+                         code->encounter_id, code->nonce, code->code_hash, refresh,
+                         code->facility_id);
 }
 
 http::Response OAuthServer::TokenForRefresh(const http::Request& request, const ClientAuth& client,
@@ -214,7 +222,16 @@ http::Response OAuthServer::TokenForRefresh(const http::Request& request, const 
   if (!old.ok()) {
     return OAuthError(400, "invalid_grant", old.status().message());
   }
-  if (old->client_id != client.client.id) {
+  if (client.client.id.empty()) {
+    // (The token is spent either way: a confidential client that forgets to authenticate must
+    // sign in again, as after any misuse of a refresh token.)
+    auto owner = store_.GetClient(old->client_id);
+    if (!owner.ok() || !*owner || (*owner)->kind != ClientKind::kPublic) {
+      return OAuthError(401, "invalid_client",
+                        "this refresh token belongs to a confidential client, which must "
+                        "authenticate to use it");
+    }
+  } else if (old->client_id != client.client.id) {
     return OAuthError(400, "invalid_grant", "the refresh token was issued to another client");
   }
   auto user = store_.GetUser(old->user_id);
@@ -230,7 +247,7 @@ http::Response OAuthServer::TokenForRefresh(const http::Request& request, const 
     scope = JoinScopes(granted);
   }
   return IssueUserTokens(request, **user, client.client.id, scope, old->patient_id, "", "",
-                         old->family, true);
+                         old->family, true, old->facility_id);
 }
 
 http::Response OAuthServer::TokenForClient(const http::Request& request, const ClientAuth& client,
@@ -257,18 +274,24 @@ http::Response OAuthServer::TokenForClient(const http::Request& request, const C
   p.client_id = client.client.id;
   p.display = client.client.name;
   p.scopes = granted;
-  ServerUrls u = UrlsFor(request, options_);
-  auto issued = tokens_.IssueAccessToken(p, u.auth, u.fhir);
-  if (!issued.ok()) {
+  auto out = AccessTokenResponse(request, p);
+  if (!out.ok()) {
     return OAuthError(500, "server_error", "the token could not be signed");
   }
-  json::Value out = json::Value::Object();
-  out.set("access_token", json::Value::String(issued->token));
-  out.set("token_type", json::Value::String("Bearer"));
-  out.set("expires_in", json::Value::Int(issued->expires_at - tokens_.Now()));
-  out.set("scope", json::Value::String(JoinScopes(granted)));
   spdlog::info("token issued to client {} (client_credentials)", client.client.id);
-  return NoStoreJson(out);
+  return NoStoreJson(*out);
+}
+
+StatusOr<json::Value> OAuthServer::AccessTokenResponse(const http::Request& request,
+                                                       const Principal& p) {
+  ServerUrls u = UrlsFor(request, options_);
+  ASSIGN_OR_RETURN(auto issued, tokens_.IssueAccessToken(p, u.auth, u.fhir));
+  json::Value out = json::Value::Object();
+  out.set("access_token", json::Value::String(issued.token));
+  out.set("token_type", json::Value::String("Bearer"));
+  out.set("expires_in", json::Value::Int(issued.expires_at - tokens_.Now()));
+  out.set("scope", json::Value::String(JoinScopes(p.scopes)));
+  return out;
 }
 
 http::Response OAuthServer::IssueUserTokens(const http::Request& request, const User& user,
@@ -276,32 +299,46 @@ http::Response OAuthServer::IssueUserTokens(const http::Request& request, const 
                                             const std::string& patient_id,
                                             const std::string& encounter_id,
                                             const std::string& nonce, const std::string& family,
-                                            bool with_refresh) {
+                                            bool with_refresh, const std::string& facility_id) {
   Principal p;
   p.role = user.role;
   p.user_id = user.id;
   p.client_id = client_id;
   p.display = user.display;
   p.facility_ids = user.facility_ids;
+  // The facility chosen at sign-in (still one of the user's): the token acts there only.
+  std::string acting;
+  if (std::find(user.facility_ids.begin(), user.facility_ids.end(), facility_id) !=
+      user.facility_ids.end()) {
+    acting = facility_id;
+    p.facility_ids = {facility_id};
+  } else if (user.facility_ids.size() == 1) {
+    acting = user.facility_ids.front();
+  }
   p.practitioner_id = user.practitioner_id;
   p.patient_id = patient_id;
-  p.proxy_patient_ids = user.proxy_patient_ids;
+  // A proxy also opens their own record when the account is linked to a Patient (accounts.h).
+  p.proxy_patient_ids = user.role == Role::kProxy ? PatientsOf(user) : user.proxy_patient_ids;
   p.scopes = SplitScopes(scope);
-  ServerUrls u = UrlsFor(request, options_);
-  auto issued = tokens_.IssueAccessToken(p, u.auth, u.fhir);
+  auto issued = AccessTokenResponse(request, p);
   if (!issued.ok()) {
     return OAuthError(500, "server_error", "the token could not be signed");
   }
-  json::Value out = json::Value::Object();
-  out.set("access_token", json::Value::String(issued->token));
-  out.set("token_type", json::Value::String("Bearer"));
-  out.set("expires_in", json::Value::Int(issued->expires_at - tokens_.Now()));
-  out.set("scope", json::Value::String(scope));
+  json::Value& out = *issued;
+  ServerUrls u = UrlsFor(request, options_);
   if (!patient_id.empty()) {
     out.set("patient", json::Value::String(patient_id));
   }
   if (!encounter_id.empty()) {
     out.set("encounter", json::Value::String(encounter_id));
+  }
+  if (!acting.empty() && user.role != Role::kPatient && user.role != Role::kProxy) {
+    // Where the user works this session: the web app sends it as X-Carechart-Facility.
+    json::Value f = json::Value::Object();
+    f.set("id", json::Value::String(acting));
+    std::string name = options_.facility_name ? options_.facility_name(acting) : "";
+    f.set("name", json::Value::String(name.empty() ? acting : name));
+    out.set("facility", std::move(f));
   }
   std::string fhir_user = FhirUserReference(user);
   if (std::find(p.scopes.begin(), p.scopes.end(), "openid") != p.scopes.end()) {
@@ -320,6 +357,7 @@ http::Response OAuthServer::IssueUserTokens(const http::Request& request, const 
     rt.user_id = user.id;
     rt.scope = scope;
     rt.patient_id = patient_id;
+    rt.facility_id = acting;
     rt.expires_at = tokens_.Now() + options_.refresh_token_seconds;
     if (Status s = store_.PutRefresh(rt); !s.ok()) {
       return OAuthError(503, "temporarily_unavailable", s.message());

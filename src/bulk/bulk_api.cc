@@ -6,8 +6,11 @@
 #include <sstream>
 
 #include "auth/scopes.h"
+#include "bulk/export_request.h"
 #include "bulk/exporter.h"
 #include "fhir/datetime.h"
+#include "fhir/definitions.h"
+#include "http/url.h"
 #include "rest/outcome.h"
 
 namespace carechart::bulk {
@@ -95,9 +98,83 @@ std::optional<http::Response> RefuseUnlessBackend(const auth::Principal* princip
   return std::nullopt;
 }
 
+// Granular SMART scopes (system/Observation.rs?category=laboratory) bound an export too: the
+// job runs later without the token, so each requested type the token sees only through
+// category-restricted scopes gets those categories as a `category` search, ANDed into the
+// client's own _typeFilter for the type (or added as one). kForbidden when that cannot be said.
+Status ApplyGranularScopes(const auth::Principal* principal,
+                           std::vector<std::pair<std::string, std::string>>& params) {
+  if (principal == nullptr) {
+    return Status::Ok();
+  }
+  // One filter per _typeFilter parameter, so that a clause can be ANDed into each.
+  std::vector<std::pair<std::string, std::string>> split;
+  for (auto& [k, v] : params) {
+    if (k != "_typeFilter") {
+      split.emplace_back(std::move(k), std::move(v));
+      continue;
+    }
+    for (std::string& one : SplitTypeFilters(v)) {
+      split.emplace_back("_typeFilter", std::move(one));
+    }
+  }
+  params = std::move(split);
+  std::vector<std::string> types;
+  for (const auto& [k, v] : params) {
+    if (k == "_type") {
+      for (size_t pos = 0; pos <= v.size();) {
+        size_t comma = std::min(v.find(',', pos), v.size());
+        if (comma > pos) {
+          types.push_back(v.substr(pos, comma - pos));
+        }
+        pos = comma + 1;
+      }
+    }
+  }
+  if (types.empty()) {
+    auto wildcard = auth::GranularScopesOnly(*principal, "*", "r");
+    if (wildcard && !wildcard->empty()) {
+      return {StatusCode::kForbidden,
+              "the token reads only some categories of every type: name the types to export with "
+              "_type so that its granular scopes can be applied"};
+    }
+    return Status::Ok();  // a plain system/*.r scope: nothing is hidden
+  }
+  for (const std::string& type : types) {
+    auto granular = auth::GranularScopesOnly(*principal, type, "r");
+    if (!granular || granular->empty()) {
+      continue;
+    }
+    const fhir::SearchParamDef* def = fhir::FindSearchParam(type, "category");
+    if (def == nullptr || def->type != fhir::SearchParamType::kToken) {
+      return {StatusCode::kForbidden, "the token's scopes on " + type +
+                                          " are restricted by category, which " + type +
+                                          " cannot be searched by: export refused"};
+    }
+    std::string values;
+    for (const auth::ResourceScope& g : *granular) {
+      values +=
+          (values.empty() ? "" : ",") +
+          (g.category_system.empty() ? g.category_code : g.category_system + "|" + g.category_code);
+    }
+    std::string clause = "category=" + http::PercentEncode(values);
+    bool own_filter = false;
+    for (auto& [k, v] : params) {
+      if (k == "_typeFilter" && v.starts_with(type + "?")) {
+        v += "&" + clause;
+        own_filter = true;
+      }
+    }
+    if (!own_filter) {
+      params.emplace_back("_typeFilter", type + "?" + clause);
+    }
+  }
+  return Status::Ok();
+}
+
 http::Response ExportKickoff(BulkJobs& jobs, store::ResourceStore& store, const http::Request& req,
                              const std::string& base_url, ExportLevel level,
-                             const std::string& group_id) {
+                             const std::string& group_id, const auth::Principal* principal) {
   if (req.method != "GET") {
     return NotAllowed(req, "GET");
   }
@@ -111,6 +188,9 @@ http::Response ExportKickoff(BulkJobs& jobs, store::ResourceStore& store, const 
     if (k != "_pretty") {
       params.emplace_back(k, v);
     }
+  }
+  if (Status s = ApplyGranularScopes(principal, params); !s.ok()) {
+    return rest::ErrorResponse(s);
   }
   auto request = ParseExportParameters(level, group_id, params);
   if (!request.ok()) {
@@ -298,13 +378,13 @@ std::optional<http::Response> HandleBulkRequest(BulkJobs& jobs, store::ResourceS
     }
   }
   if (n == 1 && parts[0] == "$export") {
-    return ExportKickoff(jobs, store, req, base_url, ExportLevel::kSystem, "");
+    return ExportKickoff(jobs, store, req, base_url, ExportLevel::kSystem, "", principal);
   }
   if (n == 2 && parts[0] == "Patient" && parts[1] == "$export") {
-    return ExportKickoff(jobs, store, req, base_url, ExportLevel::kPatient, "");
+    return ExportKickoff(jobs, store, req, base_url, ExportLevel::kPatient, "", principal);
   }
   if (n == 3 && parts[0] == "Group" && parts[2] == "$export") {
-    return ExportKickoff(jobs, store, req, base_url, ExportLevel::kGroup, parts[1]);
+    return ExportKickoff(jobs, store, req, base_url, ExportLevel::kGroup, parts[1], principal);
   }
   if (n == 1 && parts[0] == "$import") {
     return ImportKickoff(jobs, req, base_url);

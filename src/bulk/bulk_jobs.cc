@@ -67,13 +67,19 @@ BulkJobs::BulkJobs(store::ResourceStore& store, std::unique_ptr<JobStore> jobs,
 StatusOr<std::unique_ptr<BulkJobs>> BulkJobs::Start(store::ResourceStore& store,
                                                     const std::string& db_path,
                                                     rest::ApiOptions api, BulkOptions options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<JobStore> jobs, OpenSqliteJobStore(db_path));
+  return Start(store, std::move(jobs), std::move(api), std::move(options));
+}
+
+StatusOr<std::unique_ptr<BulkJobs>> BulkJobs::Start(store::ResourceStore& store,
+                                                    std::unique_ptr<JobStore> jobs,
+                                                    rest::ApiOptions api, BulkOptions options) {
   std::error_code ec;
   fs::create_directories(options.dir, ec);
   if (ec) {
     return InternalError("cannot create the bulk data folder " + options.dir + ": " + ec.message() +
                          " (set --bulk-dir)");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<JobStore> jobs, OpenSqliteJobStore(db_path));
   std::unique_ptr<BulkJobs> self(
       new BulkJobs(store, std::move(jobs), std::move(api), std::move(options)));
   RETURN_IF_ERROR(self->Recover());

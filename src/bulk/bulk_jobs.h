@@ -42,6 +42,10 @@ class BulkJobs {
   static StatusOr<std::unique_ptr<BulkJobs>> Start(store::ResourceStore& store,
                                                    const std::string& db_path, rest::ApiOptions api,
                                                    BulkOptions options);
+  // The same on a given job table (the PostgreSQL one: OpenPostgresJobStore).
+  static StatusOr<std::unique_ptr<BulkJobs>> Start(store::ResourceStore& store,
+                                                   std::unique_ptr<JobStore> jobs,
+                                                   rest::ApiOptions api, BulkOptions options);
   ~BulkJobs();
 
   StatusOr<std::string> SubmitExport(const ExportRequest& request, const std::string& base_url);

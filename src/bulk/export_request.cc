@@ -30,25 +30,6 @@ std::vector<std::string> SplitComma(const std::string& v) {
   return out;
 }
 
-// _typeFilter values may be joined by commas, but a search may hold commas too (code=a,b): split
-// only at a comma followed by "ResourceType?".
-std::vector<std::string> SplitTypeFilters(const std::string& v) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] != ',') {
-      continue;
-    }
-    size_t q = v.find('?', i + 1);
-    if (q != std::string::npos && fhir::IsResourceType(v.substr(i + 1, q - i - 1))) {
-      out.push_back(v.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  out.push_back(v.substr(start));
-  return out;
-}
-
 bool InPatientCompartment(const std::string& type) {
   return type == "Patient" || !fhir::PatientCompartmentParams(type).empty();
 }
@@ -86,6 +67,23 @@ StatusOr<TypeFilter> ParseTypeFilter(ExportLevel level, const std::string& value
 }
 
 }  // namespace
+
+std::vector<std::string> SplitTypeFilters(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != ',') {
+      continue;
+    }
+    size_t q = v.find('?', i + 1);
+    if (q != std::string::npos && fhir::IsResourceType(v.substr(i + 1, q - i - 1))) {
+      out.push_back(v.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(v.substr(start));
+  return out;
+}
 
 bool IsNdjsonFormat(const std::string& format) {
   return format == "application/fhir+ndjson" || format == "application/ndjson" ||

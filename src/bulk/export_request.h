@@ -35,6 +35,10 @@ struct ExportRequest {
 // The output formats accepted for _outputFormat (the spec's full name and its abbreviations).
 bool IsNdjsonFormat(const std::string& format);
 
+// The filters of one _typeFilter value: values may be joined by commas, but a search may hold
+// commas too (code=a,b), so it is split only at a comma followed by "ResourceType?".
+std::vector<std::string> SplitTypeFilters(const std::string& value);
+
 // Parses the kick-off parameters (URL-decoded, in order). Unknown parameters, bad values, types
 // that are not resource types (or not in the Patient compartment for patient and group levels),
 // and filters whose search does not parse are kInvalid naming the parameter.

@@ -46,4 +46,8 @@ class JobStore {
 // Opens (creating the table when absent) the jobs table in the SQLite database at `path`.
 StatusOr<std::unique_ptr<JobStore>> OpenSqliteJobStore(const std::string& path);
 
+// The bulk_job table of the PostgreSQL database at `uri` (schema migration 5, applied when
+// needed; pg_job_store.cc).
+StatusOr<std::unique_ptr<JobStore>> OpenPostgresJobStore(const std::string& uri);
+
 }  // namespace carechart::bulk

@@ -2,12 +2,14 @@
 #include "fhir/definitions.h"
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 
+#include "fhir/custom_params_generation.h"
 #include "fhir/structure.h"
 
 namespace carechart::fhir {
@@ -66,6 +68,7 @@ struct CustomEntry {
 
 struct CustomRegistry {
   std::shared_mutex mu;
+  std::atomic<uint64_t> generation{0};
   std::deque<std::unique_ptr<CustomEntry>> all;  // never freed: lookups hand out pointers
   std::map<std::pair<std::string, std::string>, const CustomEntry*, std::less<>> by_type_code;
 };
@@ -76,6 +79,7 @@ CustomRegistry& Registry() {
 }
 
 void UnregisterLocked(CustomRegistry& r, std::string_view key) {
+  r.generation.fetch_add(1);
   std::erase_if(r.by_type_code, [&](const auto& kv) { return kv.second->param.key == key; });
 }
 
@@ -118,6 +122,8 @@ void UnregisterSearchParam(std::string_view key) {
   std::unique_lock lock(r.mu);
   UnregisterLocked(r, key);
 }
+
+uint64_t CustomSearchParamsGeneration() { return Registry().generation.load(); }
 
 std::vector<const SearchParamDef*> CustomSearchParams(std::string_view resource_type) {
   CustomRegistry& r = Registry();

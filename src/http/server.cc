@@ -4,6 +4,12 @@
 // Threads: `io_threads` run the io_context (accept, read, write: never blocking); each request's
 // handler runs on the worker pool, so slow database work never stalls other connections, and the
 // response is posted back to the connection's strand for writing.
+//
+// HTTPS (ServerOptions::tls_cert_file): one Session template serves both plain TCP and
+// Beast's OpenSSL stream. On a TLS port a Detector first peeks at the first bytes: a TLS
+// ClientHello gets a TLS session; anything else is plain HTTP sent to the HTTPS port and is
+// answered 400 without running the handler (a redirect would make a client that just sent a
+// token or password in clear appear to work).
 #include <utility>  // before Asio: Boost 1.74 + C++20 needs it (see ARCHITECTURE.md)
 
 #include "http/server.h"
@@ -13,13 +19,16 @@
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "http/url.h"
@@ -31,6 +40,48 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// TLS 1.2 suites: forward-secret AEAD only (Mozilla's "intermediate" list without DHE). TLS 1.3
+// suites are OpenSSL's defaults, all AEAD.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+StatusOr<std::unique_ptr<net::ssl::context>> MakeTlsContext(const ServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return InvalidError(
+        "HTTPS needs both a certificate (--tls-cert) and a private key (--tls-key)");
+  }
+  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                   net::ssl::context::no_tlsv1_1 | net::ssl::context::no_compression |
+                   net::ssl::context::single_dh_use);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return InvalidError("this OpenSSL offers none of the TLS 1.2 cipher suites Carechart allows");
+  }
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) {
+    return InvalidError("cannot use the TLS certificate " + o.tls_cert_file + ": " + ec.message() +
+                        " (a PEM certificate chain is expected)");
+  }
+  ctx->use_private_key_file(o.tls_key_file, net::ssl::context::pem, ec);
+  if (ec) {
+    return InvalidError("cannot use the TLS private key " + o.tls_key_file + ": " + ec.message() +
+                        " (an unencrypted PEM key is expected)");
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return InvalidError("the TLS private key " + o.tls_key_file +
+                        " does not match the certificate " + o.tls_cert_file);
+  }
+  return ctx;
+}
 
 class ServerImpl;
 
@@ -45,14 +96,33 @@ std::string ErrorBody(int status, std::string_view code, std::string_view text) 
   return s;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// What the server keeps of a connection, whatever its stream (to close idle ones at shutdown).
+class SessionBase {
  public:
-  Session(tcp::socket socket, ServerImpl& server);
-  void Start() { DoRead(); }
+  virtual ~SessionBase() = default;
   // Closes the connection if it is waiting for a request (used at shutdown).
-  void CloseIfIdle();
+  virtual void CloseIfIdle() = 0;
+};
+
+// One connection. Stream is beast::tcp_stream (HTTP) or TlsStream (HTTPS).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // Plain HTTP. `buffer` holds bytes already read (by a Detector); `refuse` answers every
+  // request 400 (plain HTTP on the HTTPS port).
+  Session(beast::tcp_stream stream, ServerImpl& server, beast::flat_buffer buffer,
+          bool refuse) requires(!kTls);
+  // HTTPS: the handshake starts with the bytes the Detector already read.
+  Session(beast::tcp_stream stream, net::ssl::context& tls, ServerImpl& server,
+          beast::flat_buffer buffer) requires kTls;
+  void Start();
+  void CloseIfIdle() override;
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
   void DoRead();
   void OnHeader(beast::error_code ec);
   void OnBody(beast::error_code ec);
@@ -61,23 +131,39 @@ class Session : public std::enable_shared_from_this<Session> {
   Response Invoke(Request& request);
   void SendError(int status, std::string_view code, std::string_view text, bool close);
   void Send(Response response, bool keep_alive);
-  void Close();
+  // `graceful`: no read is pending, so a TLS close_notify can be exchanged first.
+  void Close(bool graceful = false);
+  void CloseSocket();
   // After an early error reply: stop sending, read and discard what the client still sends (so
   // that closing does not reset the connection before the client has read the reply), then close.
   void DrainAndClose();
   void BeginRequest();
   void EndRequest();
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   ServerImpl& server_;
   std::string remote_;
+  bool refuse_ = false;
   bool busy_ = false;
+  bool closed_ = false;
   bool counted_ = false;  // this connection's request is counted in the server's in-flight total
   bool close_after_drain_ = false;
   std::array<char, 65536> discard_{};
   std::chrono::steady_clock::time_point started_;
+};
+
+// The first bytes on an HTTPS port: a TLS handshake or plain HTTP (refused).
+class Detector : public std::enable_shared_from_this<Detector> {
+ public:
+  Detector(tcp::socket socket, ServerImpl& server) : stream_(std::move(socket)), server_(server) {}
+  void Run();
+
+ private:
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  ServerImpl& server_;
 };
 
 class ServerImpl : public Server {
@@ -99,6 +185,9 @@ class ServerImpl : public Server {
   }
 
   Status Bind() {
+    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+      ASSIGN_OR_RETURN(tls_, MakeTlsContext(options_));
+    }
     beast::error_code ec;
     auto address = net::ip::make_address(options_.host, ec);
     if (ec) {
@@ -163,16 +252,17 @@ class ServerImpl : public Server {
 
   const ServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
+  net::ssl::context* tls() { return tls_.get(); }
   net::thread_pool& workers() { return workers_; }
   bool stopping() {
     std::lock_guard lock(mu_);
     return stopping_;
   }
-  void Register(const std::shared_ptr<Session>& s) {
+  void Register(const std::shared_ptr<SessionBase>& s) {
     std::lock_guard lock(mu_);
     sessions_.insert(s);
   }
-  void Unregister(const std::shared_ptr<Session>& s) {
+  void Unregister(const std::shared_ptr<SessionBase>& s) {
     {
       std::lock_guard lock(mu_);
       sessions_.erase(s);
@@ -196,8 +286,11 @@ class ServerImpl : public Server {
           return;
         }
         spdlog::warn("accept failed: {}", ec.message());
+      } else if (tls_) {
+        std::make_shared<Detector>(std::move(s), *this)->Run();
       } else {
-        auto session = std::make_shared<Session>(std::move(s), *this);
+        auto session = std::make_shared<Session<beast::tcp_stream>>(
+            beast::tcp_stream(std::move(s)), *this, beast::flat_buffer(), false);
         Register(session);
         session->Start();
       }
@@ -256,25 +349,62 @@ class ServerImpl : public Server {
   // pending (otherwise io_context::run() would return and the response would never be written).
   net::executor_work_guard<net::io_context::executor_type> work_guard_;
   net::thread_pool workers_;
+  std::unique_ptr<net::ssl::context> tls_;  // null: plain HTTP
   std::vector<std::thread> io_threads_;
   uint16_t port_ = 0;
   std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::atomic<int> in_flight_{0};
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions_;
+  std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions_;
 };
 
-Session::Session(tcp::socket socket, ServerImpl& server)
-    : stream_(std::move(socket)), server_(server) {
+std::string RemoteAddress(beast::tcp_stream& stream) {
   beast::error_code ec;
-  auto ep = stream_.socket().remote_endpoint(ec);
-  if (!ec) {
-    remote_ = ep.address().to_string();
+  auto ep = stream.socket().remote_endpoint(ec);
+  return ec ? std::string() : ep.address().to_string();
+}
+
+template <class Stream>
+Session<Stream>::Session(beast::tcp_stream stream, ServerImpl& server, beast::flat_buffer buffer,
+                         bool refuse) requires(!kTls)
+    : stream_(std::move(stream)),
+      buffer_(std::move(buffer)),
+      server_(server),
+      remote_(RemoteAddress(stream_)),
+      refuse_(refuse) {}
+
+template <class Stream>
+Session<Stream>::Session(beast::tcp_stream stream, net::ssl::context& tls, ServerImpl& server,
+                         beast::flat_buffer buffer) requires kTls
+    : stream_(std::move(stream), tls),
+      buffer_(std::move(buffer)),
+      server_(server),
+      remote_(RemoteAddress(Lowest())) {}
+
+template <class Stream>
+void Session<Stream>::Start() {
+  if constexpr (kTls) {
+    // The handshake is bounded by the request timeout, so a stalled client cannot hold a slot.
+    Lowest().expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
+    stream_.async_handshake(net::ssl::stream_base::server, buffer_.data(),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t used) {
+                              if (ec) {
+                                spdlog::debug("TLS handshake with {} failed: {}", self->remote_,
+                                              ec.message());
+                                self->Close();
+                                return;
+                              }
+                              self->buffer_.consume(used);
+                              self->DoRead();
+                            });
+  } else {
+    DoRead();
   }
 }
 
-void Session::CloseIfIdle() {
+template <class Stream>
+void Session<Stream>::CloseIfIdle() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
     if (!self->busy_) {
       self->Close();
@@ -282,7 +412,8 @@ void Session::CloseIfIdle() {
   });
 }
 
-void Session::DoRead() {
+template <class Stream>
+void Session<Stream>::DoRead() {
   if (server_.stopping()) {
     Close();
     return;
@@ -291,13 +422,14 @@ void Session::DoRead() {
   parser_.emplace();
   parser_->body_limit(server_.options().max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
-  stream_.expires_after(std::chrono::seconds(server_.options().idle_timeout_seconds));
+  Lowest().expires_after(std::chrono::seconds(server_.options().idle_timeout_seconds));
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
 }
 
-void Session::OnHeader(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::OnHeader(beast::error_code ec) {
   if (ec == bhttp::error::header_limit) {
     SendError(431, "too-costly", "request headers are larger than the limit", true);
     return;
@@ -317,6 +449,15 @@ void Session::OnHeader(beast::error_code ec) {
   busy_ = true;
   BeginRequest();
   started_ = std::chrono::steady_clock::now();
+  if (refuse_) {
+    std::string host(parser_->get()[bhttp::field::host]);
+    SendError(400, "security",
+              "this port accepts HTTPS only: send the request to https://" +
+                  (host.empty() ? std::string("<this host>") : host) +
+                  " (nothing sent over plain HTTP is served)",
+              true);
+    return;
+  }
   auto length = parser_->content_length();
   if (length && *length > server_.options().max_body_bytes) {
     SendError(413, "too-costly",
@@ -325,13 +466,14 @@ void Session::OnHeader(beast::error_code ec) {
               true);
     return;
   }
-  stream_.expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
+  Lowest().expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
   bhttp::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code e, std::size_t) { self->OnBody(e); });
 }
 
-void Session::OnBody(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::OnBody(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
     SendError(413, "too-costly", "request body is larger than the limit", true);
     return;
@@ -347,7 +489,8 @@ void Session::OnBody(beast::error_code ec) {
   Dispatch();
 }
 
-void Session::Dispatch() {
+template <class Stream>
+void Session<Stream>::Dispatch() {
   auto raw = parser_->release();
   auto request = std::make_shared<Request>();
   request->method = std::string(raw.method_string());
@@ -376,7 +519,7 @@ void Session::Dispatch() {
   request->path = std::move(*path);
   request->query = std::move(*query);
   bool keep_alive = raw.keep_alive();
-  stream_.expires_never();
+  Lowest().expires_never();
   auto run = [self = shared_from_this(), request, keep_alive](bool inline_on_io) {
     Response response = self->Invoke(*request);
     if (inline_on_io) {
@@ -399,7 +542,8 @@ void Session::Dispatch() {
   }
 }
 
-Response Session::Invoke(Request& request) {
+template <class Stream>
+Response Session<Stream>::Invoke(Request& request) {
   Response response;
   try {
     response = server_.handler()(request);
@@ -419,7 +563,9 @@ Response Session::Invoke(Request& request) {
   return response;
 }
 
-void Session::SendError(int status, std::string_view code, std::string_view text, bool close) {
+template <class Stream>
+void Session<Stream>::SendError(int status, std::string_view code, std::string_view text,
+                                bool close) {
   Response r;
   r.status = status;
   r.body = ErrorBody(status, code, text);
@@ -431,7 +577,8 @@ void Session::SendError(int status, std::string_view code, std::string_view text
   Send(std::move(r), !close);
 }
 
-void Session::Send(Response response, bool keep_alive) {
+template <class Stream>
+void Session<Stream>::Send(Response response, bool keep_alive) {
   bool stay = keep_alive && !server_.stopping();
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
   res->version(11);
@@ -443,55 +590,105 @@ void Session::Send(Response response, bool keep_alive) {
   res->body() = std::move(response.body);
   res->keep_alive(stay);
   res->prepare_payload();
-  stream_.expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
+  Lowest().expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
   bhttp::async_write(stream_, *res,
                      [self = shared_from_this(), res, stay](beast::error_code ec, std::size_t) {
                        self->EndRequest();
                        if (!ec && self->close_after_drain_) {
                          self->DrainAndClose();
                        } else if (ec || !stay) {
-                         self->Close();
+                         self->Close(!ec);
                        } else {
                          self->DoRead();
                        }
                      });
 }
 
-void Session::BeginRequest() {
+template <class Stream>
+void Session<Stream>::BeginRequest() {
   if (!counted_) {
     counted_ = true;
     server_.RequestStarted();
   }
 }
 
-void Session::EndRequest() {
+template <class Stream>
+void Session<Stream>::EndRequest() {
   if (counted_) {
     counted_ = false;
     server_.RequestFinished();
   }
 }
 
-void Session::DrainAndClose() {
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(10));
-  stream_.async_read_some(net::buffer(discard_),
-                          [self = shared_from_this()](beast::error_code e, std::size_t) {
-                            if (e) {
-                              self->Close();
-                            } else {
-                              self->DrainAndClose();
-                            }
-                          });
+template <class Stream>
+void Session<Stream>::DrainAndClose() {
+  if constexpr (kTls) {
+    Close(true);  // the TLS close exchange reads (and discards) what the client still sends
+  } else {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().expires_after(std::chrono::seconds(10));
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code e, std::size_t) {
+                              if (e) {
+                                self->Close();
+                              } else {
+                                self->DrainAndClose();
+                              }
+                            });
+  }
 }
 
-void Session::Close() {
+template <class Stream>
+void Session<Stream>::Close(bool graceful) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
   EndRequest();
+  if constexpr (kTls) {
+    if (graceful) {
+      Lowest().expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown(
+          [self = shared_from_this()](beast::error_code) { self->CloseSocket(); });
+      return;
+    }
+  }
+  (void)graceful;
+  CloseSocket();
+}
+
+template <class Stream>
+void Session<Stream>::CloseSocket() {
   beast::error_code ec;
   // Half-close first so a client still sending (e.g. an oversized body) can read our answer.
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.close();
+  Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+  Lowest().close();
   server_.Unregister(shared_from_this());
+}
+
+void Detector::Run() {
+  stream_.expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
+  beast::async_detect_ssl(
+      stream_, buffer_, [self = shared_from_this()](beast::error_code ec, bool is_tls) {
+        if (ec) {
+          beast::error_code ignored;
+          self->stream_.socket().close(ignored);
+          return;
+        }
+        if (is_tls) {
+          auto s =
+              std::make_shared<Session<TlsStream>>(std::move(self->stream_), *self->server_.tls(),
+                                                   self->server_, std::move(self->buffer_));
+          self->server_.Register(s);
+          s->Start();
+        } else {
+          auto s = std::make_shared<Session<beast::tcp_stream>>(
+              std::move(self->stream_), self->server_, std::move(self->buffer_), true);
+          self->server_.Register(s);
+          s->Start();
+        }
+      });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "access/break_glass.h"
 #include "rest/outcome.h"
+#include "rest/scope_check.h"
 
 namespace carechart::rest {
 
@@ -34,15 +35,32 @@ std::optional<http::Response> GuardRead(RequestContext& ctx, store::ResourceVers
   if (Status s = g.CheckStored(action, version); !s.ok()) {
     return ErrorResponse(s);
   }
-  if (g.deidentify() && !version.deleted) {
+  if (g.rewrites_bodies() && !version.deleted) {
     version.body = g.Render(version.body);
   }
   return std::nullopt;
 }
 
+namespace {
+
+// Granular SMART scopes bound writes too (the role table and reach come after).
+Status WriteScopes(const RequestContext& ctx, access::Action action, const json::Value* resource,
+                   const store::ResourceVersion* existing) {
+  char letter = action == access::Action::kCreate   ? 'c'
+                : action == access::Action::kUpdate ? 'u'
+                : action == access::Action::kDelete ? 'd'
+                                                    : 0;
+  return letter == 0 ? Status::Ok() : CheckWriteScopes(ctx, letter, resource, existing);
+}
+
+}  // namespace
+
 std::optional<http::Response> GuardWrite(RequestContext& ctx, access::Action action,
                                          const json::Value* resource,
                                          const store::ResourceVersion* existing) {
+  if (Status s = WriteScopes(ctx, action, resource, existing); !s.ok()) {
+    return ErrorResponse(s);
+  }
   access::RequestGuard& g = Guard(ctx);
   if (!g.enforced()) {
     return std::nullopt;
@@ -62,6 +80,7 @@ std::optional<http::Response> GuardWrite(RequestContext& ctx, access::Action act
 
 Status GuardEntry(RequestContext& ctx, access::Action action, const json::Value* resource,
                   const store::ResourceVersion* existing) {
+  RETURN_IF_ERROR(WriteScopes(ctx, action, resource, existing));
   access::RequestGuard& g = Guard(ctx);
   if (!g.enforced()) {
     return Status::Ok();
@@ -79,6 +98,7 @@ Status GuardEntry(RequestContext& ctx, access::Action action, const json::Value*
 }
 
 void GuardSearchQuery(RequestContext& ctx, store::SearchQuery& query) {
+  NarrowSearchToScopes(ctx, query);  // granular scopes: a category clause, or no total
   access::RequestGuard& g = Guard(ctx);
   g.RestrictSearch(query);
   if (g.enforced() && !g.exact_search()) {

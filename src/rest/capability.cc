@@ -9,6 +9,17 @@ namespace carechart::rest {
 
 namespace {
 
+// Carechart's own operations have no published OperationDefinition yet: a stable canonical
+// prefix names them (docs/bulk-data.md, docs/access-policy.md describe them).
+const std::string kCarechartOperations = "https://carechart.dev/fhir/OperationDefinition/";
+
+json::Value Operation(std::string_view name, const std::string& definition) {
+  auto op = json::Value::Object();
+  op.set("name", json::Value::String(std::string(name)));
+  op.set("definition", json::Value::String(definition));
+  return op;
+}
+
 using json::Value;
 
 Value Code(const char* name, const char* code) {
@@ -145,11 +156,23 @@ Value ResourceEntry(std::string_view type) {
                Value::String("http://hl7.org/fhir/OperationDefinition/Resource-validate"));
   ops.push_back(std::move(validate));
   if (type == "Patient") {
-    auto everything = Value::Object();
-    everything.set("name", Value::String("everything"));
-    everything.set("definition",
-                   Value::String("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
-    ops.push_back(std::move(everything));
+    ops.push_back(
+        Operation("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"));
+    ops.push_back(
+        Operation("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"));
+    ops.push_back(Operation("emergency-access", kCarechartOperations + "emergency-access"));
+    ops.push_back(Operation("summary", "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"));
+  }
+  if (type == "Appointment") {  // book a free Slot (docs/portal-api.md)
+    ops.push_back(Operation("book", kCarechartOperations + "book"));
+  }
+  if (type == "Group") {
+    ops.push_back(
+        Operation("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"));
+  }
+  if (type == "Basic") {  // a break-the-glass grant: the privacy officer's review
+    ops.push_back(
+        Operation("emergency-access-review", kCarechartOperations + "emergency-access-review"));
   }
   r.set("operation", std::move(ops));
   return r;
@@ -211,6 +234,15 @@ std::string BuildCapabilityStatement(const ApiOptions& options) {
     }
   }
   rest.set("searchParam", std::move(common));
+  // System-level operations (Bulk Data, reindex, the break-the-glass review queue).
+  auto system_ops = Value::Array();
+  system_ops.push_back(
+      Operation("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"));
+  system_ops.push_back(Operation("import", kCarechartOperations + "import"));
+  system_ops.push_back(Operation("reindex", kCarechartOperations + "reindex"));
+  system_ops.push_back(
+      Operation("emergency-access-review", kCarechartOperations + "emergency-access-review"));
+  rest.set("operation", std::move(system_ops));
   auto compartments = Value::Array();
   compartments.push_back(Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
   rest.set("compartment", std::move(compartments));

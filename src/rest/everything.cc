@@ -69,6 +69,9 @@ http::Response HandleEverything(RequestContext& ctx) {
   if (!has_count) {
     query->count = kEverythingDefaultCount;
   }
+  // One patient's compartment is bounded: its total is always exact (counted on the first page
+  // only; later pages carry it in their _page token).
+  query->total_limit = 0;
   query->compartment_type = "Patient";
   query->compartment_id = ctx.id;
   query->include_owner = true;

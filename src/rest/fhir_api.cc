@@ -2,13 +2,17 @@
 #include "rest/fhir_api.h"
 #include "http/url.h"
 
+#include <mutex>
+
 #include "access/access_control.h"
+#include "fhir/custom_params_generation.h"
 #include "fhir/definitions.h"
 #include "rest/access_hooks.h"
 #include "rest/bundle_processing.h"
 #include "rest/capability.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
+#include "rest/portal_ops.h"
 #include "rest/reindex_op.h"
 #include "rest/resource_prep.h"
 #include "rest/scope_check.h"
@@ -26,6 +30,25 @@ struct FhirApi::State {
   // AuditEvent in the transaction of every write a signed-in principal makes.
   std::unique_ptr<access::AuditedStore> audited;
   std::unique_ptr<access::AccessControl> access;
+  // The CapabilityStatement, rebuilt when a SearchParameter resource adds or removes a
+  // run-time search parameter (it lists them at once).
+  struct CapabilityCache {
+    std::mutex mu;
+    uint64_t generation = 0;
+    std::shared_ptr<const std::string> text;
+  };
+  std::unique_ptr<CapabilityCache> capability_cache = std::make_unique<CapabilityCache>();
+
+  std::shared_ptr<const std::string> Capability() {
+    uint64_t now = fhir::CustomSearchParamsGeneration();
+    std::lock_guard lock(capability_cache->mu);
+    if (!capability_cache->text || capability_cache->generation != now) {
+      capability_cache->text = std::make_shared<const std::string>(
+          capability_cache->text ? BuildCapabilityStatement(options) : capability);
+      capability_cache->generation = now;
+    }
+    return capability_cache->text;
+  }
 };
 
 namespace {
@@ -40,8 +63,10 @@ std::string Lower(std::string_view s) {
 
 // Checks _format, Accept, _pretty, _summary and _elements; fills the context.
 Status Negotiate(RequestContext& ctx) {
+  // Patient/[id]/$summary also answers HTML (the printable summary; portal_ops.h).
+  bool html_ok = ctx.http.path.ends_with("/$summary") && WantsHtml(ctx.http);
   for (const auto& [k, v] : ctx.http.query) {
-    if (k == "_format" && !http::IsFhirJsonMediaType(v)) {
+    if (k == "_format" && !http::IsFhirJsonMediaType(v) && !html_ok) {
       return {StatusCode::kUnsupportedMediaType,
               "_format '" + v + "' is not supported; Carechart speaks FHIR JSON (_format=json)"};
     }
@@ -78,7 +103,7 @@ Status Negotiate(RequestContext& ctx) {
   std::string_view accept = ctx.http.header("accept");
   bool has_format = std::any_of(ctx.http.query.begin(), ctx.http.query.end(),
                                 [](const auto& p) { return p.first == "_format"; });
-  if (!accept.empty() && !has_format) {
+  if (!accept.empty() && !has_format && !html_ok) {
     std::string a = Lower(accept);
     if (a.find("json") == std::string::npos && a.find("*/*") == std::string::npos &&
         a.find("application/*") == std::string::npos) {
@@ -233,6 +258,9 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   if (parts.size() == 2 && second == "$validate") {
     return HandleValidate(ctx);
   }
+  if (parts.size() == 2 && second == "$book" && ctx.type == "Appointment") {
+    return HandleAppointmentBook(ctx);
+  }
   if (!second.empty() && second[0] == '$') {
     return ErrorResponse({StatusCode::kNotImplemented,
                           "operation " + second + " is not supported on " + ctx.type + " yet"});
@@ -270,6 +298,9 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   }
   if (third == "$emergency-access-review" && parts.size() == 3 && ctx.type == "Basic") {
     return HandleEmergencyReview(ctx);
+  }
+  if (third == "$summary" && parts.size() == 3 && ctx.type == "Patient") {
+    return HandlePatientSummary(ctx);
   }
   if (!third.empty() && third[0] == '$') {
     return ErrorResponse({StatusCode::kNotImplemented,
@@ -396,7 +427,7 @@ http::Response FhirApi::Handle(const http::Request& request,
       break;
     }
   }
-  http::Response r = extra ? std::move(*extra) : Route(ctx, parts, state_->capability);
+  http::Response r = extra ? std::move(*extra) : Route(ctx, parts, *state_->Capability());
   FinishAccess(ctx, r);
   if (request.method == "HEAD") {
     r.body.clear();

@@ -4,6 +4,7 @@
 #include "rest/interactions.h"
 #include "rest/outcome.h"
 #include "rest/paging.h"
+#include "rest/scope_check.h"
 
 namespace carechart::rest {
 
@@ -81,8 +82,8 @@ http::Response HandleHistory(RequestContext& ctx) {
     });
   }
   BundleWriter bundle("history", ctx);
-  if (page->versions.size() == listed) {
-    bundle.SetTotal(page->total);
+  if (page->versions.size() == listed && !ScopesHideSome(ctx, ctx.type)) {
+    bundle.SetTotal(page->total);  // (a count would reveal versions the token may not see)
   }
   std::string path = ctx.base_url;
   if (!ctx.type.empty()) {

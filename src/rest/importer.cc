@@ -86,6 +86,25 @@ class Importer::Pipeline {
 
   // Runs `read` on a reader thread, the workers, and the committer on this thread.
   Status Run(const std::function<void(Pipeline&)>& read) {
+    bool deferred = false;
+    if (owner_.options_.defer_indexes) {
+      const int64_t expected = owner_.options_.expected_resources > 0
+                                   ? owner_.options_.expected_resources
+                                   : bytes_total_ / 1024;
+      ASSIGN_OR_RETURN(deferred, owner_.store_.BeginBulkLoad(expected));
+    }
+    Status s = RunStages(read);
+    if (deferred) {
+      Status built = owner_.store_.EndBulkLoad();
+      if (s.ok() && !built.ok()) {
+        return built;
+      }
+    }
+    return s;
+  }
+
+ private:
+  Status RunStages(const std::function<void(Pipeline&)>& read) {
     std::vector<std::thread> threads;
     for (int i = 0; i < workers_; ++i) {
       threads.emplace_back([this] { Work(); });
@@ -115,7 +134,6 @@ class Importer::Pipeline {
     return store_error_.ok() ? first_error_ : store_error_;
   }
 
- private:
   struct Finished {
     Unit unit;
     PreparedUnit prepared;

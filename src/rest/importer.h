@@ -41,6 +41,11 @@ struct ImportOptions {
   bool stop_on_error = false;  // stop reading at the first rejected entry or Bundle
   bool validate = true;        // false only for trusted generated data (demo-data)
   size_t max_errors_kept = 100;
+  // Let the store skip its secondary-index upkeep during the import and build the indexes once
+  // at the end, when the import is at least as large as the store (ResourceStore::BeginBulkLoad).
+  // Searches run meanwhile are correct but slower: for command-line loads, not for a server.
+  bool defer_indexes = false;
+  int64_t expected_resources = 0;  // the import's size for that choice; 0: input bytes / 1 KiB
 };
 
 struct ImportProgress {

@@ -5,6 +5,7 @@
 #include "rest/json_patch.h"
 #include "rest/outcome.h"
 #include "rest/resource_prep.h"
+#include "rest/scope_check.h"
 #include "rest/write_support.h"
 
 namespace carechart::rest {
@@ -58,6 +59,7 @@ http::Response HandlePatch(RequestContext& ctx) {
         if (!stored.ok()) {
           return stored.status();
         }
+        RETURN_IF_ERROR(CheckWriteScopes(ctx, 'u', nullptr, &*stored));
         RETURN_IF_ERROR(Guard(ctx).CheckStored(access::Action::kUpdate, *stored));
         ASSIGN_OR_RETURN(json::Value resource, json::Parse(stored->body));
         RETURN_IF_ERROR(ApplyJsonPatch(*patch, resource));
@@ -68,6 +70,7 @@ http::Response HandlePatch(RequestContext& ctx) {
         if (fhir::HasErrors(issues)) {
           return FirstError(issues, StatusCode::kUnprocessable);
         }
+        RETURN_IF_ERROR(CheckWriteScopes(ctx, 'u', &resource, nullptr));
         RETURN_IF_ERROR(Guard(ctx).CheckWrite(access::Action::kUpdate, resource));
         PlannedWrite p;
         p.write = PrepareVersion(std::move(resource), ctx, ctx.id, current.version + 1, "PATCH");

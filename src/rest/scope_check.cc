@@ -3,6 +3,7 @@
 #include "auth/scopes.h"
 #include "fhir/definitions.h"
 #include "rest/outcome.h"
+#include "store/search_query.h"
 
 namespace carechart::rest {
 
@@ -154,6 +155,91 @@ bool ResourceInScope(const RequestContext& ctx, const store::ResourceVersion& v)
     }
   }
   return false;
+}
+
+namespace {
+
+const char* Verb(char letter) {
+  return letter == 'c' ? "create" : letter == 'u' ? "update" : "delete";
+}
+
+}  // namespace
+
+Status CheckWriteScopes(const RequestContext& ctx, char letter, const json::Value* resource,
+                        const store::ResourceVersion* existing) {
+  if (!ctx.principal) {
+    return Status::Ok();
+  }
+  const auth::Principal& p = *ctx.principal;
+  auto refuse = [&](const std::string& type, const std::string& what, const std::string& where) {
+    return Status(StatusCode::kForbidden,
+                  "the access token's scopes do not allow " + std::string(Verb(letter)) + " " +
+                      what + ": its category is outside every " + std::string(1, letter) +
+                      " scope granted for " + type + " (granted: " + auth::JoinScopes(p.scopes) +
+                      ")",
+                  where);
+  };
+  if (existing != nullptr && !existing->deleted && !existing->body.empty() &&
+      auth::NeedsResourceCheck(p, existing->type, letter)) {
+    auto stored = json::Parse(existing->body);
+    if (!stored.ok() || !auth::ScopesAllow(p, existing->type, letter, &*stored)) {
+      return refuse(existing->type, existing->type + "/" + existing->id, "");
+    }
+  }
+  if (resource != nullptr) {
+    std::string type(resource->string_at("resourceType"));
+    if (!auth::ScopesAllow(p, type, letter, resource)) {
+      return refuse(type, "this " + type, type + ".category");
+    }
+  }
+  return Status::Ok();
+}
+
+void NarrowSearchToScopes(const RequestContext& ctx, store::SearchQuery& query) {
+  if (!ctx.principal) {
+    return;
+  }
+  if (query.type.empty()) {  // several types: only a plain scope on * keeps the count honest
+    if (ScopesHideSome(ctx, "")) {
+      query.want_total = false;
+    }
+    return;
+  }
+  auto granular = auth::GranularScopesOnly(*ctx.principal, query.type, "rs");
+  if (!granular || granular->empty()) {
+    return;  // every row is in scope (or none: the type-level check has refused already)
+  }
+  // The scopes' categories as one token clause (values ORed), when `category` is the type's own
+  // token parameter on the element CategoryMatches() reads, and no code needs escaping.
+  const fhir::SearchParamDef* def = fhir::FindSearchParam(query.type, "category");
+  std::string values;
+  bool expressible = def != nullptr && def->type == fhir::SearchParamType::kToken &&
+                     def->expression == query.type + ".category";
+  for (const auth::ResourceScope& s : *granular) {
+    std::string value =
+        s.category_system.empty() ? s.category_code : s.category_system + "|" + s.category_code;
+    if (s.category_system.find_first_of(",|$\\") != std::string::npos ||
+        s.category_code.find_first_of(",|$\\") != std::string::npos) {
+      expressible = false;
+    }
+    values += (values.empty() ? "" : ",") + value;
+  }
+  if (expressible) {
+    auto parsed = store::ParseSearch(query.type, {{"category", values}});
+    if (parsed.ok() && parsed->clauses.size() == 1) {
+      query.clauses.push_back(std::move(parsed->clauses.front()));
+      return;
+    }
+  }
+  query.want_total = false;
+}
+
+bool ScopesHideSome(const RequestContext& ctx, const std::string& type) {
+  if (!ctx.principal) {
+    return false;
+  }
+  // For "any type", only a plain scope on * (TypeCovers("*", "*")) covers everything.
+  return auth::GranularScopesOnly(*ctx.principal, type.empty() ? "*" : type, "rs").has_value();
 }
 
 }  // namespace carechart::rest

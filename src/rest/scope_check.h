@@ -28,4 +28,21 @@ std::optional<http::Response> CheckTransactionScopes(const RequestContext& ctx,
 // type, and its category for granular scopes). True without a Principal.
 bool ResourceInScope(const RequestContext& ctx, const store::ResourceVersion& version);
 
+// A write (letter 'c', 'u' or 'd'): the content written (null for a delete) and the version it
+// replaces (null for a create) must both be inside a scope allowing the letter, so a granular
+// scope (patient/Observation.cu?category=laboratory) neither creates nor changes, nor turns into
+// or out of, a resource of another category. kForbidden naming the scope otherwise.
+Status CheckWriteScopes(const RequestContext& ctx, char letter, const json::Value* resource,
+                        const store::ResourceVersion* existing);
+
+// Search: when the token sees only some categories of the searched type, adds a `category`
+// clause so that pages and Bundle.total count only what the token may see; when that cannot be
+// expressed (system and multi-type searches, types without a `category` parameter), asks for no
+// total instead (a count would reveal how many hidden resources exist).
+void NarrowSearchToScopes(const RequestContext& ctx, store::SearchQuery& query);
+
+// True when the token's scopes hide some resources of `type` (empty: of any type), so a count
+// of them (history totals) must not be shown.
+bool ScopesHideSome(const RequestContext& ctx, const std::string& type);
+
 }  // namespace carechart::rest

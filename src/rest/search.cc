@@ -54,7 +54,9 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
   if (ctx.summary == "count") {
     query.count = 0;
     query.want_total = true;
+    query.total_limit = 0;
   }
+
   // Token :in/:not-in/:above/:below become code lists from the stored ValueSets/CodeSystems.
   if (Status s = store::ExpandTerminologyModifiers(ctx.store, query); !s.ok()) {
     return ErrorResponse(s);
@@ -67,9 +69,19 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
     }
   }
   GuardSearchQuery(ctx, query);
+  // A later page reports the total its first page counted (carried in the _page token) instead
+  // of counting every match again (decisions D29); never when this request may not count.
+  std::optional<int64_t> carried_total;
+  if (query.count > 0 && query.after && query.after->total) {
+    carried_total = query.want_total ? *query.after->total : -1;
+    query.want_total = false;
+  }
   auto result = ctx.store.Search(query);
   if (!result.ok()) {
     return ErrorResponse(result.status());
+  }
+  if (carried_total) {
+    result->total = *carried_total;
   }
   GuardSearchResult(ctx, *result, action);
 
@@ -112,7 +124,9 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
                                                : QueryParams{}));
     }
     if (result->next) {
-      bundle.AddLink("next", link({{"_page", store::EncodePageToken(query.sort, *result->next)}}));
+      store::PageCursor next = *result->next;
+      next.total = result->total;
+      bundle.AddLink("next", link({{"_page", store::EncodePageToken(query.sort, next)}}));
     }
   }
   for (const auto& m : result->matches) {

@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 
+#include "fhir/json.h"
+#include "fhir/search_index.h"
 #include "rest/access_hooks.h"
 #include "rest/bundle_processing.h"
 #include "rest/interactions.h"
@@ -392,6 +394,27 @@ class Transaction {
     return Status::Ok();
   }
 
+  // Preparing a SearchParameter version makes it live at once (so that the entries after it
+  // are indexed for it); when the transaction is not stored after all, each one touched goes
+  // back to what is stored.
+  void RestoreSearchParameters() {
+    for (const Plan& p : plans_) {
+      if (p.write.type != "SearchParameter" || p.id.empty()) {
+        continue;
+      }
+      bool restored = false;
+      if (auto stored = ctx_.store.Read("SearchParameter", p.id); stored.ok() && !stored->deleted) {
+        if (auto body = json::Parse(stored->body); body.ok()) {
+          (void)fhir::ApplySearchParameterResource(*body);
+          restored = true;
+        }
+      }
+      if (!restored) {
+        fhir::ForgetSearchParameterResource(p.id);
+      }
+    }
+  }
+
   // The one write: re-check everything the attempt relied on, then store every version in the
   // spec's order. Any error rolls the whole function back.
   Status Commit(bool* raced) {
@@ -495,6 +518,7 @@ StatusOr<TransactionResult> RunTransaction(RequestContext& ctx, ParsedBundle& bu
       }
       return result;
     }
+    txn.RestoreSearchParameters();
     if (!raced) {
       error->status = result.status();
       return result.status();

@@ -136,6 +136,19 @@ class ResourceStore {
   virtual void Close() = 0;
 
   virtual StoreStats Stats() const { return {}; }
+
+  // Bulk loading (optional for a backend). BeginBulkLoad may stop the upkeep of the secondary
+  // indexes while a load of about `expected_resources` (0: unknown) runs, when that load is at
+  // least as large as what the store already holds; EndBulkLoad builds them again in one pass.
+  // Meanwhile every read and search stays correct, only slower, so only a command-line load
+  // (not a server's API traffic) should ask. Returns whether indexes were deferred; then
+  // EndBulkLoad must follow (a process killed in between leaves a store that rebuilds them when
+  // it is next opened).
+  virtual StatusOr<bool> BeginBulkLoad(int64_t expected_resources) {
+    (void)expected_resources;
+    return false;
+  }
+  virtual Status EndBulkLoad() { return Status::Ok(); }
 };
 
 struct SqliteOptions {

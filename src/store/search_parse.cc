@@ -402,10 +402,12 @@ StatusOr<bool> ParseResultParam(std::string_view type, const std::string& name,
     }
     q.want_total = value != "none";
     q.estimate_total = value == "estimate";
+    q.total_limit = value == "estimate" ? kEstimateLimit : 0;
   } else if (name == "_summary") {
     if (value == "count") {
       q.count = 0;
       q.want_total = true;
+      q.total_limit = 0;
     }
   } else if (name == "_include" || name == "_revinclude" || name == "_include:iterate" ||
              name == "_revinclude:iterate" || name == "_include:recurse" ||
@@ -501,9 +503,11 @@ bool TakeField(std::string_view& in, std::string* field) {
 
 std::string EncodePageToken(const std::vector<SortKey>& sort, const PageCursor& cursor) {
   std::string raw;
-  PutField(raw, "k1");
+  // k2 adds the first page's Bundle.total ("" when the token carries none); k1 is still read.
+  PutField(raw, "k2");
   PutField(raw, SortSignature(sort));
   PutField(raw, std::to_string(cursor.pk));
+  PutField(raw, cursor.total ? std::to_string(*cursor.total) : std::string());
   for (const std::string& v : cursor.values) {
     PutField(raw, v);
   }
@@ -515,15 +519,28 @@ StatusOr<PageCursor> DecodePageToken(const std::vector<SortKey>& sort, std::stri
       "invalid value for _page: not a page token of this search (follow the Bundle's links, and "
       "keep _sort unchanged)",
       "_page");
-  std::string raw, version, sig, pk;
+  std::string raw, version, sig, pk, total;
   if (!UnBase64Url(token, &raw)) {
     return bad;
   }
   std::string_view in = raw;
   PageCursor c;
-  if (!TakeField(in, &version) || version != "k1" || !TakeField(in, &sig) ||
+  if (!TakeField(in, &version) || (version != "k1" && version != "k2") || !TakeField(in, &sig) ||
       sig != SortSignature(sort) || !TakeField(in, &pk) || !ParseInt(pk, &c.pk)) {
     return bad;
+  }
+  if (version == "k2") {
+    int64_t n = 0;
+    if (!TakeField(in, &total)) {
+      return bad;
+    }
+    if (!total.empty()) {
+      bool negative = total.starts_with('-');
+      if (!ParseInt(negative ? total.substr(1) : total, &n)) {
+        return bad;
+      }
+      c.total = negative ? -1 : n;
+    }
   }
   while (!in.empty()) {
     std::string v;
@@ -546,6 +563,7 @@ StatusOr<SearchQuery> ParseSearch(std::string_view type,
   }
   SearchQuery q;
   q.type = std::string(type);
+  q.total_limit = kDefaultTotalLimit;  // without _total: accurate up to a cap (D29)
   auto fail = [&](const std::string& name, const Status& s) -> Status {
     if (!lenient) {
       return s;

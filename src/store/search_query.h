@@ -84,6 +84,9 @@ struct IncludeSpec {
 struct PageCursor {
   int64_t pk = 0;                   // the row's key (the last sort key)
   std::vector<std::string> values;  // one encoded sort value per SortKey (see search_sql.cc)
+  // Bundle.total as the first page reported it, carried in the token so that later pages do not
+  // count again (decisions D29): -1 when it reported none; unset when the token carries none.
+  std::optional<int64_t> total;
 };
 
 struct SortKey {
@@ -102,6 +105,10 @@ struct SearchQuery {
   bool want_total = true;
   // _total=estimate: a count is wanted but may stop at kEstimateLimit matches (total then omitted).
   bool estimate_total = false;
+  // When > 0, counting stops after this many matches and a larger total is reported as -1
+  // (Bundle.total omitted). 0 counts every match. ParseSearch sets kDefaultTotalLimit unless
+  // _total=accurate (0) or _total=estimate (kEstimateLimit); internal queries count everything.
+  int64_t total_limit = 0;
   // _include / _revinclude values as sent ("Type:param[:target]"), for the REST layer.
   std::vector<std::string> includes;
   std::vector<std::string> revincludes;
@@ -121,6 +128,8 @@ struct SearchQuery {
 
 // The most matches a _total=estimate count looks at.
 constexpr int64_t kEstimateLimit = 10000;
+// The most matches counted for Bundle.total when the client does not send _total (D29).
+constexpr int64_t kDefaultTotalLimit = 1000;
 // How many levels of _include:iterate / _revinclude:iterate are followed.
 constexpr int kMaxIncludeDepth = 3;
 // The most resources included per page (all levels).

@@ -330,14 +330,14 @@ class Compiler {
     }
     std::string out;
     if (!keys.empty()) {
-      out = "SELECT t.res AS pk FROM sp_reference t WHERE t.param IN (" + keys +
+      out = "SELECT t.res FROM sp_reference t WHERE t.param IN (" + keys +
             ") AND t.target_id = " + a_.Arg(q.compartment_id) +
             " AND t.target_type = " + a_.Arg(q.compartment_type);
     }
     bool owner_in_scope = std::find(types.begin(), types.end(), q.compartment_type) != types.end();
     if (q.include_owner && owner_in_scope) {
-      out += (out.empty() ? "" : " UNION ") +
-             std::string("SELECT o.pk AS pk FROM resource o WHERE o.type = ") +
+      out += (out.empty() ? "" : " UNION ALL ") +
+             std::string("SELECT o.pk FROM resource o WHERE o.type = ") +
              a_.Arg(q.compartment_type) + " AND o.id = " + a_.Arg(q.compartment_id);
     }
     if (out.empty()) {
@@ -363,9 +363,11 @@ class Compiler {
     }
     std::string from = " FROM resource r", where = " WHERE r.deleted = 0";
     if (compartment) {
+      // IN, not a join: a resource referring to the owner through several compartment
+      // parameters (Coverage beneficiary + subscriber + policy-holder) is one member, and the
+      // members come out in key order for the default sort without a sorter.
       ASSIGN_OR_RETURN(std::string keys, CompartmentKeys(s, *q));
-      from = " FROM (" + keys + ") d CROSS JOIN resource r";
-      where += " AND r.pk = d.pk";
+      where += " AND r.pk IN (" + keys + ")";
     } else if (driver >= 0) {
       ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
       from = " FROM (" + keys + ") d CROSS JOIN resource r";
@@ -495,9 +497,13 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
   CompiledSql out;
   switch (mode) {
     case SearchSqlMode::kCount:
-      if (query.estimate_total) {
-        out.sql = "SELECT COUNT(*) FROM (SELECT 1" + from_where + " LIMIT " +
-                  a.Arg(kEstimateLimit + 1) + ") x";
+      if (query.total_limit > 0 || query.estimate_total) {
+        // Counting stops after the limit; over it the total is -1 (not reported), so each
+        // backend gets the capped behaviour from the statement alone (decisions D29).
+        int64_t limit = query.total_limit > 0 ? query.total_limit : kEstimateLimit;
+        std::string cap = a.Arg(limit);
+        out.sql = "SELECT CASE WHEN n > " + cap + " THEN -1 ELSE n END FROM (SELECT COUNT(*) AS n " +
+                  "FROM (SELECT 1" + from_where + " LIMIT " + a.Arg(limit + 1) + ") x) y";
       } else {
         out.sql = "SELECT COUNT(*)" + from_where;
       }

@@ -24,7 +24,8 @@ std::string TokenPredicate(const SearchClause& c, const SearchValue& v, ArgList&
   if (c.modifier == "text") {
     // t.text holds each searchable text normalized after a '\x1f' (fhir AddToken): a string
     // search, i.e. one of them starts with the value (case and accents folded).
-    return "t.text LIKE " + a.Arg("%\x1f" + EscapeLike(StringValue(v)) + "%") + " ESCAPE '\\'";
+    return "t.text " + std::string(a.dialect().CaseInsensitiveLike()) + " " +
+           a.Arg("%\x1f" + EscapeLike(StringValue(v)) + "%") + " ESCAPE '\\'";
   }
   if (!v.has_system) {
     return "t.code = " + a.Arg(v.code);
@@ -49,7 +50,8 @@ StatusOr<std::string> StringPredicate(const SearchClause& c, const SearchValue& 
     return "COALESCE(NULLIF(t.exact, ''), t.normalized) = " + a.Arg(v.raw);
   }
   if (c.modifier == "contains") {
-    return "t.normalized LIKE " + a.Arg("%" + EscapeLike(StringValue(v)) + "%") + " ESCAPE '\\'";
+    return "t.normalized " + std::string(a.dialect().CaseInsensitiveLike()) + " " +
+           a.Arg("%" + EscapeLike(StringValue(v)) + "%") + " ESCAPE '\\'";
   }
   return InvalidError("modifier :" + c.modifier + " is not supported for string parameter " +
                       c.param);

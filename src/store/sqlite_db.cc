@@ -80,6 +80,9 @@ Statement& Statement::BindAll(const std::vector<SqlArg>& args) {
   return *this;
 }
 
+void Statement::Reset() { sqlite3_reset(stmt_); }
+int Statement::ColumnCount() const { return sqlite3_column_count(stmt_); }
+
 StatusOr<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) {

@@ -34,6 +34,9 @@ class Statement {
   Statement& BindNull(int index);
   Statement& BindOptionalText(int index, std::string_view text);  // NULL when empty
   Statement& BindAll(const std::vector<SqlArg>& args);
+  // Makes a run statement runnable again, keeping its bindings (to rebind only what changes).
+  void Reset();
+  int ColumnCount() const;
 
   // Advances: true when a row is available, false when done.
   StatusOr<bool> Step();

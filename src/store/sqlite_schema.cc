@@ -22,6 +22,7 @@
 // schema_version    one row per applied migration.
 #include "store/sqlite_schema.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -170,7 +171,55 @@ Status Apply(Connection& conn, const Migration& m, int64_t now_us) {
   return Status::Ok();
 }
 
+// The secondary indexes of the migrations above, exactly as they create them. A migration that
+// adds, drops or changes a secondary index must change this list too (sqlite_store_test checks
+// that the two agree).
+const std::vector<std::pair<const char*, const char*>>& SecondaryIndexes() {
+  static const std::vector<std::pair<const char*, const char*>> indexes = {
+      {"resource_type_updated", "ON resource(type, last_updated)"},
+      {"resource_type_seq", "ON resource(type, seq)"},
+      {"resource_patient", "ON resource(patient_id) WHERE patient_id IS NOT NULL"},
+      {"sp_token_value", "ON sp_token(param, code, sys)"},
+      {"sp_string_value", "ON sp_string(param, normalized)"},
+      {"sp_date_value", "ON sp_date(param, low, high)"},
+      {"sp_reference_value", "ON sp_reference(param, target_id, target_type)"},
+      {"sp_quantity_value", "ON sp_quantity(param, value)"},
+      {"sp_number_value", "ON sp_number(param, value)"},
+      {"sp_uri_value", "ON sp_uri(param, uri)"},
+      {"sp_composite_value", "ON sp_composite(param, t1, s1)"},
+  };
+  return indexes;
+}
+
 }  // namespace
+
+Status DropSecondaryIndexes(Connection& conn) {
+  for (const auto& [name, on] : SecondaryIndexes()) {
+    RETURN_IF_ERROR(conn.Exec(std::string("DROP INDEX IF EXISTS ") + name));
+  }
+  return Status::Ok();
+}
+
+Status EnsureSecondaryIndexes(Connection& conn) {
+  std::set<std::string> present;
+  {  // a read first, so that a store with all its indexes takes no write lock here
+    ASSIGN_OR_RETURN(Statement stmt,
+                     conn.Prepare("SELECT name FROM sqlite_master WHERE type = 'index'"));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) {
+        break;
+      }
+      present.insert(stmt.Text(0));
+    }
+  }
+  for (const auto& [name, on] : SecondaryIndexes()) {
+    if (!present.contains(name)) {
+      RETURN_IF_ERROR(conn.Exec(std::string("CREATE INDEX IF NOT EXISTS ") + name + " " + on));
+    }
+  }
+  return Status::Ok();
+}
 
 int CurrentSchemaVersion() { return Migrations().back().version; }
 

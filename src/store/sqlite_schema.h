@@ -14,4 +14,13 @@ int CurrentSchemaVersion();
 // build. Must run on the write connection before any other use.
 Status MigrateSchema(Connection& conn, int64_t now_us);
 
+// The secondary indexes (resource lookups by type/time/patient, search-index values) that a bulk
+// load may drop and build once at the end: building an index by sorting is several times cheaper
+// than keeping it up to date row by row. Primary keys and UNIQUE constraints are never dropped.
+// Drop runs inside the caller's transaction.
+Status DropSecondaryIndexes(Connection& conn);
+// Creates those that are missing (IF NOT EXISTS): at the end of a bulk load, and at every open so
+// that a bulk load killed half-way leaves a database that repairs itself.
+Status EnsureSecondaryIndexes(Connection& conn);
+
 }  // namespace carechart::store::sqlite

@@ -5,6 +5,7 @@
 #include "store/resource_store.h"
 #include "store/sqlite_readers.h"
 #include "store/sqlite_schema.h"
+#include "store/sqlite_write_txn.h"
 #include "store/sqlite_writer.h"
 
 namespace carechart::store {
@@ -17,6 +18,15 @@ int64_t NowUs() {
 }
 
 Status Closed() { return Status(StatusCode::kUnavailable, "the store is closed"); }
+
+// A store holding fewer resources than this is bulk-loaded with deferred indexes whatever the
+// load's size: rebuilding the indexes of so few rows costs nothing.
+constexpr int64_t kSmallStore = 10000;
+
+// The write connection, from inside a write function (every WriteTxn of this backend is one).
+sqlite::Connection& WriteConnection(WriteTxn& txn) {
+  return static_cast<sqlite::SqliteWriteTxn&>(txn).connection();
+}
 
 class SqliteStore : public ResourceStore {
  public:
@@ -71,6 +81,37 @@ class SqliteStore : public ResourceStore {
 
   StoreStats Stats() const override { return writer_->Stats(); }
 
+  StatusOr<bool> BeginBulkLoad(int64_t expected_resources) override {
+    if (closed_) {
+      return Closed();
+    }
+    bool deferred = false;
+    RETURN_IF_ERROR(writer_->Write([&](WriteTxn& txn) -> Status {
+      sqlite::Connection& conn = WriteConnection(txn);
+      int64_t held = 0;
+      {  // pk only grows (versions replace rows in place): MAX is the rows ever written
+        ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                         conn.Prepare("SELECT COALESCE(MAX(pk), 0) FROM resource"));
+        ASSIGN_OR_RETURN(bool row, stmt.Step());
+        held = row ? stmt.Int(0) : 0;
+      }
+      if (held >= kSmallStore && expected_resources < held) {
+        return Status::Ok();
+      }
+      deferred = true;
+      return sqlite::DropSecondaryIndexes(conn);
+    }));
+    return deferred;
+  }
+
+  Status EndBulkLoad() override {
+    if (closed_) {
+      return Closed();
+    }
+    return writer_->Write(
+        [](WriteTxn& txn) { return sqlite::EnsureSecondaryIndexes(WriteConnection(txn)); });
+  }
+
  private:
   std::atomic<bool> closed_{false};
   std::unique_ptr<sqlite::Writer> writer_;
@@ -86,6 +127,12 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> conn,
                    sqlite::Connection::Open(options.path, false));
   RETURN_IF_ERROR(sqlite::MigrateSchema(*conn, NowUs()));
+  // Repairs a bulk load that was killed before it built its indexes again. When another process
+  // holds the write lock (the bulk load itself is still running), that process builds them.
+  if (Status s = sqlite::EnsureSecondaryIndexes(*conn);
+      !s.ok() && s.code() != StatusCode::kUnavailable) {
+    return s;
+  }
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::ReaderPool> readers,
       sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));

@@ -1,6 +1,12 @@
 #include "store/sqlite_write_txn.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <initializer_list>
+#include <iterator>
+#include <set>
+#include <variant>
 
 #include "store/index_keys.h"
 #include "store/search_sql.h"
@@ -8,18 +14,104 @@
 namespace carechart::store::sqlite {
 namespace {
 
+// The search-index tables. Table numbers below index this array and kInsertSql.
 const char* const kIndexTables[] = {"sp_token",    "sp_string", "sp_date", "sp_reference",
                                     "sp_quantity", "sp_number", "sp_uri",  "sp_composite"};
+// OR IGNORE: an element repeated in a resource yields duplicate entries; one row is enough.
+const char* const kInsertSql[] = {
+    "INSERT OR IGNORE INTO sp_token VALUES (?1, ?2, ?3, ?4, ?5)",
+    "INSERT OR IGNORE INTO sp_string VALUES (?1, ?2, ?3, ?4)",
+    "INSERT OR IGNORE INTO sp_date VALUES (?1, ?2, ?3, ?4)",
+    "INSERT OR IGNORE INTO sp_reference VALUES (?1, ?2, ?3, ?4, ?5)",
+    "INSERT OR IGNORE INTO sp_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT OR IGNORE INTO sp_number VALUES (?1, ?2, ?3)",
+    "INSERT OR IGNORE INTO sp_uri VALUES (?1, ?2, ?3)",
+    "INSERT OR IGNORE INTO sp_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "?12, ?13, ?14, ?15, ?16, ?17, ?18)"};
+constexpr int kTokenTable = 0;
+constexpr size_t kTokenKeyColumns = 3;  // sp_token's key is (res, param, sys, code); text is not
+
+// One column value of an index row, as it is bound (and read back: every column's affinity keeps
+// the type it is bound with).
+using Col = std::variant<int64_t, double, std::string_view>;
+
+// '' for a value equal to `same_as`: optional columns are NOT NULL (they are key columns).
+std::string_view UnlessSame(const std::string& value, const std::string& same_as) {
+  return value == same_as ? std::string_view() : std::string_view(value);
+}
+
+// Calls sink(table, {columns after res}) for every index row of `ix`, in the column order of the
+// table. The one place that maps entries to rows: writing and comparing both use it.
+template <typename Sink>
+void ForEachIndexRow(const std::string& type, const fhir::IndexEntries& ix, const Sink& sink) {
+  for (const auto& e : ix.tokens) {
+    sink(0, {ParamKey(type, e.param), SystemKey(e.system), e.code, e.text});
+  }
+  for (const auto& e : ix.strings) {
+    sink(1, {ParamKey(type, e.param), e.normalized, UnlessSame(e.exact, e.normalized)});
+  }
+  for (const auto& e : ix.dates) {
+    sink(2, {ParamKey(type, e.param), e.low, e.high});
+  }
+  for (const auto& e : ix.references) {
+    sink(3, {ParamKey(type, e.param), e.target_id, e.target_type, e.url});
+  }
+  for (const auto& e : ix.quantities) {
+    sink(4, {ParamKey(type, e.param), e.value, SystemKey(e.system), e.code,
+             UnlessSame(e.unit, e.code)});
+  }
+  for (const auto& e : ix.numbers) {
+    sink(5, {ParamKey(type, e.param), e.value});
+  }
+  for (const auto& e : ix.uris) {
+    sink(6, {ParamKey(type, e.param), e.uri});
+  }
+  // Composite tuples: grp numbers them; absent components (two-part composites) are zeros and ''.
+  int64_t grp = 0;
+  for (const auto& e : ix.composites) {
+    std::array<Col, 3 * 5> parts;
+    for (size_t i = 0; i < 3; ++i) {
+      Col* c = &parts[i * 5];
+      if (i >= e.parts.size()) {
+        c[0] = int64_t{0}, c[1] = std::string_view(), c[2] = std::string_view();
+        c[3] = int64_t{0}, c[4] = int64_t{0};
+        continue;
+      }
+      const fhir::CompositePart& p = e.parts[i];
+      c[0] = SystemKey(p.system), c[1] = std::string_view(p.text), c[2] = std::string_view(p.unit);
+      if (p.is_date) {
+        c[3] = p.low_us, c[4] = p.high_us;
+      } else {
+        c[3] = p.low, c[4] = p.low;
+      }
+    }
+    sink(7, {ParamKey(type, e.param), grp++, parts[0], parts[1], parts[2], parts[3], parts[4],
+             parts[5], parts[6], parts[7], parts[8], parts[9], parts[10], parts[11], parts[12],
+             parts[13], parts[14]});
+  }
+}
+
+// A row as comparable bytes: the table, then each column typed (i/d/t) and exact.
+void AppendColumn(std::string& out, const Col& c) {
+  if (const int64_t* i = std::get_if<int64_t>(&c)) {
+    out += 'i';
+    out.append(reinterpret_cast<const char*>(i), sizeof *i);
+  } else if (const double* d = std::get_if<double>(&c)) {
+    out += 'd';
+    out.append(reinterpret_cast<const char*>(d), sizeof *d);
+  } else {
+    std::string_view t = std::get<std::string_view>(c);
+    const uint32_t n = static_cast<uint32_t>(t.size());
+    out += 't';
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(t);
+  }
+}
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// '' for a value equal to `same_as`: optional columns are NOT NULL (they are key columns).
-std::string_view UnlessSame(const std::string& value, const std::string& same_as) {
-  return value == same_as ? std::string_view() : std::string_view(value);
 }
 
 }  // namespace
@@ -32,17 +124,33 @@ StatusOr<int64_t> MaxSeq(Connection& conn) {
   return row ? stmt.Int(0) : 0;
 }
 
-StatusOr<CurrentVersion> SqliteWriteTxn::Current(const std::string& type, const std::string& id) {
+StatusOr<SqliteWriteTxn::Found> SqliteWriteTxn::Find(const std::string& type,
+                                                     const std::string& id) {
+  if (last_found_ && last_found_->type == type && last_found_->id == id) {
+    return *last_found_;
+  }
   ASSIGN_OR_RETURN(
       Statement stmt,
-      conn_.Prepare("SELECT version, deleted FROM resource WHERE type = ?1 AND id = ?2"));
+      conn_.Prepare("SELECT pk, version, deleted FROM resource WHERE type = ?1 AND id = ?2"));
   stmt.Bind(1, type).Bind(2, id);
   ASSIGN_OR_RETURN(bool row, stmt.Step());
-  CurrentVersion out;
+  Found f;
+  f.type = type;
+  f.id = id;
   if (row) {
-    out.version = stmt.Int(0);
-    out.deleted = stmt.Int(1) != 0;
+    f.pk = stmt.Int(0);
+    f.version = stmt.Int(1);
+    f.deleted = stmt.Int(2) != 0;
   }
+  last_found_ = f;
+  return f;
+}
+
+StatusOr<CurrentVersion> SqliteWriteTxn::Current(const std::string& type, const std::string& id) {
+  ASSIGN_OR_RETURN(Found f, Find(type, id));
+  CurrentVersion out;
+  out.version = f.version;
+  out.deleted = f.deleted;
   return out;
 }
 
@@ -62,12 +170,12 @@ StatusOr<std::vector<std::string>> SqliteWriteTxn::SearchIds(const SearchQuery& 
 }
 
 Status SqliteWriteTxn::Put(const PreparedWrite& w) {
-  ASSIGN_OR_RETURN(Statement find,
-                   conn_.Prepare("SELECT pk, version FROM resource WHERE type = ?1 AND id = ?2"));
-  find.Bind(1, w.type).Bind(2, w.id);
-  ASSIGN_OR_RETURN(bool exists, find.Step());
-  int64_t pk = exists ? find.Int(0) : 0;
-  int64_t current = exists ? find.Int(1) : 0;
+  // Callers ask Current() right before Put() of the same id: Find() answers both with one seek.
+  ASSIGN_OR_RETURN(Found found, Find(w.type, w.id));
+  last_found_.reset();  // this Put changes the row
+  const bool exists = found.version > 0;
+  int64_t pk = found.pk;
+  int64_t current = found.version;
   if (w.version != current + 1) {
     return ConflictError(w.type + "/" + w.id + ": version " + std::to_string(w.version) +
                          " does not follow the current version " + std::to_string(current));
@@ -147,6 +255,17 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
     return false;
   }
   const int64_t pk = stmt.Int(0);
+  // Most reindexes change few resources' rows (a new parameter, a fixed expression): comparing
+  // is a read of the resource's clustered rows, rewriting is a delete and an insert in every
+  // secondary index, so unchanged rows are left alone.
+  std::vector<int64_t> params;
+  if (!param.empty()) {
+    params = {ParamKey(type, param), ParamKey(type, param + ":of-type")};
+  }
+  ASSIGN_OR_RETURN(bool same, SameIndexRows(pk, type, index, params));
+  if (same) {
+    return true;
+  }
   if (param.empty()) {
     RETURN_IF_ERROR(DeleteIndexRows(pk));
     RETURN_IF_ERROR(InsertIndexRows(pk, type, index));
@@ -183,74 +302,86 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
 
 Status SqliteWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
                                        const fhir::IndexEntries& ix) {
-  // OR IGNORE: an element repeated in a resource yields duplicate entries; one row is enough.
-  for (const auto& e : ix.tokens) {
-    ASSIGN_OR_RETURN(Statement s, conn_.Prepare("INSERT OR IGNORE INTO sp_token VALUES "
-                                                "(?1, ?2, ?3, ?4, ?5)"));
-    s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, SystemKey(e.system));
-    RETURN_IF_ERROR(s.Bind(4, e.code).Bind(5, e.text).Run());
-  }
-  for (const auto& e : ix.strings) {
-    ASSIGN_OR_RETURN(Statement s,
-                     conn_.Prepare("INSERT OR IGNORE INTO sp_string VALUES (?1, ?2, ?3, ?4)"));
-    s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.normalized);
-    RETURN_IF_ERROR(s.Bind(4, UnlessSame(e.exact, e.normalized)).Run());
-  }
-  for (const auto& e : ix.dates) {
-    ASSIGN_OR_RETURN(Statement s,
-                     conn_.Prepare("INSERT OR IGNORE INTO sp_date VALUES (?1, ?2, ?3, ?4)"));
-    RETURN_IF_ERROR(
-        s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.low).Bind(4, e.high).Run());
-  }
-  for (const auto& e : ix.references) {
-    ASSIGN_OR_RETURN(Statement s, conn_.Prepare("INSERT OR IGNORE INTO sp_reference VALUES "
-                                                "(?1, ?2, ?3, ?4, ?5)"));
-    s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.target_id).Bind(4, e.target_type);
-    RETURN_IF_ERROR(s.Bind(5, e.url).Run());
-  }
-  for (const auto& e : ix.quantities) {
-    ASSIGN_OR_RETURN(Statement s, conn_.Prepare("INSERT OR IGNORE INTO sp_quantity VALUES "
-                                                "(?1, ?2, ?3, ?4, ?5, ?6)"));
-    s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.value).Bind(4, SystemKey(e.system));
-    RETURN_IF_ERROR(s.Bind(5, e.code).Bind(6, UnlessSame(e.unit, e.code)).Run());
-  }
-  for (const auto& e : ix.numbers) {
-    ASSIGN_OR_RETURN(Statement s,
-                     conn_.Prepare("INSERT OR IGNORE INTO sp_number VALUES (?1, ?2, ?3)"));
-    RETURN_IF_ERROR(s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.value).Run());
-  }
-  for (const auto& e : ix.uris) {
-    ASSIGN_OR_RETURN(Statement s,
-                     conn_.Prepare("INSERT OR IGNORE INTO sp_uri VALUES (?1, ?2, ?3)"));
-    RETURN_IF_ERROR(s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, e.uri).Run());
-  }
-  // Composite tuples: grp numbers them per parameter; absent components (two-part composites)
-  // are zeros and ''.
-  int64_t grp = 0;
-  for (const auto& e : ix.composites) {
-    ASSIGN_OR_RETURN(Statement s,
-                     conn_.Prepare("INSERT OR IGNORE INTO sp_composite VALUES (?1, ?2, ?3, "
-                                   "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                                   "?14, ?15, ?16, ?17, ?18)"));
-    s.Bind(1, pk).Bind(2, ParamKey(type, e.param)).Bind(3, grp++);
-    for (size_t i = 0; i < 3; ++i) {
-      const int base = 4 + static_cast<int>(i) * 5;
-      if (i >= e.parts.size()) {
-        s.Bind(base, int64_t{0}).Bind(base + 1, "").Bind(base + 2, "");
-        s.Bind(base + 3, int64_t{0}).Bind(base + 4, int64_t{0});
-        continue;
+  // One prepared statement per table, reset and bound again per row (res stays bound).
+  std::array<std::optional<Statement>, std::size(kIndexTables)> stmts;
+  Status status;
+  ForEachIndexRow(type, ix, [&](int table, std::initializer_list<Col> cols) {
+    if (!status.ok()) {
+      return;
+    }
+    std::optional<Statement>& stmt = stmts[table];
+    if (!stmt) {
+      auto prepared = conn_.Prepare(kInsertSql[table]);
+      if (!prepared.ok()) {
+        status = prepared.status();
+        return;
       }
-      const fhir::CompositePart& p = e.parts[i];
-      s.Bind(base, SystemKey(p.system)).Bind(base + 1, p.text).Bind(base + 2, p.unit);
-      if (p.is_date) {
-        s.Bind(base + 3, p.low_us).Bind(base + 4, p.high_us);
-      } else {
-        s.Bind(base + 3, p.low).Bind(base + 4, p.low);
+      stmt.emplace(std::move(*prepared));
+      stmt->Bind(1, pk);
+    }
+    int i = 2;
+    for (const Col& c : cols) {
+      std::visit([&](auto v) { stmt->Bind(i, v); }, c);
+      ++i;
+    }
+    status = stmt->Run();
+    stmt->Reset();
+  });
+  return status;
+}
+
+StatusOr<bool> SqliteWriteTxn::SameIndexRows(int64_t pk, const std::string& type,
+                                             const fhir::IndexEntries& ix,
+                                             const std::vector<int64_t>& params) {
+  auto wanted_param = [&](int64_t param) {
+    return params.empty() || std::find(params.begin(), params.end(), param) != params.end();
+  };
+  std::set<std::string> want;
+  std::set<std::string> token_keys;  // the first row of a token key wins, as OR IGNORE does
+  ForEachIndexRow(type, ix, [&](int table, std::initializer_list<Col> cols) {
+    if (!wanted_param(std::get<int64_t>(*cols.begin()))) {
+      return;
+    }
+    std::string row(1, static_cast<char>('0' + table));
+    size_t n = 0;
+    for (const Col& c : cols) {
+      AppendColumn(row, c);
+      if (table == kTokenTable && ++n == kTokenKeyColumns && !token_keys.insert(row).second) {
+        return;
       }
     }
-    RETURN_IF_ERROR(s.Run());
+    want.insert(std::move(row));
+  });
+  std::set<std::string> have;
+  for (size_t table = 0; table < std::size(kIndexTables); ++table) {
+    ASSIGN_OR_RETURN(Statement stmt, conn_.Prepare(std::string("SELECT * FROM ") +
+                                                   kIndexTables[table] + " WHERE res = ?1"));
+    stmt.Bind(1, pk);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) {
+        break;
+      }
+      if (!wanted_param(stmt.Int(1))) {
+        continue;
+      }
+      std::string encoded(1, static_cast<char>('0' + table));
+      for (int c = 1; c < stmt.ColumnCount(); ++c) {
+        std::optional<SqlArg> v = stmt.Value(c);
+        if (!v) {
+          return false;  // NOT NULL columns: a NULL is a damaged row, rewrite it
+        }
+        std::visit([&](const auto& x) { AppendColumn(encoded, Col(x)); }, *v);
+      }
+      if (!have.insert(std::move(encoded)).second) {
+        return false;
+      }
+    }
+    if (have.size() > want.size()) {
+      return false;
+    }
   }
-  return Status::Ok();
+  return have == want;
 }
 
 }  // namespace carechart::store::sqlite

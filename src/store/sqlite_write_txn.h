@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "store/resource_store.h"
 #include "store/sqlite_db.h"
@@ -20,13 +23,31 @@ class SqliteWriteTxn : public WriteTxn {
   StatusOr<bool> ReplaceIndex(const std::string& type, const std::string& id, int64_t version,
                               const fhir::IndexEntries& index, const std::string& param) override;
 
+  // For backend maintenance run as a write function (bulk-load index handling).
+  Connection& connection() { return conn_; }
+
  private:
+  // The current row of (type, id); version 0 when there is none.
+  struct Found {
+    std::string type;
+    std::string id;
+    int64_t pk = 0;
+    int64_t version = 0;
+    bool deleted = false;
+  };
+  StatusOr<Found> Find(const std::string& type, const std::string& id);
   Status MoveCurrentToHistory(int64_t pk, int64_t superseded_us);
   Status DeleteIndexRows(int64_t pk);
   Status InsertIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index);
+  // Whether the stored rows of `pk` (of `params` only, unless empty) are exactly the rows
+  // InsertIndexRows would write for `index`.
+  StatusOr<bool> SameIndexRows(int64_t pk, const std::string& type,
+                               const fhir::IndexEntries& index, const std::vector<int64_t>& params);
 
   Connection& conn_;
   int64_t& next_seq_;
+  // The last Find() of this write function, until a Put changes it.
+  std::optional<Found> last_found_;
 };
 
 // The largest seq stored (0 for an empty database): the writer continues after it.

@@ -4,9 +4,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
+
+#include "store/postgres/postgres_store.h"
 
 namespace carechart::store::testing {
 namespace {
@@ -44,7 +48,36 @@ std::string TempDbPath(const std::string& name) {
   return templ + "/" + name + ".db";
 }
 
+std::string PostgresTestServer() {
+  const char* file = std::getenv("CARECHART_TEST_POSTGRES_URI_FILE");
+  if (file == nullptr || *file == '\0') {
+    return "";
+  }
+  std::ifstream in(file);
+  std::string uri;
+  if (!std::getline(in, uri) || uri.empty()) {
+    throw std::runtime_error(std::string("no PostgreSQL test server URI in ") + file);
+  }
+  return uri;
+}
+
 std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_connections) {
+  if (std::string server = PostgresTestServer(); !server.empty()) {
+    // One database per path, so reopening a path reopens its database.
+    PostgresOptions options;
+    auto uri = EnsurePostgresDatabase(
+        server, "t" + std::to_string(std::hash<std::string>()(path) % 1000000000000ULL));
+    if (!uri.ok()) {
+      throw std::runtime_error(uri.status().ToString());
+    }
+    options.uri = *uri;
+    options.connections = reader_connections + 4;
+    auto store = OpenPostgresStore(options);
+    if (!store.ok()) {
+      throw std::runtime_error(store.status().ToString());
+    }
+    return std::move(store).value();
+  }
   SqliteOptions options;
   options.path = path;
   options.reader_connections = reader_connections;

@@ -11,7 +11,13 @@ namespace carechart::store::testing {
 // A fresh directory under $TMPDIR (or /tmp) for one test; returns "<dir>/<name>.db".
 std::string TempDbPath(const std::string& name);
 
+// Opens the store of `path`: a SQLite file, or, when CARECHART_TEST_POSTGRES_URI_FILE names a file
+// holding a PostgreSQL server's URI (the "postgres" CTest fixture), a database of that server
+// made for `path` (the same one each time for the same path).
 std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_connections = 4);
+
+// The URI of the PostgreSQL test server ("" when the tests run on SQLite).
+std::string PostgresTestServer();
 
 // A version of type/id with a body naming it; version is filled by PutNext.
 PreparedWrite MakeWrite(const std::string& type, const std::string& id, int64_t last_updated_us,

@@ -60,7 +60,7 @@ process.on('exit', () => {
   }
 });
 
-const LISTEN_RE = /^carechart: listening on (http:\/\/127\.0\.0\.1:(\d+))\s*$/;
+const LISTEN_RE = /^carechart: listening on (https?:\/\/127\.0\.0\.1:(\d+))\s*$/; // https: --tls-cert
 
 // ---- credentials ----
 

@@ -7,10 +7,12 @@ import { copyFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
+import { REPO_ROOT, binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
 import { USER_IDS, userToken, vitalSigns } from './world.mjs';
 
 const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+const hasPython = spawnSync('python3', ['-c', 'import sqlite3, hashlib']).status === 0;
+const OUTSIDE_VERIFIER = path.join(REPO_ROOT, 'tools/verify-audit-chain.py');
 let server;
 let dir;
 let physician;
@@ -31,6 +33,20 @@ function verify(db) {
 
 function sqlite(db, sql) {
   execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
+}
+
+// tools/verify-audit-chain.py: the chain recomputed from docs/audit-chain.md alone.
+function outsideVerify(db) {
+  const r = spawnSync('python3', [OUTSIDE_VERIFIER, db], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+// A copy of the (stopped) server's database, WAL included, to tamper with.
+function copyDb(name) {
+  const f = path.join(dir, name);
+  copyFileSync(server.db, f);
+  for (const ext of ['-wal', '-shm']) if (existsSync(server.db + ext)) copyFileSync(server.db + ext, f + ext);
+  return f;
 }
 
 test('every access is audited: who, on whose record, what, from where; searchable by patient, user, action', async () => {
@@ -83,12 +99,7 @@ test('audit verify: intact, then edited, removed and inserted entries are report
   const entries = Number(/audit log: (\d+) entries/.exec(clean.out)[1]);
   assert.ok(entries >= 5, `expected several entries, got ${entries}`);
 
-  const copy = (name) => {
-    const f = path.join(dir, name);
-    copyFileSync(db, f);
-    for (const ext of ['-wal', '-shm']) if (existsSync(db + ext)) copyFileSync(db + ext, f + ext);
-    return f;
-  };
+  const copy = copyDb;
   const edited = copy('edited.db');
   sqlite(edited, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET body = replace(body, '127.0.0.1', '10.6.6.6') WHERE seq = 3;");
   let r = verify(edited);
@@ -110,4 +121,38 @@ test('audit verify: intact, then edited, removed and inserted entries are report
   const refused = spawnSync('sqlite3', [copy('guarded.db'), 'UPDATE audit_log SET body = 1;'], { encoding: 'utf8' });
   assert.notEqual(refused.status, 0, 'without dropping the triggers the log refuses edits');
   assert.match(refused.stderr, /append-only/);
+});
+
+test('an outside verifier (docs/audit-chain.md, 19 lines of Python) agrees with audit verify', { skip: !hasSqlite ? 'sqlite3 CLI not installed (Debian package sqlite3)' : !hasPython ? 'python3 not installed (Debian package python3)' : false }, async () => {
+  await server.stop();
+  const db = copyDb('outside.db');
+  const ours = verify(db);
+  const theirs = outsideVerify(db);
+  assert.equal(ours.code, 0, ours.out);
+  assert.equal(theirs.code, 0, theirs.out);
+  const head = (out) => /audit log: (\d+) entries, head ([0-9a-f]{64}): intact/.exec(out)?.slice(1, 3);
+  assert.deepEqual(head(theirs.out), head(ours.out), `same entry count and head hash:\n${ours.out}\n${theirs.out}`);
+  const entries = Number(head(ours.out)[0]);
+  assert.ok(entries >= 5, `several entries: ${entries}`);
+  const middle = Math.ceil(entries / 2);
+
+  // Each tampering: both verifiers fail, and name the same position.
+  const cases = [
+    ['edited in the middle', `DROP TRIGGER audit_log_no_update; UPDATE audit_log SET body = body || ' ' WHERE seq = ${middle};`, middle, /edited/],
+    ['edited at the end', `DROP TRIGGER audit_log_no_update; UPDATE audit_log SET recorded = recorded + 1 WHERE seq = ${entries};`, entries, /edited/],
+    ['time of the first entry changed', 'DROP TRIGGER audit_log_no_update; UPDATE audit_log SET recorded = recorded - 1000000 WHERE seq = 1;', 1, /edited/],
+    ['a row deleted in the middle', `DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = ${middle};`, middle + 1, /removed/],
+    ['the last row deleted', `DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = ${entries};`, entries, /removed/],
+  ];
+  for (const [what, sql, position, kind] of cases) {
+    const f = copyDb(`outside-${position}-${what.replace(/\W+/g, '-')}.db`);
+    sqlite(f, sql);
+    const a = verify(f);
+    const b = outsideVerify(f);
+    assert.equal(a.code, 1, `${what}: audit verify must fail\n${a.out}`);
+    assert.notEqual(b.code, 0, `${what}: the outside verifier must fail\n${b.out}`);
+    assert.match(a.out, new RegExp(`position ${position}: `), `${what}: audit verify names position ${position}\n${a.out}`);
+    assert.match(a.out, kind, `${what}\n${a.out}`);
+    assert.match(b.out, new RegExp(`position ${position}: `), `${what}: the outside verifier names position ${position}\n${b.out}`);
+  }
 });

@@ -1,0 +1,28 @@
+// Operations the patient portal needs (docs/portal-api.md):
+//   GET  Patient/[id]/$summary     an International Patient Summary document Bundle, or its
+//                                  printable HTML (_format=html or Accept: text/html)
+//   POST Appointment/$book         book a free Slot: the Slot becomes busy and the Appointment
+//                                  is booked in one transaction
+// Both run the same access checks as the rest of the API (rest/access_hooks.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fhir/json.h"
+#include "http/message.h"
+#include "rest/context.h"
+
+namespace carechart::rest {
+
+http::Response HandlePatientSummary(RequestContext& ctx);
+http::Response HandleAppointmentBook(RequestContext& ctx);
+
+// True when the request asks for HTML (_format=html|text/html, or Accept naming text/html
+// before any JSON type); only $summary answers HTML.
+bool WantsHtml(const http::Request& request);
+
+// The printable page for an IPS document Bundle (ips_html.cc).
+std::string RenderSummaryHtml(const json::Value& document);
+
+}  // namespace carechart::rest

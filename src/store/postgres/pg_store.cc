@@ -1,0 +1,380 @@
+// The PostgreSQL ResourceStore: a pool of libpq connections; reads and writes both lease one.
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <thread>
+#include <unordered_set>
+
+#include "store/postgres/pg_conn.h"
+#include "store/postgres/pg_schema.h"
+#include "store/postgres/pg_write_txn.h"
+#include "store/postgres/postgres_store.h"
+#include "store/search_sql.h"
+
+namespace carechart::store {
+namespace {
+
+using pg::Args;
+using pg::Rows;
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class PostgresDialectImpl : public SqlDialect {
+ public:
+  std::string Placeholder(int n) const override { return "$" + std::to_string(n); }
+  std::string_view CaseInsensitiveLike() const override { return "ILIKE"; }
+  std::string IntListSubquery(const std::string& placeholder) const override {
+    return "SELECT unnest(" + placeholder + "::bigint[])";
+  }
+  std::string IntListArg(const std::vector<int64_t>& values) const override {
+    std::string out = "{";
+    for (size_t i = 0; i < values.size(); ++i) {
+      out += (i ? "," : "") + std::to_string(values[i]);
+    }
+    return out + "}";
+  }
+};
+
+// Columns 0..6 of every version query: type, id, version, last_updated, deleted, method, body.
+ResourceVersion VersionFromRow(const Rows& rows, int i) {
+  ResourceVersion v;
+  v.type = rows.Text(i, 0);
+  v.id = rows.Text(i, 1);
+  v.version = rows.Int(i, 2);
+  v.last_updated_us = rows.Int(i, 3);
+  v.deleted = rows.Int(i, 4) != 0;
+  v.method = rows.Text(i, 5);
+  v.body = rows.Text(i, 6);
+  return v;
+}
+
+constexpr int kMaxWriteAttempts = 8;
+
+// Runs `fn` in one read-only snapshot so that a search's count, page and includes agree.
+template <typename Fn>
+auto InSnapshot(pg::Connection& conn, Fn fn) -> decltype(fn()) {
+  RETURN_IF_ERROR(conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  auto result = fn();
+  if (!conn.Exec("COMMIT").ok()) {
+    (void)conn.Exec("ROLLBACK");
+  }
+  return result;
+}
+
+// WHERE conditions of the two arms of a history query, with $1 type, $2 id, $3 since, $4 at
+// (the same shape as the SQLite backend's).
+std::pair<std::string, std::string> HistoryConditions(const HistoryQuery& q) {
+  std::string current = " WHERE 1 = 1", earlier = " WHERE 1 = 1";
+  if (!q.type.empty()) {
+    current += " AND r.type = $1";
+    earlier += " AND h.type = $1";
+  } else {
+    current += " AND r.type <> 'AuditEvent'";  // decisions D21
+    earlier += " AND h.type <> 'AuditEvent'";
+  }
+  if (!q.id.empty()) {
+    current += " AND r.id = $2";
+    earlier += " AND r.type = $1 AND r.id = $2";
+  }
+  if (q.since_us) {
+    current += " AND r.last_updated >= $3";
+    earlier += " AND h.last_updated >= $3";
+  }
+  if (q.at_us) {
+    current += " AND r.last_updated <= $4";
+    earlier += " AND h.last_updated <= $4 AND h.superseded > $4";
+  }
+  return {current, earlier};
+}
+
+Status Closed() { return Status(StatusCode::kUnavailable, "the store is closed"); }
+
+class PostgresStore : public ResourceStore {
+ public:
+  explicit PostgresStore(std::unique_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+  ~PostgresStore() override { Close(); }
+
+  Status Write(WriteFunction fn) override {
+    if (closed_) {
+      return Closed();
+    }
+    Status s;
+    for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
+      ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+      writes_.fetch_add(1);
+      bool retry = false;
+      s = RunOnce(*conn, fn, &retry);
+      if (s.ok()) {
+        commits_.fetch_add(1);
+        return s;
+      }
+      failed_writes_.fetch_add(1);
+      if (!retry) {
+        return s;
+      }
+    }
+    return s;
+  }
+
+  StatusOr<ResourceVersion> Read(const std::string& type, const std::string& id) override {
+    if (closed_) {
+      return Closed();
+    }
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(Rows rows, conn->Run("SELECT type, id, version, last_updated, deleted, "
+                                          "method, body FROM resource WHERE type = $1 AND id = $2",
+                                          Args().Text(type).Text(id)));
+    if (!rows.size()) {
+      return NotFoundError(type + "/" + id + " is not known");
+    }
+    return VersionFromRow(rows, 0);
+  }
+
+  StatusOr<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
+                                        int64_t version) override {
+    if (closed_) {
+      return Closed();
+    }
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(
+        Rows rows,
+        conn->Run("SELECT type, id, version, last_updated, deleted, method, body FROM resource "
+                  "WHERE type = $1 AND id = $2 AND version = $3 "
+                  "UNION ALL SELECT r.type, r.id, h.version, h.last_updated, h.deleted, "
+                  "h.method, h.body FROM resource r JOIN resource_history h ON h.res = r.pk "
+                  "WHERE r.type = $1 AND r.id = $2 AND h.version = $3",
+                  Args().Text(type).Text(id).Int(version)));
+    if (!rows.size()) {
+      return NotFoundError(type + "/" + id + " has no version " + std::to_string(version));
+    }
+    return VersionFromRow(rows, 0);
+  }
+
+  StatusOr<HistoryPage> History(const HistoryQuery& q) override {
+    if (closed_) {
+      return Closed();
+    }
+    auto [current, earlier] = HistoryConditions(q);
+    std::string page_sql =
+        "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.seq "
+        "FROM resource r" +
+        current +
+        " UNION ALL SELECT h.type, r.id, h.version, h.last_updated, h.deleted, h.method, h.body, "
+        "h.seq FROM resource_history h JOIN resource r ON r.pk = h.res" +
+        earlier + " ORDER BY 8 DESC LIMIT $5 OFFSET $6";
+    std::string count_sql = "SELECT (SELECT COUNT(*) FROM resource r" + current +
+                            ") + (SELECT COUNT(*) FROM resource_history h JOIN resource r "
+                            "ON r.pk = h.res" +
+                            earlier + ")";
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    return InSnapshot(*conn, [&]() -> StatusOr<HistoryPage> {
+      HistoryPage page;
+      Args args;
+      args.Text(q.type).Text(q.id).Int(q.since_us.value_or(0)).Int(q.at_us.value_or(0));
+      ASSIGN_OR_RETURN(Rows count, conn->Run(count_sql, args));
+      page.total = count.size() ? count.Int(0, 0) : 0;
+      if (q.count > 0) {
+        args.Int(q.count).Int(q.offset);
+        ASSIGN_OR_RETURN(Rows rows, conn->Run(page_sql, args));
+        for (int i = 0; i < rows.size(); ++i) {
+          page.versions.push_back(VersionFromRow(rows, i));
+        }
+      }
+      return page;
+    });
+  }
+
+  StatusOr<SearchResult> Search(const SearchQuery& q) override {
+    if (closed_) {
+      return Closed();
+    }
+    int64_t now_us = NowUs();
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    return InSnapshot(*conn, [&]() -> StatusOr<SearchResult> {
+      SearchResult result;
+      if (q.want_total || q.count == 0) {
+        ASSIGN_OR_RETURN(CompiledSql sql,
+                         CompileSearch(q, PostgresDialect(), SearchSqlMode::kCount, now_us));
+        ASSIGN_OR_RETURN(Rows rows, conn->Run(sql.sql, Args().SqlAll(sql.args)));
+        result.total = rows.size() ? rows.Int(0, 0) : 0;
+        if (q.estimate_total && result.total > kEstimateLimit) {
+          result.total = -1;
+        }
+      }
+      if (q.count > 0) {
+        ASSIGN_OR_RETURN(CompiledSql sql,
+                         CompileSearch(q, PostgresDialect(), SearchSqlMode::kPage, now_us));
+        ASSIGN_OR_RETURN(Rows rows, conn->Run(sql.sql, Args().SqlAll(sql.args)));
+        int n = std::min(rows.size(), q.count);
+        std::vector<int64_t> pks;
+        for (int i = 0; i < n; ++i) {
+          result.matches.push_back(VersionFromRow(rows, i));
+          pks.push_back(rows.Int(i, 7));
+        }
+        if (rows.size() > q.count) {
+          PageCursor next{rows.Int(n - 1, 7), {}};
+          for (size_t k = 0; k < q.sort.size(); ++k) {
+            std::optional<SqlArg> v = rows.Value(n - 1, 8 + static_cast<int>(k));
+            next.values.push_back(EncodeSortValue(v ? &*v : nullptr));
+          }
+          result.next = std::move(next);
+        }
+        if (!q.include_specs.empty() && !pks.empty()) {
+          RETURN_IF_ERROR(RunIncludes(*conn, q, pks, &result.included));
+        }
+      }
+      return result;
+    });
+  }
+
+  void Close() override { closed_ = true; }
+
+  StoreStats Stats() const override {
+    return {writes_.load(), failed_writes_.load(), commits_.load()};
+  }
+
+ private:
+  // One attempt: BEGIN, the function, COMMIT. `retry` tells whether a failure may pass on a
+  // rerun (a concurrent create of the same id, a deadlock).
+  static Status RunOnce(pg::Connection& conn, const WriteFunction& fn, bool* retry) {
+    RETURN_IF_ERROR(conn.Exec("BEGIN"));
+    pg::PgWriteTxn txn(conn);
+    Status s;
+    try {
+      s = fn(txn);
+    } catch (const std::exception& e) {
+      s = InternalError(std::string("write function threw: ") + e.what());
+    } catch (...) {
+      s = InternalError("write function threw");
+    }
+    if (s.ok()) {
+      s = conn.Exec("COMMIT");
+      if (!s.ok()) {
+        std::string_view state = conn.last_sqlstate();
+        *retry = state == pg::PgError::kSerializationFailure || state == pg::PgError::kDeadlock;
+        (void)conn.Exec("ROLLBACK");
+      }
+      return s;
+    }
+    (void)conn.Exec("ROLLBACK");
+    *retry = txn.retryable();
+    return s;
+  }
+
+  // Follows the query's includes from the page's matches, one statement per level.
+  static Status RunIncludes(pg::Connection& conn, const SearchQuery& q,
+                            const std::vector<int64_t>& match_pks,
+                            std::vector<ResourceVersion>* included) {
+    std::unordered_set<int64_t> seen(match_pks.begin(), match_pks.end());
+    std::vector<int64_t> sources = match_pks;
+    for (int level = 0; level < kMaxIncludeDepth && !sources.empty(); ++level) {
+      std::vector<IncludeSpec> specs;
+      for (const IncludeSpec& spec : q.include_specs) {
+        if (level == 0 || spec.iterate) {
+          specs.push_back(spec);
+        }
+      }
+      int remaining = kMaxIncluded - static_cast<int>(included->size());
+      if (specs.empty() || remaining <= 0) {
+        break;
+      }
+      StatusOr<CompiledSql> sql = CompileIncludes(specs, sources, PostgresDialect(),
+                                                  remaining + static_cast<int>(seen.size()));
+      if (!sql.ok()) {
+        break;  // nothing applies (e.g. _revinclude=Type:* of a type without references)
+      }
+      ASSIGN_OR_RETURN(Rows rows, conn.Run(sql->sql, Args().SqlAll(sql->args)));
+      std::vector<int64_t> next;
+      for (int i = 0; i < rows.size(); ++i) {
+        int64_t pk = rows.Int(i, 7);
+        if (!seen.insert(pk).second || static_cast<int>(included->size()) >= kMaxIncluded) {
+          continue;
+        }
+        included->push_back(VersionFromRow(rows, i));
+        next.push_back(pk);
+      }
+      sources = std::move(next);
+    }
+    return Status::Ok();
+  }
+
+  std::atomic<bool> closed_{false};
+  std::unique_ptr<pg::Pool> pool_;
+  std::atomic<int64_t> writes_{0}, failed_writes_{0}, commits_{0};
+};
+
+}  // namespace
+
+const SqlDialect& PostgresDialect() {
+  static const PostgresDialectImpl dialect;
+  return dialect;
+}
+
+StatusOr<std::unique_ptr<ResourceStore>> OpenPostgresStore(const PostgresOptions& options) {
+  if (options.uri.empty()) {
+    return InvalidError("the PostgreSQL store needs a connection URI (--postgres)");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<pg::Pool> pool,
+                   pg::Pool::Open(options.uri, options.connections, options.max_query_ms));
+  {
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool->Acquire());
+    if (options.migrate) {
+      RETURN_IF_ERROR(pg::MigrateSchema(*conn, NowUs()).status());
+    } else {
+      ASSIGN_OR_RETURN(int64_t have, pg::SchemaVersion(*conn));
+      if (have != pg::CurrentSchemaVersion()) {
+        return Status(StatusCode::kUnavailable,
+                      "the PostgreSQL database has schema version " + std::to_string(have) +
+                          ", this build needs " + std::to_string(pg::CurrentSchemaVersion()) +
+                          ": run carechart migrate");
+      }
+    }
+  }
+  return std::unique_ptr<ResourceStore>(std::make_unique<PostgresStore>(std::move(pool)));
+}
+
+std::string PostgresUriWithDatabase(const std::string& uri, const std::string& dbname) {
+  size_t scheme = uri.find("://");
+  if (scheme == std::string::npos) {
+    return uri + " dbname=" + dbname;  // key=value form: a later key wins
+  }
+  size_t path = uri.find('/', scheme + 3);
+  size_t query = uri.find('?', scheme + 3);
+  std::string authority = uri.substr(0, std::min(path, query));
+  std::string rest = query == std::string::npos ? "" : uri.substr(query);
+  return authority + "/" + dbname + rest;
+}
+
+StatusOr<std::string> EnsurePostgresDatabase(const std::string& uri, const std::string& dbname) {
+  for (char c : dbname) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {
+      return InvalidError("database name " + dbname + ": use letters, digits and '_'");
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn, pg::Connection::Open(uri));
+  ASSIGN_OR_RETURN(Rows rows, conn->Run("SELECT 1 FROM pg_database WHERE datname = $1",
+                                        Args().Text(dbname)));
+  for (int attempt = 0; !rows.size(); ++attempt) {
+    Status s = conn->Exec("CREATE DATABASE " + dbname);
+    if (s.ok() || conn->last_sqlstate() == "42P04") {  // 42P04: made meanwhile by another client
+      break;
+    }
+    // 55006: another CREATE DATABASE is copying the template right now.
+    if (conn->last_sqlstate() != "55006" || attempt >= 50) {
+      return s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return PostgresUriWithDatabase(uri, dbname);
+}
+
+StatusOr<int> MigratePostgres(const std::string& uri) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn, pg::Connection::Open(uri));
+  return pg::MigrateSchema(*conn, NowUs());
+}
+
+}  // namespace carechart::store

@@ -1,0 +1,32 @@
+// What the web apps' stories need beyond the generated records (serve --demo): today's clinic
+// schedule for the demo doctor, free Slots to book at two facilities, a patient message awaiting
+// a reply, a lab result awaiting review, and the small terminology set for code search and
+// allergy checks (terminology.ndjson). Unlike the generator these depend on the clock: the
+// schedule is always today's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "synth/dates.h"
+
+namespace carechart::synth {
+
+// "Dr <given> <family>" of that Practitioner.
+std::string DemoDoctorName();
+// The demo doctor's Practitioner (María's primary-care physician) and facilities.
+inline constexpr std::string_view kDemoDoctorPractitioner = "prac-rpc-01";
+inline constexpr std::string_view kDemoDoctorFacilities[] = {"riverside-primary-care",
+                                                             "lakeside-endocrinology"};
+
+struct WebResource {
+  std::string type, id, json;
+};
+// Every web-story resource for `today` (the clinic's local date). Ids of date-bound resources
+// carry the date, so a later start adds that day's schedule beside the earlier ones.
+std::vector<WebResource> WebStoryResources(Day today);
+
+// The terminology set (CodeSystems, ValueSets, a ConceptMap): NDJSON, one resource a line.
+std::string_view TerminologyNdjson();
+
+}  // namespace carechart::synth
