@@ -99,5 +99,27 @@ TEST(Scopes, IntersectNarrows) {
   EXPECT_TRUE(g.empty());
 }
 
+TEST(Scopes, GranularScopesOnly) {
+  // A plain scope on the type (or on *) covers every category: no restriction.
+  auto p = WithScopes("user/Observation.rs user/Observation.rs?category=laboratory");
+  EXPECT_FALSE(GranularScopesOnly(p, "Observation", "rs"));
+  // Only category scopes: they are the restriction (one per granted category).
+  p = WithScopes("user/Observation.rs?category=laboratory user/Observation.r?category=vital-signs "
+                 "user/Patient.rs");
+  auto g = GranularScopesOnly(p, "Observation", "rs");
+  ASSERT_TRUE(g);
+  ASSERT_EQ(g->size(), 2u);
+  EXPECT_EQ((*g)[0].category_code, "laboratory");
+  EXPECT_EQ((*g)[1].category_code, "vital-signs");
+  EXPECT_EQ(GranularScopesOnly(p, "Observation", "s")->size(), 1u);
+  EXPECT_FALSE(GranularScopesOnly(p, "Patient", "rs"));
+  // No scope at all on the type: an empty restriction (nothing visible).
+  EXPECT_TRUE(GranularScopesOnly(p, "Condition", "rs")->empty());
+  // "*" asks about every type at once: only a plain scope on * answers "unrestricted".
+  EXPECT_TRUE(GranularScopesOnly(p, "*", "rs"));
+  EXPECT_FALSE(GranularScopesOnly(WithScopes("system/*.rs", Role::kBackendService), "*", "rs"));
+  EXPECT_FALSE(GranularScopesOnly(WithScopes("", Role::kSystem), "Observation", "rs"));
+}
+
 }  // namespace
 }  // namespace carechart::auth

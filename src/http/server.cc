@@ -116,7 +116,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
           bool refuse) requires(!kTls);
   // HTTPS: the handshake starts with the bytes the Detector already read.
   Session(beast::tcp_stream stream, net::ssl::context& tls, ServerImpl& server,
-          beast::flat_buffer buffer) requires kTls;
+          beast::flat_buffer buffer) requires(kTls);
   void Start();
   void CloseIfIdle() override;
 
@@ -376,7 +376,7 @@ Session<Stream>::Session(beast::tcp_stream stream, ServerImpl& server, beast::fl
 
 template <class Stream>
 Session<Stream>::Session(beast::tcp_stream stream, net::ssl::context& tls, ServerImpl& server,
-                         beast::flat_buffer buffer) requires kTls
+                         beast::flat_buffer buffer) requires(kTls)
     : stream_(std::move(stream), tls),
       buffer_(std::move(buffer)),
       server_(server),

@@ -394,6 +394,7 @@ class Transaction {
     return Status::Ok();
   }
 
+ public:
   // Preparing a SearchParameter version makes it live at once (so that the entries after it
   // are indexed for it); when the transaction is not stored after all, each one touched goes
   // back to what is stored.
@@ -415,6 +416,7 @@ class Transaction {
     }
   }
 
+ private:
   // The one write: re-check everything the attempt relied on, then store every version in the
   // spec's order. Any error rolls the whole function back.
   Status Commit(bool* raced) {

@@ -311,6 +311,21 @@ TEST(ParseSearch, ModifiersIncludesSystemAndPages) {
                               EncodePageToken({{"name", false, SearchParamType::kString}}, text));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->values, text.values);
+  EXPECT_FALSE(back->total.has_value());  // none carried
+
+  // The first page's Bundle.total rides along (D29): a count, or -1 for "not reported".
+  for (int64_t total : {int64_t{0}, int64_t{1234}, int64_t{-1}}) {
+    PageCursor counted{9, {"i1"}, total};
+    auto t = DecodePageToken(sort, EncodePageToken(sort, counted));
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->total, total);
+    EXPECT_EQ(t->pk, 9);
+  }
+  // Without _total, counting is capped; _total=accurate and _summary=count are not.
+  EXPECT_EQ(ParseOk("Observation", {}).total_limit, kDefaultTotalLimit);
+  EXPECT_EQ(ParseOk("Observation", {{"_total", "accurate"}}).total_limit, 0);
+  EXPECT_EQ(ParseOk("Observation", {{"_total", "estimate"}}).total_limit, kEstimateLimit);
+  EXPECT_EQ(ParseOk("Observation", {{"_summary", "count"}}).total_limit, 0);
 }
 
 TEST(IndexKeys, ParamKeysAreUniqueAcrossTypesWithinAnIndexTable) {

@@ -2,20 +2,23 @@
 //
 // Shape of a compiled page query:
 //
-//   SELECT r.type, r.id, ..., r.pk, <sort values> FROM
-//     (SELECT DISTINCT t.res AS pk FROM sp_token t WHERE t.param = ?1 AND (...)) d  -- driver
-//     CROSS JOIN resource r
-//   WHERE r.pk = d.pk AND r.type = ?2 AND r.deleted = 0
+//   SELECT r.type, r.id, ..., r.pk, <sort values> FROM resource r
+//   WHERE r.deleted = 0
+//     AND r.pk IN (SELECT t.res FROM sp_token t WHERE t.param = ?1 AND (...))  -- driver
+//     AND +r.type = ?2
 //     AND EXISTS (SELECT 1 FROM sp_date t WHERE t.res = r.pk AND t.param = ?3 AND (...))
 //     AND <keyset: rows after the previous page's last (sort values, pk)>
 //   ORDER BY <sort keys> NULLS LAST, r.pk LIMIT <count + 1>
 //
 // The most selective-looking positive clause (reference > token/string/uri/chain/_has >
-// date/number/quantity) drives the loop through its (param, value...) index; every other clause
-// is a correlated EXISTS probing the index-table's primary key (res, param, ...). CROSS JOIN pins
-// that join order in SQLite, which has no statistics by default; PostgreSQL treats it as a plain
-// join and plans with its own statistics. Without a usable driver the query walks
-// resource(type, last_updated). A compartment (Patient/1/Observation) always drives.
+// date/number/quantity) drives through its (param, value...) index; every other clause is a
+// correlated EXISTS probing the index-table's primary key (res, param, ...). The driver is a key
+// set (IN): SQLite builds it once, walks it in key order (so the default sort needs no sorter
+// and stops after count + 1 rows) and counts each resource once however many of its index rows
+// match; "+r.type" keeps SQLite, which has no statistics by default, from walking
+// resource(type, ...) instead. PostgreSQL plans the same text with its own statistics. Without
+// a usable driver the query walks resource(type, last_updated). A compartment
+// (Patient/1/Observation) always drives.
 //
 // Chained and reverse-chained clauses nest a complete FROM/WHERE of the linked type, compiled by
 // the same code, in a non-correlated IN subquery (evaluated once, not per row):
@@ -286,7 +289,7 @@ class Compiler {
   StatusOr<std::string> DriverKeys(const Scope& s, const SearchClause& c) {
     if (c.link == ClauseLink::kHas) {
       ASSIGN_OR_RETURN(std::string ids, HasTargetIds(s.type, c));
-      return "SELECT r.pk AS pk FROM resource r WHERE r.type = " + a_.Arg(s.type) +
+      return "SELECT r.pk FROM resource r WHERE r.type = " + a_.Arg(s.type) +
              " AND r.id IN (" + ids + ")";
     }
     if (c.link == ClauseLink::kChain) {
@@ -294,8 +297,8 @@ class Compiler {
       for (const SearchClause& alt : c.linked) {
         ASSIGN_OR_RETURN(std::string key, KeySql(s, c.param));
         ASSIGN_OR_RETURN(std::string inner, LinkedSelect(alt, "id"));
-        out += (out.empty() ? "" : " UNION ") +
-               std::string("SELECT t.res AS pk FROM sp_reference t WHERE t.param") + key +
+        out += (out.empty() ? "" : " UNION ALL ") +
+               std::string("SELECT t.res FROM sp_reference t WHERE t.param") + key +
                " AND t.target_type = " + a_.Arg(alt.target_type) + " AND t.target_id IN (" + inner +
                ")";
       }
@@ -304,7 +307,7 @@ class Compiler {
     IndexTarget target = TargetOf(c);
     ASSIGN_OR_RETURN(std::string key, KeySql(s, target.param));
     ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
-    return std::string("SELECT DISTINCT t.res AS pk FROM ") + target.table + " t WHERE t.param" +
+    return std::string("SELECT t.res FROM ") + target.table + " t WHERE t.param" +
            key + " AND " + preds;
   }
 
@@ -362,21 +365,24 @@ class Compiler {
       }
     }
     std::string from = " FROM resource r", where = " WHERE r.deleted = 0";
+    // The driver's keys as a set (r.pk IN (...)), not a join: a resource matching through
+    // several index rows (Coverage referring to its patient as beneficiary, subscriber and
+    // policy-holder) is one match, and the rows come out in key order, so the default sort
+    // needs no sorter and a page stops after count + 1 rows. With a driver, r.type is written
+    // as a probe column so that SQLite walks the key set rather than resource(type, ...).
+    bool keyed = compartment || driver >= 0;
+    std::string type_col = keyed ? a_.dialect().ProbeColumn("r.type") : "r.type";
     if (compartment) {
-      // IN, not a join: a resource referring to the owner through several compartment
-      // parameters (Coverage beneficiary + subscriber + policy-holder) is one member, and the
-      // members come out in key order for the default sort without a sorter.
       ASSIGN_OR_RETURN(std::string keys, CompartmentKeys(s, *q));
       where += " AND r.pk IN (" + keys + ")";
     } else if (driver >= 0) {
       ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
-      from = " FROM (" + keys + ") d CROSS JOIN resource r";
-      where += " AND r.pk = d.pk";
+      where += " AND r.pk IN (" + keys + ")";
     }
     if (!s.type.empty()) {
-      where += " AND r.type = " + a_.Arg(s.type);
+      where += " AND " + type_col + " = " + a_.Arg(s.type);
     } else if (!s.types.empty()) {
-      where += " AND r.type IN (";
+      where += " AND " + type_col + " IN (";
       for (size_t i = 0; i < s.types.size(); ++i) {
         where += (i ? ", " : "") + a_.Arg(s.types[i]);
       }
@@ -385,7 +391,7 @@ class Compiler {
       // A listing of every type (system search, Patient/x/*, $everything, system export) leaves
       // out the audit trail, which each such read would otherwise grow (decisions D21); asking
       // for AuditEvent by type or _type finds it.
-      where += " AND r.type <> " + a_.Arg(std::string("AuditEvent"));
+      where += " AND " + type_col + " <> " + a_.Arg(std::string("AuditEvent"));
     }
     if (q != nullptr && q->since_us) {
       where += " AND r.last_updated >= " + a_.Arg(*q->since_us);
@@ -512,18 +518,8 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
       out.sql = "SELECT r.id" + from_where + " ORDER BY r.pk LIMIT " + a.Arg(int64_t{limit});
       break;
     case SearchSqlMode::kPage: {
-      std::string select =
-          "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, "
-          "r.body, r.pk";
-      std::string order = " ORDER BY ";
-      for (size_t i = 0; i < query.sort.size(); ++i) {
-        const SortKey& k = query.sort[i];
-        ASSIGN_OR_RETURN(std::string expr, c.SortExpression(scope, k));
-        select += ", " + expr;
-        order +=
-            std::to_string(9 + i) + (k.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
-      }
-      order += "r.pk";
+      std::string columns =
+          "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.pk";
       std::string keyset;
       if (query.after) {
         if (query.after->values.size() != query.sort.size()) {
@@ -532,10 +528,30 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
         ASSIGN_OR_RETURN(keyset, c.Keyset(scope, query));
         keyset = " AND " + keyset;
       }
-      out.sql = select + from_where + keyset + order + " LIMIT " + a.Arg(int64_t{query.count} + 1);
+      std::string limit = " LIMIT " + a.Arg(int64_t{query.count} + 1);
       if (!query.after && query.offset > 0) {
-        out.sql += " OFFSET " + a.Arg(query.offset);
+        limit += " OFFSET " + a.Arg(query.offset);
       }
+      if (query.sort.empty()) {
+        out.sql = columns + from_where + keyset + " ORDER BY r.pk" + limit;
+        break;
+      }
+      // Sorted: the page's keys and sort values first, then the bodies of those rows only, so
+      // the sorter holds (key, values) rather than every match's JSON.
+      std::string keys = "SELECT r.pk AS pk", inner_order = " ORDER BY ", outer_cols, outer_order;
+      for (size_t i = 0; i < query.sort.size(); ++i) {
+        const SortKey& k = query.sort[i];
+        ASSIGN_OR_RETURN(std::string expr, c.SortExpression(scope, k));
+        std::string name = "k" + std::to_string(i + 1);
+        const char* dir = k.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ";
+        keys += ", " + expr + " AS " + name;
+        inner_order += std::to_string(2 + i) + dir;
+        outer_cols += ", s." + name;
+        outer_order += "s." + name + dir;
+      }
+      out.sql = columns + outer_cols + " FROM (" + keys + from_where + keyset + inner_order +
+                "r.pk" + limit + ") s CROSS JOIN resource r WHERE r.pk = s.pk ORDER BY " +
+                outer_order + "s.pk";
       break;
     }
   }

@@ -640,6 +640,51 @@ TEST_F(SearchSql, CompartmentSearch) {
   EXPECT_EQ(IdsOf(r.included), (Ids{"Practitioner/pr1"}));
 }
 
+TEST_F(SearchSql, CompartmentMembersAreCountedOnce) {
+  // o5 refers to patient a as subject and as performer (both Observation compartment
+  // parameters): one member, on the page and in the total.
+  fhir::IndexEntries ix;
+  ix.references.push_back({"subject", "Patient", "a", ""});
+  ix.references.push_back({"performer", "Patient", "a", ""});
+  ASSERT_TRUE(PutNext(*store_, MakeWrite("Observation", "o5", k2020 + 200, ix)).ok());
+  SearchQuery q;
+  q.compartment_type = "Patient";
+  q.compartment_id = "a";
+  q.include_owner = true;
+  SearchResult r = Run(q);
+  EXPECT_EQ(IdsOf(r.matches),
+            (Ids{"Observation/o1", "Observation/o2", "Observation/o5", "Patient/a"}));
+  EXPECT_EQ(r.total, 4);
+  q.count = 1;
+  Ids paged;
+  for (int page = 0; page < 10; ++page) {
+    SearchResult p = Run(q);
+    EXPECT_EQ(p.total, 4);
+    for (const auto& m : p.matches) {
+      paged.push_back(m.type + "/" + m.id);
+    }
+    if (!p.next) {
+      break;
+    }
+    q.after = p.next;
+  }
+  std::sort(paged.begin(), paged.end());
+  EXPECT_EQ(paged, (Ids{"Observation/o1", "Observation/o2", "Observation/o5", "Patient/a"}));
+}
+
+TEST_F(SearchSql, TotalLimitCountsUpToTheCapThenReportsNone) {
+  SearchQuery q;
+  q.type = "Observation";
+  q.total_limit = 3;
+  EXPECT_EQ(Run(q).total, 3);  // at the cap: exact
+  q.total_limit = 2;
+  SearchResult r = Run(q);
+  EXPECT_EQ(r.total, -1);          // over it: not reported
+  EXPECT_EQ(r.matches.size(), 3u);  // the page itself is complete
+  q.total_limit = 0;
+  EXPECT_EQ(Run(q).total, 3);
+}
+
 TEST_F(SearchSql, KeysetPagingStaysCorrectWhileDataChanges) {
   AddLinked();
   for (std::vector<SortKey> sort : std::vector<std::vector<SortKey>>{
@@ -771,6 +816,10 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
     }
     EXPECT_EQ(plan.find("SCAN r\n"), std::string::npos) << what << ":\n" << plan;
     EXPECT_EQ(plan.find("SCAN t\n"), std::string::npos) << what << ":\n" << plan;
+    // The driver's key set is walked in key order: the default sort needs no sorter (a page
+    // stops after count + 1 rows instead of sorting every match).
+    EXPECT_NE(plan.find("INTEGER PRIMARY KEY"), std::string::npos) << what << ":\n" << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << what << ":\n" << plan;
   }
 }
 

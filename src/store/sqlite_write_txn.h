@@ -41,8 +41,8 @@ class SqliteWriteTxn : public WriteTxn {
   Status InsertIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index);
   // Whether the stored rows of `pk` (of `params` only, unless empty) are exactly the rows
   // InsertIndexRows would write for `index`.
-  StatusOr<bool> SameIndexRows(int64_t pk, const std::string& type,
-                               const fhir::IndexEntries& index, const std::vector<int64_t>& params);
+  StatusOr<bool> SameIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index,
+                               const std::vector<int64_t>& params);
 
   Connection& conn_;
   int64_t& next_seq_;

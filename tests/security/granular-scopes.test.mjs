@@ -103,7 +103,7 @@ test('search: pages and Bundle.total count only the granted category', async () 
   assert.deepEqual(seen.sort(), [...ids.vital].sort(), 'paging reaches exactly the visible ones');
 
   // Several types at once: no total (a count would include hidden resources).
-  const system = await server.get(`?_type=Observation,Patient&_count=50`, opts());
+  const system = await server.get('/fhir?_type=Observation,Patient&_count=50', opts());
   assert.equal(system.status, 200, system.text);
   assert.equal(system.json.total, undefined, `no total: ${system.json.total}`);
   const systemIds = (system.json.entry ?? []).map((e) => e.resource.id);

@@ -77,7 +77,7 @@ export function CodeSearch({
               value?.code
                 ? `${SYSTEM_LABEL[value.system ?? ''] ?? value.system ?? ''} ${value.code}`
                 : sets.data && !url
-                  ? 'No code list for this field on the server: import one (see README), or enter the text only.'
+                  ? 'The server has no code list for this field: load one with carechart import (docs/web-apps.md).'
                   : undefined
             }
             data-testid={testId}

@@ -8,7 +8,7 @@ import { useFhir } from '../shared/context';
 import { ErrorBanner } from '../shared/ErrorBanner';
 import { FacilityBadge } from '../shared/FacilityBadge';
 import { formatDateTime, formatReference } from '../shared/format';
-import { awaitingReply, isReferral, isResultReview, replyTo, useInboxData } from './inbox';
+import { awaitingReply, isReferral, isResultReview, replyTasks, replyTo, useInboxData } from './inbox';
 
 function messageText(c: Communication): string {
   return (c.payload ?? []).map((p) => p.contentString ?? (p.contentAttachment ? `[attachment: ${p.contentAttachment.title ?? p.contentAttachment.contentType}]` : '')).join('\n');
@@ -23,7 +23,7 @@ function patientLink(ref: string | undefined, display?: string) {
   );
 }
 
-function Messages({ all }: { all: Communication[] }) {
+function Messages({ all, tasks }: { all: Communication[]; tasks: Task[] }) {
   const waiting = awaitingReply(all);
   const [selected, setSelected] = useState<string | null>(waiting[0]?.id ?? null);
   const [text, setText] = useState('');
@@ -40,6 +40,10 @@ function Messages({ all }: { all: Communication[] }) {
     setError(null);
     try {
       await client.create(replyTo(msg, text.trim(), session.fhirUser));
+      // The reply answers the "reply to this message" task too.
+      for (const t of replyTasks(tasks, msg.id!)) {
+        await client.update<Task>({ ...t, status: 'completed', lastModified: new Date().toISOString() });
+      }
       setText('');
       setSent(msg.id!);
       await qc.invalidateQueries({ queryKey: ['inbox'] });
@@ -202,7 +206,7 @@ export default function InBasket() {
             </Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="messages">
-            <Messages all={q.data?.communications ?? []} />
+            <Messages all={q.data?.communications ?? []} tasks={q.data?.tasks ?? []} />
           </Tabs.Panel>
           <Tabs.Panel value="results">
             <TaskList kind="results" tasks={(q.data?.tasks ?? []).filter(isResultReview)} />

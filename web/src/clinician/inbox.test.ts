@@ -13,7 +13,7 @@ const msg = (id: string, sender: string, extra: Partial<Communication> = {}): Co
 
 describe('in basket', () => {
   it('a patient message is waiting until some Communication answers it', () => {
-    const q = msg('q1', 'Patient/maria');
+    const q = msg('q1', 'Patient/maria', { status: 'completed' });
     const other = msg('q2', 'Patient/maria');
     const staffNote = msg('n1', 'Practitioner/doc');
     const answer = msg('a1', 'Practitioner/doc', { inResponseTo: [{ reference: 'Communication/q1' }], status: 'completed' });

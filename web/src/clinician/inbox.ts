@@ -6,7 +6,10 @@ import type { FhirError } from '../shared/fhir';
 
 const OPEN_TASK = ['requested', 'received', 'accepted', 'ready', 'in-progress'];
 
-/** Messages sent by a patient (or proxy) that no Communication answers yet. */
+/**
+ * Messages sent by a patient (or proxy) that no Communication answers yet. A sent message is
+ * `completed` in FHIR terms, so the status says nothing about whether it was answered.
+ */
 export function awaitingReply(comms: Communication[]): Communication[] {
   const answered = new Set(
     comms.flatMap((c) => (c.inResponseTo ?? []).map((r) => r.reference?.replace(/^.*\/(Communication\/)/, '$1'))),
@@ -14,7 +17,7 @@ export function awaitingReply(comms: Communication[]): Communication[] {
   return comms.filter((c) => {
     const sender = c.sender?.reference ?? '';
     const fromPatient = sender.startsWith('Patient/') || sender.startsWith('RelatedPerson/');
-    return fromPatient && c.status !== 'completed' && c.status !== 'entered-in-error' && !answered.has(`Communication/${c.id}`);
+    return fromPatient && c.status !== 'entered-in-error' && !answered.has(`Communication/${c.id}`);
   });
 }
 
@@ -37,6 +40,11 @@ export function replyTo(msg: Communication, text: string, author: string | undef
 export function isResultReview(t: Task): boolean {
   const focus = t.focus?.reference ?? '';
   return OPEN_TASK.includes(t.status) && (focus.startsWith('DiagnosticReport/') || focus.startsWith('Observation/'));
+}
+
+/** Open Tasks asking for a reply to this message (the demo's `reply-message`), to close on reply. */
+export function replyTasks(tasks: Task[], messageId: string): Task[] {
+  return tasks.filter((t) => OPEN_TASK.includes(t.status) && t.focus?.reference === `Communication/${messageId}`);
 }
 
 export function isReferral(t: Task): boolean {

@@ -15,8 +15,20 @@ const HINTS: Record<CodeField, RegExp[]> = {
   lab: [/lab|loinc|observation/i],
 };
 
+// The demo terminology set's ValueSets (src/synth/terminology.ndjson); a deployment's own are
+// found by name when these are absent.
+export const PREFERRED: Record<CodeField, string> = {
+  condition: 'https://carechart.dev/fhir/ValueSet/conditions',
+  medication: 'https://carechart.dev/fhir/ValueSet/medications',
+  allergy: 'https://carechart.dev/fhir/ValueSet/allergy-substances',
+  lab: 'https://carechart.dev/fhir/ValueSet/lab-tests',
+};
+
 /** Picks the ValueSet url for a field from the server's ValueSets (first match by priority). */
-export function pickValueSet(sets: ValueSet[], field: CodeField): string | undefined {
+export function pickValueSet(allSets: ValueSet[], field: CodeField): string | undefined {
+  if (allSets.some((v) => v.url === PREFERRED[field])) return PREFERRED[field];
+  // Drug-class sets for allergy checking are not pick lists.
+  const sets = allSets.filter((v) => !/allergy-class/i.test(v.url ?? ''));
   const text = (v: ValueSet) => `${v.url ?? ''} ${v.name ?? ''} ${v.title ?? ''}`;
   // A more specific word first: an allergy ValueSet must not be taken for medications.
   const others = (Object.keys(HINTS) as CodeField[]).filter((f) => f !== field);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AllergyIntolerance } from '@medplum/fhirtypes';
-import { allergyConflicts, ingredientsOf } from './allergy';
+import { allergyConflicts, classesFromConceptMap, ingredientsOf } from './allergy';
 
 const allergy = (display: string, code: string, extra: Partial<AllergyIntolerance> = {}): AllergyIntolerance => ({
   resourceType: 'AllergyIntolerance',
@@ -52,5 +52,18 @@ describe('allergy conflict check', () => {
   it('finds ingredients as whole words only', () => {
     expect(ingredientsOf('amoxicillin 250 MG / clavulanate')).toEqual(['amoxicillin']);
     expect(ingredientsOf('Penicillinase test')).toEqual([]);
+  });
+});
+
+describe('classes from the server ConceptMap', () => {
+  it('an allergen code maps to the ingredients it rules out', () => {
+    const classes = classesFromConceptMap({
+      resourceType: 'ConceptMap',
+      status: 'active',
+      group: [{ source: 'http://snomed.info/sct', element: [{ code: '91935009', display: 'Peanut', target: [{ code: '1', display: 'arachis oil', equivalence: 'specializes', comment: 'peanut class' }] }] }],
+    });
+    expect(classes[0]).toMatchObject({ allergenCodes: ['91935009'], ingredients: ['arachis oil'] });
+    const c = allergyConflicts('arachis oil 10 ML Otic Solution', [allergy('Allergy to peanut', '91935009')], classes);
+    expect(c[0]?.ingredient).toBe('arachis oil');
   });
 });

@@ -4,7 +4,7 @@
 // drug is the allergen, or belongs to the allergen's class. The class table is a small built-in
 // list of the classes whose cross-reactions matter most at the point of prescribing; a server
 // ConceptMap (when the terminology set ships one) can extend it with `extraClasses`.
-import type { AllergyIntolerance, CodeableConcept } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, CodeableConcept, ConceptMap } from '@medplum/fhirtypes';
 
 export interface DrugClass {
   name: string; // "penicillins"
@@ -124,4 +124,26 @@ export function allergyConflicts(
 export function isNoKnownAllergy(a: AllergyIntolerance): boolean {
   const code = a.code?.coding?.[0]?.code;
   return code === '716186003' || code === '409137002' || /no known (drug )?allerg/i.test(a.code?.text ?? '');
+}
+
+/**
+ * Drug classes from a ConceptMap of allergy substances to the drug ingredients they rule out
+ * (the demo ships https://carechart.dev/fhir/ConceptMap/allergy-to-drug-ingredients): one class
+ * per source code, its ingredients the targets' displays.
+ */
+export function classesFromConceptMap(cm: ConceptMap | undefined): DrugClass[] {
+  const out: DrugClass[] = [];
+  for (const g of cm?.group ?? []) {
+    for (const e of g.element ?? []) {
+      const ingredients = (e.target ?? []).map((t) => (t.display ?? '').toLowerCase()).filter(Boolean);
+      if (!e.code || !ingredients.length) continue;
+      out.push({
+        name: e.target?.[0]?.comment?.replace(/ class$/, 's') ?? e.display ?? e.code,
+        allergenTerms: e.display ? [e.display.toLowerCase()] : [],
+        allergenCodes: [e.code],
+        ingredients,
+      });
+    }
+  }
+  return out;
 }

@@ -2,24 +2,29 @@
 // recorded allergy. Going ahead despite the warning needs an explicit reason, kept on the order.
 import { useState } from 'react';
 import { Alert, Button, Checkbox, Group, NumberInput, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
-import type { AllergyIntolerance, Coding } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, Coding, ConceptMap } from '@medplum/fhirtypes';
 import { ErrorBanner } from '../../shared/ErrorBanner';
-import { allergyConflicts } from '../../shared/allergy';
+import { allergyConflicts, classesFromConceptMap } from '../../shared/allergy';
+import { useSearch } from '../../shared/hooks';
 import { usePatientResources, useChart } from '../chart/data';
 import { CodeSearch } from '../CodeSearch';
 import { FREQUENCIES, medicationRequest, sigText, type SigInput } from './builders';
 import { useActor, useWrite } from './common';
 
+const ALLERGY_MAP = 'https://carechart.dev/fhir/ConceptMap/allergy-to-drug-ingredients';
+
 export function PrescribeForm({ onDone }: { onDone: () => void }) {
   const { patient } = useChart();
   const actor = useActor();
   const allergies = usePatientResources<AllergyIntolerance>('AllergyIntolerance');
+  // The server's allergy-to-ingredient map extends the built-in drug classes.
+  const maps = useSearch<ConceptMap>('ConceptMap', { url: ALLERGY_MAP }, { staleTime: 30 * 60_000 });
   const [drug, setDrug] = useState<Coding>();
   const [sig, setSig] = useState<SigInput>({ dose: '1 tablet', route: 'by mouth', frequency: 'daily' });
   const [override, setOverride] = useState(false);
   const [overrideReason, setOverrideReason] = useState('');
   const { run, error, busy } = useWrite();
-  const conflicts = drug ? allergyConflicts({ coding: [drug], text: drug.display }, allergies.all) : [];
+  const conflicts = drug ? allergyConflicts({ coding: [drug], text: drug.display }, allergies.all, classesFromConceptMap(maps.data?.[0])) : [];
   const blocked = conflicts.length > 0 && (!override || !overrideReason.trim());
   const submit = async () => {
     if (!drug || blocked || !sig.dose.trim()) return;
@@ -40,6 +45,7 @@ export function PrescribeForm({ onDone }: { onDone: () => void }) {
           testId="drug-code"
         />
         <ErrorBanner error={allergies.error} title="Allergies could not be checked — ask the patient before prescribing" />
+        <ErrorBanner error={maps.error} title="The drug-allergy map could not be loaded (only the built-in classes are checked)" />
         {conflicts.map((c, i) => (
           <Alert key={i} color="red" title="Allergy warning" role="alert" data-testid="allergy-warning">
             <Text size="sm">
