@@ -2,6 +2,7 @@
 #include "access/patient_rules.h"
 
 #include <algorithm>
+#include <cctype>
 #include <string_view>
 
 namespace carechart::access {
@@ -79,9 +80,30 @@ Status CheckPatientWrite(const std::vector<std::string>& own, const json::Value&
 }
 
 bool RedactAuditEventForPatient(const std::vector<std::string>& own, json::Value& event) {
+  bool changed = false;
+  // A denial's reason may name the record it refused ("may not see Patient/x's record").
+  std::string_view desc = event.string_at("outcomeDesc");
+  for (size_t at = desc.find("Patient/"); at != std::string_view::npos;
+       at = desc.find("Patient/", at + 8)) {
+    size_t end = at + 8;
+    while (end < desc.size() && (std::isalnum(static_cast<unsigned char>(desc[end])) ||
+                                 desc[end] == '-' || desc[end] == '.')) {
+      ++end;
+    }
+    std::string id(desc.substr(at + 8, end - at - 8));
+    while (!id.empty() && id.back() == '.') {
+      id.pop_back();  // the end of a sentence
+    }
+    if (!id.empty() && !Contains(own, id)) {
+      event.set("outcomeDesc",
+                json::Value::String("(details removed: they concern another patient's record)"));
+      changed = true;
+      break;
+    }
+  }
   json::Value* entities = event.find("entity");
   if (entities == nullptr || !entities->is_array()) {
-    return false;
+    return changed;
   }
   bool others = false;
   for (const json::Value& e : entities->items()) {
@@ -92,7 +114,7 @@ bool RedactAuditEventForPatient(const std::vector<std::string>& own, json::Value
     }
   }
   if (!others) {
-    return false;
+    return changed;
   }
   // The event also touched other patients: keep only the entities naming this patient.
   json::Value kept = json::Value::Array();

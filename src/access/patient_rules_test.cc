@@ -56,8 +56,9 @@ TEST(PatientAudit, EventNamingOnlyMeIsUnchanged) {
 }
 
 TEST(PatientAudit, OtherPatientsAndTheirResourcesAreRemoved) {
-  auto e = Parse(R"({"resourceType": "AuditEvent", "entity": [
-      {"what": {"reference": "Patient/maria"}}, {"what": {"reference": "Patient/bob"}},
+  auto e =
+      Parse(R"({"resourceType": "AuditEvent", "outcomeDesc": "may not see Patient/bob's record",
+      "entity": [{"what": {"reference": "Patient/maria"}}, {"what": {"reference": "Patient/bob"}},
       {"what": {"reference": "Observation/bob-obs"}}, {"query": "cGF0aWVudD1ib2I="}]})");
   EXPECT_TRUE(RedactAuditEventForPatient(kOwn, e));
   std::string out = json::Write(e);
@@ -65,6 +66,16 @@ TEST(PatientAudit, OtherPatientsAndTheirResourcesAreRemoved) {
   EXPECT_EQ(out.find("cGF0"), std::string::npos) << out;
   EXPECT_NE(out.find("Patient/maria"), std::string::npos) << out;
   EXPECT_NE(out.find("REDACTED"), std::string::npos) << out;
+}
+
+TEST(PatientAudit, ADenialNamingAnotherPatientLosesItsReason) {
+  auto e = Parse(R"({"resourceType": "AuditEvent", "outcome": "4",
+      "outcomeDesc": "denied: Consent refers to Patient/bob.", "entity": [{"what": {"reference": "Consent"}}]})");
+  EXPECT_TRUE(RedactAuditEventForPatient(kOwn, e));
+  EXPECT_EQ(json::Write(e).find("bob"), std::string::npos) << json::Write(e);
+  auto mine = Parse(
+      R"({"resourceType": "AuditEvent", "outcomeDesc": "emergency access to Patient/maria."})");
+  EXPECT_FALSE(RedactAuditEventForPatient(kOwn, mine));
 }
 
 }  // namespace

@@ -40,11 +40,15 @@ struct DemoUser {
 }  // namespace
 
 int64_t LoadWebDemoData(store::ResourceStore& store, const rest::ApiOptions& api) {
-  // The clinic's local date (the demo region is in the Pacific time zone).
   if (!Exists(store, "Patient", "demo-maria-lopez")) {
     return 0;  // a database with other data: the stories have no one to be about
   }
-  const synth::Day today = synth::DayOf(static_cast<synth::Instant>(std::time(nullptr)) - 8 * 3600);
+  // Today on this machine's clock and time zone: the browser beside it sees the same day.
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  const int offset_minutes = static_cast<int>(local.tm_gmtoff / 60);
+  const synth::Day today = synth::DayOf(static_cast<synth::Instant>(now) + local.tm_gmtoff);
   std::string lines;
   int64_t count = 0;
   auto take = [&](const std::string& type, const std::string& id, std::string_view json) {
@@ -68,7 +72,7 @@ int64_t LoadWebDemoData(store::ResourceStore& store, const rest::ApiOptions& api
     }
     take(std::string(v->string_at("resourceType")), std::string(v->string_at("id")), line);
   }
-  for (const synth::WebResource& r : synth::WebStoryResources(today)) {
+  for (const synth::WebResource& r : synth::WebStoryResources(today, offset_minutes)) {
     take(r.type, r.id, r.json);
   }
   if (count == 0) {

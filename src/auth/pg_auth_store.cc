@@ -303,7 +303,8 @@ class PostgresAuthStore final : public AuthStore {
                                     "WHERE id = $1 AND expires_at > $2",
                                     Args().Text(id).Int(now)));
     return First<LaunchContext>(rows, [&id](RowReader& r) {
-      LaunchContext l{id};
+      LaunchContext l;
+      l.id = id;
       l.patient_id = r.Text();
       l.encounter_id = r.Text();
       l.expires_at = r.Int();
@@ -324,7 +325,8 @@ class PostgresAuthStore final : public AuthStore {
                                     "auth_session WHERE id_hash = $1 AND expires_at > $2",
                                     Args().Text(id_hash).Int(now)));
     return First<SignInSession>(rows, [&id_hash](RowReader& r) {
-      SignInSession s{id_hash};
+      SignInSession s;
+      s.id_hash = id_hash;
       s.user_id = r.Text();
       s.stage = r.Text();
       s.request_json = r.Text();

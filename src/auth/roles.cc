@@ -60,8 +60,12 @@ std::vector<std::string> RoleScopeCeiling(Role role) {
   switch (role) {
     case Role::kPatient:
     case Role::kProxy:
-      // Reads of their record; and their own Consent (sharing restrictions, docs/access-policy.md).
-      out.insert(out.end(), {"patient/*.rs", "patient/Consent.cu"});
+      // Reads of their record; their own Consent (sharing restrictions, docs/access-policy.md);
+      // the portal's messages, appointment requests, correction requests (Task) and forms
+      // (docs/portal-api.md: the access policy keeps each write to their own records).
+      out.insert(out.end(),
+                 {"patient/*.rs", "patient/Consent.cu", "patient/Communication.cu",
+                  "patient/Appointment.cu", "patient/Task.cu", "patient/QuestionnaireResponse.cu"});
       break;
     case Role::kResearcher:
     case Role::kPrivacyOfficer:

@@ -679,7 +679,7 @@ TEST_F(SearchSql, TotalLimitCountsUpToTheCapThenReportsNone) {
   EXPECT_EQ(Run(q).total, 3);  // at the cap: exact
   q.total_limit = 2;
   SearchResult r = Run(q);
-  EXPECT_EQ(r.total, -1);          // over it: not reported
+  EXPECT_EQ(r.total, -1);           // over it: not reported
   EXPECT_EQ(r.matches.size(), 3u);  // the page itself is complete
   q.total_limit = 0;
   EXPECT_EQ(Run(q).total, 3);

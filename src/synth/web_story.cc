@@ -1,6 +1,6 @@
 // WebStoryResources (see web_story.h). Hand-written JSON for a handful of resources: easier to
-// read as the story it tells than as generator calls. Times carry the region's offset (the
-// demo region is in the Pacific time zone; -08:00 in winter is close enough for a demo).
+// read as the story it tells than as generator calls. Times carry the UTC offset of the machine
+// the demo runs on, so "today at 09:30" is today at 09:30 in the browser beside it.
 #include "synth/web_story.h"
 
 #include <cstdio>
@@ -12,7 +12,6 @@ namespace carechart::synth {
 
 namespace {
 
-constexpr std::string_view kOffset = "-08:00";
 constexpr std::string_view kTaskTypes = "https://carechart.dev/fhir/CodeSystem/task-type";
 
 std::string DateText(Day d) {
@@ -21,10 +20,11 @@ std::string DateText(Day d) {
   return std::string(buf, 10);
 }
 
-std::string Time(Day d, int hour, int minute) {
+// "YYYY-MM-DDThh:mm:00" + offset ("Z", "+01:00", "-08:00").
+std::string Time(Day d, int hour, int minute, const std::string& offset) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:00%.*s", DateText(d).c_str(), hour, minute,
-                static_cast<int>(kOffset.size()), kOffset.data());
+  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:00%s", DateText(d).c_str(), hour, minute,
+                offset.c_str());
   return buf;
 }
 
@@ -59,7 +59,16 @@ struct Visit {
 
 std::string DemoDoctorName() { return Name(Region().Staff(Fac::kRiversidePrimaryCare, 0)); }
 
-std::vector<WebResource> WebStoryResources(Day today) {
+std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
+  std::string offset = "Z";
+  if (utc_offset_minutes != 0) {
+    int m = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%c%02d:%02d", utc_offset_minutes < 0 ? '-' : '+', m / 60,
+                  m % 60);
+    offset = buf;
+  }
+  auto at = [&offset](Day d, int hour, int minute) { return Time(d, hour, minute, offset); };
   std::vector<WebResource> out;
   auto add = [&out](std::string type, std::string id, std::string json) {
     out.push_back({std::move(type), std::move(id), std::move(json)});
@@ -98,8 +107,8 @@ std::vector<WebResource> WebStoryResources(Day today) {
         add("Slot", id,
             R"({"resourceType":"Slot","id":")" + std::string(id) + R"(","schedule":)" +
                 Ref("Schedule", b.id) + R"(,"status":")" + (busy ? "busy" : "free") +
-                R"(","start":")" + Time(d, h, m) + R"(","end":")" +
-                Time(d, m == 30 ? h + 1 : h, m == 30 ? 0 : 30) + R"("})");
+                R"(","start":")" + at(d, h, m) + R"(","end":")" +
+                at(d, m == 30 ? h + 1 : h, m == 30 ? 0 : 30) + R"("})");
       }
     }
   }
@@ -123,9 +132,8 @@ std::vector<WebResource> WebStoryResources(Day today) {
             R"(","serviceType":[{"text":"General practice"}],"appointmentType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0276","code":")" +
             std::string(v.type) + R"("}]},"reasonCode":[{"text":)" + Quote(v.reason) +
             R"(}],"description":)" + Quote(v.reason) + R"(,"start":")" +
-            Time(today, v.hour, v.minute) + R"(","end":")" +
-            Time(today, end_min / 60, end_min % 60) + R"(","minutesDuration":)" +
-            std::to_string(v.minutes) + R"(,"participant":[{"actor":)" +
+            at(today, v.hour, v.minute) + R"(","end":")" + at(today, end_min / 60, end_min % 60) +
+            R"(","minutesDuration":)" + std::to_string(v.minutes) + R"(,"participant":[{"actor":)" +
             Ref("Patient", v.patient, v.patient_name) +
             R"(,"required":"required","status":"accepted"},{"actor":)" +
             Ref("Practitioner", pcp.id, Name(pcp)) +
@@ -139,7 +147,7 @@ std::vector<WebResource> WebStoryResources(Day today) {
   add("Appointment", "appt-maria-endo-" + Compact(endo_day),
       R"({"resourceType":"Appointment","id":"appt-maria-endo-)" + Compact(endo_day) +
           R"(","status":"booked","serviceType":[{"text":"Endocrinology"}],"reasonCode":[{"text":"Insulin titration review"}],"description":"Insulin titration review","start":")" +
-          Time(endo_day, 10, 0) + R"(","end":")" + Time(endo_day, 10, 40) +
+          at(endo_day, 10, 0) + R"(","end":")" + at(endo_day, 10, 40) +
           R"(","minutesDuration":40,"participant":[{"actor":)" +
           Ref("Patient", maria, "María López") +
           R"(,"required":"required","status":"accepted"},{"actor":)" +
@@ -153,7 +161,7 @@ std::vector<WebResource> WebStoryResources(Day today) {
   add("ServiceRequest", "sr-maria-labs-" + Compact(drawn),
       R"({"resourceType":"ServiceRequest","id":"sr-maria-labs-)" + Compact(drawn) +
           R"(","status":"completed","intent":"order","category":[{"coding":[{"system":"http://snomed.info/sct","code":"108252007","display":"Laboratory procedure"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c/Hemoglobin.total in Blood"}],"text":"HbA1c and fasting glucose"},"subject":)" +
-          Ref("Patient", maria, "María López") + R"(,"authoredOn":")" + Time(drawn - 5, 9, 10) +
+          Ref("Patient", maria, "María López") + R"(,"authoredOn":")" + at(drawn - 5, 9, 10) +
           R"(","requester":)" + Ref("Practitioner", pcp.id, Name(pcp)) + R"(,"performer":[)" +
           Ref("Organization", "clearwater-lab", "Clearwater Diagnostic Laboratory") + "]}");
   struct Result {
@@ -182,7 +190,7 @@ std::vector<WebResource> WebStoryResources(Day today) {
             R"(],"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory","display":"Laboratory"}]}],"code":{"coding":[{"system":"http://loinc.org","code":")" +
             r.code + R"(","display":)" + Quote(r.display) + R"(}],"text":)" + Quote(r.display) +
             R"(},"subject":)" + Ref("Patient", maria, "María López") + R"(,"effectiveDateTime":")" +
-            Time(drawn, 8, 15) + R"(","issued":")" + Time(drawn, 14, 5) + R"(","performer":[)" +
+            at(drawn, 8, 15) + R"(","issued":")" + at(drawn, 14, 5) + R"(","performer":[)" +
             Ref("Organization", "clearwater-lab", "Clearwater Diagnostic Laboratory") +
             R"(],"valueQuantity":)" + qty(value) +
             R"(,"interpretation":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation","code":"H","display":"High"}]}],"referenceRange":[{"low":)" +
@@ -194,8 +202,8 @@ std::vector<WebResource> WebStoryResources(Day today) {
       R"({"resourceType":"DiagnosticReport","id":")" + report + R"(","basedOn":[)" +
           Ref("ServiceRequest", "sr-maria-labs-" + Compact(drawn)) +
           R"(],"status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0074","code":"LAB","display":"Laboratory"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c/Hemoglobin.total in Blood"}],"text":"HbA1c and fasting glucose"},"subject":)" +
-          Ref("Patient", maria, "María López") + R"(,"effectiveDateTime":")" + Time(drawn, 8, 15) +
-          R"(","issued":")" + Time(drawn, 14, 5) + R"(","performer":[)" +
+          Ref("Patient", maria, "María López") + R"(,"effectiveDateTime":")" + at(drawn, 8, 15) +
+          R"(","issued":")" + at(drawn, 14, 5) + R"(","performer":[)" +
           Ref("Organization", "clearwater-lab", "Clearwater Diagnostic Laboratory") +
           R"(],"result":[)" + result_refs +
           R"(],"conclusion":"HbA1c above target (8.2 %); fasting glucose high."})");
@@ -205,7 +213,7 @@ std::vector<WebResource> WebStoryResources(Day today) {
           std::string(kTaskTypes) +
           R"(","code":"review-result","display":"Review result"}],"text":"Review result"},"description":"New lab results to review: HbA1c 8.2 % and fasting glucose 168 mg/dL, both high","focus":)" +
           Ref("DiagnosticReport", report) + R"(,"for":)" + Ref("Patient", maria, "María López") +
-          R"(,"authoredOn":")" + Time(drawn, 14, 5) + R"(","owner":)" +
+          R"(,"authoredOn":")" + at(drawn, 14, 5) + R"(","owner":)" +
           Ref("Practitioner", pcp.id, Name(pcp)) + "}");
 
   // A message thread: the doctor's reminder, María's question (awaiting a reply).
@@ -215,8 +223,8 @@ std::vector<WebResource> WebStoryResources(Day today) {
       R"({"resourceType":"Communication","id":")" + first +
           R"(","status":"completed","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/communication-category","code":"reminder","display":"Reminder"}]}],"subject":)" +
           Ref("Patient", maria, "María López") +
-          R"(,"topic":{"text":"Blood test before your visit"},"sent":")" + Time(today - 6, 16, 20) +
-          R"(","received":")" + Time(today - 6, 19, 2) + R"(","recipient":[)" +
+          R"(,"topic":{"text":"Blood test before your visit"},"sent":")" + at(today - 6, 16, 20) +
+          R"(","received":")" + at(today - 6, 19, 2) + R"(","recipient":[)" +
           Ref("Patient", maria, "María López") + R"(],"sender":)" +
           Ref("Practitioner", pcp.id, Name(pcp)) +
           R"(,"payload":[{"contentString":"Hello María, please have your HbA1c and fasting glucose drawn at Clearwater Lab before your visit on )" +
@@ -226,7 +234,7 @@ std::vector<WebResource> WebStoryResources(Day today) {
           R"(","status":"completed","inResponseTo":[)" + Ref("Communication", first) +
           R"(],"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/communication-category","code":"notification","display":"Notification"}]}],"priority":"routine","subject":)" +
           Ref("Patient", maria, "María López") +
-          R"(,"topic":{"text":"Blood test before your visit"},"sent":")" + Time(today - 1, 20, 45) +
+          R"(,"topic":{"text":"Blood test before your visit"},"sent":")" + at(today - 1, 20, 45) +
           R"(","recipient":[)" + Ref("Practitioner", pcp.id, Name(pcp)) + R"(],"sender":)" +
           Ref("Patient", maria, "María López") +
           R"(,"payload":[{"contentString":"I had the blood test. Since the hospital my morning sugars are 150 to 180. Should I change my insulin dose before the visit? Thank you, María"}]})");
@@ -236,7 +244,7 @@ std::vector<WebResource> WebStoryResources(Day today) {
           std::string(kTaskTypes) +
           R"(","code":"reply-message","display":"Reply to patient message"}],"text":"Reply to patient message"},"description":"María López asks about her insulin dose","focus":)" +
           Ref("Communication", question) + R"(,"for":)" + Ref("Patient", maria, "María López") +
-          R"(,"authoredOn":")" + Time(today - 1, 20, 45) + R"(","owner":)" +
+          R"(,"authoredOn":")" + at(today - 1, 20, 45) + R"(","owner":)" +
           Ref("Practitioner", pcp.id, Name(pcp)) + "}");
   return out;
 }

@@ -22,9 +22,10 @@ inline constexpr std::string_view kDemoDoctorFacilities[] = {"riverside-primary-
 struct WebResource {
   std::string type, id, json;
 };
-// Every web-story resource for `today` (the clinic's local date). Ids of date-bound resources
-// carry the date, so a later start adds that day's schedule beside the earlier ones.
-std::vector<WebResource> WebStoryResources(Day today);
+// Every web-story resource for `today` (the local date), times written with that UTC offset.
+// Ids of date-bound resources carry the date, so a later start adds that day's schedule beside
+// the earlier ones.
+std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes = 0);
 
 // The terminology set (CodeSystems, ValueSets, a ConceptMap): NDJSON, one resource a line.
 std::string_view TerminologyNdjson();

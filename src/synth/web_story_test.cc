@@ -29,7 +29,7 @@ void ExpectValid(const std::string& type, const std::string& id, std::string_vie
 
 TEST(WebStory, ResourcesAreValidWithUniqueIds) {
   const Day today = DayFromCivil(2026, 11, 23);  // a Monday
-  auto resources = WebStoryResources(today);
+  auto resources = WebStoryResources(today, -8 * 60);
   std::set<std::string> keys;
   std::map<std::string, int> per_type;
   for (const WebResource& r : resources) {
@@ -45,7 +45,8 @@ TEST(WebStory, ResourcesAreValidWithUniqueIds) {
   // Today's clinic is dated today, in the region's time zone.
   int on_today = 0;
   for (const WebResource& r : resources) {
-    if (r.type == "Appointment" && r.json.find("\"start\":\"2026-11-23T") != std::string::npos) {
+    if (r.type == "Appointment" && r.json.find("\"start\":\"2026-11-23T") != std::string::npos &&
+        r.json.find("-08:00\"") != std::string::npos) {
       ++on_today;
     }
   }

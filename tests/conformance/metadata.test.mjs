@@ -67,9 +67,12 @@ describe('/healthz', () => {
     const res = await server.get('/healthz');
     assert.equal(res.status, 200, res.text);
   });
-  test('unknown path outside /fhir → 404', async () => {
-    const res = await server.get('/no-such-path-here');
+  test('unknown file outside /fhir → 404; other paths are the web app\'s routes (its page)', async () => {
+    const res = await server.get('/no-such-file-here.js');
     assert.equal(res.status, 404, res.text);
+    const route = await server.get('/no-such-path-here');
+    assert.equal(route.status, 200, route.text);
+    assert.match(route.headers.get('content-type') ?? '', /^text\/html/);
   });
 });
 

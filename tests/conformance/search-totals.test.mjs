@@ -45,7 +45,10 @@ describe('Patient/$everything and compartments count each member once', () => {
       payor: [{ reference: `Organization/${org.id}` }],
     });
     // AllergyIntolerance: patient, recorder and asserter.
-    const ai = await server.create({ resourceType: 'AllergyIntolerance', patient: ref, recorder: ref, asserter: ref });
+    const ai = await server.create({
+      resourceType: 'AllergyIntolerance', patient: ref, recorder: ref, asserter: ref,
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+    });
     // Observation: subject and performer.
     const obs = await server.create({ resourceType: 'Observation', status: 'final', code: { text: 'self-reported' }, subject: ref, performer: [ref] });
     for (const r of [cov, ai, obs]) members.add(`${r.resourceType}/${r.id}`);

@@ -5,6 +5,10 @@
 //   CARECHART_BIN          path to the binary (default <repo>/build/src/app/carechart)
 //   CARECHART_SHARED_DATA  shared test data folder (default <repo>/../shared/data)
 //   CARECHART_TEST_KEEP=1  keep temp dirs (for debugging)
+//   CARECHART_BACKEND=postgres with CARECHART_TEST_POSTGRES_URI (a server's URI, e.g. from
+//                          scripts/pg-temp.sh): every database path a test uses is mapped to a
+//                          fresh PostgreSQL database of that server, and `--db PATH` of the
+//                          servers and of runCli() gains `--postgres URI` (docs/postgres.md)
 //
 // Authentication: every FHIR request needs an OAuth access token. startServer() registers a SMART
 // backend client ("carechart-tests", an ES384 key made here with node:crypto) in the database,
@@ -42,6 +46,49 @@ export function sharedDataDir() {
 
 export function makeTempDir(prefix = 'carechart-test-') {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// PostgreSQL backend: database path -> URI of the database made for it (the same path gets the
+// same database, so a restarted server finds its data).
+const PG_SERVER = process.env.CARECHART_BACKEND === 'postgres' ? process.env.CARECHART_TEST_POSTGRES_URI : '';
+if (process.env.CARECHART_BACKEND === 'postgres' && !PG_SERVER) {
+  throw new Error('CARECHART_BACKEND=postgres needs CARECHART_TEST_POSTGRES_URI (scripts/pg-temp.sh start DIR prints one)');
+}
+const pgDatabases = new Map();
+
+export function backendName() {
+  return PG_SERVER ? 'postgres' : 'sqlite';
+}
+
+/** The PostgreSQL URI standing for database file `db` (made on first use), or null on SQLite. */
+export function postgresUriFor(db) {
+  if (!PG_SERVER) return null;
+  const key = path.resolve(db);
+  if (!pgDatabases.has(key)) {
+    const name = `n${crypto.createHash('sha256').update(`${process.pid}:${key}`).digest('hex').slice(0, 20)}`;
+    execFileSync('createdb', [`--maintenance-db=${PG_SERVER}`, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const u = new URL(PG_SERVER);
+    u.pathname = `/${name}`;
+    pgDatabases.set(key, u.toString());
+  }
+  return pgDatabases.get(key);
+}
+
+/** `args` with `--postgres URI` after every `--db PATH` on the PostgreSQL backend. */
+export function backendArgs(args) {
+  if (!PG_SERVER) return args;
+  const out = [];
+  for (let i = 0; i < args.length; i++) {
+    // --db stays: files kept beside the database (Bulk Data jobs) still go to its folder.
+    if (args[i] === '--db' && i + 1 < args.length) {
+      out.push('--db', args[i + 1], '--postgres', postgresUriFor(args[++i]));
+    } else if (args[i].startsWith('--db=')) {
+      out.push(args[i], '--postgres', postgresUriFor(args[i].slice(5)));
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }
 
 export function removeTempDir(dir) {
@@ -97,7 +144,7 @@ export function clientAssertion(tokenUrl, { clientId = TEST_CLIENT_ID, keys = te
 
 /** Runs `carechart ARGS...` to completion and returns its stdout (throws on a non-zero exit). */
 export function runCli(args, { input } = {}) {
-  return execFileSync(binaryPath(), args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(binaryPath(), backendArgs(args), { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Registers the test backend client in `db` (the file is created when absent). */
@@ -157,7 +204,7 @@ export async function startServer({ db, args = [], timeoutMs = 30000, auth = tru
     db = path.join(tmpDir, 'carechart.db');
   }
   if (auth) provisionTestClient(db);
-  const argv = ['serve', '--db', db, '--host', '127.0.0.1', '--port', '0', ...args];
+  const argv = backendArgs(['serve', '--db', db, '--host', '127.0.0.1', '--port', '0', ...args]);
   const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
 

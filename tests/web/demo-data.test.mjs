@@ -14,8 +14,9 @@ before(async () => {
 });
 after(() => server?.stop());
 
-// The clinic's date, as the server computes it (Pacific time, -08:00).
-const today = new Date(Date.now() - 8 * 3600 * 1000).toISOString().slice(0, 10);
+// Today in this machine's time zone, as the server computes it.
+const now = new Date();
+const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
 
 test("María's longitudinal record has glucose and HbA1c with reference ranges from several facilities", async () => {
   const res = await server.get('Observation?patient=demo-maria-lopez&code=http://loinc.org|4548-4&_count=100');

@@ -25,7 +25,7 @@ export const PORTAL_CLIENT = 'carechart-portal';
 export const CLINICIAN_SCOPE = 'openid fhirUser offline_access user/*.cruds';
 export const PORTAL_SCOPE = 'openid fhirUser offline_access launch/patient patient/*.cruds';
 
-/** Why browser tests cannot run here, or null when they can (for `test(..., { skip })`). */
+/** Why browser tests cannot run here, or false when they can (for `test(..., { skip })`). */
 export function browserUnavailable() {
   if (!existsSync(CHROMIUM)) return `no browser at ${CHROMIUM} (scripts/install-deps.sh installs Debian's chromium)`;
   try {
@@ -33,7 +33,7 @@ export function browserUnavailable() {
   } catch {
     return 'playwright-core is not installed (npm ci at the repository root)';
   }
-  return null;
+  return false;
 }
 
 /**

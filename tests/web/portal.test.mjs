@@ -92,12 +92,12 @@ test('Done when: María signs in, sees her HbA1c trend, requests a visit, messag
   // A message to her doctor...
   await go(page, 'Messages');
   const subject = `Question about my HbA1c ${Date.now()}`;
-  const to = page.getByLabel('To');
+  const to = page.getByRole('textbox', { name: 'To', exact: true });
   await to.click();
   if (await page.getByRole('option').count()) await page.getByRole('option').first().click();
   await page.getByLabel('Subject').fill(subject);
-  await page.getByLabel('Message', { exact: true }).fill('Is 8.2 % too high? Should I change my diet?');
-  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('textbox', { name: /^Message/ }).fill('Is 8.2 % too high? Should I change my diet?');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.getByTestId('thread').filter({ hasText: subject }).waitFor();
 
   // ... the doctor replies (as the clinician app does: a Communication answering hers) ...
@@ -196,12 +196,14 @@ test('health summary, sharing choices and connected apps', { skip }, async () =>
   await consent.waitFor({ state: 'detached' });
 
   // The portal itself is a connected app (offline access): disconnecting it ends its refresh.
-  const app = page.getByTestId('connected-app').first();
-  await app.waitFor();
-  assert.match(await app.innerText(), /Carechart patient portal/);
+  const apps = page.getByTestId('connected-app');
+  await apps.first().waitFor();
+  assert.match(await apps.first().innerText(), /Carechart patient portal/);
   await screenshot(page, 'portal-privacy');
-  await app.getByRole('button', { name: 'Disconnect' }).click();
-  await app.waitFor({ state: 'detached' });
+  const before = await apps.count();
+  await apps.first().getByRole('button', { name: 'Disconnect' }).click();
+  for (let i = 0; i < 50 && (await apps.count()) === before; i++) await page.waitForTimeout(100);
+  assert.equal(await apps.count(), before - 1, 'one app fewer');
   await page.close();
 });
 
@@ -210,7 +212,7 @@ test('a parent (proxy) switches between their own record and their child\'s', { 
   const [parentId, childId] = others.json.entry.map((e) => e.resource.id).filter((id) => id !== MARIA);
   const login = createUser(server, 'parent-e2e', { role: 'proxy', patient: parentId, proxyFor: [childId] });
   const page = await portalPage(login);
-  const switcher = page.getByLabel('Whose record');
+  const switcher = page.getByRole('textbox', { name: 'Whose record' });
   await switcher.waitFor();
   const before = await switcher.inputValue();
   await switcher.click();
@@ -235,7 +237,7 @@ test('activation: a clinic code, a chosen password, then signing in', { skip }, 
   await page.getByRole('link', { name: 'Activate your account' }).click();
   await page.getByLabel(/^Code/).fill(code);
   const password = 'my new portal passphrase';
-  await page.getByLabel('New password').fill(password);
+  await page.getByLabel('New password', { exact: true }).fill(password);
   await page.getByLabel('Repeat the new password').fill(password);
   await page.getByRole('button', { name: 'Save my password' }).click();
   await page.getByText('Your account is ready').waitFor();

@@ -208,6 +208,8 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
     return Status(StatusCode::kUnavailable,
                   "cannot connect to PostgreSQL at " + RedactUri(uri) + ": " + why);
   }
+  // NOTICEs ("relation already exists, skipping") are not errors: keep them off stderr.
+  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
   RETURN_IF_ERROR(conn->Exec("SET statement_timeout = " + std::to_string(statement_timeout_ms)));
   return conn;
 }

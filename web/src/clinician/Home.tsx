@@ -14,6 +14,16 @@ export function localDay(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
+/** Local midnight of `d` as a FHIR dateTime with this browser's UTC offset ("…T00:00:00-08:00"). */
+export function localMidnight(d: Date): string {
+  const m = new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  const off = -m.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const hh = String(Math.floor(Math.abs(off) / 60)).padStart(2, '0');
+  const mm = String(Math.abs(off) % 60).padStart(2, '0');
+  return `${localDay(m)}T00:00:00${sign}${hh}:${mm}`;
+}
+
 function patientOf(a: Appointment): { id?: string; name: string } {
   const p = a.participant?.find((x) => x.actor?.reference?.startsWith('Patient/'))?.actor;
   return { id: p?.reference?.slice('Patient/'.length), name: p?.display ?? p?.reference ?? 'Patient' };
@@ -24,7 +34,8 @@ function TodaysAppointments() {
   const now = new Date();
   const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
   const params: Record<string, string | string[]> = {
-    date: [`ge${localDay(now)}`, `lt${localDay(tomorrow)}`],
+    // The clinic's day, in this workstation's time zone.
+    date: [`ge${localMidnight(now)}`, `lt${localMidnight(tomorrow)}`],
     _sort: 'date',
     _count: '100',
   };
