@@ -24,6 +24,7 @@ packages=(
   clang-14 libclang-rt-14-dev openssl
   zlib1g-dev time
   libargon2-dev liboath-dev openssl
+  postgresql-15 postgresql-client-15 libpq-dev
   python3  # tools/verify-audit-chain.py, the outside audit-chain verifier (tests/security)
   chromium  # the web apps' browser tests (playwright-core drives it; no browser is downloaded)
 )

@@ -19,7 +19,7 @@ suite() {  # suite NAME COMMAND...
     failed=$((failed + 1)); echo "=== $name: FAILED in $((SECONDS - start)) s"
   fi
 }
-suite "unit tests (ctest)" ctest --test-dir "$build" --output-on-failure -j 2
+suite "unit tests (ctest)" ctest --test-dir "$build" --output-on-failure -j 2 -LE postgres
 # Conformance pass counts from the data-driven unit tests, for the log.
 "$build/src/fhir/fhir_validator_test" --gtest_filter='ValidatorExamples.*' 2>/dev/null |
   grep -E '^(r4-spec-examples|validator-)' || true
@@ -28,6 +28,7 @@ suite "unit tests (ctest)" ctest --test-dir "$build" --output-on-failure -j 2
 "$build/src/hl7v2/hl7v2_message_test" 2>/dev/null | grep -iE '^hl7v2' || true
 suite "HTTP conformance, bad input and crash tests (node)" bash tests/run-node-tests.sh
 suite "web apps: vitest in web/, browser and demo tests in tests/web" bash scripts/test-web.sh "$build"
+suite "PostgreSQL backend: store tests and node suites on temporary servers" bash scripts/test-postgres.sh "$build"
 suite "benchmarks run on tiny sizes (no speed assertions)" bash bench/run.sh --quick
 # libFuzzer targets (fuzz/, clang build in build-fuzz), a short bounded run of each.
 suite "fuzzing, 20 s per parser (fuzz/run.sh)" bash fuzz/run.sh --seconds 20

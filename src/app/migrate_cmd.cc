@@ -31,8 +31,8 @@ int RunMigrate(const CommonOptions& common) {
     // The SQLite store migrates when opened; the auth and job tables are created with it.
     auto store = OpenResourceStore(common, {});
     if (!store.ok()) {
-      std::fprintf(stderr, "carechart migrate: cannot open %s: %s\n",
-                   DatabaseName(common).c_str(), store.status().ToString().c_str());
+      std::fprintf(stderr, "carechart migrate: cannot open %s: %s\n", DatabaseName(common).c_str(),
+                   store.status().ToString().c_str());
       return 1;
     }
     std::printf("carechart migrate: %s is up to date\n", DatabaseName(common).c_str());

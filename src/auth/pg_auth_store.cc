@@ -33,8 +33,8 @@ std::string Upsert(const char* table, const char* columns, size_t n, const char*
   size_t start = 0;
   while (start < cols.size()) {
     size_t comma = cols.find(',', start);
-    std::string col = cols.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start);
+    std::string col =
+        cols.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     col.erase(0, col.find_first_not_of(' '));
     if (col != key) {
       sets += (sets.empty() ? "" : ", ") + col + " = EXCLUDED." + col;
@@ -88,15 +88,14 @@ class PostgresAuthStore final : public AuthStore {
     return First<User>(rows, ReadUser);
   }
   StatusOr<std::optional<User>> GetUser(const std::string& id) override {
-    ASSIGN_OR_RETURN(Rows rows, Run(std::string("SELECT ") + kUserColumns +
-                                        " FROM auth_user WHERE id = $1",
-                                    Args().Text(id)));
+    ASSIGN_OR_RETURN(Rows rows,
+                     Run(std::string("SELECT ") + kUserColumns + " FROM auth_user WHERE id = $1",
+                         Args().Text(id)));
     return First<User>(rows, ReadUser);
   }
   Status PutUser(const User& u) override {
     SqlRow row = UserRow(u);
-    StatusOr<Rows> r =
-        Run(Upsert("auth_user", kUserColumns, row.size(), "id"), Args().SqlAll(row));
+    StatusOr<Rows> r = Run(Upsert("auth_user", kUserColumns, row.size(), "id"), Args().SqlAll(row));
     if (!r.ok() && r.status().message().find("23505") != std::string::npos) {
       return ConflictError("username '" + u.username + "' is taken");
     }
@@ -113,9 +112,9 @@ class PostgresAuthStore final : public AuthStore {
   }
 
   StatusOr<std::optional<Client>> GetClient(const std::string& id) override {
-    ASSIGN_OR_RETURN(Rows rows, Run(std::string("SELECT ") + kClientColumns +
-                                        " FROM auth_client WHERE id = $1",
-                                    Args().Text(id)));
+    ASSIGN_OR_RETURN(
+        Rows rows, Run(std::string("SELECT ") + kClientColumns + " FROM auth_client WHERE id = $1",
+                       Args().Text(id)));
     return First<Client>(rows, ReadClient);
   }
   Status PutClient(const Client& c) override {
@@ -124,15 +123,16 @@ class PostgresAuthStore final : public AuthStore {
         .status();
   }
   StatusOr<std::vector<Client>> ListClients() override {
-    ASSIGN_OR_RETURN(Rows rows,
-                     Run(std::string("SELECT ") + kClientColumns + " FROM auth_client ORDER BY id"));
+    ASSIGN_OR_RETURN(
+        Rows rows, Run(std::string("SELECT ") + kClientColumns + " FROM auth_client ORDER BY id"));
     return All<Client>(rows, ReadClient);
   }
   Status RemoveClient(const std::string& id) override {
-    ASSIGN_OR_RETURN(Rows rows, Run("WITH d AS (DELETE FROM auth_client WHERE id = $1 RETURNING id), "
-                                    "r AS (UPDATE auth_refresh SET revoked = 1 WHERE client_id = $1 "
-                                    "AND EXISTS (SELECT 1 FROM d)) SELECT count(*) FROM d",
-                                    Args().Text(id)));
+    ASSIGN_OR_RETURN(Rows rows,
+                     Run("WITH d AS (DELETE FROM auth_client WHERE id = $1 RETURNING id), "
+                         "r AS (UPDATE auth_refresh SET revoked = 1 WHERE client_id = $1 "
+                         "AND EXISTS (SELECT 1 FROM d)) SELECT count(*) FROM d",
+                         Args().Text(id)));
     if (rows.Int(0, 0) == 0) {
       return NotFoundError("no client '" + id + "'");
     }
@@ -149,10 +149,11 @@ class PostgresAuthStore final : public AuthStore {
     RETURN_IF_ERROR(conn->Exec("BEGIN"));
     Status s = conn->Run("SELECT pg_advisory_xact_lock(7308324466020435301)").status();
     if (s.ok()) {
-      s = conn->Run("INSERT INTO auth_signing_key(kid, private_pem, created_at) "
-                    "SELECT $1, $2, extract(epoch FROM now())::bigint WHERE NOT EXISTS "
-                    "(SELECT 1 FROM auth_signing_key)",
-                    Args().Text(kid).Text(pem))
+      s = conn->Run(
+                  "INSERT INTO auth_signing_key(kid, private_pem, created_at) "
+                  "SELECT $1, $2, extract(epoch FROM now())::bigint WHERE NOT EXISTS "
+                  "(SELECT 1 FROM auth_signing_key)",
+                  Args().Text(kid).Text(pem))
               .status();
     }
     if (s.ok()) {
@@ -197,9 +198,9 @@ class PostgresAuthStore final : public AuthStore {
     c.facility_id = r.Text();
     if (used > 1) {
       // RFC 6749 §4.1.2: a code used twice revokes what it granted.
-      RETURN_IF_ERROR(Run("UPDATE auth_refresh SET revoked = 1 WHERE family = $1",
-                          Args().Text(code_hash))
-                          .status());
+      RETURN_IF_ERROR(
+          Run("UPDATE auth_refresh SET revoked = 1 WHERE family = $1", Args().Text(code_hash))
+              .status());
       return Unauth("the authorization code was already used");
     }
     if (c.expires_at <= now) {
@@ -315,8 +316,12 @@ class PostgresAuthStore final : public AuthStore {
   Status PutSession(const SignInSession& s) override {
     return Run(Upsert("auth_session", "id_hash, user_id, stage, request_json, expires_at", 5,
                       "id_hash"),
-               Args().Text(s.id_hash).Text(s.user_id).Text(s.stage).Text(s.request_json).Int(
-                   s.expires_at))
+               Args()
+                   .Text(s.id_hash)
+                   .Text(s.user_id)
+                   .Text(s.stage)
+                   .Text(s.request_json)
+                   .Int(s.expires_at))
         .status();
   }
   StatusOr<std::optional<SignInSession>> GetSession(const std::string& id_hash,
@@ -343,8 +348,11 @@ class PostgresAuthStore final : public AuthStore {
     return Run("WITH old AS (UPDATE auth_activation SET used = 1 WHERE user_id = $2 AND "
                "used = 0) INSERT INTO auth_activation(code_hash, user_id, purpose, expires_at) "
                "VALUES($1, $2, $3, $4)",
-               Args().Text(code.code_hash).Text(code.user_id).Text(code.purpose).Int(
-                   code.expires_at))
+               Args()
+                   .Text(code.code_hash)
+                   .Text(code.user_id)
+                   .Text(code.purpose)
+                   .Int(code.expires_at))
         .status();
   }
   StatusOr<ActivationCode> FindActivation(const std::string& code_hash, int64_t now) override {

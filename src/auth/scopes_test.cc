@@ -104,8 +104,9 @@ TEST(Scopes, GranularScopesOnly) {
   auto p = WithScopes("user/Observation.rs user/Observation.rs?category=laboratory");
   EXPECT_FALSE(GranularScopesOnly(p, "Observation", "rs"));
   // Only category scopes: they are the restriction (one per granted category).
-  p = WithScopes("user/Observation.rs?category=laboratory user/Observation.r?category=vital-signs "
-                 "user/Patient.rs");
+  p = WithScopes(
+      "user/Observation.rs?category=laboratory user/Observation.r?category=vital-signs "
+      "user/Patient.rs");
   auto g = GranularScopesOnly(p, "Observation", "rs");
   ASSERT_TRUE(g);
   ASSERT_EQ(g->size(), 2u);

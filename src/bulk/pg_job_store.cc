@@ -53,9 +53,9 @@ class PostgresJobStore : public JobStore {
         .status();
   }
   StatusOr<std::optional<JobRecord>> Get(const std::string& id) override {
-    ASSIGN_OR_RETURN(Rows rows, Run(std::string("SELECT ") + kColumns +
-                                        " FROM bulk_job WHERE id = $1",
-                                    Args().Text(id)));
+    ASSIGN_OR_RETURN(
+        Rows rows,
+        Run(std::string("SELECT ") + kColumns + " FROM bulk_job WHERE id = $1", Args().Text(id)));
     if (!rows.size()) {
       return std::optional<JobRecord>();
     }

@@ -54,6 +54,8 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
   if (ctx.summary == "count") {
     query.count = 0;
     query.want_total = true;
+  }
+  if (query.count == 0) {  // _count=0 and _summary=count ask for the total alone: always exact
     query.total_limit = 0;
   }
 
@@ -70,7 +72,7 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
   }
   GuardSearchQuery(ctx, query);
   // A later page reports the total its first page counted (carried in the _page token) instead
-  // of counting every match again (decisions D29); never when this request may not count.
+  // of counting every match again (decisions D35); never when this request may not count.
   std::optional<int64_t> carried_total;
   if (query.count > 0 && query.after && query.after->total) {
     carried_total = query.want_total ? *query.after->total : -1;

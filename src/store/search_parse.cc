@@ -563,7 +563,7 @@ StatusOr<SearchQuery> ParseSearch(std::string_view type,
   }
   SearchQuery q;
   q.type = std::string(type);
-  q.total_limit = kDefaultTotalLimit;  // without _total: accurate up to a cap (D29)
+  q.total_limit = kDefaultTotalLimit;  // without _total: accurate up to a cap (D35)
   auto fail = [&](const std::string& name, const Status& s) -> Status {
     if (!lenient) {
       return s;

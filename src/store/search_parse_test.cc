@@ -313,7 +313,7 @@ TEST(ParseSearch, ModifiersIncludesSystemAndPages) {
   EXPECT_EQ(back->values, text.values);
   EXPECT_FALSE(back->total.has_value());  // none carried
 
-  // The first page's Bundle.total rides along (D29): a count, or -1 for "not reported".
+  // The first page's Bundle.total rides along (D35): a count, or -1 for "not reported".
   for (int64_t total : {int64_t{0}, int64_t{1234}, int64_t{-1}}) {
     PageCursor counted{9, {"i1"}, total};
     auto t = DecodePageToken(sort, EncodePageToken(sort, counted));

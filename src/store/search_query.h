@@ -85,7 +85,7 @@ struct PageCursor {
   int64_t pk = 0;                   // the row's key (the last sort key)
   std::vector<std::string> values;  // one encoded sort value per SortKey (see search_sql.cc)
   // Bundle.total as the first page reported it, carried in the token so that later pages do not
-  // count again (decisions D29): -1 when it reported none; unset when the token carries none.
+  // count again (decisions D35): -1 when it reported none; unset when the token carries none.
   std::optional<int64_t> total;
 };
 
@@ -128,7 +128,7 @@ struct SearchQuery {
 
 // The most matches a _total=estimate count looks at.
 constexpr int64_t kEstimateLimit = 10000;
-// The most matches counted for Bundle.total when the client does not send _total (D29).
+// The most matches counted for Bundle.total when the client does not send _total (D35).
 constexpr int64_t kDefaultTotalLimit = 1000;
 // How many levels of _include:iterate / _revinclude:iterate are followed.
 constexpr int kMaxIncludeDepth = 3;

@@ -513,7 +513,7 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
     case SearchSqlMode::kCount:
       if (query.total_limit > 0 || query.estimate_total) {
         // Counting stops after the limit; over it the total is -1 (not reported), so each
-        // backend gets the capped behaviour from the statement alone (decisions D29).
+        // backend gets the capped behaviour from the statement alone (decisions D35).
         int64_t limit = query.total_limit > 0 ? query.total_limit : kEstimateLimit;
         std::string cap = a.Arg(limit);
         out.sql = "SELECT CASE WHEN n > " + cap +

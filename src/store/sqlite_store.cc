@@ -127,9 +127,6 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> conn,
                    sqlite::Connection::Open(options.path, false));
   RETURN_IF_ERROR(sqlite::MigrateSchema(*conn, NowUs()));
-  // The writer's B-tree inserts land all over the secondary indexes: a larger page cache keeps
-  // more of their inner pages in memory (fewer preads, fewer spills during a big transaction).
-  RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -131072"));  // 128 MiB
   // Repairs a bulk load that was killed before it built its indexes again. When another process
   // holds the write lock (the bulk load itself is still running), that process builds them.
   if (Status s = sqlite::EnsureSecondaryIndexes(*conn);

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   FACILITY_SYSTEM,
+  backendArgs,
   binaryPath,
   makeTempDir,
   removeTempDir,
@@ -23,7 +24,7 @@ function tempDir() {
 }
 
 function run(args, env = {}) {
-  return spawnSync(binaryPath(), args, {
+  return spawnSync(binaryPath(), backendArgs(args), {
     encoding: 'utf8',
     timeout: 60000,
     env: { ...process.env, ...env },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { allPages, binaryPath, makeTempDir, removeTempDir, sharedDataDir, startServer } from './server.mjs';
+import { allPages, backendArgs, binaryPath, makeTempDir, removeTempDir, sharedDataDir, startServer } from './server.mjs';
 
 const SYNTHEA = path.join(sharedDataDir(), 'synthea-r4');
 const present = existsSync(SYNTHEA);
@@ -22,7 +22,7 @@ function importAll(db) {
   // The v2.7 folder holds the provider Bundles (0-hospital..., 0-practitioner... sort first).
   for (const f of ['synthea-v2.7-blaze', 'synthea-v2.4-smart', 'inferno-uscore']) args.push(path.join(SYNTHEA, f));
   const started = Date.now();
-  const r = spawnSync(binaryPath(), args, { encoding: 'utf8', timeout: 170000 });
+  const r = spawnSync(binaryPath(), backendArgs(args), { encoding: 'utf8', timeout: 170000 });
   return { ...r, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { binaryPath, startServer } from './server.mjs';
+import { backendArgs, binaryPath, startServer } from './server.mjs';
 
 const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';
@@ -324,13 +324,13 @@ describe('reindex', () => {
       const help = spawnSync(bin, ['reindex', '--help'], { encoding: 'utf8' });
       assert.equal(help.status, 0);
       assert.match(help.stdout, /--param/);
-      const run = spawnSync(bin, ['reindex', '--db', other.db, '--type', 'Observation', '--param', 'component-code-value-quantity'], { encoding: 'utf8' });
+      const run = spawnSync(bin, backendArgs(['reindex', '--db', other.db, '--type', 'Observation', '--param', 'component-code-value-quantity']), { encoding: 'utf8' });
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /reindexed 1 of 1 resources of type Observation, parameter component-code-value-quantity in [\d.]+ s \(\d+ resources\/s\)/);
-      const all = spawnSync(bin, ['reindex', '--db', other.db], { encoding: 'utf8' });
+      const all = spawnSync(bin, backendArgs(['reindex', '--db', other.db]), { encoding: 'utf8' });
       assert.equal(all.status, 0, all.stderr);
       assert.match(all.stdout, /reindexed \d+ of \d+ resources/);
-      const bad = spawnSync(bin, ['reindex', '--db', other.db, '--type', 'Observation', '--param', 'nope'], { encoding: 'utf8' });
+      const bad = spawnSync(bin, backendArgs(['reindex', '--db', other.db, '--type', 'Observation', '--param', 'nope']), { encoding: 'utf8' });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /nope/);
       const missing = spawnSync(bin, ['reindex', '--db', `${other.db}.absent`], { encoding: 'utf8' });

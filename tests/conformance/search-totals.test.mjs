@@ -1,8 +1,8 @@
-// Search totals, $everything membership, and run-time SearchParameters (issue #3, decisions D29):
+// Search totals, $everything membership, and run-time SearchParameters (issue #3, decisions D35):
 // - a resource that refers to its patient through several compartment parameters is one member
 //   of Patient/{id}/$everything and Patient/{id}/* (once on the pages, once in Bundle.total);
 // - without _total, Bundle.total is exact up to 1,000 matches and absent above; _total=accurate
-//   and _summary=count always count; later pages carry the first page's total;
+//   _summary=count and _count=0 always count; later pages carry the first page's total;
 // - a SearchParameter written in a transaction indexes the resources written after it, and the
 //   CapabilityStatement lists it at once.
 import { after, before, describe, test } from 'node:test';
@@ -114,6 +114,7 @@ describe('Bundle.total on large result sets', () => {
     assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_total=accurate`))).total, N);
     assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_total=estimate`))).total, N);
     assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_summary=count`))).total, N);
+    assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_count=0`))).total, N);
     assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_total=none`))).total, undefined);
   });
 

@@ -5,13 +5,11 @@ import { signIn } from './harness.mjs';
 
 export const MARIA = 'demo-maria-lopez';
 
-// The demo clinic's time zone (the demo data's "today" is dated in UTC-8, docs/web-apps.md): the
-// browser runs there as a clinic workstation would, whatever the CI machine's zone.
-export const CLINIC_TIME_ZONE = 'Etc/GMT+8';
-
 /** Opens the app, signs in through the real sign-in page, waits for the home page. */
 export async function openApp(browser, server, login, { facility = 'Riverside Primary Care', viewport = { width: 1280, height: 900 } } = {}) {
-  const page = await browser.newPage({ viewport, timezoneId: CLINIC_TIME_ZONE });
+  // The browser keeps the machine's time zone, as the server does for the demo's "today"
+  // (src/app/demo_web.cc): a clinic's workstation and its server share the clinic's day.
+  const page = await browser.newPage({ viewport });
   const failures = [];
   page.on('pageerror', (e) => failures.push(String(e)));
   await page.goto(`${server.origin}/`);

@@ -83,7 +83,7 @@ test('Done when: sign in, find María, trends from several facilities, allergy w
   await page.getByTestId('tab-orders').click();
   const referral = page.getByTestId('referrals').getByTestId('entry').filter({ hasText: 'Lakeside Endocrinology' }).filter({ hasText: 'HbA1c above 8%' });
   await referral.first().waitFor();
-  assert.equal(await referral.first().getByTestId('referral-status').innerText(), 'requested');
+  assert.equal(await referral.first().getByTestId('referral-status').textContent(), 'requested');
   const tasks = await server.get(`Task?patient=${MARIA}&owner=Organization/lakeside-endocrinology&status=requested`);
   assert.ok(tasks.json.entry?.length >= 1, 'the referral Task is owned by the receiving facility');
   await screenshot(page, 'clinician-story-4-referral');

@@ -32,6 +32,8 @@ test('sign in, pick a facility, see today’s worklist and in-basket counts, fin
 
   const search = page.getByTestId('patient-search');
   for (const typed of ['lópez mar', '1962-04-17', 'MRN-demo-maria-lopez']) {
+    await search.fill(''); // no stale result of the previous search may count
+    await page.getByTestId('patient-option').first().waitFor({ state: 'detached' });
     await search.fill(typed);
     const option = page.getByTestId('patient-option').filter({ hasText: 'María' });
     await option.first().waitFor({ timeout: 10000 });

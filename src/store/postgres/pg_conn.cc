@@ -209,7 +209,8 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
                   "cannot connect to PostgreSQL at " + RedactUri(uri) + ": " + why);
   }
   // NOTICEs ("relation already exists, skipping") are not errors: keep them off stderr.
-  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   RETURN_IF_ERROR(conn->Exec("SET statement_timeout = " + std::to_string(statement_timeout_ms)));
   return conn;
 }

@@ -16,8 +16,8 @@
 //
 // Migrations keep SQLite's numbers (1 initial, 2 composite, 3 audit log), then 4 and 5 create
 // the tables that the SQLite auth and job stores create on their own (auth_*, bulk_job); all
-// are recorded in schema_version. They run under a session advisory lock, so two nodes starting at once apply
-// each migration exactly once: the second waits, then finds nothing left to do.
+// are recorded in schema_version. They run under a session advisory lock, so two nodes starting at
+// once apply each migration exactly once: the second waits, then finds nothing left to do.
 #include "store/postgres/pg_schema.h"
 
 #include <string>
@@ -206,9 +206,10 @@ StatusOr<int64_t> AppliedVersion(Connection& conn) {
 Status Apply(Connection& conn, const Migration& m, int64_t now_us) {
   Status s = conn.Exec(std::string("BEGIN;\n") + m.sql);
   if (s.ok()) {
-    s = conn.Run("INSERT INTO schema_version(version, applied_us, description) "
-                 "VALUES ($1, $2, $3)",
-                 Args().Int(m.version).Int(now_us).Text(m.description))
+    s = conn.Run(
+                "INSERT INTO schema_version(version, applied_us, description) "
+                "VALUES ($1, $2, $3)",
+                Args().Int(m.version).Int(now_us).Text(m.description))
             .status();
   }
   if (s.ok()) {
@@ -269,8 +270,7 @@ StatusOr<int> MigrateSchema(Connection& conn, int64_t now_us, int up_to) {
       }
     }
   }
-  Status unlock =
-      conn.Exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+  Status unlock = conn.Exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
   RETURN_IF_ERROR(s);
   RETURN_IF_ERROR(unlock);
   return applied;

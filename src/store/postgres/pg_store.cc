@@ -327,10 +327,10 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenPostgresStore(const PostgresOptions
     } else {
       ASSIGN_OR_RETURN(int64_t have, pg::SchemaVersion(*conn));
       if (have != pg::CurrentSchemaVersion()) {
-        return Status(StatusCode::kUnavailable,
-                      "the PostgreSQL database has schema version " + std::to_string(have) +
-                          ", this build needs " + std::to_string(pg::CurrentSchemaVersion()) +
-                          ": run carechart migrate");
+        return Status(StatusCode::kUnavailable, "the PostgreSQL database has schema version " +
+                                                    std::to_string(have) + ", this build needs " +
+                                                    std::to_string(pg::CurrentSchemaVersion()) +
+                                                    ": run carechart migrate");
       }
     }
   }
@@ -356,8 +356,8 @@ StatusOr<std::string> EnsurePostgresDatabase(const std::string& uri, const std::
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn, pg::Connection::Open(uri));
-  ASSIGN_OR_RETURN(Rows rows, conn->Run("SELECT 1 FROM pg_database WHERE datname = $1",
-                                        Args().Text(dbname)));
+  ASSIGN_OR_RETURN(Rows rows,
+                   conn->Run("SELECT 1 FROM pg_database WHERE datname = $1", Args().Text(dbname)));
   for (int attempt = 0; !rows.size(); ++attempt) {
     Status s = conn->Exec("CREATE DATABASE " + dbname);
     if (s.ok() || conn->last_sqlstate() == "42P04") {  // 42P04: made meanwhile by another client

@@ -30,36 +30,35 @@ std::string NumberText(double v) {
   return buf;
 }
 
-// Builds one statement inserting every non-empty index table's rows from arrays (one
-// round trip per write, whatever the number of rows).
+// The index rows of one write as common table expressions (", iN AS (INSERT ...)") inserting
+// every non-empty index table's rows from array arguments: one statement, whatever the number
+// of rows. `pk_sql` is the rows' res: a placeholder, or a subquery of an earlier expression.
 class IndexInsert {
  public:
-  explicit IndexInsert(int64_t pk) { args_.Int(pk); }
+  IndexInsert(Args& args, std::string pk_sql) : args_(args), pk_(std::move(pk_sql)) {}
 
-  // `columns` of `table` get `unnest(<arrays>)`; `select` picks (and casts) the unnested
-  // columns named x1, x2 ...
+  // `columns` of `table` get `unnest(<arrays>)` (the next `arrays` arguments, appended by the
+  // caller right after); `select` picks (and casts) the unnested columns named x1, x2 ...
   void Table(const char* table, const char* columns, int arrays, const std::string& select) {
-    std::string list;
-    for (int i = 0; i < arrays; ++i) {
-      list += (i ? ", $" : "$") + std::to_string(next_++);
-    }
-    std::string names;
+    std::string list, names;
     for (int i = 1; i <= arrays; ++i) {
+      list += (i > 1 ? ", $" : "$") + std::to_string(args_.size() + i);
       names += (i > 1 ? ", x" : "x") + std::to_string(i);
     }
-    sql_ += (sql_.empty() ? "WITH " : ", ") + std::string("i") + std::to_string(next_) +
-            " AS (INSERT INTO " + table + "(" + columns + ") SELECT $1, " + select +
-            " FROM unnest(" + list + ") AS u(" + names + ") ON CONFLICT DO NOTHING)";
+    ctes_ += ", i" + std::to_string(args_.size() + 1) + " AS (INSERT INTO " + table + "(" +
+             columns + ") SELECT " + pk_ + ", " + select + " FROM unnest(" + list + ") AS u(" +
+             names + ") ON CONFLICT DO NOTHING)";
   }
   Args& args() { return args_; }
-  bool empty() const { return sql_.empty(); }
-  std::string sql() const { return sql_ + " SELECT 1"; }
+  const std::string& ctes() const { return ctes_; }
 
  private:
-  Args args_;
-  std::string sql_;
-  int next_ = 2;
+  Args& args_;
+  std::string pk_;
+  std::string ctes_;
 };
+
+void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix);
 
 }  // namespace
 
@@ -147,15 +146,19 @@ Status PgWriteTxn::Put(const PreparedWrite& w) {
             args)
             .status());
   } else {
-    RETURN_IF_ERROR(
-        Run("SELECT pg_advisory_xact_lock_shared($1)", Args().Int(TypeLockKey(w.type))).status());
-    args.Text(w.type).Text(w.id);
-    ASSIGN_OR_RETURN(Rows inserted,
-                     Run("INSERT INTO resource(type, id, version, last_updated, deleted, "
-                         "patient_id, method, seq, body) VALUES ($7, $8, $1, $2, $3, "
-                         "NULLIF($4, ''), $5, nextval('resource_seq'), $6) RETURNING pk",
-                         args));
-    pk = inserted.Int(0, 0);
+    // One statement: the shared type lock (see SearchIds), the row, its index rows.
+    args.Text(w.type).Text(w.id).Int(TypeLockKey(w.type));
+    IndexInsert ins(args, "(SELECT pk FROM r)");
+    if (!w.deleted) {
+      AddIndexRows(ins, w.type, w.index);
+    }
+    return Run("WITH l AS (SELECT pg_advisory_xact_lock_shared($9)), r AS (INSERT INTO "
+               "resource(type, id, version, last_updated, deleted, patient_id, method, seq, body) "
+               "SELECT $7, $8, $1, $2, $3, NULLIF($4, ''), $5, nextval('resource_seq'), $6 "
+               "FROM l RETURNING pk)" +
+                   ins.ctes() + " SELECT pk FROM r",
+               args)
+        .status();
   }
   return w.deleted ? Status::Ok() : InsertIndexRows(pk, w.type, w.index);
 }
@@ -170,8 +173,13 @@ Status PgWriteTxn::AppendAudit(const AuditLogEntry& entry) {
   std::string hash = AuditEntryHash(prev, seq, entry.recorded_us, entry.event_id, entry.body);
   return Run("INSERT INTO audit_log(seq, recorded, event_id, body, prev_hash, hash) "
              "VALUES ($1, $2, $3, $4, $5, $6)",
-             Args().Int(seq).Int(entry.recorded_us).Text(entry.event_id).Text(entry.body).Text(
-                 prev).Text(hash))
+             Args()
+                 .Int(seq)
+                 .Int(entry.recorded_us)
+                 .Text(entry.event_id)
+                 .Text(entry.body)
+                 .Text(prev)
+                 .Text(hash))
       .status();
 }
 
@@ -196,11 +204,10 @@ StatusOr<bool> PgWriteTxn::ReplaceIndex(const std::string& type, const std::stri
     return true;
   }
   for (const char* table : kTables) {
-    RETURN_IF_ERROR(Run(std::string("DELETE FROM ") + table +
-                            " WHERE res = $1 AND param IN ($2, $3)",
-                        Args().Int(pk).Int(ParamKey(type, param)).Int(
-                            ParamKey(type, param + ":of-type")))
-                        .status());
+    RETURN_IF_ERROR(
+        Run(std::string("DELETE FROM ") + table + " WHERE res = $1 AND param IN ($2, $3)",
+            Args().Int(pk).Int(ParamKey(type, param)).Int(ParamKey(type, param + ":of-type")))
+            .status());
   }
   fhir::IndexEntries only;
   auto keep = [&](const auto& from, auto& to) {
@@ -224,7 +231,20 @@ StatusOr<bool> PgWriteTxn::ReplaceIndex(const std::string& type, const std::stri
 
 Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
                                    const fhir::IndexEntries& ix) {
-  IndexInsert ins(pk);
+  Args args;
+  args.Int(pk);
+  IndexInsert ins(args, "$1");
+  AddIndexRows(ins, type, ix);
+  if (ins.ctes().empty()) {
+    return Status::Ok();
+  }
+  // The first expression of the list is a no-op, so every insert can start with ", ".
+  return Run("WITH i0 AS (SELECT 1)" + ins.ctes() + " SELECT 1", args).status();
+}
+
+namespace {
+
+void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix) {
   auto key = [&](const std::string& param) { return ParamKey(type, param); };
   if (!ix.tokens.empty()) {
     std::vector<int64_t> params, systems;
@@ -342,10 +362,8 @@ Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
       ins.args().IntArray(s[i]).TextArray(t[i]).TextArray(u[i]).TextArray(lo[i]).TextArray(hi[i]);
     }
   }
-  if (ins.empty()) {
-    return Status::Ok();
-  }
-  return Run(ins.sql(), ins.args()).status();
 }
+
+}  // namespace
 
 }  // namespace carechart::store::pg

@@ -22,8 +22,12 @@ export function PatientSearch({ autoFocus = false, onPicked }: { autoFocus?: boo
   const listId = useId();
   const q = patientQuery(debounced);
   const result = useQuery<Patient[], FhirError>({
-    queryKey: ['Patient', 'typeahead', q?.params],
-    queryFn: async () => (await client.searchPage<Patient>('Patient', q!.params)).resources,
+    queryKey: ['Patient', 'typeahead', q?.searches],
+    queryFn: async () => {
+      const pages = await Promise.all(q!.searches.map((params) => client.searchPage<Patient>('Patient', params)));
+      const seen = new Set<string>();
+      return pages.flatMap((p) => p.resources).filter((p) => !seen.has(p.id!) && !!seen.add(p.id!));
+    },
     enabled: !!q,
     staleTime: 30_000,
   });

@@ -3,7 +3,7 @@ import { duplicateNames, parseBirthDate, patientQuery } from './searchQuery';
 
 describe('patient search input', () => {
   it('a date searches by birth date, in ISO or day/month/year', () => {
-    expect(patientQuery('1962-04-17')).toEqual({ kind: 'birthdate', params: { birthdate: '1962-04-17', _count: 20 } });
+    expect(patientQuery('1962-04-17')).toEqual({ kind: 'birthdate', searches: [{ birthdate: '1962-04-17', _count: 20 }] });
     expect(parseBirthDate('17/04/1962')).toBe('1962-04-17');
     expect(parseBirthDate('04/17/1962')).toBe('1962-04-17');
     expect(parseBirthDate('31/31/1962')).toBeUndefined();
@@ -11,7 +11,8 @@ describe('patient search input', () => {
 
   it('a word with digits searches identifiers; words search names (all must match)', () => {
     expect(patientQuery('MRN-1234')?.kind).toBe('identifier');
-    expect(patientQuery('López, María')).toEqual({ kind: 'name', params: { name: ['López', 'María'], _count: 20 } });
+    expect(patientQuery('López, María')).toEqual({ kind: 'name', searches: [{ name: ['López', 'María'], _count: 20 }] });
+    expect(patientQuery('MRN-demo')?.searches).toEqual([{ name: ['MRN-demo'], _count: 20 }, { identifier: 'MRN-demo', _count: 20 }]);
   });
 
   it('too short: no search', () => {

@@ -3,7 +3,8 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { SearchParams } from '../shared/fhir';
 import { formatName } from '../shared/format';
 
-export type PatientQuery = { kind: 'birthdate' | 'identifier' | 'name'; params: SearchParams } | null;
+/** The searches to run for what was typed (several run in parallel; results are merged). */
+export type PatientQuery = { kind: 'birthdate' | 'identifier' | 'name' | 'name-or-identifier'; searches: SearchParams[] } | null;
 
 /** "1962-04-17", "17/04/1962" or "04/17/1962" (month first when the day is > 12) → ISO date. */
 export function parseBirthDate(text: string): string | undefined {
@@ -21,11 +22,14 @@ export function patientQuery(text: string): PatientQuery {
   const t = text.trim();
   if (t.length < 2) return null;
   const date = parseBirthDate(t);
-  if (date) return { kind: 'birthdate', params: { birthdate: date, _count: 20 } };
-  if (/\d/.test(t) && !/\s/.test(t)) return { kind: 'identifier', params: { identifier: t, _count: 20 } };
+  if (date) return { kind: 'birthdate', searches: [{ birthdate: date, _count: 20 }] };
+  if (/\d/.test(t) && !/\s/.test(t)) return { kind: 'identifier', searches: [{ identifier: t, _count: 20 }] };
   // "lopez maria" or "López, María": every word must match some name part.
   const words = t.split(/[\s,]+/).filter(Boolean);
-  return { kind: 'name', params: { name: words, _count: 20 } };
+  const byName = { name: words, _count: 20 };
+  // One word could be a name or an identifier without digits ("MRN-ABC"): try both.
+  if (words.length === 1 && !t.includes(',')) return { kind: 'name-or-identifier', searches: [byName, { identifier: t, _count: 20 }] };
+  return { kind: 'name', searches: [byName] };
 }
 
 /** Patients that share a name with another result: shown with a "same name" marker. */
