@@ -1,9 +1,10 @@
 // Small building blocks of chart sections.
-import type { ReactNode } from 'react';
+import { useContext, type ReactNode } from 'react';
 import { Card, Group, Skeleton, Stack, Text, Title } from '@mantine/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { ErrorBanner } from '../../shared/ErrorBanner';
 import { FacilityBadge } from '../../shared/FacilityBadge';
+import { ChartContext } from './data';
 
 export function Section({
   title,
@@ -22,6 +23,7 @@ export function Section({
   testId?: string;
   action?: ReactNode;
 }) {
+  const chart = useContext(ChartContext);
   return (
     <Card withBorder h="100%" data-testid={testId} component="section" aria-label={title}>
       <Group justify="space-between" mb="xs">
@@ -36,7 +38,7 @@ export function Section({
         <Skeleton h={60} />
       ) : empty && !query.error ? (
         <Text size="sm" c="dimmed">
-          None recorded.
+          {chart?.view === 'emr' ? 'None recorded at this facility. “All facilities” shows the whole record.' : 'None recorded.'}
         </Text>
       ) : (
         <Stack gap={6}>{children}</Stack>

@@ -143,7 +143,7 @@ export function Messages() {
             return (
               <Card key={m.id} withBorder padding="sm" style={{ marginLeft: mine ? '15%' : 0, marginRight: mine ? 0 : '15%', background: mine ? '#e7f5ff' : undefined }} data-testid="message">
                 <Text size="xs" c="dimmed">
-                  {mine ? 'You' : m.sender?.display ?? 'Your care team'} · {m.sent ? new Date(m.sent).toLocaleString() : ''}
+                  {mine ? 'You' : m.sender?.display ?? recipients.data?.find((r) => r.value === m.sender?.reference)?.label ?? 'Your care team'} · {m.sent ? new Date(m.sent).toLocaleString() : ''}
                 </Text>
                 {m.payload?.map((p, i) => (p.contentString ? <Text key={i} style={{ whiteSpace: 'pre-wrap' }}>{p.contentString}</Text> : p.contentAttachment ? <AttachmentLink key={i} a={p.contentAttachment} /> : null))}
               </Card>
