@@ -14,10 +14,12 @@ fi
 status=0
 ctest --test-dir "$build" -L postgres --output-on-failure || status=1
 
-# The Node suites that exercise the store through the API. Left out: lifecycle (it checks the
-# SQLite file itself), audit-chain (it edits the SQLite file with sqlite3), import.test.mjs (the
-# Synthea corpus: minutes on PostgreSQL until COPY/pipelining land), and the --demo start-up
-# test of cli.test.mjs (same reason).
+# The Node suites that exercise the store through the API (about 3 minutes on 2 cores). Left
+# out for now: lifecycle (it checks the SQLite file itself), security/audit-chain and auth-cli
+# (they read the SQLite file with sqlite3), import.test.mjs (Synthea: minutes on PostgreSQL until
+# COPY and pipelining land), cli.test.mjs (its --demo start-up is too slow on PostgreSQL for its
+# 30 s limit, same reason), the bulk suites (their larger sets are made with demo-data --db,
+# which is SQLite-only), hl7 and crash.
 files=(
   tests/conformance/crud.test.mjs tests/conformance/history.test.mjs
   tests/conformance/search.test.mjs tests/conformance/search-advanced.test.mjs
@@ -25,8 +27,7 @@ files=(
   tests/conformance/transaction.test.mjs tests/conformance/bad-input.test.mjs
   tests/conformance/validation.test.mjs tests/conformance/metadata.test.mjs
   tests/conformance/terminology-ops.test.mjs
-  tests/security/authz.test.mjs tests/security/auth-cli.test.mjs
-  tests/bulk/export.test.mjs
+  tests/security/tokens.test.mjs tests/security/emergency-consent.test.mjs
 )
 existing=()
 for f in "${files[@]}"; do [[ -f "$f" ]] && existing+=("$f"); done

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "app/commands.h"
 #include "auth/auth_store.h"
@@ -28,6 +29,33 @@ namespace {
 bool Exists(store::ResourceStore& store, const std::string& type, const std::string& id) {
   auto v = store.Read(type, id);
   return v.ok() && !v->deleted;
+}
+
+// "Given Family" of a Patient, or the `name` of an Organization; empty when unknown.
+std::string DisplayName(store::ResourceStore& store, const std::string& type,
+                        const std::string& id) {
+  auto v = store.Read(type, id);
+  if (!v.ok() || v->deleted) {
+    return {};
+  }
+  auto body = json::Parse(v->body);
+  if (!body.ok()) {
+    return {};
+  }
+  if (type != "Patient") {
+    return std::string(body->string_at("name"));
+  }
+  const json::Value* names = body->find("name");
+  if (!names || !names->is_array() || names->items().empty()) {
+    return {};
+  }
+  const json::Value& n = names->items().front();
+  std::string text;
+  if (const json::Value* given = n.find("given");
+      given && given->is_array() && !given->items().empty()) {
+    text = given->items().front().text() + " ";
+  }
+  return text + std::string(n.string_at("family"));
 }
 
 struct DemoUser {
@@ -49,13 +77,14 @@ int64_t LoadWebDemoData(store::ResourceStore& store, const rest::ApiOptions& api
   localtime_r(&now, &local);
   const int offset_minutes = static_cast<int>(local.tm_gmtoff / 60);
   const synth::Day today = synth::DayOf(static_cast<synth::Instant>(now) + local.tm_gmtoff);
-  std::string lines;
-  int64_t count = 0;
-  auto take = [&](const std::string& type, const std::string& id, std::string_view json) {
+  // NDJSON per facility the resources are recorded at ("": the server's own, for the code lists).
+  std::map<std::string, std::string> lines;
+  auto take = [&](const std::string& type, const std::string& id, std::string_view json,
+                  const std::string& facility) {
     if (!Exists(store, type, id)) {  // never overwrite what the demo's users changed
-      lines.append(json);
-      lines += '\n';
-      ++count;
+      std::string& l = lines[facility];
+      l.append(json);
+      l += '\n';
     }
   };
   std::string_view terms = synth::TerminologyNdjson();
@@ -70,28 +99,35 @@ int64_t LoadWebDemoData(store::ResourceStore& store, const rest::ApiOptions& api
       spdlog::critical("terminology.ndjson: {}", v.status().ToString());
       return -1;
     }
-    take(std::string(v->string_at("resourceType")), std::string(v->string_at("id")), line);
+    take(std::string(v->string_at("resourceType")), std::string(v->string_at("id")), line, "");
   }
-  for (const synth::WebResource& r : synth::WebStoryResources(today, offset_minutes)) {
-    take(r.type, r.id, r.json);
+  auto name_of = [&store](const std::string& id) { return DisplayName(store, "Patient", id); };
+  for (const synth::WebResource& r : synth::WebStoryResources(today, offset_minutes, name_of)) {
+    take(r.type, r.id, r.json, r.facility);
   }
-  if (count == 0) {
-    return 0;
+  int64_t written = 0;
+  for (auto& [facility, ndjson] : lines) {
+    rest::ApiOptions at = api;  // stamped with the facility each resource is recorded at
+    if (!facility.empty()) {
+      at.facility_id = facility;
+      at.facility_name = DisplayName(store, "Organization", facility);
+    }
+    rest::ImportOptions io;
+    io.validate = true;  // hand-written: checked like any client's writes
+    rest::Importer importer(store, at, io);
+    Status s = importer.ImportGenerated([&](const rest::Importer::NdjsonFeed& feed) {
+      feed("web-demo", std::move(ndjson));
+      return Status::Ok();
+    });
+    const rest::ImportStats& stats = importer.stats();
+    if (!s.ok() || stats.entries_failed > 0) {
+      spdlog::critical("web demo data failed to load: {} {}", s.ToString(),
+                       stats.errors.empty() ? "" : stats.errors[0]);
+      return -1;
+    }
+    written += stats.resources_written;
   }
-  rest::ImportOptions io;
-  io.validate = true;  // hand-written: checked like any client's writes
-  rest::Importer importer(store, api, io);
-  Status s = importer.ImportGenerated([&](const rest::Importer::NdjsonFeed& feed) {
-    feed("web-demo", std::move(lines));
-    return Status::Ok();
-  });
-  const rest::ImportStats& stats = importer.stats();
-  if (!s.ok() || stats.entries_failed > 0) {
-    spdlog::critical("web demo data failed to load: {} {}", s.ToString(),
-                     stats.errors.empty() ? "" : stats.errors[0]);
-    return -1;
-  }
-  return stats.resources_written;
+  return written;
 }
 
 bool CreateDemoUsers(const CommonOptions& common) {

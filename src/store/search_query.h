@@ -86,7 +86,7 @@ struct PageCursor {
   std::vector<std::string> values;  // one encoded sort value per SortKey (see search_sql.cc)
   // Bundle.total as the first page reported it, carried in the token so that later pages do not
   // count again (decisions D35): -1 when it reported none; unset when the token carries none.
-  std::optional<int64_t> total;
+  std::optional<int64_t> total = std::nullopt;
 };
 
 struct SortKey {

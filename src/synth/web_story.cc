@@ -59,7 +59,9 @@ struct Visit {
 
 std::string DemoDoctorName() { return Name(Region().Staff(Fac::kRiversidePrimaryCare, 0)); }
 
-std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
+std::vector<WebResource> WebStoryResources(
+    Day today, int utc_offset_minutes,
+    const std::function<std::string(const std::string& patient_id)>& patient_name) {
   std::string offset = "Z";
   if (utc_offset_minutes != 0) {
     int m = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
@@ -70,8 +72,9 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
   }
   auto at = [&offset](Day d, int hour, int minute) { return Time(d, hour, minute, offset); };
   std::vector<WebResource> out;
-  auto add = [&out](std::string type, std::string id, std::string json) {
-    out.push_back({std::move(type), std::move(id), std::move(json)});
+  std::string facility = "riverside-primary-care";  // where what follows is recorded
+  auto add = [&out, &facility](std::string type, std::string id, std::string json) {
+    out.push_back({std::move(type), std::move(id), std::move(json), facility});
   };
   Region region;
   const Practitioner& pcp = region.Staff(Fac::kRiversidePrimaryCare, 0);
@@ -89,6 +92,7 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
       {"sched-endo-01", endo.id, Name(endo), endo_site, "lakeside-endocrinology", "Endocrinology"},
   };
   for (const Bookable& b : schedules) {
+    facility = b.org;
     add("Schedule", b.id,
         R"({"resourceType":"Schedule","id":")" + b.id +
             R"(","active":true,"serviceType":[{"text":)" + Quote(b.service) + R"(}],"actor":[)" +
@@ -114,6 +118,7 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
   }
 
   // Today's clinic for the demo doctor at Riverside Primary Care.
+  facility = "riverside-primary-care";
   const Visit visits[] = {
       {8, 30, 20, "pat-000001", "", "fulfilled", "ROUTINE", "Annual check-up"},
       {9, 0, 20, "pat-000002", "", "arrived", "FOLLOWUP", "Blood pressure follow-up"},
@@ -127,6 +132,10 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
   for (const Visit& v : visits) {
     std::string id = "appt-" + Compact(today) + "-" + std::to_string(++n);
     int end_min = v.hour * 60 + v.minute + v.minutes;
+    std::string name(v.patient_name);
+    if (name.empty() && patient_name) {
+      name = patient_name(std::string(v.patient));
+    }
     add("Appointment", id,
         R"({"resourceType":"Appointment","id":")" + id + R"(","status":")" + std::string(v.status) +
             R"(","serviceType":[{"text":"General practice"}],"appointmentType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0276","code":")" +
@@ -134,7 +143,7 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
             R"(}],"description":)" + Quote(v.reason) + R"(,"start":")" +
             at(today, v.hour, v.minute) + R"(","end":")" + at(today, end_min / 60, end_min % 60) +
             R"(","minutesDuration":)" + std::to_string(v.minutes) + R"(,"participant":[{"actor":)" +
-            Ref("Patient", v.patient, v.patient_name) +
+            Ref("Patient", v.patient, name) +
             R"(,"required":"required","status":"accepted"},{"actor":)" +
             Ref("Practitioner", pcp.id, Name(pcp)) +
             R"(,"required":"required","status":"accepted"},{"actor":)" +
@@ -143,6 +152,7 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
   }
 
   // María's next visit at endocrinology (upcoming in the portal).
+  facility = "lakeside-endocrinology";
   const Day endo_day = today + 21 + (Weekday(today + 21) ? 0 : 2);
   add("Appointment", "appt-maria-endo-" + Compact(endo_day),
       R"({"resourceType":"Appointment","id":"appt-maria-endo-)" + Compact(endo_day) +
@@ -158,6 +168,7 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
 
   // Labs drawn two days ago at the lab, ordered by the demo doctor, awaiting his review.
   const Day drawn = today - 2;
+  facility = "riverside-primary-care";
   add("ServiceRequest", "sr-maria-labs-" + Compact(drawn),
       R"({"resourceType":"ServiceRequest","id":"sr-maria-labs-)" + Compact(drawn) +
           R"(","status":"completed","intent":"order","category":[{"coding":[{"system":"http://snomed.info/sct","code":"108252007","display":"Laboratory procedure"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c/Hemoglobin.total in Blood"}],"text":"HbA1c and fasting glucose"},"subject":)" +
@@ -175,6 +186,7 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
        "Fasting glucose [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL", 168, 70, 99},
   };
   std::string result_refs;
+  facility = "clearwater-lab";
   for (const Result& r : results) {
     char value[32], low[32], high[32];
     std::snprintf(value, sizeof value, r.unit == "%" ? "%.1f" : "%.0f", r.value);
@@ -207,6 +219,7 @@ std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes) {
           Ref("Organization", "clearwater-lab", "Clearwater Diagnostic Laboratory") +
           R"(],"result":[)" + result_refs +
           R"(],"conclusion":"HbA1c above target (8.2 %); fasting glucose high."})");
+  facility = "riverside-primary-care";
   add("Task", "task-review-" + report,
       R"({"resourceType":"Task","id":"task-review-)" + report +
           R"(","status":"requested","intent":"order","priority":"routine","code":{"coding":[{"system":")" +

@@ -5,6 +5,7 @@
 // schedule is always today's.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,15 @@ inline constexpr std::string_view kDemoDoctorFacilities[] = {"riverside-primary-
 
 struct WebResource {
   std::string type, id, json;
+  std::string facility;  // the Organization it is recorded at (its facility stamp)
 };
 // Every web-story resource for `today` (the local date), times written with that UTC offset.
 // Ids of date-bound resources carry the date, so a later start adds that day's schedule beside
 // the earlier ones.
-std::vector<WebResource> WebStoryResources(Day today, int utc_offset_minutes = 0);
+// `patient_name` gives the display of a generated patient (empty: the reference alone).
+std::vector<WebResource> WebStoryResources(
+    Day today, int utc_offset_minutes = 0,
+    const std::function<std::string(const std::string& patient_id)>& patient_name = {});
 
 // The terminology set (CodeSystems, ValueSets, a ConceptMap): NDJSON, one resource a line.
 std::string_view TerminologyNdjson();

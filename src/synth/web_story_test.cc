@@ -36,6 +36,7 @@ TEST(WebStory, ResourcesAreValidWithUniqueIds) {
     EXPECT_TRUE(keys.insert(r.type + "/" + r.id).second) << "duplicate " << r.id;
     ++per_type[r.type];
     ExpectValid(r.type, r.id, r.json);
+    EXPECT_FALSE(r.facility.empty()) << r.id;
   }
   EXPECT_EQ(per_type["Schedule"], 2);
   EXPECT_EQ(per_type["Appointment"], 7);    // six today, María's next at endocrinology

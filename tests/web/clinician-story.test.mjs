@@ -33,7 +33,7 @@ test('Done when: sign in, find María, trends from several facilities, allergy w
   await maria.waitFor({ timeout: 10000 });
   await maria.click();
   await page.getByTestId('patient-banner').waitFor();
-  assert.match(await page.getByTestId('banner-allergies').innerText(), /Penicillin/);
+  await page.getByTestId('banner-allergies').getByText(/Penicillin/).waitFor(); // allergies load with the banner
 
   // Glucose and HbA1c trends, each value labelled with the facility it came from.
   await page.getByTestId('tab-results').click();
@@ -87,6 +87,19 @@ test('Done when: sign in, find María, trends from several facilities, allergy w
   const tasks = await server.get(`Task?patient=${MARIA}&owner=Organization/lakeside-endocrinology&status=requested`);
   assert.ok(tasks.json.entry?.length >= 1, 'the referral Task is owned by the receiving facility');
   await screenshot(page, 'clinician-story-4-referral');
+
+  // The receiving facility accepts it (the same doctor also works at Lakeside), and the referring
+  // chart shows the new status.
+  const lakeside = await openApp(browser, server, server.logins.doctor, { facility: 'Lakeside Endocrinology' });
+  await lakeside.goto(`${server.origin}/inbox?tab=referrals`);
+  const incoming = lakeside.getByTestId('referrals-list').locator('div').filter({ hasText: 'HbA1c above 8%' }).getByTestId('referral-next').first();
+  await incoming.waitFor();
+  await incoming.click();
+  await lakeside.getByTestId('referrals-list').getByText('accepted').first().waitFor();
+  await screenshot(lakeside, 'clinician-story-4b-referral-accepted');
+  await lakeside.close();
+  await page.reload();
+  await page.getByTestId('referrals').getByTestId('entry').filter({ hasText: 'HbA1c above 8%' }).getByTestId('referral-status').filter({ hasText: 'accepted' }).waitFor();
 
   // Answer María's portal message.
   await page.getByTestId('inbox-link').click();

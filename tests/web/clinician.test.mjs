@@ -55,7 +55,7 @@ test('the chart: sticky banner with allergies, snapshot, results with trends and
   await openChart(page, server);
   const banner = page.getByTestId('patient-banner');
   assert.match(await banner.innerText(), /López, María/);
-  assert.match(await page.getByTestId('banner-allergies').innerText(), /Penicillin/);
+  await page.getByTestId('banner-allergies').getByText(/Penicillin/).waitFor(); // allergies load with the banner
   const problems = page.getByTestId('problems');
   await problems.getByTestId('entry').first().waitFor();
   assert.match(await problems.innerText(), /diabetes/i);

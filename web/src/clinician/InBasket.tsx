@@ -129,16 +129,24 @@ function Messages({ all, tasks }: { all: Communication[]; tasks: Task[] }) {
   );
 }
 
+// The next step of a referral the user's facility received: requested → accepted → completed.
+const NEXT_REFERRAL_STEP: Partial<Record<Task['status'], { status: Task['status']; label: string }>> = {
+  requested: { status: 'accepted', label: 'Accept referral' },
+  received: { status: 'accepted', label: 'Accept referral' },
+  accepted: { status: 'completed', label: 'Mark seen (complete)' },
+  'in-progress': { status: 'completed', label: 'Mark seen (complete)' },
+};
+
 function TaskList({ tasks, kind }: { tasks: Task[]; kind: 'results' | 'referrals' }) {
-  const { client } = useFhir();
+  const { client, session } = useFhir();
   const qc = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const complete = async (t: Task) => {
+  const complete = async (t: Task, status: Task['status'] = 'completed') => {
     setBusy(t.id!);
     setError(null);
     try {
-      await client.update<Task>({ ...t, status: 'completed', lastModified: new Date().toISOString() });
+      await client.update<Task>({ ...t, status, lastModified: new Date().toISOString() });
       await qc.invalidateQueries({ queryKey: ['inbox'] });
       await qc.invalidateQueries({ queryKey: ['Task'] });
     } catch (e) {
@@ -170,7 +178,14 @@ function TaskList({ tasks, kind }: { tasks: Task[]; kind: 'results' | 'referrals
                   Mark reviewed
                 </Button>
               ) : (
-                <Badge>{t.status}</Badge>
+                <>
+                  <Badge>{t.status}</Badge>
+                  {t.owner?.reference === `Organization/${session.facility?.id}` && NEXT_REFERRAL_STEP[t.status] && (
+                    <Button size="compact-xs" variant="light" onClick={() => complete(t, NEXT_REFERRAL_STEP[t.status]!.status)} loading={busy === t.id} data-testid="referral-next">
+                      {NEXT_REFERRAL_STEP[t.status]!.label}
+                    </Button>
+                  )}
+                </>
               )}
             </Group>
           </Group>
