@@ -76,6 +76,7 @@ struct ImportCmdOptions {
   size_t batch = 10000;
   int workers = 0;  // 0: one per core
   bool stop_on_error = false;
+  bool keep_facility_tags = false;
 };
 // Registers the import command's own options and arguments on `cmd`.
 void AddImportOptions(CLI::App* cmd, ImportCmdOptions& options);

@@ -61,7 +61,8 @@ Status GenerateIntoStore(store::ResourceStore& store, const rest::ApiOptions& ap
   rest::ImportOptions io;
   io.batch_size = batch;
   io.validate = false;
-  io.defer_indexes = true;  // into a new or small database: indexes built once at the end
+  io.keep_facility_tags = true;  // each resource is labelled by the facility that recorded it
+  io.defer_indexes = true;       // into a new or small database: indexes built once at the end
   rest::Importer importer(store, api, io);
   Status s = importer.ImportGenerated([&](const rest::Importer::NdjsonFeed& feed) {
     FeedSink sink(feed, io.chunk_lines);

@@ -92,6 +92,9 @@ void AddImportOptions(CLI::App* cmd, ImportCmdOptions& o) {
   cmd->add_flag(
       "--stop-on-error", o.stop_on_error,
       "stop reading at the first rejected entry or Bundle (what is read is still stored)");
+  cmd->add_flag("--keep-facility-tags", o.keep_facility_tags,
+                "keep the facility meta.tag each resource carries (records exported by another "
+                "Carechart) instead of labelling everything with this server's facility");
 }
 
 int RunImport(const CommonOptions& common, const ImportCmdOptions& options) {
@@ -104,6 +107,7 @@ int RunImport(const CommonOptions& common, const ImportCmdOptions& options) {
   io.batch_size = options.batch;
   io.workers = options.workers;
   io.stop_on_error = options.stop_on_error;
+  io.keep_facility_tags = options.keep_facility_tags;
   io.defer_indexes = true;  // a command-line load: indexes built once at the end when it pays
   rest::Importer importer(*store, ao, io);
   auto start = Clock::now();

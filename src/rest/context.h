@@ -43,6 +43,10 @@ struct RequestContext {
   // An update whose content equals the stored version (apart from meta.versionId/lastUpdated)
   // stores nothing and answers the stored version (the importer sets this; HTTP does not).
   bool skip_unchanged_updates = false;
+  // Keep the facility meta.tag a resource already carries instead of stamping this request's
+  // facility: only for trusted imports of records made elsewhere (demo data, an export of another
+  // Carechart with --keep-facility-tags), never for a client's HTTP write.
+  bool keep_source_facility = false;
   // Who asks (set by the auth module before routing; see src/auth/principal.h). Null only where
   // the API is driven in-process by the server itself (import, HL7, unit tests).
   std::shared_ptr<const auth::Principal> principal;

@@ -68,6 +68,7 @@ UnitPreparer::UnitPreparer(store::ResourceStore& store, const ApiOptions& api,
   ctx_.facility_name = api.facility_name;
   ctx_.actor = "import";
   ctx_.skip_unchanged_updates = true;
+  ctx_.keep_source_facility = options.keep_facility_tags;
 }
 
 UnitPreparer::~UnitPreparer() = default;

@@ -38,8 +38,9 @@ struct ImportOptions {
   size_t batch_size =
       10000;                 // resources per store transaction (NDJSON and non-transaction Bundles)
   size_t chunk_lines = 500;  // NDJSON lines per unit of work
-  bool stop_on_error = false;  // stop reading at the first rejected entry or Bundle
-  bool validate = true;        // false only for trusted generated data (demo-data)
+  bool stop_on_error = false;       // stop reading at the first rejected entry or Bundle
+  bool validate = true;             // false only for trusted generated data (demo-data)
+  bool keep_facility_tags = false;  // trust the facility meta.tag in the data (see context.h)
   size_t max_errors_kept = 100;
   // Let the store skip its secondary-index upkeep during the import and build the indexes once
   // at the end, when the import is at least as large as the store (ResourceStore::BeginBulkLoad).

@@ -31,6 +31,19 @@ void SetTag(json::Value& meta, const char* system, json::Value tag) {
   items.push_back(std::move(tag));
 }
 
+// The code of the first tag of `system`, or "" when there is none.
+std::string TagCode(const json::Value& meta, const char* system) {
+  const json::Value* tags = meta.find("tag");
+  if (tags && tags->is_array()) {
+    for (const json::Value& t : tags->items()) {
+      if (t.string_at("system") == system && !t.string_at("code").empty()) {
+        return std::string(t.string_at("code"));
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 ParsedBody ParseJsonBody(const RequestContext& ctx) {
@@ -107,10 +120,14 @@ store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& 
   }
   meta->set_at("versionId", json::Value::String(std::to_string(version)), 0);
   meta->set_at("lastUpdated", json::Value::String(fhir::FormatInstant(w.last_updated_us)), 1);
+  const std::string facility = ctx.keep_source_facility ? TagCode(*meta, kFacilityTagSystem) : "";
   if (!meta->find("source")) {
-    meta->set("source", json::Value::String("urn:carechart:facility:" + ctx.facility_id));
+    meta->set("source", json::Value::String("urn:carechart:facility:" +
+                                            (facility.empty() ? ctx.facility_id : facility)));
   }
-  SetTag(*meta, kFacilityTagSystem, Tag(kFacilityTagSystem, ctx.facility_id, ctx.facility_name));
+  if (facility.empty()) {
+    SetTag(*meta, kFacilityTagSystem, Tag(kFacilityTagSystem, ctx.facility_id, ctx.facility_name));
+  }
   SetTag(*meta, kAuthorTagSystem, Tag(kAuthorTagSystem, ctx.actor, ""));
   if (w.type == "SearchParameter") {  // live for the writes that follow (search_index.h)
     (void)fhir::ApplySearchParameterResource(resource);

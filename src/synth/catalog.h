@@ -9,6 +9,8 @@
 namespace carechart::synth {
 
 namespace sys {
+// The meta.tag system of the facility a resource was recorded at (rest/resource_prep.h).
+inline constexpr std::string_view kFacilityTag = "https://carechart.dev/fhir/CodeSystem/facility";
 inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
 inline constexpr std::string_view kLoinc = "http://loinc.org";
 inline constexpr std::string_view kRxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";

@@ -50,7 +50,14 @@ Id RecordWriter::NewId(std::string_view tag) {
   return id;
 }
 
-void RecordWriter::Emit(RType type, const Id& id) {
+void RecordWriter::FacilityTag(Fac recorded_at) {
+  const FacilityDef& f = Def(recorded_at);
+  w_.Obj("meta").Arr("tag").Obj().Str("system", sys::kFacilityTag).Str("code", f.id);
+  w_.Str("display", f.name).End().End().End();
+}
+
+void RecordWriter::Emit(RType type, const Id& id, Fac recorded_at) {
+  FacilityTag(recorded_at);
   w_.End();
   sink_.Add(type, id.view(), w_.text());
   ++resources_;
@@ -80,7 +87,7 @@ Id RecordWriter::Condition(Enc& e, Cond c, Day onset, Day abated, bool problem_l
   }
   w_.Date("recordedDate", DayOf(e.start));
   w_.Ref("recorder", "Practitioner", e.prac->id);
-  Emit(RType::kCondition, id);
+  Emit(RType::kCondition, id, e.fac);
   if (e.diagnosis_count < 8) {
     e.diagnoses[e.diagnosis_count++] = id;
   }
@@ -111,7 +118,7 @@ Id RecordWriter::Allergy(Enc& e, Allergen a, Day onset) {
   w_.Arr("reaction").Obj().Arr("manifestation");
   w_.ConceptItem(sys::kSnomed, d.reaction_snomed, d.reaction_display).End();
   w_.Str("severity", d.high_criticality ? "severe" : "moderate").End().End();
-  Emit(RType::kAllergyIntolerance, id);
+  Emit(RType::kAllergyIntolerance, id, e.fac);
   return id;
 }
 
@@ -161,7 +168,7 @@ void RecordWriter::TakeVitals(Enc& e, const Vitals& v, Instant t) {
     w_.Ref("encounter", "Encounter", e.id.view()).DateTime("effectiveDateTime", t);
     w_.DateTime("issued", t).Arr("performer").RefItem("Practitioner", e.prac->id).End();
     w_.Quantity("valueQuantity", s.value, s.places, s.unit, s.ucum);
-    Emit(RType::kObservation, id);
+    Emit(RType::kObservation, id, e.fac);
   }
   if (v.systolic > 0) {
     Id id = NewId("obs");
@@ -184,7 +191,7 @@ void RecordWriter::TakeVitals(Enc& e, const Vitals& v, Instant t) {
       w_.Arr("interpretation").ConceptItem(kInterp, "H", "High").End();
     }
     w_.End().End();
-    Emit(RType::kObservation, id);
+    Emit(RType::kObservation, id, e.fac);
   }
   if (v.smoking >= 0) {
     static constexpr std::string_view kCode[] = {"266919005", "8517006", "449868002"};
@@ -198,7 +205,7 @@ void RecordWriter::TakeVitals(Enc& e, const Vitals& v, Instant t) {
     w_.Ref("encounter", "Encounter", e.id.view()).DateTime("effectiveDateTime", t);
     w_.DateTime("issued", t);
     w_.Concept("valueCodeableConcept", sys::kSnomed, kCode[v.smoking], kDisplay[v.smoking]);
-    Emit(RType::kObservation, id);
+    Emit(RType::kObservation, id, e.fac);
   }
 }
 
@@ -235,7 +242,7 @@ Id RecordWriter::LabResult(Enc& e, Lab l, double value, Instant t, bool bill) {
     }
     w_.End().End();
   }
-  Emit(RType::kObservation, id);
+  Emit(RType::kObservation, id, e.fac);
   if (bill && !d.cpt.empty() && e.line_count < 24) {
     e.lines[e.line_count++] = {d.cpt, d.display, 18.0 + static_cast<double>(d.cpt[4] - '0') * 3};
   }
@@ -262,7 +269,7 @@ Id RecordWriter::Panel(Enc& e, enum Panel p, const double* values, Instant t) {
     w_.RefItem("Observation", results[i].view());
   }
   w_.End();
-  Emit(RType::kDiagnosticReport, id);
+  Emit(RType::kDiagnosticReport, id, e.fac);
   if (e.line_count < 24) {
     e.lines[e.line_count++] = {d.cpt, d.display, 42.0};
   }
@@ -280,7 +287,7 @@ Id RecordWriter::CodedResult(Enc& e, std::string_view loinc, std::string_view di
   w_.DateTime("issued", t + 48 * 3600);
   w_.Arr("performer").RefItem("Organization", Def(LabFacility(e)).id).End();
   w_.Concept("valueCodeableConcept", sys::kSnomed, snomed, value);
-  Emit(RType::kObservation, id);
+  Emit(RType::kObservation, id, e.fac);
   if (e.line_count < 24) {
     e.lines[e.line_count++] = {"87070", display, 38.0};
   }
@@ -319,7 +326,7 @@ Id RecordWriter::Prescribe(Enc& e, Med m, std::string_view status,
   w_.Obj("dispenseRequest").Int("numberOfRepeatsAllowed", d.chronic ? 3 : 0);
   w_.Obj("expectedSupplyDuration").Int("value", d.days).Str("unit", "days");
   w_.Str("system", "http://unitsofmeasure.org").Str("code", "d").End().End();
-  Emit(RType::kMedicationRequest, id);
+  Emit(RType::kMedicationRequest, id, e.fac);
   return id;
 }
 
@@ -339,7 +346,7 @@ void RecordWriter::Dispense(Med m, std::string_view prescription, Instant t,
   w_.Str("system", "http://unitsofmeasure.org").Str("code", "d").End();
   w_.DateTime("whenPrepared", t - 1800).DateTime("whenHandedOver", t);
   w_.Arr("dosageInstruction").Obj().Str("text", d.sig).End().End();
-  Emit(RType::kMedicationDispense, id);
+  Emit(RType::kMedicationDispense, id, Fac::kRiversidePharmacy);
 }
 
 void RecordWriter::Immunize(Enc* e, Vaccine v, Instant t, Fac fac, const Practitioner& by) {
@@ -362,7 +369,7 @@ void RecordWriter::Immunize(Enc* e, Vaccine v, Instant t, Fac fac, const Practit
   w_.Concept("function", "http://terminology.hl7.org/CodeSystem/v2-0443", "AP",
              "Administering Provider");
   w_.Ref("actor", "Practitioner", by.id).End().End();
-  Emit(RType::kImmunization, id);
+  Emit(RType::kImmunization, id, fac);
   if (e && e->line_count < 24) {
     e->lines[e->line_count++] = {"90471", "Immunization administration", 25.0};
   }
@@ -386,7 +393,7 @@ Id RecordWriter::Procedure(Enc& e, Proc p, std::string_view reason_condition, In
   if (!body_site.empty()) {
     w_.Concept("bodySite", sys::kSnomed, body_site, "", true);
   }
-  Emit(RType::kProcedure, id);
+  Emit(RType::kProcedure, id, e.fac);
   if (e.line_count < 24) {
     e.lines[e.line_count++] = {d.cpt, d.cpt_display, d.price};
   }
@@ -440,7 +447,7 @@ Id RecordWriter::ImagingStudy(Enc& e, Imaging i, bool left, std::string_view rea
     w_.Int("number", k).End();
   }
   w_.End().End().End();
-  Emit(RType::kImagingStudy, id);
+  Emit(RType::kImagingStudy, id, radiologist.facility);
 
   Id rep = NewId("rep");
   w_.Reset();
@@ -454,7 +461,7 @@ Id RecordWriter::ImagingStudy(Enc& e, Imaging i, bool left, std::string_view rea
   w_.Arr("resultsInterpreter").RefItem("Practitioner", radiologist.id).End();
   w_.Arr("imagingStudy").RefItem("ImagingStudy", id.view()).End();
   w_.Str("conclusion", conclusion);
-  Emit(RType::kDiagnosticReport, rep);
+  Emit(RType::kDiagnosticReport, rep, radiologist.facility);
   if (e.line_count < 24) {
     e.lines[e.line_count++] = {d.cpt, d.display, d.price};
   }

@@ -112,7 +112,11 @@ class RecordWriter {
   size_t resources() const { return resources_; }
 
  private:
-  void Emit(RType type, const Id& id);
+  // Closes the resource being written and hands it to the sink, tagged with the facility whose
+  // record it belongs to (the meta.tag Carechart stamps on every write), so that an import that
+  // keeps source facilities labels each entry by where it was recorded, not by the importer.
+  void Emit(RType type, const Id& id, Fac recorded_at);
+  void FacilityTag(Fac recorded_at);
   void Subject();
   void Claim(const Enc& e, const Id& claim_id);
 

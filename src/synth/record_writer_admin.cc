@@ -96,6 +96,7 @@ void RecordWriter::Patient() {
   w_.Arr("generalPractitioner").RefItem("Practitioner", pcp.id, pcp.given + " " + pcp.family);
   w_.End();
   w_.Ref("managingOrganization", "Organization", Def(p.pcp).id, Def(p.pcp).name);
+  FacilityTag(p.pcp);  // registered at the primary-care practice
   w_.End();
   sink_.Add(RType::kPatient, p.id, w_.text());
   ++resources_;
@@ -119,7 +120,7 @@ void RecordWriter::Coverage(Day start) {
   w_.Arr("class").Obj();
   w_.Concept("type", "http://terminology.hl7.org/CodeSystem/coverage-class", "plan", "Plan");
   w_.Str("value", payer.plan_type).Str("name", payer.plan_display).End().End();
-  Emit(RType::kCoverage, coverage_);
+  Emit(RType::kCoverage, coverage_, p_->pcp);
 }
 
 Enc RecordWriter::Open(Visit visit, Fac fac, const Practitioner& prac, Instant start, Instant end,
@@ -193,7 +194,7 @@ void RecordWriter::Close(Enc& e, std::string_view part_of) {
   if (!part_of.empty()) {
     w_.Ref("partOf", "Encounter", part_of);
   }
-  Emit(RType::kEncounter, e.id);
+  Emit(RType::kEncounter, e.id, e.fac);
   Claim(e, NewId("clm"));
 }
 
@@ -280,7 +281,7 @@ void RecordWriter::Claim(const Enc& e, const Id& claim_id) {
       w_.Money("amount", total * 0.8).End().End();
       w_.Obj("payment").Date("date", day + 21).Money("amount", total * 0.8).End();
     }
-    Emit(eob ? RType::kExplanationOfBenefit : RType::kClaim, id);
+    Emit(eob ? RType::kExplanationOfBenefit : RType::kClaim, id, e.fac);
   }
 }
 
@@ -301,7 +302,7 @@ Id RecordWriter::Referral(Enc& e, Fac to, std::string_view reason_condition,
   if (!reason_condition.empty()) {
     w_.Arr("reasonReference").RefItem("Condition", reason_condition).End();
   }
-  Emit(RType::kServiceRequest, id);
+  Emit(RType::kServiceRequest, id, e.fac);
   return id;
 }
 
@@ -339,7 +340,7 @@ void RecordWriter::CarePlan(Enc& e, Cond c, std::string_view condition,
   }
   w_.End().Arr("reasonReference").RefItem("Condition", condition).End();
   w_.Arr("managingOrganization").RefItem("Organization", Def(p_->pcp).id).End();
-  Emit(RType::kCareTeam, team);
+  Emit(RType::kCareTeam, team, e.fac);
 
   Id plan = NewId("plan");
   w_.Reset();
@@ -362,7 +363,7 @@ void RecordWriter::CarePlan(Enc& e, Cond c, std::string_view condition,
     w_.Ref("location", "Location", std::string(Def(p_->pcp).id) + "-site").End().End();
   }
   w_.End();
-  Emit(RType::kCarePlan, plan);
+  Emit(RType::kCarePlan, plan, e.fac);
 }
 
 }  // namespace carechart::synth

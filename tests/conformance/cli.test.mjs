@@ -219,9 +219,16 @@ describe('facilities and demo data', () => {
       // The story patient (src/synth/story.cc): HbA1c followed at primary care and endocrinology,
       // the last one in hospital after the emergency visit for an infected foot ulcer.
       const hba1c = await s.get('Observation?patient=demo-maria-lopez&code=http://loinc.org|4548-4&_sort=date&_count=100');
-      assert.equal(hba1c.json.total, 14);
+      // 14 in the story, plus the recent result awaiting review (src/synth/web_story.cc).
+      assert.equal(hba1c.json.total, 15);
       assert.equal(hba1c.json.entry[0].resource.valueQuantity.value, 7.8);
       assert.equal(hba1c.json.entry[13].resource.valueQuantity.value, 8.4);
+      // Each result is labelled by the facility that recorded it, not by the importing server.
+      const facilities = new Set(hba1c.json.entry.map((e) =>
+        e.resource.meta.tag.find((t) => t.system === 'https://carechart.dev/fhir/CodeSystem/facility')?.code));
+      for (const f of ['riverside-primary-care', 'lakeside-endocrinology', 'mercy-hospital']) {
+        assert.ok(facilities.has(f), `HbA1c recorded at ${f}; facilities seen: ${[...facilities]}`);
+      }
       const glucose = await s.get('Observation?patient=demo-maria-lopez&code=http://loinc.org|2339-0');
       assert.ok(glucose.json.total >= 10);
       const meds = await s.get('MedicationRequest?patient=demo-maria-lopez&_count=100');
