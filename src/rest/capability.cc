@@ -166,6 +166,14 @@ Value ResourceEntry(std::string_view type) {
   if (type == "Appointment") {  // book a free Slot (docs/portal-api.md)
     ops.push_back(Operation("book", kCarechartOperations + "book"));
   }
+  if (type == "ValueSet") {  // code search for the apps (terminology_ops.h)
+    ops.push_back(Operation("expand", "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"));
+    ops.push_back(Operation("validate-code",
+                            "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code"));
+  }
+  if (type == "CodeSystem") {
+    ops.push_back(Operation("lookup", "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"));
+  }
   if (type == "Group") {
     ops.push_back(
         Operation("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"));

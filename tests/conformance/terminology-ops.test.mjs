@@ -136,3 +136,10 @@ test('ValueSet/$validate-code says whether a code is in the ValueSet', async () 
   assert.equal(res.json.parameter.find((x) => x.name === 'result').valueBoolean, false);
   assert.match(res.json.parameter.find((x) => x.name === 'message').valueString, /not in the ValueSet/);
 });
+
+test('the CapabilityStatement lists $expand, $validate-code and $lookup', async () => {
+  const cs = (await server.get('metadata')).json;
+  const ops = (type) => cs.rest[0].resource.find((r) => r.type === type)?.operation?.map((o) => o.name) ?? [];
+  for (const name of ['expand', 'validate-code']) assert.ok(ops('ValueSet').includes(name), `ValueSet ${name}: ${ops('ValueSet')}`);
+  assert.ok(ops('CodeSystem').includes('lookup'), `CodeSystem lookup: ${ops('CodeSystem')}`);
+});
