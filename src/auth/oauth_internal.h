@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/auth_store.h"
+#include "core/html.h"  // HtmlEscape, for the pages auth renders
 #include "fhir/json.h"
 #include "http/message.h"
 
@@ -34,7 +35,6 @@ std::string CookieValue(const http::Request& request, std::string_view name);
 std::string CookieHeader(std::string_view name, std::string_view value, int64_t max_age,
                          bool secure);
 
-std::string HtmlEscape(std::string_view text);
 // BASE64URL(SHA256(verifier)) == challenge (RFC 7636 S256), verifier of 43-128 unreserved chars.
 bool PkceMatches(std::string_view verifier, std::string_view challenge);
 

@@ -98,32 +98,6 @@ std::string CookieHeader(std::string_view name, std::string_view value, int64_t 
          (secure ? "; Secure" : "");
 }
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 bool PkceMatches(std::string_view verifier, std::string_view challenge) {
   if (verifier.size() < 43 || verifier.size() > 128) {
     return false;

@@ -3,38 +3,13 @@
 // Everything shown is escaped; the page is built from the Bundle alone.
 #include <map>
 
+#include "core/html.h"
 #include "rest/portal_ops.h"
 #include "rest/resource_prep.h"
 
 namespace carechart::rest {
 
 namespace {
-
-std::string Esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // Text of a CodeableConcept: its text, else the first coding's display, else its code.
 std::string ConceptText(const json::Value* cc) {
@@ -139,19 +114,6 @@ std::string Date(const json::Value& r) {
     if (const json::Value* p = r.find(k)) {
       if (std::string_view v = p->string_at("start"); !v.empty()) {
         return std::string(v.substr(0, 10));
-      }
-    }
-  }
-  return {};
-}
-
-std::string Facility(const json::Value& r) {
-  const json::Value* meta = r.find("meta");
-  const json::Value* tags = meta ? meta->find("tag") : nullptr;
-  if (tags && tags->is_array()) {
-    for (const json::Value& t : tags->items()) {
-      if (t.string_at("system") == kFacilityTagSystem) {
-        return std::string(t.string_at("code"));
       }
     }
   }
@@ -276,7 +238,7 @@ std::string RenderSummaryHtml(const json::Value& document) {
   std::string html =
       "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport "
       "content='width=device-width'><title>Health summary of " +
-      Esc(name) +
+      HtmlEscape(name) +
       "</title><style>"
       "body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;"
       "color:#111;line-height:1.4}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem;"
@@ -285,11 +247,12 @@ std::string RenderSummaryHtml(const json::Value& document) {
       "#eee}.meta{color:#333}@media print{body{margin:0;max-width:none}h2{break-after:avoid}"
       "tr{break-inside:avoid}}</style></head><body><main><h1>Health summary</h1>"
       "<p class=meta><strong>" +
-      Esc(name) + "</strong>" + (born.empty() ? "" : " · born " + Esc(born)) + "<br>Made on " +
-      Esc(document.string_at("timestamp").substr(0, 10)) +
+      HtmlEscape(name) + "</strong>" + (born.empty() ? "" : " · born " + HtmlEscape(born)) +
+      "<br>Made on " + HtmlEscape(document.string_at("timestamp").substr(0, 10)) +
       " from the record held by Carechart, with every facility that recorded each entry. "
       "This is an International Patient Summary (document " +
-      Esc(document.find("identifier") ? document.find("identifier")->string_at("value") : "") +
+      HtmlEscape(document.find("identifier") ? document.find("identifier")->string_at("value")
+                                             : "") +
       ").</p>";
   const json::Value* sections = composition ? composition->find("section") : nullptr;
   if (sections && sections->is_array()) {
@@ -300,7 +263,7 @@ std::string RenderSummaryHtml(const json::Value& document) {
           loinc = std::string(c->string_at("code"));
         }
       }
-      html += "<section><h2>" + Esc(PlainTitle(loinc, s.string_at("title"))) + "</h2>";
+      html += "<section><h2>" + HtmlEscape(PlainTitle(loinc, s.string_at("title"))) + "</h2>";
       const json::Value* entries = s.find("entry");
       if (entries == nullptr || !entries->is_array() || entries->items().empty()) {
         html += "<p>Nothing recorded.</p></section>";
@@ -316,11 +279,11 @@ std::string RenderSummaryHtml(const json::Value& document) {
         }
         const json::Value& r = *it->second;
         auto [what, details] = Describe(r);
-        std::string facility = Facility(r);
+        std::string facility = FacilityOf(r);
         auto org = org_names.find(facility);
         std::string where = org != org_names.end() && !org->second.empty() ? org->second : facility;
-        html += "<tr><td>" + Esc(what) + "</td><td>" + Esc(details) + "</td><td>" + Esc(Date(r)) +
-                "</td><td>" + Esc(where) + "</td></tr>";
+        html += "<tr><td>" + HtmlEscape(what) + "</td><td>" + HtmlEscape(details) + "</td><td>" +
+                HtmlEscape(Date(r)) + "</td><td>" + HtmlEscape(where) + "</td></tr>";
       }
       html += "</tbody></table></section>";
     }

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "core/html.h"
 #include "fhir/datetime.h"
 #include "rest/access_hooks.h"
 #include "rest/outcome.h"
@@ -133,42 +134,6 @@ json::Value Ref(std::string reference, std::string display = {}) {
     r.set("display", json::Value::String(std::move(display)));
   }
   return r;
-}
-
-std::string FacilityOf(const json::Value& r) {
-  const json::Value* meta = r.find("meta");
-  const json::Value* tags = meta ? meta->find("tag") : nullptr;
-  if (tags && tags->is_array()) {
-    for (const json::Value& t : tags->items()) {
-      if (t.string_at("system") == kFacilityTagSystem) {
-        return std::string(t.string_at("code"));
-      }
-    }
-  }
-  return {};
-}
-
-std::string HtmlText(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -326,9 +291,9 @@ http::Response HandlePatientSummary(RequestContext& ctx) {
       for (const json::Value& r : list) {
         std::string facility = FacilityOf(r);
         std::string where = facility.empty() ? "" : facility_names[facility];
-        div += "<li>" + HtmlText(std::string(r.string_at("resourceType"))) + "/" +
-               HtmlText(std::string(r.string_at("id"))) +
-               (where.empty() ? "" : " (recorded at " + HtmlText(where) + ")") + "</li>";
+        div += "<li>" + HtmlEscape(std::string(r.string_at("resourceType"))) + "/" +
+               HtmlEscape(std::string(r.string_at("id"))) +
+               (where.empty() ? "" : " (recorded at " + HtmlEscape(where) + ")") + "</li>";
       }
       div += "</ul>";
     }

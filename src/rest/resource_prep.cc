@@ -31,19 +31,6 @@ void SetTag(json::Value& meta, const char* system, json::Value tag) {
   items.push_back(std::move(tag));
 }
 
-// The code of the first tag of `system`, or "" when there is none.
-std::string TagCode(const json::Value& meta, const char* system) {
-  const json::Value* tags = meta.find("tag");
-  if (tags && tags->is_array()) {
-    for (const json::Value& t : tags->items()) {
-      if (t.string_at("system") == system && !t.string_at("code").empty()) {
-        return std::string(t.string_at("code"));
-      }
-    }
-  }
-  return "";
-}
-
 }  // namespace
 
 ParsedBody ParseJsonBody(const RequestContext& ctx) {
@@ -120,7 +107,7 @@ store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& 
   }
   meta->set_at("versionId", json::Value::String(std::to_string(version)), 0);
   meta->set_at("lastUpdated", json::Value::String(fhir::FormatInstant(w.last_updated_us)), 1);
-  const std::string facility = ctx.keep_source_facility ? TagCode(*meta, kFacilityTagSystem) : "";
+  const std::string facility = ctx.keep_source_facility ? FacilityOf(resource) : "";
   if (!meta->find("source")) {
     meta->set("source", json::Value::String("urn:carechart:facility:" +
                                             (facility.empty() ? ctx.facility_id : facility)));
@@ -136,6 +123,19 @@ store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& 
   w.patient_id = fhir::PatientCompartmentOf(resource);
   w.body = json::Write(resource);
   return w;
+}
+
+std::string FacilityOf(const json::Value& resource) {
+  const json::Value* meta = resource.find("meta");
+  const json::Value* tags = meta ? meta->find("tag") : nullptr;
+  if (tags && tags->is_array()) {
+    for (const json::Value& t : tags->items()) {
+      if (t.string_at("system") == kFacilityTagSystem && !t.string_at("code").empty()) {
+        return std::string(t.string_at("code"));
+      }
+    }
+  }
+  return "";
 }
 
 store::PreparedWrite PrepareDeletion(const std::string& type, const std::string& id,

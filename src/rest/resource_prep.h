@@ -46,6 +46,9 @@ store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& 
                                     const std::string& method);
 
 // A deletion marker version.
+// The facility a resource was recorded at: the code of its kFacilityTagSystem meta.tag, or "".
+std::string FacilityOf(const json::Value& resource);
+
 store::PreparedWrite PrepareDeletion(const std::string& type, const std::string& id,
                                      int64_t version);
 
