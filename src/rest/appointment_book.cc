@@ -164,4 +164,35 @@ http::Response HandleAppointmentBook(RequestContext& ctx) {
   return WriteResponse(201, AsVersion(appt_write), ctx, true);
 }
 
+Status PlanSlotRelease(RequestContext& ctx, const json::Value& appointment, const std::string& id,
+                       PlannedWrite* planned) {
+  const json::Value* slots = appointment.find("slot");
+  if (appointment.string_at("status") != "cancelled" || !slots || !slots->is_array()) {
+    return Status::Ok();
+  }
+  if (auto before = ctx.store.Read("Appointment", id); before.ok() && !before->deleted) {
+    auto old = json::Parse(before->body);
+    if (old.ok() && old->string_at("status") == "cancelled") {
+      return Status::Ok();  // already cancelled: its Slots were given back then
+    }
+  }
+  for (const json::Value& ref : slots->items()) {
+    std::string slot_id = IdAfter(ref.string_at("reference"), "Slot");
+    auto slot = slot_id.empty() ? StatusOr<store::ResourceVersion>(NotFoundError(""))
+                                : ctx.store.Read("Slot", slot_id);
+    if (!slot.ok() || slot->deleted) {
+      continue;  // a Slot that is gone holds no time
+    }
+    ASSIGN_OR_RETURN(json::Value slot_json, json::Parse(slot->body));
+    if (slot_json.string_at("status") != "busy") {
+      continue;
+    }
+    slot_json.set("status", json::Value::String("free"));
+    planned->companions.emplace_back(
+        PrepareVersion(std::move(slot_json), ctx, slot_id, slot->version + 1, "PUT"),
+        slot->version);
+  }
+  return Status::Ok();
+}
+
 }  // namespace carechart::rest

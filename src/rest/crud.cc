@@ -4,6 +4,7 @@
 #include "rest/access_hooks.h"
 #include "rest/interactions.h"
 #include "rest/outcome.h"
+#include "rest/portal_ops.h"
 #include "rest/resource_prep.h"
 #include "rest/write_support.h"
 
@@ -67,6 +68,9 @@ http::Response UpdateWithId(RequestContext& ctx, json::Value resource, const std
                       PlannedWrite p;
                       p.write = PrepareVersion(resource, ctx, id, current.version + 1, "PUT");
                       p.http_status = (current.version == 0 || current.deleted) ? 201 : 200;
+                      if (ctx.type == "Appointment") {
+                        RETURN_IF_ERROR(PlanSlotRelease(ctx, resource, id, &p));
+                      }
                       return p;
                     });
   if (!planned.ok()) {

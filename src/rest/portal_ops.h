@@ -12,11 +12,16 @@
 #include "fhir/json.h"
 #include "http/message.h"
 #include "rest/context.h"
+#include "rest/write_support.h"
 
 namespace carechart::rest {
 
 http::Response HandlePatientSummary(RequestContext& ctx);
 http::Response HandleAppointmentBook(RequestContext& ctx);
+// When an update cancels Appointment `id`, plans its busy Slots back to free, to be committed
+// with the cancellation (PlannedWrite::companions) so a cancelled visit never holds a time.
+Status PlanSlotRelease(RequestContext& ctx, const json::Value& appointment, const std::string& id,
+                       PlannedWrite* planned);
 
 // True when the request asks for HTML (_format=html|text/html, or Accept naming text/html
 // before any JSON type); only $summary answers HTML.

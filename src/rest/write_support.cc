@@ -71,6 +71,14 @@ StatusOr<PlannedWrite> CommitVersion(
         raced = true;
         return ConflictError(type + "/" + id + " changed while this request was being processed");
       }
+      for (const auto& [companion, planned_from] : planned.companions) {
+        ASSIGN_OR_RETURN(store::CurrentVersion c, txn.Current(companion.type, companion.id));
+        if (c.version != planned_from) {
+          raced = true;
+          return ConflictError(companion.type + "/" + companion.id + " changed meanwhile");
+        }
+        RETURN_IF_ERROR(txn.Put(companion));
+      }
       return txn.Put(planned.write);
     });
     if (s.ok()) {

@@ -18,6 +18,10 @@ namespace carechart::rest {
 struct PlannedWrite {
   store::PreparedWrite write;
   int http_status = 200;
+  // Writes that belong to this one and commit in the same transaction (the busy Slot a cancelled
+  // Appointment gives back), each with the version it was planned from: if another request
+  // changed it meanwhile, the plan is made again.
+  std::vector<std::pair<store::PreparedWrite, int64_t>> companions;
 };
 
 // Stores a new version of (type, id). `plan` is called with the current version (0 if never

@@ -98,6 +98,16 @@ test('Appointment/$book: a free Slot becomes busy and the Appointment booked, on
   race.parameter[0].resource.slot[0].reference = 'Slot/slot-2';
   const results = await Promise.all([server.post('Appointment/$book', race, as), server.post('Appointment/$book', race, as)]);
   assert.deepEqual(results.map((r) => r.status).sort(), [201, 409], results.map((r) => r.text.slice(0, 200)).join('\n'));
+
+  // Cancelling a booked visit gives its Slot back in the same write; cancelling again changes nothing.
+  const cancel = await server.put(`Appointment/${booked.json.id}`, { ...booked.json, status: 'cancelled' }, as);
+  assert.equal(cancel.status, 200, cancel.text);
+  const freed = await server.get('Slot/slot-1', as);
+  assert.equal(freed.json.status, 'free', 'the cancelled visit\'s Slot is free again');
+  const again = await server.put(`Appointment/${booked.json.id}`, { ...cancel.json, status: 'cancelled' }, as);
+  assert.equal(again.status, 200, again.text);
+  assert.equal((await server.get('Slot/slot-1', as)).json.meta.versionId, freed.json.meta.versionId, 'a second cancel leaves the Slot alone');
+  assert.equal((await server.get('Slot/slot-2', as)).json.status, 'busy', 'other bookings keep their Slots');
 });
 
 test('messages: threads with the care team, attachments, the clinician\'s reply; nothing for another patient', async () => {
