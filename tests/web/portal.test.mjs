@@ -214,12 +214,20 @@ test('a parent (proxy) switches between their own record and their child\'s', { 
   const page = await portalPage(login);
   const switcher = page.getByRole('textbox', { name: 'Whose record' });
   await switcher.waitFor();
-  const before = await switcher.inputValue();
   await switcher.click();
   const options = page.getByRole('option');
   assert.equal(await options.count(), 2, 'own record and the child\'s');
-  await options.filter({ hasNotText: before }).click();
-  const afterSwitch = await switcher.inputValue();
+  // Names come from the options themselves: the box may still show an id while names load.
+  const before = (await page.getByRole('option', { selected: true }).innerText()).trim();
+  const other = page.getByRole('option', { selected: false });
+  const target = (await other.innerText()).trim();
+  await other.click();
+  let afterSwitch = '';
+  for (let i = 0; i < 50 && afterSwitch !== target; i++) {
+    afterSwitch = await switcher.inputValue();
+    if (afterSwitch !== target) await page.waitForTimeout(100);
+  }
+  assert.equal(afterSwitch, target, 'the switch shows the chosen record');
   assert.notEqual(afterSwitch, before);
   assert.equal(/\(you\)/.test(before) + /\(you\)/.test(afterSwitch), 1, `one of "${before}" / "${afterSwitch}" is the parent's own`);
   await go(page, 'My health');
