@@ -6,6 +6,12 @@
 #                                  prints its connection URI (also written to DIR/uri)
 #   scripts/pg-temp.sh stop DIR    stops the server and removes DIR
 #   scripts/pg-temp.sh uri DIR     prints the URI of the server running in DIR
+#   scripts/pg-temp.sh replica PRIMARY_DIR DIR
+#                                  a streaming replica (hot standby) of the server in PRIMARY_DIR,
+#                                  made with pg_basebackup, started; prints its URI
+#   scripts/pg-temp.sh halt DIR    stops the server in DIR, keeping its data (a primary "failing")
+#   scripts/pg-temp.sh resume DIR  starts it again on the same port
+#   scripts/pg-temp.sh promote DIR makes the replica in DIR a primary (failover)
 #
 # Works as root (the server runs as the unprivileged user "postgres", which Debian's package
 # creates, or one made here) and as any other user (the server runs as that user). No system
@@ -13,7 +19,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 }
 [[ "${1:-}" == "--help" || "${1:-}" == "-h" || $# -lt 2 ]] && { usage; [[ $# -ge 2 ]]; exit $?; }
 
@@ -91,6 +97,51 @@ CONF
     ;;
   uri)
     cat "$dir/uri"
+    ;;
+  replica)
+    primary="$(cd "$dir" && pwd)"
+    dir="${3:?pg-temp: replica needs PRIMARY_DIR DIR}"
+    if [[ -e "$dir/data/PG_VERSION" ]]; then
+      echo "pg-temp: $dir already holds a server" >&2
+      exit 1
+    fi
+    primary_uri="$(cat "$primary/uri")"
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
+    chmod 700 "$dir"
+    # -R writes primary_conninfo and standby.signal; -X stream copies the WAL made meanwhile.
+    as_owner "$pgbin/pg_basebackup" -d "$primary_uri" -D "$dir/data" -R -X stream -c fast \
+      --no-sync >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+unix_socket_directories = '$dir'
+hot_standby = on
+hot_standby_feedback = on
+CONF
+    for attempt in 1 2 3 4 5; do
+      port="$(free_port)"
+      if as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null; then
+        uri="$(printf '%s' "$primary_uri" | sed -E "s#@127\.0\.0\.1:[0-9]+/#@127.0.0.1:$port/#")"
+        printf '%s\n' "$uri" >"$dir/uri"
+        chmod 600 "$dir/uri"
+        printf '%s\n' "$uri"
+        exit 0
+      fi
+      sleep 0.2
+    done
+    echo "pg-temp: the replica did not start; see $dir/server.log" >&2
+    tail -20 "$dir/server.log" >&2 || true
+    exit 1
+    ;;
+  halt)
+    as_owner "$pgbin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  resume)
+    port="$(sed -E 's#.*@127\.0\.0\.1:([0-9]+)/.*#\1#' "$dir/uri")"
+    as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null
+    ;;
+  promote)
+    as_owner "$pgbin/pg_ctl" -D "$dir/data" -w promote >/dev/null
     ;;
   *)
     usage

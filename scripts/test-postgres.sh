@@ -28,6 +28,8 @@ files=(
   tests/conformance/validation.test.mjs tests/conformance/metadata.test.mjs
   tests/conformance/terminology-ops.test.mjs
   tests/security/tokens.test.mjs tests/security/emergency-consent.test.mjs
+  # Several API nodes on one database, read replicas and failover (docs/deploy.md).
+  tests/multinode/nodes.test.mjs tests/multinode/replica.test.mjs tests/multinode/metrics.test.mjs
 )
 existing=()
 for f in "${files[@]}"; do [[ -f "$f" ]] && existing+=("$f"); done

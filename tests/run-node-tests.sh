@@ -5,6 +5,7 @@
 #   tests/hl7/*.test.mjs          (HL7 v2 over MLLP: samples, concurrent senders, kill -9)
 #   tests/bulk/*.test.mjs         (Bulk Data $export/$import, restart during export, round trip)
 #   tests/security/*.test.mjs     (authorisation matrix, break-the-glass, consent, audit chain)
+#   tests/multinode/*.test.mjs    (several nodes, replicas: PostgreSQL only, else skipped)
 #   tests/oracle/*.test.mjs       (search oracle: every parameter vs fhirpath.js; own 600 s cap)
 # Exits non-zero on any failure. Whole run is capped at 900 s (a guard against hangs, not a speed target).
 #
@@ -17,7 +18,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -35,7 +36,7 @@ fi
 if [[ $# -gt 0 ]]; then
   FILES=("$@")
 else
-  FILES=(tests/conformance/*.test.mjs tests/crash/*.test.mjs tests/hl7/*.test.mjs tests/bulk/*.test.mjs tests/security/*.test.mjs)
+  FILES=(tests/conformance/*.test.mjs tests/crash/*.test.mjs tests/hl7/*.test.mjs tests/bulk/*.test.mjs tests/security/*.test.mjs tests/multinode/*.test.mjs)
 fi
 
 echo "run-node-tests: node $(node --version), binary $BIN"

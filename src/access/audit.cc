@@ -242,6 +242,9 @@ class RecordingTxn : public store::WriteTxn {
                                                int limit) override {
     return inner_.SearchIds(query, limit);
   }
+  Status Prefetch(const std::vector<std::pair<std::string, std::string>>& keys) override {
+    return inner_.Prefetch(keys);
+  }
   Status Put(const store::PreparedWrite& w) override {
     RETURN_IF_ERROR(inner_.Put(w));
     puts.push_back({w.type, w.id, w.version, w.method, w.patient_id});

@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "store/audit_log.h"
+#include "store/postgres/postgres_store.h"
 
 namespace carechart::app {
 
@@ -19,6 +20,10 @@ CLI::App* AddAuditCommand(CLI::App& app, CommonOptions& common, AuditCmdOptions&
   verify->add_option("--db", common.db_path, "SQLite database file (must exist)")
       ->envname("CARECHART_DB")
       ->capture_default_str();
+  verify
+      ->add_option("--postgres", common.postgres_uri,
+                   "PostgreSQL connection URI: verify that database's audit log instead")
+      ->envname("CARECHART_POSTGRES");
   verify->callback([&options] { options.action = "verify"; });
   return cmd;
 }
@@ -28,12 +33,13 @@ int RunAuditCommand(const CommonOptions& common, const AuditCmdOptions& options)
     std::fprintf(stderr, "carechart audit: unknown action\n");
     return 2;
   }
-  if (!std::filesystem::exists(common.db_path)) {
+  if (common.postgres_uri.empty() && !std::filesystem::exists(common.db_path)) {
     std::fprintf(stderr, "carechart audit verify: --db %s: no such database\n",
                  common.db_path.c_str());
     return 2;
   }
-  auto report = store::VerifySqliteAuditLog(common.db_path);
+  auto report = common.postgres_uri.empty() ? store::VerifySqliteAuditLog(common.db_path)
+                                            : store::VerifyPostgresAuditLog(common.postgres_uri);
   if (!report.ok()) {
     std::fprintf(stderr, "carechart audit verify: %s\n", report.status().message().c_str());
     return 2;

@@ -21,6 +21,7 @@ namespace carechart::app {
 struct CommonOptions {
   std::string db_path = "carechart.db";
   std::string postgres_uri;  // set (--postgres): the PostgreSQL database instead of db_path
+  std::vector<std::string> postgres_replicas;  // serve --postgres-replica: read-only standbys
   std::string facility_id = "carechart-facility";
   std::string facility_name;  // empty: the facility id
   std::string log_level = "info";
@@ -41,9 +42,11 @@ struct ServeOptions {
   int hl7_idle_timeout = 600;  // seconds before an idle MLLP connection is closed
   size_t hl7_max_frame_bytes = 16 * 1024 * 1024;  // larger MLLP frames: AR and close
   std::string hl7_tls_cert, hl7_tls_key;          // PEM files: MLLP over TLS when both are set
+  std::string hl7_tls_client_ca;  // PEM CAs: MLLP senders must present a certificate they issued
   std::string bulk_dir;           // Bulk Data job files; empty: "<db>.bulk" beside the database
   double bulk_expire_hours = 24;  // finished Bulk Data jobs are removed after this
   int bulk_page_size = 1000;      // resources per read of an export
+  int bulk_lease_seconds = 30;    // several nodes: a dead node's job is taken over after this
   // Authentication (serve_auth.cc, auth_cmd.cc): TLS for HTTP, CORS for SMART apps, token life.
   std::string tls_cert, tls_key;          // PEM files: HTTPS when both are set
   std::vector<std::string> cors_origins;  // browser origins allowed to call the API
@@ -64,6 +67,9 @@ struct Hl7Options {
   std::string host = "127.0.0.1";
   int port = 2575;
   int timeout = 30;
+  bool tls = false;       // send: MLLP over TLS
+  std::string ca_file;    // send: CAs that verify the receiver (else the system's)
+  std::string cert, key;  // send: a client certificate and its key (PEM)
   int limit = 100;
   bool all = false;  // errors: include resolved entries
   std::string config;
@@ -132,6 +138,8 @@ CLI::App* AddExportCommand(CLI::App& app, CommonOptions& common, ExportCmdOption
 int RunExportCommand(const CommonOptions& common, const ExportCmdOptions& options);
 // Adds serve's Bulk Data options (--bulk-dir, --bulk-expire-hours).
 void AddBulkServeOptions(CLI::App* serve_cmd, ServeOptions& serve);
+// Adds serve's --postgres-replica (open_store.cc).
+void AddPostgresServeOptions(CLI::App* serve_cmd, CommonOptions& common);
 
 // carechart user | client | token (auth_cmd.cc): accounts, SMART clients and tokens for scripts.
 struct AuthCommands;

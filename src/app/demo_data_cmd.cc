@@ -196,7 +196,7 @@ int RunDemoData(const CommonOptions& common, const DemoDataOptions& options) {
     if (stats.entries_failed > 0) {
       return 3;
     }
-    where = "into " + options.db_path;
+    where = "into " + (target.postgres_uri.empty() ? options.db_path : DatabaseName(target));
   } else if (options.format == "bundle") {
     auto sink =
         GenerateInto(synth::BundleDirSink::Open(options.out_dir), *generator, bar, progress);

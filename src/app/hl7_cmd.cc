@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/open_store.h"
 #include "hl7v2/mllp.h"
 #include "hl7v2/processor.h"
 #include "store/resource_store.h"
@@ -47,7 +48,13 @@ int Send(const Hl7Options& o) {
   } else {
     messages.push_back(text);  // let the server say what is wrong with it
   }
-  auto client = hl7v2::MllpClient::Connect(o.host, static_cast<uint16_t>(o.port), o.timeout);
+  if (!o.tls && (!o.ca_file.empty() || !o.cert.empty() || !o.key.empty())) {
+    std::cerr << "carechart: --ca-file, --cert and --key need --tls\n";
+    return 2;
+  }
+  hl7v2::MllpTlsOptions tls{o.ca_file, o.cert, o.key};
+  auto client = hl7v2::MllpClient::Connect(o.host, static_cast<uint16_t>(o.port), o.timeout,
+                                           o.tls ? &tls : nullptr);
   if (!client.ok()) {
     std::cerr << "carechart: " << client.status().message() << "\n";
     return 1;
@@ -83,11 +90,10 @@ int RunHl7(const CommonOptions& common, const Hl7Options& o) {
     std::cerr << "carechart: " << mapping.status().message() << "\n";
     return 2;
   }
-  store::SqliteOptions so;
-  so.path = common.db_path;
-  auto store = store::OpenSqliteStore(so);
+  auto store = OpenResourceStore(common, {});  // SQLite, or PostgreSQL with --postgres
   if (!store.ok()) {
-    std::cerr << "carechart: cannot open the database: " << store.status().ToString() << "\n";
+    std::cerr << "carechart: cannot open " << DatabaseName(common) << ": "
+              << store.status().ToString() << "\n";
     return 1;
   }
   hl7v2::ProcessorOptions po;

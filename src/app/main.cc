@@ -107,6 +107,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--hl7-tls-key", serve.hl7_tls_key, "MLLP over TLS: PEM private key")
       ->envname("CARECHART_HL7_TLS_KEY")
       ->check(CLI::ExistingFile);
+  serve_cmd
+      ->add_option("--hl7-tls-client-ca", serve.hl7_tls_client_ca,
+                   "MLLP over TLS: require sender certificates issued by these CAs (PEM)")
+      ->envname("CARECHART_HL7_TLS_CLIENT_CA")
+      ->check(CLI::ExistingFile);
 
   carechart::app::ImportCmdOptions import_opts;
   CLI::App* import_cmd =
@@ -138,6 +143,16 @@ int main(int argc, char** argv) {
   hl7_send->add_option("--port", hl7.port, "receiver MLLP port")->capture_default_str();
   hl7_send->add_option("--timeout", hl7.timeout, "seconds to wait for each ACK")
       ->capture_default_str();
+  hl7_send->add_flag("--tls", hl7.tls,
+                     "MLLP over TLS; the receiver's certificate must be valid and name --host");
+  hl7_send
+      ->add_option("--ca-file", hl7.ca_file,
+                   "PEM CAs that verify the receiver (default: the system's trusted CAs)")
+      ->check(CLI::ExistingFile);
+  hl7_send->add_option("--cert", hl7.cert, "client certificate (PEM), when the receiver asks")
+      ->check(CLI::ExistingFile);
+  hl7_send->add_option("--key", hl7.key, "the client certificate's private key (PEM)")
+      ->check(CLI::ExistingFile);
 
   carechart::app::DemoDataOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
@@ -165,6 +180,10 @@ int main(int argc, char** argv) {
   demo_cmd
       ->add_option("--db", demo.db_path, "write into this database instead (created when absent)")
       ->excludes(demo_out);
+  demo_cmd
+      ->add_option("--postgres", common.postgres_uri,
+                   "with --db: write into this PostgreSQL database (connection URI) instead")
+      ->envname("CARECHART_POSTGRES");
   demo_cmd->add_option("--batch-size", demo.batch, "resources per database transaction (--db)")
       ->check(CLI::Range(size_t{1}, size_t{100000}))
       ->capture_default_str();
@@ -181,6 +200,7 @@ int main(int argc, char** argv) {
   carechart::app::ReindexCmdOptions reindex;
   CLI::App* reindex_cmd = carechart::app::AddReindexCommand(app, common, reindex);
   carechart::app::AddBulkServeOptions(serve_cmd, serve);
+  carechart::app::AddPostgresServeOptions(serve_cmd, common);
   carechart::app::AddAuthServeOptions(serve_cmd, serve);
   carechart::app::AddAccessServeOptions(serve_cmd, serve);
   carechart::app::AddWebServeOptions(serve_cmd, serve);

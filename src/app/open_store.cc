@@ -1,6 +1,7 @@
 #include "app/open_store.h"
 
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_store.h"
@@ -13,7 +14,11 @@ StatusOr<std::unique_ptr<store::ResourceStore>> OpenResourceStore(const CommonOp
     store::PostgresOptions po;
     po.uri = common.postgres_uri;
     po.max_query_ms = options.max_query_ms;
+    po.replica_uris = common.postgres_replicas;
     return store::OpenPostgresStore(po);
+  }
+  if (!common.postgres_replicas.empty()) {
+    return InvalidError("--postgres-replica needs --postgres (the primary that writes go to)");
   }
   options.path = common.db_path;
   return store::OpenSqliteStore(options);
@@ -31,6 +36,15 @@ StatusOr<std::unique_ptr<bulk::JobStore>> OpenJobStore(const CommonOptions& comm
     return bulk::OpenPostgresJobStore(common.postgres_uri);
   }
   return bulk::OpenSqliteJobStore(common.db_path);
+}
+
+void AddPostgresServeOptions(CLI::App* serve_cmd, CommonOptions& common) {
+  serve_cmd
+      ->add_option("--postgres-replica", common.postgres_replicas,
+                   "with --postgres: a streaming replica (hot standby) of that database to send "
+                   "reads to; repeat for several (docs/deploy.md)")
+      ->envname("CARECHART_POSTGRES_REPLICAS")
+      ->delimiter(',');
 }
 
 std::string DatabaseName(const CommonOptions& common) {

@@ -2,6 +2,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <iostream>
 #include <thread>
 
@@ -9,6 +10,7 @@
 #include "app/open_store.h"
 #include "app/serve_auth.h"
 #include "app/serve_bulk.h"
+#include "app/serve_metrics.h"
 #include "hl7v2/mllp.h"
 #include "hl7v2/processor.h"
 #include "http/server.h"
@@ -129,17 +131,29 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (!web.Built()) {
     spdlog::warn("web apps not built in {} (make build); / shows how to build them", web.root());
   }
-  auto server = http::Server::Start(ho, [&api, &auth, &web](http::Request& req) -> http::Response {
-    return auth->Handle(req, api, [&web](http::Request& r) -> http::Response {
-      if (r.path == "/healthz") {
-        return Healthz();
-      }
-      if (auto page = web.Serve(r)) {
-        return std::move(*page);
-      }
-      return NotFound(r);
-    });
-  });
+  ServeMetrics metrics(*store);  // GET /metrics (serve_metrics.h)
+  auto server =
+      http::Server::Start(ho, [&api, &auth, &web, &metrics](http::Request& req) -> http::Response {
+        auto started = std::chrono::steady_clock::now();
+        std::string path = req.path;
+        http::Response res =
+            auth->Handle(req, api, [&web, &metrics](http::Request& r) -> http::Response {
+              if (r.path == "/healthz") {
+                return Healthz();
+              }
+              if (r.path == "/metrics") {
+                return metrics.Render();
+              }
+              if (auto page = web.Serve(r)) {
+                return std::move(*page);
+              }
+              return NotFound(r);
+            });
+        metrics.Observe(
+            path, res.status,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        return res;
+      });
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return 1;
@@ -170,6 +184,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
     mo.max_frame_bytes = serve.hl7_max_frame_bytes;
     mo.tls_cert_file = serve.hl7_tls_cert;
     mo.tls_key_file = serve.hl7_tls_key;
+    mo.tls_client_ca_file = serve.hl7_tls_client_ca;
     auto started = hl7v2::MllpServer::Start(mo, *hl7_processor);
     if (!started.ok()) {
       spdlog::critical("{}", started.status().ToString());

@@ -24,6 +24,13 @@ void AddBulkServeOptions(CLI::App* serve_cmd, ServeOptions& serve) {
                    "resources an export reads at a time (smaller: shorter read transactions)")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--bulk-lease-seconds", serve.bulk_lease_seconds,
+                   "with --postgres and several nodes: a node renews its running job's lease every "
+                   "third of this; when it dies, another node takes the job over after this")
+      ->envname("CARECHART_BULK_LEASE_SECONDS")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 }
 
 std::unique_ptr<bulk::BulkJobs> AttachBulkData(rest::FhirApi& api, store::ResourceStore& store,
@@ -34,6 +41,7 @@ std::unique_ptr<bulk::BulkJobs> AttachBulkData(rest::FhirApi& api, store::Resour
   bo.dir = serve.bulk_dir.empty() ? common.db_path + ".bulk" : serve.bulk_dir;
   bo.expire_seconds = static_cast<int64_t>(serve.bulk_expire_hours * 3600);
   bo.page_size = serve.bulk_page_size;
+  bo.lease_seconds = serve.bulk_lease_seconds;
   // `serve` always puts the Bearer gate in front of /fhir, file downloads included.
   bo.requires_access_token = true;
   auto table = OpenJobStore(common);

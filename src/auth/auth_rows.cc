@@ -169,4 +169,112 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
+namespace {
+Status Unauth(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+}  // namespace
+
+AuthCode ReadTakenCode(RowReader& row, const std::string& code_hash, int64_t* used) {
+  AuthCode c;
+  c.code_hash = code_hash;
+  c.client_id = row.Text();
+  c.user_id = row.Text();
+  c.redirect_uri = row.Text();
+  c.scope = row.Text();
+  c.code_challenge = row.Text();
+  c.patient_id = row.Text();
+  c.encounter_id = row.Text();
+  c.nonce = row.Text();
+  c.expires_at = row.Int();
+  *used = row.Int();
+  c.facility_id = row.Text();
+  return c;
+}
+
+Status CheckTakenCode(const AuthCode& code, int64_t used, int64_t now) {
+  if (used > 1) {
+    return Unauth("the authorization code was already used");
+  }
+  if (code.expires_at <= now) {
+    return Unauth("the authorization code has expired");
+  }
+  return Status::Ok();
+}
+
+RefreshToken ReadRotatedRefresh(RowReader& row, const std::string& token_hash, int64_t* rotated,
+                                bool* revoked) {
+  RefreshToken t;
+  t.token_hash = token_hash;
+  t.family = row.Text();
+  t.client_id = row.Text();
+  t.user_id = row.Text();
+  t.scope = row.Text();
+  t.patient_id = row.Text();
+  t.expires_at = row.Int();
+  *rotated = row.Int();
+  *revoked = row.Bool();
+  t.facility_id = row.Text();
+  return t;
+}
+
+Status CheckRotatedRefresh(const RefreshToken& token, int64_t rotated, bool revoked, int64_t now) {
+  if (rotated > 1) {
+    return Unauth(
+        "the refresh token was already used (rotated); every token of this grant is now "
+        "revoked");
+  }
+  if (revoked) {
+    return Unauth("the refresh token has been revoked");
+  }
+  if (token.expires_at <= now) {
+    return Unauth("the refresh token has expired");
+  }
+  return Status::Ok();
+}
+
+LaunchContext ReadLaunch(RowReader& row, const std::string& id) {
+  LaunchContext l;
+  l.id = id;
+  l.patient_id = row.Text();
+  l.encounter_id = row.Text();
+  l.expires_at = row.Int();
+  return l;
+}
+
+SignInSession ReadSession(RowReader& row, const std::string& id_hash) {
+  SignInSession s;
+  s.id_hash = id_hash;
+  s.user_id = row.Text();
+  s.stage = row.Text();
+  s.request_json = row.Text();
+  s.expires_at = row.Int();
+  return s;
+}
+
+StatusOr<ActivationCode> ReadActivation(RowReader& row, const std::string& code_hash, int64_t now) {
+  ActivationCode c;
+  c.code_hash = code_hash;
+  c.user_id = row.Text();
+  c.purpose = row.Text();
+  c.expires_at = row.Int();
+  if (row.Int() != 0) {
+    return Unauth("the code was already used (or replaced by a newer one)");
+  }
+  if (c.expires_at < now) {
+    return Unauth("the code has expired");
+  }
+  return c;
+}
+
+RefreshToken ReadGrant(RowReader& row, const std::string& user_id) {
+  RefreshToken t;
+  t.token_hash = row.Text();
+  t.family = row.Text();
+  t.client_id = row.Text();
+  t.user_id = user_id;
+  t.scope = row.Text();
+  t.patient_id = row.Text();
+  t.expires_at = row.Int();
+  return t;
+}
+
 }  // namespace carechart::auth

@@ -63,6 +63,35 @@ inline constexpr const char* kRefreshColumns =
     "token_hash, family, client_id, user_id, scope, patient_id, expires_at, facility_id";
 SqlRow RefreshRow(const RefreshToken& token);
 
+// What TakeCode's UPDATE ... RETURNING hands back, and its reading (`used` after the update).
+inline constexpr const char* kTakenCodeColumns =
+    "client_id, user_id, redirect_uri, scope, code_challenge, patient_id, encounter_id, nonce, "
+    "expires_at, used, facility_id";
+AuthCode ReadTakenCode(RowReader& row, const std::string& code_hash, int64_t* used);
+// The verdict on a code just taken: kUnauthenticated when used before (the caller then revokes
+// what it granted) or expired.
+Status CheckTakenCode(const AuthCode& code, int64_t used, int64_t now);
+
+// What RotateRefresh's UPDATE ... RETURNING hands back, and its reading.
+inline constexpr const char* kRotatedRefreshColumns =
+    "family, client_id, user_id, scope, patient_id, expires_at, rotated, revoked, facility_id";
+RefreshToken ReadRotatedRefresh(RowReader& row, const std::string& token_hash, int64_t* rotated,
+                                bool* revoked);
+// kUnauthenticated when rotated before (the caller then revokes the family), revoked or expired.
+Status CheckRotatedRefresh(const RefreshToken& token, int64_t rotated, bool revoked, int64_t now);
+
+// auth_launch, auth_session, activation codes and a user's grants, as the stores read them.
+inline constexpr const char* kLaunchColumns = "patient_id, encounter_id, expires_at";
+LaunchContext ReadLaunch(RowReader& row, const std::string& id);
+inline constexpr const char* kSessionColumns = "user_id, stage, request_json, expires_at";
+SignInSession ReadSession(RowReader& row, const std::string& id_hash);
+inline constexpr const char* kActivationColumns = "user_id, purpose, expires_at, used";
+// The code when unused and unexpired; kUnauthenticated otherwise.
+StatusOr<ActivationCode> ReadActivation(RowReader& row, const std::string& code_hash, int64_t now);
+inline constexpr const char* kGrantColumns =
+    "token_hash, family, client_id, scope, patient_id, expires_at";
+RefreshToken ReadGrant(RowReader& row, const std::string& user_id);
+
 // "?, ?, ?" for n columns (SQLite); PostgreSQL writes "$1, $2, $3".
 std::string Placeholders(size_t n);
 

@@ -157,25 +157,15 @@ class AuthStore {
   // Activation and reset codes (portal accounts). Put voids the user's earlier unused codes (only
   // the newest works). Find returns an unused, unexpired code (kUnauthenticated otherwise)
   // without using it; Use marks it used, false when it already was (a concurrent use).
-  // Defaults: not supported by this backend.
-  virtual Status PutActivation(const ActivationCode& code) {
-    return {StatusCode::kNotImplemented, "activation codes are not supported by this store"};
-  }
-  virtual StatusOr<ActivationCode> FindActivation(const std::string& code_hash, int64_t now) {
-    return Status{StatusCode::kNotImplemented, "activation codes are not supported by this store"};
-  }
-  virtual StatusOr<bool> UseActivation(const std::string& code_hash) {
-    return Status{StatusCode::kNotImplemented, "activation codes are not supported by this store"};
-  }
+  virtual Status PutActivation(const ActivationCode& code) = 0;
+  virtual StatusOr<ActivationCode> FindActivation(const std::string& code_hash, int64_t now) = 0;
+  virtual StatusOr<bool> UseActivation(const std::string& code_hash) = 0;
   // The user's live grants (refresh-token families not revoked, rotated away or expired: one
   // entry per family, its newest token) for "connected apps", and revoking one by family.
-  virtual StatusOr<std::vector<RefreshToken>> ListGrants(const std::string& user_id, int64_t now) {
-    return Status{StatusCode::kNotImplemented, "listing grants is not supported by this store"};
-  }
+  virtual StatusOr<std::vector<RefreshToken>> ListGrants(const std::string& user_id,
+                                                         int64_t now) = 0;
   // false when the user has no such family.
-  virtual StatusOr<bool> RevokeGrant(const std::string& user_id, const std::string& family) {
-    return Status{StatusCode::kNotImplemented, "revoking grants is not supported by this store"};
-  }
+  virtual StatusOr<bool> RevokeGrant(const std::string& user_id, const std::string& family) = 0;
 
   // Deletes expired codes, sessions, launches, assertion ids and revocations.
   virtual Status Purge(int64_t now) = 0;

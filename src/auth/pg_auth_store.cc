@@ -174,38 +174,23 @@ class PostgresAuthStore final : public AuthStore {
   }
 
   StatusOr<AuthCode> TakeCode(const std::string& code_hash, int64_t now) override {
-    ASSIGN_OR_RETURN(Rows rows,
-                     Run("UPDATE auth_code SET used = used + 1 WHERE code_hash = $1 "
-                         "RETURNING client_id, user_id, redirect_uri, scope, code_challenge, "
-                         "patient_id, encounter_id, nonce, expires_at, used, facility_id",
-                         Args().Text(code_hash)));
+    ASSIGN_OR_RETURN(Rows rows, Run(std::string("UPDATE auth_code SET used = used + 1 WHERE "
+                                                "code_hash = $1 RETURNING ") +
+                                        kTakenCodeColumns,
+                                    Args().Text(code_hash)));
     if (!rows.size()) {
       return Unauth("the authorization code is unknown");
     }
     RowReader r = Reader(rows, 0);
-    AuthCode c;
-    c.code_hash = code_hash;
-    c.client_id = r.Text();
-    c.user_id = r.Text();
-    c.redirect_uri = r.Text();
-    c.scope = r.Text();
-    c.code_challenge = r.Text();
-    c.patient_id = r.Text();
-    c.encounter_id = r.Text();
-    c.nonce = r.Text();
-    c.expires_at = r.Int();
-    int64_t used = r.Int();
-    c.facility_id = r.Text();
+    int64_t used = 0;
+    AuthCode c = ReadTakenCode(r, code_hash, &used);
     if (used > 1) {
       // RFC 6749 §4.1.2: a code used twice revokes what it granted.
       RETURN_IF_ERROR(
           Run("UPDATE auth_refresh SET revoked = 1 WHERE family = $1", Args().Text(code_hash))
               .status());
-      return Unauth("the authorization code was already used");
     }
-    if (c.expires_at <= now) {
-      return Unauth("the authorization code has expired");
-    }
+    RETURN_IF_ERROR(CheckTakenCode(c, used, now));
     return c;
   }
 
@@ -218,40 +203,23 @@ class PostgresAuthStore final : public AuthStore {
   }
 
   StatusOr<RefreshToken> RotateRefresh(const std::string& token_hash, int64_t now) override {
-    ASSIGN_OR_RETURN(Rows rows,
-                     Run("UPDATE auth_refresh SET rotated = rotated + 1 WHERE token_hash = $1 "
-                         "RETURNING family, client_id, user_id, scope, patient_id, expires_at, "
-                         "rotated, revoked, facility_id",
-                         Args().Text(token_hash)));
+    ASSIGN_OR_RETURN(Rows rows, Run(std::string("UPDATE auth_refresh SET rotated = rotated + 1 "
+                                                "WHERE token_hash = $1 RETURNING ") +
+                                        kRotatedRefreshColumns,
+                                    Args().Text(token_hash)));
     if (!rows.size()) {
       return Unauth("the refresh token is unknown");
     }
     RowReader r = Reader(rows, 0);
-    RefreshToken t;
-    t.token_hash = token_hash;
-    t.family = r.Text();
-    t.client_id = r.Text();
-    t.user_id = r.Text();
-    t.scope = r.Text();
-    t.patient_id = r.Text();
-    t.expires_at = r.Int();
-    int64_t rotated = r.Int();
-    bool revoked = r.Int() != 0;
-    t.facility_id = r.Text();
+    int64_t rotated = 0;
+    bool revoked = false;
+    RefreshToken t = ReadRotatedRefresh(r, token_hash, &rotated, &revoked);
     if (rotated > 1) {
       RETURN_IF_ERROR(
           Run("UPDATE auth_refresh SET revoked = 1 WHERE family = $1", Args().Text(t.family))
               .status());
-      return Unauth(
-          "the refresh token was already used (rotated); every token of this grant is now "
-          "revoked");
     }
-    if (revoked) {
-      return Unauth("the refresh token has been revoked");
-    }
-    if (t.expires_at <= now) {
-      return Unauth("the refresh token has expired");
-    }
+    RETURN_IF_ERROR(CheckRotatedRefresh(t, rotated, revoked, now));
     return t;
   }
 
@@ -300,17 +268,10 @@ class PostgresAuthStore final : public AuthStore {
         .status();
   }
   StatusOr<std::optional<LaunchContext>> GetLaunch(const std::string& id, int64_t now) override {
-    ASSIGN_OR_RETURN(Rows rows, Run("SELECT patient_id, encounter_id, expires_at FROM auth_launch "
-                                    "WHERE id = $1 AND expires_at > $2",
+    ASSIGN_OR_RETURN(Rows rows, Run(std::string("SELECT ") + kLaunchColumns +
+                                        " FROM auth_launch WHERE id = $1 AND expires_at > $2",
                                     Args().Text(id).Int(now)));
-    return First<LaunchContext>(rows, [&id](RowReader& r) {
-      LaunchContext l;
-      l.id = id;
-      l.patient_id = r.Text();
-      l.encounter_id = r.Text();
-      l.expires_at = r.Int();
-      return l;
-    });
+    return First<LaunchContext>(rows, [&id](RowReader& r) { return ReadLaunch(r, id); });
   }
 
   Status PutSession(const SignInSession& s) override {
@@ -326,18 +287,10 @@ class PostgresAuthStore final : public AuthStore {
   }
   StatusOr<std::optional<SignInSession>> GetSession(const std::string& id_hash,
                                                     int64_t now) override {
-    ASSIGN_OR_RETURN(Rows rows, Run("SELECT user_id, stage, request_json, expires_at FROM "
-                                    "auth_session WHERE id_hash = $1 AND expires_at > $2",
+    ASSIGN_OR_RETURN(Rows rows, Run(std::string("SELECT ") + kSessionColumns +
+                                        " FROM auth_session WHERE id_hash = $1 AND expires_at > $2",
                                     Args().Text(id_hash).Int(now)));
-    return First<SignInSession>(rows, [&id_hash](RowReader& r) {
-      SignInSession s;
-      s.id_hash = id_hash;
-      s.user_id = r.Text();
-      s.stage = r.Text();
-      s.request_json = r.Text();
-      s.expires_at = r.Int();
-      return s;
-    });
+    return First<SignInSession>(rows, [&id_hash](RowReader& r) { return ReadSession(r, id_hash); });
   }
   Status DeleteSession(const std::string& id_hash) override {
     return Run("DELETE FROM auth_session WHERE id_hash = $1", Args().Text(id_hash)).status();
@@ -356,24 +309,14 @@ class PostgresAuthStore final : public AuthStore {
         .status();
   }
   StatusOr<ActivationCode> FindActivation(const std::string& code_hash, int64_t now) override {
-    ASSIGN_OR_RETURN(Rows rows, Run("SELECT user_id, purpose, expires_at, used FROM "
-                                    "auth_activation WHERE code_hash = $1",
+    ASSIGN_OR_RETURN(Rows rows, Run(std::string("SELECT ") + kActivationColumns +
+                                        " FROM auth_activation WHERE code_hash = $1",
                                     Args().Text(code_hash)));
     if (!rows.size()) {
       return Unauth("the code is not known");
     }
-    ActivationCode c;
-    c.code_hash = code_hash;
-    c.user_id = rows.Text(0, 0);
-    c.purpose = rows.Text(0, 1);
-    c.expires_at = rows.Int(0, 2);
-    if (rows.Int(0, 3) != 0) {
-      return Unauth("the code was already used (or replaced by a newer one)");
-    }
-    if (c.expires_at < now) {
-      return Unauth("the code has expired");
-    }
-    return c;
+    RowReader r = Reader(rows, 0);
+    return ReadActivation(r, code_hash, now);
   }
   StatusOr<bool> UseActivation(const std::string& code_hash) override {
     ASSIGN_OR_RETURN(Rows rows, Run("UPDATE auth_activation SET used = 1 WHERE code_hash = $1 "
@@ -383,22 +326,12 @@ class PostgresAuthStore final : public AuthStore {
   }
 
   StatusOr<std::vector<RefreshToken>> ListGrants(const std::string& user_id, int64_t now) override {
-    ASSIGN_OR_RETURN(Rows rows, Run("SELECT token_hash, family, client_id, scope, patient_id, "
-                                    "expires_at FROM auth_refresh WHERE user_id = $1 AND "
-                                    "rotated = 0 AND revoked = 0 AND expires_at >= $2 "
-                                    "ORDER BY expires_at DESC",
+    ASSIGN_OR_RETURN(Rows rows, Run(std::string("SELECT ") + kGrantColumns +
+                                        " FROM auth_refresh WHERE user_id = $1 AND rotated = 0 "
+                                        "AND revoked = 0 AND expires_at >= $2 "
+                                        "ORDER BY expires_at DESC",
                                     Args().Text(user_id).Int(now)));
-    return All<RefreshToken>(rows, [&user_id](RowReader& r) {
-      RefreshToken t;
-      t.token_hash = r.Text();
-      t.family = r.Text();
-      t.client_id = r.Text();
-      t.user_id = user_id;
-      t.scope = r.Text();
-      t.patient_id = r.Text();
-      t.expires_at = r.Int();
-      return t;
-    });
+    return All<RefreshToken>(rows, [&user_id](RowReader& r) { return ReadGrant(r, user_id); });
   }
   StatusOr<bool> RevokeGrant(const std::string& user_id, const std::string& family) override {
     ASSIGN_OR_RETURN(Rows rows, Run("UPDATE auth_refresh SET revoked = 1 WHERE user_id = $1 AND "

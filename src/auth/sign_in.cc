@@ -76,13 +76,14 @@ http::Response ErrorPage(int status, const std::string& message) {
 
 // A labelled input; the first of a form takes the focus. Inputs point at the error message (when
 // there is one) so that a screen reader reads it with the field.
+// `value` refills a field after a failed attempt (never used for passwords).
 std::string Field(std::string_view label, std::string_view name, std::string_view type,
-                  std::string_view autocomplete, bool first = false) {
+                  std::string_view autocomplete, bool first = false, std::string_view value = {}) {
   std::string id = "f-" + std::string(name);
   return "<div class=field><label for=" + id + ">" + std::string(label) +
          "</label><input id=" + id + " name=" + std::string(name) + " type=" + std::string(type) +
          " autocomplete=" + std::string(autocomplete) + " required aria-describedby=signin-error" +
-         (first ? " autofocus" : "") +
+         (first ? " autofocus" : "") + (value.empty() ? "" : " value='" + HtmlEscape(value) + "'") +
          (type == "text" ? " autocapitalize=none spellcheck=false" : "") + "></div>";
 }
 
@@ -252,10 +253,19 @@ http::Response OAuthServer::SignInStep(const http::Request& request, SignInSessi
                       "</b> asks to use your Carechart account.</p>";
   http::Response r;
   if (session.stage == "password") {
+    // After a wrong password the user retypes only the password: keep the username they sent.
+    std::string username;
+    if (request.method == "POST") {
+      if (auto form = ParseForm(request)) {
+        username = FormValue(*form, "username");
+      }
+    }
     r = Page(200, "Sign in",
              intro + FormHtml(pr->csrf,
-                              Field("Username", "username", "text", "username", true) +
-                                  Field("Password", "password", "password", "current-password"),
+                              Field("Username", "username", "text", "username", username.empty(),
+                                    username) +
+                                  Field("Password", "password", "password", "current-password",
+                                        !username.empty()),
                               "Sign in", error));
   } else if (session.stage == "totp") {
     r = Page(200, "Second factor",

@@ -224,28 +224,17 @@ class SqliteAuthStore final : public AuthStore {
   StatusOr<AuthCode> TakeCode(const std::string& code_hash, int64_t now) override {
     std::lock_guard lock(mu_);
     ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("UPDATE auth_code SET used = used + 1 WHERE code_hash = ? "
-                                    "RETURNING client_id, user_id, redirect_uri, scope, "
-                                    "code_challenge, patient_id, encounter_id, nonce, expires_at, "
-                                    "used, facility_id"));
+                     conn_->Prepare(std::string("UPDATE auth_code SET used = used + 1 WHERE "
+                                                "code_hash = ? RETURNING ") +
+                                    kTakenCodeColumns));
     st.Bind(1, code_hash);
     ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) {
       return Unauth("the authorization code is unknown");
     }
-    AuthCode c;
-    c.code_hash = code_hash;
-    c.client_id = st.Text(0);
-    c.user_id = st.Text(1);
-    c.redirect_uri = st.Text(2);
-    c.scope = st.Text(3);
-    c.code_challenge = st.Text(4);
-    c.patient_id = st.Text(5);
-    c.encounter_id = st.Text(6);
-    c.nonce = st.Text(7);
-    c.expires_at = st.Int(8);
-    int64_t used = st.Int(9);
-    c.facility_id = st.Text(10);
+    RowReader r = Reader(st);
+    int64_t used = 0;
+    AuthCode c = ReadTakenCode(r, code_hash, &used);
     RETURN_IF_ERROR(st.Run());
     if (used > 1) {
       // RFC 6749 §4.1.2: a code used twice revokes what it granted.
@@ -253,11 +242,8 @@ class SqliteAuthStore final : public AuthStore {
                        conn_->Prepare("UPDATE auth_refresh SET revoked = 1 WHERE family = ?"));
       rv.Bind(1, code_hash);
       RETURN_IF_ERROR(rv.Run());
-      return Unauth("the authorization code was already used");
     }
-    if (c.expires_at <= now) {
-      return Unauth("the authorization code has expired");
-    }
+    RETURN_IF_ERROR(CheckTakenCode(c, used, now));
     return c;
   }
 
@@ -272,42 +258,26 @@ class SqliteAuthStore final : public AuthStore {
   StatusOr<RefreshToken> RotateRefresh(const std::string& token_hash, int64_t now) override {
     std::lock_guard lock(mu_);
     ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("UPDATE auth_refresh SET rotated = rotated + 1 "
-                                    "WHERE token_hash = ? RETURNING family, client_id, user_id, "
-                                    "scope, patient_id, expires_at, rotated, revoked, "
-                                    "facility_id"));
+                     conn_->Prepare(std::string("UPDATE auth_refresh SET rotated = rotated + 1 "
+                                                "WHERE token_hash = ? RETURNING ") +
+                                    kRotatedRefreshColumns));
     st.Bind(1, token_hash);
     ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) {
       return Unauth("the refresh token is unknown");
     }
-    RefreshToken t;
-    t.token_hash = token_hash;
-    t.family = st.Text(0);
-    t.client_id = st.Text(1);
-    t.user_id = st.Text(2);
-    t.scope = st.Text(3);
-    t.patient_id = st.Text(4);
-    t.expires_at = st.Int(5);
-    int64_t rotated = st.Int(6);
-    bool revoked = st.Int(7) != 0;
-    t.facility_id = st.Text(8);
+    RowReader r = Reader(st);
+    int64_t rotated = 0;
+    bool revoked = false;
+    RefreshToken t = ReadRotatedRefresh(r, token_hash, &rotated, &revoked);
     RETURN_IF_ERROR(st.Run());
     if (rotated > 1) {
       ASSIGN_OR_RETURN(Statement rv,
                        conn_->Prepare("UPDATE auth_refresh SET revoked = 1 WHERE family = ?"));
       rv.Bind(1, t.family);
       RETURN_IF_ERROR(rv.Run());
-      return Unauth(
-          "the refresh token was already used (rotated); every token of this grant is now "
-          "revoked");
     }
-    if (revoked) {
-      return Unauth("the refresh token has been revoked");
-    }
-    if (t.expires_at <= now) {
-      return Unauth("the refresh token has expired");
-    }
+    RETURN_IF_ERROR(CheckRotatedRefresh(t, rotated, revoked, now));
     return t;
   }
 
@@ -378,18 +348,11 @@ class SqliteAuthStore final : public AuthStore {
 
   StatusOr<std::optional<LaunchContext>> GetLaunch(const std::string& id, int64_t now) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("SELECT patient_id, encounter_id, expires_at FROM auth_launch "
-                                    "WHERE id = ? AND expires_at > ?"));
+    ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("SELECT ") + kLaunchColumns +
+                                                  " FROM auth_launch WHERE id = ? AND "
+                                                  "expires_at > ?"));
     st.Bind(1, id).Bind(2, now);
-    return FirstRow<LaunchContext>(st, [&id](RowReader& r) {
-      LaunchContext l;
-      l.id = id;
-      l.patient_id = r.Text();
-      l.encounter_id = r.Text();
-      l.expires_at = r.Int();
-      return l;
-    });
+    return FirstRow<LaunchContext>(st, [&id](RowReader& r) { return ReadLaunch(r, id); });
   }
 
   Status PutSession(const SignInSession& s) override {
@@ -405,19 +368,12 @@ class SqliteAuthStore final : public AuthStore {
   StatusOr<std::optional<SignInSession>> GetSession(const std::string& id_hash,
                                                     int64_t now) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("SELECT user_id, stage, request_json, expires_at FROM "
-                                    "auth_session WHERE id_hash = ? AND expires_at > ?"));
+    ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("SELECT ") + kSessionColumns +
+                                                  " FROM auth_session WHERE id_hash = ? AND "
+                                                  "expires_at > ?"));
     st.Bind(1, id_hash).Bind(2, now);
-    return FirstRow<SignInSession>(st, [&id_hash](RowReader& r) {
-      SignInSession s;
-      s.id_hash = id_hash;
-      s.user_id = r.Text();
-      s.stage = r.Text();
-      s.request_json = r.Text();
-      s.expires_at = r.Int();
-      return s;
-    });
+    return FirstRow<SignInSession>(st,
+                                   [&id_hash](RowReader& r) { return ReadSession(r, id_hash); });
   }
 
   Status DeleteSession(const std::string& id_hash) override {
@@ -459,25 +415,15 @@ class SqliteAuthStore final : public AuthStore {
 
   StatusOr<ActivationCode> FindActivation(const std::string& code_hash, int64_t now) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st, conn_->Prepare("SELECT user_id, purpose, expires_at, used FROM "
-                                                  "auth_activation WHERE code_hash = ?"));
+    ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("SELECT ") + kActivationColumns +
+                                                  " FROM auth_activation WHERE code_hash = ?"));
     st.Bind(1, code_hash);
     ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) {
       return Unauth("the code is not known");
     }
-    ActivationCode c;
-    c.code_hash = code_hash;
-    c.user_id = st.Text(0);
-    c.purpose = st.Text(1);
-    c.expires_at = st.Int(2);
-    if (st.Int(3) != 0) {
-      return Unauth("the code was already used (or replaced by a newer one)");
-    }
-    if (c.expires_at < now) {
-      return Unauth("the code has expired");
-    }
-    return c;
+    RowReader r = Reader(st);
+    return ReadActivation(r, code_hash, now);
   }
 
   StatusOr<bool> UseActivation(const std::string& code_hash) override {
@@ -491,23 +437,12 @@ class SqliteAuthStore final : public AuthStore {
 
   StatusOr<std::vector<RefreshToken>> ListGrants(const std::string& user_id, int64_t now) override {
     std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(Statement st,
-                     conn_->Prepare("SELECT token_hash, family, client_id, scope, patient_id, "
-                                    "expires_at FROM auth_refresh WHERE user_id = ? AND "
-                                    "rotated = 0 AND revoked = 0 AND expires_at >= ? "
-                                    "ORDER BY expires_at DESC"));
+    ASSIGN_OR_RETURN(Statement st, conn_->Prepare(std::string("SELECT ") + kGrantColumns +
+                                                  " FROM auth_refresh WHERE user_id = ? AND "
+                                                  "rotated = 0 AND revoked = 0 AND expires_at >= "
+                                                  "? ORDER BY expires_at DESC"));
     st.Bind(1, user_id).Bind(2, now);
-    return AllRows<RefreshToken>(st, [&user_id](RowReader& r) {
-      RefreshToken t;
-      t.token_hash = r.Text();
-      t.family = r.Text();
-      t.client_id = r.Text();
-      t.user_id = user_id;
-      t.scope = r.Text();
-      t.patient_id = r.Text();
-      t.expires_at = r.Int();
-      return t;
-    });
+    return AllRows<RefreshToken>(st, [&user_id](RowReader& r) { return ReadGrant(r, user_id); });
   }
 
   StatusOr<bool> RevokeGrant(const std::string& user_id, const std::string& family) override {

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -58,11 +59,32 @@ json::Value ManifestHead(const JobRecord& job, const std::string& request_url,
   return m;
 }
 
+std::string WithOwner(const std::string& request_json, const std::string& owner) {
+  if (owner.empty()) {
+    return request_json;
+  }
+  auto v = json::Parse(request_json);
+  if (!v.ok()) {
+    return request_json;
+  }
+  v->set("owner", json::Value::String(owner));
+  return json::Write(*v);
+}
+
 }  // namespace
+
+std::string JobOwner(const JobRecord& job) {
+  auto v = json::Parse(job.request);
+  return v.ok() && v->is_object() ? std::string(v->string_at("owner")) : std::string();
+}
 
 BulkJobs::BulkJobs(store::ResourceStore& store, std::unique_ptr<JobStore> jobs,
                    rest::ApiOptions api, BulkOptions options)
-    : store_(store), jobs_(std::move(jobs)), api_(std::move(api)), options_(std::move(options)) {}
+    : store_(store), jobs_(std::move(jobs)), api_(std::move(api)), options_(std::move(options)) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  node_id_ = std::string(host) + ":" + std::to_string(getpid()) + ":" + NewJobId().substr(0, 8);
+}
 
 StatusOr<std::unique_ptr<BulkJobs>> BulkJobs::Start(store::ResourceStore& store,
                                                     const std::string& db_path,
@@ -84,6 +106,9 @@ StatusOr<std::unique_ptr<BulkJobs>> BulkJobs::Start(store::ResourceStore& store,
       new BulkJobs(store, std::move(jobs), std::move(api), std::move(options)));
   RETURN_IF_ERROR(self->Recover());
   self->thread_ = std::thread([p = self.get()] { p->Loop(); });
+  if (self->jobs_->SharedByNodes()) {
+    self->heartbeat_ = std::thread([p = self.get()] { p->Heartbeat(); });
+  }
   return self;
 }
 
@@ -104,11 +129,17 @@ void BulkJobs::Stop() {
   if (thread_.joinable()) {
     thread_.join();
   }
+  if (heartbeat_.joinable()) {
+    heartbeat_.join();
+  }
 }
 
 std::string BulkJobs::JobDir(const std::string& id) const { return options_.dir + "/" + id; }
 
 Status BulkJobs::Recover() {
+  if (jobs_->SharedByNodes()) {
+    return Status::Ok();  // other nodes may be running these; expired leases are claimed in Loop
+  }
   ASSIGN_OR_RETURN(std::vector<JobRecord> all, jobs_->List());
   for (JobRecord& job : all) {
     if (job.state != "queued" && job.state != "running") {
@@ -134,12 +165,13 @@ Status BulkJobs::Recover() {
 }
 
 StatusOr<std::string> BulkJobs::SubmitExport(const ExportRequest& request,
-                                             const std::string& base_url) {
+                                             const std::string& base_url,
+                                             const std::string& owner) {
   JobRecord job;
   job.id = NewJobId();
   job.kind = "export";
   job.state = "queued";
-  job.request = ExportRequestToJson(request);
+  job.request = WithOwner(ExportRequestToJson(request), owner);
   job.base_url = base_url;
   job.created_us = job.updated_us = NowUs();
   job.progress = "queued";
@@ -154,7 +186,8 @@ StatusOr<std::string> BulkJobs::SubmitExport(const ExportRequest& request,
 
 StatusOr<std::string> BulkJobs::SubmitImport(const std::string& ndjson,
                                              const std::string& request_url,
-                                             const std::string& base_url) {
+                                             const std::string& base_url,
+                                             const std::string& owner) {
   JobRecord job;
   job.id = NewJobId();
   job.kind = "import";
@@ -174,7 +207,7 @@ StatusOr<std::string> BulkJobs::SubmitImport(const std::string& ndjson,
   json::Value req = json::Value::Object();
   req.set("input", json::Value::String(input));
   req.set("request", json::Value::String(request_url));
-  job.request = json::Write(req);
+  job.request = WithOwner(json::Write(req), owner);
   job.base_url = base_url;
   job.created_us = job.updated_us = NowUs();
   job.progress = "queued";
@@ -238,25 +271,64 @@ void BulkJobs::Loop() {
       SweepExpired();
       last_sweep = NowUs();
     }
-    std::optional<JobRecord> next;
-    auto all = jobs_->List();
-    if (!all.ok()) {
-      spdlog::error("bulk jobs: cannot list jobs: {}", all.status().ToString());
-    } else {
-      for (JobRecord& j : *all) {
-        if (j.state == "queued") {
-          next = std::move(j);
-          break;
-        }
+    int64_t lease_us = options_.lease_seconds * 1'000'000;
+    auto next = jobs_->Claim(node_id_, NowUs(), lease_us);
+    if (!next.ok()) {
+      spdlog::error("bulk jobs: cannot look for queued jobs: {}", next.status().ToString());
+    } else if (*next && (*next)->state == "running") {
+      // Claimed after its node's lease ran out: that node died (or lost the database).
+      JobRecord& job = **next;
+      if (job.attempts >= options_.max_attempts) {
+        job.state = "failed";
+        job.error = "the node running this " + job.kind + " stopped " +
+                    std::to_string(job.attempts) + " times; it was given up";
+        job.updated_us = NowUs();
+        spdlog::warn("bulk job {} failed: {}", job.id, job.error);
+        (void)jobs_->Update(job);
+        continue;
       }
-    }
-    if (next) {
-      RunOne(std::move(*next));
+      spdlog::info("bulk job {} ({}) was left by a node that stopped; it runs again here", job.id,
+                   job.kind);
+      RunOne(std::move(job));
+      continue;
+    } else if (*next) {
+      RunOne(std::move(**next));
       continue;
     }
+    // Other nodes submit jobs too (no wake-up from them): poll at least once per lease.
+    auto idle = std::chrono::seconds(
+        jobs_->SharedByNodes() ? std::clamp<int64_t>(options_.lease_seconds, 1, 30) : 30);
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return stopping_ || wake_; });
+    cv_.wait_for(lock, idle, [&] { return stopping_ || wake_; });
     wake_ = false;
+  }
+}
+
+void BulkJobs::Heartbeat() {
+  const auto period =
+      std::chrono::milliseconds(std::max<int64_t>(options_.lease_seconds, 1) * 1000 / 3);
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, period, [&] { return stopping_; });
+    if (stopping_ || running_id_.empty()) {
+      continue;
+    }
+    std::string id = running_id_;
+    lock.unlock();
+    auto renewed = jobs_->Renew(id, node_id_, NowUs(), options_.lease_seconds * 1'000'000);
+    bool gone_or_taken = renewed.ok() && !*renewed;
+    bool taken = false;
+    if (gone_or_taken) {
+      auto row = jobs_->Get(id);
+      taken = row.ok() && row->has_value();  // still there: another node holds it
+    } else if (!renewed.ok()) {
+      spdlog::warn("bulk job {}: cannot renew its lease: {}", id, renewed.status().ToString());
+    }
+    lock.lock();
+    if (gone_or_taken && running_id_ == id && running_cancel_) {
+      lease_lost_ = taken;
+      running_cancel_->store(true);  // cancelled elsewhere, or taken over: stop at the next page
+    }
   }
 }
 
@@ -300,13 +372,21 @@ void BulkJobs::RunOne(JobRecord job) {
   }
   spdlog::info("bulk job {} ({}) started, attempt {}", job.id, job.kind, job.attempts);
   Status s = job.kind == "import" ? RunImportJob(job, *cancel) : RunExportJob(job, *cancel);
-  bool stopping;
+  bool stopping, lost;
   {
     std::lock_guard lock(mu_);
     running_id_.clear();
     running_cancel_.reset();
     running_progress_.reset();
     stopping = stopping_;
+    lost = lease_lost_;
+    lease_lost_ = false;
+  }
+  if (lost) {
+    // Its files and row now belong to the node that took it over: touch neither.
+    spdlog::warn("bulk job {}: this node's lease ran out and another node took the job over",
+                 job.id);
+    return;
   }
   if (cancel->load()) {
     if (stopping) {

@@ -33,6 +33,10 @@ struct BulkOptions {
   OutputLimits limits;                 // per output file
   bool requires_access_token = false;  // manifest.requiresAccessToken
   int worker_nice = 10;                // CPU priority of the job thread (Linux nice value)
+  // Several API nodes on one job table (JobStore::SharedByNodes, decisions D39): a node runs a
+  // job under a lease it renews every third of this; when the node dies, another takes the job
+  // over once the lease runs out. Idle nodes look for work at least this often.
+  int64_t lease_seconds = 30;
 };
 
 class BulkJobs {
@@ -48,10 +52,12 @@ class BulkJobs {
                                                    rest::ApiOptions api, BulkOptions options);
   ~BulkJobs();
 
-  StatusOr<std::string> SubmitExport(const ExportRequest& request, const std::string& base_url);
+  // `owner`: the client that asks (JobOwner); only it may see, cancel or download the job.
+  StatusOr<std::string> SubmitExport(const ExportRequest& request, const std::string& base_url,
+                                     const std::string& owner = "");
   // Saves `ndjson` (a request body) into the new job's folder and queues its import.
   StatusOr<std::string> SubmitImport(const std::string& ndjson, const std::string& request_url,
-                                     const std::string& base_url);
+                                     const std::string& base_url, const std::string& owner = "");
 
   // The job with the running job's latest progress; nullopt when unknown (or cancelled).
   StatusOr<std::optional<JobRecord>> Get(const std::string& id);
@@ -76,6 +82,7 @@ class BulkJobs {
   Status RunImportJob(JobRecord& job, const std::atomic<bool>& cancel);
   void SweepExpired();
   void SaveProgress(JobRecord& job, int64_t done, int64_t total, std::string text, bool force);
+  void Heartbeat();  // renews the running job's lease (shared tables only)
 
   store::ResourceStore& store_;
   std::unique_ptr<JobStore> jobs_;
@@ -90,7 +97,10 @@ class BulkJobs {
   std::shared_ptr<std::atomic<bool>> running_cancel_;  // guarded by mu_
   std::optional<JobRecord> running_progress_;          // guarded by mu_
   int64_t last_saved_us_ = 0;                          // job thread only
+  bool lease_lost_ = false;                            // guarded by mu_: another node took over
+  std::string node_id_;                                // this process, as a lease owner
   std::thread thread_;
+  std::thread heartbeat_;
 };
 
 }  // namespace carechart::bulk

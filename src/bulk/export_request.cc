@@ -128,6 +128,17 @@ StatusOr<ExportRequest> ParseExportParameters(
       for (const std::string& e : SplitComma(v)) {
         r.elements.push_back(e);
       }
+    } else if (k == "patient") {
+      // Only from a POST kick-off's Parameters (bulk_api.cc), as Patient/{id} → {id}.
+      if (level != ExportLevel::kPatient) {
+        return InvalidError(
+            "the patient parameter is supported at Patient level only "
+            "(POST [base]/Patient/$export)",
+            "patient");
+      }
+      if (std::find(r.patient_ids.begin(), r.patient_ids.end(), v) == r.patient_ids.end()) {
+        r.patient_ids.push_back(v);
+      }
     } else if (k == "_format") {
       // Negotiated by the router (the status and manifest are JSON).
     } else {
@@ -139,9 +150,10 @@ StatusOr<ExportRequest> ParseExportParameters(
     for (const auto& u : unknown) {
       names += (names.empty() ? "" : ", ") + u;
     }
-    return InvalidError("$export does not support the parameter(s) " + names +
-                            " (supported: _outputFormat, _type, _since, _typeFilter, _elements)",
-                        unknown.front());
+    return InvalidError(
+        "$export does not support the parameter(s) " + names +
+            " (supported: _outputFormat, _type, _since, _typeFilter, _elements; patient in a POST)",
+        unknown.front());
   }
   // A filter for a type outside _type would never apply: say so rather than ignore it.
   if (!r.types.empty()) {

@@ -65,6 +65,16 @@ TEST(ExportRequest, RejectsBadValues) {
   EXPECT_EQ(r.status().location(), "_type");
 }
 
+TEST(ExportRequest, PatientNarrowsAPatientLevelExportOnly) {
+  auto r = ParseExportParameters(ExportLevel::kPatient, "",
+                                 Params{{"patient", "p1"}, {"patient", "p2"}, {"patient", "p1"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->patient_ids, (std::vector<std::string>{"p1", "p2"}));
+  auto system = ParseExportParameters(ExportLevel::kSystem, "", Params{{"patient", "p1"}});
+  ASSERT_FALSE(system.ok());
+  EXPECT_EQ(system.status().location(), "patient");
+}
+
 TEST(ExportRequest, RoundTripsThroughJson) {
   ExportRequest r;
   r.level = ExportLevel::kGroup;

@@ -41,7 +41,24 @@ class JobStore {
   virtual Status Delete(const std::string& id) = 0;
   // Every job, oldest first.
   virtual StatusOr<std::vector<JobRecord>> List() = 0;
+
+  // Coordination of several API nodes on one database (docs/deploy.md, decisions D39).
+  // True when other processes may run jobs from this table: then a job runs under a lease that
+  // its node renews, and a restart does not take over jobs other nodes hold.
+  virtual bool SharedByNodes() const { return false; }
+  // Takes the oldest job that is queued, or "running" under a lease that ran out (its node
+  // died), for `owner` until `now_us + lease_us`; nullopt when there is none. The default, for a
+  // table only this process uses, returns the oldest queued job.
+  virtual StatusOr<std::optional<JobRecord>> Claim(const std::string& owner, int64_t now_us,
+                                                   int64_t lease_us);
+  // Extends `owner`'s lease of job `id`; false when the job is gone or another node holds it.
+  virtual StatusOr<bool> Renew(const std::string& id, const std::string& owner, int64_t now_us,
+                               int64_t lease_us);
 };
+
+// The OAuth client that started the job (kept inside `request` as "owner", so the table needs no
+// new column); empty when it was started without authentication.
+std::string JobOwner(const JobRecord& job);
 
 // Opens (creating the table when absent) the jobs table in the SQLite database at `path`.
 StatusOr<std::unique_ptr<JobStore>> OpenSqliteJobStore(const std::string& path);

@@ -83,6 +83,34 @@ class PostgresJobStore : public JobStore {
     return out;
   }
 
+  bool SharedByNodes() const override { return true; }
+
+  // One statement: the oldest claimable row, skipping rows another node is claiming right now
+  // (SKIP LOCKED), gets this node's lease. A queued job already claimed (lease not run out) is
+  // not claimable, so two nodes never start one job.
+  StatusOr<std::optional<JobRecord>> Claim(const std::string& owner, int64_t now_us,
+                                           int64_t lease_us) override {
+    ASSIGN_OR_RETURN(Rows rows,
+                     Run(std::string("UPDATE bulk_job SET lease_owner = $1, lease_until = $2 + $3 "
+                                     "WHERE id = (SELECT id FROM bulk_job WHERE state IN "
+                                     "('queued', 'running') AND lease_until < $2 "
+                                     "ORDER BY created_us, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                                     "RETURNING ") +
+                             kColumns,
+                         Args().Text(owner).Int(now_us).Int(lease_us)));
+    if (!rows.size()) {
+      return std::optional<JobRecord>();
+    }
+    return std::optional<JobRecord>(FromRow(rows, 0));
+  }
+  StatusOr<bool> Renew(const std::string& id, const std::string& owner, int64_t now_us,
+                       int64_t lease_us) override {
+    ASSIGN_OR_RETURN(Rows rows, Run("UPDATE bulk_job SET lease_until = $3 + $4 "
+                                    "WHERE id = $1 AND lease_owner = $2",
+                                    Args().Text(id).Text(owner).Int(now_us).Int(lease_us)));
+    return rows.affected() > 0;
+  }
+
  private:
   StatusOr<Rows> Run(const std::string& sql, const Args& args = {}) {
     ASSIGN_OR_RETURN(Pool::Lease conn, pool_->Acquire());

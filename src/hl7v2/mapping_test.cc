@@ -300,5 +300,40 @@ TEST_F(MappingTest, EveryResourceCarriesTheSendingFacility) {
   }
 }
 
+// Identifier systems and facilities come from the mapping tables (--hl7-config), not from code:
+// an override file changes the Patient.identifier system of an assigning authority and the
+// Organization of an MSH-4 facility, and a patient is still found by identifier, never duplicated.
+TEST_F(MappingTest, IdentifierSystemsAndFacilitiesComeFromTheConfiguration) {
+  auto config = ParseMapping(R"({
+    "identifier_systems": {"GOODHEALTH": "https://goodhealth.example/mrn"},
+    "facilities": {"GOOD HEALTH HOSPITAL": {"id": "org-goodhealth", "name": "Good Health"}}
+  })",
+                             "test config");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ProcessorOptions po;
+  po.mapping = *config;
+  Processor configured(*store_, po);
+  ASSERT_EQ(configured.Process(Adt("A04", "CFG1", "20230101120000")).code, "AA");
+  ASSERT_EQ(configured.Process(Adt("A08", "CFG2", "20230102120000")).code, "AA");
+  auto patients = All("Patient", {{"identifier", "https://goodhealth.example/mrn|P100"}});
+  ASSERT_EQ(patients.size(), 1u);
+  EXPECT_EQ(All("Patient").size(), 1u);
+  EXPECT_EQ(All("Patient", {{"identifier", kSys + "|P100"}}).size(), 0u);
+  bool tagged = false;
+  for (const auto& t : patients[0].find("meta")->find("tag")->items()) {
+    tagged |= t.string_at("code") == "org-goodhealth";
+  }
+  EXPECT_TRUE(tagged) << json::Write(patients[0]);
+  auto orgs = All("Organization");
+  ASSERT_EQ(orgs.size(), 1u);
+  EXPECT_EQ(orgs[0].string_at("id"), "org-goodhealth");
+  EXPECT_EQ(orgs[0].string_at("name"), "Good Health");
+  // A bad table is an error naming it.
+  auto bad = ParseMapping(R"({"identifier_systems": ["x"]})", "bad.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("identifier_systems"), std::string::npos)
+      << bad.status().ToString();
+}
+
 }  // namespace
 }  // namespace carechart::hl7v2

@@ -26,6 +26,8 @@ struct MllpOptions {
   // TLS (both set): PEM certificate chain and private key files. Plain TCP when both are empty.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: when set, a client must present a certificate issued by one of these CAs (PEM).
+  std::string tls_client_ca_file;
 };
 
 class MllpServer {
@@ -39,11 +41,21 @@ class MllpServer {
   virtual void Stop() = 0;
 };
 
-// A blocking MLLP client connection.
+// TLS for the client: the server's certificate is verified against `ca_file` (else the system's
+// trust store) and must name the host connected to (DNS name or IP address).
+struct MllpTlsOptions {
+  std::string ca_file;
+  std::string cert_file;  // a client certificate (PEM chain), for listeners that ask for one
+  std::string key_file;   // its private key (PEM)
+};
+
+// A blocking MLLP client connection, plain TCP or TLS.
 class MllpClient {
  public:
+  // `tls` null: plain TCP.
   static StatusOr<std::unique_ptr<MllpClient>> Connect(const std::string& host, uint16_t port,
-                                                       int timeout_seconds = 30);
+                                                       int timeout_seconds = 30,
+                                                       const MllpTlsOptions* tls = nullptr);
   ~MllpClient();
   // Sends one framed message and waits for one framed reply (the ACK).
   StatusOr<std::string> Send(const std::string& message);
@@ -51,11 +63,15 @@ class MllpClient {
   Status SendRaw(const std::string& bytes);
   StatusOr<std::string> ReadFrame();
 
+  struct Tls;  // OpenSSL state (mllp_client.cc)
+
  private:
-  MllpClient(int fd, int timeout) : fd_(fd), timeout_(timeout) {}
+  MllpClient(int fd, int timeout);
+  StatusOr<size_t> Receive(char* buf, size_t n);  // 0: closed by the peer
   int fd_;
   int timeout_;
   std::string buffer_;
+  std::unique_ptr<Tls> tls_;
 };
 
 }  // namespace carechart::hl7v2

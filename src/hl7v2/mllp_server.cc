@@ -90,6 +90,16 @@ class ServerImpl : public MllpServer {
         return InvalidError("cannot read the HL7 TLS key " + options.tls_key_file + ": " +
                             ec.message());
       }
+      if (!options.tls_client_ca_file.empty()) {
+        tls->load_verify_file(options.tls_client_ca_file, ec);
+        if (ec) {
+          return InvalidError("cannot read the HL7 TLS client CA file " +
+                              options.tls_client_ca_file + ": " + ec.message());
+        }
+        tls->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+      }
+    } else if (!options.tls_client_ca_file.empty()) {
+      return InvalidError("HL7 client certificates need TLS (a certificate and a key)");
     }
     auto addr = asio::ip::make_address(options.host, ec);
     if (ec) {

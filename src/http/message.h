@@ -28,6 +28,10 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set (and `body` is empty), the body is this file's content, streamed from disk by the
+  // server in small chunks, so a large download (a Bulk Data output file) is never held in memory.
+  // A file that cannot be opened when the response is sent becomes a 500.
+  std::string body_file;
 
   void set_header(std::string name, std::string value);
 };

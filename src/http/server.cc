@@ -24,6 +24,7 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -131,6 +132,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Response Invoke(Request& request);
   void SendError(int status, std::string_view code, std::string_view text, bool close);
   void Send(Response response, bool keep_alive);
+  // Writes `res` (headers from `response`, body already set) and continues the connection.
+  template <class Body>
+  void Write(std::shared_ptr<bhttp::response<Body>> res, Response response, bool keep_alive);
   // `graceful`: no read is pending, so a TLS close_notify can be exchanged first.
   void Close(bool graceful = false);
   void CloseSocket();
@@ -150,6 +154,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool closed_ = false;
   bool counted_ = false;  // this connection's request is counted in the server's in-flight total
   bool close_after_drain_ = false;
+  // The request being answered is a HEAD: send the headers of the GET answer (its Content-Length
+  // included, RFC 9110 §9.3.2) and no body, whatever body the handler produced.
+  bool head_ = false;
   std::array<char, 65536> discard_{};
   std::chrono::steady_clock::time_point started_;
 };
@@ -494,6 +501,7 @@ void Session<Stream>::Dispatch() {
   auto raw = parser_->release();
   auto request = std::make_shared<Request>();
   request->method = std::string(raw.method_string());
+  head_ = request->method == "HEAD";
   request->target = std::string(raw.target());
   request->remote_address = remote_;
   for (const auto& field : raw) {
@@ -579,17 +587,57 @@ void Session<Stream>::SendError(int status, std::string_view code, std::string_v
 
 template <class Stream>
 void Session<Stream>::Send(Response response, bool keep_alive) {
-  bool stay = keep_alive && !server_.stopping();
+  if (head_) {
+    std::uint64_t length = response.body.size();
+    if (!response.body_file.empty() && response.body.empty()) {
+      std::error_code size_ec;
+      length = std::filesystem::file_size(response.body_file, size_ec);
+      if (size_ec) {
+        length = 0;
+      }
+    }
+    head_ = false;
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    res->content_length(length);
+    Write(std::move(res), std::move(response), keep_alive);
+    return;
+  }
+  if (!response.body_file.empty() && response.body.empty()) {
+    bhttp::file_body::value_type file;
+    beast::error_code open_ec;
+    file.open(response.body_file.c_str(), beast::file_mode::scan, open_ec);
+    if (!open_ec) {
+      auto res = std::make_shared<bhttp::response<bhttp::file_body>>();
+      res->body() = std::move(file);
+      Write(std::move(res), std::move(response), keep_alive);
+      return;
+    }
+    spdlog::error("cannot open {} for a response: {}", response.body_file, open_ec.message());
+    response.status = 500;
+    response.headers.clear();
+    response.body = ErrorBody(500, "exception", "internal error; see the server log");
+    response.set_header("Content-Type", "application/fhir+json; charset=utf-8");
+  }
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+  res->body() = std::move(response.body);
+  Write(std::move(res), std::move(response), keep_alive);
+}
+
+template <class Stream>
+template <class Body>
+void Session<Stream>::Write(std::shared_ptr<bhttp::response<Body>> res, Response response,
+                            bool keep_alive) {
+  bool stay = keep_alive && !server_.stopping();
   res->version(11);
   res->result(static_cast<unsigned>(response.status));
   res->set(bhttp::field::server, "Carechart");
   for (auto& [name, value] : response.headers) {
     res->set(name, value);
   }
-  res->body() = std::move(response.body);
   res->keep_alive(stay);
-  res->prepare_payload();
+  if constexpr (!std::is_same_v<Body, bhttp::empty_body>) {
+    res->prepare_payload();  // an empty_body answers a HEAD and already carries the GET's length
+  }
   Lowest().expires_after(std::chrono::seconds(server_.options().request_timeout_seconds));
   bhttp::async_write(stream_, *res,
                      [self = shared_from_this(), res, stay](beast::error_code ec, std::size_t) {

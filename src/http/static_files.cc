@@ -344,9 +344,7 @@ std::optional<Response> StaticSite::ServeFile(const Request& request) const {
   if (gzip) {
     r.set_header("Content-Encoding", "gzip");
   }
-  if (request.method == "GET") {
-    r.body = gzip ? entry->gzip : entry->body;
-  }
+  r.body = gzip ? entry->gzip : entry->body;  // for a HEAD the server sends only its length
   return r;
 }
 

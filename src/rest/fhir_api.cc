@@ -212,8 +212,8 @@ http::Response Route(RequestContext& ctx, const std::vector<std::string>& parts,
   }
   const std::string& first = parts[0];
   if (first == "metadata" && parts.size() == 1) {
-    if (m != "GET") {
-      return MethodNotAllowed(ctx, "GET");
+    if (m != "GET" && m != "HEAD") {
+      return MethodNotAllowed(ctx, "GET, HEAD");
     }
     http::Response r;
     r.set_header("Content-Type", kFhirJson);
@@ -429,10 +429,7 @@ http::Response FhirApi::Handle(const http::Request& request,
   }
   http::Response r = extra ? std::move(*extra) : Route(ctx, parts, *state_->Capability());
   FinishAccess(ctx, r);
-  if (request.method == "HEAD") {
-    r.body.clear();
-  }
-  return r;
+  return r;  // for a HEAD the HTTP server sends the headers and Content-Length, not the body
 }
 
 }  // namespace carechart::rest

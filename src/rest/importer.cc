@@ -309,9 +309,14 @@ class Importer::Pipeline {
     }
     std::vector<size_t> stale_at;
     int64_t written = 0;
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const Pending& p : writes) {
+      keys.emplace_back(p.write.type, p.write.id);
+    }
     Status s = owner_.store_.Write([&](store::WriteTxn& txn) -> Status {
       stale_at.clear();
       written = 0;
+      RETURN_IF_ERROR(txn.Prefetch(keys));  // one round trip on PostgreSQL, not one per write
       std::map<std::pair<std::string, std::string>, int64_t> in_batch;
       for (size_t i = 0; i < writes.size(); ++i) {
         const Pending& p = writes[i];

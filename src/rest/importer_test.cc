@@ -160,6 +160,26 @@ TEST_F(ImporterTest, AFailedTransactionImportsNothingOfItselfAndTheRestContinues
   EXPECT_EQ(Version("Patient", "after"), 1);
 }
 
+TEST_F(ImporterTest, AConditionalReferenceMatchingSeveralFailsItsTransactionNamingIt) {
+  std::string dir = Dir();
+  std::ofstream(dir + "/1-orgs.ndjson")
+      << R"({"resourceType":"Organization","id":"twin1","identifier":[{"system":"urn:org","value":"twin"}]})"
+      << "\n"
+      << R"({"resourceType":"Organization","id":"twin2","identifier":[{"system":"urn:org","value":"twin"}]})"
+      << "\n";
+  std::ofstream(dir + "/2-bundle.json")
+      << TransactionBundle("Organization?identifier=urn:org|twin", "Twin");
+  Importer importer(*store_, api_, options_);
+  ASSERT_TRUE(importer.ImportPaths({dir}).ok());
+  EXPECT_EQ(importer.stats().resources_written, 2) << "the two organisations only";
+  ASSERT_FALSE(importer.stats().errors.empty());
+  const std::string& e = importer.stats().errors[0];
+  EXPECT_NE(e.find("2-bundle.json (transaction: nothing of this file"), std::string::npos) << e;
+  EXPECT_NE(e.find("Organization?identifier=urn:org|twin"), std::string::npos) << e;
+  EXPECT_NE(e.find("more than one"), std::string::npos) << e;
+  EXPECT_EQ(Version("Patient", "6c0f1a0e-1b2c-4d3e-8f40-000000000001"), 0);
+}
+
 TEST_F(ImporterTest, StopOnErrorStopsReading) {
   options_.stop_on_error = true;
   options_.chunk_lines = 1;

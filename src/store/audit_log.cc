@@ -33,14 +33,7 @@ std::string AuditEntryHash(std::string_view prev_hash, int64_t seq, int64_t reco
 
 namespace {
 
-struct Row {
-  int64_t seq;
-  int64_t recorded;
-  std::string event_id;
-  std::string body;
-  std::string prev_hash;
-  std::string hash;
-};
+using Row = AuditLogRow;
 
 // The AuditEvent resources the server recorded (meta.source kAuditEventSource): id -> body.
 StatusOr<std::map<std::string, std::string>> ServerAuditEvents(sqlite::Connection& conn) {
@@ -128,6 +121,22 @@ class ChainWalk {
 
 }  // namespace
 
+StatusOr<AuditChainReport> WalkAuditChain(const std::map<std::string, std::string>& events,
+                                          const std::function<StatusOr<bool>(AuditLogRow&)>& next) {
+  AuditChainReport out;
+  ChainWalk walk(events, out);
+  AuditLogRow row;
+  while (true) {
+    ASSIGN_OR_RETURN(bool has, next(row));
+    if (!has) {
+      break;
+    }
+    walk.Check(row);
+  }
+  walk.Finish();
+  return out;
+}
+
 StatusOr<AuditChainReport> VerifySqliteAuditLog(const std::string& path) {
   ASSIGN_OR_RETURN(auto conn, sqlite::Connection::Open(path, /*read_only=*/true));
   ASSIGN_OR_RETURN(sqlite::Statement exists,
@@ -144,18 +153,13 @@ StatusOr<AuditChainReport> VerifySqliteAuditLog(const std::string& path) {
                    conn->Prepare("SELECT seq, recorded, event_id, body, prev_hash, hash "
                                  "FROM audit_log ORDER BY seq"));
   ASSIGN_OR_RETURN(auto events, ServerAuditEvents(*conn));
-  AuditChainReport out;
-  ChainWalk walk(events, out);
-  while (true) {
+  return WalkAuditChain(events, [&stmt](AuditLogRow& row) -> StatusOr<bool> {
     ASSIGN_OR_RETURN(bool has, stmt.Step());
-    if (!has) {
-      break;
+    if (has) {
+      row = {stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4), stmt.Text(5)};
     }
-    walk.Check(
-        Row{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3), stmt.Text(4), stmt.Text(5)});
-  }
-  walk.Finish();
-  return out;
+    return has;
+  });
 }
 
 }  // namespace carechart::store

@@ -20,6 +20,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,22 @@ struct AuditChainReport {
   std::string head_hash;  // hash of the last entry (kAuditGenesisHash when empty)
   std::vector<AuditChainProblem> problems;
 };
+
+// One stored entry, as read back by a backend.
+struct AuditLogRow {
+  int64_t seq = 0;
+  int64_t recorded = 0;
+  std::string event_id;
+  std::string body;
+  std::string prev_hash;
+  std::string hash;
+};
+
+// The backend-neutral check: `next` fills the next row in seq order and returns false after the
+// last; `events` are the server's AuditEvent resources (id -> body, meta.source
+// kAuditEventSource). Both backends' verifiers read their rows and call this.
+StatusOr<AuditChainReport> WalkAuditChain(const std::map<std::string, std::string>& events,
+                                          const std::function<StatusOr<bool>(AuditLogRow&)>& next);
 
 // Walks the audit log of the SQLite database at `path` (opened read-only) and reports every
 // edited, inserted or removed entry, and AuditEvent resources that differ from their entry.

@@ -71,14 +71,24 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
   const auto start = Clock::now();
   ReindexProgress progress;
 
-  SearchQuery q;
-  q.type = options.type;
-  q.want_total = true;
-  q.count = 0;
-  ASSIGN_OR_RETURN(SearchResult counted, store.Search(q));
-  progress.total = counted.total;
-  q.want_total = false;
-  q.count = std::max(1, options.batch);
+  // A listing of every type leaves out the audit trail (decisions D21), so "everything" is two
+  // passes: every other type, then AuditEvent.
+  std::vector<std::string> passes{options.type};
+  if (options.type.empty()) {
+    passes.push_back("AuditEvent");
+  }
+  std::vector<SearchQuery> queries;
+  for (const std::string& type : passes) {
+    SearchQuery q;
+    q.type = type;
+    q.want_total = true;
+    q.count = 0;
+    ASSIGN_OR_RETURN(SearchResult counted, store.Search(q));
+    progress.total += counted.total;
+    q.want_total = false;
+    q.count = std::max(1, options.batch);
+    queries.push_back(std::move(q));
+  }
 
   std::future<StatusOr<int64_t>> writing;  // the previous batch's write
   auto finish_write = [&]() -> Status {
@@ -89,40 +99,42 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
     progress.reindexed += replaced;
     return Status::Ok();
   };
-  while (true) {
-    if (options.stop != nullptr && options.stop->load()) {
+  for (SearchQuery& q : queries) {
+    while (true) {
+      if (options.stop != nullptr && options.stop->load()) {
+        RETURN_IF_ERROR(finish_write());
+        return Status{StatusCode::kUnavailable,
+                      "reindex stopped after " + std::to_string(progress.done) + " resources"};
+      }
+      ASSIGN_OR_RETURN(SearchResult page, store.Search(q));
+      auto batch = std::make_shared<Batch>();
+      batch->resources = std::move(page.matches);
+      ExtractAll(*batch, threads);
       RETURN_IF_ERROR(finish_write());
-      return Status{StatusCode::kUnavailable,
-                    "reindex stopped after " + std::to_string(progress.done) + " resources"};
+      progress.done += static_cast<int64_t>(batch->resources.size());
+      progress.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      if (options.on_progress) {
+        options.on_progress(progress);
+      }
+      const std::string param = options.param;
+      writing = std::async(std::launch::async, [&store, batch, param]() -> StatusOr<int64_t> {
+        int64_t replaced = 0;
+        RETURN_IF_ERROR(store.Write([&](WriteTxn& txn) -> Status {
+          for (size_t i = 0; i < batch->resources.size(); ++i) {
+            const ResourceVersion& r = batch->resources[i];
+            ASSIGN_OR_RETURN(bool done,
+                             txn.ReplaceIndex(r.type, r.id, r.version, batch->index[i], param));
+            replaced += done ? 1 : 0;
+          }
+          return Status::Ok();
+        }));
+        return replaced;
+      });
+      if (!page.next) {
+        break;
+      }
+      q.after = page.next;
     }
-    ASSIGN_OR_RETURN(SearchResult page, store.Search(q));
-    auto batch = std::make_shared<Batch>();
-    batch->resources = std::move(page.matches);
-    ExtractAll(*batch, threads);
-    RETURN_IF_ERROR(finish_write());
-    progress.done += static_cast<int64_t>(batch->resources.size());
-    progress.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (options.on_progress) {
-      options.on_progress(progress);
-    }
-    const std::string param = options.param;
-    writing = std::async(std::launch::async, [&store, batch, param]() -> StatusOr<int64_t> {
-      int64_t replaced = 0;
-      RETURN_IF_ERROR(store.Write([&](WriteTxn& txn) -> Status {
-        for (size_t i = 0; i < batch->resources.size(); ++i) {
-          const ResourceVersion& r = batch->resources[i];
-          ASSIGN_OR_RETURN(bool done,
-                           txn.ReplaceIndex(r.type, r.id, r.version, batch->index[i], param));
-          replaced += done ? 1 : 0;
-        }
-        return Status::Ok();
-      }));
-      return replaced;
-    });
-    if (!page.next) {
-      break;
-    }
-    q.after = page.next;
   }
   RETURN_IF_ERROR(finish_write());
   progress.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -66,6 +67,11 @@ class WriteTxn {
   // Stores `w` as the current version of (type, id), moving the previous one into history and
   // replacing its index rows. The caller has checked w.version == Current().version + 1.
   virtual Status Put(const PreparedWrite& w) = 0;
+  // A hint that Current() is about to be asked for each of `keys` (type, id): a backend whose
+  // every statement is a round trip to a server fetches them together. The default does nothing.
+  virtual Status Prefetch(const std::vector<std::pair<std::string, std::string>>& keys) {
+    return Status::Ok();
+  }
   // Appends `entry` to the hash-chained audit log (audit_log.h) in this transaction: kept exactly
   // when the transaction's other writes are. Backends without an audit log answer kUnimplemented.
   virtual Status AppendAudit(const AuditLogEntry& entry) {

@@ -18,7 +18,10 @@
 // match; "+r.type" keeps SQLite, which has no statistics by default, from walking
 // resource(type, ...) instead. PostgreSQL plans the same text with its own statistics. Without
 // a usable driver the query walks resource(type, last_updated). A compartment
-// (Patient/1/Observation) always drives.
+// (Patient/1/Observation) always drives. A driver on one fully qualified token (system|code)
+// is a join instead, "FROM sp_token d CROSS JOIN resource r ... ORDER BY d.res": its index rows
+// are unique per resource and already in key order, so a page of a code held by tens of
+// thousands of resources reads count + 1 matches rather than building their whole key set.
 //
 // Chained and reverse-chained clauses nest a complete FROM/WHERE of the linked type, compiled by
 // the same code, in a non-correlated IN subquery (evaluated once, not per row):
@@ -358,6 +361,18 @@ class Compiler {
     return out;
   }
 
+  // A driver whose index rows come out unique per resource and in key order: a token clause
+  // with one fully qualified system|code, in a type search.
+  static bool StreamsInKeyOrder(const Scope& s, const SearchClause& c) {
+    return !s.type.empty() && c.link == ClauseLink::kNone && c.type == SearchParamType::kToken &&
+           c.modifier.empty() && c.values.size() == 1 && c.values[0].has_system &&
+           !c.values[0].system.empty() && !c.values[0].code.empty();
+  }
+
+  // The expression the default order walks: r.pk, or the streaming driver's d.res (equal to
+  // it, but only the index column lets SQLite skip the sorter and seek past a keyset cursor).
+  const std::string& order_key() const { return order_key_; }
+
   // FROM and WHERE over alias r; `q` adds the query-level conditions (top level only).
   StatusOr<std::string> FromWhere(const Scope& s, const std::vector<const SearchClause*>& clauses,
                                   const SearchQuery* q) {
@@ -383,6 +398,16 @@ class Compiler {
     if (compartment) {
       ASSIGN_OR_RETURN(std::string keys, CompartmentKeys(s, *q));
       where += " AND r.pk IN (" + keys + ")";
+    } else if (driver >= 0 && q != nullptr && StreamsInKeyOrder(s, *clauses[driver])) {
+      // One system|code: its index rows (param, code, sys, res) are unique per resource and
+      // already in key order, so a join walks them without building the whole key set first
+      // (a common LOINC code has tens of thousands of Observations; a page needs count + 1).
+      const SearchValue& v = clauses[driver]->values[0];
+      from = " FROM sp_token d CROSS JOIN resource r";
+      where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, clauses[driver]->param)) +
+              " AND d.code = " + a_.Arg(v.code) + " AND d.sys = " + a_.Arg(SystemKey(v.system)) +
+              " AND r.pk = d.res AND r.deleted = 0";
+      order_key_ = "d.res";
     } else if (driver >= 0) {
       ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
       where += " AND r.pk IN (" + keys + ")";
@@ -444,7 +469,7 @@ class Compiler {
   // The rows after `cursor` in the order (sort keys NULLS LAST, r.pk).
   StatusOr<std::string> Keyset(const Scope& s, const SearchQuery& q) {
     const PageCursor& cur = *q.after;
-    std::string tail = "r.pk > " + a_.Arg(cur.pk);
+    std::string tail = order_key_ + " > " + a_.Arg(cur.pk);
     for (size_t i = q.sort.size(); i-- > 0;) {
       const SortKey& k = q.sort[i];
       ASSIGN_OR_RETURN(std::string e1, SortExpression(s, k));
@@ -474,6 +499,7 @@ class Compiler {
  private:
   int64_t now_us_;
   ArgList& a_;
+  std::string order_key_ = "r.pk";
 };
 
 }  // namespace
@@ -524,7 +550,8 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
       }
       break;
     case SearchSqlMode::kIds:
-      out.sql = "SELECT r.id" + from_where + " ORDER BY r.pk LIMIT " + a.Arg(int64_t{limit});
+      out.sql = "SELECT r.id" + from_where + " ORDER BY " + c.order_key() + " LIMIT " +
+                a.Arg(int64_t{limit});
       break;
     case SearchSqlMode::kPage: {
       std::string columns =
@@ -542,7 +569,7 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
         limit += " OFFSET " + a.Arg(query.offset);
       }
       if (query.sort.empty()) {
-        out.sql = columns + from_where + keyset + " ORDER BY r.pk" + limit;
+        out.sql = columns + from_where + keyset + " ORDER BY " + c.order_key() + limit;
         break;
       }
       // Sorted: the page's keys and sort values first, then the bodies of those rows only, so

@@ -740,6 +740,50 @@ TEST_F(SearchSql, KeysetPagingStaysCorrectWhileDataChanges) {
   }
 }
 
+// A driver on one system|code walks its index rows as a join (search_sql.cc): the same matches,
+// pages and totals as the key-set form, with and without a sort and a second clause.
+TEST_F(SearchSql, OneSystemCodeDriverPagesLikeTheKeySet) {
+  for (int i = 0; i < 5; ++i) {
+    Obs("g" + std::to_string(i), i % 2 ? "a" : "b", "15074-8", "glucose", 4.0 + i, "mmol/L",
+        k2020 + i * kDay, k2020 + i * kDay);
+  }
+  auto qualified = Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "15074-8")});
+  auto bare = Clause("code", SearchParamType::kToken, {Val("15074-8")});  // key set
+  auto over = Clause("value-quantity", SearchParamType::kQuantity, {Num(Prefix::kGt, 5)});
+  for (std::vector<SortKey> sort :
+       std::vector<std::vector<SortKey>>{{}, {{"date", true, SearchParamType::kDate}}}) {
+    for (bool with_value : {false, true}) {
+      std::vector<SearchClause> by_join{qualified}, by_set{bare};
+      if (with_value) {
+        by_join.push_back(over);
+        by_set.push_back(over);
+      }
+      Ids expected = Find("Observation", by_set, sort);
+      int64_t expected_total = last_total_;
+      ASSERT_EQ(expected.size(), with_value ? 5u : 7u);
+      EXPECT_EQ(Find("Observation", by_join, sort), expected);
+      EXPECT_EQ(last_total_, expected_total);
+      SearchQuery q;
+      q.type = "Observation";
+      q.clauses = by_join;
+      q.sort = sort;
+      q.count = 2;
+      Ids paged;
+      for (int pages = 0; pages < 10; ++pages) {
+        SearchResult r = Run(q);
+        for (const auto& m : r.matches) {
+          paged.push_back(m.id);
+        }
+        if (!r.next) {
+          break;
+        }
+        q.after = r.next;
+      }
+      EXPECT_EQ(paged, expected) << "sort keys " << sort.size() << ", value " << with_value;
+    }
+  }
+}
+
 TEST_F(SearchSql, TotalNoneAndEstimate) {
   SearchQuery q;
   q.type = "Observation";
@@ -792,7 +836,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
     SearchQuery q;
     std::vector<const char*> expect;
   };
-  SearchQuery chain, has, compartment, keyset;
+  SearchQuery chain, has, compartment, keyset, coded, coded_next;
   chain.type = "Observation";
   chain.clauses = {Linked(ClauseLink::kChain, "subject", "Patient", name)};
   has.type = "Patient";
@@ -803,6 +847,36 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   keyset.type = "Observation";
   keyset.clauses = {code};
   keyset.after = PageCursor{5, {}};
+  // One system|code drives as a join over its index rows, already in key order: no key set
+  // is built (no LIST SUBQUERY), no sorter, and the next page seeks past its cursor.
+  coded.type = "Observation";
+  coded.clauses = {Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "1-8")}),
+                   Clause("value-quantity", SearchParamType::kQuantity, {Num(Prefix::kGt, 5)})};
+  coded_next = coded;
+  coded_next.after = PageCursor{5, {}};
+  for (const SearchQuery& q : {coded, coded_next}) {
+    auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);
+    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    std::string plan = Plan(path, *sql);
+    EXPECT_NE(plan.find("SEARCH d USING COVERING INDEX sp_token_value (param=? AND code=? AND "
+                        "sys=?"),
+              std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("LIST SUBQUERY"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  }
+  EXPECT_NE(Plan(path, *CompileSearch(coded_next, SqliteDialect(), SearchSqlMode::kPage, 0))
+                .find("res>?"),
+            std::string::npos);
+  // A listing without a driving clause walks resource(type) in key order (migration 4): no
+  // sorter, and a later page seeks past its cursor.
+  SearchQuery listing;
+  listing.type = "Observation";
+  listing.after = PageCursor{5, {}};
+  std::string listed =
+      Plan(path, *CompileSearch(listing, SqliteDialect(), SearchSqlMode::kPage, 0));
+  EXPECT_NE(listed.find("resource_type_pk (type=? AND rowid>?)"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("TEMP B-TREE"), std::string::npos) << listed;
   for (auto& [what, q, expect] :
        std::vector<Case>{{"chain", chain, {"sp_string_value", "sp_reference_value"}},
                          {"_has", has, {"sp_token_value", "sqlite_autoindex_resource_1"}},

@@ -1,7 +1,6 @@
 #include "store/sqlite_readers.h"
 
-#include <unordered_set>
-
+#include "store/include_follow.h"
 #include "store/search_sql.h"
 
 namespace carechart::store::sqlite {
@@ -57,45 +56,25 @@ StatusOr<std::vector<PageRow>> CollectPageRows(Statement& stmt, size_t sort_keys
   }
 }
 
-// Follows the query's includes from the page's matches, one statement per level.
+// Follows the query's includes from the page's matches (include_follow.h), one statement per
+// level.
 Status RunIncludes(Connection& conn, const SearchQuery& q, const std::vector<int64_t>& match_pks,
                    std::vector<ResourceVersion>* included) {
-  std::unordered_set<int64_t> seen(match_pks.begin(), match_pks.end());
-  std::vector<int64_t> sources = match_pks;
-  for (int level = 0; level < kMaxIncludeDepth && !sources.empty(); ++level) {
-    std::vector<IncludeSpec> specs;
-    for (const IncludeSpec& spec : q.include_specs) {
-      if (level == 0 || spec.iterate) {
-        specs.push_back(spec);
-      }
-    }
-    int remaining = kMaxIncluded - static_cast<int>(included->size());
-    if (specs.empty() || remaining <= 0) {
-      break;
-    }
-    StatusOr<CompiledSql> sql =
-        CompileIncludes(specs, sources, SqliteDialect(), remaining + static_cast<int>(seen.size()));
-    if (!sql.ok()) {
-      break;  // nothing applies (e.g. _revinclude=Type:* of a type without references)
-    }
-    ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql->sql));
-    s.BindAll(sql->args);
-    std::vector<int64_t> next;
+  auto run_level =
+      [&conn](
+          const CompiledSql& sql) -> StatusOr<std::vector<std::pair<int64_t, ResourceVersion>>> {
+    ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
+    s.BindAll(sql.args);
+    std::vector<std::pair<int64_t, ResourceVersion>> rows;
     while (true) {
       ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) {
-        break;
+        return rows;
       }
-      int64_t pk = s.Int(7);
-      if (!seen.insert(pk).second || static_cast<int>(included->size()) >= kMaxIncluded) {
-        continue;
-      }
-      included->push_back(VersionFromRow(s));
-      next.push_back(pk);
+      rows.emplace_back(s.Int(7), VersionFromRow(s));
     }
-    sources = std::move(next);
-  }
-  return Status::Ok();
+  };
+  return FollowIncludes(q, match_pks, SqliteDialect(), run_level, included);
 }
 
 StatusOr<std::vector<ResourceVersion>> CollectVersions(Statement& stmt) {

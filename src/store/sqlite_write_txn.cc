@@ -9,14 +9,13 @@
 #include <variant>
 
 #include "store/index_keys.h"
+#include "store/index_rows.h"
 #include "store/search_sql.h"
 
 namespace carechart::store::sqlite {
 namespace {
 
-// The search-index tables. Table numbers below index this array and kInsertSql.
-const char* const kIndexTables[] = {"sp_token",    "sp_string", "sp_date", "sp_reference",
-                                    "sp_quantity", "sp_number", "sp_uri",  "sp_composite"};
+// The search-index tables are kIndexTables (index_rows.h); their numbers index kInsertSql too.
 // OR IGNORE: an element repeated in a resource yields duplicate entries; one row is enough.
 const char* const kInsertSql[] = {
     "INSERT OR IGNORE INTO sp_token VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -28,77 +27,9 @@ const char* const kInsertSql[] = {
     "INSERT OR IGNORE INTO sp_uri VALUES (?1, ?2, ?3)",
     "INSERT OR IGNORE INTO sp_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
     "?12, ?13, ?14, ?15, ?16, ?17, ?18)"};
-constexpr int kTokenTable = 0;
-constexpr size_t kTokenKeyColumns = 3;  // sp_token's key is (res, param, sys, code); text is not
-
 // One column value of an index row, as it is bound (and read back: every column's affinity keeps
 // the type it is bound with).
-using Col = std::variant<int64_t, double, std::string_view>;
-
-// '' for a value equal to `same_as`: optional columns are NOT NULL (they are key columns).
-std::string_view UnlessSame(const std::string& value, const std::string& same_as) {
-  return value == same_as ? std::string_view() : std::string_view(value);
-}
-
-// Calls sink(table, {columns after res}) for every index row of `ix`, in the column order of the
-// table. The one place that maps entries to rows: writing and comparing both use it.
-// _id and _lastUpdated are searched and sorted on the resource row's own columns (see
-// IsResourceColumnParam in search_sql.cc), so their entries get no rows: about two fewer rows
-// per resource, out of some 17, to write and to keep in the secondary indexes.
-template <typename Sink>
-void ForEachIndexRow(const std::string& type, const fhir::IndexEntries& ix, const Sink& sink) {
-  for (const auto& e : ix.tokens) {
-    if (e.param == "_id") {
-      continue;
-    }
-    sink(0, {ParamKey(type, e.param), SystemKey(e.system), e.code, e.text});
-  }
-  for (const auto& e : ix.strings) {
-    sink(1, {ParamKey(type, e.param), e.normalized, UnlessSame(e.exact, e.normalized)});
-  }
-  for (const auto& e : ix.dates) {
-    if (e.param == "_lastUpdated") {
-      continue;
-    }
-    sink(2, {ParamKey(type, e.param), e.low, e.high});
-  }
-  for (const auto& e : ix.references) {
-    sink(3, {ParamKey(type, e.param), e.target_id, e.target_type, e.url});
-  }
-  for (const auto& e : ix.quantities) {
-    sink(4, {ParamKey(type, e.param), e.value, SystemKey(e.system), e.code,
-             UnlessSame(e.unit, e.code)});
-  }
-  for (const auto& e : ix.numbers) {
-    sink(5, {ParamKey(type, e.param), e.value});
-  }
-  for (const auto& e : ix.uris) {
-    sink(6, {ParamKey(type, e.param), e.uri});
-  }
-  // Composite tuples: grp numbers them; absent components (two-part composites) are zeros and ''.
-  int64_t grp = 0;
-  for (const auto& e : ix.composites) {
-    std::array<Col, 3 * 5> parts;
-    for (size_t i = 0; i < 3; ++i) {
-      Col* c = &parts[i * 5];
-      if (i >= e.parts.size()) {
-        c[0] = int64_t{0}, c[1] = std::string_view(), c[2] = std::string_view();
-        c[3] = int64_t{0}, c[4] = int64_t{0};
-        continue;
-      }
-      const fhir::CompositePart& p = e.parts[i];
-      c[0] = SystemKey(p.system), c[1] = std::string_view(p.text), c[2] = std::string_view(p.unit);
-      if (p.is_date) {
-        c[3] = p.low_us, c[4] = p.high_us;
-      } else {
-        c[3] = p.low, c[4] = p.low;
-      }
-    }
-    sink(7, {ParamKey(type, e.param), grp++, parts[0], parts[1], parts[2], parts[3], parts[4],
-             parts[5], parts[6], parts[7], parts[8], parts[9], parts[10], parts[11], parts[12],
-             parts[13], parts[14]});
-  }
-}
+using Col = IndexCol;
 
 // A row as comparable bytes: the table, then each column typed (i/d/t) and exact.
 void AppendColumn(std::string& out, const Col& c) {
@@ -289,22 +220,7 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
                         .Bind(3, ParamKey(type, param + ":of-type"))
                         .Run());
   }
-  fhir::IndexEntries only;
-  auto keep = [&](const auto& from, auto& to) {
-    for (const auto& e : from) {
-      if (e.param == param || e.param == param + ":of-type") {
-        to.push_back(e);
-      }
-    }
-  };
-  keep(index.tokens, only.tokens);
-  keep(index.strings, only.strings);
-  keep(index.dates, only.dates);
-  keep(index.references, only.references);
-  keep(index.quantities, only.quantities);
-  keep(index.numbers, only.numbers);
-  keep(index.uris, only.uris);
-  keep(index.composites, only.composites);
+  fhir::IndexEntries only = EntriesOfParam(index, param);
   RETURN_IF_ERROR(InsertIndexRows(pk, type, only));
   return true;
 }

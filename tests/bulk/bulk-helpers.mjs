@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { binaryPath } from '../conformance/server.mjs';
+import { backendArgs, binaryPath } from '../conformance/server.mjs';
 
 export const ASYNC = { prefer: 'respond-async', accept: 'application/fhir+json' };
 
@@ -19,17 +19,25 @@ export async function kickoff(server, path, { headers = ASYNC, method = 'GET', b
 
 /**
  * Polls a status URL until it stops answering 202; returns the final response. Every 202 must
- * carry X-Progress and Retry-After. `onProgress(res)` sees each 202.
+ * carry X-Progress and Retry-After. `onProgress(res)` sees each 202. The wait fails when the job
+ * makes no progress (X-Progress unchanged) for `timeoutMs`, not after a fixed total: a loaded
+ * machine may be slow, but a stuck job is caught.
  */
 export async function waitForJob(server, statusUrl, { timeoutMs = 60000, intervalMs = 50, onProgress } = {}) {
-  const deadline = Date.now() + timeoutMs;
+  let lastProgress = null;
+  let deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await server.get(statusUrl);
     if (res.status !== 202) return res;
-    assert.ok(res.headers.get('x-progress'), '202 without X-Progress');
+    const progress = res.headers.get('x-progress');
+    assert.ok(progress, '202 without X-Progress');
     assert.match(String(res.headers.get('retry-after')), /^\d+$/, '202 without a numeric Retry-After');
     if (onProgress) await onProgress(res);
-    assert.ok(Date.now() < deadline, `job at ${statusUrl} still running after ${timeoutMs} ms (${res.headers.get('x-progress')})`);
+    if (progress !== lastProgress) {
+      lastProgress = progress;
+      deadline = Date.now() + timeoutMs;
+    }
+    assert.ok(Date.now() < deadline, `job at ${statusUrl} made no progress for ${timeoutMs} ms (${progress})`);
     await delay(intervalMs);
   }
 }
@@ -79,7 +87,7 @@ export async function downloadAll(server, manifest) {
 
 /** Generates `patients` synthetic patients straight into a database (carechart demo-data --db). */
 export function demoDataInto(db, patients) {
-  const r = spawnSync(binaryPath(), ['demo-data', '--patients', String(patients), '--db', db, '--log-level', 'warn'], { encoding: 'utf8', timeout: 300000 });
+  const r = spawnSync(binaryPath(), backendArgs(['demo-data', '--patients', String(patients), '--db', db, '--log-level', 'warn']), { encoding: 'utf8', timeout: 300000 });
   assert.equal(r.status, 0, `demo-data failed: ${r.stderr}`);
   const m = /(\d+) resources/.exec(r.stdout + r.stderr);
   return m ? Number(m[1]) : null;

@@ -4,7 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { assertOperationOutcome, startServer } from '../conformance/server.mjs';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { assertOperationOutcome, backendToken, makeTempDir, removeTempDir, runCli, startServer, testClientKeys } from '../conformance/server.mjs';
 import { ASYNC, download, downloadAll, kickoff, manifestOf, waitForJob } from './bulk-helpers.mjs';
 
 let s;
@@ -81,7 +83,7 @@ describe('kick-off errors', () => {
     const res = await s.get('Patient/$export?_type=Practitioner', { headers: ASYNC });
     assert.equal(res.status, 400);
     assert.equal((await s.get('Group/no-such-group/$export', { headers: ASYNC })).status, 404);
-    assert.equal((await s.post('$export', {}, { headers: ASYNC })).status, 405);
+    assert.equal((await s.request('PUT', '$export', { headers: ASYNC, body: {} })).status, 405);
     assert.equal((await s.get('_bulk/0123456789abcdef')).status, 404);
   });
 });
@@ -99,6 +101,79 @@ describe('who may export', () => {
     assert.equal(some.status, 202);
     const wider = await s.request('GET', '$export?_type=Patient,Observation', { headers: ASYNC, token: narrow });
     assert.equal(wider.status, 403);
+  });
+});
+
+describe('POST kick-off (Bulk Data v2)', () => {
+  const params = (...parameter) => ({ resourceType: 'Parameters', parameter });
+
+  test('a Parameters body carries _type, _typeFilter and _outputFormat like the query', async () => {
+    const url = await kickoff(s, '$export', {
+      method: 'POST',
+      body: params(
+        { name: '_outputFormat', valueString: 'application/fhir+ndjson' },
+        { name: '_type', valueString: 'Observation' },
+        { name: '_typeFilter', valueString: 'Observation?code=http://loinc.org|4548-4' },
+      ),
+    });
+    const m = await manifestOf(s, url);
+    const byType = await downloadAll(s, m);
+    assert.deepEqual([...byType.keys()], ['Observation']);
+    assert.deepEqual(idsOf(byType, 'Observation'), [ids.a1, ids.b1].sort());
+  });
+
+  test('patient (valueReference) narrows a Patient-level export to those patients', async () => {
+    const url = await kickoff(s, 'Patient/$export', {
+      method: 'POST',
+      body: params({ name: 'patient', valueReference: { reference: `Patient/${ids.beta}` } }),
+    });
+    const byType = await downloadAll(s, await manifestOf(s, url));
+    assert.deepEqual(idsOf(byType, 'Patient'), [ids.beta]);
+    assert.deepEqual(idsOf(byType, 'Observation'), [ids.b1]);
+  });
+
+  test('a bad body or parameter is a 400 naming it; patient is refused in a GET', async () => {
+    const notParams = await s.post('$export', { resourceType: 'Patient' }, { headers: ASYNC });
+    assert.equal(notParams.status, 400);
+    assert.match(assertOperationOutcome(notParams).issue[0].diagnostics, /Parameters/);
+    const badType = await s.post('$export', params({ name: '_type', valueString: 'Nonsense' }), { headers: ASYNC });
+    assert.equal(badType.status, 400);
+    assert.match(badType.text, /Nonsense/);
+    const noValue = await s.post('$export', params({ name: '_since' }), { headers: ASYNC });
+    assert.equal(noValue.status, 400);
+    assert.match(noValue.text, /parameter\[0\]/);
+    const systemPatient = await s.post('$export', params({ name: 'patient', valueReference: { reference: `Patient/${ids.beta}` } }), { headers: ASYNC });
+    assert.equal(systemPatient.status, 400);
+    assert.match(systemPatient.text, /Patient level only/);
+    const getPatient = await s.get(`Patient/$export?patient=${ids.beta}`, { headers: ASYNC });
+    assert.equal(getPatient.status, 400);
+  });
+});
+
+describe('jobs belong to the client that started them', () => {
+  test('another backend client may not poll, download or cancel a job', async () => {
+    const dir = makeTempDir('carechart-bulk-other-');
+    try {
+      const jwks = path.join(dir, 'jwks.json');
+      writeFileSync(jwks, JSON.stringify(testClientKeys().jwks));
+      runCli(['client', 'add', 'other-backend', '--db', s.db, '--kind', 'backend', '--jwks', jwks, '--scope', 'system/*.cruds', '--name', 'Another backend']);
+    } finally {
+      removeTempDir(dir);
+    }
+    const other = (await backendToken(s.origin, { clientId: 'other-backend', scope: 'system/*.rs' })).access_token;
+    const url = await kickoff(s, '$export?_type=Patient');
+    const m = await manifestOf(s, url);
+    const peek = await s.request('GET', url, { token: other });
+    assert.equal(peek.status, 403, peek.text);
+    assert.match(assertOperationOutcome(peek).issue[0].diagnostics, /another client/);
+    assert.equal((await s.request('GET', m.output[0].url, { token: other })).status, 403);
+    assert.equal((await s.request('DELETE', url, { token: other })).status, 403);
+    // The owner still sees everything; the other client's own job is its own.
+    assert.equal((await s.get(url)).status, 200);
+    await download(s, m.output[0]);
+    const theirs = await s.request('GET', '$export?_type=Patient', { headers: ASYNC, token: other });
+    assert.equal(theirs.status, 202);
+    assert.equal((await s.get(theirs.headers.get('content-location'))).status, 403);
   });
 });
 

@@ -21,7 +21,9 @@ async function totalResources(s) {
   return res.json.total;
 }
 
-test('kill -9 in the middle of an export: the job runs again after the restart and completes', { timeout: 120000 }, async () => {
+// Test timeouts are generous backstops for a loaded CI machine; the waits inside are progress-based
+// (waitForJob fails when X-Progress stops moving), never blind sleeps.
+test('kill -9 in the middle of an export: the job runs again after the restart and completes', { timeout: 240000 }, async () => {
   const db = path.join(dir, 'restart.db');
   demoDataInto(db, 6);
   // Small read pages make the export slow enough to be caught in the middle.
@@ -43,7 +45,7 @@ test('kill -9 in the middle of an export: the job runs again after the restart a
 
   current = await startServer({ db, args });
   const statusUrl = url.replace(firstBase, current.fhirBase);
-  const m = await manifestOf(current, statusUrl, { timeoutMs: 90000 });
+  const m = await manifestOf(current, statusUrl, { timeoutMs: 30000 });
   if (caughtRunning) assert.match(current.stderr(), /interrupted by a restart; it runs again/);
   const byType = await downloadAll(current, m);
   let exported = 0;
@@ -55,14 +57,16 @@ test('kill -9 in the middle of an export: the job runs again after the restart a
   current = null;
 });
 
-test('a larger generated set: complete, and the server stays under 500 MB', { timeout: 120000 }, async () => {
+// 30 patients (~30k resources) by default: large enough for several pages and files per type;
+// bench/export_bench.sh measures 1,000 patients.
+test('a larger generated set: complete, and the server stays under 500 MB', { timeout: 240000 }, async () => {
   const db = path.join(dir, 'large.db');
-  const patients = Number(process.env.BULK_TEST_PATIENTS || 100);
+  const patients = Number(process.env.BULK_TEST_PATIENTS || 30);
   demoDataInto(db, patients);
   current = await startServer({ db, args: ['--no-access-log'] });
   const total = await totalResources(current);
   const started = Date.now();
-  const m = await manifestOf(current, await kickoff(current, '$export'), { timeoutMs: 90000 });
+  const m = await manifestOf(current, await kickoff(current, '$export'), { timeoutMs: 30000 });
   const seconds = (Date.now() - started) / 1000;
   const rss = peakRssMb(current.pid);
   const byType = await downloadAll(current, m);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { allPages, binaryPath, makeTempDir, removeTempDir, sharedDataDir, startServer } from '../conformance/server.mjs';
+import { allPages, backendArgs, binaryPath, makeTempDir, removeTempDir, sharedDataDir, startServer } from '../conformance/server.mjs';
 import { ASYNC, download, downloadAll, kickoff, manifestOf, waitForJob } from './bulk-helpers.mjs';
 
 const SYNTHEA = path.join(sharedDataDir(), 'synthea-r4');
@@ -53,7 +53,7 @@ test('round trip: Synthea in, $export, $import into a fresh server, $export agai
   const files = bundleFiles();
   assert.equal(files.length, 48, `48 Bundles expected, found ${files.length}`);
   const db = path.join(dir, 'source.db');
-  const imported = spawnSync(binaryPath(), ['import', '--db', db, '--log-level', 'error', ...files.map((f) => path.join(SYNTHEA, f))], { encoding: 'utf8', timeout: 240000 });
+  const imported = spawnSync(binaryPath(), backendArgs(['import', '--db', db, '--log-level', 'error', ...files.map((f) => path.join(SYNTHEA, f))]), { encoding: 'utf8', timeout: 240000 });
   // Exit 3: some entries were rejected (two Inferno Bundles are invalid R4, rejected whole).
   assert.ok([0, 3].includes(imported.status), `carechart import: ${imported.status} ${imported.stderr.slice(-2000)}`);
   console.log(imported.stdout.trim());

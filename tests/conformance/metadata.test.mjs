@@ -174,3 +174,21 @@ describe('method and type errors', () => {
     assertOperationOutcome(res);
   });
 });
+
+describe('HEAD', () => {
+  // RFC 9110 §9.3.2: the headers of the GET answer, its Content-Length included, and no body.
+  for (const path of ['metadata', 'PATIENT_READ']) {
+    test(`HEAD ${path === 'PATIENT_READ' ? 'Patient/{id}' : path} → GET's status, ETag and length, no body`, async () => {
+      const url = server.url(path === 'PATIENT_READ' ? `Patient/${patient.id}` : path);
+      const get = await rawHttp(url);
+      const head = await rawHttp(url, { method: 'HEAD' });
+      assert.equal(get.status, 200);
+      assert.equal(head.status, 200);
+      assert.ok(Number(get.headers.get('content-length')) > 0, 'GET has a body');
+      assert.equal(head.headers.get('content-length'), get.headers.get('content-length'));
+      assert.equal(head.headers.get('etag'), get.headers.get('etag'));
+      assert.equal(head.headers.get('content-type'), get.headers.get('content-type'));
+      assert.equal(head.text, '', 'a HEAD answer carries no body');
+    });
+  }
+});

@@ -146,6 +146,9 @@ describe('run-time SearchParameters', () => {
       { request: { method: 'POST', url: 'Patient' }, resource: shoe('44 wide') },
     ]);
     assert.equal(bundle.entry.length, 2);
+    // The Patient comes after the SearchParameter in the Bundle: it is indexed for it at once
+    // (docs/search.md: a SearchParameter applies to the entries after it in the Bundle).
+    const sameTxnId = bundle.entry[1].response.location.match(/Patient\/([^/]+)/)[1];
     const meta = await ok(await server.get('metadata'));
     const patient = meta.rest[0].resource.find((r) => r.type === 'Patient');
     assert.ok(patient.searchParam.some((p) => p.name === code && p.type === 'string'), `${code} listed in the CapabilityStatement`);
@@ -153,6 +156,7 @@ describe('run-time SearchParameters', () => {
     const b = await ok(await server.get(`Patient?${code}=44`));
     const ids = b.entry.map((e) => e.resource.id);
     assert.ok(ids.includes(later.id), 'a Patient written after the transaction is found');
+    assert.ok(ids.includes(sameTxnId), 'the Patient after it in the same transaction is found');
     assert.equal(b.total, ids.length);
   });
 

@@ -18,7 +18,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +89,31 @@ export function backendArgs(args) {
     }
   }
   return out;
+}
+
+/**
+ * A copy of database `from` (a stopped server's) under the path `to`: the file with its WAL on
+ * SQLite, a new database made from it as a template on PostgreSQL. Returns `to`.
+ */
+export function copyDatabase(from, to) {
+  if (!PG_SERVER) {
+    copyFileSync(from, to);
+    for (const ext of ['-wal', '-shm']) if (existsSync(from + ext)) copyFileSync(from + ext, to + ext);
+    return to;
+  }
+  const source = new URL(postgresUriFor(from)).pathname.slice(1);
+  const name = `n${crypto.createHash('sha256').update(`${process.pid}:${path.resolve(to)}`).digest('hex').slice(0, 20)}`;
+  execFileSync('createdb', [`--maintenance-db=${PG_SERVER}`, '-T', source, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const u = new URL(PG_SERVER);
+  u.pathname = `/${name}`;
+  pgDatabases.set(path.resolve(to), u.toString());
+  return to;
+}
+
+/** Runs SQL on database `db` outside the server: `sqlite3` on SQLite, `psql` on PostgreSQL. */
+export function runSql(db, { sqlite, postgres }) {
+  if (!PG_SERVER) return execFileSync('sqlite3', [db, sqlite], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-d', postgresUriFor(db), '-c', postgres], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function removeTempDir(dir) {

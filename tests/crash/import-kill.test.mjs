@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
+import { backendArgs, binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
 
 const MARKER = 'https://carechart.dev/test/bundle-marker';
 const CLIENTS = 6;
@@ -131,7 +131,7 @@ test('SIGKILL during HTTP transactions from several clients: no partial Bundle, 
 });
 
 function runImport(args) {
-  const child = spawn(binaryPath(), ['import', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binaryPath(), backendArgs(['import', ...args]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Mllp, adt, msa } from './mllp_client.mjs';
-import { binaryPath, hl7Port, makeTempDir, removeTempDir, sharedDataDir, startServer } from '../conformance/server.mjs';
+import { backendArgs, binaryPath, hl7Port, makeTempDir, removeTempDir, sharedDataDir, startServer } from '../conformance/server.mjs';
 
 const binaryId = (sender, ctrl) => 'hl7m-' + createHash('sha256').update(`${sender}\x1f${ctrl}`).digest('hex').slice(0, 32);
 
@@ -62,7 +62,7 @@ test('shared samples over MLLP, concurrent senders, duplicates and the error que
     assert.ok(tagged.json.total >= SENDERS * EACH);
 
     // The error queue lists what was refused.
-    const out = execFileSync(binaryPath(), ['hl7', 'errors', '--db', server.db, '--log-level', 'error'], { encoding: 'utf8' });
+    const out = execFileSync(binaryPath(), backendArgs(['hl7', 'errors', '--db', server.db, '--log-level', 'error']), { encoding: 'utf8' });
     assert.match(out, /hl7e-/);
   } finally {
     await server.cleanup();

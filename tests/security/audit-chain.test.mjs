@@ -1,16 +1,18 @@
 // The audit trail over HTTP, and `carechart audit verify` after tampering with the database
-// through the sqlite3 CLI: an edited, a removed and an inserted entry are each reported with
-// their position, and the command exits non-zero.
+// through the sqlite3 CLI (psql on PostgreSQL, CARECHART_BACKEND=postgres): an edited, a removed
+// and an inserted entry are each reported with their position, and the command exits non-zero.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { REPO_ROOT, binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
+import { REPO_ROOT, backendArgs, backendName, binaryPath, copyDatabase, makeTempDir, removeTempDir, runSql, startServer } from '../conformance/server.mjs';
 import { USER_IDS, userToken, vitalSigns } from './world.mjs';
 
-const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+const onPostgres = backendName() === 'postgres';
+// The tool that edits the database behind the server's back.
+const hasSqlite = onPostgres ? spawnSync('psql', ['--version']).status === 0 : spawnSync('sqlite3', ['-version']).status === 0;
+const noTool = onPostgres ? 'psql not installed (Debian package postgresql-client-15)' : 'sqlite3 CLI not installed (Debian package sqlite3)';
 const hasPython = spawnSync('python3', ['-c', 'import sqlite3, hashlib']).status === 0;
 const OUTSIDE_VERIFIER = path.join(REPO_ROOT, 'tools/verify-audit-chain.py');
 let server;
@@ -27,12 +29,15 @@ after(async () => {
 });
 
 function verify(db) {
-  const r = spawnSync(binaryPath(), ['audit', 'verify', '--db', db], { encoding: 'utf8' });
+  const r = spawnSync(binaryPath(), backendArgs(['audit', 'verify', '--db', db]), { encoding: 'utf8' });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
+// Tampering: `sql` on SQLite; on PostgreSQL the same edit with the trigger disabled instead of
+// dropped (its one trigger is audit_log_no_change).
 function sqlite(db, sql) {
-  execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
+  const postgres = sql.replace(/DROP TRIGGER audit_log_no_(update|delete);/g, 'ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change;');
+  runSql(db, { sqlite: sql, postgres });
 }
 
 // tools/verify-audit-chain.py: the chain recomputed from docs/audit-chain.md alone.
@@ -43,10 +48,7 @@ function outsideVerify(db) {
 
 // A copy of the (stopped) server's database, WAL included, to tamper with.
 function copyDb(name) {
-  const f = path.join(dir, name);
-  copyFileSync(server.db, f);
-  for (const ext of ['-wal', '-shm']) if (existsSync(server.db + ext)) copyFileSync(server.db + ext, f + ext);
-  return f;
+  return copyDatabase(server.db, path.join(dir, name));
 }
 
 test('every access is audited: who, on whose record, what, from where; searchable by patient, user, action', async () => {
@@ -89,7 +91,7 @@ test('every access is audited: who, on whose record, what, from where; searchabl
   assert.ok(byDate.json.entry?.length >= 4, 'searchable by time');
 });
 
-test('audit verify: intact, then edited, removed and inserted entries are reported by position', { skip: hasSqlite ? false : 'sqlite3 CLI not installed (Debian package sqlite3)' }, async () => {
+test('audit verify: intact, then edited, removed and inserted entries are reported by position', { skip: hasSqlite ? false : noTool }, async () => {
   const db = server.db;
   const stopped = await server.stop();
   assert.equal(stopped.code, 0, 'graceful stop flushes the audit queue');
@@ -118,12 +120,16 @@ test('audit verify: intact, then edited, removed and inserted entries are report
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, new RegExp(`position ${entries + 1}: inserted`));
 
-  const refused = spawnSync('sqlite3', [copy('guarded.db'), 'UPDATE audit_log SET body = 1;'], { encoding: 'utf8' });
-  assert.notEqual(refused.status, 0, 'without dropping the triggers the log refuses edits');
-  assert.match(refused.stderr, /append-only/);
+  let refused = '';
+  try {
+    runSql(copy('guarded.db'), { sqlite: 'UPDATE audit_log SET body = 1;', postgres: "UPDATE audit_log SET body = '1';" });
+  } catch (e) {
+    refused = String(e.stderr);
+  }
+  assert.match(refused, /append-only/, 'without dropping the triggers the log refuses edits');
 });
 
-test('an outside verifier (docs/audit-chain.md, 19 lines of Python) agrees with audit verify', { skip: !hasSqlite ? 'sqlite3 CLI not installed (Debian package sqlite3)' : !hasPython ? 'python3 not installed (Debian package python3)' : false }, async () => {
+test('an outside verifier (docs/audit-chain.md, 19 lines of Python) agrees with audit verify', { skip: onPostgres ? 'the outside verifier reads a SQLite file (tools/verify-audit-chain.py)' : !hasSqlite ? noTool : !hasPython ? 'python3 not installed (Debian package python3)' : false }, async () => {
   await server.stop();
   const db = copyDb('outside.db');
   const ours = verify(db);

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { binaryPath, makeTempDir, removeTempDir, runCli, startServer, testClientKeys } from '../conformance/server.mjs';
+import { backendArgs, binaryPath, makeTempDir, removeTempDir, runCli, runSql, startServer, testClientKeys } from '../conformance/server.mjs';
 
 let dir;
 let db;
-const cli = (args, input) => spawnSync(binaryPath(), args, { encoding: 'utf8', input });
+const cli = (args, input) => spawnSync(binaryPath(), backendArgs(args), { encoding: 'utf8', input });
 
 before(() => {
   dir = makeTempDir('carechart-authcli-');
@@ -31,7 +31,8 @@ test('user add / list / disable / enable / reset-password / invite', () => {
   const list = runCli(['user', 'list', '--db', db]);
   assert.match(list, /^ana\tphysician\tDr Ana Ruiz\tF1\tactive,must-change-password$/m);
   // The hash, not the password, is stored.
-  const stored = execFileSync('sqlite3', [db, "SELECT password_hash FROM auth_user WHERE username='ana'"], { encoding: 'utf8' });
+  const query = "SELECT password_hash FROM auth_user WHERE username='ana'";
+  const stored = runSql(db, { sqlite: query, postgres: query });
   assert.match(stored, /^\$argon2id\$/);
   assert.ok(!stored.includes(oneTime));
 

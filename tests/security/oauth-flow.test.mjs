@@ -212,6 +212,9 @@ test('CSRF, wrong passwords and lockout (429 with Retry-After)', async () => {
   for (let i = 0; i < 5; i++) {
     const r = await b.submit(page, { username: 'nurse-lock', password: 'wrong password!' });
     assert.match(r.text, /Wrong username or password/);
+    // The username is kept for the retry, the password never is.
+    assert.match(r.text, /name=username [^>]*value='nurse-lock'/);
+    assert.doesNotMatch(r.text, /wrong password!/);
     page = r.text;
   }
   const locked = await b.submit(page, { username: 'nurse-lock', password: PASSWORD });

@@ -1,7 +1,9 @@
 #include "store/postgres/pg_conn.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -192,9 +194,16 @@ int64_t Rows::affected() const {
 StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
                                                        int statement_timeout_ms) {
   // Defaults first: settings in the URI (given as dbname, expanded) override them.
-  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
-                        nullptr};
-  const char* values[] = {"10", "carechart", "UTF8", uri.c_str(), nullptr};
+  // A server that vanished (network partition, host down) must turn into an error, not a hang:
+  // connect_timeout bounds the connect, keepalives and tcp_user_timeout a silent peer
+  // (decisions D40).
+  const char* keys[] = {"connect_timeout",  "keepalives",
+                        "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout",
+                        "application_name", "client_encoding",
+                        "dbname",           nullptr};
+  const char* values[] = {"5",     "1",         "10",   "5",         "3",
+                          "15000", "carechart", "UTF8", uri.c_str(), nullptr};
   pg_conn* raw = PQconnectdbParams(keys, values, 1);
   if (raw == nullptr) {
     return Status(StatusCode::kUnavailable, "PostgreSQL: out of memory connecting");
@@ -218,6 +227,20 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
 Connection::~Connection() { PQfinish(conn_); }
 
 bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+bool Connection::Probe() {
+  // An idle connection has nothing to read unless the server closed it (restart, failover,
+  // terminated backend): then reading finds EOF or the server's goodbye and the status turns bad.
+  int fd = PQsocket(conn_);
+  if (fd < 0) {
+    return false;
+  }
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, 0) > 0) {
+    PQconsumeInput(conn_);
+  }
+  return healthy();
+}
 
 Status Connection::ErrorOf(pg_result* res, std::string_view what) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
@@ -248,6 +271,38 @@ Status Connection::Exec(const std::string& sql) {
   }
   PQclear(res);
   return Status::Ok();
+}
+
+Status Connection::CopyIn(const std::string& copy_sql, std::string_view data) {
+  last_sqlstate_.clear();
+  pg_result* res = PQexec(conn_, copy_sql.c_str());
+  if (res == nullptr || PQresultStatus(res) != PGRES_COPY_IN) {
+    return ErrorOf(res, "copy");
+  }
+  PQclear(res);
+  // libpq buffers what it cannot send at once (blocking connection): chunks bound that buffer.
+  constexpr size_t kChunk = 1 << 20;
+  bool sent = true;
+  for (size_t at = 0; at < data.size() && sent; at += kChunk) {
+    size_t n = std::min(kChunk, data.size() - at);
+    sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) == 1;
+  }
+  if (PQputCopyEnd(conn_, sent ? nullptr : "client failed to send the data") != 1) {
+    return ErrorOf(nullptr, "copy");
+  }
+  Status status = Status::Ok();
+  while ((res = PQgetResult(conn_)) != nullptr) {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+      if (status.ok()) {
+        status = ErrorOf(res, "copy");
+      } else {
+        PQclear(res);
+      }
+    } else {
+      PQclear(res);
+    }
+  }
+  return status;
 }
 
 StatusOr<Rows> Connection::Run(const std::string& sql, const Args& args) {
@@ -299,7 +354,7 @@ StatusOr<Pool::Lease> Pool::Acquire() {
   if (!idle_.empty()) {
     std::unique_ptr<Connection> conn = std::move(idle_.back());
     idle_.pop_back();
-    if (conn->healthy()) {
+    if (conn->Probe()) {
       return Lease(this, std::move(conn));
     }
     ++free_slots_;  // dropped: open a new one below

@@ -194,6 +194,12 @@ CREATE TABLE bulk_job(
   transaction_time_us bigint NOT NULL, attempts bigint NOT NULL, done bigint NOT NULL,
   total bigint NOT NULL, progress text NOT NULL, result text NOT NULL, error text NOT NULL);
 )sql"},
+      // Several API nodes: a job runs under a lease its node renews (bulk/pg_job_store.cc).
+      {6, "bulk data job leases", R"sql(
+ALTER TABLE bulk_job ADD COLUMN lease_owner text NOT NULL DEFAULT '',
+  ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
+CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued', 'running');
+)sql"},
   };
   return migrations;
 }

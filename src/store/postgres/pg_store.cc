@@ -3,9 +3,10 @@
 #include <cctype>
 #include <chrono>
 #include <thread>
-#include <unordered_set>
 
+#include "store/include_follow.h"
 #include "store/postgres/pg_conn.h"
+#include "store/postgres/pg_read_router.h"
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_write_txn.h"
 #include "store/postgres/postgres_store.h"
@@ -95,7 +96,8 @@ Status Closed() { return Status(StatusCode::kUnavailable, "the store is closed")
 
 class PostgresStore : public ResourceStore {
  public:
-  explicit PostgresStore(std::unique_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+  PostgresStore(std::unique_ptr<pg::Pool> pool, std::vector<std::unique_ptr<pg::Pool>> replicas)
+      : pool_(std::move(pool)), reads_(pool_.get(), std::move(replicas)) {}
   ~PostgresStore() override { Close(); }
 
   Status Write(WriteFunction fn) override {
@@ -109,6 +111,7 @@ class PostgresStore : public ResourceStore {
       bool retry = false;
       s = RunOnce(*conn, fn, &retry);
       if (s.ok()) {
+        reads_.NoteCommit(*conn);  // read-your-writes on replicas (pg_read_router.h)
         commits_.fetch_add(1);
         return s;
       }
@@ -124,7 +127,7 @@ class PostgresStore : public ResourceStore {
     if (closed_) {
       return Closed();
     }
-    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
     ASSIGN_OR_RETURN(Rows rows, conn->Run("SELECT type, id, version, last_updated, deleted, "
                                           "method, body FROM resource WHERE type = $1 AND id = $2",
                                           Args().Text(type).Text(id)));
@@ -139,7 +142,7 @@ class PostgresStore : public ResourceStore {
     if (closed_) {
       return Closed();
     }
-    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
     ASSIGN_OR_RETURN(
         Rows rows,
         conn->Run("SELECT type, id, version, last_updated, deleted, method, body FROM resource "
@@ -170,7 +173,7 @@ class PostgresStore : public ResourceStore {
                             ") + (SELECT COUNT(*) FROM resource_history h JOIN resource r "
                             "ON r.pk = h.res" +
                             earlier + ")";
-    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
     return InSnapshot(*conn, [&]() -> StatusOr<HistoryPage> {
       HistoryPage page;
       Args args;
@@ -193,7 +196,7 @@ class PostgresStore : public ResourceStore {
       return Closed();
     }
     int64_t now_us = NowUs();
-    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
     return InSnapshot(*conn, [&]() -> StatusOr<SearchResult> {
       SearchResult result;
       if (q.want_total || q.count == 0) {
@@ -252,6 +255,9 @@ class PostgresStore : public ResourceStore {
       s = InternalError("write function threw");
     }
     if (s.ok()) {
+      s = txn.Flush();  // the creates still waiting in the transaction (pg_write_txn.h)
+    }
+    if (s.ok()) {
       s = conn.Exec("COMMIT");
       if (!s.ok()) {
         std::string_view state = conn.last_sqlstate();
@@ -265,45 +271,26 @@ class PostgresStore : public ResourceStore {
     return s;
   }
 
-  // Follows the query's includes from the page's matches, one statement per level.
+  // Follows the query's includes from the page's matches (include_follow.h).
   static Status RunIncludes(pg::Connection& conn, const SearchQuery& q,
                             const std::vector<int64_t>& match_pks,
                             std::vector<ResourceVersion>* included) {
-    std::unordered_set<int64_t> seen(match_pks.begin(), match_pks.end());
-    std::vector<int64_t> sources = match_pks;
-    for (int level = 0; level < kMaxIncludeDepth && !sources.empty(); ++level) {
-      std::vector<IncludeSpec> specs;
-      for (const IncludeSpec& spec : q.include_specs) {
-        if (level == 0 || spec.iterate) {
-          specs.push_back(spec);
-        }
-      }
-      int remaining = kMaxIncluded - static_cast<int>(included->size());
-      if (specs.empty() || remaining <= 0) {
-        break;
-      }
-      StatusOr<CompiledSql> sql = CompileIncludes(specs, sources, PostgresDialect(),
-                                                  remaining + static_cast<int>(seen.size()));
-      if (!sql.ok()) {
-        break;  // nothing applies (e.g. _revinclude=Type:* of a type without references)
-      }
-      ASSIGN_OR_RETURN(Rows rows, conn.Run(sql->sql, Args().SqlAll(sql->args)));
-      std::vector<int64_t> next;
+    auto run_level =
+        [&conn](
+            const CompiledSql& sql) -> StatusOr<std::vector<std::pair<int64_t, ResourceVersion>>> {
+      ASSIGN_OR_RETURN(Rows rows, conn.Run(sql.sql, Args().SqlAll(sql.args)));
+      std::vector<std::pair<int64_t, ResourceVersion>> out;
       for (int i = 0; i < rows.size(); ++i) {
-        int64_t pk = rows.Int(i, 7);
-        if (!seen.insert(pk).second || static_cast<int>(included->size()) >= kMaxIncluded) {
-          continue;
-        }
-        included->push_back(VersionFromRow(rows, i));
-        next.push_back(pk);
+        out.emplace_back(rows.Int(i, 7), VersionFromRow(rows, i));
       }
-      sources = std::move(next);
-    }
-    return Status::Ok();
+      return out;
+    };
+    return FollowIncludes(q, match_pks, PostgresDialect(), run_level, included);
   }
 
   std::atomic<bool> closed_{false};
   std::unique_ptr<pg::Pool> pool_;
+  pg::ReadRouter reads_;  // reads: a current replica, else pool_
   std::atomic<int64_t> writes_{0}, failed_writes_{0}, commits_{0};
 };
 
@@ -334,7 +321,14 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenPostgresStore(const PostgresOptions
       }
     }
   }
-  return std::unique_ptr<ResourceStore>(std::make_unique<PostgresStore>(std::move(pool)));
+  std::vector<std::unique_ptr<pg::Pool>> replicas;
+  for (const std::string& uri : options.replica_uris) {
+    ASSIGN_OR_RETURN(std::unique_ptr<pg::Pool> replica,
+                     pg::Pool::Open(uri, options.connections, options.max_query_ms));
+    replicas.push_back(std::move(replica));
+  }
+  return std::unique_ptr<ResourceStore>(
+      std::make_unique<PostgresStore>(std::move(pool), std::move(replicas)));
 }
 
 std::string PostgresUriWithDatabase(const std::string& uri, const std::string& dbname) {

@@ -1,9 +1,15 @@
 #include "store/postgres/pg_write_txn.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <initializer_list>
+#include <variant>
 
 #include "store/index_keys.h"
+#include "store/index_rows.h"
+#include "store/postgres/pg_copy.h"
 #include "store/postgres/postgres_store.h"
 #include "store/search_sql.h"
 
@@ -19,9 +25,14 @@ int64_t NowUs() {
       .count();
 }
 
-// '' for a value equal to `same_as`: optional columns are NOT NULL (they are key columns).
-std::string UnlessSame(const std::string& value, const std::string& same_as) {
-  return value == same_as ? std::string() : value;
+// ", dN AS (DELETE FROM <table> WHERE res = $<n>)" for every index table.
+std::string DeleteIndexCtes(int n) {
+  std::string out;
+  for (size_t t = 0; t < kIndexTableCount; ++t) {
+    out += ", d" + std::to_string(t + 1) + " AS (DELETE FROM " + kIndexTables[t] +
+           " WHERE res = $" + std::to_string(n) + ")";
+  }
+  return out;
 }
 
 std::string NumberText(double v) {
@@ -30,20 +41,25 @@ std::string NumberText(double v) {
   return buf;
 }
 
-// The index rows of one write as common table expressions (", iN AS (INSERT ...)") inserting
-// every non-empty index table's rows from array arguments: one statement, whatever the number
-// of rows. `pk_sql` is the rows' res: a placeholder, or a subquery of an earlier expression.
+// The index rows of one or more writes as common table expressions (", iN AS (INSERT ...)")
+// inserting every non-empty index table's rows from array arguments: one statement, whatever the
+// number of rows. `pk_sql` is the rows' res: a placeholder, or a subquery of an earlier
+// expression; without it (several resources) each table's res values are an array of their own.
 class IndexInsert {
  public:
   IndexInsert(Args& args, std::string pk_sql) : args_(args), pk_(std::move(pk_sql)) {}
+  explicit IndexInsert(Args& args) : args_(args), pk_("x0"), per_row_pk_(true) {}
+  bool per_row_pk() const { return per_row_pk_; }
 
   // `columns` of `table` get `unnest(<arrays>)` (the next `arrays` arguments, appended by the
-  // caller right after); `select` picks (and casts) the unnested columns named x1, x2 ...
-  void Table(const char* table, const char* columns, int arrays, const std::string& select) {
+  // caller right after, after the res array when per_row_pk()); `select` picks (and casts) the
+  // unnested columns named x1, x2 ...
+  void Table(const char* table, const std::string& columns, int arrays, const std::string& select) {
     std::string list, names;
-    for (int i = 1; i <= arrays; ++i) {
-      list += (i > 1 ? ", $" : "$") + std::to_string(args_.size() + i);
-      names += (i > 1 ? ", x" : "x") + std::to_string(i);
+    for (int i = per_row_pk_ ? 0 : 1; i <= arrays; ++i) {
+      const int n = per_row_pk_ ? i + 1 : i;  // the argument's offset from args_.size()
+      list += (list.empty() ? "$" : ", $") + std::to_string(args_.size() + n);
+      names += (names.empty() ? "x" : ", x") + std::to_string(i);
     }
     ctes_ += ", i" + std::to_string(args_.size() + 1) + " AS (INSERT INTO " + table + "(" +
              columns + ") SELECT " + pk_ + ", " + select + " FROM unnest(" + list + ") AS u(" +
@@ -55,10 +71,21 @@ class IndexInsert {
  private:
   Args& args_;
   std::string pk_;
+  bool per_row_pk_ = false;
   std::string ctes_;
 };
 
-void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix);
+// The index entries of one resource, with its row's pk (used when IndexInsert::per_row_pk()).
+struct IndexSource {
+  int64_t pk = 0;
+  const std::string* type = nullptr;
+  const fhir::IndexEntries* index = nullptr;
+};
+
+void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources);
+void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix) {
+  AddIndexRows(ins, {IndexSource{0, &type, &ix}});
+}
 
 }  // namespace
 
@@ -77,6 +104,16 @@ StatusOr<Rows> PgWriteTxn::Run(const std::string& sql, const Args& args) {
 }
 
 StatusOr<CurrentVersion> PgWriteTxn::Current(const std::string& type, const std::string& id) {
+  if (pending_keys_.contains({type, id})) {
+    for (const PreparedWrite& w : pending_) {
+      if (w.type == type && w.id == id) {
+        return CurrentVersion{w.version, w.deleted};
+      }
+    }
+  }
+  if (auto it = known_.find({type, id}); it != known_.end()) {
+    return it->second;
+  }
   ASSIGN_OR_RETURN(Rows rows, Run("SELECT version, deleted FROM resource WHERE type = $1 AND "
                                   "id = $2",
                                   Args().Text(type).Text(id)));
@@ -88,7 +125,34 @@ StatusOr<CurrentVersion> PgWriteTxn::Current(const std::string& type, const std:
   return out;
 }
 
+Status PgWriteTxn::Prefetch(const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::vector<std::string> types, ids;
+  for (const auto& key : keys) {
+    if (!pending_keys_.contains(key) && !known_.contains(key)) {
+      types.push_back(key.first);
+      ids.push_back(key.second);
+    }
+  }
+  if (types.empty()) {
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(Rows rows,
+                   Run("SELECT r.type, r.id, r.version, r.deleted FROM unnest($1::text[], "
+                       "$2::text[]) AS k(type, id) JOIN resource r ON r.type = k.type COLLATE "
+                       "\"C\" AND r.id = k.id COLLATE \"C\"",
+                       Args().TextArray(types).TextArray(ids)));
+  for (size_t i = 0; i < types.size(); ++i) {
+    known_[{types[i], ids[i]}] = CurrentVersion{};  // absent unless found below
+  }
+  for (int i = 0; i < rows.size(); ++i) {
+    known_[{rows.Text(i, 0), rows.Text(i, 1)}] =
+        CurrentVersion{rows.Int(i, 2), rows.Int(i, 3) != 0};
+  }
+  return Status::Ok();
+}
+
 StatusOr<std::vector<std::string>> PgWriteTxn::SearchIds(const SearchQuery& query, int limit) {
+  RETURN_IF_ERROR(Flush());
   // Creates of this type hold the same lock shared until they commit: once we hold it
   // exclusively, every create that could match has committed and the next statement sees it.
   if (!query.type.empty()) {
@@ -106,6 +170,17 @@ StatusOr<std::vector<std::string>> PgWriteTxn::SearchIds(const SearchQuery& quer
 }
 
 Status PgWriteTxn::Put(const PreparedWrite& w) {
+  if (w.version == 1) {
+    // A create: no row to lock (a concurrent create of the same id meets UNIQUE(type, id) when
+    // the waiting creates go in, and the whole write function is rerun).
+    if (!pending_keys_.insert({w.type, w.id}).second) {
+      return ConflictError(w.type + "/" + w.id + ": version 1 is written twice");
+    }
+    pending_.push_back(w);
+    known_.erase({w.type, w.id});
+    return Status::Ok();
+  }
+  RETURN_IF_ERROR(Flush());
   ASSIGN_OR_RETURN(Rows found, Run("SELECT pk, version FROM resource WHERE type = $1 AND id = $2 "
                                    "FOR UPDATE",
                                    Args().Text(w.type).Text(w.id)));
@@ -124,43 +199,117 @@ Status PgWriteTxn::Put(const PreparedWrite& w) {
     args.Text(w.patient_id);
   }
   args.Text(w.method).Bytes(w.body);
-  if (exists) {
-    // One statement: the current version moves to history, its index rows go, the new version
-    // replaces it (every part sees the row as it was before the statement).
+  {
+    // (version > 1 follows an existing row.) One statement: the current version moves to
+    // history, its index rows go, the new version replaces it (every part sees the row as it was
+    // before the statement).
     args.Int(pk);
     RETURN_IF_ERROR(
         Run("WITH h AS (INSERT INTO resource_history(seq, res, type, version, last_updated, "
             "superseded, deleted, method, body) SELECT seq, pk, type, version, last_updated, $2, "
-            "deleted, method, body FROM resource WHERE pk = $7), "
-            "d1 AS (DELETE FROM sp_token WHERE res = $7), "
-            "d2 AS (DELETE FROM sp_string WHERE res = $7), "
-            "d3 AS (DELETE FROM sp_date WHERE res = $7), "
-            "d4 AS (DELETE FROM sp_reference WHERE res = $7), "
-            "d5 AS (DELETE FROM sp_quantity WHERE res = $7), "
-            "d6 AS (DELETE FROM sp_number WHERE res = $7), "
-            "d7 AS (DELETE FROM sp_uri WHERE res = $7), "
-            "d8 AS (DELETE FROM sp_composite WHERE res = $7) "
-            "UPDATE resource SET version = $1, last_updated = $2, deleted = $3, "
-            "patient_id = NULLIF($4, ''), method = $5, seq = nextval('resource_seq'), body = $6 "
-            "WHERE pk = $7",
+            "deleted, method, body FROM resource WHERE pk = $7)" +
+                DeleteIndexCtes(7) +
+                " UPDATE resource SET version = $1, last_updated = $2, deleted = $3, "
+                "patient_id = NULLIF($4, ''), method = $5, seq = nextval('resource_seq'), body = "
+                "$6 "
+                "WHERE pk = $7",
             args)
             .status());
-  } else {
-    // One statement: the shared type lock (see SearchIds), the row, its index rows.
-    args.Text(w.type).Text(w.id).Int(TypeLockKey(w.type));
-    IndexInsert ins(args, "(SELECT pk FROM r)");
-    if (!w.deleted) {
-      AddIndexRows(ins, w.type, w.index);
-    }
-    return Run("WITH l AS (SELECT pg_advisory_xact_lock_shared($9)), r AS (INSERT INTO "
-               "resource(type, id, version, last_updated, deleted, patient_id, method, seq, body) "
-               "SELECT $7, $8, $1, $2, $3, NULLIF($4, ''), $5, nextval('resource_seq'), $6 "
-               "FROM l RETURNING pk)" +
-                   ins.ctes() + " SELECT pk FROM r",
-               args)
-        .status();
+  }
+  if (known_.contains({w.type, w.id})) {
+    known_[{w.type, w.id}] = CurrentVersion{w.version, w.deleted};
   }
   return w.deleted ? Status::Ok() : InsertIndexRows(pk, w.type, w.index);
+}
+
+Status PgWriteTxn::Flush() {
+  if (pending_.empty()) {
+    return Status::Ok();
+  }
+  std::vector<PreparedWrite> writes = std::move(pending_);
+  pending_.clear();
+  pending_keys_.clear();
+  // The bulk path costs four round trips whatever the number of rows; a create alone, one.
+  constexpr size_t kBulkFrom = 4;
+  if (writes.size() >= kBulkFrom) {
+    return CreateMany(writes);
+  }
+  for (const PreparedWrite& w : writes) {
+    RETURN_IF_ERROR(CreateOne(w));
+  }
+  return Status::Ok();
+}
+
+Status PgWriteTxn::CreateOne(const PreparedWrite& w) {
+  // One statement: the shared type lock (see SearchIds), the row, its index rows.
+  Args args;
+  args.Int(w.version).Int(w.last_updated_us).Int16(w.deleted ? 1 : 0);
+  args.Text(w.patient_id);  // '' is turned into NULL by NULLIF below
+  args.Text(w.method).Bytes(w.body);
+  args.Text(w.type).Text(w.id).Int(TypeLockKey(w.type));
+  IndexInsert ins(args, "(SELECT pk FROM r)");
+  if (!w.deleted) {
+    AddIndexRows(ins, w.type, w.index);
+  }
+  return Run("WITH l AS (SELECT pg_advisory_xact_lock_shared($9)), r AS (INSERT INTO "
+             "resource(type, id, version, last_updated, deleted, patient_id, method, seq, body) "
+             "SELECT $7, $8, $1, $2, $3, NULLIF($4, ''), $5, nextval('resource_seq'), $6 "
+             "FROM l RETURNING pk)" +
+                 ins.ctes() + " SELECT pk FROM r",
+             args)
+      .status();
+}
+
+Status PgWriteTxn::CreateMany(const std::vector<PreparedWrite>& writes) {
+  // 1. The shared lock of every type written (see SearchIds), then a pk and a seq per row.
+  std::set<int64_t> lock_set;
+  for (const PreparedWrite& w : writes) {
+    lock_set.insert(TypeLockKey(w.type));
+  }
+  std::vector<int64_t> locks(lock_set.begin(), lock_set.end());
+  ASSIGN_OR_RETURN(
+      Rows keys,
+      Run("SELECT nextval(pg_get_serial_sequence('resource', 'pk')), nextval('resource_seq') "
+          "FROM (SELECT count(pg_advisory_xact_lock_shared(k)) FROM unnest($1::bigint[]) k) l, "
+          "generate_series(1, $2)",
+          Args().IntArray(locks).Int(static_cast<int64_t>(writes.size()))));
+  if (keys.size() != static_cast<int>(writes.size())) {
+    return InternalError("PostgreSQL handed out " + std::to_string(keys.size()) + " keys for " +
+                         std::to_string(writes.size()) + " creates");
+  }
+  // 2. The resource rows by COPY.
+  CopyText rows;
+  std::vector<IndexSource> sources;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const PreparedWrite& w = writes[i];
+    const int64_t pk = keys.Int(static_cast<int>(i), 0);
+    rows.Int(pk).Text(w.type).Text(w.id).Int(w.version).Int(w.last_updated_us);
+    rows.Int(w.deleted ? 1 : 0).NullIfEmpty(w.patient_id).Text(w.method);
+    rows.Int(keys.Int(static_cast<int>(i), 1)).Bytea(w.body);
+    rows.EndRow();
+    if (!w.deleted) {
+      sources.push_back({pk, &w.type, &w.index});
+    }
+  }
+  Status copied = conn_.CopyIn(
+      "COPY resource(pk, type, id, version, last_updated, deleted, patient_id, method, seq, "
+      "body) FROM STDIN",
+      rows.data());
+  if (!copied.ok()) {
+    if (conn_.last_sqlstate() == PgError::kUniqueViolation ||
+        conn_.last_sqlstate() == PgError::kDeadlock) {
+      retryable_ = true;
+    }
+    return copied;
+  }
+  // 3. Every index row of them in one statement.
+  Args args;
+  IndexInsert ins(args);
+  AddIndexRows(ins, sources);
+  if (ins.ctes().empty()) {
+    return Status::Ok();
+  }
+  return Run("WITH i0 AS (SELECT 1)" + ins.ctes() + " SELECT 1", args).status();
 }
 
 Status PgWriteTxn::AppendAudit(const AuditLogEntry& entry) {
@@ -186,6 +335,7 @@ Status PgWriteTxn::AppendAudit(const AuditLogEntry& entry) {
 StatusOr<bool> PgWriteTxn::ReplaceIndex(const std::string& type, const std::string& id,
                                         int64_t version, const fhir::IndexEntries& index,
                                         const std::string& param) {
+  RETURN_IF_ERROR(Flush());
   ASSIGN_OR_RETURN(Rows found, Run("SELECT pk FROM resource WHERE type = $1 AND id = $2 AND "
                                    "version = $3 AND deleted = 0 FOR UPDATE",
                                    Args().Text(type).Text(id).Int(version)));
@@ -193,38 +343,21 @@ StatusOr<bool> PgWriteTxn::ReplaceIndex(const std::string& type, const std::stri
     return false;
   }
   const int64_t pk = found.Int(0, 0);
-  static const char* const kTables[] = {"sp_token",    "sp_string", "sp_date", "sp_reference",
-                                        "sp_quantity", "sp_number", "sp_uri",  "sp_composite"};
   if (param.empty()) {
-    for (const char* table : kTables) {
+    for (const char* table : kIndexTables) {
       RETURN_IF_ERROR(
           Run(std::string("DELETE FROM ") + table + " WHERE res = $1", Args().Int(pk)).status());
     }
     RETURN_IF_ERROR(InsertIndexRows(pk, type, index));
     return true;
   }
-  for (const char* table : kTables) {
+  for (const char* table : kIndexTables) {
     RETURN_IF_ERROR(
         Run(std::string("DELETE FROM ") + table + " WHERE res = $1 AND param IN ($2, $3)",
             Args().Int(pk).Int(ParamKey(type, param)).Int(ParamKey(type, param + ":of-type")))
             .status());
   }
-  fhir::IndexEntries only;
-  auto keep = [&](const auto& from, auto& to) {
-    for (const auto& e : from) {
-      if (e.param == param || e.param == param + ":of-type") {
-        to.push_back(e);
-      }
-    }
-  };
-  keep(index.tokens, only.tokens);
-  keep(index.strings, only.strings);
-  keep(index.dates, only.dates);
-  keep(index.references, only.references);
-  keep(index.quantities, only.quantities);
-  keep(index.numbers, only.numbers);
-  keep(index.uris, only.uris);
-  keep(index.composites, only.composites);
+  fhir::IndexEntries only = EntriesOfParam(index, param);
   RETURN_IF_ERROR(InsertIndexRows(pk, type, only));
   return true;
 }
@@ -244,122 +377,63 @@ Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
 
 namespace {
 
-void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix) {
-  auto key = [&](const std::string& param) { return ParamKey(type, param); };
-  if (!ix.tokens.empty()) {
-    std::vector<int64_t> params, systems;
-    std::vector<std::string> codes, texts;
-    for (const auto& e : ix.tokens) {
-      params.push_back(key(e.param));
-      systems.push_back(SystemKey(e.system));
-      codes.push_back(e.code);
-      texts.push_back(e.text);
-    }
-    ins.Table("sp_token", "res, param, sys, code, text", 4, "x1, x2, x3, x4");
-    ins.args().IntArray(params).IntArray(systems).TextArray(codes).TextArray(texts);
+void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources) {
+  // Every table's rows, column by column (index_rows.h maps entries to rows for both backends).
+  std::array<std::vector<int64_t>, kIndexTableCount> res;
+  std::array<std::vector<std::vector<IndexCol>>, kIndexTableCount> columns;
+  for (const IndexSource& source : sources) {
+    ForEachIndexRow(*source.type, *source.index,
+                    [&](int table, std::initializer_list<IndexCol> row) {
+                      std::vector<std::vector<IndexCol>>& cols = columns[table];
+                      cols.resize(row.size());
+                      size_t i = 0;
+                      for (const IndexCol& v : row) {
+                        cols[i++].push_back(v);
+                      }
+                      res[table].push_back(source.pk);
+                    });
   }
-  if (!ix.strings.empty()) {
-    std::vector<int64_t> params;
-    std::vector<std::string> normalized, exact;
-    for (const auto& e : ix.strings) {
-      params.push_back(key(e.param));
-      normalized.push_back(e.normalized);
-      exact.push_back(UnlessSame(e.exact, e.normalized));
+  for (size_t table = 0; table < kIndexTableCount; ++table) {
+    if (res[table].empty()) {
+      continue;
     }
-    ins.Table("sp_string", "res, param, normalized, exact", 3, "x1, x2, x3");
-    ins.args().IntArray(params).TextArray(normalized).TextArray(exact);
-  }
-  if (!ix.dates.empty()) {
-    std::vector<int64_t> params, lows, highs;
-    for (const auto& e : ix.dates) {
-      params.push_back(key(e.param));
-      lows.push_back(e.low);
-      highs.push_back(e.high);
+    const std::vector<std::vector<IndexCol>>& cols = columns[table];
+    // A column holding doubles (sp_quantity/sp_number values, sp_composite bounds, where dates
+    // are integers and numbers doubles) travels as exact decimal text cast to numeric, which the
+    // insert then assigns to the column's own type without loss.
+    std::vector<bool> decimal(cols.size());
+    std::string select;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      decimal[c] = std::any_of(cols[c].begin(), cols[c].end(),
+                               [](const IndexCol& v) { return std::holds_alternative<double>(v); });
+      select += (c ? ", x" : "x") + std::to_string(c + 1) + (decimal[c] ? "::numeric" : "");
     }
-    ins.Table("sp_date", "res, param, low, high", 3, "x1, x2, x3");
-    ins.args().IntArray(params).IntArray(lows).IntArray(highs);
-  }
-  if (!ix.references.empty()) {
-    std::vector<int64_t> params;
-    std::vector<std::string> ids, types, urls;
-    for (const auto& e : ix.references) {
-      params.push_back(key(e.param));
-      ids.push_back(e.target_id);
-      types.push_back(e.target_type);
-      urls.push_back(e.url);
+    ins.Table(kIndexTables[table], std::string("res, ") + kIndexColumns[table],
+              static_cast<int>(cols.size()), select);
+    if (ins.per_row_pk()) {
+      ins.args().IntArray(res[table]);
     }
-    ins.Table("sp_reference", "res, param, target_id, target_type, url", 4, "x1, x2, x3, x4");
-    ins.args().IntArray(params).TextArray(ids).TextArray(types).TextArray(urls);
-  }
-  if (!ix.quantities.empty()) {
-    std::vector<int64_t> params, systems;
-    std::vector<double> values;
-    std::vector<std::string> codes, units;
-    for (const auto& e : ix.quantities) {
-      params.push_back(key(e.param));
-      values.push_back(e.value);
-      systems.push_back(SystemKey(e.system));
-      codes.push_back(e.code);
-      units.push_back(UnlessSame(e.unit, e.code));
-    }
-    ins.Table("sp_quantity", "res, param, value, sys, code, unit", 5, "x1, x2, x3, x4, x5");
-    ins.args().IntArray(params).DoubleArray(values).IntArray(systems).TextArray(codes).TextArray(
-        units);
-  }
-  if (!ix.numbers.empty()) {
-    std::vector<int64_t> params;
-    std::vector<double> values;
-    for (const auto& e : ix.numbers) {
-      params.push_back(key(e.param));
-      values.push_back(e.value);
-    }
-    ins.Table("sp_number", "res, param, value", 2, "x1, x2");
-    ins.args().IntArray(params).DoubleArray(values);
-  }
-  if (!ix.uris.empty()) {
-    std::vector<int64_t> params;
-    std::vector<std::string> uris;
-    for (const auto& e : ix.uris) {
-      params.push_back(key(e.param));
-      uris.push_back(e.uri);
-    }
-    ins.Table("sp_uri", "res, param, uri", 2, "x1, x2");
-    ins.args().IntArray(params).TextArray(uris);
-  }
-  if (!ix.composites.empty()) {
-    // Composite tuples: grp numbers them; absent components (two-part composites) are zeros
-    // and ''. lo/hi travel as decimal text into numeric columns.
-    std::vector<int64_t> params, groups, s[3];
-    std::vector<std::string> t[3], u[3], lo[3], hi[3];
-    int64_t grp = 0;
-    for (const auto& e : ix.composites) {
-      params.push_back(key(e.param));
-      groups.push_back(grp++);
-      for (size_t i = 0; i < 3; ++i) {
-        if (i >= e.parts.size()) {
-          s[i].push_back(0);
-          t[i].emplace_back();
-          u[i].emplace_back();
-          lo[i].push_back("0");
-          hi[i].push_back("0");
-          continue;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      if (decimal[c]) {
+        std::vector<std::string> texts;
+        for (const IndexCol& v : cols[c]) {
+          texts.push_back(std::holds_alternative<double>(v) ? NumberText(std::get<double>(v))
+                                                            : std::to_string(std::get<int64_t>(v)));
         }
-        const fhir::CompositePart& p = e.parts[i];
-        s[i].push_back(SystemKey(p.system));
-        t[i].push_back(p.text);
-        u[i].push_back(p.unit);
-        lo[i].push_back(p.is_date ? std::to_string(p.low_us) : NumberText(p.low));
-        hi[i].push_back(p.is_date ? std::to_string(p.high_us) : NumberText(p.low));
+        ins.args().TextArray(texts);
+      } else if (std::holds_alternative<int64_t>(cols[c].front())) {
+        std::vector<int64_t> ints;
+        for (const IndexCol& v : cols[c]) {
+          ints.push_back(std::get<int64_t>(v));
+        }
+        ins.args().IntArray(ints);
+      } else {
+        std::vector<std::string> texts;
+        for (const IndexCol& v : cols[c]) {
+          texts.emplace_back(std::get<std::string_view>(v));
+        }
+        ins.args().TextArray(texts);
       }
-    }
-    ins.Table("sp_composite",
-              "res, param, grp, s1, t1, u1, lo1, hi1, s2, t2, u2, lo2, hi2, s3, t3, u3, lo3, hi3",
-              17,
-              "x1, x2, x3, x4, x5, x6::numeric, x7::numeric, x8, x9, x10, x11::numeric, "
-              "x12::numeric, x13, x14, x15, x16::numeric, x17::numeric");
-    ins.args().IntArray(params).IntArray(groups);
-    for (size_t i = 0; i < 3; ++i) {
-      ins.args().IntArray(s[i]).TextArray(t[i]).TextArray(u[i]).TextArray(lo[i]).TextArray(hi[i]);
     }
   }
 }

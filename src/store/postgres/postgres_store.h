@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/resource_store.h"
 #include "store/sql_dialect.h"
@@ -28,6 +29,9 @@ struct PostgresOptions {
   int max_query_ms = 10000;
   // Apply missing schema migrations when opening (carechart migrate does it explicitly).
   bool migrate = true;
+  // Streaming replicas (hot standbys of `uri`) that serve reads; writes, and reads this node's
+  // latest commit is not yet replayed on, go to `uri` (pg_read_router.h, decisions D40).
+  std::vector<std::string> replica_uris;
 };
 
 // Connects, migrates (unless told not to) and returns the store. Errors name the server (never
@@ -43,6 +47,10 @@ std::string PostgresUriWithDatabase(const std::string& uri, const std::string& d
 // Creates the database `dbname` (letters, digits, '_') on the server of `uri` unless it exists;
 // returns the URI of that database. For tests and first set-up.
 StatusOr<std::string> EnsurePostgresDatabase(const std::string& uri, const std::string& dbname);
+
+// `carechart audit verify` on the database at `uri` (store/audit_log.h; read only).
+struct AuditChainReport;
+StatusOr<AuditChainReport> VerifyPostgresAuditLog(const std::string& uri);
 
 // PostgreSQL: "$N" placeholders, ILIKE, integer lists as bigint[] arrays.
 const SqlDialect& PostgresDialect();

@@ -265,6 +265,128 @@ TEST_F(PostgresStoreTest, BodiesComeBackByteForByte) {
   EXPECT_EQ(store->Read("Patient", "bytes")->body, w.body);
 }
 
+// Index entries of every kind, a repeated token and doubles that text would round.
+fhir::IndexEntries EveryKindOfEntry() {
+  fhir::IndexEntries ix;
+  ix.tokens.push_back({"code", "http://loinc.org", "8867-4", "Heart rate"});
+  ix.tokens.push_back({"code", "http://loinc.org", "8867-4", "Heart rate (again)"});
+  ix.strings.push_back({"name", "ana", "Ana"});
+  ix.dates.push_back({"date", kT0, kT0 + 999'999});
+  ix.references.push_back({"subject", "Patient", "p1", ""});
+  ix.quantities.push_back({"value-quantity", 0.1, "http://unitsofmeasure.org", "/min", "/min"});
+  ix.numbers.push_back({"probability", 1.0 / 3});
+  ix.uris.push_back({"url", "http://example.org/a\tb"});
+  fhir::CompositeEntry c;
+  c.param = "code-value-quantity";
+  fhir::CompositePart code;
+  code.system = "http://loinc.org";
+  code.text = "8867-4";
+  fhir::CompositePart value;
+  value.low = 0.1;
+  fhir::CompositePart when;
+  when.is_date = true;
+  when.low_us = kT0;
+  when.high_us = kT0 + 1;
+  c.parts = {code, value, when};
+  ix.composites.push_back(c);
+  ix.composites.push_back(c);
+  return ix;
+}
+
+// Every index row of Observation/`id`, without its res, as text.
+std::vector<std::string> IndexRowsOf(pg::Connection& sql, const std::string& id) {
+  std::vector<std::string> out;
+  for (const char* table : {"sp_token", "sp_string", "sp_date", "sp_reference", "sp_quantity",
+                            "sp_number", "sp_uri", "sp_composite"}) {
+    auto rows =
+        sql.Run(std::string("SELECT '") + table + "' || (to_jsonb(t) - 'res')::text FROM " + table +
+                    " t JOIN resource r ON r.pk = t.res WHERE r.type = "
+                    "'Observation' AND r.id = $1 ORDER BY 1",
+                pg::Args().Text(id));
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    for (int i = 0; rows.ok() && i < rows->size(); ++i) {
+      out.push_back(rows->Text(i, 0));
+    }
+  }
+  return out;
+}
+
+TEST_F(PostgresStoreTest, ManyCreatesInOneWriteGoInByCopyWithTheSameRowsAsOne) {
+  auto store = Node();
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Observation", "alone", kT0, EveryKindOfEntry())).ok());
+  std::vector<PreparedWrite> batch;
+  for (int i = 0; i < 40; ++i) {
+    PreparedWrite w = MakeWrite("Observation", "b" + std::to_string(i), kT0, EveryKindOfEntry());
+    w.version = 1;
+    w.patient_id = i % 2 ? "p1" : "";
+    batch.push_back(w);
+  }
+  batch[7].body += "\t\n\\ \xC3\xA9";  // bytes COPY's text format must escape
+  ASSERT_TRUE(store
+                  ->Write([&](WriteTxn& txn) -> Status {
+                    for (const PreparedWrite& w : batch) {
+                      RETURN_IF_ERROR(txn.Put(w));
+                    }
+                    // Waiting creates are visible to the transaction itself ...
+                    auto cur = txn.Current("Observation", "b3");
+                    EXPECT_TRUE(cur.ok() && cur->version == 1);
+                    // ... and an update of one of them sends them first.
+                    PreparedWrite next = batch[3];
+                    next.version = 2;
+                    next.method = "PUT";
+                    return txn.Put(next);
+                  })
+                  .ok());
+  for (const PreparedWrite& w : batch) {
+    auto read = store->Read("Observation", w.id);
+    ASSERT_TRUE(read.ok()) << w.id << ": " << read.status().ToString();
+    EXPECT_EQ(read->body, w.body);
+    EXPECT_EQ(read->version, w.id == "b3" ? 2 : 1);
+  }
+  auto sql = Sql();
+  std::vector<std::string> alone = IndexRowsOf(*sql, "alone");
+  EXPECT_EQ(alone.size(), 9u) << "one row per entry, the repeated token once, each composite tuple";
+  EXPECT_EQ(IndexRowsOf(*sql, "b0"), alone);
+  EXPECT_EQ(IndexRowsOf(*sql, "b39"), alone);
+  auto patients = sql->Run("SELECT count(patient_id) FROM resource WHERE id LIKE 'b%'");
+  ASSERT_TRUE(patients.ok());
+  EXPECT_EQ(patients->Int(0, 0), 20);  // '' went in as NULL
+}
+
+TEST_F(PostgresStoreTest, ACopiedBatchWithATakenIdStoresNothing) {
+  auto store = Node();
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "taken", kT0)).ok());
+  Status s = store->Write([&](WriteTxn& txn) -> Status {
+    for (const char* id : {"n1", "n2", "taken", "n3", "n4"}) {
+      PreparedWrite w = MakeWrite("Patient", id, kT0);
+      w.version = 1;  // not checked against Current(): the database has to refuse it
+      RETURN_IF_ERROR(txn.Put(w));
+    }
+    return Status::Ok();
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(store->Read("Patient", "n1").ok()) << "all or nothing";
+  EXPECT_EQ(store->Read("Patient", "taken")->version, 1);
+}
+
+TEST_F(PostgresStoreTest, PrefetchAnswersCurrentForKnownAndUnknownIds) {
+  auto store = Node();
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "old", kT0)).ok());
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "old", kT0 + 1)).ok());
+  ASSERT_TRUE(store
+                  ->Write([&](WriteTxn& txn) -> Status {
+                    RETURN_IF_ERROR(txn.Prefetch({{"Patient", "old"}, {"Patient", "new"}}));
+                    EXPECT_EQ(txn.Current("Patient", "old")->version, 2);
+                    EXPECT_EQ(txn.Current("Patient", "new")->version, 0);
+                    PreparedWrite w = MakeWrite("Patient", "old", kT0 + 2);
+                    w.version = 3;
+                    RETURN_IF_ERROR(txn.Put(w));
+                    EXPECT_EQ(txn.Current("Patient", "old")->version, 3) << "kept up to date";
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
 TEST_F(PostgresStoreTest, BadInputIsAnInvalidErrorNotAServerError) {
   auto store = Node();
   SearchQuery q;

@@ -1,0 +1,84 @@
+// `carechart serve` on a PostgreSQL database the test names itself (a primary and its replicas
+// made with scripts/pg-temp.sh), for the replica and failover tests: the harness's startServer()
+// maps --db to the suite's one server, which these tests must be able to stop.
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { backendToken, binaryPath, REPO_ROOT } from '../conformance/server.mjs';
+
+const PG_TEMP = path.join(REPO_ROOT, 'scripts/pg-temp.sh');
+
+/** Runs scripts/pg-temp.sh ACTION ARGS...; returns its output (a URI for start/replica). */
+export function pgTemp(...args) {
+  return execFileSync('bash', [PG_TEMP, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export function psql(uri, sql) {
+  return execFileSync('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
+}
+
+/** carechart CLI with explicit arguments (no --db mapping). */
+export function carechart(args, { input } = {}) {
+  return execFileSync(binaryPath(), args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Starts serve with `args`; resolves { origin, child, stderr(), stop(), kill9(), token }. */
+export async function startNode(args, { timeoutMs = 30000, withToken = true } = {}) {
+  const child = spawn(binaryPath(), ['serve', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-65536)));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const origin = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no listening line within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    let buf = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = /carechart: listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`carechart exited (${code ?? signal}) before listening\n${stderr}`));
+    });
+  });
+  const node = {
+    origin,
+    child,
+    stderr: () => stderr,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(timer);
+    },
+    token: null,
+  };
+  if (withToken) node.token = (await backendToken(origin)).access_token;
+  return node;
+}
+
+/** fetch() on a node with its token; resolves { status, json, text, ms }. */
+export async function call(node, method, p, { body, headers = {}, token = node.token, timeoutMs = 30000 } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  if (body !== undefined) h['content-type'] = 'application/fhir+json';
+  const started = Date.now();
+  const res = await fetch(`${node.origin}/fhir/${p}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, ms: Date.now() - started };
+}
