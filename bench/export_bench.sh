@@ -74,9 +74,11 @@ sync
 # time_cmd NAME CMD...: runs under /usr/bin/time; leaves seconds and peak RSS (KB) in a file.
 time_cmd() {
   local name="$1"; shift
-  /usr/bin/time -f '%e %M' -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+  /usr/bin/time -f '%e %M %U %S' -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
 }
 secs() { cut -d' ' -f1 "$TMP/$1.time"; }
+# CPU seconds (user + sys): steadier than wall time on a shared, loaded machine.
+cpu_secs() { awk '{printf "%.2f", $3 + $4}' "$TMP/$1.time"; }
 rss_mb() { awk '{printf "%.0f", $2/1024}' "$TMP/$1.time"; }
 
 # (a) reference: the stored JSON of the same rows, as NDJSON, by the sqlite3 CLI.
@@ -137,5 +139,6 @@ row "(a) sqlite3 CLI: SELECT body (reference)" "$REF_S" "$(rate "$RESOURCES" "$R
 row "(b) carechart export (CLI)" "$CLI_S" "$(rate "$RESOURCES" "$CLI_S")" "$(mbps "$CLI_BYTES" "$CLI_S")" "$(rss_mb cli)"
 row "(c) HTTP \$export, job until manifest" "$HTTP_JOB_S" "$(rate "$RESOURCES" "$HTTP_JOB_S")" "$(mbps "$HTTP_BYTES" "$HTTP_JOB_S")" "$((SERVER_HWM_KB / 1024))"
 row "    ... plus downloading all $n files" "$HTTP_ALL_S" "$(rate "$RESOURCES" "$HTTP_ALL_S")" "$(mbps "$HTTP_BYTES" "$HTTP_ALL_S")" ""
+echo "CPU time (user+sys): reference $(cpu_secs ref) s, CLI $(cpu_secs cli) s = $(rate "$RESOURCES" "$(cpu_secs cli)") resources per CPU-second"
 echo "ratio CLI / reference (resources/s): $(awk -v a="$REF_S" -v b="$CLI_S" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }')"
 echo "target (issue #4, informational): export >= 150,000 resources/s with RSS < 500 MB"

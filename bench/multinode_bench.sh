@@ -113,9 +113,10 @@ measure() {
 }
 
 # ------------------------------------------------------------------ PostgreSQL: 1, 2, 3 nodes
-PGARGS=(--db "$TMP/pg-node.db" --postgres "$PGURI" --bulk-dir "$TMP/bulk")
+PGDB=(--db "$TMP/pg-node.db" --postgres "$PGURI")
+PGARGS=("${PGDB[@]}" --bulk-dir "$TMP/bulk")
 export CARECHART_BEARER
-CARECHART_BEARER="$(token_for "${PGARGS[@]}")"
+CARECHART_BEARER="$(token_for "${PGDB[@]}")" || { cat "$TMP/cli.err"; exit 1; }
 start_node pg1 "${PGARGS[@]}"; URL1="$NODE_URL"; PID1="$NODE_PID"
 IDS="$TMP/pg-ids.txt"
 node "$HERE/seed.mjs" --base "$URL1/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-pg" >/dev/null
@@ -128,8 +129,9 @@ measure "postgres×3" "$(hp "$URL1"),$(hp "$URL2"),$(hp "$URL3")" "$PID1" "$PID2
 kill "$PID1" "$PID2" "$PID3" 2>/dev/null || true
 
 # ------------------------------------------------------------------ SQLite: one node, same mix
-SQARGS=(--db "$TMP/sqlite.db" --bulk-dir "$TMP/bulk-sqlite")
-CARECHART_BEARER="$(token_for "${SQARGS[@]}")"
+SQDB=(--db "$TMP/sqlite.db")
+SQARGS=("${SQDB[@]}" --bulk-dir "$TMP/bulk-sqlite")
+CARECHART_BEARER="$(token_for "${SQDB[@]}")" || { cat "$TMP/cli.err"; exit 1; }
 start_node sqlite "${SQARGS[@]}"; URLS="$NODE_URL"; PIDS_SQ="$NODE_PID"
 IDS="$TMP/sqlite-ids.txt"
 node "$HERE/seed.mjs" --base "$URLS/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-sq" >/dev/null

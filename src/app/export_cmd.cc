@@ -43,9 +43,9 @@ CLI::App* AddExportCommand(CLI::App& app, CommonOptions& common, ExportCmdOption
   cmd->add_option("--postgres", common.postgres_uri,
                   "PostgreSQL connection URI: export from that database instead")
       ->envname("CARECHART_POSTGRES");
+  // Its existence is checked in RunExportCommand: with --postgres the file is not needed.
   cmd->add_option("--db", common.db_path, "SQLite database file")
       ->envname("CARECHART_DB")
-      ->check(CLI::ExistingFile)
       ->capture_default_str();
   cmd->add_option("--out", o.out_dir, "folder for the files (created; must be empty)")->required();
   cmd->add_option("--type", o.types, "only these resource types (repeat, or comma-separated)")

@@ -1,6 +1,8 @@
 #include "bulk/bulk_jobs.h"
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "bulk/bulk_api.h"
@@ -37,17 +39,28 @@ class BulkJobsTest : public testing::BulkStoreTest {
     return {};
   }
 
-  http::Response Call(BulkJobs& jobs, const std::string& method, const std::string& path,
-                      std::vector<std::pair<std::string, std::string>> query = {},
-                      std::vector<std::pair<std::string, std::string>> headers = {
-                          {"prefer", "respond-async"}}) {
+  http::Response Call(
+      BulkJobs& jobs, const std::string& method, const std::string& path,
+      std::vector<std::pair<std::string, std::string>> query = {},
+      std::vector<std::pair<std::string, std::string>> headers = {{"prefer", "respond-async"}},
+      const auth::Principal* principal = nullptr, std::string body = "") {
     http::Request req;
     req.method = method;
     req.path = req.target = path;
     req.query = std::move(query);
     req.headers = std::move(headers);
-    return *HandleBulkRequest(jobs, *store_, req, "http://h/fhir",
-                              http::SplitPath(std::string_view(path).substr(5)));
+    req.body = std::move(body);
+    http::Response r =
+        *HandleBulkRequest(jobs, *store_, req, "http://h/fhir",
+                           http::SplitPath(std::string_view(path).substr(5)), principal);
+    if (!r.body_file.empty()) {
+      // What the server does: the file is streamed; the handler never loads it.
+      EXPECT_TRUE(r.body.empty()) << "a file response carries no body of its own";
+      std::ifstream in(r.body_file, std::ios::binary);
+      EXPECT_TRUE(in) << r.body_file;
+      r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return r;
   }
 };
 
@@ -100,6 +113,37 @@ TEST_F(BulkJobsTest, KickoffPollManifestDownloadAndCancel) {
   EXPECT_EQ(Call(*jobs, "DELETE", "/fhir/_bulk/" + id).status, 404);
 }
 
+TEST_F(BulkJobsTest, AJobBelongsToTheClientThatStartedIt) {
+  auto jobs = StartJobs();
+  ASSERT_TRUE(jobs);
+  auth::Principal mine;
+  mine.role = auth::Role::kBackendService;
+  mine.client_id = "registry";
+  mine.scopes = {"system/*.rs"};
+  auth::Principal other = mine;
+  other.client_id = "someone-else";
+  http::Response kick = Call(
+      *jobs, "POST", "/fhir/$export", {}, {{"prefer", "respond-async"}}, &mine,
+      R"({"resourceType":"Parameters","parameter":[{"name":"_type","valueString":"Patient"}]})");
+  ASSERT_EQ(kick.status, 202) << kick.body;
+  std::string status_path = Header(kick, "Content-Location").substr(std::string("http://h").size());
+  std::string id = status_path.substr(status_path.rfind('/') + 1);
+  JobRecord done = WaitFor(*jobs, id);
+  EXPECT_EQ(JobOwner(done), "registry");
+  EXPECT_EQ(Call(*jobs, "GET", status_path, {}, {}, &other).status, 403);
+  EXPECT_EQ(Call(*jobs, "DELETE", status_path, {}, {}, &other).status, 403);
+  http::Response manifest = Call(*jobs, "GET", status_path, {}, {}, &mine);
+  ASSERT_EQ(manifest.status, 200) << manifest.body;
+  auto m = json::Parse(manifest.body);
+  ASSERT_TRUE(m.ok());
+  const json::Value* output = m->find("output");
+  ASSERT_TRUE(output && output->items().size() == 1u) << manifest.body;
+  std::string file = std::string(output->items()[0].string_at("url")).substr(8);
+  EXPECT_EQ(Call(*jobs, "GET", file, {}, {}, &other).status, 403);
+  EXPECT_EQ(Call(*jobs, "GET", file, {}, {}, &mine).status, 200);
+  EXPECT_EQ(Call(*jobs, "DELETE", status_path, {}, {}, &mine).status, 202);
+}
+
 TEST_F(BulkJobsTest, KickoffErrors) {
   auto jobs = StartJobs();
   ASSERT_TRUE(jobs);
@@ -109,7 +153,11 @@ TEST_F(BulkJobsTest, KickoffErrors) {
   EXPECT_NE(unknown.body.find("_foo"), std::string::npos);
   EXPECT_EQ(Call(*jobs, "GET", "/fhir/$export", {{"_outputFormat", "text/csv"}}).status, 400);
   EXPECT_EQ(Call(*jobs, "GET", "/fhir/Group/none/$export").status, 404);
-  EXPECT_EQ(Call(*jobs, "POST", "/fhir/$export").status, 405);
+  EXPECT_EQ(Call(*jobs, "PUT", "/fhir/$export").status, 405);
+  EXPECT_EQ(Call(*jobs, "POST", "/fhir/$export", {}, {{"prefer", "respond-async"}}, nullptr,
+                 R"({"resourceType":"Parameters","parameter":[{"name":"_type"}]})")
+                .status,
+            400);
   EXPECT_EQ(Call(*jobs, "GET", "/fhir/_bulk/0123").status, 404);
 }
 

@@ -221,17 +221,6 @@ StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& q) {
 StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us) {
   return InReadTxn(conn, [&]() -> StatusOr<SearchResult> {
     SearchResult result;
-    if (q.want_total || q.count == 0) {
-      ASSIGN_OR_RETURN(CompiledSql sql,
-                       CompileSearch(q, SqliteDialect(), SearchSqlMode::kCount, now_us));
-      ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
-      s.BindAll(sql.args);
-      ASSIGN_OR_RETURN(bool row, s.Step());
-      result.total = row ? s.Int(0) : 0;
-      if (q.estimate_total && result.total > kEstimateLimit) {
-        result.total = -1;  // more than an estimate looks at: not counted
-      }
-    }
     if (q.count > 0) {
       ASSIGN_OR_RETURN(CompiledSql sql,
                        CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, now_us));
@@ -249,6 +238,26 @@ StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t
       }
       if (!q.include_specs.empty() && !pks.empty()) {
         RETURN_IF_ERROR(RunIncludes(conn, q, pks, &result.included));
+      }
+    }
+    if (q.want_total || q.count == 0) {
+      // A first page holding every match (no next page) is the total itself, read in the same
+      // snapshot: no count statement (most searches fit on one page).
+      const auto n = static_cast<int64_t>(result.matches.size());
+      if (q.count > 0 && !q.after && q.offset == 0 && !result.next) {
+        const bool over_cap =
+            (q.total_limit > 0 && n > q.total_limit) || (q.estimate_total && n > kEstimateLimit);
+        result.total = over_cap ? -1 : n;
+        return result;
+      }
+      ASSIGN_OR_RETURN(CompiledSql sql,
+                       CompileSearch(q, SqliteDialect(), SearchSqlMode::kCount, now_us));
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
+      s.BindAll(sql.args);
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      result.total = row ? s.Int(0) : 0;
+      if (q.estimate_total && result.total > kEstimateLimit) {
+        result.total = -1;  // more than an estimate looks at: not counted
       }
     }
     return result;

@@ -206,6 +206,13 @@ describe('system export', () => {
     const plain = await download(s, m.output[0], { 'accept-encoding': 'identity' });
     assert.equal(plain.res.headers.get('content-encoding'), null);
     assert.deepEqual(gz.raw, plain.raw);
+    // The compressed copy is made once and reused; HEAD gives the file's length and no body.
+    const again = await download(s, m.output[0], { 'accept-encoding': 'gzip' });
+    assert.deepEqual(again.raw, plain.raw);
+    const head = await s.request('HEAD', m.output[0].url, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
+    assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(plain.res.text));
   });
 
   test('_type, _since and _typeFilter', async () => {
