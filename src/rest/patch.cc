@@ -4,6 +4,7 @@
 #include "rest/interactions.h"
 #include "rest/json_patch.h"
 #include "rest/outcome.h"
+#include "rest/portal_ops.h"
 #include "rest/resource_prep.h"
 #include "rest/scope_check.h"
 #include "rest/write_support.h"
@@ -73,6 +74,9 @@ http::Response HandlePatch(RequestContext& ctx) {
         RETURN_IF_ERROR(CheckWriteScopes(ctx, 'u', &resource, nullptr));
         RETURN_IF_ERROR(Guard(ctx).CheckWrite(access::Action::kUpdate, resource));
         PlannedWrite p;
+        if (ctx.type == "Appointment") {
+          RETURN_IF_ERROR(PlanSlotRelease(ctx, resource, ctx.id, &p));  // as an update does
+        }
         p.write = PrepareVersion(std::move(resource), ctx, ctx.id, current.version + 1, "PATCH");
         return p;
       });

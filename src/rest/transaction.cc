@@ -17,6 +17,7 @@
 #include "rest/interactions.h"
 #include "rest/json_patch.h"
 #include "rest/outcome.h"
+#include "rest/portal_ops.h"
 #include "rest/reference_rewrite.h"
 #include "rest/resource_prep.h"
 #include "rest/unchanged_content.h"
@@ -45,6 +46,9 @@ struct Plan {
   bool writes = false;
   bool unchanged = false;  // an update skipped because its content is already stored
   store::PreparedWrite write;
+  // Written with `write`, each checked against the version it was planned from: the Slots a
+  // cancelled Appointment gives back.
+  std::vector<std::pair<store::PreparedWrite, int64_t>> companions;
   int status = 200;
   std::optional<store::ResourceVersion> version;
 };
@@ -92,6 +96,7 @@ class Transaction {
     checks_.clear();
     refs_ = ReferenceMap{};
     touched_.clear();
+    released_slots_.clear();
     RETURN_IF_ERROR(ResolveTargets());
     RETURN_IF_ERROR(ResolveConditionalReferences());
     std::vector<std::pair<std::string, std::string>> lock_keys;
@@ -328,6 +333,9 @@ class Transaction {
             !s.ok()) {
           return AtEntry(e, s);
         }
+        if (type == "Appointment") {
+          RETURN_IF_ERROR(PlanSlotReleases(e, resource, p));
+        }
         p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PUT");
         p.status = (current.version == 0 || current.deleted) ? 201 : 200;
         p.writes = true;
@@ -383,6 +391,9 @@ class Transaction {
         if (Status s = GuardEntry(ctx_, access::Action::kUpdate, &resource, &*read); !s.ok()) {
           return AtEntry(e, s);
         }
+        if (type == "Appointment") {
+          RETURN_IF_ERROR(PlanSlotReleases(e, resource, p));
+        }
         p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PATCH");
         p.status = 200;
         p.writes = true;
@@ -390,6 +401,23 @@ class Transaction {
       }
       default:
         break;
+    }
+    return Status::Ok();
+  }
+
+  // A cancelled Appointment gives its busy Slots back in the same transaction, as a PUT or PATCH
+  // of it alone does (PlanSlotRelease), except Slots an entry of this bundle writes itself (that
+  // entry decides) or that an earlier entry already gives back.
+  Status PlanSlotReleases(const BundleEntry& e, const json::Value& appointment, Plan& p) {
+    PlannedWrite planned;
+    if (Status s = PlanSlotRelease(ctx_, appointment, p.id, &planned); !s.ok()) {
+      return AtEntry(e, s);
+    }
+    for (auto& companion : planned.companions) {
+      std::string key = "Slot/" + companion.first.id;
+      if (touched_.count(key) == 0 && released_slots_.insert(key).second) {
+        p.companions.push_back(std::move(companion));
+      }
     }
     return Status::Ok();
   }
@@ -450,6 +478,15 @@ class Transaction {
           return ConflictError(key + " changed while the transaction was being processed");
         }
       }
+      for (const Plan& p : plans_) {
+        for (const auto& [companion, planned_from] : p.companions) {
+          ASSIGN_OR_RETURN(store::CurrentVersion c, txn.Current(companion.type, companion.id));
+          if (c.version != planned_from) {
+            *raced = true;
+            return ConflictError(companion.type + "/" + companion.id + " changed meanwhile");
+          }
+        }
+      }
       for (const SearchCheck& c : checks_) {
         ASSIGN_OR_RETURN(std::vector<std::string> ids, txn.SearchIds(c.query, 2));
         std::sort(ids.begin(), ids.end());
@@ -463,6 +500,9 @@ class Transaction {
       for (size_t i : order) {
         if (plans_[i].writes) {
           RETURN_IF_ERROR(txn.Put(plans_[i].write));
+          for (const auto& companion : plans_[i].companions) {
+            RETURN_IF_ERROR(txn.Put(companion.first));
+          }
         }
       }
       return Status::Ok();
@@ -479,6 +519,7 @@ class Transaction {
   std::vector<SearchCheck> checks_;
   ReferenceMap refs_;
   std::map<std::string, size_t> touched_;  // Type/id → entry index
+  std::set<std::string> released_slots_;   // "Slot/id" given back by a cancelled Appointment
 };
 
 }  // namespace

@@ -512,6 +512,66 @@ describe('concurrent transactions on the same resources', () => {
   });
 });
 
+describe('a cancelled Appointment gives its Slots back', () => {
+  // As a plain PUT does (portal cancel): a cancelled visit must not keep its time busy.
+  async function booked() {
+    const schedule = await server.create({ resourceType: 'Schedule', actor: [{ display: 'Dr Slot' }] });
+    const slot = await server.create({
+      resourceType: 'Slot', schedule: { reference: `Schedule/${schedule.id}` }, status: 'busy',
+      start: '2031-03-04T09:00:00Z', end: '2031-03-04T09:20:00Z',
+    });
+    const appt = await server.create({
+      resourceType: 'Appointment', status: 'booked', slot: [{ reference: `Slot/${slot.id}` }],
+      start: slot.start, end: slot.end,
+      participant: [{ actor: { display: 'Pat' }, status: 'accepted' }],
+    });
+    return { slot, appt };
+  }
+  const slotStatus = async (slot) => (await client.read({ resourceType: 'Slot', id: slot.id })).status;
+
+  test('transaction PUT status=cancelled → the Slot is free, in the same commit', async () => {
+    const { slot, appt } = await booked();
+    const res = await client.transaction({
+      body: bundle('transaction', [{
+        resource: { ...appt, status: 'cancelled' },
+        request: { method: 'PUT', url: `Appointment/${appt.id}` },
+      }]),
+    });
+    assert.match(res.entry[0].response.status, /^200/);
+    assert.equal(await slotStatus(slot), 'free');
+  });
+
+  test('transaction PATCH to cancelled and a plain PATCH free the Slot too', async () => {
+    const a = await booked();
+    const patchOp = Buffer.from(JSON.stringify([{ op: 'replace', path: '/status', value: 'cancelled' }])).toString('base64');
+    const res = await postBundle(bundle('transaction', [{
+      resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: patchOp },
+      request: { method: 'PATCH', url: `Appointment/${a.appt.id}` },
+    }]));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(await slotStatus(a.slot), 'free');
+
+    const b = await booked();
+    const plain = await server.request('PATCH', `Appointment/${b.appt.id}`, {
+      headers: { 'content-type': 'application/json-patch+json' },
+      body: JSON.stringify([{ op: 'replace', path: '/status', value: 'cancelled' }]),
+    });
+    assert.equal(plain.status, 200, plain.text);
+    assert.equal(await slotStatus(b.slot), 'free');
+  });
+
+  test('a Slot the bundle writes itself is left to that entry', async () => {
+    const { slot, appt } = await booked();
+    await client.transaction({
+      body: bundle('transaction', [
+        { resource: { ...appt, status: 'cancelled' }, request: { method: 'PUT', url: `Appointment/${appt.id}` } },
+        { resource: { ...slot, status: 'busy-unavailable' }, request: { method: 'PUT', url: `Slot/${slot.id}` } },
+      ]),
+    });
+    assert.equal(await slotStatus(slot), 'busy-unavailable');
+  });
+});
+
 describe('malformed Bundles → 400 naming the path', () => {
   const cases = [
     ['not a Bundle', { resourceType: 'Patient' }, 'resourceType'],
