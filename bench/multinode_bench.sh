@@ -75,7 +75,7 @@ cpu_of_tree() {
 # start_node NAME ARGS... : runs carechart serve in the background; sets NODE_URL, NODE_PID.
 start_node() {
   local name="$1"; shift
-  "$BIN" serve --host 127.0.0.1 --port 0 --public-base-url "$PUBLIC/fhir" --log-level warn "$@" \
+  "$BIN" serve --host 127.0.0.1 --port 0 --public-base-url "$PUBLIC/fhir" --log-level "${BENCH_LOG_LEVEL:-warn}" "$@" \
     >"$TMP/$name.out" 2>"$TMP/$name.err" &
   NODE_PID=$!
   PIDS+=("$NODE_PID")

@@ -364,6 +364,9 @@ Status FhirApi::EnsureFacility() {
   store::PreparedWrite w = PrepareVersion(std::move(org), ctx, o.facility_id, version, "PUT");
   return state_->store.Write([&](store::WriteTxn& txn) -> Status {
     ASSIGN_OR_RETURN(store::CurrentVersion cur, txn.Current(w.type, w.id));
+    if (version == 1 && cur.version > 0 && !cur.deleted) {
+      return Status::Ok();  // another node starting at the same time made it first
+    }
     if (cur.version != version - 1) {
       return ConflictError("facility changed during start-up");
     }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backendArgs, binaryPath, makeTempDir, removeTempDir, startServer } from '../conformance/server.mjs';
+import { backendArgs, backendName, binaryPath, makeTempDir, runSql, removeTempDir, startServer } from '../conformance/server.mjs';
 
 const MARKER = 'https://carechart.dev/test/bundle-marker';
 const CLIENTS = 6;
@@ -153,11 +153,21 @@ test('SIGKILL during carechart import: each transaction file all or nothing; a r
   }
   const db = path.join(dir, 'import.db');
   const first = runImport(['--db', db, '--log-level', 'warn', input]);
-  // Kill once some files are in (the import prints nothing until it ends: watch the WAL grow).
+  // Kill once some files are in (the import prints nothing until it ends: watch the WAL grow, or
+  // on PostgreSQL the committed resources).
   const started = Date.now();
   const { statSync } = await import('node:fs');
+  const onPostgres = backendName() === 'postgres';
   while (Date.now() - started < 20000) {
     await delay(50);
+    if (onPostgres) {
+      let stored = 0;
+      try {
+        stored = Number(runSql(db, { postgres: 'SELECT count(*) FROM resource' }));
+      } catch {} // the schema is not there yet
+      if (stored > 2000) break;
+      continue;
+    }
     let size = 0;
     try {
       size = statSync(`${db}-wal`).size;

@@ -188,6 +188,10 @@ Status PgWriteTxn::Put(const PreparedWrite& w) {
   int64_t pk = exists ? found.Int(0, 0) : 0;
   int64_t current = exists ? found.Int(0, 1) : 0;
   if (w.version != current + 1) {
+    // Another transaction (on this node or another) committed a version after this write
+    // function read the current one without a lock: rerun it, so that it reads the new version
+    // (and, with If-Match, answers 412 itself). Decisions D39.
+    retryable_ = current >= w.version;
     return ConflictError(w.type + "/" + w.id + ": version " + std::to_string(w.version) +
                          " does not follow the current version " + std::to_string(current));
   }

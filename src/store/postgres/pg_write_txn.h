@@ -4,7 +4,7 @@
 // Creates (version 1) are not sent one by one: they wait in the transaction until something
 // needs the database to hold them (a search, an update, a reindex, the commit) and then go in
 // together, the resource rows by COPY and every index row in one multi-row statement (decisions
-// D41). Fewer than four creates go in as one INSERT statement each. Current() answers for waiting
+// D44). Fewer than four creates go in as one INSERT statement each. Current() answers for waiting
 // creates itself.
 #pragma once
 
