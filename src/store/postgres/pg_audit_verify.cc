@@ -11,8 +11,7 @@ StatusOr<AuditChainReport> VerifyPostgresAuditLog(const std::string& uri) {
   // Opening through MigratePostgres would write to a database under inspection: connect only,
   // and refuse a database without the table.
   ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn, pg::Connection::Open(uri));
-  ASSIGN_OR_RETURN(pg::Rows table,
-                   conn->Run("SELECT (to_regclass('audit_log') IS NOT NULL)::int"));
+  ASSIGN_OR_RETURN(pg::Rows table, conn->Run("SELECT (to_regclass('audit_log') IS NOT NULL)::int"));
   if (!table.size() || table.Int(0, 0) == 0) {
     return Status(StatusCode::kNotFound,
                   "the PostgreSQL database " + pg::RedactUri(uri) +
