@@ -344,12 +344,7 @@ export class Server {
     }
     const res = await fetch(this.url(p), init);
     const text = await res.text();
-    let json;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = parseJsonText(text);
     return { status: res.status, headers: res.headers, text, json, url: this.url(p), method };
   }
 
@@ -431,6 +426,15 @@ export class Server {
  * connection closes without any response. The server's access token is sent (Authorization)
  * unless { auth: false }, or { token } names another.
  */
+/** The body as JSON, or undefined when it is empty or not JSON. */
+export function parseJsonText(text) {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function rawHttp(urlStr, { method = 'GET', headers = {}, body, timeoutMs = 120000, auth = true, token } = {}) {
   const u = new URL(urlStr);
   const hdrs = { host: u.host, connection: 'close', ...withAuth(headers, u.origin, { auth, token }) };
@@ -498,12 +502,7 @@ export function rawHttp(urlStr, { method = 'GET', headers = {}, body, timeoutMs 
       }
       if (!bodyBuf) return undefined;
       const text = bodyBuf.toString('utf8');
-      let json;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
+      const json = parseJsonText(text);
       return finish(null, { status: Number(m[1]), headers: h, text, json, writeError, method, url: urlStr });
     }
 

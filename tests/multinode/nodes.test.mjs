@@ -17,7 +17,7 @@ import http from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
-import { backendName, clientAssertion, makeTempDir, postgresUriFor, provisionTestClient, removeTempDir, runCli, startServer, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
+import { backendName, clientAssertion, makeTempDir, parseJsonText, postgresUriFor, provisionTestClient, removeTempDir, runCli, startServer, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
 
 const onPostgres = backendName() === 'postgres';
 const skip = onPostgres ? false : 'needs CARECHART_BACKEND=postgres (scripts/test-postgres.sh runs it)';
@@ -55,12 +55,7 @@ async function call(node, method, p, { body, headers = {}, bearer = token } = {}
   if (body !== undefined && !h['content-type']) h['content-type'] = 'application/fhir+json';
   const res = await fetch(onNode(node, p), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
   const text = await res.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonText(text);
   return { status: res.status, headers: res.headers, text, json };
 }
 

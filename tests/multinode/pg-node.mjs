@@ -3,7 +3,7 @@
 // maps --db to the suite's one server, which these tests must be able to stop.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { backendToken, binaryPath, REPO_ROOT } from '../conformance/server.mjs';
+import { backendToken, binaryPath, parseJsonText, REPO_ROOT } from '../conformance/server.mjs';
 
 const PG_TEMP = path.join(REPO_ROOT, 'scripts/pg-temp.sh');
 
@@ -74,11 +74,6 @@ export async function call(node, method, p, { body, headers = {}, token = node.t
   const started = Date.now();
   const res = await fetch(`${node.origin}/fhir/${p}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonText(text);
   return { status: res.status, json, text, ms: Date.now() - started };
 }
