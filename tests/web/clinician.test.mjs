@@ -1,26 +1,15 @@
 // The clinician app (#8) in a real browser against a real Carechart with the demo data: one test
 // per flow of the issue. Screenshots go to test-artifacts/web/clinician-*.png.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { browserUnavailable, createUser, launchBrowser, screenshot, startWebServer } from './harness.mjs';
+import { createUser, screenshot, useWebSession } from './harness.mjs';
 import { assertNoPageErrors, dialogSaved, MARIA, openApp, openChart, pickCode, recordingFacilities, startAction } from './clinician-helpers.mjs';
 
-const skip = browserUnavailable();
-let server;
-let browser;
-
-before(async () => {
-  if (skip) return;
-  server = await startWebServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop?.();
-});
+const web = useWebSession();
+const { skip } = web;
 
 test('sign in, pick a facility, see today’s worklist and in-basket counts, find a patient as you type', { skip }, async () => {
-  const page = await openApp(browser, server, server.logins.doctor, { facility: 'Riverside Primary Care' });
+  const page = await openApp(web.browser, web.server, web.server.logins.doctor, { facility: 'Riverside Primary Care' });
   await assert.doesNotReject(page.getByTestId('user-menu').filter({ hasText: 'Riverside Primary Care' }).waitFor());
   const appts = page.getByTestId('appointments');
   await appts.waitFor();
@@ -51,8 +40,8 @@ test('sign in, pick a facility, see today’s worklist and in-basket counts, fin
 });
 
 test('the chart: sticky banner with allergies, snapshot, results with trends and sources, chart review, EHR/EMR switch', { skip }, async (t) => {
-  const page = await openApp(browser, server, server.logins.doctor);
-  await openChart(page, server);
+  const page = await openApp(web.browser, web.server, web.server.logins.doctor);
+  await openChart(page, web.server);
   const banner = page.getByTestId('patient-banner');
   assert.match(await banner.innerText(), /López, María/);
   await page.getByTestId('banner-allergies').getByText(/Penicillin/).waitFor(); // allergies load with the banner
@@ -74,7 +63,7 @@ test('the chart: sticky banner with allergies, snapshot, results with trends and
   await labRows.first().waitFor();
   const hba1cRows = labRows.filter({ hasText: 'Hemoglobin A1c' });
   const sources = new Set(await hba1cRows.getByTestId('facility-badge').allInnerTexts());
-  const recorded = await recordingFacilities(server, MARIA, '4548-4');
+  const recorded = await recordingFacilities(web.server, MARIA, '4548-4');
   assert.equal(sources.size, recorded.size, `HbA1c sources shown ${[...sources]} vs recorded ${[...recorded]}`);
   if (recorded.size < 2) t.diagnostic(`demo data gap: every HbA1c carries the facility tag ${[...recorded]}`);
   assert.ok((await page.getByTestId('lab-table').getByTestId('flag').count()) > 0, 'abnormal results flagged');
@@ -101,8 +90,8 @@ test('the chart: sticky banner with allergies, snapshot, results with trends and
 });
 
 test('charting: vitals, a diagnosis with code search and its resolution, an allergy, a note, a care plan, a lab order', { skip }, async () => {
-  const page = await openApp(browser, server, server.logins.doctor);
-  await openChart(page, server);
+  const page = await openApp(web.browser, web.server, web.server.logins.doctor);
+  await openChart(page, web.server);
 
   await startAction(page, 'vitals');
   await page.getByTestId('vital-weight').fill('700');
@@ -160,8 +149,8 @@ test('charting: vitals, a diagnosis with code search and its resolution, an alle
 });
 
 test('a refused write is shown with the path and what to do, never swallowed', { skip }, async () => {
-  const page = await openApp(browser, server, server.logins.doctor);
-  await openChart(page, server);
+  const page = await openApp(web.browser, web.server, web.server.logins.doctor);
+  await openChart(page, web.server);
   // The API's answer to a bad write, as the server would send it (the form itself prevents
   // most bad input, so the refusal is injected at the network layer).
   await page.route(/\/fhir\/?$/, (route) =>
@@ -188,7 +177,7 @@ test('a refused write is shown with the path and what to do, never swallowed', {
 });
 
 test('in basket: answer María’s portal message, mark a result reviewed', { skip }, async () => {
-  const page = await openApp(browser, server, server.logins.doctor);
+  const page = await openApp(web.browser, web.server, web.server.logins.doctor);
   await page.getByTestId('inbox-link').click();
   const item = page.getByTestId('message-item').filter({ hasText: 'María' }).first();
   await item.waitFor();
@@ -196,7 +185,7 @@ test('in basket: answer María’s portal message, mark a result reviewed', { sk
   await page.getByTestId('reply-text').fill('Your results look better. Keep taking metformin and we will talk on Friday.');
   await page.getByTestId('send-reply').click();
   await page.getByRole('status').filter({ hasText: 'Reply sent' }).waitFor();
-  const replies = await server.get(`Communication?subject=Patient/${MARIA}&_sort=-sent&_count=5`);
+  const replies = await web.server.get(`Communication?subject=Patient/${MARIA}&_sort=-sent&_count=5`);
   assert.ok(replies.json.entry.some((e) => e.resource.payload?.[0]?.contentString?.startsWith('Your results look better')), 'the reply is stored');
   await screenshot(page, 'clinician-inbox-reply');
 
@@ -212,9 +201,9 @@ test('in basket: answer María’s portal message, mark a result reviewed', { sk
 
 test('break the glass: no care relationship → reason → chart opens with the time left', { skip }, async () => {
   // A physician at a facility María has never visited.
-  const outsider = createUser(server, 'dr-outsider', { role: 'physician', facilities: ['hillcrest-family-medicine'] });
-  const page = await openApp(browser, server, outsider, { facility: 'Hillcrest Family Medicine' });
-  await page.goto(`${server.origin}/patients/${MARIA}`);
+  const outsider = createUser(web.server, 'dr-outsider', { role: 'physician', facilities: ['hillcrest-family-medicine'] });
+  const page = await openApp(web.browser, web.server, outsider, { facility: 'Hillcrest Family Medicine' });
+  await page.goto(`${web.server.origin}/patients/${MARIA}`);
   const card = page.getByTestId('emergency-access');
   await card.waitFor({ timeout: 15000 });
   assert.ok(await page.getByTestId('break-glass').isDisabled(), 'a reason is required');
@@ -232,8 +221,8 @@ test('break the glass: no care relationship → reason → chart opens with the 
 });
 
 test('usable on a tablet and by keyboard: skip link, labelled controls, focusable toolbar', { skip }, async () => {
-  const page = await openApp(browser, server, server.logins.doctor, { viewport: { width: 1024, height: 768 } });
-  await openChart(page, server);
+  const page = await openApp(web.browser, web.server, web.server.logins.doctor, { viewport: { width: 1024, height: 768 } });
+  await openChart(page, web.server);
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
   await page.getByRole('toolbar', { name: 'Charting actions' }).getByRole('button', { name: 'Vitals' }).focus();

@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { REPO_ROOT, runCli, startServer } from '../conformance/server.mjs';
 
 export const CHROMIUM = process.env.CARECHART_CHROMIUM ?? '/usr/bin/chromium';
@@ -54,6 +55,26 @@ export async function startWebServer({ args = [], timeoutMs = 180000 } = {}) {
     throw new Error(`demo-logins.txt lacks the demo users: ${text}`);
   }
   return server;
+}
+
+/**
+ * Registers the before/after hooks of a browser test file: one demo server (startWebServer) and
+ * one Chromium for the whole file, both stopped afterwards. Returns { skip, server, browser };
+ * server and browser are set once `before` has run. `setup(web)` runs after both have started.
+ */
+export function useWebSession({ serverOptions, setup } = {}) {
+  const web = { skip: browserUnavailable(), server: undefined, browser: undefined };
+  before(async () => {
+    if (web.skip) return;
+    web.server = await startWebServer(serverOptions);
+    web.browser = await launchBrowser();
+    await setup?.(web);
+  });
+  after(async () => {
+    await web.browser?.close();
+    await web.server?.stop?.();
+  });
+  return web;
 }
 
 /**

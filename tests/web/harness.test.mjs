@@ -1,28 +1,17 @@
 // The harness itself: a demo server starts, "/" loads in Chromium, the sign-in round trip gives
 // tokens for a clinician (with the facility chosen at sign-in) and a patient, and screenshots
 // land in test-artifacts/web/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { browserSignIn, browserUnavailable, launchBrowser, PORTAL_CLIENT, screenshot, startWebServer } from './harness.mjs';
+import { browserSignIn, PORTAL_CLIENT, screenshot, useWebSession } from './harness.mjs';
 
-const skip = browserUnavailable();
-let server;
-let browser;
-
-before(async () => {
-  if (skip) return;
-  server = await startWebServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop?.();
-});
+const web = useWebSession();
+const { skip } = web;
 
 test('the page at / loads, and a screenshot of it is saved', { skip }, async () => {
-  const page = await browser.newPage();
-  const res = await page.goto(`${server.origin}/`);
+  const page = await web.browser.newPage();
+  const res = await page.goto(`${web.server.origin}/`);
   assert.equal(res.status(), 200);
   assert.match(res.headers()['content-type'], /^text\/html/);
   assert.match(res.headers()['content-security-policy'], /frame-ancestors 'none'/);
@@ -35,33 +24,33 @@ test('the page at / loads, and a screenshot of it is saved', { skip }, async () 
 });
 
 test('a clinician signs in through the sign-in page, picks a facility, and gets tokens', { skip }, async () => {
-  const page = await browser.newPage();
-  const tokens = await browserSignIn(page, server, server.logins.doctor, { facility: 'Lakeside Endocrinology' });
+  const page = await web.browser.newPage();
+  const tokens = await browserSignIn(page, web.server, web.server.logins.doctor, { facility: 'Lakeside Endocrinology' });
   assert.ok(tokens.access_token && tokens.refresh_token, JSON.stringify(tokens));
   assert.deepEqual(tokens.facility, { id: 'lakeside-endocrinology', name: 'Lakeside Endocrinology' });
   // The token works on the FHIR API: the demo doctor's patient is there.
-  const res = await fetch(`${server.fhirBase}/Patient/demo-maria-lopez`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const res = await fetch(`${web.server.fhirBase}/Patient/demo-maria-lopez`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
   assert.equal(res.status, 200);
   await screenshot(page, 'harness-clinician-signed-in');
   await page.close();
 });
 
 test('a patient signs in to the portal and the token carries their own patient', { skip }, async () => {
-  const page = await browser.newPage();
+  const page = await web.browser.newPage();
   await page.setViewportSize({ width: 390, height: 844 }); // a phone
-  const tokens = await browserSignIn(page, server, server.logins.maria, { clientId: PORTAL_CLIENT });
+  const tokens = await browserSignIn(page, web.server, web.server.logins.maria, { clientId: PORTAL_CLIENT });
   assert.equal(tokens.patient, 'demo-maria-lopez');
   assert.equal(tokens.facility, undefined);
-  const other = await fetch(`${server.fhirBase}/Patient/pat-000001`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const other = await fetch(`${web.server.fhirBase}/Patient/pat-000001`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
   assert.ok([403, 404].includes(other.status), `another patient's record answered ${other.status}`);
   await page.close();
 });
 
 test('the sign-in page says what went wrong and keeps the focus usable', { skip }, async () => {
-  const page = await browser.newPage();
+  const page = await web.browser.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
   const { authorizeUrl, pkce } = await import('./harness.mjs');
-  await page.goto(authorizeUrl(server, { challenge: pkce().challenge }).url);
+  await page.goto(authorizeUrl(web.server, { challenge: pkce().challenge }).url);
   await page.getByLabel('Username').fill('demo-doctor');
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();

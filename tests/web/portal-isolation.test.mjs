@@ -5,39 +5,31 @@
 // (403/404, or an empty result) and nothing of the other patient may show up in any answer or
 // on the page.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { browserSignIn, browserUnavailable, launchBrowser, PORTAL_CLIENT, screenshot, signIn, startWebServer } from './harness.mjs';
+import { browserSignIn, PORTAL_CLIENT, screenshot, signIn, useWebSession } from './harness.mjs';
 
-const skip = browserUnavailable();
 const MARIA = 'demo-maria-lopez';
-let server;
-let browser;
 let token;
 let other; // another demo patient: { id, family }
-
-before(async () => {
-  if (skip) return;
-  server = await startWebServer();
-  browser = await launchBrowser();
-  const page = await browser.newPage();
-  token = (await browserSignIn(page, server, server.logins.maria, { clientId: PORTAL_CLIENT })).access_token;
-  await page.close();
-  const maria = (await server.get(`Patient/${MARIA}`)).json;
-  const patients = await server.get('Patient?_count=20');
-  // Another patient whose family name appears nowhere in María's record (so a leak is visible).
-  const p = patients.json.entry
-    .map((e) => e.resource)
-    .find((r) => r.id !== MARIA && r.name?.[0]?.family && r.name[0].family !== maria.name[0].family && r.name[0].family.length > 3);
-  other = { id: p.id, family: p.name[0].family };
+const web = useWebSession({
+  setup: async ({ server, browser }) => {
+    const page = await browser.newPage();
+    token = (await browserSignIn(page, server, server.logins.maria, { clientId: PORTAL_CLIENT })).access_token;
+    await page.close();
+    const maria = (await server.get(`Patient/${MARIA}`)).json;
+    const patients = await server.get('Patient?_count=20');
+    // Another patient whose family name appears nowhere in María's record (so a leak is visible).
+    const p = patients.json.entry
+      .map((e) => e.resource)
+      .find((r) => r.id !== MARIA && r.name?.[0]?.family && r.name[0].family !== maria.name[0].family && r.name[0].family.length > 3);
+    other = { id: p.id, family: p.name[0].family };
+  },
 });
-after(async () => {
-  await browser?.close();
-  await server?.stop?.();
-});
+const { skip } = web;
 
 async function as(method, path, body, headers = {}) {
-  const res = await fetch(path.startsWith('/') ? `${server.origin}${path}` : `${server.fhirBase}/${path}`, {
+  const res = await fetch(path.startsWith('/') ? `${web.server.origin}${path}` : `${web.server.fhirBase}/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
     body: body ? JSON.stringify(body) : undefined,
@@ -117,23 +109,23 @@ test('writes for another patient are refused and change nothing', { skip }, asyn
   }
   const put = await as('PUT', `Patient/${other.id}`, { resourceType: 'Patient', id: other.id, name: [{ family: 'Hacked' }] });
   assert.ok([403, 404].includes(put.status), `PUT Patient/${other.id}: ${put.status}`);
-  const check = await server.get(`Patient/${other.id}`);
+  const check = await web.server.get(`Patient/${other.id}`);
   assert.equal(check.json.name[0].family, other.family, 'unchanged');
   const invite = await as('POST', '/auth/account/invite', { patient: `Patient/${other.id}` }, { 'content-type': 'application/json' });
   assert.equal(invite.status, 403, 'a patient cannot invite accounts');
 });
 
 test('the portal ignores another patient\'s id planted in storage and URLs', { skip }, async () => {
-  const page = await browser.newPage();
+  const page = await web.browser.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(`${server.origin}/portal/`);
+  await page.goto(`${web.server.origin}/portal/`);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await signIn(page, server.logins.maria);
+  await signIn(page, web.server.logins.maria);
   await page.getByRole('heading', { name: /^Hello/ }).waitFor();
   // Plant the other patient's id where the portal keeps the open record, and in URLs.
   await page.evaluate((id) => sessionStorage.setItem('carechart.portal.patient', id), other.id);
   for (const path of ['/portal/', `/portal/results?patient=${other.id}`, `/portal/Patient/${other.id}`, `/portal/record#${other.id}`]) {
-    await page.goto(`${server.origin}${path}`);
+    await page.goto(`${web.server.origin}${path}`);
     await page.getByRole('heading', { level: 1 }).first().waitFor();
     await page.waitForTimeout(1500); // let every query settle
     const text = await page.locator('body').innerText();

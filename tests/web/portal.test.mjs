@@ -6,31 +6,20 @@
 // switching records, activation with a clinic code). Screenshots: test-artifacts/web/portal-*.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { runCli } from '../conformance/server.mjs';
-import { browserUnavailable, createUser, launchBrowser, screenshot, signIn, startWebServer } from './harness.mjs';
+import { createUser, screenshot, signIn, useWebSession } from './harness.mjs';
 
-const skip = browserUnavailable();
+const web = useWebSession();
+const { skip } = web;
 const MARIA = 'demo-maria-lopez';
-let server;
-let browser;
-
-before(async () => {
-  if (skip) return;
-  server = await startWebServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop?.();
-});
 
 /** A phone-sized page signed in to the portal as `login`. */
 async function portalPage(login) {
-  const page = await browser.newPage();
+  const page = await web.browser.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(`${server.origin}/portal/`);
+  await page.goto(`${web.server.origin}/portal/`);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await signIn(page, login);
   await page.waitForURL((u) => u.pathname.startsWith('/portal') && !u.searchParams.has('code'), { timeout: 15000 });
@@ -45,11 +34,11 @@ async function go(page, name) {
 }
 
 function doctorToken() {
-  return runCli(['token', '--user', server.logins.doctor.username, '--db', server.db, '--base-url', server.fhirBase]).trim();
+  return runCli(['token', '--user', web.server.logins.doctor.username, '--db', web.server.db, '--base-url', web.server.fhirBase]).trim();
 }
 
 async function api(method, path, token, body) {
-  const res = await fetch(`${server.fhirBase}/${path}`, {
+  const res = await fetch(`${web.server.fhirBase}/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -64,7 +53,7 @@ async function downloaded(page, click) {
 }
 
 test('Done when: María signs in, sees her HbA1c trend, requests a visit, messages her doctor and reads the reply, downloads her record and summary, sees who opened her chart', { skip }, async () => {
-  const page = await portalPage(server.logins.maria);
+  const page = await portalPage(web.server.logins.maria);
   await screenshot(page, 'portal-home');
 
   // HbA1c trend with the normal range, from several facilities.
@@ -85,7 +74,7 @@ test('Done when: María signs in, sees her HbA1c trend, requests a visit, messag
   const card = page.getByTestId('appointment').filter({ hasText: reason });
   await card.waitFor();
   assert.match(await card.innerText(), /Requested — waiting for the clinic/);
-  const stored = await server.get(`Appointment?patient=Patient/${MARIA}&status=proposed`);
+  const stored = await web.server.get(`Appointment?patient=Patient/${MARIA}&status=proposed`);
   assert.ok(stored.json.entry.some((e) => e.resource.description === reason), 'the request is stored as a proposed Appointment');
   await screenshot(page, 'portal-appointment-requested');
 
@@ -159,17 +148,17 @@ test('Done when: María signs in, sees her HbA1c trend, requests a visit, messag
 });
 
 test('booking a free time: the Slot becomes busy and the visit confirmed', { skip }, async () => {
-  const page = await portalPage(server.logins.maria);
+  const page = await portalPage(web.server.logins.maria);
   await go(page, 'Appointments');
   const book = page.getByRole('button', { name: /^Book / }).first();
   await book.waitFor();
   const label = await book.getAttribute('aria-label');
   await book.click();
   await page.getByText('Booked.').waitFor();
-  const booked = await server.get(`Appointment?patient=Patient/${MARIA}&status=booked&_count=100`);
+  const booked = await web.server.get(`Appointment?patient=Patient/${MARIA}&status=booked&_count=100`);
   const withSlot = booked.json.entry.map((e) => e.resource).filter((a) => a.slot?.length);
   assert.ok(withSlot.length, `a booked appointment with its Slot (${label})`);
-  const slot = await server.get(withSlot[withSlot.length - 1].slot[0].reference);
+  const slot = await web.server.get(withSlot[withSlot.length - 1].slot[0].reference);
   assert.equal(slot.json.status, 'busy');
   await page.getByTestId('appointment').filter({ hasText: 'Confirmed' }).first().waitFor();
   await screenshot(page, 'portal-booked');
@@ -177,7 +166,7 @@ test('booking a free time: the Slot becomes busy and the visit confirmed', { ski
 });
 
 test('health summary, sharing choices and connected apps', { skip }, async () => {
-  const page = await portalPage(server.logins.maria);
+  const page = await portalPage(web.server.logins.maria);
   await go(page, 'My health');
   await page.getByRole('heading', { name: 'Allergies' }).waitFor();
   const allergies = page.locator('section', { has: page.getByRole('heading', { name: 'Allergies' }) });
@@ -190,7 +179,7 @@ test('health summary, sharing choices and connected apps', { skip }, async () =>
   await page.getByRole('button', { name: 'Save this choice' }).click();
   const consent = page.getByTestId('consent').filter({ hasText: 'Mental health records stay with the facility' });
   await consent.waitFor();
-  const stored = await server.get(`Consent?patient=Patient/${MARIA}&status=active`);
+  const stored = await web.server.get(`Consent?patient=Patient/${MARIA}&status=active`);
   assert.ok(stored.json.entry.some((e) => JSON.stringify(e.resource.provision).includes('PSY')));
   await consent.getByRole('button', { name: 'Stop this restriction' }).click();
   await consent.waitFor({ state: 'detached' });
@@ -208,9 +197,9 @@ test('health summary, sharing choices and connected apps', { skip }, async () =>
 });
 
 test('a parent (proxy) switches between their own record and their child\'s', { skip }, async () => {
-  const others = await server.get('Patient?_count=3&_sort=_id');
+  const others = await web.server.get('Patient?_count=3&_sort=_id');
   const [parentId, childId] = others.json.entry.map((e) => e.resource.id).filter((id) => id !== MARIA);
-  const login = createUser(server, 'parent-e2e', { role: 'proxy', patient: parentId, proxyFor: [childId] });
+  const login = createUser(web.server, 'parent-e2e', { role: 'proxy', patient: parentId, proxyFor: [childId] });
   const page = await portalPage(login);
   const switcher = page.getByRole('textbox', { name: 'Whose record' });
   await switcher.waitFor();
@@ -236,12 +225,12 @@ test('a parent (proxy) switches between their own record and their child\'s', { 
 });
 
 test('activation: a clinic code, a chosen password, then signing in', { skip }, async () => {
-  const out = runCli(['user', 'invite', 'maria-new', '--patient', `Patient/${MARIA}`, '--db', server.db, '--base-url', server.fhirBase]);
+  const out = runCli(['user', 'invite', 'maria-new', '--patient', `Patient/${MARIA}`, '--db', web.server.db, '--base-url', web.server.fhirBase]);
   const code = /activation code: (\S+)/.exec(out)?.[1];
   assert.ok(code, out);
-  const page = await browser.newPage();
+  const page = await web.browser.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(`${server.origin}/portal/`);
+  await page.goto(`${web.server.origin}/portal/`);
   await page.getByRole('link', { name: 'Activate your account' }).click();
   await page.getByLabel(/^Code/).fill(code);
   const password = 'my new portal passphrase';
