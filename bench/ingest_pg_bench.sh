@@ -13,13 +13,10 @@
 #
 # usage: bench/ingest_pg_bench.sh [--bin PATH] [--patients N] [--clients C] [--quick] [--keep]
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init ingest_pg_bench
 PATIENTS=100
 CLIENTS=8
-KEEP=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin) BIN="$2"; shift 2 ;;
@@ -31,45 +28,10 @@ while [[ $# -gt 0 ]]; do
     *) echo "bench/ingest_pg_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-for tool in node psql; do
-  command -v "$tool" >/dev/null || { echo "ingest_pg_bench: needs $tool" >&2; exit 2; }
-done
-[[ -x "$BIN" ]] || { echo "ingest_pg_bench: no carechart binary at $BIN (--bin)" >&2; exit 2; }
-BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
-
-TMP="$(mktemp -d /tmp/carechart-pgingest-XXXXXX)"
-chmod 755 "$TMP"
-cleanup() {
-  "$REPO/scripts/pg-temp.sh" stop "$TMP/pg" >/dev/null 2>&1 || true
-  if [[ $KEEP == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-
-PGURI="$("$REPO/scripts/pg-temp.sh" start "$TMP/pg")"
-psql "$PGURI" -XAtq -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
-  -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
-POSTMASTER="$(head -1 "$TMP/pg/data/postmaster.pid")"
-HZ="$(getconf CLK_TCK)"
-
-# CPU seconds (user+system) of a process with its waited-for children, plus its live children.
-cpu_of_tree() {
-  local pid="$1" total=0 t
-  t="$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12+$13+$14+$15}')"
-  total=$((total + t))
-  for child in $(pgrep -P "$pid" || true); do
-    t="$(sed 's/^.*) //' "/proc/$child/stat" 2>/dev/null | awk '{print $12+$13+$14+$15}')" || t=0
-    total=$((total + ${t:-0}))
-  done
-  awk -v t="$total" -v hz="$HZ" 'BEGIN{printf "%.3f", t/hz}'
-}
-sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a - b}'; }
-share() { awk -v d="$1" -v c="$2" 'BEGIN{ if (d + c > 0) printf "%.0f%%", 100 * d / (d + c); else print "n/a" }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }'; }
-newdb() { # a fresh database of the server: its URI
-  local name="bench_$1"
-  psql "$PGURI" -XAtq -c "CREATE DATABASE $name" >/dev/null
-  echo "${PGURI%/*}/$name"
-}
+bench_require node psql
+bench_check_bin
+bench_tmp
+bench_pg_start
 
 echo "ingest_pg_bench: generating $PATIENTS patients in $TMP"
 "$BIN" demo-data --patients "$PATIENTS" --format bundle --out "$TMP/bundles" | tail -1
@@ -85,13 +47,13 @@ import_run() {
   s="$(sed -n 's/^imported .* in \([0-9.]*\) s.*/\1/p' <<<"$out")"
   read -r user sys < <(sed -n 's/^cpu=\([0-9.]*\) \([0-9.]*\)/\1 \2/p' <<<"$out")
   [[ -n "$n" ]] || { echo "ingest_pg_bench: import failed: $out" >&2; exit 1; }
-  echo "$n $s $(awk -v a="$user" -v b="$sys" 'BEGIN{print a + b}') $(sub "$(cpu_of_tree "$POSTMASTER")" "$db0")"
+  echo "$n $s $(awk -v a="$user" -v b="$sys" 'BEGIN{print a + b}') $(minus "$(cpu_of_tree "$POSTMASTER")" "$db0")"
 }
 
 echo "(n) carechart import, NDJSON: SQLite"
 read -r SN SS SC _ < <(import_run --db "$TMP/import.db")
 echo "(n) carechart import, NDJSON: PostgreSQL"
-read -r PN PS PC PD < <(import_run --db "$TMP/import-pg.db" --postgres "$(newdb import)")
+read -r PN PS PC PD < <(import_run --db "$TMP/import-pg.db" --postgres "$(bench_pg_newdb bench_import)")
 
 # http_run BACKEND_ENV... → the figures line of ingest_http.mjs plus " cpu=S db=D"
 http_run() {
@@ -107,7 +69,7 @@ http_run() {
   done
   wait "$pid" || { cat "$TMP/http.out" >&2; exit 1; }
   line="$(tail -1 "$TMP/http.out")"
-  echo "$line cpu=$cpu db=$(sub "$(cpu_of_tree "$POSTMASTER")" "$db0")"
+  echo "$line cpu=$cpu db=$(minus "$(cpu_of_tree "$POSTMASTER")" "$db0")"
 }
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 echo "(h) HTTP transactions, $CLIENTS clients: SQLite"
@@ -119,9 +81,8 @@ for h in "$HS" "$HP"; do
 done
 
 row() { printf '%-40s %10s %10s %14s\n' "$@"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
-echo "== carechart ingest on PostgreSQL beside SQLite: $PATIENTS patients, $TOTAL resources, $(nproc) CPUs =="
+echo "== carechart ingest on PostgreSQL beside SQLite: $PATIENTS patients, $TOTAL resources, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 row "path" "res/s" "÷ SQLite" "DB CPU share"
 row "----------------------------------------" "----------" "----------" "--------------"
 SR="$(rate "$SN" "$SS")"; PR="$(rate "$PN" "$PS")"

@@ -14,84 +14,42 @@
 # throughput there; the figures say where the time goes.
 #
 # usage: bench/multinode_bench.sh [--bin PATH] [--duration S] [--connections N] [--patients N]
-#                                 [--quick] [--keep]
+#                                 [--nodes 1,2,3] [--statements] [--baseline-bin PATH] [--quick] [--keep]
+#   --statements    load pg_stat_statements and print, for the one-node runs, the statements by
+#                   database time with their calls per HTTP request (where PostgreSQL spends it)
+#   --baseline-bin  also measure one node of this other binary first, on the same database
+#                   ("baseline×1"): a before/after comparison in one run
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init multinode_bench
 DURATION=10
 CONNS=24
 PATIENTS=400
 WRK_THREADS=3
-KEEP=0
+NODES="1,2,3"
+STATEMENTS=0
+BASELINE_BIN=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin) BIN="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNS="$2"; shift 2 ;;
     --patients) PATIENTS="$2"; shift 2 ;;
+    --nodes) NODES="$2"; shift 2 ;;
+    --statements) STATEMENTS=1; shift ;;
+    --baseline-bin) BASELINE_BIN="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --quick) DURATION=3; PATIENTS=100; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-for tool in wrk node curl psql; do
-  command -v "$tool" >/dev/null || { echo "multinode_bench: needs $tool" >&2; exit 2; }
-done
-[[ -x "$BIN" ]] || { echo "multinode_bench: no carechart binary at $BIN (--bin)" >&2; exit 2; }
-
-TMP="$(mktemp -d /tmp/carechart-mnbench-XXXXXX)"
-chmod 755 "$TMP"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$REPO/scripts/pg-temp.sh" stop "$TMP/pg" >/dev/null 2>&1 || true
-  if [[ $KEEP == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-
+bench_require wrk node curl psql
+bench_check_bin
+bench_tmp
+export BENCH_PG_STATEMENTS=$STATEMENTS
+bench_pg_start
 PUBLIC="http://bench.carechart.test"
-PGURI="$("$REPO/scripts/pg-temp.sh" start "$TMP/pg")"
-psql "$PGURI" -XAtq -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
-  -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
-POSTMASTER="$(head -1 "$TMP/pg/data/postmaster.pid")"
-
-# CPU seconds (user+system) of a process, with its waited-for children, plus its live children.
-cpu_of_tree() {
-  local pid="$1" hz total=0 t
-  hz="$(getconf CLK_TCK)"
-  t="$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12+$13+$14+$15}')"
-  total=$((total + t))
-  for child in $(pgrep -P "$pid" || true); do
-    t="$(sed 's/^.*) //' "/proc/$child/stat" 2>/dev/null | awk '{print $12+$13}')" || t=0
-    total=$((total + ${t:-0}))
-  done
-  awk -v t="$total" -v hz="$hz" 'BEGIN{printf "%.3f", t/hz}'
-}
-
-# start_node NAME ARGS... : runs carechart serve in the background; sets NODE_URL, NODE_PID.
-start_node() {
-  local name="$1"; shift
-  "$BIN" serve --host 127.0.0.1 --port 0 --public-base-url "$PUBLIC/fhir" --log-level "${BENCH_LOG_LEVEL:-warn}" "$@" \
-    >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  NODE_PID=$!
-  PIDS+=("$NODE_PID")
-  for _ in $(seq 1 300); do
-    NODE_URL="$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$TMP/$name.out" | head -1 || true)"
-    [[ -n "$NODE_URL" ]] && return 0
-    kill -0 "$NODE_PID" 2>/dev/null || { echo "node $name exited:"; cat "$TMP/$name.err"; exit 1; }
-    sleep 0.1
-  done
-  echo "node $name did not start"; cat "$TMP/$name.err"; exit 1
-}
-
-token_for() {  # token_for ARGS... (database options): a backend client's access token
-  "$BIN" client add bench --kind backend --scope "system/*.cruds" "$@" >/dev/null 2>>"$TMP/cli.err"
-  "$BIN" token "$@" --client bench --base-url "$PUBLIC/fhir" --expires-in 86400 2>>"$TMP/cli.err"
-}
 
 # measure LABEL NODES_CSV CPU_PIDS... : one warm-up and one measured wrk run; appends a row.
 ROWS=()
@@ -99,6 +57,7 @@ measure() {
   local label="$1" nodes="$2"; shift 2
   local first="http://${nodes%%,*}"
   BENCH_NODES="$nodes" wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$HERE/wrk/crud_mix.lua" "$first" -- "$IDS" >/dev/null 2>&1 || true
+  [[ $STATEMENTS == 1 && "$label" == *×1 && "$label" != sqlite* ]] && psql "${PGURI%/*}/bench" -XAtq -c "SELECT pg_stat_statements_reset()" >/dev/null
   local db0 nodes0=0 db1 nodes1=0 p
   db0="$(cpu_of_tree "$POSTMASTER")"
   for p in "$@"; do nodes0="$(awk -v a="$nodes0" -v b="$(cpu_of_tree "$p")" 'BEGIN{print a+b}')"; done
@@ -110,54 +69,94 @@ measure() {
   local line
   line="$(grep '^RESULT' <<<"$out")" || { echo "no RESULT from wrk for $label:"; echo "$out"; exit 1; }
   ROWS+=("$label db0=$db0 db1=$db1 n0=$nodes0 n1=$nodes1 $line")
+  if [[ $STATEMENTS == 1 && "$label" == *×1 && "$label" != sqlite* ]]; then
+    statements_report "$label" "$(wrk_field requests "$line")"
+  fi
 }
 
-# ------------------------------------------------------------------ PostgreSQL: 1, 2, 3 nodes
-PGDB=(--db "$TMP/pg-node.db" --postgres "$PGURI")
-PGARGS=("${PGDB[@]}" --bulk-dir "$TMP/bulk")
-export CARECHART_BEARER
-CARECHART_BEARER="$(token_for "${PGDB[@]}")" || { cat "$TMP/cli.err"; exit 1; }
-start_node pg1 "${PGARGS[@]}"; URL1="$NODE_URL"; PID1="$NODE_PID"
-IDS="$TMP/pg-ids.txt"
-node "$HERE/seed.mjs" --base "$URL1/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-pg" >/dev/null
-start_node pg2 "${PGARGS[@]}"; URL2="$NODE_URL"; PID2="$NODE_PID"
-start_node pg3 "${PGARGS[@]}"; URL3="$NODE_URL"; PID3="$NODE_PID"
+# Where the database time of the one-node run went: statements by total execution time.
+statements_report() {
+  local label="$1" requests="$2"
+  echo
+  echo "== pg_stat_statements, $label run ($requests HTTP requests): top statements by database time =="
+  psql "${PGURI%/*}/bench" -XAq -P pager=off -F ' | ' -c "
+    SELECT round(total_exec_time)::bigint AS total_ms,
+           round(100 * total_exec_time / sum(total_exec_time) OVER ())::int AS pct,
+           round(calls::numeric / $requests, 2) AS per_req,
+           round(mean_exec_time::numeric, 3) AS mean_ms,
+           rows / greatest(calls, 1) AS rows_per_call,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
+    ORDER BY total_exec_time DESC LIMIT 25"
+  psql "${PGURI%/*}/bench" -XAtq -c "
+    SELECT 'statements per HTTP request: ' || round(sum(calls)::numeric / $requests, 1) ||
+           ', database execution time per request: ' || round((sum(total_exec_time) / $requests)::numeric, 2) || ' ms' ||
+           ', WAL bytes per request: ' || round(sum(wal_bytes) / $requests)
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')"
+  echo
+}
+
 hp() { echo "${1#http://}"; }
-measure "postgres×1" "$(hp "$URL1")" "$PID1"
-measure "postgres×2" "$(hp "$URL1"),$(hp "$URL2")" "$PID1" "$PID2"
-measure "postgres×3" "$(hp "$URL1"),$(hp "$URL2"),$(hp "$URL3")" "$PID1" "$PID2" "$PID3"
-kill "$PID1" "$PID2" "$PID3" 2>/dev/null || true
+IFS=, read -r -a NODE_COUNTS <<<"$NODES"
+
+# ------------------------------------------------------------------ PostgreSQL: 1, 2, 3 nodes
+PGDB=(--db "$TMP/pg-node.db" --postgres "$(bench_pg_newdb bench)")
+PGARGS=("${PGDB[@]}" --bulk-dir "$TMP/bulk" --public-base-url "$PUBLIC/fhir")
+export CARECHART_BEARER
+CARECHART_BEARER="$(bench_token "$PUBLIC/fhir" "${PGDB[@]}")"
+if [[ -n "$BASELINE_BIN" ]]; then
+  BIN_MAIN="$BIN" BIN="$BASELINE_BIN"
+  bench_start_node baseline "${PGARGS[@]}"
+  BIN="$BIN_MAIN"
+  IDS="$TMP/pg-ids.txt"
+  node "$HERE/seed.mjs" --base "$NODE_URL/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-pg" >/dev/null
+  measure "baseline×1" "$(hp "$NODE_URL")" "$NODE_PID"
+  bench_stop_node "$NODE_PID"
+fi
+URLS=() NPIDS=()
+max_nodes=0
+for n in "${NODE_COUNTS[@]}"; do (( n > max_nodes )) && max_nodes=$n; done
+for i in $(seq 1 "$max_nodes"); do
+  bench_start_node "pg$i" "${PGARGS[@]}"
+  URLS+=("$(hp "$NODE_URL")"); NPIDS+=("$NODE_PID")
+  if (( i == 1 )) && [[ -z "$BASELINE_BIN" ]]; then
+    IDS="$TMP/pg-ids.txt"
+    node "$HERE/seed.mjs" --base "$NODE_URL/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-pg" >/dev/null
+  fi
+done
+for n in "${NODE_COUNTS[@]}"; do
+  csv="$(IFS=,; echo "${URLS[*]:0:$n}")"
+  measure "postgres×$n" "$csv" "${NPIDS[@]:0:$n}"
+done
+for p in "${NPIDS[@]}"; do bench_stop_node "$p"; done
 
 # ------------------------------------------------------------------ SQLite: one node, same mix
 SQDB=(--db "$TMP/sqlite.db")
-SQARGS=("${SQDB[@]}" --bulk-dir "$TMP/bulk-sqlite")
-CARECHART_BEARER="$(token_for "${SQDB[@]}")" || { cat "$TMP/cli.err"; exit 1; }
-start_node sqlite "${SQARGS[@]}"; URLS="$NODE_URL"; PIDS_SQ="$NODE_PID"
+CARECHART_BEARER="$(bench_token "$PUBLIC/fhir" "${SQDB[@]}")"
+bench_start_node sqlite "${SQDB[@]}" --bulk-dir "$TMP/bulk-sqlite" --public-base-url "$PUBLIC/fhir"
 IDS="$TMP/sqlite-ids.txt"
-node "$HERE/seed.mjs" --base "$URLS/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-sq" >/dev/null
-measure "sqlite×1" "$(hp "$URLS")" "$PIDS_SQ"
+node "$HERE/seed.mjs" --base "$NODE_URL/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-sq" >/dev/null
+measure "sqlite×1" "$(hp "$NODE_URL")" "$NODE_PID"
 
 # ------------------------------------------------------------------ report
-field() { grep -oE "(^| )$2=[^ ]+" <<<"$1" | head -1 | cut -d= -f2; }
 echo
 echo "CRUD/search mix (50% read, 25% search, 15% update, 10% create), $PATIENTS Patients,"
-echo "$CONNS connections, $WRK_THREADS wrk threads, ${DURATION}s per run, $(nproc) CPUs on this machine"
+echo "$CONNS connections, $WRK_THREADS wrk threads, ${DURATION}s per run, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-12s %10s %8s %8s %7s %12s %16s %8s\n' run "req/s" "p50 ms" "p99 ms" non2xx "DB CPU share" "DB CPU ms/1k req" "vs pg×1"
 base=""
+for row in "${ROWS[@]}"; do [[ "${row%% *}" == "postgres×1" ]] && base="$(wrk_field rps "$row")"; done
 for row in "${ROWS[@]}"; do
   label="${row%% *}"
-  rps="$(field "$row" rps)"; [[ -z "$base" && "$label" == "postgres×1" ]] && base="$rps"
-  db="$(awk -v a="$(field "$row" db0)" -v b="$(field "$row" db1)" 'BEGIN{print b-a}')"
-  nd="$(awk -v a="$(field "$row" n0)" -v b="$(field "$row" n1)" 'BEGIN{print b-a}')"
-  share="n/a"; perk="n/a"
+  rps="$(wrk_field rps "$row")"
+  db="$(minus "$(wrk_field db1 "$row")" "$(wrk_field db0 "$row")")"
+  nd="$(minus "$(wrk_field n1 "$row")" "$(wrk_field n0 "$row")")"
+  pct="n/a"; perk="n/a"
   if [[ "$label" != sqlite* ]]; then
-    share="$(awk -v d="$db" -v n="$nd" 'BEGIN{ if (d+n>0) printf "%.0f%%", 100*d/(d+n); else print "n/a"}')"
-    perk="$(awk -v d="$db" -v r="$(field "$row" requests)" 'BEGIN{ if (r>0) printf "%.1f", 1e6*d/r; else print "n/a"}')"
+    pct="$(share "$db" "$nd")"
+    perk="$(awk -v d="$db" -v r="$(wrk_field requests "$row")" 'BEGIN{ if (r>0) printf "%.1f", 1e6*d/r; else print "n/a"}')"
   fi
-  printf '%-12s %10.0f %8.1f %8.1f %7s %12s %16s %8s\n' "$label" "$rps" \
-    "$(awk -v u="$(field "$row" p50_us)" 'BEGIN{print u/1000}')" \
-    "$(awk -v u="$(field "$row" p99_us)" 'BEGIN{print u/1000}')" \
-    "$(field "$row" non2xx)" "$share" "$perk" \
-    "$(awk -v r="$rps" -v b="$base" 'BEGIN{ if (b>0) printf "%.2f", r/b; else print "n/a"}')"
+  printf '%-12s %10.0f %8s %8s %7s %12s %16s %8s\n' "$label" "$rps" \
+    "$(us_to_ms "$(wrk_field p50_us "$row")")" "$(us_to_ms "$(wrk_field p99_us "$row")")" \
+    "$(wrk_field non2xx "$row")" "$pct" "$perk" "$(ratio "$rps" "$base")"
 done
 echo "DB CPU share: CPU time of the PostgreSQL server / (server + the carechart nodes), during the run."

@@ -43,6 +43,27 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# start_on_free_port DIR URI_TEMPLATE WHAT: starts the server in DIR on a free loopback port (a
+# few tries: another process may take the port between the probe and the bind), writes the URI
+# (URI_TEMPLATE with PORT replaced) to DIR/uri and prints it; exits the script either way.
+start_on_free_port() {
+  local dir="$1" template="$2" what="$3" attempt port uri
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port)"
+    if as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null; then
+      uri="${template/:PORT\//:$port/}"
+      printf '%s\n' "$uri" >"$dir/uri"
+      chmod 600 "$dir/uri"
+      printf '%s\n' "$uri"
+      exit 0
+    fi
+    sleep 0.2
+  done
+  echo "pg-temp: the $what did not start; see $dir/server.log" >&2
+  tail -20 "$dir/server.log" >&2 || true
+  exit 1
+}
+
 case "$action" in
   start)
     if [[ -e "$dir/data/PG_VERSION" ]]; then
@@ -74,20 +95,7 @@ full_page_writes = off
 max_connections = 200
 shared_buffers = 128MB
 CONF
-    for attempt in 1 2 3 4 5; do
-      port="$(free_port)"
-      if as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null; then
-        uri="postgresql://$user:$password@127.0.0.1:$port/postgres"
-        printf '%s\n' "$uri" >"$dir/uri"
-        chmod 600 "$dir/uri"
-        printf '%s\n' "$uri"
-        exit 0
-      fi
-      sleep 0.2
-    done
-    echo "pg-temp: the server did not start; see $dir/server.log" >&2
-    tail -20 "$dir/server.log" >&2 || true
-    exit 1
+    start_on_free_port "$dir" "postgresql://$user:$password@127.0.0.1:PORT/postgres" "server"
     ;;
   stop)
     if [[ -e "$dir/data/PG_VERSION" ]]; then
@@ -118,20 +126,7 @@ unix_socket_directories = '$dir'
 hot_standby = on
 hot_standby_feedback = on
 CONF
-    for attempt in 1 2 3 4 5; do
-      port="$(free_port)"
-      if as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null; then
-        uri="$(printf '%s' "$primary_uri" | sed -E "s#@127\.0\.0\.1:[0-9]+/#@127.0.0.1:$port/#")"
-        printf '%s\n' "$uri" >"$dir/uri"
-        chmod 600 "$dir/uri"
-        printf '%s\n' "$uri"
-        exit 0
-      fi
-      sleep 0.2
-    done
-    echo "pg-temp: the replica did not start; see $dir/server.log" >&2
-    tail -20 "$dir/server.log" >&2 || true
-    exit 1
+    start_on_free_port "$dir" "$(printf '%s' "$primary_uri" | sed -E 's#@127\.0\.0\.1:[0-9]+/#@127.0.0.1:PORT/#')" "replica"
     ;;
   halt)
     as_owner "$pgbin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null

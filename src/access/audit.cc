@@ -299,7 +299,12 @@ Status StoreAuditEvents(store::WriteTxn& txn, const std::vector<store::PreparedW
   return Status::Ok();
 }
 
-AuditTrail::AuditTrail(store::ResourceStore& store) : store_(store), thread_([this] { Run(); }) {}
+AuditTrail::AuditTrail(store::ResourceStore& store, std::chrono::milliseconds commit_interval)
+    : store_(store),
+      commit_interval_(std::getenv("CC_EXP_AUDIT_MS")  // EXPERIMENT
+                           ? std::chrono::milliseconds(std::atoi(std::getenv("CC_EXP_AUDIT_MS")))
+                           : commit_interval),
+      thread_([this] { Run(); }) {}
 
 AuditTrail::~AuditTrail() {
   Flush();
@@ -315,18 +320,27 @@ void AuditTrail::Record(AuditRecord record) {
   if (record.recorded_us == 0) {
     record.recorded_us = NowUs();
   }
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(record));
     ++queued_;
+    // The thread waits for a first event, then for the interval or a full batch: wake it only
+    // then, not once per request.
+    wake = queue_.size() == 1 || queue_.size() == kMaxBatch;
   }
-  wake_.notify_one();
+  if (wake) {
+    wake_.notify_one();
+  }
 }
 
 void AuditTrail::Flush() {
   std::unique_lock lock(mu_);
   int64_t target = queued_;
+  ++flush_waiters_;
+  wake_.notify_one();  // no waiting out the commit interval
   done_.wait(lock, [&] { return stored_ >= target || stop_; });
+  --flush_waiters_;
 }
 
 int64_t AuditTrail::failures() const {
@@ -335,6 +349,10 @@ int64_t AuditTrail::failures() const {
 }
 
 void AuditTrail::Run() {
+  // Each commit makes every SQLite reader connection drop its page cache at its next read
+  // (WAL), so the next search starts cold: at most one commit per interval while requests keep
+  // coming, and at once for the first event after a quiet interval (decisions D45).
+  auto last_commit = std::chrono::steady_clock::time_point{};
   while (true) {
     std::vector<AuditRecord> batch;
     {
@@ -343,6 +361,9 @@ void AuditTrail::Run() {
       if (queue_.empty() && stop_) {
         return;
       }
+      wake_.wait_until(lock, last_commit + commit_interval_, [&] {
+        return stop_ || flush_waiters_ > 0 || queue_.size() >= kMaxBatch;
+      });
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -354,6 +375,7 @@ void AuditTrail::Run() {
       events.push_back(PrepareAuditEvent(r));
     }
     Status s = store_.Write([&](store::WriteTxn& txn) { return StoreAuditEvents(txn, events); });
+    last_commit = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(mu_);
       if (!s.ok()) {

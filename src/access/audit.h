@@ -8,6 +8,7 @@
 // commits in batches through the store's writer.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,11 +52,14 @@ Status StoreAuditEvents(store::WriteTxn& txn, const std::vector<store::PreparedW
 
 // An asynchronous, batching audit writer for everything that is not a write (reads, searches,
 // denials, logins): Record() queues and returns at once; one thread prepares the AuditEvents
-// and commits them through the store's writer in batches (group commit). Flush() waits until
-// everything queued so far is durable; the destructor flushes.
+// and commits them through the store's writer in batches (group commit), at most one commit
+// per `commit_interval` while events keep coming (a quiet trail commits a new event at once).
+// Flush() waits until everything queued so far is durable; the destructor flushes.
 class AuditTrail {
  public:
-  explicit AuditTrail(store::ResourceStore& store);
+  static constexpr std::chrono::milliseconds kDefaultCommitInterval{100};
+  explicit AuditTrail(store::ResourceStore& store,
+                      std::chrono::milliseconds commit_interval = kDefaultCommitInterval);
   ~AuditTrail();
   AuditTrail(const AuditTrail&) = delete;
   AuditTrail& operator=(const AuditTrail&) = delete;
@@ -68,6 +72,7 @@ class AuditTrail {
   void Run();
 
   store::ResourceStore& store_;
+  const std::chrono::milliseconds commit_interval_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable done_;
@@ -75,6 +80,7 @@ class AuditTrail {
   int64_t queued_ = 0;
   int64_t stored_ = 0;
   int64_t failures_ = 0;
+  int flush_waiters_ = 0;
   bool stop_ = false;
   std::thread thread_;
 };

@@ -204,7 +204,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   if (hl7_server) {
     hl7_server->Stop();  // lets messages being applied commit and be acknowledged
   }
-  bulk_jobs->Stop();  // a running job is left to run again at the next start
+  bulk_jobs->Stop();  // a running job gives its lease back (several nodes) or reruns at next start
   store->Close();
   spdlog::info("stopped");
   return 0;

@@ -296,8 +296,10 @@ void BulkJobs::Loop() {
       continue;
     }
     // Other nodes submit jobs too (no wake-up from them): poll at least once per lease.
+    // Every few seconds at most, so that a job another node gave back when it stopped
+    // (JobStore::Release) is taken over at once, not a lease later: one indexed query.
     auto idle = std::chrono::seconds(
-        jobs_->SharedByNodes() ? std::clamp<int64_t>(options_.lease_seconds, 1, 30) : 30);
+        jobs_->SharedByNodes() ? std::clamp<int64_t>(options_.lease_seconds, 1, 2) : 30);
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, idle, [&] { return stopping_ || wake_; });
     wake_ = false;
@@ -351,7 +353,32 @@ void BulkJobs::SaveProgress(JobRecord& job, int64_t done, int64_t total, std::st
   }
 }
 
+void BulkJobs::ReleaseLease(const std::string& id) {
+  if (!jobs_->SharedByNodes()) {
+    spdlog::info("bulk job {} interrupted by shutdown; it runs again at the next start", id);
+    return;
+  }
+  Status s = jobs_->Release(id, node_id_);
+  if (s.ok()) {
+    spdlog::info("bulk job {} interrupted by shutdown; another node takes it over", id);
+  } else {
+    spdlog::warn(
+        "bulk job {}: cannot give back its lease ({}); another node takes it over when "
+        "the lease runs out",
+        id, s.ToString());
+  }
+}
+
 void BulkJobs::RunOne(JobRecord job) {
+  bool stopping_now = false;
+  {
+    std::lock_guard lock(mu_);
+    stopping_now = stopping_;
+  }
+  if (stopping_now) {  // claimed just as this node began to stop: hand it straight back
+    ReleaseLease(job.id);
+    return;
+  }
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   std::error_code ec;
   fs::remove_all(JobDir(job.id) + "/out", ec);  // an interrupted run's files
@@ -390,7 +417,7 @@ void BulkJobs::RunOne(JobRecord job) {
   }
   if (cancel->load()) {
     if (stopping) {
-      spdlog::info("bulk job {} interrupted by shutdown; it runs again at the next start", job.id);
+      ReleaseLease(job.id);
       return;
     }
     fs::remove_all(JobDir(job.id), ec);  // cancelled: the row is gone already

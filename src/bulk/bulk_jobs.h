@@ -35,7 +35,7 @@ struct BulkOptions {
   int worker_nice = 10;                // CPU priority of the job thread (Linux nice value)
   // Several API nodes on one job table (JobStore::SharedByNodes, decisions D39): a node runs a
   // job under a lease it renews every third of this; when the node dies, another takes the job
-  // over once the lease runs out. Idle nodes look for work at least this often.
+  // over once the lease runs out (at once when the node stops gracefully).
   int64_t lease_seconds = 30;
 };
 
@@ -68,8 +68,9 @@ class BulkJobs {
   std::string JobDir(const std::string& id) const;
   const BulkOptions& options() const { return options_; }
 
-  // Stops the job thread (a running job is left "running" in the table and runs again at the next
-  // start). Idempotent.
+  // Stops the job thread. A running job stops at its next page; on a table shared by several
+  // nodes its lease is given back so another node takes it over at once, otherwise it runs again
+  // at the next start. Idempotent.
   void Stop();
 
  private:
@@ -82,7 +83,8 @@ class BulkJobs {
   Status RunImportJob(JobRecord& job, const std::atomic<bool>& cancel);
   void SweepExpired();
   void SaveProgress(JobRecord& job, int64_t done, int64_t total, std::string text, bool force);
-  void Heartbeat();  // renews the running job's lease (shared tables only)
+  void Heartbeat();                          // renews the running job's lease (shared tables only)
+  void ReleaseLease(const std::string& id);  // gives a job back on a graceful stop
 
   store::ResourceStore& store_;
   std::unique_ptr<JobStore> jobs_;

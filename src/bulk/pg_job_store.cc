@@ -110,6 +110,14 @@ class PostgresJobStore : public JobStore {
                                     Args().Text(id).Text(owner).Int(now_us).Int(lease_us)));
     return rows.affected() > 0;
   }
+  Status Release(const std::string& id, const std::string& owner) override {
+    return Run("UPDATE bulk_job SET state = 'queued', attempts = GREATEST(attempts - 1, 0), "
+               "lease_owner = '', lease_until = 0, "
+               "progress = 'queued again: the node running it stopped' "
+               "WHERE id = $1 AND lease_owner = $2 AND state IN ('queued', 'running')",
+               Args().Text(id).Text(owner))
+        .status();
+  }
 
  private:
   StatusOr<Rows> Run(const std::string& sql, const Args& args = {}) {

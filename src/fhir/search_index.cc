@@ -15,6 +15,7 @@
 #include "fhir/search_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,10 @@ struct TypeExpressions {
   std::once_flag once;
   std::vector<std::optional<fhirpath::Expression>> compiled;
   std::vector<std::vector<fhirpath::Expression>> components;
+  // When each expression is known to select nothing (its members absent from the resource).
+  std::vector<fhirpath::AbsenceRule> absence;
+  // The same for a composite's components, on each element its expression selects.
+  std::vector<std::vector<fhirpath::AbsenceRule>> component_absence;
 };
 
 // R4 writes Observation-code-value-date's component as `value.as(DateTime)`, naming the System
@@ -56,6 +61,15 @@ std::string CorrectedComponent(std::string_view expression) {
     text.replace(at, wrong.size(), "as(dateTime)");
   }
   return text;
+}
+
+std::atomic<bool> index_shortcuts{true};
+
+// When `expr` selects nothing; only that lets an evaluation be skipped here.
+fhirpath::AbsenceRule EmptyWhenAbsent(const fhirpath::Expression& expr,
+                                      std::string_view focus_type) {
+  fhirpath::AbsenceRule rule = fhirpath::AnalyzeAbsence(expr, focus_type);
+  return rule.outcome == fhirpath::AbsenceRule::Outcome::kEmpty ? rule : fhirpath::AbsenceRule();
 }
 
 const TypeExpressions* TablesFor(std::string_view type) {
@@ -85,8 +99,14 @@ const TypeExpressions* TablesFor(std::string_view type) {
           parts.push_back(std::move(compiled).value());
         }
       }
+      std::vector<fhirpath::AbsenceRule> part_rules;
+      for (const fhirpath::Expression& part : parts) {
+        part_rules.push_back(EmptyWhenAbsent(part, ""));
+      }
+      t.absence.push_back(e ? EmptyWhenAbsent(*e, type) : fhirpath::AbsenceRule());
       t.compiled.push_back(std::move(e));
       t.components.push_back(std::move(parts));
+      t.component_absence.push_back(std::move(part_rules));
     }
   });
   return &t;
@@ -152,8 +172,10 @@ void ForEachValue(const fhirpath::Expression& expr, const json::Value& resource,
 // The tuples of composite parameter `def` (see the file comment).
 // `context` is the resource's evaluation context; its focus is moved to each element and back.
 void AddComposite(const SearchParamDef& def, const fhirpath::Expression& expr,
-                  const std::vector<fhirpath::Expression>& components, const json::Value& resource,
-                  fhirpath::EvaluationContext& context, IndexEntries* out) {
+                  const std::vector<fhirpath::Expression>& components,
+                  const std::vector<fhirpath::AbsenceRule>* component_absence,
+                  const json::Value& resource, fhirpath::EvaluationContext& context,
+                  IndexEntries* out) {
   fhirpath::Collection elements;  // not ForEachValue's storage: components are evaluated inside
   if (!fhirpath::Evaluate(expr, resource, context, &elements).ok()) {
     return;
@@ -174,6 +196,10 @@ void AddComposite(const SearchParamDef& def, const fhirpath::Expression& expr,
     // Last component first: it is the selective one (value.as(Quantity) vs value.as(dateTime)),
     // so an element without it costs one evaluation, not one per component.
     for (size_t k = components.size(); k-- > 0 && complete;) {
+      if (component_absence != nullptr && (*component_absence)[k].Applies(element.node)) {
+        complete = false;  // the component's members are absent from this element
+        break;
+      }
       IndexEntries values;
       ForEachValue(components[k], resource, context, [&](const search::Node& node) {
         search::AddEntries("", def.components[k].type, node, &values);
@@ -255,9 +281,14 @@ IndexEntries ExtractIndex(const json::Value& resource) {
   const auto* compiled = &tables->compiled;
   const auto params = SearchParams(type);
   SearchContext sc(resource, type);
+  const bool shortcuts = index_shortcuts.load(std::memory_order_relaxed);
   for (size_t i = 0; i < params.size(); ++i) {
+    if (shortcuts && tables->absence[i].Applies(&resource)) {
+      continue;  // the members its expression starts from are absent: it selects nothing
+    }
     if (const auto& expr = (*compiled)[i]; expr && params[i].type == SearchParamType::kComposite) {
-      AddComposite(params[i], *expr, tables->components[i], resource, sc.context, &out);
+      AddComposite(params[i], *expr, tables->components[i],
+                   shortcuts ? &tables->component_absence[i] : nullptr, resource, sc.context, &out);
     } else if (expr) {
       ForEachValue(*expr, resource, sc.context, [&](const search::Node& node) {
         search::AddEntries(params[i].code, params[i].type, node, &out);
@@ -273,6 +304,8 @@ IndexEntries ExtractIndex(const json::Value& resource) {
   }
   return out;
 }
+
+void SetIndexShortcuts(bool enabled) { index_shortcuts = enabled; }
 
 std::string PatientCompartmentOf(const json::Value& resource) {
   const std::string_view type = resource.string_at("resourceType");

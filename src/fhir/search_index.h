@@ -99,6 +99,10 @@ struct IndexEntries {
 // parameter of its type that the extractor can evaluate. Thread-safe; never fails on valid FHIR.
 IndexEntries ExtractIndex(const json::Value& resource);
 
+// Whether ExtractIndex skips the expressions that fhirpath::AnalyzeAbsence shows select nothing
+// from this resource (the default). Tests turn it off to check the entries are the same.
+void SetIndexShortcuts(bool enabled);
+
 // The id of the Patient whose compartment `resource` belongs to (the Patient itself for a
 // Patient), or empty. Uses the R4 Patient CompartmentDefinition.
 std::string PatientCompartmentOf(const json::Value& resource);

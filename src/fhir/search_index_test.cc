@@ -259,6 +259,87 @@ TEST(SearchIndex, SpecExamples) {
   EXPECT_GT(entries, files * 5);
 }
 
+// Every entry as one line, to compare two extractions.
+std::string Dump(const IndexEntries& e) {
+  std::ostringstream out;
+  for (const auto& t : e.tokens) {
+    out << "token " << t.param << '|' << t.system << '|' << t.code << '|' << t.text << '\n';
+  }
+  for (const auto& t : e.strings) {
+    out << "string " << t.param << '|' << t.normalized << '|' << t.exact << '\n';
+  }
+  for (const auto& t : e.dates) {
+    out << "date " << t.param << '|' << t.low << '|' << t.high << '\n';
+  }
+  for (const auto& t : e.references) {
+    out << "ref " << t.param << '|' << t.target_type << '|' << t.target_id << '|' << t.url << '\n';
+  }
+  for (const auto& t : e.quantities) {
+    out << "qty " << t.param << '|' << t.value << '|' << t.system << '|' << t.code << '|' << t.unit
+        << '\n';
+  }
+  for (const auto& t : e.numbers) {
+    out << "num " << t.param << '|' << t.value << '\n';
+  }
+  for (const auto& t : e.uris) {
+    out << "uri " << t.param << '|' << t.uri << '\n';
+  }
+  for (const auto& t : e.composites) {
+    out << "composite " << t.param;
+    for (const auto& p : t.parts) {
+      out << '|' << p.system << ',' << p.text << ',' << p.unit << ',' << p.low << ',' << p.is_date
+          << ',' << p.low_us << ',' << p.high_us;
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
+// The skipped evaluations (SetIndexShortcuts) change no entry: every spec example and every
+// resource of a Synthea Bundle, extracted with and without them.
+TEST(SearchIndex, ShortcutsChangeNoEntry) {
+  const char* env = std::getenv("CARECHART_SHARED_DATA");
+  const std::filesystem::path data = std::filesystem::path(env ? env : CARECHART_SHARED_DATA);
+  const std::filesystem::path dir = data / "fhir-examples" / "r4-spec-examples";
+  if (!std::filesystem::exists(dir)) {
+    GTEST_SKIP() << "no shared data at " << dir;
+  }
+  std::vector<json::Value> resources;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    resources.push_back(ParseOrDie(ss.str()));
+  }
+  const std::filesystem::path synthea = data / "synthea-r4" / "synthea-v2.7-blaze";
+  if (std::filesystem::exists(synthea)) {
+    for (const auto& f : std::filesystem::directory_iterator(synthea)) {
+      std::ifstream in(f.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const json::Value bundle = ParseOrDie(ss.str());
+      const json::Value* entries = bundle.find("entry");
+      for (size_t i = 0; entries != nullptr && i < entries->items().size(); ++i) {
+        if (const json::Value* r = entries->items()[i].find("resource")) {
+          resources.push_back(*r);
+        }
+      }
+      break;  // one patient's Bundle: every type Synthea writes
+    }
+  }
+  size_t lines = 0;
+  for (const json::Value& r : resources) {
+    SetIndexShortcuts(false);
+    const std::string evaluated = Dump(ExtractIndex(r));
+    SetIndexShortcuts(true);
+    const std::string skipped = Dump(ExtractIndex(r));
+    EXPECT_EQ(skipped, evaluated) << r.string_at("resourceType") << "/" << r.string_at("id");
+    lines += std::count(evaluated.begin(), evaluated.end(), '\n');
+  }
+  std::printf("index shortcuts: %zu resources, %zu entries compared\n", resources.size(), lines);
+  EXPECT_GT(lines, resources.size() * 5);
+}
+
 // Printed, not asserted: ExtractIndex per resource for an Observation, and the first Patient and
 // Claim of a Synthea transaction Bundle.
 double MicrosPerExtract(const json::Value& r) {

@@ -111,6 +111,37 @@ TEST(ValidatorExamples, SpecExamplesValidateAndRoundTrip) {
   EXPECT_EQ(total, 500);
 }
 
+// The constraint shortcuts (validator_invariants.cc) only skip evaluations whose result they
+// prove: every example and manifest case, valid or not, gets exactly the same issues without them.
+TEST(ValidatorExamples, ConstraintShortcutsChangeNoResult) {
+  const fs::path base = fs::path(SharedData()) / "fhir-examples";
+  if (!fs::exists(base)) {
+    GTEST_SKIP() << "no shared data at " << base << " (set CARECHART_SHARED_DATA)";
+  }
+  int compared = 0;
+  int with_issues = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(base)) {
+    if (entry.path().extension() != ".json" ||
+        entry.path().filename() == "validator-manifest.json") {
+      continue;
+    }
+    auto parsed = json::Parse(ReadFile(entry.path()));
+    if (!parsed.ok()) {
+      continue;
+    }
+    validation::SetConstraintShortcuts(false);
+    const std::string evaluated = Describe(Validate(*parsed));
+    validation::SetConstraintShortcuts(true);
+    const std::string shortcut = Describe(Validate(*parsed));
+    EXPECT_EQ(shortcut, evaluated) << entry.path();
+    ++compared;
+    with_issues += evaluated.empty() ? 0 : 1;
+  }
+  std::printf("constraint shortcuts: %d files compared, %d with issues\n", compared, with_issues);
+  EXPECT_GT(compared, 500);
+  EXPECT_GT(with_issues, 10);  // the invalid manifest cases are among them
+}
+
 TEST(ValidatorExamples, ValidatorManifest) {
   const fs::path base = fs::path(SharedData()) / "fhir-examples";
   const fs::path manifest_path = base / "validator-manifest.json";

@@ -46,6 +46,10 @@ struct ConstraintCoverage {
 };
 ConstraintCoverage Coverage();
 
+// Whether constraints that a glance at the JSON proves to hold are skipped (the default); tests
+// turn it off to check that the results are the same. Affects every thread.
+void SetConstraintShortcuts(bool enabled);
+
 // Business rules of the reference validator that are not R4 invariants but are cheap and safe,
 // keyed by resource type (e.g. Bundle.entry.fullUrl must be absolute).
 void CheckResourceRules(std::string_view type, const json::Value& resource,

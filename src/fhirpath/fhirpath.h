@@ -144,4 +144,25 @@ Status Evaluate(const Expression& expression, const json::Value& resource,
 StatusOr<Collection> Evaluate(std::string_view expression, const json::Value& resource,
                               const EvaluationContext& context = {});
 
+// What an expression gives, without evaluating it, when its focus lacks certain members: found
+// once from the compiled tree (absence.cc) so that callers evaluating many expressions on many
+// resources (search-index extraction, invariants) can skip those whose result is already known.
+struct AbsenceRule {
+  enum class Outcome {
+    kUnknown,  // no such shortcut: evaluate
+    kEmpty,    // the result is empty when the focus has none of `members`
+    kTrue,     // the result is `true` when the focus has none of `members`
+  };
+  Outcome outcome = Outcome::kUnknown;
+  // Member names as FHIRPath spells them ("value" stands for valueQuantity etc.).
+  std::vector<std::string> members;
+  // true when `outcome` is known for a focus whose children are the members of `focus` (the
+  // JSON object of the focus, or its primitive's "_name" object; nullptr when it has none):
+  // no member of it, leading '_' removed, starts with one of `members`.
+  bool Applies(const json::Value* focus) const;
+};
+// `focus_type`: the FHIR type name of the focus (so `Observation.code` on an Observation is a
+// path from the focus), or empty.
+AbsenceRule AnalyzeAbsence(const Expression& expression, std::string_view focus_type);
+
 }  // namespace carechart::fhirpath

@@ -215,5 +215,64 @@ TEST(FhirPathMicro, SearchParameterOnObservation) {
             << " ns per evaluation (" << items / kRuns << " item)\n";
 }
 
+// AnalyzeAbsence: which members' absence decides a result, checked against evaluation.
+TEST(FhirPathAbsence, RulesAndTheirEvaluations) {
+  using Outcome = AbsenceRule::Outcome;
+  struct Case {
+    const char* expr;
+    Outcome outcome;
+    std::vector<std::string> members;
+  };
+  const Case cases[] = {
+      {"Observation.code", Outcome::kEmpty, {"code"}},
+      {"Observation.subject.where(resolve() is Patient)", Outcome::kEmpty, {"subject"}},
+      {"(Observation.value as Quantity) | (Observation.component.value as Quantity)",
+       Outcome::kEmpty,
+       {"value", "component"}},
+      {"Observation.basedOn[0]", Outcome::kEmpty, {"basedOn"}},
+      {"contained.meta.security.empty()", Outcome::kTrue, {"contained"}},
+      {"contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()",
+       Outcome::kTrue,
+       {"contained", "contained"}},
+      {"reference.exists() implies reference.startsWith('#').not()", Outcome::kTrue, {"reference"}},
+      {"method.exists().not() or code.exists()", Outcome::kTrue, {"method"}},
+      {"Patient.name", Outcome::kUnknown, {}},  // another type's name: not known
+      {"%resource.code", Outcome::kUnknown, {}},
+      {"code.exists()", Outcome::kUnknown, {}},
+      {"hasValue() or (children().count() > id.count())", Outcome::kUnknown, {}},
+      {"code.count() > 0", Outcome::kUnknown, {}},
+  };
+  const json::Value empty = Json(R"({"resourceType": "Observation"})");
+  const json::Value obs = Json(kObservation);
+  for (const Case& c : cases) {
+    auto expr = Compile(c.expr);
+    ASSERT_TRUE(expr.ok()) << c.expr;
+    const AbsenceRule rule = AnalyzeAbsence(*expr, "Observation");
+    EXPECT_EQ(rule.outcome, c.outcome) << c.expr;
+    EXPECT_EQ(rule.members, c.members) << c.expr;
+    if (rule.outcome == Outcome::kUnknown) {
+      continue;
+    }
+    // On a resource without the members the rule applies, and evaluation agrees with it.
+    ASSERT_TRUE(rule.Applies(&empty)) << c.expr;
+    auto result = Evaluate(*expr, empty);
+    ASSERT_TRUE(result.ok()) << c.expr;
+    if (rule.outcome == Outcome::kEmpty) {
+      EXPECT_TRUE(result->empty()) << c.expr;
+    } else {
+      ASSERT_EQ(result->size(), 1u) << c.expr;
+      EXPECT_TRUE((*result)[0].boolean) << c.expr;
+    }
+  }
+  // Present members (a choice type's valueQuantity, a primitive's _name) stop the rule.
+  auto value = Compile("Observation.value");
+  ASSERT_TRUE(value.ok());
+  EXPECT_FALSE(AnalyzeAbsence(*value, "Observation").Applies(&obs));
+  auto birth = Compile("Patient.birthDate");
+  ASSERT_TRUE(birth.ok());
+  const json::Value patient = Json(R"({"resourceType": "Patient", "_birthDate": {"id": "x"}})");
+  EXPECT_FALSE(AnalyzeAbsence(*birth, "Patient").Applies(&patient));
+}
+
 }  // namespace
 }  // namespace carechart::fhirpath

@@ -34,12 +34,14 @@ async function postBundle(server, label, text) {
   return (res.json.entry ?? []).length;
 }
 
-/** Loads everything; returns { bundles, resources, seconds }. */
-export async function loadCorpus(server, { demoPatients = 3, demoYears = 5, tmpDir, concurrency = 2 } = {}) {
+/** Loads everything (with `every` > 1: every n-th Synthea patient Bundle, and all of Inferno's
+ *  small US Core ones); returns { bundles, resources, seconds }. */
+export async function loadCorpus(server, { demoPatients = 3, demoYears = 5, tmpDir, concurrency = 2, every = 1 } = {}) {
   const started = Date.now();
   let resources = 0;
   let bundles = 0;
-  const { providers, patients } = syntheaFiles();
+  const { providers, patients: all } = syntheaFiles();
+  const patients = all.filter((f, i) => every <= 1 || i % every === 0 || f.startsWith('inferno-uscore/'));
   for (const f of providers) {
     resources += await postBundle(server, f, readFileSync(path.join(SYNTHEA, f), 'utf8'));
     bundles++;

@@ -29,6 +29,57 @@ namespace {
 // pg_advisory_lock key of schema migrations ("carechart schema" in ASCII, truncated).
 constexpr int64_t kMigrationLock = 0x6361726563686172;
 
+// Migration 7 (see its entry below). Backfills from resource; the index tables are rewritten
+// once, so on a large database it takes about as long as a reindex.
+constexpr const char* kMigration7 = R"sql(
+ALTER TABLE resource ADD COLUMN compartment_key text COLLATE "C";
+UPDATE resource SET compartment_key = COALESCE(patient_id, type || '/' || id);
+ALTER TABLE resource ALTER COLUMN compartment_key SET NOT NULL;
+
+-- Where each (type, id) lives, and the one place (type, id) is unique (on Citus: distributed by
+-- id, so a lookup by id goes to one shard).
+CREATE TABLE resource_key(
+  type text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL,
+  compartment_key text COLLATE "C" NOT NULL,
+  PRIMARY KEY(type, id));
+INSERT INTO resource_key(type, id, compartment_key) SELECT type, id, compartment_key FROM resource;
+
+DO $$
+DECLARE
+  t text;
+  keys constant text[][] := ARRAY[
+    ['resource_history', 'seq'], ['sp_token', 'res, param, sys, code'],
+    ['sp_string', 'res, param, normalized, exact'], ['sp_date', 'res, param, low, high'],
+    ['sp_reference', 'res, param, target_id, target_type, url'],
+    ['sp_quantity', 'res, param, value, sys, code, unit'], ['sp_number', 'res, param, value'],
+    ['sp_uri', 'res, param, uri'], ['sp_composite', 'res, param, grp']];
+BEGIN
+  FOR i IN 1 .. array_length(keys, 1) LOOP
+    t := keys[i][1];
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', t, t || '_res_fkey');
+    EXECUTE format('ALTER TABLE %I ADD COLUMN compartment_key text COLLATE "C"', t);
+    EXECUTE format('UPDATE %I x SET compartment_key = r.compartment_key FROM resource r '
+                   'WHERE r.pk = x.res', t);
+    EXECUTE format('ALTER TABLE %I ALTER COLUMN compartment_key SET NOT NULL', t);
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', t, t || '_pkey');
+    EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY(%s, compartment_key)', t, keys[i][2]);
+  END LOOP;
+  ALTER TABLE resource DROP CONSTRAINT resource_pkey;
+  ALTER TABLE resource ADD PRIMARY KEY(pk, compartment_key);
+  ALTER TABLE resource DROP CONSTRAINT resource_type_id_key;
+  ALTER TABLE resource ADD CONSTRAINT resource_type_id_key UNIQUE(type, id, compartment_key);
+  DROP INDEX resource_seq_key;
+  CREATE UNIQUE INDEX resource_seq_key ON resource(seq, compartment_key);
+  DROP INDEX history_res_version;
+  CREATE UNIQUE INDEX history_res_version ON resource_history(res, version, compartment_key);
+  FOR i IN 1 .. array_length(keys, 1) LOOP
+    t := keys[i][1];
+    EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I FOREIGN KEY(res, compartment_key) '
+                   'REFERENCES resource(pk, compartment_key)', t, t || '_res_fkey');
+  END LOOP;
+END $$;
+)sql";
+
 struct Migration {
   int version;
   const char* description;
@@ -200,6 +251,13 @@ ALTER TABLE bulk_job ADD COLUMN lease_owner text NOT NULL DEFAULT '',
   ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
 CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued', 'running');
 )sql"},
+      // Ready to shard by patient (issue #7, decisions D45): every clinical row carries its
+      // resource's compartment key, and every key, unique constraint and foreign key of those
+      // tables includes it (Citus distributes a table by one column and accepts only constraints
+      // that contain it). The key is placed last, so the lookups by res or (type, id) that
+      // every query does use the same indexes as before. The uniqueness of (type, id) itself,
+      // which a distributed resource table can no longer enforce, moves to resource_key.
+      {7, "patient compartment key on every clinical table", kMigration7},
   };
   return migrations;
 }

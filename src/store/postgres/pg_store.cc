@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "store/include_follow.h"
+#include "store/postgres/pg_compartment_key.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_read_router.h"
 #include "store/postgres/pg_schema.h"
@@ -66,6 +67,22 @@ auto InSnapshot(pg::Connection& conn, Fn fn) -> decltype(fn()) {
   return result;
 }
 
+// " AND <alias>compartment_key = ..." naming the compartment key of the (type, id) bound as $1
+// and $2: Citus sends a statement that names it to the one shard holding the rows (decisions
+// D45). When the type and id decide the key and `n` > 0, it is bound as argument n of `args`;
+// otherwise it is looked up in resource_key (a primary-key probe; on Citus a statement of its
+// own on resource_key's shard, planned first).
+std::string KeyOf(const std::string& type, const std::string& id, Args& args, int n,
+                  const std::string& alias) {
+  if (std::optional<std::string> key = pg::KeyFromTypeAndId(type, id); key && n > 0) {
+    args.Text(*key);
+    return " AND " + alias + "compartment_key = $" + std::to_string(n);
+  }
+  return " AND " + alias +
+         "compartment_key = (SELECT k.compartment_key FROM resource_key k WHERE k.type = $1 AND "
+         "k.id = $2)";
+}
+
 // WHERE conditions of the two arms of a history query, with $1 type, $2 id, $3 since, $4 at
 // (the same shape as the SQLite backend's).
 std::pair<std::string, std::string> HistoryConditions(const HistoryQuery& q) {
@@ -78,8 +95,10 @@ std::pair<std::string, std::string> HistoryConditions(const HistoryQuery& q) {
     earlier += " AND h.type <> 'AuditEvent'";
   }
   if (!q.id.empty()) {
-    current += " AND r.id = $2";
-    earlier += " AND r.type = $1 AND r.id = $2";
+    Args unused;
+    std::string key = KeyOf(q.type, q.id, unused, 0, "r.");
+    current += " AND r.id = $2" + key;
+    earlier += " AND r.type = $1 AND r.id = $2" + key;
   }
   if (q.since_us) {
     current += " AND r.last_updated >= $3";
@@ -128,9 +147,13 @@ class PostgresStore : public ResourceStore {
       return Closed();
     }
     ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
+    Args args;
+    args.Text(type).Text(id);
+    std::string key = KeyOf(type, id, args, 3, "");
     ASSIGN_OR_RETURN(Rows rows, conn->Run("SELECT type, id, version, last_updated, deleted, "
-                                          "method, body FROM resource WHERE type = $1 AND id = $2",
-                                          Args().Text(type).Text(id)));
+                                          "method, body FROM resource WHERE type = $1 AND id = $2" +
+                                              key,
+                                          args));
     if (!rows.size()) {
       return NotFoundError(type + "/" + id + " is not known");
     }
@@ -143,14 +166,20 @@ class PostgresStore : public ResourceStore {
       return Closed();
     }
     ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
+    Args args;
+    args.Text(type).Text(id).Int(version);
+    std::string key = KeyOf(type, id, args, 4, "r.");
     ASSIGN_OR_RETURN(
         Rows rows,
-        conn->Run("SELECT type, id, version, last_updated, deleted, method, body FROM resource "
-                  "WHERE type = $1 AND id = $2 AND version = $3 "
-                  "UNION ALL SELECT r.type, r.id, h.version, h.last_updated, h.deleted, "
-                  "h.method, h.body FROM resource r JOIN resource_history h ON h.res = r.pk "
-                  "WHERE r.type = $1 AND r.id = $2 AND h.version = $3",
-                  Args().Text(type).Text(id).Int(version)));
+        conn->Run("SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body "
+                  "FROM resource r WHERE r.type = $1 AND r.id = $2 AND r.version = $3" +
+                      key +
+                      " UNION ALL SELECT r.type, r.id, h.version, h.last_updated, h.deleted, "
+                      "h.method, h.body FROM resource r JOIN resource_history h ON h.res = r.pk "
+                      "AND h.compartment_key = r.compartment_key WHERE r.type = $1 AND r.id = $2 "
+                      "AND h.version = $3" +
+                      key,
+                  args));
     if (!rows.size()) {
       return NotFoundError(type + "/" + id + " has no version " + std::to_string(version));
     }
@@ -167,11 +196,12 @@ class PostgresStore : public ResourceStore {
         "FROM resource r" +
         current +
         " UNION ALL SELECT h.type, r.id, h.version, h.last_updated, h.deleted, h.method, h.body, "
-        "h.seq FROM resource_history h JOIN resource r ON r.pk = h.res" +
+        "h.seq FROM resource_history h JOIN resource r ON r.pk = h.res AND r.compartment_key = "
+        "h.compartment_key" +
         earlier + " ORDER BY 8 DESC LIMIT $5 OFFSET $6";
     std::string count_sql = "SELECT (SELECT COUNT(*) FROM resource r" + current +
                             ") + (SELECT COUNT(*) FROM resource_history h JOIN resource r "
-                            "ON r.pk = h.res" +
+                            "ON r.pk = h.res AND r.compartment_key = h.compartment_key" +
                             earlier + ")";
     ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
     return InSnapshot(*conn, [&]() -> StatusOr<HistoryPage> {
@@ -256,6 +286,9 @@ class PostgresStore : public ResourceStore {
     }
     if (s.ok()) {
       s = txn.Flush();  // the creates still waiting in the transaction (pg_write_txn.h)
+    }
+    if (s.ok()) {
+      s = txn.WriteAudit();  // last: it takes the audit chain's lock, held until COMMIT
     }
     if (s.ok()) {
       s = conn.Exec("COMMIT");

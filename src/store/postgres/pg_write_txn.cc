@@ -9,6 +9,7 @@
 
 #include "store/index_keys.h"
 #include "store/index_rows.h"
+#include "store/postgres/pg_compartment_key.h"
 #include "store/postgres/pg_copy.h"
 #include "store/postgres/postgres_store.h"
 #include "store/search_sql.h"
@@ -25,14 +26,30 @@ int64_t NowUs() {
       .count();
 }
 
-// ", dN AS (DELETE FROM <table> WHERE res = $<n>)" for every index table.
+// ", dN AS (DELETE FROM <table> WHERE res = $<n> AND compartment_key = $<n + 1>)" for every
+// index table.
 std::string DeleteIndexCtes(int n) {
   std::string out;
   for (size_t t = 0; t < kIndexTableCount; ++t) {
     out += ", d" + std::to_string(t + 1) + " AS (DELETE FROM " + kIndexTables[t] +
-           " WHERE res = $" + std::to_string(n) + ")";
+           " WHERE res = $" + std::to_string(n) + " AND compartment_key = $" +
+           std::to_string(n + 1) + ")";
   }
   return out;
+}
+
+std::string KeyOf(const PreparedWrite& w) { return CompartmentKey(w.type, w.id, w.patient_id); }
+
+// " AND compartment_key = $<n>" when the key of (type, id) follows from them (then appending it
+// to `args`), so that Citus can send the statement to one shard; "" otherwise.
+std::string KeyPredicate(const std::string& type, const std::string& id, Args& args, int n,
+                         const char* alias = "") {
+  std::optional<std::string> key = KeyFromTypeAndId(type, id);
+  if (!key) {
+    return "";
+  }
+  args.Text(*key);
+  return std::string(" AND ") + alias + "compartment_key = $" + std::to_string(n);
 }
 
 std::string NumberText(double v) {
@@ -43,27 +60,31 @@ std::string NumberText(double v) {
 
 // The index rows of one or more writes as common table expressions (", iN AS (INSERT ...)")
 // inserting every non-empty index table's rows from array arguments: one statement, whatever the
-// number of rows. `pk_sql` is the rows' res: a placeholder, or a subquery of an earlier
-// expression; without it (several resources) each table's res values are an array of their own.
+// number of rows. `pk_sql` and `key_sql` are the rows' res and compartment_key: placeholders, or
+// subqueries of an earlier expression; without them (several resources) each table's res and key
+// values are arrays of their own.
 class IndexInsert {
  public:
-  IndexInsert(Args& args, std::string pk_sql) : args_(args), pk_(std::move(pk_sql)) {}
-  explicit IndexInsert(Args& args) : args_(args), pk_("x0"), per_row_pk_(true) {}
+  IndexInsert(Args& args, std::string pk_sql, std::string key_sql)
+      : args_(args), pk_(std::move(pk_sql)), key_(std::move(key_sql)) {}
+  explicit IndexInsert(Args& args) : args_(args), pk_("r0"), key_("k0"), per_row_pk_(true) {}
   bool per_row_pk() const { return per_row_pk_; }
 
   // `columns` of `table` get `unnest(<arrays>)` (the next `arrays` arguments, appended by the
-  // caller right after, after the res array when per_row_pk()); `select` picks (and casts) the
-  // unnested columns named x1, x2 ...
+  // caller right after, after the res and key arrays when per_row_pk()); `select` picks (and
+  // casts) the unnested columns named x1, x2 ...
   void Table(const char* table, const std::string& columns, int arrays, const std::string& select) {
-    std::string list, names;
-    for (int i = per_row_pk_ ? 0 : 1; i <= arrays; ++i) {
-      const int n = per_row_pk_ ? i + 1 : i;  // the argument's offset from args_.size()
-      list += (list.empty() ? "$" : ", $") + std::to_string(args_.size() + n);
+    const int lead = per_row_pk_ ? 2 : 0;  // the res and key arrays
+    std::string list, names = per_row_pk_ ? "r0, k0" : "";
+    for (int i = 0; i < lead + arrays; ++i) {
+      list += (i ? ", $" : "$") + std::to_string(args_.size() + 1 + i);
+    }
+    for (int i = 1; i <= arrays; ++i) {
       names += (names.empty() ? "x" : ", x") + std::to_string(i);
     }
-    ctes_ += ", i" + std::to_string(args_.size() + 1) + " AS (INSERT INTO " + table + "(" +
-             columns + ") SELECT " + pk_ + ", " + select + " FROM unnest(" + list + ") AS u(" +
-             names + ") ON CONFLICT DO NOTHING)";
+    ctes_ += ", i" + std::to_string(args_.size() + 1) + " AS (INSERT INTO " + table +
+             "(res, compartment_key, " + columns + ") SELECT " + pk_ + ", " + key_ + ", " + select +
+             " FROM unnest(" + list + ") AS u(" + names + ") ON CONFLICT DO NOTHING)";
   }
   Args& args() { return args_; }
   const std::string& ctes() const { return ctes_; }
@@ -71,20 +92,23 @@ class IndexInsert {
  private:
   Args& args_;
   std::string pk_;
+  std::string key_;
   bool per_row_pk_ = false;
   std::string ctes_;
 };
 
-// The index entries of one resource, with its row's pk (used when IndexInsert::per_row_pk()).
+// The index entries of one resource, with its row's pk and key (used when
+// IndexInsert::per_row_pk()).
 struct IndexSource {
   int64_t pk = 0;
+  std::string key;
   const std::string* type = nullptr;
   const fhir::IndexEntries* index = nullptr;
 };
 
 void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources);
 void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix) {
-  AddIndexRows(ins, {IndexSource{0, &type, &ix}});
+  AddIndexRows(ins, {IndexSource{0, "", &type, &ix}});
 }
 
 }  // namespace
@@ -114,9 +138,12 @@ StatusOr<CurrentVersion> PgWriteTxn::Current(const std::string& type, const std:
   if (auto it = known_.find({type, id}); it != known_.end()) {
     return it->second;
   }
-  ASSIGN_OR_RETURN(Rows rows, Run("SELECT version, deleted FROM resource WHERE type = $1 AND "
-                                  "id = $2",
-                                  Args().Text(type).Text(id)));
+  Args args;
+  args.Text(type).Text(id);
+  std::string key = KeyPredicate(type, id, args, 3);
+  ASSIGN_OR_RETURN(
+      Rows rows,
+      Run("SELECT version, deleted FROM resource WHERE type = $1 AND id = $2" + key, args));
   CurrentVersion out;
   if (rows.size()) {
     out.version = rows.Int(0, 0);
@@ -181,9 +208,13 @@ Status PgWriteTxn::Put(const PreparedWrite& w) {
     return Status::Ok();
   }
   RETURN_IF_ERROR(Flush());
-  ASSIGN_OR_RETURN(Rows found, Run("SELECT pk, version FROM resource WHERE type = $1 AND id = $2 "
-                                   "FOR UPDATE",
-                                   Args().Text(w.type).Text(w.id)));
+  Args find;
+  find.Text(w.type).Text(w.id);
+  std::string find_key = KeyPredicate(w.type, w.id, find, 3);
+  ASSIGN_OR_RETURN(Rows found, Run("SELECT pk, version, compartment_key FROM resource WHERE type = "
+                                   "$1 AND id = $2" +
+                                       find_key + " FOR UPDATE",
+                                   find));
   bool exists = found.size() > 0;
   int64_t pk = exists ? found.Int(0, 0) : 0;
   int64_t current = exists ? found.Int(0, 1) : 0;
@@ -195,35 +226,68 @@ Status PgWriteTxn::Put(const PreparedWrite& w) {
     return ConflictError(w.type + "/" + w.id + ": version " + std::to_string(w.version) +
                          " does not follow the current version " + std::to_string(current));
   }
+  // A deletion stays where the resource is; a version that names another patient moves it.
+  const std::string old_key = found.Text(0, 2);
+  const std::string key = w.deleted ? old_key : KeyOf(w);
   Args args;
   args.Int(w.version).Int(w.last_updated_us).Int16(w.deleted ? 1 : 0);
-  if (w.patient_id.empty()) {
-    args.Text("");  // bound as '' and turned into NULL by NULLIF below
-  } else {
-    args.Text(w.patient_id);
-  }
+  args.Text(w.patient_id);  // '' is turned into NULL by NULLIF below
   args.Text(w.method).Bytes(w.body);
-  {
-    // (version > 1 follows an existing row.) One statement: the current version moves to
-    // history, its index rows go, the new version replaces it (every part sees the row as it was
-    // before the statement).
-    args.Int(pk);
-    RETURN_IF_ERROR(
-        Run("WITH h AS (INSERT INTO resource_history(seq, res, type, version, last_updated, "
-            "superseded, deleted, method, body) SELECT seq, pk, type, version, last_updated, $2, "
-            "deleted, method, body FROM resource WHERE pk = $7)" +
-                DeleteIndexCtes(7) +
-                " UPDATE resource SET version = $1, last_updated = $2, deleted = $3, "
-                "patient_id = NULLIF($4, ''), method = $5, seq = nextval('resource_seq'), body = "
-                "$6 "
-                "WHERE pk = $7",
-            args)
-            .status());
+  args.Int(pk).Text(old_key);
+  // (version > 1 follows an existing row.) One statement: the current version moves to history,
+  // its index rows go, the new version replaces it (every part sees the row as it was before the
+  // statement).
+  const std::string to_history =
+      "WITH h AS (INSERT INTO resource_history(seq, res, type, version, last_updated, "
+      "superseded, deleted, method, body, compartment_key) SELECT seq, pk, type, version, "
+      "last_updated, $2, deleted, method, body, compartment_key FROM resource WHERE pk = $7 AND "
+      "compartment_key = $8)" +
+      DeleteIndexCtes(7);
+  if (key == old_key) {
+    RETURN_IF_ERROR(Run(to_history +
+                            " UPDATE resource SET version = $1, last_updated = $2, deleted = $3, "
+                            "patient_id = NULLIF($4, ''), method = $5, seq = "
+                            "nextval('resource_seq'), body = $6 WHERE pk = $7 AND "
+                            "compartment_key = $8",
+                        args)
+                        .status());
+  } else {
+    RETURN_IF_ERROR(Move(to_history, args, w, pk, old_key, key));
   }
   if (known_.contains({w.type, w.id})) {
     known_[{w.type, w.id}] = CurrentVersion{w.version, w.deleted};
   }
-  return w.deleted ? Status::Ok() : InsertIndexRows(pk, w.type, w.index);
+  return w.deleted ? Status::Ok() : InsertIndexRows(pk, key, w.type, w.index);
+}
+
+Status PgWriteTxn::Move(const std::string& to_history, Args& args, const PreparedWrite& w,
+                        int64_t pk, const std::string& old_key, const std::string& key) {
+  // The key is the distribution column, which Citus does not let an UPDATE change: the rows are
+  // inserted under the new key and deleted under the old one, keeping pk, seq values and
+  // history (decisions D45). Rare (a resource filed under the wrong patient, corrected), so
+  // several statements. 1. As any update: the current version to history, its index rows gone.
+  RETURN_IF_ERROR(Run(to_history + " SELECT 1", args).status());
+  // 2. The new version under the new key.
+  args.Text(key).Text(w.type).Text(w.id);
+  RETURN_IF_ERROR(Run("INSERT INTO resource(pk, compartment_key, type, id, version, last_updated, "
+                      "deleted, patient_id, method, seq, body) SELECT $7, $9, $10, $11, $1, $2, "
+                      "$3, NULLIF($4, ''), $5, nextval('resource_seq'), $6",
+                      args)
+                      .status());
+  // 3. The history, then the old row, then where (type, id) lives.
+  Args move = Args().Int(pk).Text(old_key).Text(key).Text(w.type).Text(w.id);
+  RETURN_IF_ERROR(
+      Run("WITH m AS (DELETE FROM resource_history WHERE res = $1 AND compartment_key = $2 "
+          "RETURNING seq, res, type, version, last_updated, superseded, deleted, method, body) "
+          "INSERT INTO resource_history(seq, res, type, version, last_updated, superseded, "
+          "deleted, method, body, compartment_key) SELECT seq, res, type, version, last_updated, "
+          "superseded, deleted, method, body, $3 FROM m",
+          move)
+          .status());
+  return Run("WITH k AS (UPDATE resource_key SET compartment_key = $3 WHERE type = $4 AND id = "
+             "$5) DELETE FROM resource WHERE pk = $1 AND compartment_key = $2",
+             move)
+      .status();
 }
 
 Status PgWriteTxn::Flush() {
@@ -246,19 +310,21 @@ Status PgWriteTxn::Flush() {
 
 Status PgWriteTxn::CreateOne(const PreparedWrite& w) {
   // One statement: the shared type lock (see SearchIds), the row, its index rows.
+  // resource_key's primary key is what makes (type, id) unique (decisions D45).
   Args args;
   args.Int(w.version).Int(w.last_updated_us).Int16(w.deleted ? 1 : 0);
   args.Text(w.patient_id);  // '' is turned into NULL by NULLIF below
   args.Text(w.method).Bytes(w.body);
-  args.Text(w.type).Text(w.id).Int(TypeLockKey(w.type));
-  IndexInsert ins(args, "(SELECT pk FROM r)");
+  args.Text(w.type).Text(w.id).Int(TypeLockKey(w.type)).Text(KeyOf(w));
+  IndexInsert ins(args, "(SELECT pk FROM r)", "$10");
   if (!w.deleted) {
     AddIndexRows(ins, w.type, w.index);
   }
   return Run("WITH l AS (SELECT pg_advisory_xact_lock_shared($9)), r AS (INSERT INTO "
-             "resource(type, id, version, last_updated, deleted, patient_id, method, seq, body) "
-             "SELECT $7, $8, $1, $2, $3, NULLIF($4, ''), $5, nextval('resource_seq'), $6 "
-             "FROM l RETURNING pk)" +
+             "resource(type, id, version, last_updated, deleted, patient_id, method, seq, body, "
+             "compartment_key) SELECT $7, $8, $1, $2, $3, NULLIF($4, ''), $5, "
+             "nextval('resource_seq'), $6, $10 FROM l RETURNING pk), k AS (INSERT INTO "
+             "resource_key(type, id, compartment_key) VALUES ($7, $8, $10))" +
                  ins.ctes() + " SELECT pk FROM r",
              args)
       .status();
@@ -284,20 +350,25 @@ Status PgWriteTxn::CreateMany(const std::vector<PreparedWrite>& writes) {
   // 2. The resource rows by COPY.
   CopyText rows;
   std::vector<IndexSource> sources;
+  std::vector<std::string> types, ids, compartment_keys;  // resource_key's rows
   for (size_t i = 0; i < writes.size(); ++i) {
     const PreparedWrite& w = writes[i];
     const int64_t pk = keys.Int(static_cast<int>(i), 0);
+    std::string key = KeyOf(w);
     rows.Int(pk).Text(w.type).Text(w.id).Int(w.version).Int(w.last_updated_us);
     rows.Int(w.deleted ? 1 : 0).NullIfEmpty(w.patient_id).Text(w.method);
-    rows.Int(keys.Int(static_cast<int>(i), 1)).Bytea(w.body);
+    rows.Int(keys.Int(static_cast<int>(i), 1)).Bytea(w.body).Text(key);
     rows.EndRow();
+    types.push_back(w.type);
+    ids.push_back(w.id);
+    compartment_keys.push_back(key);
     if (!w.deleted) {
-      sources.push_back({pk, &w.type, &w.index});
+      sources.push_back({pk, std::move(key), &w.type, &w.index});
     }
   }
   Status copied = conn_.CopyIn(
       "COPY resource(pk, type, id, version, last_updated, deleted, patient_id, method, seq, "
-      "body) FROM STDIN",
+      "body, compartment_key) FROM STDIN",
       rows.data());
   if (!copied.ok()) {
     if (conn_.last_sqlstate() == PgError::kUniqueViolation ||
@@ -306,33 +377,60 @@ Status PgWriteTxn::CreateMany(const std::vector<PreparedWrite>& writes) {
     }
     return copied;
   }
-  // 3. Every index row of them in one statement.
+  // 3. Where each (type, id) lives (its primary key makes them unique), and every index row of
+  // them, in one statement.
   Args args;
+  args.TextArray(types).TextArray(ids).TextArray(compartment_keys);
   IndexInsert ins(args);
   AddIndexRows(ins, sources);
-  if (ins.ctes().empty()) {
-    return Status::Ok();
-  }
-  return Run("WITH i0 AS (SELECT 1)" + ins.ctes() + " SELECT 1", args).status();
+  return Run("WITH i0 AS (INSERT INTO resource_key(type, id, compartment_key) SELECT * FROM "
+             "unnest($1::text[], $2::text[], $3::text[]))" +
+                 ins.ctes() + " SELECT 1",
+             args)
+      .status();
 }
 
 Status PgWriteTxn::AppendAudit(const AuditLogEntry& entry) {
+  audit_.push_back(entry);  // chained by WriteAudit(), right before COMMIT
+  return Status::Ok();
+}
+
+Status PgWriteTxn::WriteAudit() {
+  if (audit_.empty()) {
+    return Status::Ok();
+  }
   // The chain has one head: appenders on every node queue on this lock, then read the head as
-  // committed (READ COMMITTED: each statement sees the latest commits).
+  // committed (READ COMMITTED: each statement sees the latest commits). The lock is held until
+  // COMMIT has flushed, so it is taken last: the next appender waits for this lock, one
+  // statement and the commit, not for the transaction's other work (docs/postgres.md, "Speed").
   RETURN_IF_ERROR(Run("SELECT pg_advisory_xact_lock($1)", Args().Int(kAuditLock)).status());
   ASSIGN_OR_RETURN(Rows last, Run("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", {}));
-  int64_t seq = last.size() ? last.Int(0, 0) + 1 : 1;
+  int64_t seq = last.size() ? last.Int(0, 0) : 0;
   std::string prev = last.size() ? last.Text(0, 1) : std::string(kAuditGenesisHash);
-  std::string hash = AuditEntryHash(prev, seq, entry.recorded_us, entry.event_id, entry.body);
+  std::vector<int64_t> seqs, recorded;
+  std::vector<std::string> ids, bodies, prevs, hashes;
+  for (const AuditLogEntry& entry : audit_) {
+    ++seq;
+    std::string hash = AuditEntryHash(prev, seq, entry.recorded_us, entry.event_id, entry.body);
+    seqs.push_back(seq);
+    recorded.push_back(entry.recorded_us);
+    ids.push_back(entry.event_id);
+    bodies.push_back(entry.body);
+    prevs.push_back(std::move(prev));
+    hashes.push_back(hash);
+    prev = std::move(hash);
+  }
+  audit_.clear();
   return Run("INSERT INTO audit_log(seq, recorded, event_id, body, prev_hash, hash) "
-             "VALUES ($1, $2, $3, $4, $5, $6)",
+             "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], "
+             "$5::text[], $6::text[])",
              Args()
-                 .Int(seq)
-                 .Int(entry.recorded_us)
-                 .Text(entry.event_id)
-                 .Text(entry.body)
-                 .Text(prev)
-                 .Text(hash))
+                 .IntArray(seqs)
+                 .IntArray(recorded)
+                 .TextArray(ids)
+                 .TextArray(bodies)
+                 .TextArray(prevs)
+                 .TextArray(hashes))
       .status();
 }
 
@@ -340,37 +438,48 @@ StatusOr<bool> PgWriteTxn::ReplaceIndex(const std::string& type, const std::stri
                                         int64_t version, const fhir::IndexEntries& index,
                                         const std::string& param) {
   RETURN_IF_ERROR(Flush());
-  ASSIGN_OR_RETURN(Rows found, Run("SELECT pk FROM resource WHERE type = $1 AND id = $2 AND "
-                                   "version = $3 AND deleted = 0 FOR UPDATE",
-                                   Args().Text(type).Text(id).Int(version)));
+  Args find;
+  find.Text(type).Text(id).Int(version);
+  std::string find_key = KeyPredicate(type, id, find, 4);
+  ASSIGN_OR_RETURN(Rows found, Run("SELECT pk, compartment_key FROM resource WHERE type = $1 AND "
+                                   "id = $2 AND version = $3 AND deleted = 0" +
+                                       find_key + " FOR UPDATE",
+                                   find));
   if (!found.size()) {
     return false;
   }
   const int64_t pk = found.Int(0, 0);
+  const std::string key = found.Text(0, 1);
   if (param.empty()) {
     for (const char* table : kIndexTables) {
       RETURN_IF_ERROR(
-          Run(std::string("DELETE FROM ") + table + " WHERE res = $1", Args().Int(pk)).status());
+          Run(std::string("DELETE FROM ") + table + " WHERE res = $1 AND compartment_key = $2",
+              Args().Int(pk).Text(key))
+              .status());
     }
-    RETURN_IF_ERROR(InsertIndexRows(pk, type, index));
+    RETURN_IF_ERROR(InsertIndexRows(pk, key, type, index));
     return true;
   }
   for (const char* table : kIndexTables) {
-    RETURN_IF_ERROR(
-        Run(std::string("DELETE FROM ") + table + " WHERE res = $1 AND param IN ($2, $3)",
-            Args().Int(pk).Int(ParamKey(type, param)).Int(ParamKey(type, param + ":of-type")))
-            .status());
+    RETURN_IF_ERROR(Run(std::string("DELETE FROM ") + table +
+                            " WHERE res = $1 AND compartment_key = $2 AND param IN ($3, $4)",
+                        Args()
+                            .Int(pk)
+                            .Text(key)
+                            .Int(ParamKey(type, param))
+                            .Int(ParamKey(type, param + ":of-type")))
+                        .status());
   }
   fhir::IndexEntries only = EntriesOfParam(index, param);
-  RETURN_IF_ERROR(InsertIndexRows(pk, type, only));
+  RETURN_IF_ERROR(InsertIndexRows(pk, key, type, only));
   return true;
 }
 
-Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
+Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& key, const std::string& type,
                                    const fhir::IndexEntries& ix) {
   Args args;
-  args.Int(pk);
-  IndexInsert ins(args, "$1");
+  args.Int(pk).Text(key);
+  IndexInsert ins(args, "$1", "$2");
   AddIndexRows(ins, type, ix);
   if (ins.ctes().empty()) {
     return Status::Ok();
@@ -384,6 +493,7 @@ namespace {
 void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources) {
   // Every table's rows, column by column (index_rows.h maps entries to rows for both backends).
   std::array<std::vector<int64_t>, kIndexTableCount> res;
+  std::array<std::vector<std::string>, kIndexTableCount> keys;
   std::array<std::vector<std::vector<IndexCol>>, kIndexTableCount> columns;
   for (const IndexSource& source : sources) {
     ForEachIndexRow(*source.type, *source.index,
@@ -395,6 +505,7 @@ void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources) {
                         cols[i++].push_back(v);
                       }
                       res[table].push_back(source.pk);
+                      keys[table].push_back(source.key);
                     });
   }
   for (size_t table = 0; table < kIndexTableCount; ++table) {
@@ -412,10 +523,9 @@ void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources) {
                                [](const IndexCol& v) { return std::holds_alternative<double>(v); });
       select += (c ? ", x" : "x") + std::to_string(c + 1) + (decimal[c] ? "::numeric" : "");
     }
-    ins.Table(kIndexTables[table], std::string("res, ") + kIndexColumns[table],
-              static_cast<int>(cols.size()), select);
+    ins.Table(kIndexTables[table], kIndexColumns[table], static_cast<int>(cols.size()), select);
     if (ins.per_row_pk()) {
-      ins.args().IntArray(res[table]);
+      ins.args().IntArray(res[table]).TextArray(keys[table]);
     }
     for (size_t c = 0; c < cols.size(); ++c) {
       if (decimal[c]) {

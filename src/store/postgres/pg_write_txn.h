@@ -33,6 +33,9 @@ class PgWriteTxn : public WriteTxn {
 
   // Writes the creates waiting in this transaction (see above); the store calls it before COMMIT.
   Status Flush();
+  // Chains and inserts the audit-log entries appended in this transaction, under the chain's
+  // lock; the store calls it last, after Flush(), so that the lock is held only until COMMIT.
+  Status WriteAudit();
 
   // True when a statement failed in a way that rerunning the whole function may cure (a
   // concurrent create of the same id, a deadlock, a serialisation failure).
@@ -40,7 +43,11 @@ class PgWriteTxn : public WriteTxn {
 
  private:
   StatusOr<Rows> Run(const std::string& sql, const Args& args);
-  Status InsertIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index);
+  Status InsertIndexRows(int64_t pk, const std::string& key, const std::string& type,
+                         const fhir::IndexEntries& index);
+  // Put of a version whose compartment key differs from the stored one's (pg_write_txn.cc).
+  Status Move(const std::string& to_history, Args& args, const PreparedWrite& w, int64_t pk,
+              const std::string& old_key, const std::string& key);
   Status CreateOne(const PreparedWrite& w);
   Status CreateMany(const std::vector<PreparedWrite>& writes);
 
@@ -50,6 +57,7 @@ class PgWriteTxn : public WriteTxn {
   std::set<std::pair<std::string, std::string>> pending_keys_;  // their (type, id)
   // Current versions fetched by Prefetch (and kept up to date by this transaction's updates).
   std::map<std::pair<std::string, std::string>, CurrentVersion> known_;
+  std::vector<AuditLogEntry> audit_;  // AppendAudit's entries, for WriteAudit()
 };
 
 // The advisory-lock key that serialises conditional writes on `type` against creates of it.

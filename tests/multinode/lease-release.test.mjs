@@ -1,0 +1,132 @@
+// A node that stops gracefully (SIGTERM) gives its Bulk Data job's lease back, so another node
+// takes the job over at once instead of after --bulk-lease-seconds (decisions D39; kill -9
+// takeover after the lease is tested in nodes.test.mjs). Two nodes with a 60-second lease on one
+// PostgreSQL database: the job must be finished by the other node well within those 60 s.
+// PostgreSQL only: on SQLite one file has one server, so there is nothing to test (skipped, said).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
+import path from 'node:path';
+import { backendName, clientAssertion, makeTempDir, parseJsonText, postgresUriFor, provisionTestClient, removeTempDir, startServer, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
+
+const onPostgres = backendName() === 'postgres';
+const skip = onPostgres ? false : 'needs CARECHART_BACKEND=postgres (scripts/test-postgres.sh runs it)';
+if (!onPostgres) console.log(`# lease-release: skipped: ${skip}`);
+
+const PUBLIC = 'http://carechart.lease.test';
+const LEASE_SECONDS = 60;
+let dir;
+let db;
+let uri;
+const nodes = [];
+let token;
+
+function psql(sql) {
+  return execFileSync('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
+}
+
+function onNode(node, url) {
+  return url.startsWith(PUBLIC) ? node.origin + url.slice(PUBLIC.length) : node.url(url);
+}
+async function call(node, method, p, { body, headers = {} } = {}) {
+  const h = { ...headers, authorization: `Bearer ${token}` };
+  if (body !== undefined) h['content-type'] = 'application/fhir+json';
+  const res = await fetch(onNode(node, p), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: parseJsonText(text) };
+}
+
+before(async () => {
+  if (!onPostgres) return;
+  dir = makeTempDir('carechart-lease-');
+  db = path.join(dir, 'carechart.db');
+  uri = postgresUriFor(db);
+  provisionTestClient(db);
+  const args = ['--facility', 'F1', '--public-base-url', `${PUBLIC}/fhir`, '--bulk-dir', path.join(dir, 'bulk'), '--bulk-lease-seconds', String(LEASE_SECONDS), '--bulk-page-size', '1'];
+  // One after the other: two nodes' first start on an empty database race to create the first
+  // administrator (nodes.test.mjs adds a user first for that reason).
+  nodes.push(await startServer({ db, args, auth: false }));
+  nodes.push(await startServer({ db, args, auth: false }));
+  const res = await fetch(`${nodes[0].origin}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: TEST_SCOPE,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: clientAssertion(`${PUBLIC}/auth/token`, { clientId: TEST_CLIENT_ID }),
+    }),
+  });
+  token = (await res.json()).access_token;
+  assert.ok(token, 'a token');
+  for (let i = 0; i < 3; i++) {
+    const created = await call(nodes[i % 2], 'POST', 'Patient', { body: { resourceType: 'Patient', name: [{ family: `Lease${i}` }] } });
+    assert.equal(created.status, 201, created.text.slice(0, 300));
+  }
+});
+
+after(async () => {
+  for (const n of nodes) await n.cleanup().catch(() => {});
+  removeTempDir(dir);
+});
+
+test('a node stopped with SIGTERM gives its job back: another node finishes it well within the lease', { skip }, async () => {
+  // Hold the resource table so that the export, once claimed, waits at its first read.
+  const locker = spawn('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  locker.stdout.on('data', (d) => (out += d));
+  locker.stdin.write("BEGIN; LOCK TABLE resource IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n");
+  for (let i = 0; i < 100 && !out.includes('locked'); i++) await delay(50);
+  assert.ok(out.includes('locked'), 'the test holds the resource table');
+  let released = false;
+  try {
+    const kick = await call(nodes[0], 'GET', '$export?_type=Patient', { headers: { accept: 'application/fhir+json', prefer: 'respond-async' } });
+    assert.equal(kick.status, 202, kick.text.slice(0, 300));
+    const statusUrl = kick.headers.get('content-location');
+    const jobId = statusUrl.split('/').pop();
+    let owner = '';
+    for (let i = 0; i < 100 && !owner; i++) {
+      owner = psql(`SELECT lease_owner FROM bulk_job WHERE id = '${jobId}' AND state = 'running'`);
+      if (!owner) await delay(100);
+    }
+    assert.ok(owner, 'a node started the job');
+    const holder = nodes.find((n) => owner.includes(`:${n.pid}:`));
+    assert.ok(holder, `the lease owner ${owner} is one of the nodes`);
+    const survivor = nodes.find((n) => n !== holder);
+    const stopped = Date.now();
+    const stopping = holder.stop();
+    await delay(300); // SIGTERM first, so that the job sees the stop when its read returns
+    locker.stdin.write('ROLLBACK;\n');
+    released = true;
+    const exit = await stopping;
+    assert.equal(exit.code, 0, `the holder stopped cleanly: ${JSON.stringify(exit)}\n${holder.stderr()}`);
+    assert.match(holder.stderr(), /another node takes it over/, 'the holder says it gave the job back');
+    let manifest = null;
+    while (!manifest && Date.now() - stopped < LEASE_SECONDS * 1000) {
+      const res = await call(survivor, 'GET', statusUrl);
+      if (res.status === 200) manifest = res.json;
+      else {
+        assert.equal(res.status, 202, `status: ${res.text.slice(0, 300)}`);
+        await delay(200);
+      }
+    }
+    const tookMs = Date.now() - stopped;
+    assert.ok(manifest, `the job was not finished within the lease (${LEASE_SECONDS} s)`);
+    assert.ok(tookMs < (LEASE_SECONDS * 1000) / 3, `taken over at once, not after the lease ran out: ${tookMs} ms`);
+    const [attempts, state, newOwner] = psql(`SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job WHERE id = '${jobId}'`).split(' ');
+    assert.equal(state, 'completed');
+    assert.equal(attempts, '1', 'the run the stop interrupted is not counted against max attempts');
+    assert.ok(newOwner.includes(`:${survivor.pid}:`), `the other node finished it (${newOwner})`);
+    let exported = 0;
+    for (const f of manifest.output.filter((o) => o.type === 'Patient')) {
+      const file = await call(survivor, 'GET', f.url, { headers: { accept: 'application/fhir+ndjson' } });
+      assert.equal(file.status, 200, file.text.slice(0, 200));
+      exported += file.text.split('\n').filter(Boolean).length;
+    }
+    assert.equal(exported, 3, 'every Patient exported');
+  } finally {
+    if (!released) locker.stdin.write('ROLLBACK;\n');
+    locker.stdin.end();
+  }
+});
