@@ -5,7 +5,10 @@
 // FHIRPath engine and the extractor, wall-clock or under `valgrind --tool=callgrind` (instruction
 // counts are repeatable on a loaded machine; see docs/import.md). Not a test; built only on
 // request (target ingest_profile).
-// usage: ingest_profile [--rounds N] [--only parse|validate|extract|write] FILE.ndjson...
+// --no-shortcuts evaluates every invariant and search expression (the validator's and the
+// extractor's shortcuts off), to measure what they save.
+// usage: ingest_profile [--rounds N] [--only parse|validate|extract|write] [--no-shortcuts]
+//        FILE.ndjson...
 #include <time.h>
 
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include "fhir/json.h"
 #include "fhir/search_index.h"
 #include "fhir/validator.h"
+#include "fhir/validator_internal.h"
 
 namespace {
 
@@ -43,8 +47,13 @@ int main(int argc, char** argv) {
       rounds = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
+    } else if (std::strcmp(argv[i], "--no-shortcuts") == 0) {
+      fhir::validation::SetConstraintShortcuts(false);
+      fhir::SetIndexShortcuts(false);
     } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::puts("usage: ingest_profile [--rounds N] [--only parse|validate|extract|write] FILE...");
+      std::puts(
+          "usage: ingest_profile [--rounds N] [--only parse|validate|extract|write] "
+          "[--no-shortcuts] FILE...");
       return 0;
     } else {
       std::ifstream in(argv[i]);

@@ -17,7 +17,7 @@
 #                                 [--nodes 1,2,3] [--statements] [--baseline-bin PATH] [--quick] [--keep]
 #   --statements    load pg_stat_statements and print, for the one-node runs, the statements by
 #                   database time with their calls per HTTP request (where PostgreSQL spends it)
-#   --baseline-bin  also measure one node of this other binary first, on the same database
+#   --baseline-bin  also measure one node of this other binary first (own database, same server)
 #                   ("baseline×1"): a before/after comparison in one run
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
     --baseline-bin) BASELINE_BIN="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --quick) DURATION=3; PATIENTS=100; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +57,7 @@ measure() {
   local label="$1" nodes="$2"; shift 2
   local first="http://${nodes%%,*}"
   BENCH_NODES="$nodes" wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$HERE/wrk/crud_mix.lua" "$first" -- "$IDS" >/dev/null 2>&1 || true
-  [[ $STATEMENTS == 1 && "$label" == *×1 && "$label" != sqlite* ]] && psql "${PGURI%/*}/bench" -XAtq -c "SELECT pg_stat_statements_reset()" >/dev/null
+  [[ $STATEMENTS == 1 && "$label" == *×1 && "$label" != sqlite* ]] && psql "${PGURI%/*}/${STATS_DB:-bench}" -XAtq -c "SELECT pg_stat_statements_reset()" >/dev/null
   local db0 nodes0=0 db1 nodes1=0 p
   db0="$(cpu_of_tree "$POSTMASTER")"
   for p in "$@"; do nodes0="$(awk -v a="$nodes0" -v b="$(cpu_of_tree "$p")" 'BEGIN{print a+b}')"; done
@@ -79,39 +79,50 @@ statements_report() {
   local label="$1" requests="$2"
   echo
   echo "== pg_stat_statements, $label run ($requests HTTP requests): top statements by database time =="
-  psql "${PGURI%/*}/bench" -XAq -P pager=off -F ' | ' -c "
+  local db="${STATS_DB:-bench}"
+  psql "${PGURI%/*}/$db" -XAq -P pager=off -F ' | ' -c "
     SELECT round(total_exec_time)::bigint AS total_ms,
            round(100 * total_exec_time / sum(total_exec_time) OVER ())::int AS pct,
            round(calls::numeric / $requests, 2) AS per_req,
            round(mean_exec_time::numeric, 3) AS mean_ms,
            rows / greatest(calls, 1) AS rows_per_call,
            left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
-    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')
     ORDER BY total_exec_time DESC LIMIT 25"
-  psql "${PGURI%/*}/bench" -XAtq -c "
+  psql "${PGURI%/*}/$db" -XAtq -c "
     SELECT 'statements per HTTP request: ' || round(sum(calls)::numeric / $requests, 1) ||
            ', database execution time per request: ' || round((sum(total_exec_time) / $requests)::numeric, 2) || ' ms' ||
            ', WAL bytes per request: ' || round(sum(wal_bytes) / $requests)
-    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')"
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')"
   echo
 }
 
 hp() { echo "${1#http://}"; }
+# Statistics for the planner right after seeding, as autovacuum would gather within a minute:
+# without them the Patient search joins every female Patient to every name row (EXPLAIN).
+analyze() { psql "$1" -XAtq -c "ANALYZE" >/dev/null; }
 IFS=, read -r -a NODE_COUNTS <<<"$NODES"
 
 # ------------------------------------------------------------------ PostgreSQL: 1, 2, 3 nodes
-PGDB=(--db "$TMP/pg-node.db" --postgres "$(bench_pg_newdb bench)")
+PG_BENCH_URI="$(bench_pg_newdb bench)"
+PGDB=(--db "$TMP/pg-node.db" --postgres "$PG_BENCH_URI")
 PGARGS=("${PGDB[@]}" --bulk-dir "$TMP/bulk" --public-base-url "$PUBLIC/fhir")
 export CARECHART_BEARER
 CARECHART_BEARER="$(bench_token "$PUBLIC/fhir" "${PGDB[@]}")"
 if [[ -n "$BASELINE_BIN" ]]; then
+  # A database of its own (the other binary may know another schema version), seeded alike.
   BIN_MAIN="$BIN" BIN="$BASELINE_BIN"
-  bench_start_node baseline "${PGARGS[@]}"
+  BASE_URI="$(bench_pg_newdb bench_base)"
+  BASEDB=(--db "$TMP/pg-base.db" --postgres "$BASE_URI")
+  CARECHART_BEARER="$(bench_token "$PUBLIC/fhir" "${BASEDB[@]}")"
+  bench_start_node baseline "${BASEDB[@]}" --bulk-dir "$TMP/bulk-base" --public-base-url "$PUBLIC/fhir"
   BIN="$BIN_MAIN"
-  IDS="$TMP/pg-ids.txt"
-  node "$HERE/seed.mjs" --base "$NODE_URL/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-pg" >/dev/null
-  measure "baseline×1" "$(hp "$NODE_URL")" "$NODE_PID"
+  IDS="$TMP/base-ids.txt"
+  node "$HERE/seed.mjs" --base "$NODE_URL/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-base" >/dev/null
+  analyze "$BASE_URI"
+  STATS_DB=bench_base measure "baseline×1" "$(hp "$NODE_URL")" "$NODE_PID"
   bench_stop_node "$NODE_PID"
+  CARECHART_BEARER="$(bench_token "$PUBLIC/fhir" "${PGDB[@]}")"
 fi
 URLS=() NPIDS=()
 max_nodes=0
@@ -119,9 +130,10 @@ for n in "${NODE_COUNTS[@]}"; do (( n > max_nodes )) && max_nodes=$n; done
 for i in $(seq 1 "$max_nodes"); do
   bench_start_node "pg$i" "${PGARGS[@]}"
   URLS+=("$(hp "$NODE_URL")"); NPIDS+=("$NODE_PID")
-  if (( i == 1 )) && [[ -z "$BASELINE_BIN" ]]; then
+  if (( i == 1 )); then
     IDS="$TMP/pg-ids.txt"
     node "$HERE/seed.mjs" --base "$NODE_URL/fhir" --count "$PATIENTS" --ids "$IDS" --www "$TMP/www-pg" >/dev/null
+    analyze "$PG_BENCH_URI"
   fi
 done
 for n in "${NODE_COUNTS[@]}"; do

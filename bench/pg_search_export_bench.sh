@@ -57,6 +57,8 @@ for backend in sqlite postgres; do
   "$BIN" demo-data --patients "$PATIENTS" ${DBARGS[$backend]} --log-level warn | tail -1
   echo "  demo-data --db on $backend: $(minus "$(now_s)" "$t0") s (database CPU $(minus "$(cpu_of_tree "$POSTMASTER")" "$db0") s)"
 done
+# Planner statistics, as autovacuum gathers them within a minute of a bulk load (none yet here).
+psql "$PG_DB_URI" -XAtq -c "ANALYZE" >/dev/null
 RESOURCES="$(sqlite3 -readonly "$TMP/sqlite.db" "SELECT count(*) FROM resource WHERE deleted = 0")"
 PG_RESOURCES="$(psql "$PG_DB_URI" -XAtq -c "SELECT count(*) FROM resource WHERE deleted = 0")"
 [[ "$RESOURCES" == "$PG_RESOURCES" ]] || { echo "corpus differs: SQLite $RESOURCES, PostgreSQL $PG_RESOURCES resources" >&2; exit 1; }
@@ -103,7 +105,11 @@ measure_export() {
     sleep 0.05
   done
   t_done="$(now_s)"
-  [[ "$code" == 200 ]] || { echo "$backend: export ended with $code: $(head -c 300 "$TMP/manifest.json")" >&2; exit 1; }
+  if [[ "$code" != 200 ]]; then  # reported, and the run goes on: the other figures stand
+    echo "  $backend  \$export FAILED ($code): $(head -c 300 "$TMP/manifest.json")"
+    echo "$backend export - failed=$code" >>"$RESULTS"
+    return 0
+  fi
   rm -rf "$TMP/dl" && mkdir -p "$TMP/dl"
   for url in $(grep -o '"url":"[^"]*"' "$TMP/manifest.json" | sed 's/"url":"//; s/"$//'); do
     n=$((n + 1))
@@ -153,6 +159,6 @@ printf '%-34s | %12s %12s | %12s %12s | %7s %7s\n' "job until the manifest" \
   "$SQ_E" "$(rate "$(get sqlite export - count)" "$(get sqlite export - all_seconds)")" \
   "$PG_E" "$(rate "$(get postgres export - count)" "$(get postgres export - all_seconds)")" \
   "$(ratio "$PG_E" "$SQ_E")" "$(share "$(get postgres export - db)" "$(get postgres export - node)")"
-echo "exported: SQLite $(get sqlite export - count), PostgreSQL $(get postgres export - count) resources (the corpus and the AuditEvents of the run's requests)"
+echo "exported: SQLite $(get sqlite export - count), PostgreSQL $(get postgres export - count) resources"
 awk '{ for (i = 1; i <= NF; i++) if (($i ~ /^non2xx=/ && $i != "non2xx=0") || ($i ~ /^timeouts=/ && $i != "timeouts=0")) print "warning: " $1 " " $2 " c=" $3 " (" $i "): figures are suspect" }' "$RESULTS"
 echo "DB CPU: CPU time of the PostgreSQL server ÷ (server + the carechart node) during the PostgreSQL run."

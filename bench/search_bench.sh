@@ -92,6 +92,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# utime + stime of the server process in clock ticks (empty where /proc is not there).
+server_cpu_ticks() { [[ -r "/proc/$CC_PID/stat" ]] && awk '{print $14 + $15}' "/proc/$CC_PID/stat" || true; }
 ms() { awk -v u="$1" 'BEGIN{printf "%.2f", u/1000}'; }
 
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
@@ -165,13 +167,19 @@ for size in "${SIZE_LIST[@]}"; do
       if (( WARMUP > 0 )); then
         wrk -t"$threads" -c"$c" -d"${WARMUP}s" -s "$HERE/wrk/paths.lua" "$URL" -- "$file" >/dev/null 2>&1 || true
       fi
+      cpu0="$(server_cpu_ticks)"
       out="$(wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency -s "$HERE/wrk/paths.lua" "$URL" -- "$file" 2>&1)" || {
         echo "wrk failed for $s c=$c:"; echo "$out"; exit 1; }
+      cpu1="$(server_cpu_ticks)"
       line="$(grep '^RESULT' <<<"$out" | tail -1)"
       [[ -n "$line" ]] || { echo "no RESULT line from wrk for $s:"; echo "$out"; exit 1; }
-      echo "$s $c $line" >>"$TMP/results-$size.txt"
-      printf '  %-22s c=%-3s %9s req/s  p50 %7s ms  p99 %8s ms  non-2xx %s  timeouts %s\n' "$s" "$c" "$(field rps "$line")" \
-        "$(ms "$(field p50_us "$line")")" "$(ms "$(field p99_us "$line")")" "$(field non2xx "$line")" "$(field timeouts "$line")"
+      # The server's CPU time per request (user + system, audit writes included): on a shared
+      # machine far steadier than wall-clock latency, which also measures the other work.
+      cpu_ms="$(awk -v a="$cpu0" -v b="$cpu1" -v n="$(field requests "$line")" -v t="$(getconf CLK_TCK)" \
+        'BEGIN{ if (a != "" && b != "" && n > 0) printf "%.2f", (b - a) * 1000 / t / n; else print "n/a" }')"
+      echo "$s $c $line cpu_ms=$cpu_ms" >>"$TMP/results-$size.txt"
+      printf '  %-22s c=%-3s %9s req/s  p50 %7s ms  p99 %8s ms  cpu %7s ms/req  non-2xx %s  timeouts %s\n' "$s" "$c" "$(field rps "$line")" \
+        "$(ms "$(field p50_us "$line")")" "$(ms "$(field p99_us "$line")")" "$cpu_ms" "$(field non2xx "$line")" "$(field timeouts "$line")"
     done
   done
   stop_server
@@ -189,13 +197,13 @@ for size in "${done_sizes[@]}"; do
   echo
   echo "== search benchmark, $size patients: $(cat "$TMP/size-$size.txt") =="
   header="$(printf '%-22s' scenario)"
-  for c in "${CLIENT_LIST[@]}"; do header+="$(printf ' | c=%-3s %9s %8s %8s' "$c" 'req/s' 'p50 ms' 'p99 ms')"; done
+  for c in "${CLIENT_LIST[@]}"; do header+="$(printf ' | c=%-3s %9s %8s %8s %8s' "$c" 'req/s' 'p50 ms' 'p99 ms' 'cpu ms')"; done
   echo "$header | p50/read (c=${CLIENT_LIST[0]})"
   ref="$(result "$size" read "${CLIENT_LIST[0]}" p50_us)"
   for s in "${SCEN_LIST[@]}"; do
     row="$(printf '%-22s' "$s")"
     for c in "${CLIENT_LIST[@]}"; do
-      row+="$(printf ' | %-5s %9s %8s %8s' '' "$(result "$size" "$s" "$c" rps)" "$(ms "$(result "$size" "$s" "$c" p50_us)")" "$(ms "$(result "$size" "$s" "$c" p99_us)")")"
+      row+="$(printf ' | %-5s %9s %8s %8s %8s' '' "$(result "$size" "$s" "$c" rps)" "$(ms "$(result "$size" "$s" "$c" p50_us)")" "$(ms "$(result "$size" "$s" "$c" p99_us)")" "$(result "$size" "$s" "$c" cpu_ms)")"
     done
     p50="$(result "$size" "$s" "${CLIENT_LIST[0]}" p50_us)"
     row+=" | $(awk -v a="$p50" -v b="$ref" 'BEGIN{ if (b>0) printf "%.1f×", a/b; else print "n/a" }')"

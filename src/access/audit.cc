@@ -300,11 +300,7 @@ Status StoreAuditEvents(store::WriteTxn& txn, const std::vector<store::PreparedW
 }
 
 AuditTrail::AuditTrail(store::ResourceStore& store, std::chrono::milliseconds commit_interval)
-    : store_(store),
-      commit_interval_(std::getenv("CC_EXP_AUDIT_MS")  // EXPERIMENT
-                           ? std::chrono::milliseconds(std::atoi(std::getenv("CC_EXP_AUDIT_MS")))
-                           : commit_interval),
-      thread_([this] { Run(); }) {}
+    : store_(store), commit_interval_(commit_interval), thread_([this] { Run(); }) {}
 
 AuditTrail::~AuditTrail() {
   Flush();
@@ -361,9 +357,8 @@ void AuditTrail::Run() {
       if (queue_.empty() && stop_) {
         return;
       }
-      wake_.wait_until(lock, last_commit + commit_interval_, [&] {
-        return stop_ || flush_waiters_ > 0 || queue_.size() >= kMaxBatch;
-      });
+      wake_.wait_until(lock, last_commit + commit_interval_,
+                       [&] { return stop_ || flush_waiters_ > 0 || queue_.size() >= kMaxBatch; });
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();

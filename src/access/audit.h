@@ -57,7 +57,7 @@ Status StoreAuditEvents(store::WriteTxn& txn, const std::vector<store::PreparedW
 // Flush() waits until everything queued so far is durable; the destructor flushes.
 class AuditTrail {
  public:
-  static constexpr std::chrono::milliseconds kDefaultCommitInterval{100};
+  static constexpr std::chrono::milliseconds kDefaultCommitInterval{1000};
   explicit AuditTrail(store::ResourceStore& store,
                       std::chrono::milliseconds commit_interval = kDefaultCommitInterval);
   ~AuditTrail();

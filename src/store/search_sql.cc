@@ -553,6 +553,15 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
       out.sql = "SELECT r.id" + from_where + " ORDER BY " + c.order_key() + " LIMIT " +
                 a.Arg(int64_t{limit});
       break;
+    case SearchSqlMode::kKeys:
+      if (!query.sort.empty()) {
+        return InvalidError("the key listing of a search has no _sort");
+      }
+      out.sql = "SELECT r.pk" + from_where + " ORDER BY " + c.order_key();
+      if (limit > 0) {
+        out.sql += " LIMIT " + a.Arg(int64_t{limit});
+      }
+      break;
     case SearchSqlMode::kPage: {
       std::string columns =
           "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.pk";

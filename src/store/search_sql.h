@@ -19,9 +19,12 @@ enum class SearchSqlMode {
   kPage,
   kCount,  // one column: the number of matches (at most kEstimateLimit for estimate_total)
   kIds,    // one column: id; at most `limit` rows (conditional interactions)
+  // one column: pk, in the default order (unsorted queries only); at most `limit` rows when
+  // `limit` > 0 — a first page and its total from one evaluation of the key set
+  kKeys,
 };
 
-// Compiles `query`. `limit` is used by kIds only. `now_us` anchors the `ap` date prefix.
+// Compiles `query`. `limit` is used by kIds and kKeys only. `now_us` anchors the `ap` date prefix.
 StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& dialect,
                                     SearchSqlMode mode, int64_t now_us, int limit = 0);
 

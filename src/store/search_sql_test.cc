@@ -557,6 +557,45 @@ TEST_F(SearchSql, ReverseChainedSearch) {
       (Ids{"g"}));
 }
 
+// A first page that needs its total lists the keys once (SearchSqlMode::kKeys) and reads the
+// page's bodies by key: the page, its next-page cursor, the total and the includes of the page's
+// matches only must be those of the later pages' page-and-count path.
+TEST_F(SearchSql, FirstPageFromOneKeyListing) {
+  AddLinked();
+  SearchQuery q;
+  q.type = "Patient";
+  q.clauses = {Linked(ClauseLink::kHas, "patient", "Observation",
+                      Clause("code", SearchParamType::kToken, {Val("15074-8")}, "not"))};
+  q.include_specs = {{false, false, "Patient", "general-practitioner", {}}};
+  q.count = 1;
+  SearchResult first = Run(q);
+  EXPECT_EQ(first.total, 2);
+  ASSERT_EQ(first.matches.size(), 1u);
+  EXPECT_EQ(first.matches[0].id, "a");
+  EXPECT_EQ(IdsOf(first.included), (Ids{}));  // a has no GP; g's comes with g's page
+  ASSERT_TRUE(first.next.has_value());
+  q.after = first.next;
+  SearchResult second = Run(q);
+  ASSERT_EQ(second.matches.size(), 1u);
+  EXPECT_EQ(second.matches[0].id, "g");
+  EXPECT_EQ(IdsOf(second.included), (Ids{"Practitioner/pr1"}));
+  EXPECT_FALSE(second.next.has_value());
+  // Over the cap: no total, the page and cursor unchanged.
+  q.after.reset();
+  q.total_limit = 1;
+  SearchResult capped = Run(q);
+  EXPECT_EQ(capped.total, -1);
+  ASSERT_EQ(capped.matches.size(), 1u);
+  EXPECT_TRUE(capped.next.has_value());
+  // Keys listing SQL: only the key column, in key order, capped.
+  auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, 0, 2);
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  EXPECT_TRUE(sql->sql.starts_with("SELECT r.pk FROM")) << sql->sql;
+  EXPECT_NE(sql->sql.find("ORDER BY r.pk LIMIT"), std::string::npos) << sql->sql;
+  q.sort = {{"_id", false, SearchParamType::kToken}};
+  EXPECT_FALSE(CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, 0, 2).ok());
+}
+
 TEST_F(SearchSql, IdentifierModifierAndSystemSearch) {
   AddLinked();
   EXPECT_EQ(Find("Observation", {Clause("subject", SearchParamType::kReference,

@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <cstdlib>
-
 namespace carechart::store::sqlite {
 namespace {
 
@@ -158,9 +156,6 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, 
     RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
   }
   RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -32768"));  // 32 MiB page cache
-  if (read_only && std::getenv("CC_EXP_MMAP")) {  // EXPERIMENT
-    RETURN_IF_ERROR(conn->Exec(std::string("PRAGMA mmap_size = ") + std::getenv("CC_EXP_MMAP")));
-  }
   return conn;
 }
 

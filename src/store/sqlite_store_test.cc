@@ -211,5 +211,50 @@ TEST(SqliteStore, OpenFailureNamesTheFile) {
   EXPECT_NE(store.status().message().find("/nonexistent-dir/x/y.db"), std::string::npos);
 }
 
+// A database made by the previous schema version (3: before the type-order index of migration
+// 4, which is emulated by removing what migration 4 added) is upgraded on open and answers as
+// before. (The PostgreSQL upgrade test is in postgres/postgres_store_test.cc.)
+TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
+  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 4) << "a new migration: make this test build version "
+                                                  "CurrentSchemaVersion() - 1 instead";
+  std::string path = TempDbPath("upgrade");
+  std::vector<std::string> want;
+  {
+    auto store = OpenOrDie(path);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p" + std::to_string(i), kT0 + i)).ok());
+    }
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p0", kT0 + 10)).ok());
+    want = Ids(*store->History({.count = 10}));
+    store->Close();
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX resource_type_pk; DELETE FROM schema_version WHERE version = "
+                         "4",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenOrDie(path);
+  EXPECT_EQ(Ids(*store->History({.count = 10})), want);
+  EXPECT_EQ(store->Read("Patient", "p0")->version, 2);
+  HistoryPage listing = *store->History({.type = "Patient", .count = 10});
+  EXPECT_EQ(listing.total, 6);
+  store->Close();
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT (SELECT MAX(version) FROM schema_version), (SELECT COUNT(*) "
+                               "FROM sqlite_master WHERE name = 'resource_type_pk')",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 1) << "migration 4 ran again";
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
 }  // namespace
 }  // namespace carechart::store

@@ -15,18 +15,6 @@
 namespace carechart::store::sqlite {
 namespace {
 
-// The search-index tables are kIndexTables (index_rows.h); their numbers index kInsertSql too.
-// OR IGNORE: an element repeated in a resource yields duplicate entries; one row is enough.
-const char* const kInsertSql[] = {
-    "INSERT OR IGNORE INTO sp_token VALUES (?1, ?2, ?3, ?4, ?5)",
-    "INSERT OR IGNORE INTO sp_string VALUES (?1, ?2, ?3, ?4)",
-    "INSERT OR IGNORE INTO sp_date VALUES (?1, ?2, ?3, ?4)",
-    "INSERT OR IGNORE INTO sp_reference VALUES (?1, ?2, ?3, ?4, ?5)",
-    "INSERT OR IGNORE INTO sp_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    "INSERT OR IGNORE INTO sp_number VALUES (?1, ?2, ?3)",
-    "INSERT OR IGNORE INTO sp_uri VALUES (?1, ?2, ?3)",
-    "INSERT OR IGNORE INTO sp_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-    "?12, ?13, ?14, ?15, ?16, ?17, ?18)"};
 // One column value of an index row, as it is bound (and read back: every column's affinity keeps
 // the type it is bound with).
 using Col = IndexCol;
@@ -94,7 +82,14 @@ StatusOr<CurrentVersion> SqliteWriteTxn::Current(const std::string& type, const 
   return out;
 }
 
+// Index rows held back beyond this many are inserted at once: a bound on the buffer's memory
+// (about 100 bytes a row) that still sorts thousands of rows per flush.
+constexpr size_t kFlushRows = 16384;
+
+Status SqliteWriteTxn::Flush() { return pending_rows_.Flush(conn_); }
+
 StatusOr<std::vector<std::string>> SqliteWriteTxn::SearchIds(const SearchQuery& query, int limit) {
+  RETURN_IF_ERROR(Flush());  // the search reads index rows
   ASSIGN_OR_RETURN(CompiledSql sql,
                    CompileSearch(query, SqliteDialect(), SearchSqlMode::kIds, NowUs(), limit));
   ASSIGN_OR_RETURN(Statement stmt, conn_.Prepare(sql.sql));
@@ -141,7 +136,11 @@ Status SqliteWriteTxn::Put(const PreparedWrite& w) {
     RETURN_IF_ERROR(insert.Bind(8, seq).BindBlob(9, w.body).Run());
     pk = conn_.LastInsertRowid();
   }
-  return w.deleted ? Status::Ok() : InsertIndexRows(pk, w.type, w.index);
+  if (w.deleted) {
+    return Status::Ok();
+  }
+  pending_rows_.Add(pk, w.type, w.index);
+  return pending_rows_.size() >= kFlushRows ? Flush() : Status::Ok();
 }
 
 Status SqliteWriteTxn::AppendAudit(const AuditLogEntry& entry) {
@@ -174,6 +173,7 @@ Status SqliteWriteTxn::MoveCurrentToHistory(int64_t pk, int64_t superseded_us) {
 }
 
 Status SqliteWriteTxn::DeleteIndexRows(int64_t pk) {
+  RETURN_IF_ERROR(Flush());  // rows of `pk` may be held back
   for (const char* table : kIndexTables) {
     ASSIGN_OR_RETURN(Statement stmt,
                      conn_.Prepare(std::string("DELETE FROM ") + table + " WHERE res = ?1"));
@@ -185,6 +185,7 @@ Status SqliteWriteTxn::DeleteIndexRows(int64_t pk) {
 StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::string& id,
                                             int64_t version, const fhir::IndexEntries& index,
                                             const std::string& param) {
+  RETURN_IF_ERROR(Flush());  // SameIndexRows reads the stored rows
   ASSIGN_OR_RETURN(
       Statement stmt,
       conn_.Prepare("SELECT pk FROM resource WHERE type = ?1 AND id = ?2 AND version = ?3 AND "
@@ -208,7 +209,8 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
   }
   if (param.empty()) {
     RETURN_IF_ERROR(DeleteIndexRows(pk));
-    RETURN_IF_ERROR(InsertIndexRows(pk, type, index));
+    pending_rows_.Add(pk, type, index);
+    RETURN_IF_ERROR(Flush());
     return true;
   }
   // One parameter: its rows (in whichever table, :of-type rows included) and its entries only.
@@ -220,39 +222,9 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
                         .Bind(3, ParamKey(type, param + ":of-type"))
                         .Run());
   }
-  fhir::IndexEntries only = EntriesOfParam(index, param);
-  RETURN_IF_ERROR(InsertIndexRows(pk, type, only));
+  pending_rows_.Add(pk, type, EntriesOfParam(index, param));
+  RETURN_IF_ERROR(Flush());
   return true;
-}
-
-Status SqliteWriteTxn::InsertIndexRows(int64_t pk, const std::string& type,
-                                       const fhir::IndexEntries& ix) {
-  // One prepared statement per table, reset and bound again per row (res stays bound).
-  std::array<std::optional<Statement>, std::size(kIndexTables)> stmts;
-  Status status;
-  ForEachIndexRow(type, ix, [&](int table, std::initializer_list<Col> cols) {
-    if (!status.ok()) {
-      return;
-    }
-    std::optional<Statement>& stmt = stmts[table];
-    if (!stmt) {
-      auto prepared = conn_.Prepare(kInsertSql[table]);
-      if (!prepared.ok()) {
-        status = prepared.status();
-        return;
-      }
-      stmt.emplace(std::move(*prepared));
-      stmt->Bind(1, pk);
-    }
-    int i = 2;
-    for (const Col& c : cols) {
-      std::visit([&](auto v) { stmt->Bind(i, v); }, c);
-      ++i;
-    }
-    status = stmt->Run();
-    stmt->Reset();
-  });
-  return status;
 }
 
 StatusOr<bool> SqliteWriteTxn::SameIndexRows(int64_t pk, const std::string& type,

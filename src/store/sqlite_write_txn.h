@@ -8,6 +8,7 @@
 
 #include "store/resource_store.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_index_buffer.h"
 
 namespace carechart::store::sqlite {
 
@@ -23,7 +24,12 @@ class SqliteWriteTxn : public WriteTxn {
   StatusOr<bool> ReplaceIndex(const std::string& type, const std::string& id, int64_t version,
                               const fhir::IndexEntries& index, const std::string& param) override;
 
-  // For backend maintenance run as a write function (bulk-load index handling).
+  // Inserts the index rows that Puts hold back (see IndexRowBuffer). The writer calls it when a
+  // write function returns successfully; every read or delete of index rows here calls it first.
+  Status Flush();
+
+  // For backend maintenance run as a write function (bulk-load index handling). Such functions
+  // call no Put (rows held back would not be visible to their SQL).
   Connection& connection() { return conn_; }
 
  private:
@@ -38,7 +44,6 @@ class SqliteWriteTxn : public WriteTxn {
   StatusOr<Found> Find(const std::string& type, const std::string& id);
   Status MoveCurrentToHistory(int64_t pk, int64_t superseded_us);
   Status DeleteIndexRows(int64_t pk);
-  Status InsertIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index);
   // Whether the stored rows of `pk` (of `params` only, unless empty) are exactly the rows
   // InsertIndexRows would write for `index`.
   StatusOr<bool> SameIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index,
@@ -48,6 +53,8 @@ class SqliteWriteTxn : public WriteTxn {
   int64_t& next_seq_;
   // The last Find() of this write function, until a Put changes it.
   std::optional<Found> last_found_;
+  // Index rows of this write function's Puts not yet inserted.
+  IndexRowBuffer pending_rows_;
 };
 
 // The largest seq stored (0 for an empty database): the writer continues after it.

@@ -93,6 +93,9 @@ Status Writer::RunInSavepoint(Item& item) {
   Status s;
   try {
     s = item.fn(txn);
+    if (s.ok()) {
+      s = txn.Flush();  // the index rows its Puts held back
+    }
   } catch (const std::exception& e) {
     s = InternalError(std::string("write function threw: ") + e.what());
   } catch (...) {

@@ -13,15 +13,22 @@
 // - sp_composite's lo/hi columns are numeric: they hold microsecond instants (exact beyond
 //   2^53) or decimal values.
 // - the audit log is append-only through a trigger, like SQLite's.
+// - every clinical table (resource, resource_history, sp_*) carries compartment_key, the Citus
+//   distribution column, in every key and foreign key (migration 7, decisions D46), and
+//   resource_key makes (type, id) unique; SQLite has neither (one file has no shards).
 //
 // Migrations keep SQLite's numbers (1 initial, 2 composite, 3 audit log), then 4 and 5 create
-// the tables that the SQLite auth and job stores create on their own (auth_*, bulk_job); all
+// the tables that the SQLite auth and job stores create on their own (auth_*, bulk_job), 6 the
+// job leases and 7 the compartment key (SQLite's own 4 is an index PostgreSQL does not need); all
 // are recorded in schema_version. They run under a session advisory lock, so two nodes starting at
 // once apply each migration exactly once: the second waits, then finds nothing left to do.
 #include "store/postgres/pg_schema.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "fhir/definitions.h"
 
 namespace carechart::store::pg {
 namespace {
@@ -29,11 +36,22 @@ namespace {
 // pg_advisory_lock key of schema migrations ("carechart schema" in ASCII, truncated).
 constexpr int64_t kMigrationLock = 0x6361726563686172;
 
-// Migration 7 (see its entry below). Backfills from resource; the index tables are rewritten
-// once, so on a large database it takes about as long as a reindex.
-constexpr const char* kMigration7 = R"sql(
+// Migration 7 (see its entry below). Backfills from resource, by the rule of CompartmentKey
+// (pg_compartment_key.h); the index tables are rewritten once, so on a large database it takes
+// about as long as a reindex.
+std::string Migration7() {
+  std::string compartment_types;
+  for (std::string_view type : fhir::ResourceTypes()) {
+    if (type != "Patient" && !fhir::PatientCompartmentParams(type).empty()) {
+      compartment_types += (compartment_types.empty() ? "'" : ", '") + std::string(type) + "'";
+    }
+  }
+  return R"sql(
 ALTER TABLE resource ADD COLUMN compartment_key text COLLATE "C";
-UPDATE resource SET compartment_key = COALESCE(patient_id, type || '/' || id);
+UPDATE resource SET compartment_key = CASE WHEN type = 'Patient' THEN id
+  WHEN type IN ()sql" +
+         compartment_types + R"sql() THEN COALESCE(NULLIF(patient_id, ''), type || '/' || id)
+  ELSE type || '/' || id END;
 ALTER TABLE resource ALTER COLUMN compartment_key SET NOT NULL;
 
 -- Where each (type, id) lives, and the one place (type, id) is unique (on Citus: distributed by
@@ -79,6 +97,7 @@ BEGIN
   END LOOP;
 END $$;
 )sql";
+}
 
 struct Migration {
   int version;
@@ -87,6 +106,7 @@ struct Migration {
 };
 
 const std::vector<Migration>& Migrations() {
+  static const std::string migration7 = Migration7();
   static const std::vector<Migration> migrations = {
       {1, "initial schema", R"sql(
 CREATE SEQUENCE resource_seq;
@@ -257,7 +277,7 @@ CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued'
       // that contain it). The key is placed last, so the lookups by res or (type, id) that
       // every query does use the same indexes as before. The uniqueness of (type, id) itself,
       // which a distributed resource table can no longer enforce, moves to resource_key.
-      {7, "patient compartment key on every clinical table", kMigration7},
+      {7, "patient compartment key on every clinical table", migration7.c_str()},
   };
   return migrations;
 }

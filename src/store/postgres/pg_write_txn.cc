@@ -402,7 +402,7 @@ Status PgWriteTxn::WriteAudit() {
   // The chain has one head: appenders on every node queue on this lock, then read the head as
   // committed (READ COMMITTED: each statement sees the latest commits). The lock is held until
   // COMMIT has flushed, so it is taken last: the next appender waits for this lock, one
-  // statement and the commit, not for the transaction's other work (docs/postgres.md, "Speed").
+  // statement and the commit, not for the transaction's other work (decisions D47).
   RETURN_IF_ERROR(Run("SELECT pg_advisory_xact_lock($1)", Args().Int(kAuditLock)).status());
   ASSIGN_OR_RETURN(Rows last, Run("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", {}));
   int64_t seq = last.size() ? last.Int(0, 0) : 0;

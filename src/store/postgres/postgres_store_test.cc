@@ -12,11 +12,13 @@
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/postgres_store.h"
+#include "store/search_query.h"
 #include "store/store_test_util.h"
 
 namespace carechart::store {
 namespace {
 
+using testing::BodyFor;
 using testing::MakeWrite;
 using testing::PostgresTestServer;
 using testing::PutNext;
@@ -261,6 +263,39 @@ TEST_F(PostgresStoreTest, AuditChainStaysLinearWithConcurrentAppendersOnTwoNodes
   EXPECT_FALSE(conn->Exec("DELETE FROM audit_log").ok());  // append-only
 }
 
+// A write's entries are chained at its end, in the order appended; a write that fails after
+// appending leaves none (decisions D47).
+TEST_F(PostgresStoreTest, AuditEntriesOfOneWriteAreChainedInOrderAndGoWithIt) {
+  auto a = Node();
+  Status failed = a->Write([&](WriteTxn& txn) {
+    RETURN_IF_ERROR(txn.AppendAudit({kT0, "lost", R"({"resourceType":"AuditEvent"})"}));
+    return ConflictError("the write fails after appending");
+  });
+  EXPECT_FALSE(failed.ok());
+  Status s = a->Write([&](WriteTxn& txn) {
+    for (int i = 0; i < 3; ++i) {
+      RETURN_IF_ERROR(txn.AppendAudit(
+          {kT0 + i, "batch-" + std::to_string(i), R"({"resourceType":"AuditEvent"})"}));
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto conn = Sql();
+  auto rows = conn->Run(
+      "SELECT seq, recorded, event_id, body, prev_hash, hash FROM audit_log ORDER BY seq");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 3);
+  std::string prev(kAuditGenesisHash);
+  for (int i = 0; i < rows->size(); ++i) {
+    EXPECT_EQ(rows->Int(i, 0), i + 1);
+    EXPECT_EQ(rows->Text(i, 2), "batch-" + std::to_string(i));
+    EXPECT_EQ(rows->Text(i, 4), prev);
+    prev =
+        AuditEntryHash(prev, rows->Int(i, 0), rows->Int(i, 1), rows->Text(i, 2), rows->Text(i, 3));
+    EXPECT_EQ(rows->Text(i, 5), prev);
+  }
+}
+
 TEST_F(PostgresStoreTest, BodiesComeBackByteForByte) {
   auto store = Node();
   PreparedWrite w = MakeWrite("Patient", "bytes", kT0);
@@ -303,11 +338,11 @@ std::vector<std::string> IndexRowsOf(pg::Connection& sql, const std::string& id)
   std::vector<std::string> out;
   for (const char* table : {"sp_token", "sp_string", "sp_date", "sp_reference", "sp_quantity",
                             "sp_number", "sp_uri", "sp_composite"}) {
-    auto rows =
-        sql.Run(std::string("SELECT '") + table + "' || (to_jsonb(t) - 'res')::text FROM " + table +
-                    " t JOIN resource r ON r.pk = t.res WHERE r.type = "
-                    "'Observation' AND r.id = $1 ORDER BY 1",
-                pg::Args().Text(id));
+    auto rows = sql.Run(std::string("SELECT '") + table +
+                            "' || (to_jsonb(t) - 'res' - 'compartment_key')::text FROM " + table +
+                            " t JOIN resource r ON r.pk = t.res WHERE r.type = "
+                            "'Observation' AND r.id = $1 ORDER BY 1",
+                        pg::Args().Text(id));
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     for (int i = 0; rows.ok() && i < rows->size(); ++i) {
       out.push_back(rows->Text(i, 0));
@@ -420,6 +455,268 @@ TEST_F(PostgresStoreTest, ConnectionErrorsNameTheServerButNeverThePassword) {
   EXPECT_NE(store.status().message().find("127.0.0.1:1"), std::string::npos);
   EXPECT_EQ(store.status().message().find("s3cret-pw"), std::string::npos)
       << store.status().message();
+}
+
+}  // namespace
+}  // namespace carechart::store
+
+namespace carechart::store {
+namespace {
+
+using testing::BodyFor;
+using testing::MakeWrite;
+using testing::PutNext;
+
+// An Observation of `patient` (or of nobody: "") with a subject reference and a code.
+PreparedWrite ObservationOf(const std::string& id, const std::string& patient, int64_t t,
+                            const std::string& code = "8867-4") {
+  fhir::IndexEntries ix;
+  ix.tokens.push_back({"code", "http://loinc.org", code, ""});
+  ix.dates.push_back({"date", t, t + 1});
+  if (!patient.empty()) {
+    ix.references.push_back({"subject", "Patient", patient, ""});
+    ix.references.push_back({"patient", "Patient", patient, ""});
+  }
+  PreparedWrite w = MakeWrite("Observation", id, t, ix);
+  w.patient_id = patient;
+  return w;
+}
+
+// One line per row of the clinical tables whose compartment key is not its resource's (none
+// expected), and the key of every resource, as "type/id=key".
+std::vector<std::string> KeysOf(pg::Connection& sql) {
+  std::vector<std::string> out;
+  for (const char* table : {"resource_history", "sp_token", "sp_string", "sp_date", "sp_reference",
+                            "sp_quantity", "sp_number", "sp_uri", "sp_composite"}) {
+    auto rows = sql.Run(std::string("SELECT count(*) FROM ") + table +
+                        " t LEFT JOIN resource r ON r.pk = t.res AND r.compartment_key = "
+                        "t.compartment_key WHERE r.pk IS NULL");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok() && rows->Int(0, 0) != 0) {
+      out.push_back(std::string(table) + ": " + std::to_string(rows->Int(0, 0)) + " stray rows");
+    }
+  }
+  auto rows = sql.Run(
+      "SELECT r.type || '/' || r.id || '=' || r.compartment_key || "
+      "CASE WHEN k.compartment_key = r.compartment_key THEN '' ELSE ' (resource_key: ' || "
+      "COALESCE(k.compartment_key, 'none') || ')' END FROM resource r LEFT JOIN resource_key k "
+      "ON k.type = r.type AND k.id = r.id ORDER BY 1");
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  for (int i = 0; rows.ok() && i < rows->size(); ++i) {
+    out.push_back(rows->Text(i, 0));
+  }
+  return out;
+}
+
+TEST_F(PostgresStoreTest, EveryClinicalRowCarriesItsPatientsKeyAndMovesWithIt) {
+  auto store = Node();
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p1", kT0)).ok());
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p2", kT0)).ok());
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Organization", "o1", kT0)).ok());
+  ASSERT_TRUE(PutNext(*store, ObservationOf("nobody", "", kT0)).ok());
+  ASSERT_TRUE(PutNext(*store, ObservationOf("obs", "p1", kT0)).ok());
+  // Filed under the wrong patient, then corrected: the rows move to p2's key, history included.
+  ASSERT_TRUE(PutNext(*store, ObservationOf("obs", "p2", kT0 + 1, "1234-5")).ok());
+  auto sql = Sql();
+  EXPECT_EQ(KeysOf(*sql),
+            (std::vector<std::string>{"Observation/nobody=Observation/nobody", "Observation/obs=p2",
+                                      "Organization/o1=Organization/o1", "Patient/p1=p1",
+                                      "Patient/p2=p2"}));
+  EXPECT_EQ(store->Read("Observation", "obs")->version, 2);
+  EXPECT_EQ(store->ReadVersion("Observation", "obs", 1)->body, BodyFor("Observation", "obs", kT0));
+  HistoryQuery h;
+  h.type = "Observation";
+  h.id = "obs";
+  EXPECT_EQ(store->History(h)->total, 2);
+  auto by_new = store->Search(*ParseSearch("Observation", {{"subject", "Patient/p2"}}));
+  ASSERT_TRUE(by_new.ok()) << by_new.status().ToString();
+  ASSERT_EQ(by_new->matches.size(), 1u);
+  EXPECT_TRUE(
+      store->Search(*ParseSearch("Observation", {{"subject", "Patient/p1"}}))->matches.empty());
+  // A deletion keeps the key; so does a later version of the same patient.
+  PreparedWrite gone = MakeWrite("Observation", "obs", kT0 + 2);
+  gone.deleted = true;
+  gone.body.clear();
+  ASSERT_TRUE(PutNext(*store, gone).ok());
+  ASSERT_TRUE(PutNext(*store, ObservationOf("obs", "p2", kT0 + 3)).ok());
+  EXPECT_EQ(KeysOf(*sql)[1], "Observation/obs=p2");
+  EXPECT_EQ(store->History(h)->total, 4);
+  // (type, id) stays unique although the resource table's keys include the patient: a version 1
+  // of a taken id under another patient is refused by resource_key.
+  Status twice = store->Write([](WriteTxn& txn) {
+    PreparedWrite w = ObservationOf("obs", "p1", kT0 + 4);
+    w.version = 1;
+    return txn.Put(w);
+  });
+  EXPECT_FALSE(twice.ok());
+  EXPECT_EQ(store->Read("Observation", "obs")->version, 4);
+}
+
+// Rows of `table` in database `from` inserted into the same table of database `to` by column
+// name (json), leaving out the columns `to` does not have (a database of an older schema).
+void CopyTable(pg::Connection& from, pg::Connection& to, const std::string& table) {
+  auto rows = from.Run("SELECT COALESCE(json_agg(t), '[]')::text FROM " + table + " t");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  auto put = to.Run("INSERT INTO " + table +
+                        " SELECT * FROM json_populate_recordset(NULL::" + table + ", $1::json)",
+                    pg::Args().Text(rows->Text(0, 0)));
+  ASSERT_TRUE(put.ok()) << table << ": " << put.status().ToString();
+}
+
+// Everything a client can ask of the store about the data of UpgradeFromVersion6..., as text.
+std::vector<std::string> Answers(ResourceStore& store) {
+  std::vector<std::string> out;
+  auto line = [](const ResourceVersion& v) {
+    return v.type + "/" + v.id + "/_history/" + std::to_string(v.version) + " " +
+           std::to_string(v.last_updated_us) + (v.deleted ? " deleted " : " ") + v.method + " " +
+           v.body;
+  };
+  for (const auto& [type, id, versions] :
+       std::vector<std::tuple<std::string, std::string, int>>{{"Patient", "p1", 2},
+                                                              {"Patient", "p2", 1},
+                                                              {"Organization", "o1", 1},
+                                                              {"Observation", "a", 1},
+                                                              {"Observation", "b", 3},
+                                                              {"Observation", "c", 2},
+                                                              {"Observation", "nobody", 1}}) {
+    auto read = store.Read(type, id);
+    out.push_back(read.ok() ? line(*read) : read.status().ToString());
+    for (int v = 1; v <= versions; ++v) {
+      auto old = store.ReadVersion(type, id, v);
+      out.push_back(old.ok() ? line(*old) : old.status().ToString());
+    }
+    HistoryQuery h;
+    h.type = type;
+    h.id = id;
+    auto page = store.History(h);
+    out.push_back("history " + id + " " + (page.ok() ? std::to_string(page->total) : "failed"));
+  }
+  for (const std::string& type : {std::string("Observation"), std::string()}) {
+    HistoryQuery h;
+    h.type = type;
+    auto page = store.History(h);
+    EXPECT_TRUE(page.ok());
+    for (const ResourceVersion& v : page.ok() ? page->versions : std::vector<ResourceVersion>{}) {
+      out.push_back("history " + type + ": " + line(v));
+    }
+  }
+  std::vector<SearchQuery> searches;
+  searches.push_back(*ParseSearch("Observation", {{"subject", "Patient/p1"}}));
+  searches.push_back(*ParseSearch("Observation", {{"patient", "p2"}}));
+  searches.push_back(*ParseSearch("Observation", {{"code", "http://loinc.org|8867-4"}}));
+  searches.push_back(*ParseSearch("Observation", {{"date", "ge2023"}}));
+  searches.push_back(*ParseSearch("Patient", {{"_id", "p1,p2"}}));
+  SearchQuery compartment = *ParseSearch("Observation", {});
+  compartment.compartment_type = "Patient";
+  compartment.compartment_id = "p1";
+  searches.push_back(compartment);
+  SearchQuery everything = *ParseSearch("", {});  // what Patient/p1/$everything asks
+  everything.compartment_type = "Patient";
+  everything.compartment_id = "p1";
+  everything.include_owner = true;
+  searches.push_back(everything);
+  for (SearchQuery& q : searches) {
+    q.want_total = true;
+    auto result = store.Search(q);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    if (!result.ok()) {
+      continue;
+    }
+    out.push_back("search total " + std::to_string(result->total));
+    for (const ResourceVersion& v : result->matches) {
+      out.push_back("search: " + line(v));
+    }
+  }
+  return out;
+}
+
+TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
+  // The data, written by this build's store at the current version ...
+  auto current = Node();
+  ASSERT_NE(current, nullptr);
+  for (const PreparedWrite& w :
+       {MakeWrite("Patient", "p1", kT0), MakeWrite("Patient", "p1", kT0 + 1),
+        MakeWrite("Patient", "p2", kT0), MakeWrite("Organization", "o1", kT0),
+        ObservationOf("a", "p1", kT0), ObservationOf("b", "p1", kT0 + 1),
+        ObservationOf("b", "p1", kT0 + 2, "1234-5"), ObservationOf("b", "p2", kT0 + 3),
+        ObservationOf("c", "p2", kT0 + 4), ObservationOf("nobody", "", kT0 + 5)}) {
+    ASSERT_TRUE(PutNext(*current, w).ok()) << w.type << "/" << w.id;
+  }
+  PreparedWrite gone = MakeWrite("Observation", "c", kT0 + 6);
+  gone.deleted = true;
+  gone.body.clear();
+  ASSERT_TRUE(PutNext(*current, gone).ok());
+  const std::vector<std::string> want = Answers(*current);
+  ASSERT_GT(want.size(), 40u);
+  // ... copied into a database made by migrations 1 to 6 only (the previous schema, which has no
+  // compartment_key columns and no resource_key table: the copy leaves those out) ...
+  auto admin = pg::Connection::Open(server_);
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE((*admin)->Exec("DROP DATABASE IF EXISTS pt_upgrade_v6 WITH (FORCE)").ok());
+  auto old_uri = EnsurePostgresDatabase(server_, "pt_upgrade_v6");
+  ASSERT_TRUE(old_uri.ok()) << old_uri.status().ToString();
+  {
+    auto from = Sql();
+    auto to = pg::Connection::Open(*old_uri);
+    ASSERT_TRUE(to.ok());
+    auto n = pg::MigrateSchema(**to, kT0, 6);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    ASSERT_EQ(*n, 6);
+    for (const char* table :
+         {"resource", "resource_history", "sp_token", "sp_string", "sp_date", "sp_reference",
+          "sp_quantity", "sp_number", "sp_uri", "sp_composite"}) {
+      CopyTable(*from, **to, table);
+    }
+    ASSERT_TRUE((*to)
+                    ->Exec("SELECT setval('resource_seq', (SELECT max(seq) FROM "
+                           "(SELECT seq FROM resource UNION ALL SELECT seq FROM "
+                           "resource_history) s)), setval(pg_get_serial_sequence('resource', "
+                           "'pk'), (SELECT max(pk) FROM resource))")
+                    .ok());
+  }
+  // ... then upgraded by two nodes starting at once: both come up, the migration runs once.
+  std::atomic<int> applied{0};
+  std::vector<std::thread> nodes;
+  for (int i = 0; i < 2; ++i) {
+    nodes.emplace_back([&] {
+      auto n = MigratePostgres(*old_uri);
+      ASSERT_TRUE(n.ok()) << n.status().ToString();
+      applied += *n;
+    });
+  }
+  for (auto& t : nodes) {
+    t.join();
+  }
+  EXPECT_EQ(applied, 1);
+  PostgresOptions o;
+  o.uri = *old_uri;
+  o.migrate = false;
+  auto upgraded = OpenPostgresStore(o);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
+  EXPECT_EQ(Answers(**upgraded), want);
+  auto sql = pg::Connection::Open(*old_uri);
+  ASSERT_TRUE(sql.ok());
+  auto from = Sql();
+  // The backfill gives the keys the writer gives, but for a resource deleted before the upgrade:
+  // a deletion row names no patient, so it gets its own Type/id (its rows all agree, which is all
+  // a read needs: the key of a patient-compartment type is looked up in resource_key).
+  std::vector<std::string> want_keys = KeysOf(*from), keys = KeysOf(**sql);
+  ASSERT_EQ(want_keys.size(), 7u);
+  EXPECT_EQ(want_keys[2], "Observation/c=p2");
+  want_keys[2] = "Observation/c=Observation/c";
+  EXPECT_EQ(keys, want_keys);
+  // And it keeps working: an update that moves a resource, a create under a taken id refused.
+  ASSERT_TRUE(PutNext(**upgraded, ObservationOf("a", "p2", kT0 + 7)).ok());
+  EXPECT_EQ(PutNext(**upgraded, ObservationOf("x", "p1", kT0 + 8)).ok(), true);
+  Status twice = (*upgraded)->Write([](WriteTxn& txn) {
+    PreparedWrite w = ObservationOf("b", "p1", kT0 + 9);
+    w.version = 1;
+    return txn.Put(w);
+  });
+  EXPECT_FALSE(twice.ok());
+  EXPECT_EQ(
+      (*upgraded)->Search(*ParseSearch("Observation", {{"subject", "Patient/p2"}}))->matches.size(),
+      2u);  // a and b (c is deleted)
 }
 
 }  // namespace
