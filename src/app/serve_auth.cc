@@ -72,7 +72,14 @@ Status CreateFirstAdministrator(auth::AuthStore& store, const CommonOptions& com
   ASSIGN_OR_RETURN(admin.password_hash, auth::HashPassword(password));
   admin.must_change_password = true;
   admin.created_at = static_cast<int64_t>(std::time(nullptr));
-  RETURN_IF_ERROR(store.PutUser(admin));
+  if (Status put = store.PutUser(admin); !put.ok()) {
+    // Several nodes started at once on an empty database (PostgreSQL): another made it first.
+    StatusOr<int64_t> now = store.CountUsers();
+    if (put.code() == StatusCode::kConflict && now.ok() && *now > 0) {
+      return Status::Ok();
+    }
+    return put;
+  }
   // Printed once, to the terminal only (never to the log); it must be changed at first sign-in.
   std::cout << "carechart: first start: created the administrator 'admin' with the one-time "
                "password "

@@ -353,12 +353,12 @@ void BulkJobs::SaveProgress(JobRecord& job, int64_t done, int64_t total, std::st
   }
 }
 
-void BulkJobs::ReleaseLease(const std::string& id) {
+void BulkJobs::ReleaseLease(const std::string& id, bool run_started) {
   if (!jobs_->SharedByNodes()) {
     spdlog::info("bulk job {} interrupted by shutdown; it runs again at the next start", id);
     return;
   }
-  Status s = jobs_->Release(id, node_id_);
+  Status s = jobs_->Release(id, node_id_, run_started);
   if (s.ok()) {
     spdlog::info("bulk job {} interrupted by shutdown; another node takes it over", id);
   } else {
@@ -376,7 +376,7 @@ void BulkJobs::RunOne(JobRecord job) {
     stopping_now = stopping_;
   }
   if (stopping_now) {  // claimed just as this node began to stop: hand it straight back
-    ReleaseLease(job.id);
+    ReleaseLease(job.id, /*run_started=*/false);
     return;
   }
   auto cancel = std::make_shared<std::atomic<bool>>(false);
@@ -417,7 +417,7 @@ void BulkJobs::RunOne(JobRecord job) {
   }
   if (cancel->load()) {
     if (stopping) {
-      ReleaseLease(job.id);
+      ReleaseLease(job.id, /*run_started=*/true);
       return;
     }
     fs::remove_all(JobDir(job.id), ec);  // cancelled: the row is gone already

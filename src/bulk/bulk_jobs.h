@@ -83,8 +83,8 @@ class BulkJobs {
   Status RunImportJob(JobRecord& job, const std::atomic<bool>& cancel);
   void SweepExpired();
   void SaveProgress(JobRecord& job, int64_t done, int64_t total, std::string text, bool force);
-  void Heartbeat();                          // renews the running job's lease (shared tables only)
-  void ReleaseLease(const std::string& id);  // gives a job back on a graceful stop
+  void Heartbeat();  // renews the running job's lease (shared tables only)
+  void ReleaseLease(const std::string& id, bool run_started);  // gives a job back when stopping
 
   store::ResourceStore& store_;
   std::unique_ptr<JobStore> jobs_;

@@ -55,10 +55,12 @@ class JobStore {
   virtual StatusOr<bool> Renew(const std::string& id, const std::string& owner, int64_t now_us,
                                int64_t lease_us);
   // Gives back `owner`'s lease of job `id` when its node stops gracefully: the job is queued
-  // again at once for another node (the interrupted run is not counted in `attempts`) instead of
-  // waiting for the lease to run out. The default, for a table only this process uses, does
-  // nothing (the next start queues the job again).
-  virtual Status Release(const std::string& id, const std::string& owner) { return Status::Ok(); }
+  // again at once for another node instead of waiting for the lease to run out; a run this node
+  // had started (`run_started`) is not counted in `attempts`. The default, for a table only this
+  // process uses, does nothing (the next start queues the job again).
+  virtual Status Release(const std::string& id, const std::string& owner, bool run_started) {
+    return Status::Ok();
+  }
 };
 
 // The OAuth client that started the job (kept inside `request` as "owner", so the table needs no

@@ -110,12 +110,12 @@ class PostgresJobStore : public JobStore {
                                     Args().Text(id).Text(owner).Int(now_us).Int(lease_us)));
     return rows.affected() > 0;
   }
-  Status Release(const std::string& id, const std::string& owner) override {
-    return Run("UPDATE bulk_job SET state = 'queued', attempts = GREATEST(attempts - 1, 0), "
+  Status Release(const std::string& id, const std::string& owner, bool run_started) override {
+    return Run("UPDATE bulk_job SET state = 'queued', attempts = GREATEST(attempts - $3, 0), "
                "lease_owner = '', lease_until = 0, "
                "progress = 'queued again: the node running it stopped' "
                "WHERE id = $1 AND lease_owner = $2 AND state IN ('queued', 'running')",
-               Args().Text(id).Text(owner))
+               Args().Text(id).Text(owner).Int(run_started ? 1 : 0))
         .status();
   }
 

@@ -44,10 +44,9 @@ before(async () => {
   uri = postgresUriFor(db);
   provisionTestClient(db);
   const args = ['--facility', 'F1', '--public-base-url', `${PUBLIC}/fhir`, '--bulk-dir', path.join(dir, 'bulk'), '--bulk-lease-seconds', String(LEASE_SECONDS), '--bulk-page-size', '1'];
-  // One after the other: two nodes' first start on an empty database race to create the first
-  // administrator (nodes.test.mjs adds a user first for that reason).
-  nodes.push(await startServer({ db, args, auth: false }));
-  nodes.push(await startServer({ db, args, auth: false }));
+  // Both at once on an empty database: they race to create the first administrator, and both
+  // must come up.
+  nodes.push(...(await Promise.all([startServer({ db, args, auth: false }), startServer({ db, args, auth: false })])));
   const res = await fetch(`${nodes[0].origin}/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -1,5 +1,5 @@
 // The compartment key every clinical row of the PostgreSQL schema carries (migration 7,
-// decisions D45): the distribution column under Citus, so that a patient's resources, their
+// decisions D46): the distribution column under Citus, so that a patient's resources, their
 // history and their index rows live on one shard.
 #pragma once
 

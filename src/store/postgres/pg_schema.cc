@@ -271,7 +271,7 @@ ALTER TABLE bulk_job ADD COLUMN lease_owner text NOT NULL DEFAULT '',
   ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
 CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued', 'running');
 )sql"},
-      // Ready to shard by patient (issue #7, decisions D45): every clinical row carries its
+      // Ready to shard by patient (issue #7, decisions D46): every clinical row carries its
       // resource's compartment key, and every key, unique constraint and foreign key of those
       // tables includes it (Citus distributes a table by one column and accepts only constraints
       // that contain it). The key is placed last, so the lookups by res or (type, id) that

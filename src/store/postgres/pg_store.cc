@@ -69,7 +69,7 @@ auto InSnapshot(pg::Connection& conn, Fn fn) -> decltype(fn()) {
 
 // " AND <alias>compartment_key = ..." naming the compartment key of the (type, id) bound as $1
 // and $2: Citus sends a statement that names it to the one shard holding the rows (decisions
-// D45). When the type and id decide the key and `n` > 0, it is bound as argument n of `args`;
+// D46). When the type and id decide the key and `n` > 0, it is bound as argument n of `args`;
 // otherwise it is looked up in resource_key (a primary-key probe; on Citus a statement of its
 // own on resource_key's shard, planned first).
 std::string KeyOf(const std::string& type, const std::string& id, Args& args, int n,

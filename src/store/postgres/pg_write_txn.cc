@@ -198,7 +198,7 @@ StatusOr<std::vector<std::string>> PgWriteTxn::SearchIds(const SearchQuery& quer
 
 Status PgWriteTxn::Put(const PreparedWrite& w) {
   if (w.version == 1) {
-    // A create: no row to lock (a concurrent create of the same id meets UNIQUE(type, id) when
+    // A create: no row to lock (a concurrent create of the same id meets resource_key when
     // the waiting creates go in, and the whole write function is rerun).
     if (!pending_keys_.insert({w.type, w.id}).second) {
       return ConflictError(w.type + "/" + w.id + ": version 1 is written twice");
@@ -264,7 +264,7 @@ Status PgWriteTxn::Move(const std::string& to_history, Args& args, const Prepare
                         int64_t pk, const std::string& old_key, const std::string& key) {
   // The key is the distribution column, which Citus does not let an UPDATE change: the rows are
   // inserted under the new key and deleted under the old one, keeping pk, seq values and
-  // history (decisions D45). Rare (a resource filed under the wrong patient, corrected), so
+  // history (decisions D46). Rare (a resource filed under the wrong patient, corrected), so
   // several statements. 1. As any update: the current version to history, its index rows gone.
   RETURN_IF_ERROR(Run(to_history + " SELECT 1", args).status());
   // 2. The new version under the new key.
@@ -310,7 +310,7 @@ Status PgWriteTxn::Flush() {
 
 Status PgWriteTxn::CreateOne(const PreparedWrite& w) {
   // One statement: the shared type lock (see SearchIds), the row, its index rows.
-  // resource_key's primary key is what makes (type, id) unique (decisions D45).
+  // resource_key's primary key is what makes (type, id) unique (decisions D46).
   Args args;
   args.Int(w.version).Int(w.last_updated_us).Int16(w.deleted ? 1 : 0);
   args.Text(w.patient_id);  // '' is turned into NULL by NULLIF below

@@ -4,7 +4,7 @@
 // - Each Write() is one READ COMMITTED transaction on a pooled connection. Put() locks the
 //   resource's row (SELECT ... FOR UPDATE) before checking the version, so two writers with the
 //   same expected version, on one node or several, cannot both win; two creates of one new id
-//   meet on the UNIQUE(type, id) constraint and the loser is rerun (then sees the winner).
+//   meet on resource_key's primary key (type, id) and the loser is rerun (then sees the winner).
 //   Conditional searches inside a write take a per-type advisory lock that creates of that type
 //   share, so "create if none exists" stays atomic across nodes. Commits are durable when they
 //   return (PostgreSQL's own group commit batches the fsyncs).
