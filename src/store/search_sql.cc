@@ -94,6 +94,41 @@ std::string AsProbe(const std::string& pred, const SqlDialect& dialect) {
   return out;
 }
 
+// Co-location (decisions D46): with the dialect's CoLocationColumn, an index row `t` joins its
+// own resource `r` on the column too, " AND t.compartment_key = r.compartment_key", and a key
+// set carries it beside each key, "(r.pk, r.compartment_key) IN (SELECT t.res,
+// t.compartment_key ...)", so that Citus runs each such join on one shard. Joins from a
+// reference to its target (chains, _has, includes: t.target_type/t.target_id = x.type/x.id)
+// stay multi-shard by nature: the target may live under another patient's key, and is found by
+// (type, id). Without the column (SQLite) every helper returns its plain form.
+
+// " AND a.col = b.col", or "".
+std::string SameShard(const SqlDialect& d, std::string_view a, std::string_view b) {
+  std::string_view col = d.CoLocationColumn();
+  if (col.empty()) {
+    return "";
+  }
+  return " AND " + std::string(a) + "." + std::string(col) + " = " + std::string(b) + "." +
+         std::string(col);
+}
+
+// The select list of a key set: "t.res" or "t.res, t.compartment_key".
+std::string KeyColumns(const SqlDialect& d, std::string_view key, std::string_view alias) {
+  std::string_view col = d.CoLocationColumn();
+  if (col.empty()) {
+    return std::string(key);
+  }
+  return std::string(key) + ", " + std::string(alias) + "." + std::string(col);
+}
+
+// What is looked up in a key set: "r.pk" or "(r.pk, r.compartment_key)".
+std::string KeyTuple(const SqlDialect& d, std::string_view key, std::string_view alias) {
+  if (d.CoLocationColumn().empty()) {
+    return std::string(key);
+  }
+  return "(" + KeyColumns(d, key, alias) + ")";
+}
+
 bool IsResourceColumnParam(const std::string& param) {
   return param == "_id" || param == "_lastUpdated";
 }
@@ -227,7 +262,11 @@ class Compiler {
     Scope inner{alt.target_type, {}};
     std::vector<const SearchClause*> clauses{&alt};
     ASSIGN_OR_RETURN(std::string fw, FromWhere(inner, clauses, nullptr));
-    return std::string("SELECT r.") + column + fw;
+    std::string col = std::string("r.") + column;
+    if (col == "r.pk") {
+      col = KeyColumns(a_.dialect(), col, "r");
+    }
+    return "SELECT " + col + fw;
   }
 
   // _has: "r.id IN (SELECT t.target_id ...)" for a resource of scope type `type`.
@@ -244,7 +283,8 @@ class Compiler {
     }
     std::string key = a_.Arg(ParamKey(alt.target_type, c.param));
     return "SELECT t.target_id FROM sp_reference t WHERE t.param = " + key +
-           " AND t.target_type = " + a_.Arg(type) + " AND t.res IN (" + inner + ")";
+           " AND t.target_type = " + a_.Arg(type) + " AND " + KeyTuple(a_.dialect(), "t.res", "t") +
+           " IN (" + inner + ")";
   }
 
   // A correlated condition on r for clause c.
@@ -266,8 +306,8 @@ class Compiler {
                 a_.Arg(alt.target_type) + " AND " + d.ProbeColumn("t.target_id") + " IN (" + inner +
                 "))";
       }
-      return "EXISTS (SELECT 1 FROM sp_reference t WHERE t.res = r.pk AND t.param" + key +
-             " AND (" + alts + "))";
+      return "EXISTS (SELECT 1 FROM sp_reference t WHERE t.res = r.pk" + SameShard(d, "t", "r") +
+             " AND t.param" + key + " AND (" + alts + "))";
     }
     if (IsResourceColumnParam(c.param)) {
       return ResourceColumnClause(c);
@@ -278,16 +318,17 @@ class Compiler {
                           " (composite or special) is not supported yet");
     }
     ASSIGN_OR_RETURN(std::string key, KeySql(s, target.param));
-    std::string probe =
-        std::string("SELECT 1 FROM ") + target.table + " t WHERE t.res = r.pk AND t.param" + key;
+    std::string same_shard = SameShard(a_.dialect(), "t", "r");
+    std::string probe = std::string("SELECT 1 FROM ") + target.table + " t WHERE t.res = r.pk" +
+                        same_shard + " AND t.param" + key;
     if (c.modifier == "missing") {
       bool missing = !c.values.empty() && c.values[0].raw == "true";
       std::string exists = "EXISTS (" + probe + ")";
       if (c.type == SearchParamType::kReference) {
         // A Reference with only an identifier has a value (its :identifier matches it); the
         // extractor writes that identifier as a token row under the same parameter.
-        exists = "(" + exists +
-                 " OR EXISTS (SELECT 1 FROM sp_token t WHERE t.res = r.pk AND t.param" + key + "))";
+        exists = "(" + exists + " OR EXISTS (SELECT 1 FROM sp_token t WHERE t.res = r.pk" +
+                 same_shard + " AND t.param" + key + "))";
       }
       return missing ? "NOT " + exists : exists;
     }
@@ -300,16 +341,16 @@ class Compiler {
   StatusOr<std::string> DriverKeys(const Scope& s, const SearchClause& c) {
     if (c.link == ClauseLink::kHas) {
       ASSIGN_OR_RETURN(std::string ids, HasTargetIds(s.type, c));
-      return "SELECT r.pk FROM resource r WHERE r.type = " + a_.Arg(s.type) + " AND r.id IN (" +
-             ids + ")";
+      return "SELECT " + KeyColumns(a_.dialect(), "r.pk", "r") +
+             " FROM resource r WHERE r.type = " + a_.Arg(s.type) + " AND r.id IN (" + ids + ")";
     }
     if (c.link == ClauseLink::kChain) {
       std::string out;
       for (const SearchClause& alt : c.linked) {
         ASSIGN_OR_RETURN(std::string key, KeySql(s, c.param));
         ASSIGN_OR_RETURN(std::string inner, LinkedSelect(alt, "id"));
-        out += (out.empty() ? "" : " UNION ALL ") +
-               std::string("SELECT t.res FROM sp_reference t WHERE t.param") + key +
+        out += (out.empty() ? "" : " UNION ALL ") + std::string("SELECT ") +
+               KeyColumns(a_.dialect(), "t.res", "t") + " FROM sp_reference t WHERE t.param" + key +
                " AND t.target_type = " + a_.Arg(alt.target_type) + " AND t.target_id IN (" + inner +
                ")";
       }
@@ -318,8 +359,8 @@ class Compiler {
     IndexTarget target = TargetOf(c);
     ASSIGN_OR_RETURN(std::string key, KeySql(s, target.param));
     ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
-    return std::string("SELECT t.res FROM ") + target.table + " t WHERE t.param" + key + " AND " +
-           preds;
+    return "SELECT " + KeyColumns(a_.dialect(), "t.res", "t") + " FROM " + target.table +
+           " t WHERE t.param" + key + " AND " + preds;
   }
 
   // The compartment's members: resources referring to the owner through a compartment
@@ -344,15 +385,17 @@ class Compiler {
     }
     std::string out;
     if (!keys.empty()) {
-      out = "SELECT t.res FROM sp_reference t WHERE t.param IN (" + keys +
+      out = "SELECT " + KeyColumns(a_.dialect(), "t.res", "t") +
+            " FROM sp_reference t WHERE t.param IN (" + keys +
             ") AND t.target_id = " + a_.Arg(q.compartment_id) +
             " AND t.target_type = " + a_.Arg(q.compartment_type);
     }
     bool owner_in_scope = std::find(types.begin(), types.end(), q.compartment_type) != types.end();
     if (q.include_owner && owner_in_scope) {
-      out += (out.empty() ? "" : " UNION ALL ") +
-             std::string("SELECT o.pk FROM resource o WHERE o.type = ") +
-             a_.Arg(q.compartment_type) + " AND o.id = " + a_.Arg(q.compartment_id);
+      out += (out.empty() ? "" : " UNION ALL ") + std::string("SELECT ") +
+             KeyColumns(a_.dialect(), "o.pk", "o") +
+             " FROM resource o WHERE o.type = " + a_.Arg(q.compartment_type) +
+             " AND o.id = " + a_.Arg(q.compartment_id);
     }
     if (out.empty()) {
       return InvalidError("no resource of the types searched belongs to a " + q.compartment_type +
@@ -397,7 +440,7 @@ class Compiler {
     std::string type_col = keyed ? a_.dialect().ProbeColumn("r.type") : "r.type";
     if (compartment) {
       ASSIGN_OR_RETURN(std::string keys, CompartmentKeys(s, *q));
-      where += " AND r.pk IN (" + keys + ")";
+      where += " AND " + KeyTuple(a_.dialect(), "r.pk", "r") + " IN (" + keys + ")";
     } else if (driver >= 0 && q != nullptr && StreamsInKeyOrder(s, *clauses[driver])) {
       // One system|code: its index rows (param, code, sys, res) are unique per resource and
       // already in key order, so a join walks them without building the whole key set first
@@ -406,11 +449,11 @@ class Compiler {
       from = " FROM sp_token d CROSS JOIN resource r";
       where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, clauses[driver]->param)) +
               " AND d.code = " + a_.Arg(v.code) + " AND d.sys = " + a_.Arg(SystemKey(v.system)) +
-              " AND r.pk = d.res AND r.deleted = 0";
+              " AND r.pk = d.res" + SameShard(a_.dialect(), "d", "r") + " AND r.deleted = 0";
       order_key_ = "d.res";
     } else if (driver >= 0) {
       ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
-      where += " AND r.pk IN (" + keys + ")";
+      where += " AND " + KeyTuple(a_.dialect(), "r.pk", "r") + " IN (" + keys + ")";
     }
     if (!s.type.empty()) {
       where += " AND " + type_col + " = " + a_.Arg(s.type);
@@ -463,7 +506,8 @@ class Compiler {
       col = "t.uri";
     }
     return std::string("(SELECT ") + (k.descending ? "MAX(" : "MIN(") + col + ") FROM " + table +
-           " t WHERE t.res = r.pk AND t.param = " + a_.Arg(ParamKey(s.type, k.param)) + ")";
+           " t WHERE t.res = r.pk" + SameShard(a_.dialect(), "t", "r") +
+           " AND t.param = " + a_.Arg(ParamKey(s.type, k.param)) + ")";
   }
 
   // The rows after `cursor` in the order (sort keys NULLS LAST, r.pk).
@@ -594,9 +638,17 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
         outer_cols += ", s." + name;
         outer_order += "s." + name + dir;
       }
+      // The page's keys join their resources again, on the co-location column too (after
+      // the sort values, whose positions inner_order names).
+      std::string_view col = dialect.CoLocationColumn();
+      std::string same_shard;
+      if (!col.empty()) {
+        keys += ", r." + std::string(col) + " AS ck";
+        same_shard = " AND r." + std::string(col) + " = s.ck";
+      }
       out.sql = columns + outer_cols + " FROM (" + keys + from_where + keyset + inner_order +
-                "r.pk" + limit + ") s CROSS JOIN resource r WHERE r.pk = s.pk ORDER BY " +
-                outer_order + "s.pk";
+                "r.pk" + limit + ") s CROSS JOIN resource r WHERE r.pk = s.pk" + same_shard +
+                " ORDER BY " + outer_order + "s.pk";
       break;
     }
   }
@@ -613,16 +665,16 @@ StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
     std::string sources = dialect.IntListSubquery(a.Arg(dialect.IntListArg(source_pks)));
     std::string arm;
     if (!spec.reverse) {
-      arm =
-          "SELECT x.pk FROM resource s CROSS JOIN sp_reference t CROSS JOIN resource x "
-          "WHERE s.pk IN (" +
-          sources + ") AND t.res = s.pk";
+      arm = "SELECT " + KeyColumns(dialect, "x.pk", "x") +
+            " FROM resource s CROSS JOIN sp_reference t CROSS JOIN resource x WHERE s.pk IN (" +
+            sources + ") AND t.res = s.pk" + SameShard(dialect, "t", "s");
       if (!spec.source_type.empty()) {
         arm += " AND s.type = " + a.Arg(spec.source_type);
       }
       if (spec.param != "*") {
         arm += " AND t.param = " + a.Arg(ParamKey(spec.source_type, spec.param));
       }
+      // The target is found by (type, id), on whichever shard holds it (see SameShard).
       arm += " AND x.type = t.target_type AND x.id = t.target_id";
       if (!spec.target_types.empty()) {
         arm += " AND t.target_type IN (";
@@ -645,12 +697,11 @@ StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
           continue;
         }
       }
-      arm =
-          "SELECT x.pk FROM resource m CROSS JOIN sp_reference t CROSS JOIN resource x "
-          "WHERE m.pk IN (" +
-          sources + ") AND t.param IN (" + keys +
-          ") AND t.target_id = m.id AND t.target_type = m.type AND x.pk = t.res AND x.type = " +
-          a.Arg(spec.source_type);
+      arm = "SELECT " + KeyColumns(dialect, "x.pk", "x") +
+            " FROM resource m CROSS JOIN sp_reference t CROSS JOIN resource x WHERE m.pk IN (" +
+            sources + ") AND t.param IN (" + keys +
+            ") AND t.target_id = m.id AND t.target_type = m.type AND x.pk = t.res" +
+            SameShard(dialect, "t", "x") + " AND x.type = " + a.Arg(spec.source_type);
       if (!spec.target_types.empty()) {
         arm += " AND m.type IN (";
         for (size_t i = 0; i < spec.target_types.size(); ++i) {
@@ -667,8 +718,9 @@ StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
   CompiledSql out;
   out.sql =
       "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.pk "
-      "FROM resource r WHERE r.deleted = 0 AND r.pk IN (" +
-      arms + ") ORDER BY r.pk LIMIT " + a.Arg(int64_t{limit});
+      "FROM resource r WHERE r.deleted = 0 AND " +
+      KeyTuple(dialect, "r.pk", "r") + " IN (" + arms + ") ORDER BY r.pk LIMIT " +
+      a.Arg(int64_t{limit});
   out.args = std::move(a.args());
   return out;
 }

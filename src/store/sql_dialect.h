@@ -30,6 +30,11 @@ class SqlDialect {
   // given "t.code": SQLite needs "+t.code" or it may walk the (param, value) index for every
   // outer row instead of seeking the (res, param) primary key.
   virtual std::string ProbeColumn(std::string_view column) const { return std::string(column); }
+  // The column by which a sharded PostgreSQL (Citus) keeps each index row on the shard of the
+  // resource that owns it ("compartment_key", decisions D46), or "" (SQLite has none). When
+  // set, the search compiler names it beside every join of an index row's `res` to its
+  // resource's `pk`, so that the join is co-located; an empty column leaves the SQL unchanged.
+  virtual std::string_view CoLocationColumn() const { return {}; }
   // A subquery yielding the integers of a list bound as one argument (see IntListArg), e.g.
   // "SELECT value FROM json_each(?3)" in SQLite, "SELECT unnest(?3::bigint[])" in PostgreSQL.
   // One statement text for any list length keeps the prepared-statement cache small.

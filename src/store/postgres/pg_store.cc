@@ -29,6 +29,7 @@ class PostgresDialectImpl : public SqlDialect {
  public:
   std::string Placeholder(int n) const override { return "$" + std::to_string(n); }
   std::string_view CaseInsensitiveLike() const override { return "ILIKE"; }
+  std::string_view CoLocationColumn() const override { return "compartment_key"; }
   std::string IntListSubquery(const std::string& placeholder) const override {
     return "SELECT unnest(" + placeholder + "::bigint[])";
   }

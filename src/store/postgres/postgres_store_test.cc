@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <regex>
 #include <thread>
 
 #include "store/index_keys.h"
@@ -13,6 +14,7 @@
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/postgres_store.h"
 #include "store/search_query.h"
+#include "store/search_sql.h"
 #include "store/store_test_util.h"
 
 namespace carechart::store {
@@ -717,6 +719,104 @@ TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
   EXPECT_EQ(
       (*upgraded)->Search(*ParseSearch("Observation", {{"subject", "Patient/p2"}}))->matches.size(),
       2u);  // a and b (c is deleted)
+}
+
+// Problems of one statement against co-location (decisions D46): each index row's `res` must be
+// joined or carried with that row's compartment_key, and each key set looked up by key and
+// compartment_key; only lists of bound keys (an include's sources) are looked up by pk alone.
+std::vector<std::string> CoLocationProblems(const std::string& sql) {
+  std::vector<std::string> problems;
+  static const std::regex res(R"(\b(\w+)\.res\b)");
+  for (auto it = std::sregex_iterator(sql.begin(), sql.end(), res); it != std::sregex_iterator();
+       ++it) {
+    std::string after = sql.substr(it->position() + it->length(), 60);
+    bool order_by = it->position() >= 9 && sql.compare(it->position() - 9, 9, "ORDER BY ") == 0;
+    if (!order_by && after.find((*it)[1].str() + ".compartment_key") == std::string::npos) {
+      problems.push_back("\"" + it->str() + after + "\"");
+    }
+  }
+  static const std::regex pk_in(R"(\b\w+\.pk IN \((?!SELECT unnest))");
+  for (auto it = std::sregex_iterator(sql.begin(), sql.end(), pk_in); it != std::sregex_iterator();
+       ++it) {
+    problems.push_back("\"" + it->str() + "\" (by pk alone)");
+  }
+  if (sql.find("r.pk = s.pk") != std::string::npos &&
+      sql.find("r.pk = s.pk AND r.compartment_key = s.ck") == std::string::npos) {
+    problems.push_back("the sorted page joins its keys on pk alone");
+  }
+  return problems;
+}
+
+TEST(PostgresSearchSql, EveryIndexProbeAndKeySetNamesTheCompartmentKey) {
+  using Params = std::vector<std::pair<std::string, std::string>>;
+  std::vector<std::pair<std::string, Params>> searches = {
+      {"Observation", {{"code", "http://loinc.org|8867-4"}}},  // streaming driver
+      {"Observation", {{"code", "8867-4"}, {"date", "ge2023"}, {"status:not", "final"}}},
+      {"Observation", {{"subject", "Patient/p1"}, {"_sort", "-date,code"}}},
+      {"Observation", {{"subject:missing", "true"}, {"value-quantity", "gt5"}}},
+      {"Observation", {{"subject:Patient.name", "smith"}}},                       // chain driver
+      {"Observation", {{"status", "final"}, {"subject:Patient.name", "smith"}}},  // chain probe
+      {"Patient", {{"_has:Observation:patient:code", "8867-4"}}},                 // _has driver
+      {"Patient", {{"name", "smith"}, {"_has:Observation:patient:_id", "o1"}}},   // _has probe
+      {"Patient", {{"_lastUpdated", "ge2023"}, {"_sort", "name"}}},
+      {"", {{"_type", "Observation,Condition"}, {"patient", "p1"}}},
+  };
+  std::vector<SearchQuery> queries;
+  for (const auto& [type, params] : searches) {
+    auto q = ParseSearch(type, params);
+    ASSERT_TRUE(q.ok()) << type << ": " << q.status().ToString();
+    queries.push_back(*q);
+  }
+  SearchQuery after = queries[2];  // a later page: the keyset repeats the sort probes
+  after.after = PageCursor{42, {"i7", "sx"}};
+  queries.push_back(after);
+  SearchQuery compartment = *ParseSearch("Observation", {{"code", "8867-4"}});
+  compartment.compartment_type = "Patient";
+  compartment.compartment_id = "p1";
+  queries.push_back(compartment);
+  SearchQuery everything = *ParseSearch("", {});
+  everything.compartment_type = "Patient";
+  everything.compartment_id = "p1";
+  everything.include_owner = true;
+  queries.push_back(everything);
+
+  std::vector<CompiledSql> statements;
+  for (const SearchQuery& q : queries) {
+    for (SearchSqlMode mode :
+         {SearchSqlMode::kPage, SearchSqlMode::kCount, SearchSqlMode::kIds, SearchSqlMode::kKeys}) {
+      if (mode == SearchSqlMode::kKeys && !q.sort.empty()) {
+        continue;
+      }
+      auto sql = CompileSearch(q, PostgresDialect(), mode, kT0);
+      ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+      statements.push_back(*sql);
+      // The same search in SQLite: unchanged, and caught by the check (so it can fail).
+      auto lite = CompileSearch(q, SqliteDialect(), mode, kT0);
+      ASSERT_TRUE(lite.ok()) << lite.status().ToString();
+      EXPECT_EQ(lite->sql.find("compartment_key"), std::string::npos) << lite->sql;
+      if (lite->sql.find(" sp_") != std::string::npos) {
+        EXPECT_FALSE(CoLocationProblems(lite->sql).empty()) << lite->sql;
+      }
+    }
+  }
+  IncludeSpec forward{.source_type = "Observation", .param = "subject", .target_types = {}};
+  IncludeSpec reverse{
+      .reverse = true, .source_type = "Observation", .param = "patient", .target_types = {}};
+  IncludeSpec every_reference{
+      .reverse = true, .source_type = "Encounter", .param = "*", .target_types = {}};
+  auto includes =
+      CompileIncludes({forward, reverse, every_reference}, {1, 2, 3}, PostgresDialect(), 100);
+  ASSERT_TRUE(includes.ok()) << includes.status().ToString();
+  statements.push_back(*includes);
+
+  for (const CompiledSql& sql : statements) {
+    if (sql.sql.find(" sp_") != std::string::npos) {  // not for _lastUpdated alone
+      EXPECT_NE(sql.sql.find("compartment_key"), std::string::npos) << sql.sql;
+    }
+    for (const std::string& problem : CoLocationProblems(sql.sql)) {
+      ADD_FAILURE() << problem << " in: " << sql.sql;
+    }
+  }
 }
 
 }  // namespace
