@@ -5,10 +5,11 @@
 // PostgreSQL only: on SQLite one file has one server, so there is nothing to test (skipped, said).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { backendName, clientAssertion, makeTempDir, parseJsonText, postgresUriFor, provisionTestClient, removeTempDir, startServer, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
+import { lockResourceTable, waitJobHolder } from './pg-node.mjs';
 
 const onPostgres = backendName() === 'postgres';
 const skip = onPostgres ? false : 'needs CARECHART_BACKEND=postgres (scripts/test-postgres.sh runs it)';
@@ -72,32 +73,18 @@ after(async () => {
 
 test('a node stopped with SIGTERM gives its job back: another node finishes it well within the lease', { skip }, async () => {
   // Hold the resource table so that the export, once claimed, waits at its first read.
-  const locker = spawn('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  locker.stdout.on('data', (d) => (out += d));
-  locker.stdin.write("BEGIN; LOCK TABLE resource IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n");
-  for (let i = 0; i < 100 && !out.includes('locked'); i++) await delay(50);
-  assert.ok(out.includes('locked'), 'the test holds the resource table');
-  let released = false;
+  const lock = await lockResourceTable(uri);
   try {
     const kick = await call(nodes[0], 'GET', '$export?_type=Patient', { headers: { accept: 'application/fhir+json', prefer: 'respond-async' } });
     assert.equal(kick.status, 202, kick.text.slice(0, 300));
     const statusUrl = kick.headers.get('content-location');
     const jobId = statusUrl.split('/').pop();
-    let owner = '';
-    for (let i = 0; i < 100 && !owner; i++) {
-      owner = psql(`SELECT lease_owner FROM bulk_job WHERE id = '${jobId}' AND state = 'running'`);
-      if (!owner) await delay(100);
-    }
-    assert.ok(owner, 'a node started the job');
-    const holder = nodes.find((n) => owner.includes(`:${n.pid}:`));
-    assert.ok(holder, `the lease owner ${owner} is one of the nodes`);
+    const { holder } = await waitJobHolder(uri, jobId, nodes);
     const survivor = nodes.find((n) => n !== holder);
     const stopped = Date.now();
     const stopping = holder.stop();
     await delay(300); // SIGTERM first, so that the job sees the stop when its read returns
-    locker.stdin.write('ROLLBACK;\n');
-    released = true;
+    lock.release();
     const exit = await stopping;
     assert.equal(exit.code, 0, `the holder stopped cleanly: ${JSON.stringify(exit)}\n${holder.stderr()}`);
     assert.match(holder.stderr(), /another node takes it over/, 'the holder says it gave the job back');
@@ -125,7 +112,6 @@ test('a node stopped with SIGTERM gives its job back: another node finishes it w
     }
     assert.equal(exported, 3, 'every Patient exported');
   } finally {
-    if (!released) locker.stdin.write('ROLLBACK;\n');
-    locker.stdin.end();
+    lock.release();
   }
 });

@@ -14,10 +14,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { backendName, clientAssertion, makeTempDir, parseJsonText, postgresUriFor, provisionTestClient, removeTempDir, runCli, startServer, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
+import { lockResourceTable, waitJobHolder } from './pg-node.mjs';
 
 const onPostgres = backendName() === 'postgres';
 const skip = onPostgres ? false : 'needs CARECHART_BACKEND=postgres (scripts/test-postgres.sh runs it)';
@@ -265,27 +266,13 @@ test('Bulk Data jobs: each claimed by exactly one node; files served by every no
 test('Bulk Data: a job whose node is killed (-9) is taken over by another node', { skip }, async () => {
   // Hold the resource table so that the export, once claimed, stops at its first read; then kill
   // the node holding it. Statements on bulk_job (claim, lease renewals) are not blocked.
-  const locker = spawn('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  locker.stdout.on('data', (d) => (out += d));
-  locker.stdin.write("BEGIN; LOCK TABLE resource IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n");
-  for (let i = 0; i < 100 && !out.includes('locked'); i++) await delay(50);
-  assert.ok(out.includes('locked'), 'the test holds the resource table');
-  let released = false;
+  const lock = await lockResourceTable(uri);
   try {
     const statusUrl = await kickoff(nodes[0]);
     const jobId = statusUrl.split('/').pop();
-    let owner = '';
-    for (let i = 0; i < 100 && !owner; i++) {
-      owner = psql(`SELECT lease_owner FROM bulk_job WHERE id = '${jobId}' AND state = 'running'`);
-      if (!owner) await delay(100);
-    }
-    assert.ok(owner, 'a node started the job');
-    const holder = nodes.find((n) => owner.includes(`:${n.pid}:`));
-    assert.ok(holder, `the lease owner ${owner} is one of the nodes`);
+    const { owner, holder } = await waitJobHolder(uri, jobId, nodes);
     await holder.kill9();
-    locker.stdin.write('ROLLBACK;\n');
-    released = true;
+    lock.release();
     const survivor = nodes.find((n) => n !== holder && !n.exitStatus);
     const manifest = await waitDone(survivor, statusUrl, 30000);
     const row = psql(`SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job WHERE id = '${jobId}'`);
@@ -296,7 +283,6 @@ test('Bulk Data: a job whose node is killed (-9) is taken over by another node',
     const want = JSON.parse((await call(survivor, 'GET', 'Patient?_count=500&_elements=id')).text).entry.map((e) => e.resource.id).sort();
     assert.deepEqual(await patientIdsOf(survivor, manifest), want);
   } finally {
-    if (!released) locker.stdin.write('ROLLBACK;\n');
-    locker.stdin.end();
+    lock.release();
   }
 });

@@ -3,6 +3,7 @@
 // maps --db to the suite's one server, which these tests must be able to stop.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { backendToken, binaryPath, parseJsonText, REPO_ROOT } from '../conformance/server.mjs';
 
 const PG_TEMP = path.join(REPO_ROOT, 'scripts/pg-temp.sh');
@@ -14,6 +15,45 @@ export function pgTemp(...args) {
 
 export function psql(uri, sql) {
   return execFileSync('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * Holds the resource table locked (ACCESS EXCLUSIVE, in an open psql transaction) so that a
+ * Bulk Data export, once claimed, waits at its first read while statements on bulk_job (claim,
+ * lease renewals) go on. Resolves { release() }; release() may be called more than once.
+ */
+export async function lockResourceTable(uri) {
+  const locker = spawn('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  locker.stdout.on('data', (d) => (out += d));
+  locker.stdin.write("BEGIN; LOCK TABLE resource IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n");
+  for (let i = 0; i < 100 && !out.includes('locked'); i++) await delay(50);
+  if (!out.includes('locked')) throw new Error(`could not lock the resource table: ${out}`);
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      locker.stdin.write('ROLLBACK;\n');
+      locker.stdin.end();
+    },
+  };
+}
+
+/**
+ * Waits until Bulk Data job `jobId` runs under a lease; resolves { owner, holder }, holder being
+ * the node of `nodes` whose pid the lease owner names.
+ */
+export async function waitJobHolder(uri, jobId, nodes) {
+  let owner = '';
+  for (let i = 0; i < 100 && !owner; i++) {
+    owner = psql(uri, `SELECT lease_owner FROM bulk_job WHERE id = '${jobId}' AND state = 'running'`);
+    if (!owner) await delay(100);
+  }
+  if (!owner) throw new Error(`job ${jobId} was not started by any node`);
+  const holder = nodes.find((n) => owner.includes(`:${n.pid}:`));
+  if (!holder) throw new Error(`the lease owner ${owner} is none of the nodes`);
+  return { owner, holder };
 }
 
 /** carechart CLI with explicit arguments (no --db mapping). */
