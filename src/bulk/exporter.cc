@@ -137,9 +137,6 @@ class ExportRun {
       }
       ASSIGN_OR_RETURN(store::SearchResult page, ReadExportPage(store_, query));
       for (const store::ResourceVersion& v : page.matches) {
-        if (!scan_types_.empty() && !scan_types_.count(v.type)) {
-          continue;
-        }
         RETURN_IF_ERROR(Emit(v));
         progress_.done += count_resources ? 1 : 0;
       }
@@ -210,27 +207,30 @@ class ExportRun {
     return Status::Ok();
   }
 
-  // One pass over the whole table in key order, whatever _type says: restricting the statement
-  // to some types makes SQLite sort each type's remaining rows for every page (its type index
-  // does not give key order), while skipping the other types' rows here costs one pass.
+  // Type by type, each in key order through the resource(type) index (schema migration 4). One
+  // pass over the whole table would also walk the audit trail, which every read grows and which
+  // soon outnumbers the record itself; the system pass leaves AuditEvents out (decisions D21).
   Status System() {
-    std::vector<std::string> types;
-    if (!req_.types.empty() || !filtered_types_.empty()) {
-      types = UnfilteredTypes(false);
-      if (types.empty()) {
-        return Filters("");
-      }
+    std::vector<std::string> types = UnfilteredTypes(false);
+    std::erase(types, std::string("AuditEvent"));
+    bool everything = req_.types.empty() && filtered_types_.empty();
+    if (types.empty()) {
+      return Filters("");
     }
     // A count first, for X-Progress (one index scan; cheap next to the export).
     store::SearchQuery count;
-    count.types = types;
+    if (!everything) {
+      count.types = types;  // every type but the audit trail: the statement leaves it out itself
+    }
     count.count = 0;
     count.since_us = req_.since_us;
     ASSIGN_OR_RETURN(store::SearchResult counted, store_.Search(count));
     progress_.total = filtered_types_.empty() ? counted.total : -1;
-    scan_types_.insert(types.begin(), types.end());
-    RETURN_IF_ERROR(Drain(store::SearchQuery{}, true));
-    scan_types_.clear();
+    for (const std::string& type : types) {
+      store::SearchQuery q;
+      q.type = type;
+      RETURN_IF_ERROR(Drain(std::move(q), true));
+    }
     return Filters("");
   }
 
@@ -296,7 +296,6 @@ class ExportRun {
   const ExportRunOptions& opt_;
   NdjsonOutput out_;
   std::set<std::string> filtered_types_;
-  std::set<std::string> scan_types_;  // the system pass skips other types (empty: none skipped)
   bool dedup_ = false;
   std::unordered_set<size_t> seen_;
   std::vector<std::string> problems_;
