@@ -1,6 +1,7 @@
 // HTTP transaction ingest: starts carechart on a fresh database, POSTs every transaction Bundle
 // of a folder with C concurrent clients, and prints one line of figures:
-//   resources=N seconds=S rate=R start_rate=A end_rate=B hwm_mb=M db_mb=D errors=E
+//   resources=N seconds=S rate=R start_rate=A end_rate=B hwm_mb=M db_mb=D cpu_s=C
+//   cpu_us_per_res=U errors=E   (C: the server's user+sys CPU seconds)
 // start/end rate: resources/s over the first and the last fifth of the Bundles (by completion).
 // usage: node bench/ingest_http.mjs <bundle-folder> <clients> <work-dir>
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -54,6 +55,10 @@ const fifth = Math.max(2, Math.floor(done.length / 5));
 const resources = done.reduce((s, [, k]) => s + k, 0);
 const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
 const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+// utime + stime of the server in clock ticks (fields 14 and 15 after the command's parenthesis):
+// CPU per resource is the figure that stays comparable while other work shares the machine.
+const statFields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+const cpuSeconds = (Number(statFields[11]) + Number(statFields[12])) / 100;
 await server.stop();
 let dbBytes = 0;
 for (const suffix of ['', '-wal']) {
@@ -64,6 +69,8 @@ for (const suffix of ['', '-wal']) {
 console.log(
   `resources=${resources} seconds=${seconds.toFixed(2)} rate=${(resources / seconds).toFixed(0)} ` +
     `start_rate=${rateOf(done.slice(0, fifth)).toFixed(0)} end_rate=${rateOf(done.slice(-fifth)).toFixed(0)} ` +
-    `hwm_mb=${(hwmKb / 1024).toFixed(0)} db_mb=${(dbBytes / 1e6).toFixed(0)} errors=${errors}`,
+    `hwm_mb=${(hwmKb / 1024).toFixed(0)} db_mb=${(dbBytes / 1e6).toFixed(0)} ` +
+    `cpu_s=${cpuSeconds.toFixed(1)} cpu_us_per_res=${resources ? ((cpuSeconds * 1e6) / resources).toFixed(0) : 0} ` +
+    `errors=${errors}`,
 );
 if (firstError) console.error(`first error: ${firstError}`);

@@ -20,6 +20,8 @@ VARIANTS=200
 DB_DIR=""
 REUSE=0
 KEEP=0
+PATHS_DIR=""
+SIZE_STATS=1
 SCENARIOS="read,name,identifier,birthdate_gender,obs_patient_code_date,obs_code_value,encounter_revinclude,chain_subject_name,has_observation_code,sort_date,everything"
 
 usage() {
@@ -39,6 +41,10 @@ options:
   --scenarios LIST     subset of: $SCENARIOS
   --db-dir DIR         where the corpora are made (default: a temporary directory)
   --reuse              reuse DIR/search-N.db when it exists (with --db-dir)
+  --paths DIR          keep each size's request paths in DIR/paths-N and reuse them when there
+                       (drawing them reads much of a large corpus: minutes when it is not cached),
+                       so that two binaries are measured on the same requests
+  --no-size            skip the index/JSON size figures (they read the whole file)
   --quick              CI-tiny settings: --sizes 10 --duration 1 --warmup 0 --clients 1
   --keep               keep the temporary directory
   -h, --help           this help
@@ -57,6 +63,8 @@ while [[ $# -gt 0 ]]; do
     --scenarios) SCENARIOS="$2"; shift 2 ;;
     --db-dir) DB_DIR="$2"; shift 2 ;;
     --reuse) REUSE=1; shift ;;
+    --paths) PATHS_DIR="$2"; shift 2 ;;
+    --no-size) SIZE_STATS=0; shift ;;
     --quick) SIZES=10; DURATION=1; WARMUP=0; CLIENTS=1; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -126,6 +134,9 @@ for size in "${SIZE_LIST[@]}"; do
   fi
   # Sizes: stored JSON (resource.body) vs everything that only serves search (the sp_* tables
   # and their indexes, and the resource table's secondary indexes).
+  if [[ $SIZE_STATS == 0 ]]; then
+    echo "sizes: not measured (--no-size)" | tee "$TMP/size-$size.txt"
+  else
   sqlite3 -readonly "$DB" "
     SELECT 'resources: ' || (SELECT count(*) FROM resource WHERE deleted = 0) ||
            ', stored JSON ' || printf('%.1f', (SELECT sum(length(body)) FROM resource) / 1048576.0) || ' MB' ||
@@ -136,8 +147,15 @@ for size in "${SIZE_LIST[@]}"; do
                  (SELECT sum(length(body)) FROM resource)) ||
            ' (target <= 1.5); database file ' || printf('%.1f', (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size) / 1048576.0) || ' MB'" \
     | tee "$TMP/size-$size.txt"
+  fi
 
-  node "$HERE/search_paths.mjs" --db "$DB" --out "$TMP/paths-$size" --variants "$VARIANTS"
+  if [[ -n "$PATHS_DIR" && -f "$PATHS_DIR/paths-$size/read.paths" ]]; then
+    echo "reusing the request paths in $PATHS_DIR/paths-$size"
+    cp -r "$PATHS_DIR/paths-$size" "$TMP/paths-$size"
+  else
+    node "$HERE/search_paths.mjs" --db "$DB" --out "$TMP/paths-$size" --variants "$VARIANTS"
+    if [[ -n "$PATHS_DIR" ]]; then mkdir -p "$PATHS_DIR" && cp -r "$TMP/paths-$size" "$PATHS_DIR/"; fi
+  fi
 
   "$BIN" serve --db "$DB" --host 127.0.0.1 --port 0 >"$TMP/carechart-$size.out" 2>"$TMP/carechart-$size.err" &
   CC_PID=$!

@@ -364,11 +364,11 @@ Status RequestGuard::CheckStored(Action action, const store::ResourceVersion& v)
     }
     return CheckType(action, v.type);
   }
-  auto parsed = json::Parse(v.body);
-  if (!parsed.ok()) {
+  auto facts = FactsOfStored(v.type, v.body, control_->policy().config());
+  if (!facts.ok()) {
     return Deny(action, v.type, v.id, "the stored resource could not be read");
   }
-  return Check(action, *parsed);
+  return Apply(action, *facts);
 }
 
 Status RequestGuard::CheckWrite(Action action, const json::Value& resource) {
@@ -451,16 +451,25 @@ bool RequestGuard::Visible(Action action, store::ResourceVersion& v) {
   if (v.deleted) {
     return reaches_everyone();
   }
-  auto parsed = json::Parse(v.body);
-  if (!parsed.ok()) {
+  // Only the members the decision reads are parsed (FactsOfStored), and the coded elements
+  // only when the patient's consent restricts a sensitivity category; the whole body only when
+  // it is rewritten below.
+  const Policy& policy = control_->policy();
+  auto stored_facts = FactsOfStored(v.type, v.body, policy.config(), /*code_sensitivity=*/false);
+  if (!stored_facts.ok()) {
     return false;
   }
-  const Policy& policy = control_->policy();
-  ResourceFacts facts = FactsOf(*parsed, policy.config());
   PatientFacts patient;
-  if (policy.NeedsPatientFacts(*who_, facts)) {
-    patient = control_->FactsFor(*who_, facts.patient_id);
+  if (policy.NeedsPatientFacts(*who_, *stored_facts)) {
+    patient = control_->FactsFor(*who_, stored_facts->patient_id);
+    if (!patient.consent.categories.empty()) {
+      stored_facts = FactsOfStored(v.type, v.body, policy.config(), /*code_sensitivity=*/true);
+      if (!stored_facts.ok()) {
+        return false;
+      }
+    }
   }
+  const ResourceFacts& facts = *stored_facts;
   Decision d = policy.Decide(*who_, action, facts, patient);
   if (!d.allowed) {
     return false;
@@ -472,12 +481,17 @@ bool RequestGuard::Visible(Action action, store::ResourceVersion& v) {
   }
   AddUnique(patients_, facts.patient_id, kMaxAuditedResources);
   AddUnique(resources_, facts.type + "/" + facts.id, kMaxAuditedResources);
-  if (deidentify_) {
-    Deidentify(*parsed);
-    v.body = json::Write(*parsed);
-  } else if (patient_view_ && facts.type == "AuditEvent" &&
-             RedactAuditEventForPatient(Policy::OwnPatients(*who_), *parsed)) {
-    v.body = json::Write(*parsed);
+  if (deidentify_ || (patient_view_ && facts.type == "AuditEvent")) {
+    auto parsed = json::Parse(v.body);
+    if (!parsed.ok()) {
+      return false;
+    }
+    if (deidentify_) {
+      Deidentify(*parsed);
+      v.body = json::Write(*parsed);
+    } else if (RedactAuditEventForPatient(Policy::OwnPatients(*who_), *parsed)) {
+      v.body = json::Write(*parsed);
+    }
   }
   return true;
 }

@@ -1,8 +1,13 @@
 // ResourceFacts extraction and de-identification (facts.h).
 #include "access/facts.h"
 
+#include <algorithm>
 #include <array>
+#include <map>
+#include <mutex>
 
+#include "fhir/definitions.h"
+#include "fhir/json_members.h"
 #include "fhir/search_index.h"
 
 namespace carechart::access {
@@ -107,6 +112,113 @@ ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config) {
   }
   AddCodeSensitivity(resource, config, f);
   return f;
+}
+
+namespace {
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Top-level elements named "Type.<name>" in `expression`; false when the expression may read
+// something else (no such path, or a construct that reaches beyond the paths it names).
+bool AddPathRoots(std::string_view type, std::string_view expression,
+                  std::vector<std::string>& names) {
+  for (std::string_view wide :
+       {"%resource", "%rootResource", "descendants", "children", "repeat(", "%context"}) {
+    if (expression.find(wide) != std::string_view::npos) {
+      return false;
+    }
+  }
+  const std::string prefix = std::string(type) + ".";
+  bool found = false;
+  for (size_t at = expression.find(prefix); at != std::string_view::npos;
+       at = expression.find(prefix, at + 1)) {
+    if (at > 0 && (IsNameChar(expression[at - 1]) || expression[at - 1] == '.')) {
+      continue;  // "SomeObservation." or "x.Observation."
+    }
+    size_t begin = at + prefix.size();
+    size_t end = begin;
+    while (end < expression.size() && IsNameChar(expression[end])) {
+      ++end;
+    }
+    if (end == begin) {
+      return false;
+    }
+    names.emplace_back(expression.substr(begin, end - begin));
+    found = true;
+  }
+  return found;
+}
+
+std::optional<std::vector<std::string>> ComputeCompartmentMembers(std::string_view type) {
+  std::vector<std::string> names;
+  if (type == "Patient") {
+    return names;  // a Patient is its own compartment: its id
+  }
+  for (std::string_view code : fhir::PatientCompartmentParams(type)) {
+    const fhir::SearchParamDef* def = fhir::FindSearchParam(type, code);
+    if (def == nullptr || def->expression.empty()) {
+      continue;  // PatientCompartmentOf skips it too
+    }
+    if (!AddPathRoots(type, def->expression, names)) {
+      return std::nullopt;
+    }
+  }
+  return names;
+}
+
+// A JSON member named `key` holds element `name`: the name itself, a choice type's
+// "<name><Type>" (valueReference for value), or the primitive extension "_<name>".
+bool MemberOf(std::string_view key, std::string_view name) {
+  if (key.starts_with('_')) {
+    key.remove_prefix(1);
+  }
+  if (!key.starts_with(name)) {
+    return false;
+  }
+  return key.size() == name.size() || (key[name.size()] >= 'A' && key[name.size()] <= 'Z');
+}
+
+}  // namespace
+
+const std::optional<std::vector<std::string>>& CompartmentMembers(std::string_view type) {
+  static std::mutex mu;
+  static std::map<std::string, std::optional<std::vector<std::string>>, std::less<>> cache;
+  std::lock_guard lock(mu);
+  if (auto it = cache.find(type); it != cache.end()) {
+    return it->second;  // map nodes never move: the reference stays valid
+  }
+  return cache.emplace(std::string(type), ComputeCompartmentMembers(type)).first->second;
+}
+
+StatusOr<ResourceFacts> FactsOfStored(std::string_view type, std::string_view body,
+                                      const PolicyConfig& config, bool code_sensitivity) {
+  const auto& compartment = CompartmentMembers(type);
+  if (!compartment) {
+    ASSIGN_OR_RETURN(json::Value full, json::Parse(body));
+    return FactsOf(full, config);
+  }
+  const bool coded = code_sensitivity && !config.sensitivity.empty();
+  const bool basic = type == "Basic";
+  auto keep = [&](std::string_view key) {
+    if (key == "resourceType" || key == "id" || key == "meta" || key == "category" ||
+        (basic && key == "code")) {
+      return true;
+    }
+    if (coded &&
+        std::find(kCodedElements.begin(), kCodedElements.end(), key) != kCodedElements.end()) {
+      return true;
+    }
+    for (const std::string& name : *compartment) {
+      if (MemberOf(key, name)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSIGN_OR_RETURN(json::Value partial, json::ParseTopLevelMembers(body, keep));
+  return FactsOf(partial, config);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "app/serve_metrics.h"
 #include "hl7v2/mllp.h"
 #include "hl7v2/processor.h"
+#include "http/heap_limits.h"
 #include "http/server.h"
 #include "http/static_files.h"
 #include "rest/fhir_api.h"
@@ -67,6 +69,8 @@ bool HasPatients(store::ResourceStore& store) {
 }  // namespace
 
 int RunServe(const CommonOptions& common, const ServeOptions& serve) {
+  // Before any thread starts: the heap may not keep an arena per worker thread (D49).
+  // EXPERIMENT http::LimitHeapArenas(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   store::SqliteOptions so;
   so.max_query_ms = serve.max_query_ms;
   rest::ApiOptions ao;

@@ -8,6 +8,8 @@
 
 #include <unordered_set>
 
+#include "fhir/json_members.h"
+
 namespace carechart::json {
 
 const Value* Value::find(std::string_view key) const {
@@ -327,6 +329,45 @@ StatusOr<Value> Parse(std::string_view text, const ParseOptions& options) {
   // current_location() fails (OUT_OF_BOUNDS) once the whole input has been consumed.
   if (!doc.current_location().error()) {
     return InvalidError("invalid JSON: unexpected content after the end of the document", "$");
+  }
+  return out;
+}
+
+StatusOr<Value> ParseTopLevelMembers(std::string_view text,
+                                     const std::function<bool(std::string_view)>& keep) {
+  // One parser and one padded copy per thread: bodies are served one after the other.
+  thread_local od::parser parser;
+  thread_local std::string padded;
+  padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(text);
+  od::document doc;
+  if (auto err = parser
+                     .iterate(simdjson::padded_string_view(padded.data(), padded.size(),
+                                                           padded.capacity()))
+                     .get(doc)) {
+    return InvalidError(std::string("invalid JSON: ") + simdjson::error_message(err), "$");
+  }
+  od::object obj;
+  if (auto err = doc.get_object().get(obj)) {
+    return InvalidError("expected a JSON object at the top level", "$");
+  }
+  const ParseOptions options;
+  Builder builder(options);
+  Value out = Value::Object();
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto err = std::move(field_result).get(field)) {
+      return builder.SimdError(err);
+    }
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) {
+      return builder.SimdError(err);
+    }
+    if (!keep(key)) {
+      continue;  // on-demand skips the value when the loop moves on
+    }
+    auto& member = out.members().emplace_back(std::string(key), Value());
+    RETURN_IF_ERROR(builder.Convert(field.value(), member.second, 2));
   }
   return out;
 }

@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "http/heap_limits.h"
 #include "http/url.h"
 
 namespace carechart::http {
@@ -538,6 +539,12 @@ void Session<Stream>::Dispatch() {
               [self, response = std::move(response), keep_alive]() mutable {
                 self->Send(std::move(response), keep_alive);
               });
+    // A large body (a transaction Bundle) left a large parse tree's memory free in this thread's
+    // arena: give it back, so the RSS does not keep the peak of every request (heap_limits.h).
+    if (request->body.size() >= kReleaseHeapAfterBodyBytes) {
+      std::string().swap(request->body);
+      ReleaseFreeHeap();
+    }
   };
   // Reads never wait for a writer (SQLite WAL) and take tens of microseconds, so they run on the
   // I/O thread: handing them to the pool and back costs two thread wake-ups, more than the read.

@@ -3,7 +3,10 @@
 #include "rest/bundle_processing.h"
 #include "rest/scope_check.h"
 
+#include <algorithm>
+#include <semaphore>
 #include <set>
+#include <thread>
 
 #include "core/base64.h"
 #include "fhir/datetime.h"
@@ -280,6 +283,37 @@ std::string ResponseBundle(const RequestContext& ctx, const std::string& type,
   return out;
 }
 
+// Bodies from this size on count as large Bundles (about 200 resources and more).
+constexpr size_t kLargeBundleBytes = 256 * 1024;
+
+// Large Bundles being prepared or committed at once (D49). Each holds its parse tree, prepared
+// versions and index entries (tens of MB for a thousand resources) until its commit; beyond two
+// per core more at once only adds memory, since they compete for the same cores and the one
+// writer. Smaller Bundles never wait.
+class LargeBundleSlot {
+ public:
+  explicit LargeBundleSlot(size_t body_bytes) : held_(body_bytes >= kLargeBundleBytes) {
+    if (held_) {
+      Slots().acquire();
+    }
+  }
+  ~LargeBundleSlot() {
+    if (held_) {
+      Slots().release();
+    }
+  }
+  LargeBundleSlot(const LargeBundleSlot&) = delete;
+  LargeBundleSlot& operator=(const LargeBundleSlot&) = delete;
+
+ private:
+  static std::counting_semaphore<1024>& Slots() {
+    static std::counting_semaphore<1024> slots(
+        std::clamp<std::ptrdiff_t>(2 * std::thread::hardware_concurrency(), 2, 1024));
+    return slots;
+  }
+  bool held_;
+};
+
 // A batch entry as the request the router would get for it on its own.
 http::Request EntryRequest(const RequestContext& ctx, const BundleEntry& e) {
   http::Request r;
@@ -422,6 +456,7 @@ std::vector<size_t> ProcessingOrder(const std::vector<BundleEntry>& entries) {
 }
 
 http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch) {
+  LargeBundleSlot slot(ctx.http.body.size());
   ParsedBody body = ParseJsonBody(ctx);
   if (body.error) {
     return *body.error;

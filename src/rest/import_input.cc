@@ -147,13 +147,17 @@ Status SplitInput(ImportInput& input, size_t chunk_lines, const ReadCallbacks& c
     }
     RETURN_IF_ERROR(read_more());
   }
+  // Whether more follows is looked at first: a Bundle is usually one line (or ends with its only
+  // newline), and parsing that whole document here only to learn it is not NDJSON cost as much
+  // as the worker's own parse of it.
   bool ndjson = false;
-  if (line_end != std::string::npos &&
-      json::Parse(std::string_view(pending).substr(first_start, line_end - first_start)).ok()) {
+  if (line_end != std::string::npos) {
     while (Blank(std::string_view(pending).substr(line_end)) && !eof) {
       RETURN_IF_ERROR(read_more());
     }
-    ndjson = !Blank(std::string_view(pending).substr(line_end));
+    ndjson =
+        !Blank(std::string_view(pending).substr(line_end)) &&
+        json::Parse(std::string_view(pending).substr(first_start, line_end - first_start)).ok();
   }
   if (!ndjson) {
     while (!eof) {

@@ -86,15 +86,16 @@ class Importer::Pipeline {
 
   // Runs `read` on a reader thread, the workers, and the committer on this thread.
   Status Run(const std::function<void(Pipeline&)>& read) {
-    bool deferred = false;
     if (owner_.options_.defer_indexes) {
       const int64_t expected = owner_.options_.expected_resources > 0
                                    ? owner_.options_.expected_resources
                                    : bytes_total_ / 1024;
-      ASSIGN_OR_RETURN(deferred, owner_.store_.BeginBulkLoad(expected));
+      // Whether the indexes were deferred or kept, EndBulkLoad follows: it also ends the load's
+      // connection settings (and finds the indexes present when they were kept).
+      RETURN_IF_ERROR(owner_.store_.BeginBulkLoad(expected).status());
     }
     Status s = RunStages(read);
-    if (deferred) {
+    if (owner_.options_.defer_indexes) {
       Status built = owner_.store_.EndBulkLoad();
       if (s.ok() && !built.ok()) {
         return built;

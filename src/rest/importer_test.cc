@@ -221,6 +221,37 @@ TEST_F(ImporterTest, GzipFilesAndFoldersAreRead) {
   EXPECT_EQ(Version("Patient", "gz24"), 1);
 }
 
+// NDJSON is a first line that is a whole JSON value with more lines after it; anything else is
+// one document (the reader decides by what follows before it parses anything).
+TEST_F(ImporterTest, TheFormatIsDecidedByWhatFollowsTheFirstLine) {
+  const std::string bundle =
+      R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" +
+      PatientLine("b1", "One").substr(0, PatientLine("b1", "One").size() - 1) +
+      R"(},{"resource":)" +
+      PatientLine("b2", "Two").substr(0, PatientLine("b2", "Two").size() - 1) + "}]}";
+  struct Case {
+    std::string name, text;
+    int64_t written;
+  } cases[] = {
+      {"one-line bundle, newline", bundle + "\n", 2},
+      {"one-line bundle, blank lines", bundle + "\n \n\t\n", 2},
+      {"one-line bundle, no newline", bundle, 2},
+      {"pretty-printed resource", "{\n \"resourceType\": \"Patient\",\n \"id\": \"pp\"\n}\n", 1},
+      {"one resource, one line", PatientLine("single", "Single"), 1},
+      {"ndjson", PatientLine("n1", "A") + "\n" + PatientLine("n2", "B") + PatientLine("n3", "C"),
+       3},
+  };
+  for (const Case& c : cases) {
+    Importer importer(*store_, api_, options_);
+    ASSERT_TRUE(importer.ImportText("input", c.text).ok()) << c.name;
+    EXPECT_EQ(importer.stats().resources_written + importer.stats().unchanged, c.written) << c.name;
+    EXPECT_EQ(importer.stats().entries_failed, 0) << c.name;
+  }
+  EXPECT_EQ(Version("Patient", "b2"), 1);
+  EXPECT_EQ(Version("Patient", "pp"), 1);
+  EXPECT_EQ(Version("Patient", "n3"), 1);
+}
+
 TEST_F(ImporterTest, AFileThatIsNotFhirIsAnError) {
   Importer importer(*store_, api_, options_);
   Status s = importer.ImportText("notes.txt", "hello, this is not FHIR\n");

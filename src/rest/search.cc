@@ -131,6 +131,13 @@ http::Response SearchsetResponse(RequestContext& ctx, store::SearchQuery& query,
       bundle.AddLink("next", link({{"_page", store::EncodePageToken(query.sort, next)}}));
     }
   }
+  size_t bytes = 0;
+  for (const auto* list : {&result->matches, &result->included}) {
+    for (const auto& m : *list) {
+      bytes += m.body.size() + link_path.size() + m.type.size() + m.id.size() + 64;
+    }
+  }
+  bundle.Reserve(bytes);  // one buffer for the whole page
   for (const auto& m : result->matches) {
     bundle.AddSearchEntry(m, "match");
   }

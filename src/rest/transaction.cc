@@ -458,11 +458,12 @@ class Transaction {
     std::vector<size_t> order = ProcessingOrder(entries_);
     Status changed_if_match = Status::Ok();
     Status s = ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
-      for (size_t i = 0; i < plans_.size(); ++i) {
+      // The version a plan was made against must still be current. Entries that write are
+      // checked right before their Put (each resource is touched by one entry only, so no Put
+      // of this transaction changes another entry's version, and a failure rolls all back):
+      // the store then finds the row once for both.
+      auto check_version = [&](size_t i) -> Status {
         const Plan& p = plans_[i];
-        if (!p.check_version) {
-          continue;
-        }
         ASSIGN_OR_RETURN(store::CurrentVersion now, txn.Current(entries_[i].type, p.id));
         if (now.version != p.expected) {
           std::string key = entries_[i].type + "/" + p.id;
@@ -476,6 +477,12 @@ class Transaction {
           }
           *raced = true;
           return ConflictError(key + " changed while the transaction was being processed");
+        }
+        return Status::Ok();
+      };
+      for (size_t i = 0; i < plans_.size(); ++i) {
+        if (plans_[i].check_version && !plans_[i].writes) {
+          RETURN_IF_ERROR(check_version(i));
         }
       }
       for (const Plan& p : plans_) {
@@ -499,6 +506,9 @@ class Transaction {
       }
       for (size_t i : order) {
         if (plans_[i].writes) {
+          if (plans_[i].check_version) {
+            RETURN_IF_ERROR(check_version(i));
+          }
           RETURN_IF_ERROR(txn.Put(plans_[i].write));
           for (const auto& companion : plans_[i].companions) {
             RETURN_IF_ERROR(txn.Put(companion.first));

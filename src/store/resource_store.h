@@ -149,7 +149,7 @@ class ResourceStore {
   // Meanwhile every read and search stays correct, only slower, so only a command-line load
   // (not a server's API traffic) should ask. Returns whether indexes were deferred; then
   // EndBulkLoad must follow (a process killed in between leaves a store that rebuilds them when
-  // it is next opened).
+  // it is next opened). EndBulkLoad may follow in any case (the importer always calls it).
   virtual StatusOr<bool> BeginBulkLoad(int64_t expected_resources) {
     (void)expected_resources;
     return false;

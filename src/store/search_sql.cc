@@ -364,8 +364,12 @@ class Compiler {
   }
 
   // The compartment's members: resources referring to the owner through a compartment
-  // parameter of their type (plus the owner itself when asked).
-  StatusOr<std::string> CompartmentKeys(const Scope& s, const SearchQuery& q) {
+  // parameter of their type (plus the owner itself when asked). `as_table`: a key listing from
+  // index rows alone (CompartmentKeysOnly): columns named pk, each member once (UNION), the
+  // owner only when not deleted, and a listing of every type leaves out AuditEvent's parameters
+  // instead of checking r.type (parameter keys are per type).
+  StatusOr<std::string> CompartmentKeys(const Scope& s, const SearchQuery& q,
+                                        bool as_table = false) {
     if (q.compartment_type != "Patient") {
       return InvalidError("only the Patient compartment is supported, not " + q.compartment_type);
     }
@@ -377,25 +381,35 @@ class Compiler {
     } else {
       types.assign(fhir::ResourceTypes().begin(), fhir::ResourceTypes().end());
     }
+    const bool every_type = s.type.empty() && s.types.empty();
     std::string keys;
     for (std::string_view t : types) {
+      if (as_table && every_type && t == "AuditEvent") {
+        continue;  // what "r.type <> 'AuditEvent'" leaves out of every-type listings (D21)
+      }
       for (std::string_view p : fhir::PatientCompartmentParams(t)) {
         keys += (keys.empty() ? "" : ", ") + a_.Arg(ParamKey(t, p));
       }
     }
     std::string out;
     if (!keys.empty()) {
-      out = "SELECT " + KeyColumns(a_.dialect(), "t.res", "t") +
+      out = "SELECT " +
+            // DISTINCT: a Coverage naming the patient as beneficiary and subscriber is one member
+            (as_table ? std::string("DISTINCT t.res AS pk")
+                      : KeyColumns(a_.dialect(), "t.res", "t")) +
             " FROM sp_reference t WHERE t.param IN (" + keys +
             ") AND t.target_id = " + a_.Arg(q.compartment_id) +
             " AND t.target_type = " + a_.Arg(q.compartment_type);
     }
     bool owner_in_scope = std::find(types.begin(), types.end(), q.compartment_type) != types.end();
     if (q.include_owner && owner_in_scope) {
-      out += (out.empty() ? "" : " UNION ALL ") + std::string("SELECT ") +
-             KeyColumns(a_.dialect(), "o.pk", "o") +
+      out += (out.empty() ? ""
+              : as_table  ? " UNION "
+                          : " UNION ALL ") +
+             std::string("SELECT ") +
+             (as_table ? std::string("o.pk AS pk") : KeyColumns(a_.dialect(), "o.pk", "o")) +
              " FROM resource o WHERE o.type = " + a_.Arg(q.compartment_type) +
-             " AND o.id = " + a_.Arg(q.compartment_id);
+             " AND o.id = " + a_.Arg(q.compartment_id) + (as_table ? " AND o.deleted = 0" : "");
     }
     if (out.empty()) {
       return InvalidError("no resource of the types searched belongs to a " + q.compartment_type +
@@ -416,9 +430,57 @@ class Compiler {
   // it, but only the index column lets SQLite skip the sorter and seek past a keyset cursor).
   const std::string& order_key() const { return order_key_; }
 
+  // Asks FromWhere for a statement that reads only keys (a key listing or a count): where the
+  // matches' keys come from index rows, it then leaves the resource table's rows unread.
+  void set_keys_only(bool on) { keys_only_ = on; }
+
+  // Whether a non-driving clause reads the resource row itself (r.id, r.last_updated).
+  static bool ReadsResourceRow(const SearchClause& c) {
+    return c.link == ClauseLink::kHas || IsResourceColumnParam(c.param);
+  }
+
+  // A key listing or count that can skip the resource rows (decisions D49): its driver's keys
+  // come from index rows, which exist only for current, non-deleted resources (the writer
+  // deletes a resource's rows with it), so "r.deleted = 0" holds already, and the type is
+  // checked on resource(type) (migration 4, entries (type, pk)) as "type = ? AND rowid = ?"
+  // — a seek in a small index instead of a read of the row, whose page holds the JSON body.
+  // Not for _has drivers (their keys come from the target's (type, id), which a deleted
+  // resource keeps), compartments (the owner arm reads resource too), system searches, or the
+  // co-located (PostgreSQL) schema, which keeps the plain form.
+  bool KeysFromIndexOnly(const Scope& s, const std::vector<const SearchClause*>& clauses,
+                         int driver, const SearchQuery* q) const {
+    if (!keys_only_ || q == nullptr || driver < 0 || s.type.empty() || q->since_us ||
+        !q->compartment_type.empty() || !a_.dialect().CoLocationColumn().empty() ||
+        clauses[driver]->link == ClauseLink::kHas) {
+      return false;
+    }
+    for (size_t i = 0; i < clauses.size(); ++i) {
+      if (static_cast<int>(i) != driver && ReadsResourceRow(*clauses[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // A compartment's key listing or count with no other condition (the first page of
+  // Patient/x/$everything and Patient/x/*, decisions D50): the members' keys come from their
+  // index rows, which exist only for current, non-deleted resources, and from the owner's
+  // (type, id), so the resource rows — whose pages hold the JSON bodies, 2,000 seeks for a
+  // large record — are not read; the page's bodies are read by key afterwards. Not with
+  // _since (r.last_updated) or on the co-located (PostgreSQL) schema.
+  bool CompartmentKeysOnly(const std::vector<const SearchClause*>& clauses,
+                           const SearchQuery* q) const {
+    return keys_only_ && q != nullptr && !q->compartment_type.empty() && clauses.empty() &&
+           !q->since_us && a_.dialect().CoLocationColumn().empty();
+  }
+
   // FROM and WHERE over alias r; `q` adds the query-level conditions (top level only).
   StatusOr<std::string> FromWhere(const Scope& s, const std::vector<const SearchClause*>& clauses,
                                   const SearchQuery* q) {
+    if (CompartmentKeysOnly(clauses, q)) {
+      ASSIGN_OR_RETURN(std::string keys, CompartmentKeys(s, *q, /*as_table=*/true));
+      return " FROM (" + keys + ") r WHERE 1 = 1";  // callers append " AND ..." conditions
+    }
     int driver = -1, best = 0;
     bool compartment = q != nullptr && !q->compartment_type.empty();
     if (!compartment) {
@@ -430,14 +492,18 @@ class Compiler {
         }
       }
     }
-    std::string from = " FROM resource r", where = " WHERE r.deleted = 0";
+    // A key listing or count from index rows alone leaves out "r.deleted = 0" (see
+    // KeysFromIndexOnly); its driver's key set or join always adds a first condition.
+    const bool index_only = KeysFromIndexOnly(s, clauses, driver, q);
+    std::string from = " FROM resource r", where = index_only ? "" : " WHERE r.deleted = 0";
     // The driver's keys as a set (r.pk IN (...)), not a join: a resource matching through
     // several index rows (Coverage referring to its patient as beneficiary, subscriber and
     // policy-holder) is one match, and the rows come out in key order, so the default sort
     // needs no sorter and a page stops after count + 1 rows. With a driver, r.type is written
-    // as a probe column so that SQLite walks the key set rather than resource(type, ...).
+    // as a probe column so that SQLite walks the key set rather than resource(type, ...) —
+    // except from index rows alone, where the seek in resource(type) is the point.
     bool keyed = compartment || driver >= 0;
-    std::string type_col = keyed ? a_.dialect().ProbeColumn("r.type") : "r.type";
+    std::string type_col = keyed && !index_only ? a_.dialect().ProbeColumn("r.type") : "r.type";
     if (compartment) {
       ASSIGN_OR_RETURN(std::string keys, CompartmentKeys(s, *q));
       where += " AND " + KeyTuple(a_.dialect(), "r.pk", "r") + " IN (" + keys + ")";
@@ -449,11 +515,13 @@ class Compiler {
       from = " FROM sp_token d CROSS JOIN resource r";
       where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, clauses[driver]->param)) +
               " AND d.code = " + a_.Arg(v.code) + " AND d.sys = " + a_.Arg(SystemKey(v.system)) +
-              " AND r.pk = d.res" + SameShard(a_.dialect(), "d", "r") + " AND r.deleted = 0";
+              " AND r.pk = d.res" + SameShard(a_.dialect(), "d", "r") +
+              (index_only ? "" : " AND r.deleted = 0");
       order_key_ = "d.res";
     } else if (driver >= 0) {
       ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
-      where += " AND " + KeyTuple(a_.dialect(), "r.pk", "r") + " IN (" + keys + ")";
+      where += (index_only ? " WHERE " : " AND ") + KeyTuple(a_.dialect(), "r.pk", "r") + " IN (" +
+               keys + ")";
     }
     if (!s.type.empty()) {
       where += " AND " + type_col + " = " + a_.Arg(s.type);
@@ -544,6 +612,7 @@ class Compiler {
   int64_t now_us_;
   ArgList& a_;
   std::string order_key_ = "r.pk";
+  bool keys_only_ = false;
 };
 
 }  // namespace
@@ -577,7 +646,9 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
   for (const SearchClause& cl : query.clauses) {
     clauses.push_back(&cl);
   }
+  c.set_keys_only(mode == SearchSqlMode::kKeys || mode == SearchSqlMode::kCount);
   ASSIGN_OR_RETURN(std::string from_where, c.FromWhere(scope, clauses, &query));
+  c.set_keys_only(false);
   CompiledSql out;
   switch (mode) {
     case SearchSqlMode::kCount:
@@ -601,7 +672,15 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
       if (!query.sort.empty()) {
         return InvalidError("the key listing of a search has no _sort");
       }
-      out.sql = "SELECT r.pk" + from_where + " ORDER BY " + c.order_key();
+      out.sql = "SELECT r.pk" + from_where;
+      if (query.after) {  // a later page: the keys after its cursor
+        if (!query.after->values.empty()) {
+          return InvalidError("the _page token does not fit this search's _sort", "_page");
+        }
+        ASSIGN_OR_RETURN(std::string keyset, c.Keyset(scope, query));
+        out.sql += " AND " + keyset;
+      }
+      out.sql += " ORDER BY " + c.order_key();
       if (limit > 0) {
         out.sql += " LIMIT " + a.Arg(int64_t{limit});
       }

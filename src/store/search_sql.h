@@ -19,8 +19,9 @@ enum class SearchSqlMode {
   kPage,
   kCount,  // one column: the number of matches (at most kEstimateLimit for estimate_total)
   kIds,    // one column: id; at most `limit` rows (conditional interactions)
-  // one column: pk, in the default order (unsorted queries only); at most `limit` rows when
-  // `limit` > 0 — a first page and its total from one evaluation of the key set
+  // one column: pk, in the default order (unsorted queries only), after the query's cursor; at
+  // most `limit` rows when `limit` > 0 — a page (and a first page's total) from one evaluation
+  // of the key set, reading index rows only where it can (decisions D49)
   kKeys,
 };
 

@@ -711,6 +711,24 @@ TEST_F(SearchSql, CompartmentMembersAreCountedOnce) {
   EXPECT_EQ(paged, (Ids{"Observation/o1", "Observation/o2", "Observation/o5", "Patient/a"}));
 }
 
+TEST_F(SearchSql, CompartmentListingsLeaveOutAuditEventsUnlessAsked) {
+  // The first page of $everything lists its keys from index rows (decisions D50): an
+  // AuditEvent naming the patient is left out of every-type listings (D21) as the row form's
+  // "type <> 'AuditEvent'" did, and found when _type asks for it.
+  fhir::IndexEntries ix;
+  ix.references.push_back({"patient", "Patient", "a", ""});
+  ASSERT_TRUE(PutNext(*store_, MakeWrite("AuditEvent", "ae1", k2020 + 300, ix)).ok());
+  SearchQuery q;
+  q.compartment_type = "Patient";
+  q.compartment_id = "a";
+  q.include_owner = true;
+  SearchResult every = Run(q);
+  EXPECT_EQ(IdsOf(every.matches), (Ids{"Observation/o1", "Observation/o2", "Patient/a"}));
+  EXPECT_EQ(every.total, 3);
+  q.types = {"AuditEvent", "Patient"};
+  EXPECT_EQ(IdsOf(Run(q).matches), (Ids{"AuditEvent/ae1", "Patient/a"}));
+}
+
 TEST_F(SearchSql, TotalLimitCountsUpToTheCapThenReportsNone) {
   SearchQuery q;
   q.type = "Observation";
@@ -907,6 +925,10 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   EXPECT_NE(Plan(path, *CompileSearch(coded_next, SqliteDialect(), SearchSqlMode::kPage, 0))
                 .find("res>?"),
             std::string::npos);
+  // A later page listed by key seeks past its cursor too.
+  EXPECT_NE(Plan(path, *CompileSearch(coded_next, SqliteDialect(), SearchSqlMode::kKeys, 0, 21))
+                .find("res>?"),
+            std::string::npos);
   // A listing without a driving clause walks resource(type) in key order (migration 4): no
   // sorter, and a later page seeks past its cursor.
   SearchQuery listing;
@@ -916,6 +938,48 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
       Plan(path, *CompileSearch(listing, SqliteDialect(), SearchSqlMode::kPage, 0));
   EXPECT_NE(listed.find("resource_type_pk (type=? AND rowid>?)"), std::string::npos) << listed;
   EXPECT_EQ(listed.find("TEMP B-TREE"), std::string::npos) << listed;
+  // A key listing or count from index rows checks each key's type in resource(type) and never
+  // reads the row (whose page holds the JSON body); _has, whose keys are the target's, does.
+  for (auto& [what, q, from_index] :
+       std::vector<std::tuple<const char*, SearchQuery, bool>>{{"coded", coded, true},
+                                                               {"chain", chain, true},
+                                                               {"keyset", keyset, true},
+                                                               {"_has", has, false}}) {
+    q.after.reset();
+    for (SearchSqlMode mode : {SearchSqlMode::kKeys, SearchSqlMode::kCount}) {
+      auto sql = CompileSearch(q, SqliteDialect(), mode, 0, 21);
+      ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+      std::string plan = Plan(path, *sql);
+      std::string outer = plan.substr(0, plan.find("SUBQUERY"));
+      EXPECT_EQ(outer.find("resource_type_pk (type=? AND rowid=?)") != std::string::npos,
+                from_index)
+          << what << ":\n"
+          << plan;
+      EXPECT_EQ(outer.find("r USING INTEGER PRIMARY KEY") == std::string::npos, from_index)
+          << what << ":\n"
+          << plan;
+      EXPECT_EQ(plan.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << what << ":\n" << plan;
+    }
+  }
+  // A compartment's key listing or count (the first page of $everything, decisions D50) reads
+  // its members' index rows and the owner's (type, id), never a member's resource row; the
+  // members' keys (one patient's record) are sorted.
+  for (bool every_type : {false, true}) {
+    SearchQuery q = compartment;
+    if (every_type) {
+      q.type.clear();
+      q.include_owner = true;
+    }
+    for (SearchSqlMode mode : {SearchSqlMode::kKeys, SearchSqlMode::kCount}) {
+      auto sql = CompileSearch(q, SqliteDialect(), mode, 0, 21);
+      ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+      std::string plan = Plan(path, *sql);
+      EXPECT_NE(plan.find("sp_reference_value"), std::string::npos) << plan;
+      EXPECT_EQ(plan.find("INTEGER PRIMARY KEY"), std::string::npos) << plan;
+      EXPECT_EQ(plan.find("SCAN t"), std::string::npos) << plan;  // "SCAN r": the key list
+      EXPECT_EQ(plan.find("SCAN o"), std::string::npos) << plan;
+    }
+  }
   for (auto& [what, q, expect] :
        std::vector<Case>{{"chain", chain, {"sp_string_value", "sp_reference_value"}},
                          {"_has", has, {"sp_token_value", "sqlite_autoindex_resource_1"}},

@@ -66,6 +66,14 @@ Statement& Statement::BindBlob(int i, std::string_view b) {
                     SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindStaticText(int i, std::string_view t) {
+  sqlite3_bind_text(stmt_, i, t.data() ? t.data() : "", static_cast<int>(t.size()), SQLITE_STATIC);
+  return *this;
+}
+Statement& Statement::BindStaticBlob(int i, std::string_view b) {
+  sqlite3_bind_blob(stmt_, i, b.data() ? b.data() : "", static_cast<int>(b.size()), SQLITE_STATIC);
+  return *this;
+}
 Statement& Statement::BindNull(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;

@@ -33,6 +33,10 @@ class Statement {
   Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindNull(int index);
   Statement& BindOptionalText(int index, std::string_view text);  // NULL when empty
+  // Without SQLite's own copy: the caller keeps the bytes unchanged until this Statement is
+  // destroyed (or Reset and rebound). For hot write paths whose values outlive the statement.
+  Statement& BindStaticText(int index, std::string_view text);
+  Statement& BindStaticBlob(int index, std::string_view bytes);
   Statement& BindAll(const std::vector<SqlArg>& args);
   // Makes a run statement runnable again, keeping its bindings (to rebind only what changes).
   void Reset();

@@ -154,7 +154,7 @@ Status IndexRowBuffer::FlushTable(Connection& conn, size_t table) {
             stmt.Bind(param, row[c].d);
             break;
           case Cell::Kind::kText:
-            stmt.Bind(param, Text(row[c]));
+            stmt.BindStaticText(param, Text(row[c]));  // text_ outlives stmt
             break;
         }
       }

@@ -232,14 +232,20 @@ StatusOr<std::vector<ResourceVersion>> ReadByKeys(Connection& conn,
   return CollectVersions(s);
 }
 
-// A first page in the default order that also needs its total: one statement lists the keys of
-// the matches (up to the total's cap, past the page), which gives both the page and the total,
-// then the page's bodies are read by key. Page and count statements would each evaluate the
-// driving key set (every Patient with an Observation of a code, for _has), so a search with a
-// next page did that work twice.
-StatusOr<SearchResult> FirstPageByKeys(Connection& conn, const SearchQuery& q, int64_t now_us) {
+// A page in the default order (no _sort, no _offset) is a listing of its matches' keys, then a
+// read of the page's bodies by key. A first page that needs its total lists past the page, up
+// to the total's cap, so one evaluation of the driving key set gives the page, the next cursor
+// and the total (page and count statements would each evaluate it: every Patient with an
+// Observation of a code, for _has); any other page lists count + 1 keys after its cursor. The
+// listing reads index rows only where it can (decisions D49), so candidates that fail a probe
+// cost no read of their row, whose page holds the JSON body.
+StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_t now_us) {
+  const bool count_here = q.want_total && !q.after;
   int64_t cap = q.total_limit > 0 ? q.total_limit : (q.estimate_total ? kEstimateLimit : 0);
-  int64_t limit = cap > 0 ? std::max<int64_t>(cap, q.count) + 1 : 0;
+  int64_t limit = q.count + 1;
+  if (count_here) {
+    limit = cap > 0 ? std::max<int64_t>(cap, q.count) + 1 : 0;
+  }
   ASSIGN_OR_RETURN(CompiledSql sql, CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, now_us,
                                                   static_cast<int>(limit)));
   ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
@@ -254,7 +260,9 @@ StatusOr<SearchResult> FirstPageByKeys(Connection& conn, const SearchQuery& q, i
   }
   SearchResult result;
   const auto n = static_cast<int64_t>(keys.size());
-  result.total = cap > 0 && n > cap ? -1 : n;
+  if (count_here) {
+    result.total = cap > 0 && n > cap ? -1 : n;
+  }
   std::vector<int64_t> page(keys.begin(), keys.begin() + std::min<int64_t>(n, q.count));
   if (n > q.count) {
     result.next = PageCursor{page.back(), {}};
@@ -274,11 +282,14 @@ StatusOr<SearchResult> FirstPageByKeys(Connection& conn, const SearchQuery& q, i
 
 StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us) {
   return InReadTxn(conn, [&]() -> StatusOr<SearchResult> {
-    if (q.count > 0 && q.want_total && q.sort.empty() && !q.after && q.offset == 0) {
-      return FirstPageByKeys(conn, q, now_us);
-    }
     SearchResult result;
-    if (q.count > 0) {
+    const bool by_keys = q.count > 0 && q.sort.empty() && q.offset == 0;
+    if (by_keys) {
+      ASSIGN_OR_RETURN(result, PageByKeys(conn, q, now_us));
+      if (!q.want_total || !q.after) {
+        return result;  // counted with the page, or not wanted
+      }
+    } else if (q.count > 0) {
       ASSIGN_OR_RETURN(CompiledSql sql,
                        CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, now_us));
       ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));

@@ -54,23 +54,25 @@ StatusOr<int64_t> MaxSeq(Connection& conn) {
 
 StatusOr<SqliteWriteTxn::Found> SqliteWriteTxn::Find(const std::string& type,
                                                      const std::string& id) {
-  if (last_found_ && last_found_->type == type && last_found_->id == id) {
-    return *last_found_;
+  std::string key;
+  key.reserve(type.size() + 1 + id.size());
+  key.append(type).push_back('/');
+  key.append(id);
+  if (auto it = found_.find(key); it != found_.end()) {
+    return it->second;
   }
   ASSIGN_OR_RETURN(
       Statement stmt,
       conn_.Prepare("SELECT pk, version, deleted FROM resource WHERE type = ?1 AND id = ?2"));
-  stmt.Bind(1, type).Bind(2, id);
+  stmt.BindStaticText(1, type).BindStaticText(2, id);  // both outlive stmt
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   Found f;
-  f.type = type;
-  f.id = id;
   if (row) {
     f.pk = stmt.Int(0);
     f.version = stmt.Int(1);
     f.deleted = stmt.Int(2) != 0;
   }
-  last_found_ = f;
+  found_.emplace(std::move(key), f);
   return f;
 }
 
@@ -107,7 +109,7 @@ StatusOr<std::vector<std::string>> SqliteWriteTxn::SearchIds(const SearchQuery& 
 Status SqliteWriteTxn::Put(const PreparedWrite& w) {
   // Callers ask Current() right before Put() of the same id: Find() answers both with one seek.
   ASSIGN_OR_RETURN(Found found, Find(w.type, w.id));
-  last_found_.reset();  // this Put changes the row
+  found_.erase(w.type + "/" + w.id);  // this Put changes the row
   const bool exists = found.version > 0;
   int64_t pk = found.pk;
   int64_t current = found.version;
@@ -125,7 +127,7 @@ Status SqliteWriteTxn::Put(const PreparedWrite& w) {
                                    "body = ?7 WHERE pk = ?8"));
     update.Bind(1, w.version).Bind(2, w.last_updated_us).Bind(3, int64_t{w.deleted});
     update.BindOptionalText(4, w.patient_id).Bind(5, w.method).Bind(6, seq);
-    RETURN_IF_ERROR(update.BindBlob(7, w.body).Bind(8, pk).Run());
+    RETURN_IF_ERROR(update.BindStaticBlob(7, w.body).Bind(8, pk).Run());  // w outlives update
   } else {
     ASSIGN_OR_RETURN(Statement insert,
                      conn_.Prepare("INSERT INTO resource(type, id, version, last_updated, "
@@ -133,7 +135,7 @@ Status SqliteWriteTxn::Put(const PreparedWrite& w) {
                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     insert.Bind(1, w.type).Bind(2, w.id).Bind(3, w.version).Bind(4, w.last_updated_us);
     insert.Bind(5, int64_t{w.deleted}).BindOptionalText(6, w.patient_id).Bind(7, w.method);
-    RETURN_IF_ERROR(insert.Bind(8, seq).BindBlob(9, w.body).Run());
+    RETURN_IF_ERROR(insert.Bind(8, seq).BindStaticBlob(9, w.body).Run());  // w outlives insert
     pk = conn_.LastInsertRowid();
   }
   if (w.deleted) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/resource_store.h"
@@ -35,8 +36,6 @@ class SqliteWriteTxn : public WriteTxn {
  private:
   // The current row of (type, id); version 0 when there is none.
   struct Found {
-    std::string type;
-    std::string id;
     int64_t pk = 0;
     int64_t version = 0;
     bool deleted = false;
@@ -51,8 +50,9 @@ class SqliteWriteTxn : public WriteTxn {
 
   Connection& conn_;
   int64_t& next_seq_;
-  // The last Find() of this write function, until a Put changes it.
-  std::optional<Found> last_found_;
+  // The Find()s of this write function, each until a Put changes its row: a transaction asks
+  // Current() of every entry before it Puts them all, the importer just before each Put.
+  std::unordered_map<std::string, Found> found_;
   // Index rows of this write function's Puts not yet inserted.
   IndexRowBuffer pending_rows_;
 };

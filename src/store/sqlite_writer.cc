@@ -11,6 +11,12 @@ namespace carechart::store::sqlite {
 StatusOr<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<Connection> conn,
                                                 int max_group_delay_us, int max_group_size) {
   ASSIGN_OR_RETURN(int64_t max_seq, MaxSeq(*conn));
+  // No foreign-key enforcement on the writer (D49): an immediate check makes every multi-row
+  // INSERT of index rows open a statement journal, and releasing one walks the in-memory
+  // sub-journal of the write function's savepoint from its start, so a large write function was
+  // quadratic in the pages it touched. The writer inserts index rows only for the row it has just
+  // written and never deletes a resource row; `PRAGMA foreign_key_check` still verifies it.
+  RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = OFF"));
   std::unique_ptr<Writer> writer(
       new Writer(std::move(conn), max_seq, max_group_delay_us, std::max(1, max_group_size)));
   writer->thread_ = std::thread([w = writer.get()] { w->Run(); });
@@ -112,6 +118,11 @@ Status Writer::RunInSavepoint(Item& item) {
 }
 
 void Writer::CommitGroup(std::vector<Item*> group) {
+  if (const bool want = foreign_keys_wanted_.load(); want != foreign_keys_on_) {
+    if (conn_->Exec(want ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF").ok()) {
+      foreign_keys_on_ = want;
+    }
+  }
   Status begin = conn_->Exec("BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Item* item : group) {
