@@ -136,5 +136,8 @@ for c in $CLIENTS; do
   row "(h) HTTP transactions, $c clients" "$(field "$h" rate)" "$(field "$h" start_rate)" "$(field "$h" end_rate)" "$(ratio "$(field "$h" rate)")" "$(field "$h" hwm_mb)" "$(field "$h" db_mb)"
   [[ "$(field "$h" errors)" == 0 ]] || echo "warning: $c clients: $(field "$h" errors) Bundles failed"
 done
+for c in $CLIENTS; do  # CPU per resource stays comparable when other work shares the machine
+  echo "(h) $c clients: server CPU $(field "${HTTP[$c]}" cpu_s) s, $(field "${HTTP[$c]}" cpu_us_per_res) µs per resource"
+done
 echo
 echo "targets (BENCHMARKS.md, informational): import ≥ 20,000 res/s, HTTP transactions ≥ 10,000 res/s, end ≥ 0.8 × start"

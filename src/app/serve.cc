@@ -69,8 +69,8 @@ bool HasPatients(store::ResourceStore& store) {
 }  // namespace
 
 int RunServe(const CommonOptions& common, const ServeOptions& serve) {
-  // Before any thread starts: the heap may not keep an arena per worker thread (D49).
-  // EXPERIMENT http::LimitHeapArenas(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  // Before any thread starts: the heap may not keep an arena per worker thread (D51).
+  http::LimitHeapArenas(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   store::SqliteOptions so;
   so.max_query_ms = serve.max_query_ms;
   rest::ApiOptions ao;

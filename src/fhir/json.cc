@@ -348,7 +348,7 @@ StatusOr<Value> ParseTopLevelMembers(std::string_view text,
     return InvalidError(std::string("invalid JSON: ") + simdjson::error_message(err), "$");
   }
   od::object obj;
-  if (auto err = doc.get_object().get(obj)) {
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) {
     return InvalidError("expected a JSON object at the top level", "$");
   }
   const ParseOptions options;

@@ -1,4 +1,4 @@
-// Bounds on the server's heap that do not depend on the data it holds (decision D49).
+// Bounds on the server's heap that do not depend on the data it holds (decision D51).
 //
 // glibc gives each thread that allocates under contention an arena of its own (up to 8 per core)
 // and keeps what is freed in an arena for that arena's later use. A worker pool of 64 threads

@@ -286,7 +286,7 @@ std::string ResponseBundle(const RequestContext& ctx, const std::string& type,
 // Bodies from this size on count as large Bundles (about 200 resources and more).
 constexpr size_t kLargeBundleBytes = 256 * 1024;
 
-// Large Bundles being prepared or committed at once (D49). Each holds its parse tree, prepared
+// Large Bundles being prepared or committed at once (D51). Each holds its parse tree, prepared
 // versions and index entries (tens of MB for a thousand resources) until its commit; beyond two
 // per core more at once only adds memory, since they compete for the same cores and the one
 // writer. Smaller Bundles never wait.

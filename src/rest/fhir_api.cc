@@ -25,11 +25,11 @@ struct FhirApi::State {
   ApiOptions options;
   std::string capability;
   std::vector<FhirApi::ExtraRoute> extra_routes;
-  std::unique_ptr<ReindexJob> reindex;  // POST/GET [base]/$reindex (reindex_op.h)
+  std::unique_ptr<ReindexJob> reindex{};  // POST/GET [base]/$reindex (reindex_op.h)
   // The access policy and audit trail (src/access): requests use `audited`, which records an
   // AuditEvent in the transaction of every write a signed-in principal makes.
-  std::unique_ptr<access::AuditedStore> audited;
-  std::unique_ptr<access::AccessControl> access;
+  std::unique_ptr<access::AuditedStore> audited{};
+  std::unique_ptr<access::AccessControl> access{};
   // The CapabilityStatement, rebuilt when a SearchParameter resource adds or removes a
   // run-time search parameter (it lists them at once).
   struct CapabilityCache {

@@ -709,6 +709,17 @@ TEST_F(SearchSql, CompartmentMembersAreCountedOnce) {
   }
   std::sort(paged.begin(), paged.end());
   EXPECT_EQ(paged, (Ids{"Observation/o1", "Observation/o2", "Observation/o5", "Patient/a"}));
+  // Without the owner (one type, or _type leaving Patient out) the key listing has no UNION to
+  // remove o5's second row: still one member.
+  q.after.reset();
+  q.count = 20;
+  q.types = {"Observation"};
+  SearchResult typed = Run(q);
+  EXPECT_EQ(IdsOf(typed.matches), (Ids{"Observation/o1", "Observation/o2", "Observation/o5"}));
+  EXPECT_EQ(typed.total, 3);
+  q.types.clear();
+  q.type = "Observation";
+  EXPECT_EQ(Run(q).total, 3);
 }
 
 TEST_F(SearchSql, CompartmentListingsLeaveOutAuditEventsUnlessAsked) {

@@ -106,9 +106,6 @@ class SqliteStore : public ResourceStore {
       deferred = true;
       return sqlite::DropSecondaryIndexes(conn);
     }));
-    if (deferred) {
-      writer_->SetForeignKeys(false);  // see Writer::SetForeignKeys
-    }
     return deferred;
   }
 
@@ -116,7 +113,6 @@ class SqliteStore : public ResourceStore {
     if (closed_) {
       return Closed();
     }
-    writer_->SetForeignKeys(true);
     return writer_->Write([](WriteTxn& txn) {
       RETURN_IF_ERROR(WriteConnection(txn).Exec("PRAGMA cache_size = -32768"));
       return sqlite::EnsureSecondaryIndexes(WriteConnection(txn));

@@ -11,7 +11,7 @@ namespace carechart::store::sqlite {
 StatusOr<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<Connection> conn,
                                                 int max_group_delay_us, int max_group_size) {
   ASSIGN_OR_RETURN(int64_t max_seq, MaxSeq(*conn));
-  // No foreign-key enforcement on the writer (D49): an immediate check makes every multi-row
+  // No foreign-key enforcement on the writer (D51): an immediate check makes every multi-row
   // INSERT of index rows open a statement journal, and releasing one walks the in-memory
   // sub-journal of the write function's savepoint from its start, so a large write function was
   // quadratic in the pages it touched. The writer inserts index rows only for the row it has just
@@ -118,11 +118,6 @@ Status Writer::RunInSavepoint(Item& item) {
 }
 
 void Writer::CommitGroup(std::vector<Item*> group) {
-  if (const bool want = foreign_keys_wanted_.load(); want != foreign_keys_on_) {
-    if (conn_->Exec(want ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF").ok()) {
-      foreign_keys_on_ = want;
-    }
-  }
   Status begin = conn_->Exec("BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Item* item : group) {

@@ -7,7 +7,6 @@
 // commit fails, every function of the group gets the error and nothing of the group remains.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -33,11 +32,6 @@ class Writer {
   // Commits what is queued, then stops the thread. Idempotent; Write() afterwards fails.
   void Close();
   StoreStats Stats() const;
-  // Foreign-key checks of the write connection, from the next group on (SQLite changes them only
-  // outside a transaction). A bulk load turns them off: every index row it inserts belongs to
-  // the resource row its Put has just written, so each check (a seek in `resource` per row)
-  // could never fail.
-  void SetForeignKeys(bool on) { foreign_keys_wanted_.store(on); }
 
  private:
   struct Item {
@@ -61,8 +55,6 @@ class Writer {
   const int max_group_delay_us_;
   const int max_group_size_;
   size_t last_group_size_ = 0;  // writer thread only
-  std::atomic<bool> foreign_keys_wanted_{true};
-  bool foreign_keys_on_ = true;  // writer thread only; Connection::Open turns them on
 
   mutable std::mutex mu_;
   std::condition_variable queued_cv_;  // writer waits for work

@@ -163,7 +163,10 @@ TEST_F(PostgresStoreTest, SameIfMatchOnTwoNodesExactlyOneWins) {
     EXPECT_EQ(a->Read("Patient", "p1")->version, expected + 1);
     EXPECT_EQ(b->Read("Patient", "p1")->version, expected + 1);
   }
-  auto history = a->History({.type = "Patient", .id = "p1"});
+  HistoryQuery query;  // members set one by one: a designated initializer warns of the rest
+  query.type = "Patient";
+  query.id = "p1";
+  auto history = a->History(query);
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->total, 6);
 }
