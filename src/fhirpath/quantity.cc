@@ -2,6 +2,7 @@
 #include "fhirpath/quantity.h"
 
 #include <array>
+#include <charconv>
 #include <cstring>
 
 namespace carechart::fhirpath {
@@ -117,7 +118,16 @@ bool ParseComponent(std::string_view text, Canonical* c) {
   int exponent = 1;
   std::string_view body = text;
   if (end > 0 && end < text.size() && text.back() != ']') {
-    exponent = std::atoi(std::string(text.substr(end)).c_str());
+    // Bounded: the exponent is applied by repeated multiplication, and real UCUM units stay far
+    // below 16 ("m3", "s-2"); a longer or larger one is not a unit we know (found by fuzzing).
+    std::string_view digits = text.substr(end);
+    if (digits.front() == '+') {
+      digits.remove_prefix(1);
+    }
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), exponent);
+    if (ec != std::errc() || ptr != digits.data() + digits.size() || std::abs(exponent) > 16) {
+      return false;
+    }
     body = text.substr(0, end);
   }
   Canonical one;
