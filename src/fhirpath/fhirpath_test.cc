@@ -109,6 +109,21 @@ TEST(FhirPathQuantity, UcumAndCalendarDurations) {
   EXPECT_EQ(FormatQuantity({Decimal{4, 0}, "mg"}), "4 'mg'");
 }
 
+// Exponents are applied by repeated multiplication, so they are bounded (|e| ≤ 16): a huge one
+// is an unknown unit, answered at once (a fuzzer found one that looped for billions of steps).
+TEST(FhirPathQuantity, UnitExponentsAreBounded) {
+  EXPECT_TRUE(IsKnownUnit("m3"));
+  EXPECT_TRUE(IsKnownUnit("s-2"));
+  EXPECT_TRUE(IsKnownUnit("m16"));
+  EXPECT_TRUE(IsKnownUnit("m-16"));
+  EXPECT_FALSE(IsKnownUnit("m17"));
+  EXPECT_FALSE(IsKnownUnit("m-17"));
+  EXPECT_FALSE(IsKnownUnit("m00000000000976489565152287858"));
+  const json::Value empty = json::Value::Object();
+  EXPECT_EQ(Texts("1 'm3' = 1000 'L'", empty), Strings{"true"});
+  EXPECT_EQ(Texts("2.0 'cm' * 2.0 'm00000000000976489565152287858'", empty), Strings{});
+}
+
 TEST(FhirPathModel, ChoiceTypesAndItemsReferIntoTheTree) {
   const json::Value obs = Json(kObservation);
   auto r = Evaluate("Observation.value", obs);
