@@ -26,6 +26,7 @@ packages=(
   libargon2-dev liboath-dev openssl
   postgresql-15 postgresql-client-15 libpq-dev
   prometheus-cpp-dev  # GET /metrics (src/app/serve_metrics.cc)
+  libjemalloc-dev  # the carechart binary's allocator (docs/decisions.md D57)
   python3  # tools/verify-audit-chain.py, the outside audit-chain verifier (tests/security)
   chromium  # the web apps' browser tests (playwright-core drives it; no browser is downloaded)
 )

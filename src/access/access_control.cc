@@ -451,11 +451,25 @@ bool RequestGuard::Visible(Action action, store::ResourceVersion& v) {
   if (v.deleted) {
     return reaches_everyone();
   }
+  const Policy& policy = control_->policy();
+  const std::string* stored_patient = v.patient_id ? &*v.patient_id : nullptr;
+  if (stored_patient != nullptr && policy.DecidesOnTypeAlone(*who_, action, v.type)) {
+    // Nothing in the body can change the decision, and the store read the patient the audit
+    // entry names: the body is not parsed at all (decisions D55).
+    if (!policy.DecideType(*who_, action, v.type).allowed) {
+      return false;
+    }
+    AddUnique(patients_, *stored_patient, kMaxAuditedResources);
+    if (resources_.size() < kMaxAuditedResources) {
+      AddUnique(resources_, v.type + "/" + v.id, kMaxAuditedResources);
+    }
+    return true;
+  }
   // Only the members the decision reads are parsed (FactsOfStored), and the coded elements
   // only when the patient's consent restricts a sensitivity category; the whole body only when
-  // it is rewritten below.
-  const Policy& policy = control_->policy();
-  auto stored_facts = FactsOfStored(v.type, v.body, policy.config(), /*code_sensitivity=*/false);
+  // it is rewritten below. The patient comes from the store when it read it.
+  auto stored_facts =
+      FactsOfStored(v.type, v.body, policy.config(), /*code_sensitivity=*/false, stored_patient);
   if (!stored_facts.ok()) {
     return false;
   }
@@ -463,7 +477,8 @@ bool RequestGuard::Visible(Action action, store::ResourceVersion& v) {
   if (policy.NeedsPatientFacts(*who_, *stored_facts)) {
     patient = control_->FactsFor(*who_, stored_facts->patient_id);
     if (!patient.consent.categories.empty()) {
-      stored_facts = FactsOfStored(v.type, v.body, policy.config(), /*code_sensitivity=*/true);
+      stored_facts =
+          FactsOfStored(v.type, v.body, policy.config(), /*code_sensitivity=*/true, stored_patient);
       if (!stored_facts.ok()) {
         return false;
       }
@@ -480,7 +495,9 @@ bool RequestGuard::Visible(Action action, store::ResourceVersion& v) {
     consent_overridden_ = consent_overridden_ || d.consent_overridden;
   }
   AddUnique(patients_, facts.patient_id, kMaxAuditedResources);
-  AddUnique(resources_, facts.type + "/" + facts.id, kMaxAuditedResources);
+  if (resources_.size() < kMaxAuditedResources) {
+    AddUnique(resources_, facts.type + "/" + facts.id, kMaxAuditedResources);
+  }
   if (deidentify_ || (patient_view_ && facts.type == "AuditEvent")) {
     auto parsed = json::Parse(v.body);
     if (!parsed.ok()) {

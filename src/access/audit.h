@@ -128,6 +128,9 @@ class AuditedStore : public store::ResourceStore {
   StatusOr<store::SearchResult> Search(const store::SearchQuery& query) override {
     return inner_.Search(query);
   }
+  Status ScanCurrent(const store::CurrentScan& scan, const store::ScanFunction& fn) override {
+    return inner_.ScanCurrent(scan, fn);
+  }
   void Close() override { inner_.Close(); }
   store::StoreStats Stats() const override { return inner_.Stats(); }
 

@@ -81,7 +81,21 @@ std::string_view SensitivityCategoryOfLabel(std::string_view code) {
   return {};
 }
 
+namespace {
+
+ResourceFacts FactsOfTree(const json::Value& resource, const PolicyConfig& config,
+                          const std::string* stored_patient_id);
+
+}  // namespace
+
 ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config) {
+  return FactsOfTree(resource, config, nullptr);
+}
+
+namespace {
+
+ResourceFacts FactsOfTree(const json::Value& resource, const PolicyConfig& config,
+                          const std::string* stored_patient_id) {
   ResourceFacts f;
   f.type = std::string(resource.string_at("resourceType"));
   f.id = std::string(resource.string_at("id"));
@@ -102,7 +116,8 @@ ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config) {
       }
     }
   }
-  f.patient_id = fhir::PatientCompartmentOf(resource);
+  f.patient_id =
+      stored_patient_id != nullptr ? *stored_patient_id : fhir::PatientCompartmentOf(resource);
   ForEachCoding(resource.find("category"),
                 [&](std::string_view, std::string_view code) { f.categories.emplace_back(code); });
   if (f.type == "Basic") {  // Basic's kind is its code (break-the-glass grants)
@@ -113,6 +128,8 @@ ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config) {
   AddCodeSensitivity(resource, config, f);
   return f;
 }
+
+}  // namespace
 
 namespace {
 
@@ -193,8 +210,10 @@ const std::optional<std::vector<std::string>>& CompartmentMembers(std::string_vi
 }
 
 StatusOr<ResourceFacts> FactsOfStored(std::string_view type, std::string_view body,
-                                      const PolicyConfig& config, bool code_sensitivity) {
-  const auto& compartment = CompartmentMembers(type);
+                                      const PolicyConfig& config, bool code_sensitivity,
+                                      const std::string* stored_patient_id) {
+  static const std::optional<std::vector<std::string>> kNoMembers{std::vector<std::string>{}};
+  const auto& compartment = stored_patient_id != nullptr ? kNoMembers : CompartmentMembers(type);
   if (!compartment) {
     ASSIGN_OR_RETURN(json::Value full, json::Parse(body));
     return FactsOf(full, config);
@@ -218,7 +237,7 @@ StatusOr<ResourceFacts> FactsOfStored(std::string_view type, std::string_view bo
     return false;
   };
   ASSIGN_OR_RETURN(json::Value partial, json::ParseTopLevelMembers(body, keep));
-  return FactsOf(partial, config);
+  return FactsOfTree(partial, config, stored_patient_id);
 }
 
 namespace {

@@ -23,8 +23,12 @@ ResourceFacts FactsOf(const json::Value& resource, const PolicyConfig& config);
 // stored type (it chooses the members). Without `code_sensitivity` the sensitivity comes from
 // meta.security labels only: enough whenever the patient's consent restricts no category (the
 // policy reads sensitivity nowhere else), and the coded elements are the larger part to parse.
+// `stored_patient_id`: the compartment owner the store keeps beside the body (written from
+// the same PatientCompartmentOf), when the read returned it: the compartment's elements are then
+// neither parsed nor evaluated.
 StatusOr<ResourceFacts> FactsOfStored(std::string_view type, std::string_view body,
-                                      const PolicyConfig& config, bool code_sensitivity = true);
+                                      const PolicyConfig& config, bool code_sensitivity = true,
+                                      const std::string* stored_patient_id = nullptr);
 
 // The top-level members of `type` that its patient-compartment parameters' expressions read, or
 // nullopt when that cannot be told from the expressions (FactsOfStored then parses everything).

@@ -127,6 +127,15 @@ Decision Policy::DecideType(const auth::Principal& p, Action action, std::string
   return d;
 }
 
+bool Policy::DecidesOnTypeAlone(const auth::Principal& p, Action action,
+                                std::string_view type) const {
+  const RolePolicy& role = RoleOf(p);
+  // Decide() for a read by a kAll role: DecideType, then the categories the role may read of
+  // the type (unless it is a reference type), and nothing else.
+  return !IsWrite(action) && role.reach == Reach::kAll && !role.deidentify &&
+         (config_.reference_types.contains(type) || !role.read.LimitsCategories(type));
+}
+
 bool Policy::NeedsPatientFacts(const auth::Principal& p, const ResourceFacts& facts) const {
   if (facts.patient_id.empty()) {
     return false;

@@ -54,6 +54,11 @@ class TypeSet {
   bool ContainsType(std::string_view type) const { return Contains(type, nullptr); }
   // True when the type is listed by name (not only through "*").
   bool Names(std::string_view type) const { return named_.contains(type); }
+  // True when only some categories of the type are in the set (Observation#vital-signs).
+  bool LimitsCategories(std::string_view type) const {
+    auto it = named_.find(type);
+    return it != named_.end() && !it->second.empty();
+  }
 
  private:
   bool all_ = false;
@@ -152,6 +157,11 @@ class Policy {
   // those of the new version (its facility is the request's facility).
   Decision Decide(const auth::Principal& p, Action action, const ResourceFacts& facts,
                   const PatientFacts& patient) const;
+
+  // True when Decide(p, action, facts, ...) for a resource of `type` is DecideType(p, action,
+  // type) whatever else the facts say: reads by roles that reach every patient, are not
+  // de-identified, and may read every category of the type. The body need not be read then.
+  bool DecidesOnTypeAlone(const auth::Principal& p, Action action, std::string_view type) const;
 
   // Does deciding about this patient for `p` need PatientFacts (a store lookup)? False when the
   // answer is the same for every patient (an own-facility resource of a kFacility role ...).

@@ -120,6 +120,57 @@ TEST(PolicyMatrix, EmrModeKeepsClinicansAtTheirFacilities) {
   }
 }
 
+// DecidesOnTypeAlone (the access check's shortcut that leaves bodies unparsed) may only say
+// so where Decide really is DecideType: checked for every role and read action over resources
+// that differ in everything else the facts hold.
+TEST(Policy, DecidingOnTypeAloneMeansTheOtherFactsChangeNothing) {
+  json::Value matrix = LoadMatrix();
+  Policy policy(DefaultPolicyConfig());
+  std::vector<ResourceFacts> variants;
+  for (std::string type :
+       {"Observation", "Condition", "Patient", "Practitioner", "AuditEvent", "Basic", "Consent"}) {
+    for (std::string facility : {"", "F1", "elsewhere"}) {
+      for (std::string patient : {"", "p-own", "p-other"}) {
+        for (std::vector<std::string> categories :
+             {std::vector<std::string>{}, {"vital-signs"}, {"laboratory"}}) {
+          ResourceFacts f;
+          f.type = type;
+          f.id = "x";
+          f.facility_id = facility;
+          f.patient_id = patient;
+          f.categories = categories;
+          variants.push_back(f);
+          f.sensitivity = {"PSY"};
+          variants.push_back(f);
+        }
+      }
+    }
+  }
+  PatientFacts restricted;
+  restricted.consent.whole_record = true;
+  restricted.consent.categories = {"PSY"};
+  int shortcuts = 0;
+  for (int r = 0; r <= static_cast<int>(auth::Role::kSystem); ++r) {
+    auth::Principal p = PrincipalFor(static_cast<auth::Role>(r), matrix);
+    for (Action action : {Action::kRead, Action::kSearch, Action::kEverything}) {
+      for (const ResourceFacts& f : variants) {
+        if (!policy.DecidesOnTypeAlone(p, action, f.type)) {
+          continue;
+        }
+        ++shortcuts;
+        bool by_type = policy.DecideType(p, action, f.type).allowed;
+        for (const PatientFacts& pf : {PatientFacts{}, restricted}) {
+          EXPECT_EQ(policy.Decide(p, action, f, pf).allowed, by_type)
+              << RoleName(p.role) << " " << ActionName(action) << " " << f.type << " facility "
+              << f.facility_id << " patient " << f.patient_id;
+        }
+      }
+    }
+    EXPECT_FALSE(policy.DecidesOnTypeAlone(p, Action::kUpdate, "Observation"));
+  }
+  EXPECT_GT(shortcuts, 0);  // roles reaching everyone (backend services, privacy officers)
+}
+
 ResourceFacts RemoteObservation() {
   ResourceFacts f;
   f.type = "Observation";

@@ -7,4 +7,9 @@ StatusOr<store::SearchResult> ReadExportPage(store::ResourceStore& store,
   return store.Search(query);
 }
 
+Status ScanExport(store::ResourceStore& store, const store::CurrentScan& scan,
+                  const store::ScanFunction& fn) {
+  return store.ScanCurrent(scan, fn);
+}
+
 }  // namespace carechart::bulk

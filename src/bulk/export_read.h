@@ -1,4 +1,4 @@
-// The one function through which every exported resource is read. Authorisation (system/*.rs
+// The two functions through which every exported resource is read. Authorisation (system/*.rs
 // scopes) and per-resource access policy filter here, so that no export path can bypass them.
 #pragma once
 
@@ -12,5 +12,10 @@ namespace carechart::bulk {
 // through here).
 StatusOr<store::SearchResult> ReadExportPage(store::ResourceStore& store,
                                              const store::SearchQuery& query);
+
+// The system level's read: every current, non-deleted version of `scan` (ScanCurrent), passed to
+// `fn` one at a time.
+Status ScanExport(store::ResourceStore& store, const store::CurrentScan& scan,
+                  const store::ScanFunction& fn);
 
 }  // namespace carechart::bulk

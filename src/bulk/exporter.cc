@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "bulk/export_read.h"
+#include "bulk/scan_pipeline.h"
 #include "fhir/definitions.h"
 #include "fhir/json.h"
 #include "fhir/summary.h"
@@ -80,17 +81,20 @@ class ExportRun {
 
  private:
   // Every exported version passes here.
-  Status Emit(const store::ResourceVersion& found) {
+  Status Emit(const store::ResourceVersion& v) {
+    return Emit({v.type, v.id, v.last_updated_us, v.body});
+  }
+  Status Emit(const store::ScannedVersion& found) {
     if (req_.since_us && found.last_updated_us < *req_.since_us) {
       return Status::Ok();  // the store applies _since too; this keeps every path exact
     }
-    const store::ResourceVersion* v = &found;
+    store::ScannedVersion v = found;
     store::ResourceVersion earlier;
-    if (opt_.transaction_time_us > 0 && v->last_updated_us > opt_.transaction_time_us) {
+    if (opt_.transaction_time_us > 0 && v.last_updated_us > opt_.transaction_time_us) {
       // Changed after the export's transactionTime: export the version current at that instant.
       store::HistoryQuery hq;
-      hq.type = v->type;
-      hq.id = v->id;
+      hq.type = std::string(v.type);
+      hq.id = std::string(v.id);
       hq.at_us = opt_.transaction_time_us;
       hq.count = 1;
       ASSIGN_OR_RETURN(store::HistoryPage page, store_.History(hq));
@@ -98,27 +102,33 @@ class ExportRun {
         return Status::Ok();  // created after the transaction time, or deleted at it
       }
       earlier = std::move(page.versions.front());
-      v = &earlier;
+      v = {earlier.type, earlier.id, earlier.last_updated_us, earlier.body};
     }
-    if (dedup_ && !seen_.insert(std::hash<std::string>{}(v->type + "/" + v->id)).second) {
-      return Status::Ok();
+    if (dedup_) {
+      std::string key = std::string(v.type) + "/" + std::string(v.id);
+      if (!seen_.insert(std::hash<std::string>{}(key)).second) {
+        return Status::Ok();
+      }
     }
-    std::vector<std::string> elements = ElementsFor(v->type);
+    if (req_.elements.empty()) {
+      return out_.Append(v.type, v.body);
+    }
+    std::vector<std::string> elements = ElementsFor(v.type);
     if (elements.empty()) {
-      return out_.Append(v->type, v->body);
+      return out_.Append(v.type, v.body);
     }
-    ASSIGN_OR_RETURN(json::Value doc, json::Parse(v->body));
+    ASSIGN_OR_RETURN(json::Value doc, json::Parse(v.body));
     fhir::ApplyElements(doc, elements);
-    return out_.Append(v->type, json::Write(doc));
+    return out_.Append(v.type, json::Write(doc));
   }
 
-  std::vector<std::string> ElementsFor(const std::string& type) const {
+  std::vector<std::string> ElementsFor(std::string_view type) const {
     std::vector<std::string> out;
     for (const std::string& e : req_.elements) {
       size_t dot = e.find('.');
       if (dot == std::string::npos) {
         out.push_back(e);
-      } else if (e.compare(0, dot, type) == 0) {
+      } else if (std::string_view(e).substr(0, dot) == type) {
         out.push_back(e.substr(dot + 1));
       }
     }
@@ -207,9 +217,10 @@ class ExportRun {
     return Status::Ok();
   }
 
-  // Type by type, each in key order through the resource(type) index (schema migration 4). One
-  // pass over the whole table would also walk the audit trail, which every read grows and which
-  // soon outnumbers the record itself; the system pass leaves AuditEvents out (decisions D21).
+  // One scan of the store (ResourceStore::ScanCurrent: on SQLite one snapshot, a table scan or
+  // type by type in key order, whichever reads less), read on a thread of its own while this
+  // one writes the files (scan_pipeline.h, decisions D54). The audit trail is left out
+  // (decisions D21).
   Status System() {
     std::vector<std::string> types = UnfilteredTypes(false);
     std::erase(types, std::string("AuditEvent"));
@@ -226,11 +237,20 @@ class ExportRun {
     count.since_us = req_.since_us;
     ASSIGN_OR_RETURN(store::SearchResult counted, store_.Search(count));
     progress_.total = filtered_types_.empty() ? counted.total : -1;
-    for (const std::string& type : types) {
-      store::SearchQuery q;
-      q.type = type;
-      RETURN_IF_ERROR(Drain(std::move(q), true));
+    store::CurrentScan scan;
+    if (!everything) {
+      scan.types = types;
     }
+    scan.since_us = req_.since_us;
+    auto write = [&](const store::ScannedVersion& v) -> Status {
+      if (opt_.cancel != nullptr && opt_.cancel->load(std::memory_order_relaxed)) {
+        return Cancelled();
+      }
+      ++progress_.done;
+      return Emit(v);
+    };
+    auto after_batch = [&] { Report(); };
+    RETURN_IF_ERROR(RunScanPipeline(store_, scan, write, after_batch));
     return Filters("");
   }
 

@@ -15,14 +15,11 @@ struct NdjsonOutput::Sink {
   size_t file_index = 0;  // into files_
   int series = 0;         // 1, 2, ... per type
 
-  Status Write(std::string_view data, const std::string& path) {
-    bool ok = plain != nullptr ? std::fwrite(data.data(), 1, data.size(), plain) == data.size()
-                               : gzwrite(gz, data.data(), static_cast<unsigned>(data.size())) ==
-                                     static_cast<int>(data.size());
-    if (!ok) {
-      return InternalError("cannot write " + path + ": " + std::strerror(errno));
-    }
-    return Status::Ok();
+  // False on a write error (errno tells which).
+  bool Write(std::string_view data) {
+    return plain != nullptr ? std::fwrite(data.data(), 1, data.size(), plain) == data.size()
+                            : gzwrite(gz, data.data(), static_cast<unsigned>(data.size())) ==
+                                  static_cast<int>(data.size());
   }
   Status Close(const std::string& path) {
     int rc = 0;
@@ -47,14 +44,14 @@ NdjsonOutput::~NdjsonOutput() {
   }
 }
 
-Status NdjsonOutput::Rotate(const std::string& type, Sink& sink) {
+Status NdjsonOutput::Rotate(std::string_view type, Sink& sink) {
   if (sink.plain != nullptr || sink.gz != nullptr) {
     RETURN_IF_ERROR(sink.Close(dir_ + "/" + files_[sink.file_index].name));
   }
   ++sink.series;
   OutputFile f;
-  f.type = type;
-  f.name = type + "-" + std::to_string(sink.series) + (limits_.gzip ? ".ndjson.gz" : ".ndjson");
+  f.type = std::string(type);
+  f.name = f.type + "-" + std::to_string(sink.series) + (limits_.gzip ? ".ndjson.gz" : ".ndjson");
   std::string path = dir_ + "/" + f.name;
   if (limits_.gzip) {
     // Level 1: several times faster than the default for ~20% larger files.
@@ -76,10 +73,10 @@ Status NdjsonOutput::Rotate(const std::string& type, Sink& sink) {
   return Status::Ok();
 }
 
-Status NdjsonOutput::Append(const std::string& type, std::string_view json) {
+Status NdjsonOutput::Append(std::string_view type, std::string_view json) {
   auto it = sinks_.find(type);
   if (it == sinks_.end()) {
-    it = sinks_.emplace(type, std::make_unique<Sink>()).first;
+    it = sinks_.emplace(std::string(type), std::make_unique<Sink>()).first;
     RETURN_IF_ERROR(Rotate(type, *it->second));
   }
   Sink& sink = *it->second;
@@ -90,9 +87,9 @@ Status NdjsonOutput::Append(const std::string& type, std::string_view json) {
     RETURN_IF_ERROR(Rotate(type, sink));
     f = &files_[sink.file_index];
   }
-  std::string path = dir_ + "/" + f->name;
-  RETURN_IF_ERROR(sink.Write(json, path));
-  RETURN_IF_ERROR(sink.Write("\n", path));
+  if (!sink.Write(json) || !sink.Write("\n")) {
+    return InternalError("cannot write " + dir_ + "/" + f->name + ": " + std::strerror(errno));
+  }
   f->count += 1;
   f->bytes += size;
   resources_ += 1;

@@ -35,7 +35,7 @@ class NdjsonOutput {
   NdjsonOutput& operator=(const NdjsonOutput&) = delete;
 
   // Appends one resource (compact JSON, no newline) to the type's current file.
-  Status Append(const std::string& type, std::string_view json);
+  Status Append(std::string_view type, std::string_view json);
   // Closes every file; the list of files written, in the order they were started.
   StatusOr<std::vector<OutputFile>> Finish();
 
@@ -44,11 +44,11 @@ class NdjsonOutput {
 
  private:
   struct Sink;
-  Status Rotate(const std::string& type, Sink& sink);
+  Status Rotate(std::string_view type, Sink& sink);
 
   std::string dir_;
   OutputLimits limits_;
-  std::map<std::string, std::unique_ptr<Sink>> sinks_;
+  std::map<std::string, std::unique_ptr<Sink>, std::less<>> sinks_;
   std::vector<OutputFile> files_;
   int64_t resources_ = 0;
   int64_t bytes_ = 0;

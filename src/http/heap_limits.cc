@@ -4,11 +4,22 @@
 
 #include <algorithm>
 
+// Defined when the binary links jemalloc (src/app/CMakeLists.txt, D57), which then manages its own
+// arenas and returns free pages from a background thread: glibc's settings would not apply.
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen)
+    __attribute__((weak));
+
 namespace carechart::http {
+
+namespace {
+bool UsingJemalloc() { return mallctl != nullptr; }
+}  // namespace
 
 void LimitHeapArenas(int arenas) {
 #ifdef M_ARENA_MAX
-  mallopt(M_ARENA_MAX, std::max(1, arenas));
+  if (!UsingJemalloc()) {
+    mallopt(M_ARENA_MAX, std::max(1, arenas));
+  }
 #else
   (void)arenas;  // not glibc: the allocator manages its own arenas
 #endif
@@ -16,7 +27,9 @@ void LimitHeapArenas(int arenas) {
 
 void ReleaseFreeHeap() {
 #ifdef __GLIBC__
-  malloc_trim(0);
+  if (!UsingJemalloc()) {
+    malloc_trim(0);
+  }
 #endif
 }
 

@@ -5,6 +5,10 @@
 // that parse large transaction Bundles therefore kept up to 16 arenas, each as large as the
 // biggest request it ever served, and the server's RSS grew with the number and size of the
 // Bundles posted, not with what it was doing at the moment.
+//
+// The carechart binary links jemalloc instead (D57), which bounds its arenas and returns freed
+// pages from a background thread: both functions below then do nothing. They still apply to a
+// binary on glibc's malloc (tests, tools).
 #pragma once
 
 #include <cstddef>

@@ -63,6 +63,12 @@ Status ParseEntryUrl(BundleEntry& e, const std::string& base_url) {
   if (e.method == "GET" || e.method == "HEAD") {
     return Status::Ok();  // the router checks the rest
   }
+  if (parts.empty() && e.method == "POST") {
+    return InvalidError(where + " '" + e.url +
+                            "' is the base URL: an entry cannot be a batch or transaction of its "
+                            "own; send the inner Bundle as a request of its own",
+                        where);
+  }
   if (parts.empty() || e.type.empty()) {
     return InvalidError(where + " '" + e.url + "' must start with a FHIR R4 resource type", where);
   }
@@ -283,9 +289,6 @@ std::string ResponseBundle(const RequestContext& ctx, const std::string& type,
   return out;
 }
 
-// Bodies from this size on count as large Bundles (about 200 resources and more).
-constexpr size_t kLargeBundleBytes = 256 * 1024;
-
 // Large Bundles being prepared or committed at once (D51). Each holds its parse tree, prepared
 // versions and index entries (tens of MB for a thousand resources) until its commit; beyond two
 // per core more at once only adds memory, since they compete for the same cores and the one
@@ -307,11 +310,24 @@ class LargeBundleSlot {
 
  private:
   static std::counting_semaphore<1024>& Slots() {
-    static std::counting_semaphore<1024> slots(
-        std::clamp<std::ptrdiff_t>(2 * std::thread::hardware_concurrency(), 2, 1024));
+    static std::counting_semaphore<1024> slots(static_cast<std::ptrdiff_t>(LargeBundleSlotCount()));
     return slots;
   }
   bool held_;
+};
+
+// How many HandleBundle calls are running on this thread. A batch entry, or a transaction's GET
+// entry, comes back through the router on the thread of its Bundle; were an entry a Bundle of its
+// own, it would wait for a LargeBundleSlot while its outer Bundle holds one, and 2 x cores such
+// outer Bundles at once would hold every slot and wait forever (D56).
+thread_local int bundle_depth = 0;
+
+class BundleDepth {
+ public:
+  BundleDepth() { ++bundle_depth; }
+  ~BundleDepth() { --bundle_depth; }
+  BundleDepth(const BundleDepth&) = delete;
+  BundleDepth& operator=(const BundleDepth&) = delete;
 };
 
 // A batch entry as the request the router would get for it on its own.
@@ -405,6 +421,7 @@ StatusOr<ParsedBundle> ParseBundle(json::Value& bundle, const std::string& base_
                         "resourceType");
   }
   ParsedBundle out;
+  out.base_url = base_url;
   out.type = std::string(bundle.string_at("type"));
   if (out.type != "batch" && out.type != "transaction") {
     return InvalidError("Bundle.type is '" + out.type +
@@ -455,7 +472,19 @@ std::vector<size_t> ProcessingOrder(const std::vector<BundleEntry>& entries) {
   return order;
 }
 
+size_t LargeBundleSlotCount() {
+  return std::clamp<size_t>(2 * std::thread::hardware_concurrency(), 2, 1024);
+}
+
 http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch) {
+  if (bundle_depth > 0) {
+    // Refused before taking a slot: the outer Bundle already holds one (see BundleDepth).
+    return ErrorResponse(InvalidError(
+        "a batch or transaction entry cannot itself be a batch or transaction (a POST of a "
+        "Bundle to the base URL); send the inner Bundle as a request of its own",
+        "Bundle.entry.request.url"));
+  }
+  BundleDepth depth;
   LargeBundleSlot slot(ctx.http.body.size());
   ParsedBody body = ParseJsonBody(ctx);
   if (body.error) {
@@ -465,6 +494,7 @@ http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch) {
   if (!bundle.ok()) {
     return ErrorResponse(bundle.status());
   }
+  bundle->source = &ctx.http.body;  // alive until this function returns
   if (auto refused = CheckTransactionScopes(ctx, *bundle)) {
     return *refused;  // a write entry the token's SMART scopes do not allow
   }

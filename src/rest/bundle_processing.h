@@ -24,6 +24,10 @@ namespace carechart::rest {
 
 // Most entries accepted in one Bundle; more is 413.
 inline constexpr size_t kMaxBundleEntries = 10000;
+// Bundles whose body has this many bytes or more (about 200 resources) are large: at most
+// LargeBundleSlotCount() of them are prepared or committed at once (D51).
+inline constexpr size_t kLargeBundleBytes = 256 * 1024;
+size_t LargeBundleSlotCount();
 // Attempts of a transaction whose versions or conditional matches changed while it was prepared.
 inline constexpr int kMaxTransactionAttempts = 8;
 
@@ -57,6 +61,11 @@ struct BundleEntry {
 struct ParsedBundle {
   std::string type;  // "batch" or "transaction"
   std::vector<BundleEntry> entries;
+  // The Bundle's JSON text, set when the caller keeps it alive until RunTransaction returns: a
+  // transaction then moves each entry's resource into the version it prepares instead of copying
+  // it, and parses this text again in the rare attempt that must be retried (D57).
+  const std::string* source = nullptr;
+  std::string base_url;  // what ParseBundle was given, for that parse
 };
 
 // Checks the Bundle's type and every entry's request (method, url, resource where one is needed).
@@ -102,7 +111,9 @@ StatusOr<TransactionResult> RunTransaction(RequestContext& ctx, ParsedBundle& bu
                                            const Dispatch& dispatch, TransactionError* error);
 
 // POST [base]: a batch or transaction Bundle; answers a batch-response or transaction-response
-// Bundle, or the error of a failed transaction.
+// Bundle, or the error of a failed transaction. Called again on the same thread from within an
+// entry (a Bundle nested in a Bundle), it answers 400 at once: the spec defines no nesting, and
+// waiting there for a large-Bundle slot could deadlock.
 http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch);
 
 }  // namespace carechart::rest

@@ -67,7 +67,23 @@ Status AtEntry(const BundleEntry& e, const Status& s, const std::string& locatio
 
 class Transaction {
  public:
-  Transaction(RequestContext& ctx, ParsedBundle& bundle) : ctx_(ctx), entries_(bundle.entries) {}
+  Transaction(RequestContext& ctx, ParsedBundle& bundle)
+      : ctx_(ctx), bundle_(bundle), entries_(bundle.entries) {}
+
+  // After an attempt that raced: the entries as they were parsed, when that attempt moved their
+  // resources away (ParsedBundle::source).
+  Status RestoreEntries() {
+    if (bundle_.source == nullptr) {
+      return Status::Ok();  // resources were copied, never moved
+    }
+    ASSIGN_OR_RETURN(json::Value doc, json::Parse(*bundle_.source));
+    ASSIGN_OR_RETURN(ParsedBundle again, ParseBundle(doc, bundle_.base_url));
+    if (again.entries.size() != entries_.size()) {
+      return InternalError("the transaction's Bundle parsed differently the second time");
+    }
+    entries_ = std::move(again.entries);
+    return Status::Ok();
+  }
 
   // Validates every resource once (references are rewritten later, to Type/id, which keeps them
   // valid).
@@ -279,14 +295,23 @@ class Transaction {
     return Status::Ok();
   }
 
-  Status Prepare(const BundleEntry& e, TransactionError* error) {
+  // The resource of a create or update entry, to be stamped and stored: moved out of the entry
+  // when the Bundle can be parsed again for a retry, else copied (D57).
+  json::Value TakeResource(BundleEntry& e) {
+    if (bundle_.source != nullptr) {
+      return std::move(e.resource);
+    }
+    return e.resource;
+  }
+
+  Status Prepare(BundleEntry& e, TransactionError* error) {
     Plan& p = plans_[e.index];
     if (p.action == Action::kNone || p.action == Action::kMatched || p.action == Action::kNoop) {
       return Status::Ok();
     }
     const std::string type = e.type;
     if (p.action == Action::kCreate) {
-      json::Value resource = e.resource;
+      json::Value resource = TakeResource(e);
       RETURN_IF_ERROR(RewriteReferences(resource, e.Where() + ".resource", refs_));
       if (Status s = GuardEntry(ctx_, access::Action::kCreate, &resource, nullptr); !s.ok()) {
         return AtEntry(e, s);
@@ -325,7 +350,7 @@ class Transaction {
     }
     switch (p.action) {
       case Action::kUpdate: {
-        json::Value resource = e.resource;
+        json::Value resource = TakeResource(e);
         RETURN_IF_ERROR(RewriteReferences(resource, e.Where() + ".resource", refs_));
         bool exists = read.ok() && !read->deleted;
         if (Status s = GuardEntry(ctx_, exists ? access::Action::kUpdate : access::Action::kCreate,
@@ -524,6 +549,7 @@ class Transaction {
   }
 
   RequestContext& ctx_;
+  ParsedBundle& bundle_;
   std::vector<BundleEntry>& entries_;
   std::vector<Plan> plans_;
   std::vector<SearchCheck> checks_;
@@ -575,6 +601,10 @@ StatusOr<TransactionResult> RunTransaction(RequestContext& ctx, ParsedBundle& bu
     if (!raced) {
       error->status = result.status();
       return result.status();
+    }
+    if (Status s = txn.RestoreEntries(); !s.ok()) {
+      error->status = s;
+      return s;
     }
   }
   error->status = ConflictError(

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct ResourceVersion {
   bool deleted = false;         // a deletion marker version (body is empty)
   std::string body;             // compact JSON, with id and meta as served
   std::string method;           // "POST", "PUT", "DELETE" (for history entries' request)
+  // The patient compartment owner stored with the version ("" when none), where the read
+  // selected it (SQLite search pages and includes): the access check then need not derive it
+  // from the body. nullopt: not read.
+  std::optional<std::string> patient_id;
 };
 
 // The current state of a resource id inside a write transaction.
@@ -114,6 +119,24 @@ struct SearchResult {
   std::optional<PageCursor> next;
 };
 
+// A streaming read of current versions (system export): which ones.
+struct CurrentScan {
+  std::vector<std::string> types;   // empty: every type but AuditEvent (decisions D21)
+  std::optional<int64_t> since_us;  // only versions updated at or after this instant
+};
+
+// One current, non-deleted version seen by ScanCurrent. The views point into the backend's row
+// and are valid only during the call.
+struct ScannedVersion {
+  std::string_view type;
+  std::string_view id;
+  int64_t last_updated_us = 0;
+  std::string_view body;
+};
+
+// Called for each version of a scan; a non-OK status stops the scan and is its result.
+using ScanFunction = std::function<Status(const ScannedVersion&)>;
+
 // Counters of a store since it was opened (for /metrics and tests).
 struct StoreStats {
   int64_t writes = 0;         // write functions run (committed or not)
@@ -137,6 +160,12 @@ class ResourceStore {
                                                 int64_t version) = 0;
   virtual StatusOr<HistoryPage> History(const HistoryQuery& query) = 0;
   virtual StatusOr<SearchResult> Search(const SearchQuery& query) = 0;
+
+  // Every current, non-deleted version of `scan.types` (each type's versions in key order; the
+  // types in any order), passed to `fn` one at a time on the calling thread. SQLite reads them
+  // all from one snapshot; the default (any backend) pages through Search type by type, each
+  // page its own read. Thread-safe.
+  virtual Status ScanCurrent(const CurrentScan& scan, const ScanFunction& fn);
 
   // Flushes and closes; further calls fail with kUnavailable. Idempotent.
   virtual void Close() = 0;

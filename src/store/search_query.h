@@ -124,6 +124,10 @@ struct SearchQuery {
   bool include_owner = false;
   // $everything?_since: resources updated at or after this instant.
   std::optional<int64_t> since_us;
+  // Set by a store whose sp_composite holds every composite tuple of every current resource and
+  // has the (param, t1, s1, lo2) index (SQLite, schema migration 5, decisions D58): the
+  // compiler may then answer `code=X&value-quantity=gtY` from the code-value-quantity tuples.
+  bool composite_tuples_indexed = false;
 };
 
 // The most matches a _total=estimate count looks at.

@@ -42,9 +42,11 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include "store/index_keys.h"
+#include "store/search_param_keys.h"
 #include "store/search_sql_internal.h"
 
 namespace carechart::store {
@@ -164,7 +166,7 @@ class Compiler {
   // " = ?k" or " IN (?k1, ...)": the keys of `param` over the scope's types.
   StatusOr<std::string> KeySql(const Scope& s, const std::string& param) {
     if (!s.type.empty()) {
-      return " = " + a_.Arg(ParamKey(s.type, param));
+      return internal::ParamKeysSql(s.type, param, a_);  // a union parameter: its parts' keys
     }
     std::vector<std::string_view> types(s.types.begin(), s.types.end());
     if (types.empty()) {
@@ -177,7 +179,7 @@ class Compiler {
       if (fhir::FindSearchParam(t, base) == nullptr) {
         return InvalidError("search parameter " + base + " is not defined for " + std::string(t));
       }
-      out += (any ? ", " : "") + a_.Arg(ParamKey(t, param));
+      out += (any ? ", " : "") + internal::ParamKeyList(t, param, a_);
       any = true;
     }
     return out + ")";
@@ -423,7 +425,8 @@ class Compiler {
   static bool StreamsInKeyOrder(const Scope& s, const SearchClause& c) {
     return !s.type.empty() && c.link == ClauseLink::kNone && c.type == SearchParamType::kToken &&
            c.modifier.empty() && c.values.size() == 1 && c.values[0].has_system &&
-           !c.values[0].system.empty() && !c.values[0].code.empty();
+           !c.values[0].system.empty() && !c.values[0].code.empty() &&
+           internal::StoredUnderOwnKey(s.type, c.param);
   }
 
   // The expression the default order walks: r.pk, or the streaming driver's d.res (equal to
@@ -574,8 +577,8 @@ class Compiler {
       col = "t.uri";
     }
     return std::string("(SELECT ") + (k.descending ? "MAX(" : "MIN(") + col + ") FROM " + table +
-           " t WHERE t.res = r.pk" + SameShard(a_.dialect(), "t", "r") +
-           " AND t.param = " + a_.Arg(ParamKey(s.type, k.param)) + ")";
+           " t WHERE t.res = r.pk" + SameShard(a_.dialect(), "t", "r") + " AND t.param" +
+           internal::ParamKeysSql(s.type, k.param, a_) + ")";
   }
 
   // The rows after `cursor` in the order (sort keys NULLS LAST, r.pk).
@@ -615,6 +618,71 @@ class Compiler {
   bool keys_only_ = false;
 };
 
+// A search on a code and a value of the same element, answered from that element's composite
+// tuples (decisions D58): `Observation?code=S|C&value-quantity=gtV` holds exactly when one
+// code-value-quantity tuple of the Observation has code S|C and a value > V, since that
+// composite's expression is the Observation itself and its components are the same elements
+// as the two parameters' (Observation.code, Observation.value as Quantity; value-quantity's
+// other arm, SampledData, has no value and gives no quantity entry). Its index
+// (param, t1, s1, lo2) turns a threshold into a range scan of one code's values, where the
+// code's token rows would walk every Observation of the code and probe its quantity.
+struct TupleRewrite {
+  const char* type;
+  const char* token;
+  const char* quantity;
+  const char* composite;
+};
+constexpr TupleRewrite kTupleRewrites[] = {
+    {"Observation", "code", "value-quantity", "code-value-quantity"}};
+
+// The composite clause replacing a token clause and a quantity clause of `q` (whose pointers
+// in `clauses` it removes), or nothing. One value each (several would OR tuples, which no
+// index range serves), no modifier, a code to seek. Whether the store has the tuples is the
+// caller's business (SearchQuery::composite_tuples_indexed).
+std::optional<SearchClause> TupleClauseOf(const SearchQuery& q,
+                                          std::vector<const SearchClause*>& clauses) {
+  if (q.type.empty()) {
+    return std::nullopt;
+  }
+  for (const TupleRewrite& rw : kTupleRewrites) {
+    if (q.type != rw.type) {
+      continue;
+    }
+    auto plain = [](const SearchClause& c, const char* param, SearchParamType type) {
+      return c.param == param && c.link == ClauseLink::kNone && c.modifier.empty() &&
+             c.type == type && c.values.size() == 1;
+    };
+    auto token = std::find_if(clauses.begin(), clauses.end(), [&](const SearchClause* c) {
+      return plain(*c, rw.token, SearchParamType::kToken) && !c->values[0].code.empty();
+    });
+    auto quantity = std::find_if(clauses.begin(), clauses.end(), [&](const SearchClause* c) {
+      return plain(*c, rw.quantity, SearchParamType::kQuantity);
+    });
+    const fhir::SearchParamDef* def = fhir::FindSearchParam(rw.type, rw.composite);
+    if (token == clauses.end() || quantity == clauses.end() || def == nullptr ||
+        def->type != SearchParamType::kComposite) {
+      continue;
+    }
+    SearchClause tuple;
+    tuple.param = rw.composite;
+    tuple.type = SearchParamType::kComposite;
+    tuple.component_types = {SearchParamType::kToken, SearchParamType::kQuantity};
+    SearchValue value;
+    value.components = {(*token)->values[0], (*quantity)->values[0]};
+    value.raw = value.components[0].raw + "$" + value.components[1].raw;
+    tuple.values.push_back(std::move(value));
+    const SearchClause* remove[] = {*token, *quantity};
+    std::erase_if(clauses, [&](const SearchClause* c) { return c == remove[0] || c == remove[1]; });
+    return tuple;
+  }
+  return std::nullopt;
+}
+
+std::optional<SearchClause> CompositeTupleClause(const SearchQuery& q,
+                                                 std::vector<const SearchClause*>& clauses) {
+  return q.composite_tuples_indexed ? TupleClauseOf(q, clauses) : std::nullopt;
+}
+
 }  // namespace
 
 const SqlDialect& SqliteDialect() {
@@ -645,6 +713,11 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
   std::vector<const SearchClause*> clauses;
   for (const SearchClause& cl : query.clauses) {
     clauses.push_back(&cl);
+  }
+  // First, so that it drives unless a reference clause (a patient) does.
+  const std::optional<SearchClause> tuple = CompositeTupleClause(query, clauses);
+  if (tuple) {
+    clauses.insert(clauses.begin(), &*tuple);
   }
   c.set_keys_only(mode == SearchSqlMode::kKeys || mode == SearchSqlMode::kCount);
   ASSIGN_OR_RETURN(std::string from_where, c.FromWhere(scope, clauses, &query));
@@ -735,6 +808,48 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
   return out;
 }
 
+std::optional<CompiledSql> CompileTupleRangeCount(const SearchQuery& query,
+                                                  const SqlDialect& dialect, int64_t now_us,
+                                                  int64_t limit) {
+  std::vector<const SearchClause*> clauses;
+  for (const SearchClause& cl : query.clauses) {
+    clauses.push_back(&cl);
+  }
+  const std::optional<SearchClause> tuple = TupleClauseOf(query, clauses);
+  if (!tuple) {
+    return std::nullopt;
+  }
+  ArgList a(dialect);
+  Compiler c(now_us, a);
+  std::string sql = "SELECT COUNT(*) FROM (SELECT 1 FROM sp_composite t WHERE t.param" +
+                    internal::ParamKeysSql(query.type, tuple->param, a) + " AND ";
+  StatusOr<std::string> preds = c.ValuesDisjunction(*tuple);
+  if (!preds.ok()) {
+    return std::nullopt;  // the search itself reports it
+  }
+  CompiledSql out;
+  out.sql = sql + *preds + " LIMIT " + a.Arg(limit) + ") x";
+  out.args = std::move(a.args());
+  return out;
+}
+
+namespace {
+
+// The included resource `x` is the target of reference row `t`, of the spec's target types.
+std::string TargetMatch(const IncludeSpec& spec, ArgList& a) {
+  std::string sql = " AND x.type = t.target_type AND x.id = t.target_id";
+  if (!spec.target_types.empty()) {
+    sql += " AND t.target_type IN (";
+    for (size_t i = 0; i < spec.target_types.size(); ++i) {
+      sql += (i ? ", " : "") + a.Arg(spec.target_types[i]);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+}  // namespace
+
 StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
                                       const std::vector<int64_t>& source_pks,
                                       const SqlDialect& dialect, int limit) {
@@ -743,7 +858,16 @@ StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
   for (const IncludeSpec& spec : specs) {
     std::string sources = dialect.IntListSubquery(a.Arg(dialect.IntListArg(source_pks)));
     std::string arm;
-    if (!spec.reverse) {
+    if (!spec.reverse && spec.source_type.empty() && dialect.CoLocationColumn().empty()) {
+      // Any source type ($everything's): the sources' reference rows by key alone, without
+      // reading their resource rows (whose pages hold the JSON bodies).
+      arm =
+          "SELECT x.pk FROM sp_reference t CROSS JOIN resource x WHERE t.res IN (" + sources + ")";
+      if (spec.param != "*") {
+        arm += " AND t.param = " + a.Arg(ParamKey(spec.source_type, spec.param));
+      }
+      arm += TargetMatch(spec, a);
+    } else if (!spec.reverse) {
       arm = "SELECT " + KeyColumns(dialect, "x.pk", "x") +
             " FROM resource s CROSS JOIN sp_reference t CROSS JOIN resource x WHERE s.pk IN (" +
             sources + ") AND t.res = s.pk" + SameShard(dialect, "t", "s");
@@ -754,14 +878,7 @@ StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
         arm += " AND t.param = " + a.Arg(ParamKey(spec.source_type, spec.param));
       }
       // The target is found by (type, id), on whichever shard holds it (see SameShard).
-      arm += " AND x.type = t.target_type AND x.id = t.target_id";
-      if (!spec.target_types.empty()) {
-        arm += " AND t.target_type IN (";
-        for (size_t i = 0; i < spec.target_types.size(); ++i) {
-          arm += (i ? ", " : "") + a.Arg(spec.target_types[i]);
-        }
-        arm += ")";
-      }
+      arm += TargetMatch(spec, a);
     } else {
       std::string keys;
       if (spec.param != "*") {
@@ -796,8 +913,8 @@ StatusOr<CompiledSql> CompileIncludes(const std::vector<IncludeSpec>& specs,
   }
   CompiledSql out;
   out.sql =
-      "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.pk "
-      "FROM resource r WHERE r.deleted = 0 AND " +
+      "SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, r.pk, "
+      "r.patient_id FROM resource r WHERE r.deleted = 0 AND " +
       KeyTuple(dialect, "r.pk", "r") + " IN (" + arms + ") ORDER BY r.pk LIMIT " +
       a.Arg(int64_t{limit});
   out.args = std::move(a.args());

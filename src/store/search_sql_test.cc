@@ -109,6 +109,11 @@ class SearchSql : public ::testing::Test {
     ix.references.push_back({"patient", "Patient", patient, ""});
     ix.dates.push_back({"date", low, high});
     ix.quantities.push_back({"value-quantity", value, "http://unitsofmeasure.org", unit, unit});
+    // The code-value-quantity tuple the extractor writes beside them (the store answers
+    // code&value-quantity from it, decisions D58).
+    ix.composites.push_back({"code-value-quantity",
+                             {{"http://loinc.org", code, "\x1f" + text, 0, false, 0, 0},
+                              {"http://unitsofmeasure.org", unit, unit, value, false, 0, 0}}});
     ix.numbers.push_back({"probability", value});
     ASSERT_TRUE(PutNext(*store_, MakeWrite("Observation", id, k2020 + 100, ix)).ok());
   }
@@ -852,6 +857,81 @@ TEST_F(SearchSql, OneSystemCodeDriverPagesLikeTheKeySet) {
   }
 }
 
+TEST_F(SearchSql, CodeAndValueMatchOneObservationsCodeAndValue) {
+  // m1: two codings (LOINC glucose, a local code) and one value; the store answers
+  // code&value-quantity from its code-value-quantity tuples (D58) on SQLite, from the two
+  // parameters' rows elsewhere: the same matches.
+  fhir::IndexEntries ix;
+  ix.tokens.push_back({"code", "http://loinc.org", "15074-8", ""});
+  ix.tokens.push_back({"code", "urn:local", "glu", ""});
+  ix.quantities.push_back({"value-quantity", 9, "http://unitsofmeasure.org", "mmol/L", "mmol/L"});
+  for (const char* code : {"15074-8", "glu"}) {
+    const char* sys = code[0] == 'g' ? "urn:local" : "http://loinc.org";
+    ix.composites.push_back({"code-value-quantity",
+                             {{sys, code, "", 0, false, 0, 0},
+                              {"http://unitsofmeasure.org", "mmol/L", "mmol/L", 9, false, 0, 0}}});
+  }
+  ASSERT_TRUE(PutNext(*store_, MakeWrite("Observation", "m1", k2020 + 300, ix)).ok());
+  auto find = [&](SearchValue code, SearchValue value) {
+    return Find("Observation", {Clause("code", SearchParamType::kToken, {std::move(code)}),
+                                Clause("value-quantity", SearchParamType::kQuantity, {value})});
+  };
+  const SearchValue glucose = Token("http://loinc.org", "15074-8");
+  EXPECT_EQ(find(glucose, Num(Prefix::kGt, 6)), (Ids{"o3", "m1"}));
+  EXPECT_EQ(last_total_, 2);
+  EXPECT_EQ(find(glucose, Num(Prefix::kGe, 5.4)), (Ids{"o1", "o3", "m1"}));
+  EXPECT_EQ(find(glucose, Num(Prefix::kLt, 6)), (Ids{"o1"}));
+  EXPECT_EQ(find(glucose, Num(Prefix::kEq, 7, 0.5)), (Ids{"o3"}));
+  EXPECT_EQ(find(glucose, Num(Prefix::kGt, 80)), (Ids{}));
+  EXPECT_EQ(find(Token("urn:local", "glu"), Num(Prefix::kGt, 8)), (Ids{"m1"}));
+  EXPECT_EQ(find(Val("glu"), Num(Prefix::kGt, 8)), (Ids{"m1"}));
+  EXPECT_EQ(find(Token("http://loinc.org", "29463-7"), Num(Prefix::kGt, 70)), (Ids{"o2"}));
+  EXPECT_EQ(find(Token("http://loinc.org", "29463-7"), Num(Prefix::kGt, 80)), (Ids{}));
+  SearchValue kg = Num(Prefix::kGt, 70);
+  kg.has_system = true;
+  kg.system = "http://unitsofmeasure.org";
+  kg.code = "kg";
+  EXPECT_EQ(find(Token("http://loinc.org", "29463-7"), kg), (Ids{"o2"}));
+  kg.code = "g";
+  EXPECT_EQ(find(Token("http://loinc.org", "29463-7"), kg), (Ids{}));
+  // With another clause driving (the patient), the tuple is a probe.
+  EXPECT_EQ(Find("Observation",
+                 {Clause("patient", SearchParamType::kReference, {Ref("Patient", "b")}),
+                  Clause("code", SearchParamType::kToken, {glucose}),
+                  Clause("value-quantity", SearchParamType::kQuantity, {Num(Prefix::kGt, 6)})}),
+            (Ids{"o3"}));
+}
+
+TEST(SearchSqlTuples, ADatabaseMigratedToCompositesLaterKeepsTheTwoParameters) {
+  if (!testing::PostgresTestServer().empty()) {
+    GTEST_SKIP() << "the composite-tuple plan and its schema check are SQLite's";
+  }
+  // A database whose migration 2 (composites) came after its first writes has no tuples for
+  // those resources: the store must not answer code&value-quantity from them.
+  std::string path = TempDbPath("late-composites");
+  OpenOrDie(path).reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "UPDATE schema_version SET applied_us = applied_us + 1 WHERE version = 2",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenOrDie(path);
+  fhir::IndexEntries ix;  // no tuple, as before migration 2
+  ix.tokens.push_back({"code", "http://loinc.org", "15074-8", ""});
+  ix.quantities.push_back({"value-quantity", 9, "http://unitsofmeasure.org", "mmol/L", "mmol/L"});
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Observation", "old", k2020, ix)).ok());
+  SearchQuery q;
+  q.type = "Observation";
+  q.clauses = {Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "15074-8")}),
+               Clause("value-quantity", SearchParamType::kQuantity, {Num(Prefix::kGt, 8)})};
+  auto r = store->Search(q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->matches.size(), 1u);
+  EXPECT_EQ(r->matches[0].id, "old");
+}
+
 TEST_F(SearchSql, TotalNoneAndEstimate) {
   SearchQuery q;
   q.type = "Observation";
@@ -935,6 +1015,25 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   }
   EXPECT_NE(Plan(path, *CompileSearch(coded_next, SqliteDialect(), SearchSqlMode::kPage, 0))
                 .find("res>?"),
+            std::string::npos);
+  // With complete composite tuples (D58) the code and the threshold are one range of
+  // sp_composite(param, t1, s1, lo2): no walk of the code's token rows, no quantity probe.
+  for (SearchQuery q : {coded, coded_next}) {
+    q.composite_tuples_indexed = true;
+    for (SearchSqlMode mode : {SearchSqlMode::kPage, SearchSqlMode::kKeys, SearchSqlMode::kCount}) {
+      std::string plan = Plan(path, *CompileSearch(q, SqliteDialect(), mode, 0, 21));
+      EXPECT_NE(plan.find("sp_composite_code_value (param=? AND t1=? AND s1=? AND lo2>?)"),
+                std::string::npos)
+          << plan;
+      EXPECT_EQ(plan.find("sp_token"), std::string::npos) << plan;
+      EXPECT_EQ(plan.find("sp_quantity"), std::string::npos) << plan;
+      EXPECT_EQ(plan.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << plan;
+    }
+  }
+  // _has finds the referring resources' references in one parameter's rows of
+  // sp_reference(param, res) (migration 5), not one table page per referring resource.
+  EXPECT_NE(Plan(path, *CompileSearch(has, SqliteDialect(), SearchSqlMode::kKeys, 0, 21))
+                .find("sp_reference_source (param=? AND res=?)"),
             std::string::npos);
   // A later page listed by key seeks past its cursor too.
   EXPECT_NE(Plan(path, *CompileSearch(coded_next, SqliteDialect(), SearchSqlMode::kKeys, 0, 21))

@@ -14,10 +14,16 @@ int CurrentSchemaVersion();
 // build. Must run on the write connection before any other use.
 Status MigrateSchema(Connection& conn, int64_t now_us);
 
+// Whether sp_composite holds the tuples of every resource: the database was created with
+// migration 2 (both applied together). One migrated to it later has no tuples for the resources
+// written before, until `carechart reindex`, so its searches must not rely on them (D58).
+StatusOr<bool> CompositeTuplesComplete(Connection& conn);
+
 // The secondary indexes (resource lookups by type/time/patient, search-index values) that a bulk
 // load may drop and build once at the end: building an index by sorting is several times cheaper
 // than keeping it up to date row by row. Primary keys and UNIQUE constraints are never dropped.
-// Drop runs inside the caller's transaction.
+// Drop runs inside the caller's transaction; it drops the search-index value indexes and keeps
+// the resource table's lookups, whose keys grow with the load (decisions D59).
 Status DropSecondaryIndexes(Connection& conn);
 // Creates those that are missing (IF NOT EXISTS): at the end of a bulk load, and at every open so
 // that a bulk load killed half-way leaves a database that repairs itself.

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "store/resource_store.h"
+#include "store/sqlite_current_scan.h"
 #include "store/sqlite_readers.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_write_txn.h"
@@ -33,8 +34,11 @@ sqlite::Connection& WriteConnection(WriteTxn& txn) {
 
 class SqliteStore : public ResourceStore {
  public:
-  SqliteStore(std::unique_ptr<sqlite::Writer> writer, std::unique_ptr<sqlite::ReaderPool> readers)
-      : writer_(std::move(writer)), readers_(std::move(readers)) {}
+  SqliteStore(std::unique_ptr<sqlite::Writer> writer, std::unique_ptr<sqlite::ReaderPool> readers,
+              bool composite_tuples_complete = false)
+      : writer_(std::move(writer)),
+        readers_(std::move(readers)),
+        composite_tuples_complete_(composite_tuples_complete) {}
   ~SqliteStore() override { Close(); }
 
   Status Write(WriteFunction fn) override {
@@ -74,8 +78,24 @@ class SqliteStore : public ResourceStore {
       return Closed();
     }
     auto conn = readers_->Acquire();
+    if (composite_tuples_complete_ && !query.composite_tuples_indexed) {
+      ASSIGN_OR_RETURN(bool tuples, sqlite::PreferCompositeTuples(*conn, query, NowUs()));
+      if (tuples) {
+        SearchQuery with_tuples = query;  // see SearchQuery::composite_tuples_indexed (D58)
+        with_tuples.composite_tuples_indexed = true;
+        return sqlite::RunSearch(*conn, with_tuples, NowUs());
+      }
+    }
     return sqlite::RunSearch(*conn, query, NowUs());
   }
+
+  Status ScanCurrent(const CurrentScan& scan, const ScanFunction& fn) override {
+    if (closed_) {
+      return Closed();
+    }
+    return sqlite::ScanCurrentVersions(path_, scan, fn);  // its own connection and snapshot
+  }
+  void set_path(std::string path) { path_ = std::move(path); }
 
   void Close() override {
     closed_ = true;
@@ -123,6 +143,8 @@ class SqliteStore : public ResourceStore {
   std::atomic<bool> closed_{false};
   std::unique_ptr<sqlite::Writer> writer_;
   std::unique_ptr<sqlite::ReaderPool> readers_;
+  const bool composite_tuples_complete_;
+  std::string path_;  // the database file (ScanCurrent opens its own connection)
 };
 
 }  // namespace
@@ -140,14 +162,17 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
       !s.ok() && s.code() != StatusCode::kUnavailable) {
     return s;
   }
+  ASSIGN_OR_RETURN(bool composite_tuples_complete, sqlite::CompositeTuplesComplete(*conn));
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::ReaderPool> readers,
       sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::Writer> writer,
       sqlite::Writer::Start(std::move(conn), options.max_group_delay_us, options.max_group_size));
-  return std::unique_ptr<ResourceStore>(
-      std::make_unique<SqliteStore>(std::move(writer), std::move(readers)));
+  auto store = std::make_unique<SqliteStore>(std::move(writer), std::move(readers),
+                                             composite_tuples_complete);
+  store->set_path(options.path);
+  return std::unique_ptr<ResourceStore>(std::move(store));
 }
 
 }  // namespace carechart::store

@@ -1,6 +1,7 @@
 // CRUD, version and history semantics of the SQLite store through WriteTxn.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <algorithm>
 
 #include "store/resource_store.h"
 #include "store/sqlite_schema.h"
@@ -211,11 +212,12 @@ TEST(SqliteStore, OpenFailureNamesTheFile) {
   EXPECT_NE(store.status().message().find("/nonexistent-dir/x/y.db"), std::string::npos);
 }
 
-// A database made by the previous schema version (3: before the type-order index of migration
-// 4, which is emulated by removing what migration 4 added) is upgraded on open and answers as
-// before. (The PostgreSQL upgrade test is in postgres/postgres_store_test.cc.)
+// A database made by the previous schema version (4: before the composite (code, value) and
+// reference-by-source indexes of migration 5, which is emulated by undoing what migration 5
+// did) is upgraded on open and answers as before. (The PostgreSQL upgrade test is in
+// postgres/postgres_store_test.cc.)
 TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
-  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 4) << "a new migration: make this test build version "
+  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 5) << "a new migration: make this test build version "
                                                   "CurrentSchemaVersion() - 1 instead";
   std::string path = TempDbPath("upgrade");
   std::vector<std::string> want;
@@ -231,8 +233,9 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP INDEX resource_type_pk; DELETE FROM schema_version WHERE version = "
-                         "4",
+                         "DROP INDEX sp_composite_code_value; DROP INDEX sp_reference_source; "
+                         "CREATE INDEX sp_composite_value ON sp_composite(param, t1, s1); "
+                         "DELETE FROM schema_version WHERE version = 5",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -246,14 +249,103 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "SELECT (SELECT MAX(version) FROM schema_version), (SELECT COUNT(*) "
-                               "FROM sqlite_master WHERE name = 'resource_type_pk')",
+                               "FROM sqlite_master WHERE name IN ('sp_composite_code_value', "
+                               "'sp_reference_source')) - (SELECT COUNT(*) FROM sqlite_master "
+                               "WHERE name = 'sp_composite_value')",
                                -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 4);
-  EXPECT_EQ(sqlite3_column_int(stmt, 1), 1) << "migration 4 ran again";
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 5);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 2) << "migration 5 did not replace the indexes";
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// ResourceStore::ScanCurrent (system export): current versions only, no AuditEvent unless
+// asked, each type in key order, _since, stop on error, and (SQLite) one snapshot.
+std::vector<std::string> Scanned(ResourceStore& store, const CurrentScan& scan) {
+  std::vector<std::string> out;
+  Status s = store.ScanCurrent(scan, [&](const ScannedVersion& v) {
+    EXPECT_EQ(v.body, testing::BodyFor(std::string(v.type), std::string(v.id), v.last_updated_us));
+    out.push_back(std::string(v.type) + "/" + std::string(v.id));
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(SqliteStore, ScanCurrentListsCurrentVersionsOnce) {
+  auto store = testing::OpenOrDie(testing::TempDbPath("scan"));
+  using testing::MakeWrite;
+  for (const char* id : {"p1", "p2", "p3"}) {
+    ASSERT_TRUE(testing::PutNext(*store, MakeWrite("Patient", id, kT0)).ok());
+  }
+  ASSERT_TRUE(testing::PutNext(*store, MakeWrite("Observation", "o1", kT0)).ok());
+  ASSERT_TRUE(testing::PutNext(*store, MakeWrite("Observation", "o2", kT0)).ok());
+  ASSERT_TRUE(testing::PutNext(*store, MakeWrite("Observation", "o1", kT0 + 5 * kSec)).ok());
+  PreparedWrite gone = MakeWrite("Observation", "o2", kT0 + kSec);
+  gone.deleted = true;
+  ASSERT_TRUE(testing::PutNext(*store, gone).ok());
+  ASSERT_TRUE(testing::PutNext(*store, MakeWrite("AuditEvent", "a1", kT0)).ok());
+
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Scanned(*store, {}), (V{"Observation/o1", "Patient/p1", "Patient/p2", "Patient/p3"}));
+  // A minority of the rows (one type walked by key) and a majority (the table scanned).
+  EXPECT_EQ(Scanned(*store, {.types = {"Observation"}}), (V{"Observation/o1"}));
+  EXPECT_EQ(Scanned(*store, {.types = {"Patient", "AuditEvent"}}),
+            (V{"AuditEvent/a1", "Patient/p1", "Patient/p2", "Patient/p3"}));
+  EXPECT_EQ(Scanned(*store, {.since_us = kT0 + kSec}), (V{"Observation/o1"}));
+
+  // Each type's versions in key order, whichever shape reads them.
+  for (const CurrentScan& scan : {CurrentScan{}, CurrentScan{.types = {"Patient"}}}) {
+    std::vector<std::string> patients;
+    ASSERT_TRUE(store
+                    ->ScanCurrent(scan,
+                                  [&](const ScannedVersion& v) {
+                                    if (v.type == "Patient") {
+                                      patients.emplace_back(v.id);
+                                    }
+                                    return Status::Ok();
+                                  })
+                    .ok());
+    EXPECT_EQ(patients, (V{"p1", "p2", "p3"}));
+  }
+
+  // An error from the function stops the scan and is its result.
+  int seen = 0;
+  Status stopped = store->ScanCurrent({}, [&](const ScannedVersion&) {
+    ++seen;
+    return Status(StatusCode::kGone, "cancelled");
+  });
+  EXPECT_EQ(stopped.code(), StatusCode::kGone);
+  EXPECT_EQ(seen, 1);
+}
+
+TEST(SqliteStore, ScanCurrentReadsOneSnapshot) {
+  if (!testing::PostgresTestServer().empty()) {
+    GTEST_SKIP() << "PostgreSQL scans page by page (each page its own read), as documented";
+  }
+  auto store = testing::OpenOrDie(testing::TempDbPath("scan-snapshot"));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(
+        testing::PutNext(*store, testing::MakeWrite("Patient", "p" + std::to_string(i), kT0)).ok());
+  }
+  int seen = 0;
+  int written = 0;
+  Status s = store->ScanCurrent({}, [&](const ScannedVersion&) {
+    ++seen;
+    // Written and committed while the scan runs: not in its snapshot.
+    if (testing::PutNext(*store, testing::MakeWrite("Patient", "late" + std::to_string(seen), kT0))
+            .ok()) {
+      ++written;
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, 50);
+  EXPECT_EQ(written, 50);
+  EXPECT_EQ(Scanned(*store, {}).size(), 100u);
 }
 
 }  // namespace

@@ -510,6 +510,39 @@ describe('concurrent transactions on the same resources', () => {
     for (const p of ps) assert.equal((await client.read({ resourceType: 'Patient', id: p.id })).meta.versionId, '9');
     assert.ok(conflicts >= 0);
   });
+
+  test('6 parallel conditional creates of one Patient: the losers are retried from the Bundle as sent (one Patient, every reference to it)', async () => {
+    // All six find no match, prepare, and race to commit; the re-checked search fails for all but
+    // one, whose retry must start again from the Bundle's resources as sent (a transaction moves
+    // them into the versions it prepares, D57) and now matches the winner's Patient.
+    const value = `race-${randomTag()}`;
+    const send = (n) => {
+      const p = uuid();
+      const observations = Array.from({ length: 60 }, (_, i) => ({
+        fullUrl: uuid(),
+        resource: {
+          resourceType: 'Observation', status: 'final', code: { text: `race ${n}.${i}` },
+          subject: { reference: p }, valueQuantity: { value: i, unit: 'mg' },
+        },
+        request: { method: 'POST', url: 'Observation' },
+      }));
+      return server.post('', JSON.stringify(bundle('transaction', [
+        { fullUrl: p, resource: patient(value), request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${SYS}|${value}` } },
+        ...observations,
+      ])));
+    };
+    const results = await Promise.all(Array.from({ length: 6 }, (_, n) => send(n)));
+    for (const r of results) assert.equal(r.status, 200, r.text);
+    const created = results.filter((r) => r.json.entry[0].response.status === '201 Created');
+    assert.equal(created.length, 1, 'exactly one transaction creates the Patient');
+    const found = await server.get(`Patient?identifier=${encodeURIComponent(`${SYS}|${value}`)}`);
+    assert.equal(found.json.entry?.length, 1);
+    const pid = found.json.entry[0].resource.id;
+    assert.equal(found.json.entry[0].resource.name?.[0]?.family, patient(value).name[0].family, 'the Patient is stored whole');
+    const obs = await server.get(`Observation?subject=Patient/${pid}&_count=1000`);
+    assert.equal(obs.json.entry?.length, 360, 'every Observation of every transaction points at the one Patient');
+    assert.ok(obs.json.entry.every((e) => e.resource.valueQuantity?.unit === 'mg' && /^race \d\.\d+$/.test(e.resource.code?.text)), 'and is stored whole');
+  });
 });
 
 describe('a cancelled Appointment gives its Slots back', () => {
