@@ -98,17 +98,20 @@ I_DB="$(mb "$TMP"/import.db*)"
 echo "(n) carechart import, NDJSON"
 read -r NN NS NK < <(import_part "$TMP/ndjson.db" "$TMP/ndjson")
 N_DB="$(mb "$TMP"/ndjson.db*)"
+rm -rf "$TMP"/ndjson.db*  # each database goes once measured: at 1,000 patients they are ~3.5 GB each
 
 # ---------------------------------------------------------------- (r) raw SQLite ceiling
 echo "(r) raw SQLite inserts of the same JSON"
 sqlite3 "$TMP/import.db" .schema | grep -v '^CREATE TABLE sqlite_' > "$TMP/schema.sql"
 sqlite3 "$TMP/raw.db" < "$TMP/schema.sql"
+rm -rf "$TMP"/import.db*
 node "$HERE/raw_sqlite_sql.mjs" "$TMP/ndjson" > "$TMP/raw.sql" 2>/dev/null
 T0="$(now)"
 sqlite3 "$TMP/raw.db" < "$TMP/raw.sql" > /dev/null
 RS="$(awk -v a="$T0" -v b="$(now)" 'BEGIN { print b - a }')"
 RN="$(sqlite3 "$TMP/raw.db" 'SELECT COUNT(*) FROM resource')"
 R_DB="$(mb "$TMP"/raw.db*)"
+rm -rf "$TMP"/raw.db* "$TMP/raw.sql"
 
 # ---------------------------------------------------------------- (h) HTTP transactions
 declare -A HTTP

@@ -4,7 +4,7 @@
 //   cpu_us_per_res=U errors=E   (C: the server's user+sys CPU seconds)
 // start/end rate: resources/s over the first and the last fifth of the Bundles (by completion).
 // usage: node bench/ingest_http.mjs <bundle-folder> <clients> <work-dir>
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startServer } from '../tests/conformance/server.mjs';
 
@@ -66,6 +66,8 @@ for (const suffix of ['', '-wal']) {
     dbBytes += statSync(db + suffix).size;
   } catch {}
 }
+// The database goes once measured: at 1,000 patients each run's is ~3.5 GB.
+for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
 console.log(
   `resources=${resources} seconds=${seconds.toFixed(2)} rate=${(resources / seconds).toFixed(0)} ` +
     `start_rate=${rateOf(done.slice(0, fifth)).toFixed(0)} end_rate=${rateOf(done.slice(-fifth)).toFixed(0)} ` +
