@@ -644,7 +644,7 @@ void AddAuthServeOptions(CLI::App* serve_cmd, ServeOptions& serve) {
   auto* cert = serve_cmd
                    ->add_option("--tls-cert", serve.tls_cert,
                                 "HTTPS: PEM certificate chain file (TLS 1.2+; the port then "
-                                "refuses plain HTTP)")
+                                "refuses plain HTTP; SIGHUP reads it and the key again)")
                    ->envname("CARECHART_TLS_CERT")
                    ->check(CLI::ExistingFile);
   auto* key = serve_cmd->add_option("--tls-key", serve.tls_key, "HTTPS: PEM private key file")

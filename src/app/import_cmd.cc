@@ -125,6 +125,8 @@ int RunImport(const CommonOptions& common, const ImportCmdOptions& options) {
                  st.entries_failed - static_cast<int64_t>(st.errors.size()));
   }
   int64_t done = st.resources_written + st.unchanged;
+  const store::StoreStats ss = store->Stats();  // group commit: how many writes shared a commit
+  spdlog::info("store: {} write functions in {} commits", ss.writes, ss.commits);
   std::printf(
       "imported %lld resources from %lld files in %.2f s (%.0f resources/s); %lld unchanged; "
       "%lld rejected\n",

@@ -85,6 +85,20 @@ StatusOr<std::unique_ptr<net::ssl::context>> MakeTlsContext(const ServerOptions&
   return ctx;
 }
 
+// "valid until <date>" of the context's certificate, for the log line of a reload.
+std::string ValidUntil(net::ssl::context& ctx) {
+  X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
+  BIO* bio = BIO_new(BIO_s_mem());
+  std::string out = "valid until ?";
+  if (cert != nullptr && bio != nullptr && ASN1_TIME_print(bio, X509_get0_notAfter(cert)) == 1) {
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    out = "valid until " + std::string(data, static_cast<size_t>(n));
+  }
+  BIO_free(bio);
+  return out;
+}
+
 class ServerImpl;
 
 std::string ErrorBody(int status, std::string_view code, std::string_view text) {
@@ -182,6 +196,7 @@ class ServerImpl : public Server {
         ioc_(options.io_threads),
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM),
+        reload_signals_(ioc_),
         work_guard_(net::make_work_guard(ioc_)),
         workers_(static_cast<size_t>(std::max(1, options.worker_threads))) {}
 
@@ -194,7 +209,10 @@ class ServerImpl : public Server {
 
   Status Bind() {
     if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
-      ASSIGN_OR_RETURN(tls_, MakeTlsContext(options_));
+      ASSIGN_OR_RETURN(std::unique_ptr<net::ssl::context> ctx, MakeTlsContext(options_));
+      tls_.store(std::move(ctx));
+      reload_signals_.add(SIGHUP);  // only on HTTPS: without TLS, SIGHUP keeps its default
+      WaitForReload();
     }
     beast::error_code ec;
     auto address = net::ip::make_address(options_.host, ec);
@@ -254,13 +272,16 @@ class ServerImpl : public Server {
       beast::error_code ec;
       acceptor_.close(ec);
       signals_.cancel(ec);
+      reload_signals_.cancel(ec);
     });
     stop_cv_.notify_all();
   }
 
   const ServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
-  net::ssl::context* tls() { return tls_.get(); }
+  // Each TLS session takes the context current when it starts: its SSL object holds a reference
+  // to the OpenSSL context, so a reload never disturbs connections already open.
+  std::shared_ptr<net::ssl::context> tls() { return tls_.load(); }
   net::thread_pool& workers() { return workers_; }
   bool stopping() {
     std::lock_guard lock(mu_);
@@ -294,7 +315,7 @@ class ServerImpl : public Server {
           return;
         }
         spdlog::warn("accept failed: {}", ec.message());
-      } else if (tls_) {
+      } else if (tls_.load()) {
         std::make_shared<Detector>(std::move(s), *this)->Run();
       } else {
         auto session = std::make_shared<Session<beast::tcp_stream>>(
@@ -305,6 +326,27 @@ class ServerImpl : public Server {
       if (!stopping()) {
         DoAccept();
       }
+    });
+  }
+
+  // SIGHUP reads the certificate and key again (a renewed certificate is served without a
+  // restart, decisions D69); if they cannot be used, the previous ones stay and the error is
+  // logged.
+  void WaitForReload() {
+    reload_signals_.async_wait([this](beast::error_code e, int) {
+      if (e) {
+        return;  // cancelled: the server is stopping
+      }
+      StatusOr<std::unique_ptr<net::ssl::context>> ctx = MakeTlsContext(options_);
+      if (ctx.ok()) {
+        spdlog::info("SIGHUP: TLS certificate {} reloaded ({}); new connections use it",
+                     options_.tls_cert_file, ValidUntil(**ctx));
+        tls_.store(std::move(ctx).value());
+      } else {
+        spdlog::error("SIGHUP: TLS certificate not reloaded, the previous one is still served: {}",
+                      ctx.status().message());
+      }
+      WaitForReload();
     });
   }
 
@@ -353,11 +395,12 @@ class ServerImpl : public Server {
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
+  net::signal_set reload_signals_;  // SIGHUP on an HTTPS server: reload the certificate
   // Keeps the I/O threads running while a handler works on the pool with no socket operation
   // pending (otherwise io_context::run() would return and the response would never be written).
   net::executor_work_guard<net::io_context::executor_type> work_guard_;
   net::thread_pool workers_;
-  std::unique_ptr<net::ssl::context> tls_;  // null: plain HTTP
+  std::atomic<std::shared_ptr<net::ssl::context>> tls_;  // null: plain HTTP; SIGHUP replaces it
   std::vector<std::thread> io_threads_;
   uint16_t port_ = 0;
   std::mutex mu_;

@@ -15,6 +15,7 @@
 
 #include "fhir/search_index.h"
 #include "store/index_keys.h"
+#include "store/token_patient.h"
 
 namespace carechart::store {
 
@@ -25,7 +26,7 @@ inline constexpr const char* kIndexTables[] = {"sp_token",     "sp_string",   "s
 inline constexpr size_t kIndexTableCount = std::size(kIndexTables);
 // Each table's columns after res, in the order ForEachIndexRow hands them out.
 inline constexpr const char* kIndexColumns[] = {
-    "param, sys, code, text",
+    "param, sys, code, text, patient",  // patient: token_patient.h (decisions D60)
     "param, normalized, exact",
     "param, low, high",
     "param, target_id, target_type, url",
@@ -52,14 +53,19 @@ inline std::string_view UnlessSame(const std::string& value, const std::string& 
 // _id and _lastUpdated are searched and sorted on the resource row's own columns (see
 // IsResourceColumnParam in search_sql.cc), so their entries get no rows: about two fewer rows
 // per resource, out of some 17, to write and to keep in the secondary indexes.
+// Token rows carry the resource's patient (token_patient.h), taken from `patient_of` when
+// given: the whole resource's entries, when `ix` holds only one parameter's.
 template <typename Sink>
-void ForEachIndexRow(const std::string& type, const fhir::IndexEntries& ix, const Sink& sink) {
+void ForEachIndexRow(const std::string& type, const fhir::IndexEntries& ix, const Sink& sink,
+                     const fhir::IndexEntries* patient_of = nullptr) {
   using index_rows_internal::UnlessSame;
+  const std::string_view patient =
+      ix.tokens.empty() ? std::string_view() : TokenRowPatient(type, patient_of ? *patient_of : ix);
   for (const auto& e : ix.tokens) {
     if (e.param == "_id") {
       continue;
     }
-    sink(0, {ParamKey(type, e.param), SystemKey(e.system), e.code, e.text});
+    sink(0, {ParamKey(type, e.param), SystemKey(e.system), e.code, e.text, patient});
   }
   for (const auto& e : ix.strings) {
     sink(1, {ParamKey(type, e.param), e.normalized, UnlessSame(e.exact, e.normalized)});

@@ -137,6 +137,7 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
     }
   }
   RETURN_IF_ERROR(finish_write());
+  RETURN_IF_ERROR(store.ReindexCompleted(options.type, options.param));
   progress.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (options.on_progress) {
     options.on_progress(progress);

@@ -184,6 +184,12 @@ class ResourceStore {
     return false;
   }
   virtual Status EndBulkLoad() { return Status::Ok(); }
+  // Called when a reindex of `type` (empty: every type) and `param` (empty: every parameter)
+  // has completed, so that a store may record what its index now holds (decisions D60).
+  virtual Status ReindexCompleted(const std::string& type, const std::string& param) {
+    (void)type, (void)param;
+    return Status::Ok();
+  }
 };
 
 struct SqliteOptions {

@@ -31,13 +31,9 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
                                     SearchSqlMode mode, int64_t now_us, int limit = 0);
 
 // When `query` holds a code and a value that the code-value-quantity tuples can answer
-// (decisions D58), the statement counting that tuple range, stopping at `limit` (one column).
-// The store uses it to choose the plan: a small range drives from the tuples; a large one
-// (a low threshold on a common code) is left to the code's token rows, which stop after a page
-// and its capped total, where the range would collect every tuple of the code first.
-std::optional<CompiledSql> CompileTupleRangeCount(const SearchQuery& query,
-                                                  const SqlDialect& dialect, int64_t now_us,
-                                                  int64_t limit);
+// (decisions D58), that composite clause: one value whose components are the code (a token)
+// and the threshold (a quantity). The store decides whether the tuples drive (D60).
+std::optional<SearchClause> CompositeTupleOf(const SearchQuery& query);
 
 // One level of _include/_revinclude: the current resources that `sources` (resource keys) refer
 // to, or that refer to them, per `specs` — one statement for all of them. Columns: type, id,

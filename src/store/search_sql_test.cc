@@ -562,6 +562,98 @@ TEST_F(SearchSql, ReverseChainedSearch) {
       (Ids{"g"}));
 }
 
+// Token rows carry the resource's patient (decisions D60) and `Patient?_has:T:patient:code=`
+// reads it; where it is '' (no Patient, or several) the reference rows answer, so the result is
+// exact. On SQLite, migration 6 fills the column of rows written before it.
+std::vector<std::pair<std::string, std::string>> TokenPatients(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT r.id, t.patient FROM sp_token t JOIN resource r ON r.pk = "
+                               "t.res WHERE t.code = '9999-9' ORDER BY r.id",
+                               -1, &stmt, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
+                     reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
+  std::string path = TempDbPath("has-token-patient");
+  auto store = OpenOrDie(path);
+  for (const char* id : {"x", "y", "z", "w"}) {
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", id, k2020)).ok());
+  }
+  auto obs = [&](const std::string& id, std::vector<std::string> patients, const char* subject) {
+    fhir::IndexEntries ix;
+    ix.tokens.push_back({"code", "http://loinc.org", "9999-9", ""});
+    ix.tokens.push_back({"status", "", "final", ""});
+    for (const std::string& p : patients) {
+      ix.references.push_back({"patient", "Patient", p, ""});
+    }
+    if (subject != nullptr) {
+      ix.references.push_back({"subject", "Patient", subject, ""});
+    }
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Observation", id, k2020 + 1, ix)).ok());
+  };
+  obs("o1", {"x"}, "x");
+  obs("o2", {"y", "z"}, nullptr);  // two patients: '' on its token rows, found by reference
+  obs("o3", {}, "w");              // no `patient` entry (a Group subject, say): never found
+  obs("o4", {"x", "x"}, nullptr);  // the same patient twice is one patient
+  auto has = [&](const char* code) {
+    SearchQuery q;
+    q.type = "Patient";
+    q.clauses = {
+        Linked(ClauseLink::kHas, "patient", "Observation",
+               Clause("code", SearchParamType::kToken, {Token("http://loinc.org", code)}))};
+    auto r = store->Search(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> ids;
+    for (const auto& m : r.ok() ? r->matches : std::vector<ResourceVersion>{}) {
+      ids.push_back(m.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  const std::vector<std::string> want{"x", "y", "z"};
+  EXPECT_EQ(has("9999-9"), want);
+  EXPECT_EQ(has("0000-0"), std::vector<std::string>{});
+  if (!testing::PostgresTestServer().empty()) {
+    return;  // the rest reads the SQLite file
+  }
+  using Rows = std::vector<std::pair<std::string, std::string>>;
+  const Rows rows{{"o1", "x"}, {"o2", ""}, {"o3", ""}, {"o4", "x"}};
+  EXPECT_EQ(TokenPatients(path), rows);
+  // The plan reads the code's index range and the references of the '' rows only.
+  store->Close();
+  store.reset();
+  // A database written before migration 6: no column, the old index, no flag table.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX sp_token_code; ALTER TABLE sp_token DROP COLUMN patient; "
+                         "CREATE INDEX sp_token_value ON sp_token(param, code, sys); "
+                         "DROP TABLE store_flag; DELETE FROM schema_version WHERE version = 6",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  store = OpenOrDie(path);
+  EXPECT_EQ(TokenPatients(path), rows);
+  EXPECT_EQ(has("9999-9"), want);
+  // Written after the migration: the writer fills the column.
+  obs("o5", {"w"}, "w");
+  EXPECT_EQ(TokenPatients(path).back(), (std::pair<std::string, std::string>{"o5", "w"}));
+  EXPECT_EQ(has("9999-9"), (std::vector<std::string>{"w", "x", "y", "z"}));
+}
+
 // A first page that needs its total lists the keys once (SearchSqlMode::kKeys) and reads the
 // page's bodies by key: the page, its next-page cursor, the total and the includes of the page's
 // matches only must be those of the later pages' page-and-count path.
@@ -912,10 +1004,9 @@ TEST(SearchSqlTuples, ADatabaseMigratedToCompositesLaterKeepsTheTwoParameters) {
   OpenOrDie(path).reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "UPDATE schema_version SET applied_us = applied_us + 1 WHERE version = 2",
-                   nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM store_flag WHERE name = 'composite_tuples_complete'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
   auto store = OpenOrDie(path);
   fhir::IndexEntries ix;  // no tuple, as before migration 2
@@ -930,6 +1021,16 @@ TEST(SearchSqlTuples, ADatabaseMigratedToCompositesLaterKeepsTheTwoParameters) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->matches.size(), 1u);
   EXPECT_EQ(r->matches[0].id, "old");
+  // A completed reindex of Observation records that the tuples are complete (D60), and the
+  // store uses them from then on, also after a restart: the hand-made "old" row has no tuple
+  // (a real reindex would have written one), so the tuple plan no longer finds it.
+  ASSERT_TRUE(store->ReindexCompleted("Patient", "").ok());
+  EXPECT_EQ(store->Search(q)->matches.size(), 1u);  // another type's reindex changes nothing
+  ASSERT_TRUE(store->ReindexCompleted("Observation", "").ok());
+  EXPECT_EQ(store->Search(q)->matches.size(), 0u);
+  store->Close();
+  store = OpenOrDie(path);
+  EXPECT_EQ(store->Search(q)->matches.size(), 0u);
 }
 
 TEST_F(SearchSql, TotalNoneAndEstimate) {
@@ -1006,7 +1107,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
     auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);
     ASSERT_TRUE(sql.ok()) << sql.status().ToString();
     std::string plan = Plan(path, *sql);
-    EXPECT_NE(plan.find("SEARCH d USING COVERING INDEX sp_token_value (param=? AND code=? AND "
+    EXPECT_NE(plan.find("SEARCH d USING COVERING INDEX sp_token_code (param=? AND code=? AND "
                         "sys=?"),
               std::string::npos)
         << plan;
@@ -1030,11 +1131,29 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
       EXPECT_EQ(plan.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << plan;
     }
   }
-  // _has finds the referring resources' references in one parameter's rows of
-  // sp_reference(param, res) (migration 5), not one table page per referring resource.
-  EXPECT_NE(Plan(path, *CompileSearch(has, SqliteDialect(), SearchSqlMode::kKeys, 0, 21))
-                .find("sp_reference_source (param=? AND res=?)"),
-            std::string::npos);
+  // _has:Observation:patient:code reads the patients from the code's token rows (migration 6,
+  // D60), and the references, from one parameter's rows of sp_reference(param, res)
+  // (migration 5), only of the resources whose token rows name no patient.
+  {
+    std::string plan =
+        Plan(path, *CompileSearch(has, SqliteDialect(), SearchSqlMode::kKeys, 0, 21));
+    EXPECT_NE(plan.find("SEARCH t USING COVERING INDEX sp_token_code (param=? AND code=?)"),
+              std::string::npos)
+        << plan;
+    EXPECT_NE(plan.find("sp_reference_source (param=? AND res=?)"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
+  }
+  // A sorted page sorts the keys of its matches from index rows: the type of each key is
+  // checked in resource(type), the rows (and their bodies) are read for the page only (D60).
+  {
+    SearchQuery sorted;
+    sorted.type = "Observation";
+    sorted.clauses = {Clause("patient", SearchParamType::kReference, {Ref("Patient", "a")})};
+    sorted.sort = {SortKey{"date", true, SearchParamType::kDate}};
+    std::string plan = Plan(path, *CompileSearch(sorted, SqliteDialect(), SearchSqlMode::kPage, 0));
+    EXPECT_NE(plan.find("COVERING INDEX resource_type_pk (type=? AND rowid=?)"), std::string::npos)
+        << plan;
+  }
   // A later page listed by key seeks past its cursor too.
   EXPECT_NE(Plan(path, *CompileSearch(coded_next, SqliteDialect(), SearchSqlMode::kKeys, 0, 21))
                 .find("res>?"),
@@ -1092,9 +1211,9 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   }
   for (auto& [what, q, expect] :
        std::vector<Case>{{"chain", chain, {"sp_string_value", "sp_reference_value"}},
-                         {"_has", has, {"sp_token_value", "sqlite_autoindex_resource_1"}},
+                         {"_has", has, {"sp_token_code", "sqlite_autoindex_resource_1"}},
                          {"compartment", compartment, {"sp_reference_value"}},
-                         {"keyset", keyset, {"sp_token_value"}}}) {
+                         {"keyset", keyset, {"sp_token_code"}}}) {
     auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);
     ASSERT_TRUE(sql.ok()) << sql.status().ToString();
     std::string plan = Plan(path, *sql);

@@ -14,8 +14,6 @@
 // types, or of a database whose audit trail has outgrown its record.
 #include "store/sqlite_current_scan.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -26,53 +24,34 @@
 namespace carechart::store::sqlite {
 namespace {
 
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-StatusOr<StmtPtr> PrepareRaw(Connection& conn, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(conn.raw(), sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK) {
-    return conn.Error("prepare");
-  }
-  return StmtPtr(stmt);
-}
-
-std::string_view TextAt(sqlite3_stmt* s, int col) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-  return p == nullptr ? std::string_view() : std::string_view(p, sqlite3_column_bytes(s, col));
-}
-
 // Steps `stmt` to the end, passing each row (type, id, last_updated, body) to `fn`.
-Status Drain(Connection& conn, sqlite3_stmt* stmt, const ScanFunction& fn) {
+// The views point into SQLite's row buffers (no copy of the bodies): `fn` keeps nothing.
+Status Drain(Statement& stmt, const ScanFunction& fn) {
   while (true) {
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
       return Status::Ok();
     }
-    if (rc != SQLITE_ROW) {
-      return conn.Error("export scan");
-    }
     ScannedVersion v;
-    v.type = TextAt(stmt, 0);
-    v.id = TextAt(stmt, 1);
-    v.last_updated_us = sqlite3_column_int64(stmt, 2);
-    v.body = TextAt(stmt, 3);
+    v.type = stmt.TextView(0);
+    v.id = stmt.TextView(1);
+    v.last_updated_us = stmt.Int(2);
+    v.body = stmt.TextView(3);
     RETURN_IF_ERROR(fn(v));
   }
 }
 
 // Rows per type (deleted ones too: an estimate is enough to choose a shape), from resource(type).
 StatusOr<std::map<std::string, int64_t, std::less<>>> RowsPerType(Connection& conn) {
-  ASSIGN_OR_RETURN(StmtPtr s,
-                   PrepareRaw(conn, "SELECT type, count(*) FROM resource GROUP BY type"));
+  ASSIGN_OR_RETURN(Statement s, conn.Prepare("SELECT type, count(*) FROM resource GROUP BY type"));
   std::map<std::string, int64_t, std::less<>> out;
-  while (sqlite3_step(s.get()) == SQLITE_ROW) {
-    out.emplace(std::string(TextAt(s.get(), 0)), sqlite3_column_int64(s.get(), 1));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) {
+      return out;
+    }
+    out.emplace(s.TextView(0), s.Int(1));
   }
-  return out;
 }
 
 std::vector<std::string> WantedTypes(const CurrentScan& scan) {
@@ -113,29 +92,26 @@ Status Scan(Connection& conn, const CurrentScan& scan, const ScanFunction& fn) {
   }
   std::string since = scan.since_us ? " AND +last_updated >= ?2" : "";
   if (wanted * 2 >= all) {
-    ASSIGN_OR_RETURN(StmtPtr s, PrepareRaw(conn,
-                                           "SELECT type, id, last_updated, body FROM "
-                                           "resource NOT INDEXED WHERE deleted = 0 AND "
-                                           "type IN (SELECT value FROM json_each(?1))" +
+    ASSIGN_OR_RETURN(Statement s, conn.Prepare("SELECT type, id, last_updated, body FROM "
+                                               "resource NOT INDEXED WHERE deleted = 0 AND "
+                                               "type IN (SELECT value FROM json_each(?1))" +
                                                since));
-    std::string list = JsonList(present);
-    sqlite3_bind_text(s.get(), 1, list.data(), static_cast<int>(list.size()), SQLITE_TRANSIENT);
+    s.Bind(1, JsonList(present));
     if (scan.since_us) {
-      sqlite3_bind_int64(s.get(), 2, *scan.since_us);
+      s.Bind(2, *scan.since_us);
     }
-    return Drain(conn, s.get(), fn);
+    return Drain(s, fn);
   }
-  ASSIGN_OR_RETURN(StmtPtr s, PrepareRaw(conn,
-                                         "SELECT type, id, last_updated, body FROM resource "
-                                         "WHERE type = ?1 AND deleted = 0" +
+  ASSIGN_OR_RETURN(Statement s, conn.Prepare("SELECT type, id, last_updated, body FROM resource "
+                                             "WHERE type = ?1 AND deleted = 0" +
                                              since + " ORDER BY pk"));
   for (const std::string& t : present) {
-    sqlite3_reset(s.get());
-    sqlite3_bind_text(s.get(), 1, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+    s.Reset();
+    s.Bind(1, t);
     if (scan.since_us) {
-      sqlite3_bind_int64(s.get(), 2, *scan.since_us);
+      s.Bind(2, *scan.since_us);
     }
-    RETURN_IF_ERROR(Drain(conn, s.get(), fn));
+    RETURN_IF_ERROR(Drain(s, fn));
   }
   return Status::Ok();
 }

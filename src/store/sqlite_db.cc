@@ -139,6 +139,12 @@ std::string Statement::Text(int c) const {
   return p ? std::string(static_cast<const char*>(p), n) : std::string();
 }
 
+std::string_view Statement::TextView(int c) const {
+  const void* p = sqlite3_column_blob(stmt_, c);
+  int n = sqlite3_column_bytes(stmt_, c);
+  return p ? std::string_view(static_cast<const char*>(p), n) : std::string_view();
+}
+
 StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX |

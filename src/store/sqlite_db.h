@@ -50,6 +50,9 @@ class Statement {
   int64_t Int(int col) const;
   double Double(int col) const;
   std::string Text(int col) const;
+  // The column's bytes without a copy: valid until the next Step, Reset or destruction (for
+  // scans that hand each row on and keep nothing).
+  std::string_view TextView(int col) const;
   bool IsNull(int col) const;
   // The column's value as an argument (integer, real or text); nullopt for NULL.
   std::optional<SqlArg> Value(int col) const;

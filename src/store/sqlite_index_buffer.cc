@@ -50,30 +50,34 @@ const std::string& InsertSql(size_t table, size_t rows) {
 
 }  // namespace
 
-void IndexRowBuffer::Add(int64_t pk, const std::string& type, const fhir::IndexEntries& index) {
-  ForEachIndexRow(type, index, [&](int table, std::initializer_list<IndexCol> cols) {
-    std::vector<Cell>& out = cells_[table];
-    Cell res;
-    res.i = pk;
-    out.push_back(res);
-    for (const IndexCol& col : cols) {
-      Cell c;
-      if (const int64_t* i = std::get_if<int64_t>(&col)) {
-        c.i = *i;
-      } else if (const double* d = std::get_if<double>(&col)) {
-        c.kind = Cell::Kind::kReal;
-        c.d = *d;
-      } else {
-        const std::string_view t = std::get<std::string_view>(col);
-        c.kind = Cell::Kind::kText;
-        c.off = text_.size();
-        c.len = static_cast<uint32_t>(t.size());
-        text_.append(t);
-      }
-      out.push_back(c);
-    }
-    ++rows_;
-  });
+void IndexRowBuffer::Add(int64_t pk, const std::string& type, const fhir::IndexEntries& index,
+                         const fhir::IndexEntries* patient_of) {
+  ForEachIndexRow(
+      type, index,
+      [&](int table, std::initializer_list<IndexCol> cols) {
+        std::vector<Cell>& out = cells_[table];
+        Cell res;
+        res.i = pk;
+        out.push_back(res);
+        for (const IndexCol& col : cols) {
+          Cell c;
+          if (const int64_t* i = std::get_if<int64_t>(&col)) {
+            c.i = *i;
+          } else if (const double* d = std::get_if<double>(&col)) {
+            c.kind = Cell::Kind::kReal;
+            c.d = *d;
+          } else {
+            const std::string_view t = std::get<std::string_view>(col);
+            c.kind = Cell::Kind::kText;
+            c.off = text_.size();
+            c.len = static_cast<uint32_t>(t.size());
+            text_.append(t);
+          }
+          out.push_back(c);
+        }
+        ++rows_;
+      },
+      patient_of);
 }
 
 void IndexRowBuffer::Clear() {

@@ -32,7 +32,10 @@ class IndexRowBuffer {
   static constexpr size_t kMaxRowsPerStatement = 64;
 
   // Holds the index rows of resource `pk` (of type `type`).
-  void Add(int64_t pk, const std::string& type, const fhir::IndexEntries& index);
+  // `patient_of`: the whole resource's entries when `index` holds one parameter's (the token
+  // rows' patient column comes from them, index_rows.h).
+  void Add(int64_t pk, const std::string& type, const fhir::IndexEntries& index,
+           const fhir::IndexEntries* patient_of = nullptr);
   // Rows held, all tables together.
   size_t size() const { return rows_; }
   bool empty() const { return rows_ == 0; }

@@ -292,33 +292,6 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
   return result;
 }
 
-// Up to this many tuples a threshold's range drives (~1 ms of covering index rows); above, the
-// code's token rows find a page and its capped total sooner. Measured on the 1,000-patient
-// corpus over the benchmark's 200 thresholds: range alone 1.61 s of CPU, token rows alone
-// 1.65 s, this choice 0.77 s including its count (docs/search.md).
-constexpr int64_t kSmallTupleRange = 8000;
-
-StatusOr<bool> PreferCompositeTuples(Connection& conn, const SearchQuery& q, int64_t now_us) {
-  for (const SearchClause& c : q.clauses) {
-    if (c.type == fhir::SearchParamType::kReference && c.link == ClauseLink::kNone &&
-        c.modifier.empty()) {
-      return false;  // a reference drives (a patient's Observations): the tuple would be a probe
-    }
-  }
-  std::optional<CompiledSql> sql =
-      CompileTupleRangeCount(q, SqliteDialect(), now_us, kSmallTupleRange);
-  if (!sql) {
-    return false;
-  }
-  if (!q.sort.empty() || q.count == 0 || !q.compartment_type.empty()) {
-    return true;
-  }
-  ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql->sql));
-  s.BindAll(sql->args);
-  ASSIGN_OR_RETURN(bool row, s.Step());
-  return row && s.Int(0) < kSmallTupleRange;
-}
-
 StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us) {
   return InReadTxn(conn, [&]() -> StatusOr<SearchResult> {
     SearchResult result;

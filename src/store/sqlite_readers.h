@@ -48,9 +48,5 @@ StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& typ
                                         const std::string& id, int64_t version);
 StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& query);
 StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int64_t now_us);
-// Whether `query`'s code and value are best answered from the code-value-quantity tuples
-// (decisions D58): the query has such a pair and, for a page in the default order, the tuple
-// range is small (a sort or a count reads every match, where the range never loses).
-StatusOr<bool> PreferCompositeTuples(Connection& conn, const SearchQuery& query, int64_t now_us);
 
 }  // namespace carechart::store::sqlite

@@ -22,6 +22,9 @@
 // schema_version    one row per applied migration.
 #include "store/sqlite_schema.h"
 
+#include "store/token_patient.h"
+
+#include <cstdlib>  // W-TEMP
 #include <set>
 #include <string>
 #include <string_view>
@@ -35,6 +38,34 @@ struct Migration {
   const char* description;
   const char* sql;
 };
+
+// Decisions D60. Token rows carry the resource's patient (token_patient.h): the existing rows
+// get it from the resources' `patient` reference rows (one Patient, else ''), and the token
+// index gains it after the key, so `_has:Observation:patient:code=X` reads one range of the
+// code's rows instead of one reference seek per Observation; (param, code, sys, res) keeps the
+// rows of one code in key order for the one-code join (D42). store_flag records facts about
+// the stored data; composite_tuples_complete (sp_composite holds every resource's tuples) is
+// set for a database created with migration 2 (as the heuristic it replaces decided) and by a
+// completed `carechart reindex`.
+const std::string& Migration6() {
+  static const std::string sql = R"sql(
+ALTER TABLE sp_token ADD COLUMN patient TEXT NOT NULL DEFAULT '';
+CREATE TEMP TABLE token_patient(res INTEGER PRIMARY KEY, patient TEXT NOT NULL);
+INSERT INTO temp.token_patient SELECT res, MAX(target_id) FROM sp_reference
+  WHERE param IN ()sql" + PatientParamKeyList() +
+                                 R"sql() AND target_type = 'Patient'
+  GROUP BY res HAVING COUNT(DISTINCT target_id) = 1;
+UPDATE sp_token SET patient = p.patient FROM temp.token_patient p WHERE sp_token.res = p.res;
+DROP TABLE temp.token_patient;
+DROP INDEX IF EXISTS sp_token_value;
+CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token(param, code, sys, res, patient);
+CREATE TABLE IF NOT EXISTS store_flag(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO store_flag SELECT 'composite_tuples_complete', 1
+  WHERE (SELECT applied_us FROM schema_version WHERE version = 1) =
+        (SELECT applied_us FROM schema_version WHERE version = 2);
+)sql";
+  return sql;
+}
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> migrations = {
@@ -157,6 +188,7 @@ DROP INDEX IF EXISTS sp_composite_value;
 CREATE INDEX IF NOT EXISTS sp_composite_code_value ON sp_composite(param, t1, s1, lo2);
 CREATE INDEX IF NOT EXISTS sp_reference_source ON sp_reference(param, res);
 )sql"},
+      {6, "patient on token rows; recorded composite-tuple completeness", Migration6().c_str()},
   };
   return migrations;
 }
@@ -191,24 +223,35 @@ Status Apply(Connection& conn, const Migration& m, int64_t now_us) {
   return Status::Ok();
 }
 
+// A secondary index: its name, its definition after the name, and whether a bulk load keeps it
+// up to date row by row rather than dropping it and building it once at the end. Kept are the
+// indexes whose keys grow with the load within a few groups (type with seq, time or pk; a
+// parameter with the resource's pk), so each new row lands on one of a few hot leaves, while a
+// build at the end reads and sorts every row (D59, D63).
+struct SecondaryIndex {
+  const char* name;
+  const char* on;
+  bool kept_during_bulk_load;
+};
+
 // The secondary indexes of the migrations above, exactly as they create them. A migration that
 // adds, drops or changes a secondary index must change this list too (sqlite_store_test checks
 // that the two agree).
-const std::vector<std::pair<const char*, const char*>>& SecondaryIndexes() {
-  static const std::vector<std::pair<const char*, const char*>> indexes = {
-      {"resource_type_updated", "ON resource(type, last_updated)"},
-      {"resource_type_seq", "ON resource(type, seq)"},
-      {"resource_type_pk", "ON resource(type)"},
-      {"resource_patient", "ON resource(patient_id) WHERE patient_id IS NOT NULL"},
-      {"sp_token_value", "ON sp_token(param, code, sys)"},
-      {"sp_string_value", "ON sp_string(param, normalized)"},
-      {"sp_date_value", "ON sp_date(param, low, high)"},
-      {"sp_reference_value", "ON sp_reference(param, target_id, target_type)"},
-      {"sp_reference_source", "ON sp_reference(param, res)"},
-      {"sp_quantity_value", "ON sp_quantity(param, value)"},
-      {"sp_number_value", "ON sp_number(param, value)"},
-      {"sp_uri_value", "ON sp_uri(param, uri)"},
-      {"sp_composite_code_value", "ON sp_composite(param, t1, s1, lo2)"},
+const std::vector<SecondaryIndex>& SecondaryIndexes() {
+  static const std::vector<SecondaryIndex> indexes = {
+      {"resource_type_updated", "ON resource(type, last_updated)", true},
+      {"resource_type_seq", "ON resource(type, seq)", true},
+      {"resource_type_pk", "ON resource(type)", true},
+      {"resource_patient", "ON resource(patient_id) WHERE patient_id IS NOT NULL", true},
+      {"sp_token_code", "ON sp_token(param, code, sys, res, patient)", false},
+      {"sp_string_value", "ON sp_string(param, normalized)", false},
+      {"sp_date_value", "ON sp_date(param, low, high)", false},
+      {"sp_reference_value", "ON sp_reference(param, target_id, target_type)", false},
+      {"sp_reference_source", "ON sp_reference(param, res)", true},
+      {"sp_quantity_value", "ON sp_quantity(param, value)", false},
+      {"sp_number_value", "ON sp_number(param, value)", false},
+      {"sp_uri_value", "ON sp_uri(param, uri)", false},
+      {"sp_composite_code_value", "ON sp_composite(param, t1, s1, lo2)", false},
   };
   return indexes;
 }
@@ -216,14 +259,10 @@ const std::vector<std::pair<const char*, const char*>>& SecondaryIndexes() {
 }  // namespace
 
 Status DropSecondaryIndexes(Connection& conn) {
-  for (const auto& [name, on] : SecondaryIndexes()) {
-    // The resource table's lookups stay (D59): their keys grow with the load (type with seq,
-    // time or pk), so rows land on the last leaf of each type's range, while building them at
-    // the end read the whole table, bodies included, once per index.
-    if (std::string_view(name).starts_with("resource_")) {
-      continue;
+  for (const SecondaryIndex& index : SecondaryIndexes()) {
+    if (!index.kept_during_bulk_load || (std::getenv("W_EXPERIMENT_DROP") && std::string_view(index.name).starts_with("sp_"))) {  // W-TEMP
+      RETURN_IF_ERROR(conn.Exec(std::string("DROP INDEX IF EXISTS ") + index.name));
     }
-    RETURN_IF_ERROR(conn.Exec(std::string("DROP INDEX IF EXISTS ") + name));
   }
   return Status::Ok();
 }
@@ -241,9 +280,10 @@ Status EnsureSecondaryIndexes(Connection& conn) {
       present.insert(stmt.Text(0));
     }
   }
-  for (const auto& [name, on] : SecondaryIndexes()) {
-    if (!present.contains(name)) {
-      RETURN_IF_ERROR(conn.Exec(std::string("CREATE INDEX IF NOT EXISTS ") + name + " " + on));
+  for (const SecondaryIndex& index : SecondaryIndexes()) {
+    if (!present.contains(index.name)) {
+      RETURN_IF_ERROR(
+          conn.Exec(std::string("CREATE INDEX IF NOT EXISTS ") + index.name + " " + index.on));
     }
   }
   return Status::Ok();
@@ -252,12 +292,15 @@ Status EnsureSecondaryIndexes(Connection& conn) {
 int CurrentSchemaVersion() { return Migrations().back().version; }
 
 StatusOr<bool> CompositeTuplesComplete(Connection& conn) {
-  ASSIGN_OR_RETURN(
-      Statement stmt,
-      conn.Prepare("SELECT (SELECT applied_us FROM schema_version WHERE version = 1) = "
-                   "(SELECT applied_us FROM schema_version WHERE version = 2)"));
+  ASSIGN_OR_RETURN(Statement stmt, conn.Prepare("SELECT value FROM store_flag WHERE name = "
+                                                "'composite_tuples_complete'"));
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   return row && stmt.Int(0) == 1;
+}
+
+Status SetCompositeTuplesComplete(Connection& conn) {
+  return conn.Exec(
+      "INSERT OR REPLACE INTO store_flag(name, value) VALUES ('composite_tuples_complete', 1)");
 }
 
 Status MigrateSchema(Connection& conn, int64_t now_us) {

@@ -14,10 +14,13 @@ int CurrentSchemaVersion();
 // build. Must run on the write connection before any other use.
 Status MigrateSchema(Connection& conn, int64_t now_us);
 
-// Whether sp_composite holds the tuples of every resource: the database was created with
-// migration 2 (both applied together). One migrated to it later has no tuples for the resources
-// written before, until `carechart reindex`, so its searches must not rely on them (D58).
+// Whether sp_composite holds the tuples of every resource (the store_flag row of migration 6):
+// a database created with migration 2, or one whose `carechart reindex` of everything (or of
+// Observation) completed. One migrated to composites later has no tuples for the resources
+// written before until then, so its searches must not rely on them (D58, D60).
 StatusOr<bool> CompositeTuplesComplete(Connection& conn);
+// Records that a reindex filled every resource's composite tuples (in the caller's transaction).
+Status SetCompositeTuplesComplete(Connection& conn);
 
 // The secondary indexes (resource lookups by type/time/patient, search-index values) that a bulk
 // load may drop and build once at the end: building an index by sorting is several times cheaper

@@ -1,11 +1,14 @@
 // The SQLite ResourceStore: one Writer (group commit) and a ReaderPool over one database file.
 #include <atomic>
 #include <chrono>
+#include <cstdlib>  // W-TEMP
 
 #include "store/resource_store.h"
+#include "store/sqlite_checkpointer.h"
 #include "store/sqlite_current_scan.h"
 #include "store/sqlite_readers.h"
 #include "store/sqlite_schema.h"
+#include "store/sqlite_tuple_estimates.h"
 #include "store/sqlite_write_txn.h"
 #include "store/sqlite_writer.h"
 
@@ -34,12 +37,15 @@ sqlite::Connection& WriteConnection(WriteTxn& txn) {
 
 class SqliteStore : public ResourceStore {
  public:
-  SqliteStore(std::unique_ptr<sqlite::Writer> writer, std::unique_ptr<sqlite::ReaderPool> readers,
-              bool composite_tuples_complete = false)
+  // `path`: the database file the writer and readers have open (ScanCurrent opens its own).
+  SqliteStore(std::string path, std::unique_ptr<sqlite::Writer> writer,
+              std::unique_ptr<sqlite::ReaderPool> readers, bool composite_tuples_complete)
       : writer_(std::move(writer)),
         readers_(std::move(readers)),
-        composite_tuples_complete_(composite_tuples_complete) {}
+        composite_tuples_complete_(composite_tuples_complete),
+        path_(std::move(path)) {}
   ~SqliteStore() override { Close(); }
+  void set_checkpointer(std::unique_ptr<sqlite::WalCheckpointer> c) { checkpointer_ = std::move(c); }
 
   Status Write(WriteFunction fn) override {
     if (closed_) {
@@ -79,7 +85,7 @@ class SqliteStore : public ResourceStore {
     }
     auto conn = readers_->Acquire();
     if (composite_tuples_complete_ && !query.composite_tuples_indexed) {
-      ASSIGN_OR_RETURN(bool tuples, sqlite::PreferCompositeTuples(*conn, query, NowUs()));
+      ASSIGN_OR_RETURN(bool tuples, tuple_estimates_.PreferTuples(*conn, query, NowUs()));
       if (tuples) {
         SearchQuery with_tuples = query;  // see SearchQuery::composite_tuples_indexed (D58)
         with_tuples.composite_tuples_indexed = true;
@@ -95,7 +101,6 @@ class SqliteStore : public ResourceStore {
     }
     return sqlite::ScanCurrentVersions(path_, scan, fn);  // its own connection and snapshot
   }
-  void set_path(std::string path) { path_ = std::move(path); }
 
   void Close() override {
     closed_ = true;
@@ -121,12 +126,28 @@ class SqliteStore : public ResourceStore {
       if (held >= kSmallStore && expected_resources < held) {
         // Indexes kept: each value-index row lands on a random leaf, so the load's speed
         // depends on how many leaves stay cached (EndBulkLoad goes back to the default).
+        if (const char* c = std::getenv("W_EXPERIMENT_CKPT")) {  // W-TEMP
+          RETURN_IF_ERROR(conn.Exec(std::string("PRAGMA wal_autocheckpoint = ") + c));
+        }
         return conn.Exec("PRAGMA cache_size = " + std::to_string(kBulkLoadCacheKiB));
       }
       deferred = true;
       return sqlite::DropSecondaryIndexes(conn);
     }));
     return deferred;
+  }
+
+  // A completed reindex of everything, or of Observation (whose code-value-quantity tuples the
+  // code+value plan reads), filled every resource's tuples: recorded, and used from now on.
+  Status ReindexCompleted(const std::string& type, const std::string& param) override {
+    if (closed_ || composite_tuples_complete_ || !(type.empty() || type == "Observation") ||
+        !(param.empty() || param == "code-value-quantity")) {
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(writer_->Write(
+        [](WriteTxn& txn) { return sqlite::SetCompositeTuplesComplete(WriteConnection(txn)); }));
+    composite_tuples_complete_ = true;
+    return Status::Ok();
   }
 
   Status EndBulkLoad() override {
@@ -141,10 +162,13 @@ class SqliteStore : public ResourceStore {
 
  private:
   std::atomic<bool> closed_{false};
+  // Declared before writer_, so destroyed after the writer's connection, whose WAL hook it is.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;
   std::unique_ptr<sqlite::Writer> writer_;
   std::unique_ptr<sqlite::ReaderPool> readers_;
-  const bool composite_tuples_complete_;
-  std::string path_;  // the database file (ScanCurrent opens its own connection)
+  std::atomic<bool> composite_tuples_complete_;
+  sqlite::TupleRangeEstimates tuple_estimates_;
+  const std::string path_;
 };
 
 }  // namespace
@@ -166,12 +190,16 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::ReaderPool> readers,
       sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
+  // The WAL is copied into the file off the writer's thread (D66); before Writer::Start, which
+  // hands the connection to that thread.
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
+                   sqlite::WalCheckpointer::Start(options.path, *conn));
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::Writer> writer,
       sqlite::Writer::Start(std::move(conn), options.max_group_delay_us, options.max_group_size));
-  auto store = std::make_unique<SqliteStore>(std::move(writer), std::move(readers),
+  auto store = std::make_unique<SqliteStore>(options.path, std::move(writer), std::move(readers),
                                              composite_tuples_complete);
-  store->set_path(options.path);
+  store->set_checkpointer(std::move(checkpointer));
   return std::unique_ptr<ResourceStore>(std::move(store));
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "store/resource_store.h"
+#include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 #include "store/store_test_util.h"
 
@@ -212,12 +213,12 @@ TEST(SqliteStore, OpenFailureNamesTheFile) {
   EXPECT_NE(store.status().message().find("/nonexistent-dir/x/y.db"), std::string::npos);
 }
 
-// A database made by the previous schema version (4: before the composite (code, value) and
-// reference-by-source indexes of migration 5, which is emulated by undoing what migration 5
-// did) is upgraded on open and answers as before. (The PostgreSQL upgrade test is in
-// postgres/postgres_store_test.cc.)
+// A database made by an earlier schema version (4: before the composite (code, value) and
+// reference-by-source indexes of migration 5 and the token rows' patient of migration 6, which
+// is emulated by undoing what they did) is upgraded on open and answers as before. (The PostgreSQL
+// upgrade test is in postgres/postgres_store_test.cc.)
 TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
-  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 5) << "a new migration: make this test build version "
+  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 6) << "a new migration: make this test build version "
                                                   "CurrentSchemaVersion() - 1 instead";
   std::string path = TempDbPath("upgrade");
   std::vector<std::string> want;
@@ -235,7 +236,10 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP INDEX sp_composite_code_value; DROP INDEX sp_reference_source; "
                          "CREATE INDEX sp_composite_value ON sp_composite(param, t1, s1); "
-                         "DELETE FROM schema_version WHERE version = 5",
+                         // and migration 6 (search_sql_test checks what it fills)
+                         "DROP INDEX sp_token_code; ALTER TABLE sp_token DROP COLUMN patient; "
+                         "CREATE INDEX sp_token_value ON sp_token(param, code, sys); "
+                         "DROP TABLE store_flag; DELETE FROM schema_version WHERE version >= 5",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -255,7 +259,7 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
                                -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 5);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 6);
   EXPECT_EQ(sqlite3_column_int(stmt, 1), 2) << "migration 5 did not replace the indexes";
   sqlite3_finalize(stmt);
   sqlite3_close(db);
@@ -346,6 +350,25 @@ TEST(SqliteStore, ScanCurrentReadsOneSnapshot) {
   EXPECT_EQ(seen, 50);
   EXPECT_EQ(written, 50);
   EXPECT_EQ(Scanned(*store, {}).size(), 100u);
+}
+
+// Statement::TextView (what the export scan reads rows with): the column's bytes as stored, an
+// embedded NUL and UTF-8 included, the same as Text() but without a copy; empty for NULL.
+TEST(SqliteStatement, TextViewGivesTheColumnsBytesWithoutACopy) {
+  auto conn = sqlite::Connection::Open(testing::TempDbPath("text-view"), /*read_only=*/false);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto stmt = (*conn)->Prepare("SELECT ?1, NULL, '', 42");
+  ASSERT_TRUE(stmt.ok()) << stmt.status().ToString();
+  const std::string bytes("a\0b\xC3\xA9", 5);
+  stmt->Bind(1, bytes);
+  ASSERT_TRUE(*stmt->Step());
+  EXPECT_EQ(stmt->TextView(0), bytes);
+  EXPECT_EQ(stmt->TextView(0), stmt->Text(0));
+  EXPECT_EQ(stmt->TextView(0).data(), stmt->TextView(0).data()) << "SQLite's buffer, not a copy";
+  EXPECT_TRUE(stmt->TextView(1).empty());
+  EXPECT_TRUE(stmt->TextView(2).empty());
+  EXPECT_EQ(stmt->TextView(3), "42");
+  EXPECT_FALSE(*stmt->Step());
 }
 
 }  // namespace

@@ -224,7 +224,7 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
                         .Bind(3, ParamKey(type, param + ":of-type"))
                         .Run());
   }
-  pending_rows_.Add(pk, type, EntriesOfParam(index, param));
+  pending_rows_.Add(pk, type, EntriesOfParam(index, param), &index);
   RETURN_IF_ERROR(Flush());
   return true;
 }

@@ -5,11 +5,10 @@
 // PostgreSQL only: on SQLite one file has one server, so there is nothing to test (skipped, said).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
-import { backendName, clientAssertion, makeTempDir, parseJsonText, postgresUriFor, provisionTestClient, removeTempDir, startServer, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
-import { lockResourceTable, waitJobHolder } from './pg-node.mjs';
+import { backendName, makeTempDir, postgresUriFor, provisionTestClient, removeTempDir, startServer } from '../conformance/server.mjs';
+import { lockResourceTable, psql, sharedOriginClient, waitJobHolder } from './pg-node.mjs';
 
 const onPostgres = backendName() === 'postgres';
 const skip = onPostgres ? false : 'needs CARECHART_BACKEND=postgres (scripts/test-postgres.sh runs it)';
@@ -23,20 +22,7 @@ let uri;
 const nodes = [];
 let token;
 
-function psql(sql) {
-  return execFileSync('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
-}
-
-function onNode(node, url) {
-  return url.startsWith(PUBLIC) ? node.origin + url.slice(PUBLIC.length) : node.url(url);
-}
-async function call(node, method, p, { body, headers = {} } = {}) {
-  const h = { ...headers, authorization: `Bearer ${token}` };
-  if (body !== undefined) h['content-type'] = 'application/fhir+json';
-  const res = await fetch(onNode(node, p), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: parseJsonText(text) };
-}
+const { call, tokenFrom } = sharedOriginClient(PUBLIC, () => token);
 
 before(async () => {
   if (!onPostgres) return;
@@ -48,18 +34,7 @@ before(async () => {
   // Both at once on an empty database: they race to create the first administrator, and both
   // must come up.
   nodes.push(...(await Promise.all([startServer({ db, args, auth: false }), startServer({ db, args, auth: false })])));
-  const res = await fetch(`${nodes[0].origin}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      scope: TEST_SCOPE,
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: clientAssertion(`${PUBLIC}/auth/token`, { clientId: TEST_CLIENT_ID }),
-    }),
-  });
-  token = (await res.json()).access_token;
-  assert.ok(token, 'a token');
+  token = await tokenFrom(nodes[0]);
   for (let i = 0; i < 3; i++) {
     const created = await call(nodes[i % 2], 'POST', 'Patient', { body: { resourceType: 'Patient', name: [{ family: `Lease${i}` }] } });
     assert.equal(created.status, 201, created.text.slice(0, 300));
@@ -100,7 +75,7 @@ test('a node stopped with SIGTERM gives its job back: another node finishes it w
     const tookMs = Date.now() - stopped;
     assert.ok(manifest, `the job was not finished within the lease (${LEASE_SECONDS} s)`);
     assert.ok(tookMs < (LEASE_SECONDS * 1000) / 3, `taken over at once, not after the lease ran out: ${tookMs} ms`);
-    const [attempts, state, newOwner] = psql(`SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job WHERE id = '${jobId}'`).split(' ');
+    const [attempts, state, newOwner] = psql(uri, `SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job WHERE id = '${jobId}'`).split(' ');
     assert.equal(state, 'completed');
     assert.equal(attempts, '1', 'the run the stop interrupted is not counted against max attempts');
     assert.ok(newOwner.includes(`:${survivor.pid}:`), `the other node finished it (${newOwner})`);

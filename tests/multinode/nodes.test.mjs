@@ -14,11 +14,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
-import { backendName, clientAssertion, makeTempDir, parseJsonText, postgresUriFor, provisionTestClient, removeTempDir, runCli, startServer, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
-import { lockResourceTable, waitJobHolder } from './pg-node.mjs';
+import { backendName, makeTempDir, postgresUriFor, provisionTestClient, removeTempDir, runCli, startServer } from '../conformance/server.mjs';
+import { lockResourceTable, psql, sharedOriginClient, waitJobHolder } from './pg-node.mjs';
 
 const onPostgres = backendName() === 'postgres';
 const skip = onPostgres ? false : 'needs CARECHART_BACKEND=postgres (scripts/test-postgres.sh runs it)';
@@ -32,10 +31,8 @@ let db;
 let uri;
 const nodes = [];
 let token;
-
-function psql(sql) {
-  return execFileSync('psql', [uri, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
-}
+// Requests go to a node directly; URLs the server builds name the public base, mapped here.
+const { onNode, call, tokenFrom } = sharedOriginClient(PUBLIC, () => token);
 
 // A node: the test harness's server with this test's shared settings. The first one provisions
 // the test client; every node gets the same database, public URL and Bulk Data folder.
@@ -44,36 +41,6 @@ async function startNode() {
   const node = await startServer({ db, args, auth: false });
   nodes.push(node);
   return node;
-}
-
-// Requests go to a node directly; URLs the server builds name the public base, mapped here.
-function onNode(node, url) {
-  return url.startsWith(PUBLIC) ? node.origin + url.slice(PUBLIC.length) : node.url(url);
-}
-async function call(node, method, p, { body, headers = {}, bearer = token } = {}) {
-  const h = { ...headers };
-  if (bearer) h.authorization = `Bearer ${bearer}`;
-  if (body !== undefined && !h['content-type']) h['content-type'] = 'application/fhir+json';
-  const res = await fetch(onNode(node, p), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
-  const text = await res.text();
-  const json = parseJsonText(text);
-  return { status: res.status, headers: res.headers, text, json };
-}
-
-async function tokenFrom(node, scope = TEST_SCOPE) {
-  const res = await fetch(`${node.origin}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      scope,
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: clientAssertion(`${PUBLIC}/auth/token`, { clientId: TEST_CLIENT_ID }),
-    }),
-  });
-  const json = await res.json();
-  assert.equal(res.status, 200, `token from ${node.origin}: ${JSON.stringify(json)}`);
-  return json.access_token;
 }
 
 before(async () => {
@@ -94,7 +61,7 @@ after(async () => {
 });
 
 test('every node publishes the one signing key, and accepts tokens issued by the others', { skip }, async () => {
-  assert.equal(Number(psql('SELECT count(*) FROM auth_signing_key')), 1, 'three nodes started together stored one key');
+  assert.equal(Number(psql(uri, 'SELECT count(*) FROM auth_signing_key')), 1, 'three nodes started together stored one key');
   const jwks = await Promise.all(nodes.map(async (n) => (await call(n, 'GET', '/auth/jwks', { bearer: null })).text));
   assert.ok(jwks[0].includes('"kty"'), jwks[0]);
   assert.equal(jwks[1], jwks[0]);
@@ -258,7 +225,7 @@ test('Bulk Data jobs: each claimed by exactly one node; files served by every no
     const manifest = await waitDone(nodes[(i + 1) % 3], urls[i]);
     assert.deepEqual(await patientIdsOf(nodes[(i + 2) % 3], manifest), want, 'every Patient, from a third node');
   }
-  const rows = psql("SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job ORDER BY created_us").split('\n');
+  const rows = psql(uri, "SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job ORDER BY created_us").split('\n');
   assert.equal(rows.length, 6);
   for (const r of rows) assert.match(r, /^1 completed \S+$/, `one run by one node: ${r}`);
 });
@@ -275,7 +242,7 @@ test('Bulk Data: a job whose node is killed (-9) is taken over by another node',
     lock.release();
     const survivor = nodes.find((n) => n !== holder && !n.exitStatus);
     const manifest = await waitDone(survivor, statusUrl, 30000);
-    const row = psql(`SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job WHERE id = '${jobId}'`);
+    const row = psql(uri, `SELECT attempts || ' ' || state || ' ' || lease_owner FROM bulk_job WHERE id = '${jobId}'`);
     const [attempts, state, newOwner] = row.split(' ');
     assert.equal(state, 'completed');
     assert.equal(attempts, '2', 'run once by the killed node, once by the one that took it over');

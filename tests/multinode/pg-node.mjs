@@ -4,7 +4,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backendToken, binaryPath, parseJsonText, REPO_ROOT } from '../conformance/server.mjs';
+import assert from 'node:assert/strict';
+import { backendToken, binaryPath, clientAssertion, parseJsonText, REPO_ROOT, TEST_CLIENT_ID, TEST_SCOPE } from '../conformance/server.mjs';
 
 const PG_TEMP = path.join(REPO_ROOT, 'scripts/pg-temp.sh');
 
@@ -116,4 +117,40 @@ export async function call(node, method, p, { body, headers = {}, token = node.t
   const text = await res.text();
   const json = parseJsonText(text);
   return { status: res.status, json, text, ms: Date.now() - started };
+}
+
+/**
+ * Requests to nodes of the harness (startServer) that share one public origin (their
+ * --public-base-url without /fhir), as behind a load balancer: URLs the server builds name that
+ * origin and are sent to the node asked; other paths are FHIR paths (node.url). `bearer()` gives
+ * the default token. Returns { onNode, call, tokenFrom }:
+ *   call(node, method, path, { body, headers, bearer }) resolves { status, headers, text, json };
+ *   tokenFrom(node, scope) resolves a client-credentials access token of the test client.
+ */
+export function sharedOriginClient(publicOrigin, bearer = () => null) {
+  const onNode = (node, url) => (url.startsWith(publicOrigin) ? node.origin + url.slice(publicOrigin.length) : node.url(url));
+  async function call(node, method, p, { body, headers = {}, bearer: token = bearer() } = {}) {
+    const h = { ...headers };
+    if (token) h.authorization = `Bearer ${token}`;
+    if (body !== undefined && !h['content-type']) h['content-type'] = 'application/fhir+json';
+    const res = await fetch(onNode(node, p), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, json: parseJsonText(text) };
+  }
+  async function tokenFrom(node, scope = TEST_SCOPE) {
+    const res = await fetch(`${node.origin}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: clientAssertion(`${publicOrigin}/auth/token`, { clientId: TEST_CLIENT_ID }),
+      }),
+    });
+    const json = await res.json();
+    assert.equal(res.status, 200, `token from ${node.origin}: ${JSON.stringify(json)}`);
+    return json.access_token;
+  }
+  return { onNode, call, tokenFrom };
 }

@@ -64,6 +64,26 @@ async function serverIds(server, path) {
   return { ids, total };
 }
 
+// The token parameters whose queries are also asked as `Patient?_has:<type>:patient:<param>=`:
+// the patients that a resource matching the query refers to through its `patient` parameter
+// (the store answers these from the token rows' patient column, decisions D60).
+const HAS_TOKEN_PARAMS = new Set(['code', 'status', 'category']);
+
+function hasTasks(type, { patientRows, tokenQueries }, patients, nowUs) {
+  if (!patientRows || !patients.length) return [];
+  const patientIds = new Set(patients.map((p) => p.id));
+  return tokenQueries.map(({ name, query, matched }) => {
+    const referred = new Set();
+    for (const i of matched) {
+      for (const e of patientRows[i].entries) {
+        const id = e.type === 'Patient' ? e.id : undefined;
+        if (id && patientIds.has(id) && resourceMatches('reference', '', [`Patient/${id}`], patientRows[i], nowUs)) referred.add(id);
+      }
+    }
+    return { type: 'Patient', key: `Patient?_has:${type}:patient:${name}`, param: `Patient?_has:${type}:patient:${name}`, composite: false, path: `Patient?_has:${type}:patient:${name}=${query.text}`, expected: [...referred], why: `_has over ${type}.patient and ${type}.${name}` };
+  });
+}
+
 async function pool(items, n, fn) {
   let next = 0;
   await Promise.all(
@@ -100,6 +120,9 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
         continue;
       }
       stats.types++;
+      // Reverse chains (`Patient?_has:<type>:patient:<token>=`): the token queries of this type
+      // and the `patient` references of its resources, combined after the loop.
+      const hasSources = { patientRows: undefined, tokenQueries: [] };
       for (const param of paramsForType(all, type)) {
         if (param.skip) {
           stats.skipped.push(`${type}.${param.code}: ${param.skip}`);
@@ -136,12 +159,17 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
         }
         if (!rows.some((r) => r.present)) continue; // no value in the corpus: nothing to compare
         stats.params++;
+        if (param.code === 'patient' && param.type === 'reference') hasSources.patientRows = rows;
         for (const query of queries) {
           const expected = resources.filter((r, i) => matcher(query, rows[i])).map((r) => r.id);
           const name = query.modifier ? `${param.code}:${query.modifier}` : param.code;
+          if (param.type === 'token' && HAS_TOKEN_PARAMS.has(param.code)) {
+            hasSources.tokenQueries.push({ name, query, matched: resources.flatMap((r, i) => (matcher(query, rows[i]) ? [i] : [])) });
+          }
           tasks.push({ type, key: `${type}?${name}`, param: `${type}.${param.code}`, composite: param.type === 'composite', path: `${type}?${name}=${query.text}`, expected, why: `${param.type} ${param.expression}` });
         }
       }
+      tasks.push(...hasTasks(type, hasSources, byType.get('Patient') ?? [], nowUs));
     }
 
     const tEval = Date.now();
@@ -185,7 +213,7 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
     const resources = [...byType.values()].reduce((a, b) => a + b.length, 0);
     const report = [
       `search oracle: corpus ${loaded.bundles} Bundles${EVERY > 1 ? ` (1 in ${EVERY} Synthea patients)` : ''}, ${resources} resources of ${byType.size} types (loaded in ${loaded.seconds.toFixed(1)} s)`,
-      `search oracle: ${stats.params} parameters compared over ${stats.types} types, ${stats.queries} queries, ${stats.disagreements.length} disagreements, ${stats.refused.length} refused, ${stats.known.length} known differences, ${stats.evalErrors.length} expressions fhirpath.js could not evaluate, ${stats.skipped.length} (type, parameter) pairs skipped; ${seconds} s (queries ${querySeconds} s)`,
+      `search oracle: ${stats.params} parameters compared over ${stats.types} types, ${stats.queries} queries (${tasks.filter((k) => k.key.includes('?_has:')).length} of them _has), ${stats.disagreements.length} disagreements, ${stats.refused.length} refused, ${stats.known.length} known differences, ${stats.evalErrors.length} expressions fhirpath.js could not evaluate, ${stats.skipped.length} (type, parameter) pairs skipped; ${seconds} s (queries ${querySeconds} s)`,
     ];
     for (const l of report) {
       console.log(l);

@@ -278,6 +278,11 @@ CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued'
       // every query does use the same indexes as before. The uniqueness of (type, id) itself,
       // which a distributed resource table can no longer enforce, moves to resource_key.
       {7, "patient compartment key on every clinical table", migration7.c_str()},
+      // Token rows carry the resource's patient (store/token_patient.h, decisions D60), as on
+      // SQLite, where `_has:T:patient:` reads it; this backend writes it and keeps its plan.
+      {8, "patient on token rows", R"sql(
+ALTER TABLE sp_token ADD COLUMN patient text COLLATE "C" NOT NULL DEFAULT '';
+)sql"},
   };
   return migrations;
 }

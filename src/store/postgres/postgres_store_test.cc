@@ -40,12 +40,51 @@ class PostgresStoreTest : public ::testing::Test {
     for (char& c : name) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
+    uri_ = FreshDatabase(name);
+    ASSERT_FALSE(uri_.empty());
+  }
+
+  // The URI of an empty database `name` on the test server (dropped first, as an earlier run may
+  // have left it); "" (and a failure) when it cannot be made.
+  std::string FreshDatabase(const std::string& name) {
     auto admin = pg::Connection::Open(server_);
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    ASSERT_TRUE((*admin)->Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").ok());
+    EXPECT_TRUE(admin.ok()) << admin.status().ToString();
+    if (!admin.ok() || !(*admin)->Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").ok()) {
+      ADD_FAILURE() << "cannot drop the database " << name;
+      return "";
+    }
     auto uri = EnsurePostgresDatabase(server_, name);
-    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
-    uri_ = *uri;
+    EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+    return uri.ok() ? *uri : "";
+  }
+
+  // A store on `uri` that must find the schema up to date (migrate = false), as `carechart serve`
+  // does after `carechart migrate`.
+  static StatusOr<std::unique_ptr<ResourceStore>> OpenWithoutMigrating(const std::string& uri) {
+    PostgresOptions o;
+    o.uri = uri;
+    o.migrate = false;
+    return OpenPostgresStore(o);
+  }
+
+  // The audit log's event ids in order, after checking that it is one chain: seq 1, 2, ... each
+  // entry naming the hash of the one before and hashed as AuditEntryHash says.
+  std::vector<std::string> AuditChain() {
+    auto conn = Sql();
+    auto rows = conn->Run(
+        "SELECT seq, recorded, event_id, body, prev_hash, hash FROM audit_log ORDER BY seq");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::vector<std::string> ids;
+    std::string prev(kAuditGenesisHash);
+    for (int i = 0; rows.ok() && i < rows->size(); ++i) {
+      EXPECT_EQ(rows->Int(i, 0), i + 1);
+      EXPECT_EQ(rows->Text(i, 4), prev);
+      prev = AuditEntryHash(prev, rows->Int(i, 0), rows->Int(i, 1), rows->Text(i, 2),
+                            rows->Text(i, 3));
+      EXPECT_EQ(rows->Text(i, 5), prev);
+      ids.push_back(rows->Text(i, 2));
+    }
+    return ids;
   }
 
   // A store of its own (its own pool), as one API node would have.
@@ -101,16 +140,18 @@ TEST_F(PostgresStoreTest, UpgradesADatabaseOfThePreviousSchemaVersion) {
     EXPECT_EQ(*n, pg::CurrentSchemaVersion() - 1);
   }
   {  // data written by the old schema survives the upgrade
-    PostgresOptions o;
-    o.uri = uri_;
-    o.migrate = false;
-    auto refused = OpenPostgresStore(o);
+    auto refused = OpenWithoutMigrating(uri_);
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.status().message().find("carechart migrate"), std::string::npos);
     auto conn = Sql();
+    // (the previous version, 7, keys every clinical row by its compartment; 8 adds the token
+    // rows' patient, decisions D60)
     ASSERT_TRUE(conn->Exec("INSERT INTO resource(type, id, version, last_updated, deleted, method, "
-                           "seq, body) VALUES ('Patient', 'old', 1, 1, 0, 'PUT', "
-                           "nextval('resource_seq'), '{\"resourceType\":\"Patient\"}')")
+                           "seq, body, compartment_key) VALUES ('Patient', 'old', 1, 1, 0, 'PUT', "
+                           "nextval('resource_seq'), '{\"resourceType\":\"Patient\"}', 'old')")
+                    .ok());
+    ASSERT_TRUE(conn->Exec("INSERT INTO resource_key(type, id, compartment_key) VALUES "
+                           "('Patient', 'old', 'old')")
                     .ok());
   }
   auto migrated = MigratePostgres(uri_);
@@ -251,21 +292,8 @@ TEST_F(PostgresStoreTest, AuditChainStaysLinearWithConcurrentAppendersOnTwoNodes
   for (auto& t : threads) {
     t.join();
   }
-  auto conn = Sql();
-  auto rows = conn->Run(
-      "SELECT seq, recorded, event_id, body, prev_hash, hash FROM audit_log ORDER BY seq");
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  ASSERT_EQ(rows->size(), 40);
-  std::string prev(kAuditGenesisHash);
-  for (int i = 0; i < rows->size(); ++i) {
-    EXPECT_EQ(rows->Int(i, 0), i + 1);
-    EXPECT_EQ(rows->Text(i, 4), prev);
-    std::string hash =
-        AuditEntryHash(prev, rows->Int(i, 0), rows->Int(i, 1), rows->Text(i, 2), rows->Text(i, 3));
-    EXPECT_EQ(rows->Text(i, 5), hash);
-    prev = hash;
-  }
-  EXPECT_FALSE(conn->Exec("DELETE FROM audit_log").ok());  // append-only
+  EXPECT_EQ(AuditChain().size(), 40u);
+  EXPECT_FALSE(Sql()->Exec("DELETE FROM audit_log").ok());  // append-only
 }
 
 // A write's entries are chained at its end, in the order appended; a write that fails after
@@ -285,20 +313,7 @@ TEST_F(PostgresStoreTest, AuditEntriesOfOneWriteAreChainedInOrderAndGoWithIt) {
     return Status::Ok();
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
-  auto conn = Sql();
-  auto rows = conn->Run(
-      "SELECT seq, recorded, event_id, body, prev_hash, hash FROM audit_log ORDER BY seq");
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  ASSERT_EQ(rows->size(), 3);
-  std::string prev(kAuditGenesisHash);
-  for (int i = 0; i < rows->size(); ++i) {
-    EXPECT_EQ(rows->Int(i, 0), i + 1);
-    EXPECT_EQ(rows->Text(i, 2), "batch-" + std::to_string(i));
-    EXPECT_EQ(rows->Text(i, 4), prev);
-    prev =
-        AuditEntryHash(prev, rows->Int(i, 0), rows->Int(i, 1), rows->Text(i, 2), rows->Text(i, 3));
-    EXPECT_EQ(rows->Text(i, 5), prev);
-  }
+  EXPECT_EQ(AuditChain(), (std::vector<std::string>{"batch-0", "batch-1", "batch-2"}));
 }
 
 TEST_F(PostgresStoreTest, BodiesComeBackByteForByte) {
@@ -655,14 +670,11 @@ TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
   ASSERT_GT(want.size(), 40u);
   // ... copied into a database made by migrations 1 to 6 only (the previous schema, which has no
   // compartment_key columns and no resource_key table: the copy leaves those out) ...
-  auto admin = pg::Connection::Open(server_);
-  ASSERT_TRUE(admin.ok());
-  ASSERT_TRUE((*admin)->Exec("DROP DATABASE IF EXISTS pt_upgrade_v6 WITH (FORCE)").ok());
-  auto old_uri = EnsurePostgresDatabase(server_, "pt_upgrade_v6");
-  ASSERT_TRUE(old_uri.ok()) << old_uri.status().ToString();
+  const std::string old_uri = FreshDatabase("pt_upgrade_v6");
+  ASSERT_FALSE(old_uri.empty());
   {
     auto from = Sql();
-    auto to = pg::Connection::Open(*old_uri);
+    auto to = pg::Connection::Open(old_uri);
     ASSERT_TRUE(to.ok());
     auto n = pg::MigrateSchema(**to, kT0, 6);
     ASSERT_TRUE(n.ok()) << n.status().ToString();
@@ -684,7 +696,7 @@ TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
   std::vector<std::thread> nodes;
   for (int i = 0; i < 2; ++i) {
     nodes.emplace_back([&] {
-      auto n = MigratePostgres(*old_uri);
+      auto n = MigratePostgres(old_uri);
       ASSERT_TRUE(n.ok()) << n.status().ToString();
       applied += *n;
     });
@@ -692,14 +704,11 @@ TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
   for (auto& t : nodes) {
     t.join();
   }
-  EXPECT_EQ(applied, 1);
-  PostgresOptions o;
-  o.uri = *old_uri;
-  o.migrate = false;
-  auto upgraded = OpenPostgresStore(o);
+  EXPECT_EQ(applied, pg::CurrentSchemaVersion() - 6);  // 7, and 8 (token rows' patient, D60)
+  auto upgraded = OpenWithoutMigrating(old_uri);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
   EXPECT_EQ(Answers(**upgraded), want);
-  auto sql = pg::Connection::Open(*old_uri);
+  auto sql = pg::Connection::Open(old_uri);
   ASSERT_TRUE(sql.ok());
   auto from = Sql();
   // The backfill gives the keys the writer gives, but for a resource deleted before the upgrade:
