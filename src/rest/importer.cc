@@ -14,7 +14,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -22,7 +21,6 @@
 
 #include "rest/import_entries.h"
 #include "rest/import_input.h"
-#include "rest/import_write_gate.h"
 
 namespace carechart::rest {
 
@@ -55,14 +53,6 @@ class Importer::Pipeline {
       workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     }
     workers_ = workers;
-    threads_ = workers;
-    cpu_slots_.release(workers);
-    if (const char* t = std::getenv("W_EXPERIMENT_THREADS")) {  // W-TEMP
-      threads_ = std::max(workers, std::atoi(t));
-    }
-    if (const char* g = std::getenv("W_EXPERIMENT_GROUP")) {  // W-TEMP
-      groups_ = std::make_unique<import::WriteGroups>(std::atoi(g), std::chrono::milliseconds(std::getenv("W_EXPERIMENT_MS") ? std::atoi(std::getenv("W_EXPERIMENT_MS")) : 100));
-    }
     size_t per_batch = std::max<size_t>(
         1, owner.options_.batch_size / std::max<size_t>(1, owner.options_.chunk_lines));
     max_in_flight_ = 2 * per_batch + 2 * static_cast<size_t>(workers) + 2;
@@ -117,7 +107,7 @@ class Importer::Pipeline {
  private:
   Status RunStages(const std::function<void(Pipeline&)>& read) {
     std::vector<std::thread> threads;
-    for (int i = 0; i < threads_; ++i) {
+    for (int i = 0; i < workers_; ++i) {
       threads.emplace_back([this] { Work(); });
     }
     std::thread reader([&] {
@@ -151,8 +141,7 @@ class Importer::Pipeline {
   };
 
   void Work() {
-    import::SlotReleasingStore store(owner_.store_, cpu_slots_, groups_.get());
-    UnitPreparer preparer(store, owner_.api_, owner_.options_);
+    UnitPreparer preparer(owner_.store_, owner_.api_, owner_.options_);
     while (true) {
       Unit unit;
       {
@@ -165,7 +154,6 @@ class Importer::Pipeline {
         todo_.pop_front();
       }
       PreparedUnit out;
-      store.Acquire();
       if (!stop_.load()) {
         if (unit.ndjson) {
           preparer.Ndjson(unit.name, unit.text, unit.first_line, &out);
@@ -173,7 +161,6 @@ class Importer::Pipeline {
           preparer.Document(unit.name, unit.text, committed_upto_.load() >= unit.seq, &out);
         }
       }
-      store.Release();
       unit.text.clear();
       unit.text.shrink_to_fit();
       std::lock_guard lock(mu_);
@@ -396,10 +383,7 @@ class Importer::Pipeline {
   Importer& owner_;
   const ImportProgressFn& progress_;
   const int64_t bytes_total_;
-  int workers_ = 1;  // threads computing at once (CPU slots)
-  int threads_ = 1;  // worker threads: more than workers_ when transactions wait for commits
-  import::CpuSlots cpu_slots_{0};
-  std::unique_ptr<import::WriteGroups> groups_;  // null: no grouping of transaction writes
+  int workers_ = 1;
   size_t max_in_flight_ = 8;
 
   std::mutex mu_;

@@ -24,7 +24,6 @@
 
 #include "store/token_patient.h"
 
-#include <cstdlib>  // W-TEMP
 #include <set>
 #include <string>
 #include <string_view>
@@ -260,7 +259,7 @@ const std::vector<SecondaryIndex>& SecondaryIndexes() {
 
 Status DropSecondaryIndexes(Connection& conn) {
   for (const SecondaryIndex& index : SecondaryIndexes()) {
-    if (!index.kept_during_bulk_load || (std::getenv("W_EXPERIMENT_DROP") && std::string_view(index.name).starts_with("sp_"))) {  // W-TEMP
+    if (!index.kept_during_bulk_load) {
       RETURN_IF_ERROR(conn.Exec(std::string("DROP INDEX IF EXISTS ") + index.name));
     }
   }

@@ -25,8 +25,9 @@ Status SetCompositeTuplesComplete(Connection& conn);
 // The secondary indexes (resource lookups by type/time/patient, search-index values) that a bulk
 // load may drop and build once at the end: building an index by sorting is several times cheaper
 // than keeping it up to date row by row. Primary keys and UNIQUE constraints are never dropped.
-// Drop runs inside the caller's transaction; it drops the search-index value indexes and keeps
-// the resource table's lookups, whose keys grow with the load (decisions D59).
+// Drop runs inside the caller's transaction; it drops the indexes whose list entry is not
+// `kept_during_bulk_load` (the search-index value indexes) and keeps those whose keys grow with
+// the load: the resource table's lookups and the references by source (decisions D59, D63).
 Status DropSecondaryIndexes(Connection& conn);
 // Creates those that are missing (IF NOT EXISTS): at the end of a bulk load, and at every open so
 // that a bulk load killed half-way leaves a database that repairs itself.

@@ -1,7 +1,6 @@
 // The SQLite ResourceStore: one Writer (group commit) and a ReaderPool over one database file.
 #include <atomic>
 #include <chrono>
-#include <cstdlib>  // W-TEMP
 
 #include "store/resource_store.h"
 #include "store/sqlite_checkpointer.h"
@@ -126,9 +125,6 @@ class SqliteStore : public ResourceStore {
       if (held >= kSmallStore && expected_resources < held) {
         // Indexes kept: each value-index row lands on a random leaf, so the load's speed
         // depends on how many leaves stay cached (EndBulkLoad goes back to the default).
-        if (const char* c = std::getenv("W_EXPERIMENT_CKPT")) {  // W-TEMP
-          RETURN_IF_ERROR(conn.Exec(std::string("PRAGMA wal_autocheckpoint = ") + c));
-        }
         return conn.Exec("PRAGMA cache_size = " + std::to_string(kBulkLoadCacheKiB));
       }
       deferred = true;

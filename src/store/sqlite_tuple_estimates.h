@@ -3,7 +3,7 @@
 // code's values is small; the code's token rows drive otherwise (they find a page and its
 // capped total of 1,001 sooner than the range collects 60,000 tuples of a low threshold on a
 // common code). The size of the range is estimated from a sample of the code's values, read
-// once per code (one covering index range) and kept for a few minutes: the estimate only
+// once per code (one covering index range) and kept ten minutes: the estimate only
 // chooses a plan, both plans give the same answer.
 #pragma once
 
