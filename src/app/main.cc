@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "store/sqlite_checkpointer.h"
 
 namespace {
 
@@ -72,6 +73,12 @@ int main(int argc, char** argv) {
       ->envname("CARECHART_MAX_QUERY_MS")
       ->check(CLI::Range(1, 3600000))
       ->capture_default_str();
+  serve_cmd
+      ->add_flag_callback(
+          "--wal-checkpoint-thread", [] { carechart::store::sqlite::SetWalCheckpointThread(true); },
+          "SQLite: copy the write-ahead log into the database file on a thread of its own "
+          "instead of the writer's (experimental, D66)")
+      ->envname("CARECHART_WAL_CHECKPOINT_THREAD");
   serve_cmd
       ->add_option("--public-base-url", serve.public_base_url,
                    "FHIR base URL clients use, e.g. https://ehr.example.org/fhir "

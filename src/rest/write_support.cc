@@ -1,8 +1,9 @@
 #include "rest/write_support.h"
 
 #include <algorithm>
-#include <array>
+#include <condition_variable>
 #include <mutex>
+#include <unordered_set>
 
 #include "http/url.h"
 
@@ -11,35 +12,50 @@ namespace carechart::rest {
 namespace {
 
 // Updates of one resource from this process queue behind each other instead of racing (and
-// retrying) in the optimistic check. Striped: a fixed set of mutexes, chosen by hashing the
-// resource key, so memory stays constant. Other processes (several API nodes) are still caught by
-// the version check in the transaction.
-std::array<std::mutex, 1024>& Stripes() {
-  static std::array<std::mutex, 1024> stripes;
-  return stripes;
-}
+// retrying) in the optimistic check. Keyed by the resource itself (D67): a table of the keys held,
+// each holder taking all of its keys at once or waiting, so two transactions wait for each other
+// only when they share a resource (with striped mutexes, two Bundles of ~1,000 updates always
+// shared a stripe and ran one after the other, never meeting in one group commit, D64); and,
+// taking nothing while it waits, no holder can deadlock with another. Other processes (several
+// API nodes) are still caught by the version check in the transaction.
+struct HeldKeys {
+  std::mutex mu;
+  std::condition_variable released;
+  std::unordered_set<std::string> held;
+};
 
-size_t StripeOf(const std::string& type, const std::string& id) {
-  size_t h = std::hash<std::string>{}(type)*31 + std::hash<std::string>{}(id);
-  return h % Stripes().size();
-}
-
-std::mutex& ResourceLock(const std::string& type, const std::string& id) {
-  return Stripes()[StripeOf(type, id)];
+HeldKeys& Held() {
+  static HeldKeys held;
+  return held;
 }
 
 }  // namespace
 
 ResourceLocks::ResourceLocks(const std::vector<std::pair<std::string, std::string>>& type_ids) {
-  std::vector<size_t> stripes;
+  keys_.reserve(type_ids.size());
   for (const auto& [type, id] : type_ids) {
-    stripes.push_back(StripeOf(type, id));
+    keys_.push_back(type + "/" + id);
   }
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t s : stripes) {
-    locks_.emplace_back(Stripes()[s]);
+  std::sort(keys_.begin(), keys_.end());
+  keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+  HeldKeys& h = Held();
+  std::unique_lock lock(h.mu);
+  h.released.wait(lock, [&] {
+    return std::none_of(keys_.begin(), keys_.end(),
+                        [&](const std::string& k) { return h.held.count(k) != 0; });
+  });
+  h.held.insert(keys_.begin(), keys_.end());
+}
+
+ResourceLocks::~ResourceLocks() {
+  HeldKeys& h = Held();
+  {
+    std::lock_guard lock(h.mu);
+    for (const std::string& k : keys_) {
+      h.held.erase(k);
+    }
   }
+  h.released.notify_all();
 }
 
 StatusOr<PlannedWrite> CommitVersion(
@@ -47,7 +63,7 @@ StatusOr<PlannedWrite> CommitVersion(
     std::optional<int64_t> required_version,
     const std::function<StatusOr<PlannedWrite>(const store::CurrentVersion&)>& plan) {
   constexpr int kMaxAttempts = 8;
-  std::lock_guard serialize(ResourceLock(type, id));
+  ResourceLocks serialize({{type, id}});
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     store::CurrentVersion current;
     auto read = store.Read(type, id);

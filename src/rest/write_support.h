@@ -34,14 +34,17 @@ StatusOr<PlannedWrite> CommitVersion(
     const std::function<StatusOr<PlannedWrite>(const store::CurrentVersion&)>& plan);
 
 // The in-process locks CommitVersion takes for one resource, held for several resources at once
-// (a transaction Bundle updating existing resources). Taken in a fixed order, so holders of
-// several locks never deadlock with each other or with CommitVersion; released on destruction.
+// (a transaction Bundle updating existing resources). All are taken at once, waiting while any is
+// held, so holders never deadlock with each other or with CommitVersion; released on destruction.
 class ResourceLocks {
  public:
   explicit ResourceLocks(const std::vector<std::pair<std::string, std::string>>& type_ids);
+  ~ResourceLocks();
+  ResourceLocks(const ResourceLocks&) = delete;
+  ResourceLocks& operator=(const ResourceLocks&) = delete;
 
  private:
-  std::vector<std::unique_lock<std::mutex>> locks_;
+  std::vector<std::string> keys_;  // "type/id", sorted, unique
 };
 
 // Resolves a conditional URL's search ("identifier=a|b") to the ids it matches (at most 2 are

@@ -274,13 +274,13 @@ class Compiler {
 
   // Whether `Patient?_has:T:patient:<token clause>` reads the patients from the token rows'
   // patient column (decisions D60, token_patient.h): T has R4's `patient` parameter and the
-  // linked clause is a plain condition on token rows. Not on the co-located (PostgreSQL)
-  // schema, which keeps the reference rows' plan.
+  // linked clause is a plain condition on token rows. Both backends (PostgreSQL since its
+  // migration 9 filled the rows written before the column existed, decisions D72).
   bool PatientsFromTokenRows(const std::string& type, const SearchClause& c) const {
     const SearchClause& alt = c.linked.at(0);
     return type == "Patient" && c.param == "patient" && alt.link == ClauseLink::kNone &&
            Rank(alt) > 0 && std::string_view(TargetOf(alt).table) == "sp_token" &&
-           HasR4PatientParam(alt.target_type) && a_.dialect().CoLocationColumn().empty();
+           HasR4PatientParam(alt.target_type);
   }
 
   // The Patient ids of `Patient?_has:T:patient:<alt>`: the patient column of the matching token
@@ -291,18 +291,20 @@ class Compiler {
   StatusOr<std::string> HasPatientIds(const SearchClause& alt) {
     const Scope linked{alt.target_type, {}};
     const IndexTarget target = TargetOf(alt);
-    auto token_rows = [&](const char* column, const char* patient) -> StatusOr<std::string> {
+    auto token_rows = [&](const std::string& columns,
+                          const char* patient) -> StatusOr<std::string> {
       ASSIGN_OR_RETURN(std::string key, KeySql(linked, target.param));
       ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(alt));
-      return std::string("SELECT ") + column + " FROM sp_token t WHERE t.param" + key + " AND " +
-             preds + " AND t.patient " + patient;
+      return "SELECT " + columns + " FROM sp_token t WHERE t.param" + key + " AND " + preds +
+             " AND t.patient " + patient;
     };
     ASSIGN_OR_RETURN(std::string set, token_rows("t.patient", "<> ''"));
-    ASSIGN_OR_RETURN(std::string unset, token_rows("t.res", "= ''"));
+    // The '' rows' resources by key ((res, compartment_key) on the co-located schema).
+    ASSIGN_OR_RETURN(std::string unset, token_rows(KeyColumns(a_.dialect(), "t.res", "t"), "= ''"));
     return set + " UNION ALL SELECT t.target_id FROM sp_reference t WHERE t.param = " +
            a_.Arg(ParamKey(alt.target_type, "patient")) +
-           " AND t.target_type = " + a_.Arg(std::string("Patient")) + " AND t.res IN (" + unset +
-           ")";
+           " AND t.target_type = " + a_.Arg(std::string("Patient")) + " AND " +
+           KeyTuple(a_.dialect(), "t.res", "t") + " IN (" + unset + ")";
   }
 
   // _has: "r.id IN (SELECT t.target_id ...)" for a resource of scope type `type`.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "store/postgres/pg_conn.h"
 #include "store/resource_store.h"
 #include "store/search_sql.h"
 #include "store/store_test_util.h"
@@ -625,11 +626,39 @@ TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
   const std::vector<std::string> want{"x", "y", "z"};
   EXPECT_EQ(has("9999-9"), want);
   EXPECT_EQ(has("0000-0"), std::vector<std::string>{});
-  if (!testing::PostgresTestServer().empty()) {
-    return;  // the rest reads the SQLite file
-  }
   using Rows = std::vector<std::pair<std::string, std::string>>;
   const Rows rows{{"o1", "x"}, {"o2", ""}, {"o3", ""}, {"o4", "x"}};
+  if (std::string uri = testing::PostgresUriFor(path); !uri.empty()) {
+    // PostgreSQL: the writer fills the column (migration 8); migration 9 fills the rows of a
+    // database written before it, with the same values.
+    auto conn = pg::Connection::Open(uri);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto token_patients = [&] {
+      auto r = (*conn)->Run(
+          "SELECT r.id, t.patient FROM sp_token t JOIN resource r ON r.pk = t.res AND "
+          "r.compartment_key = t.compartment_key WHERE t.code = '9999-9' ORDER BY r.id");
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      Rows out;
+      for (int i = 0; r.ok() && i < r->size(); ++i) {
+        out.emplace_back(r->Text(i, 0), r->Text(i, 1));
+      }
+      return out;
+    };
+    EXPECT_EQ(token_patients(), rows);
+    // Rows written before migration 8 hold '': the plan reads their references, same answer.
+    ASSERT_TRUE((*conn)->Exec("UPDATE sp_token SET patient = ''").ok());
+    EXPECT_EQ(has("9999-9"), want);
+    store->Close();
+    store.reset();
+    ASSERT_TRUE((*conn)->Exec("DELETE FROM schema_version WHERE version = 9").ok());
+    store = OpenOrDie(path);  // migrates: 9 again
+    EXPECT_EQ(token_patients(), rows);
+    EXPECT_EQ(has("9999-9"), want);
+    obs("o5", {"w"}, "w");
+    EXPECT_EQ(token_patients().back(), (std::pair<std::string, std::string>{"o5", "w"}));
+    EXPECT_EQ(has("9999-9"), (std::vector<std::string>{"w", "x", "y", "z"}));
+    return;  // the rest reads the SQLite file
+  }
   EXPECT_EQ(TokenPatients(path), rows);
   // The plan reads the code's index range and the references of the '' rows only.
   store->Close();

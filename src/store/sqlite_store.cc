@@ -44,7 +44,9 @@ class SqliteStore : public ResourceStore {
         composite_tuples_complete_(composite_tuples_complete),
         path_(std::move(path)) {}
   ~SqliteStore() override { Close(); }
-  void set_checkpointer(std::unique_ptr<sqlite::WalCheckpointer> c) { checkpointer_ = std::move(c); }
+  void set_checkpointer(std::unique_ptr<sqlite::WalCheckpointer> c) {
+    checkpointer_ = std::move(c);
+  }
 
   Status Write(WriteFunction fn) override {
     if (closed_) {
@@ -186,10 +188,12 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::ReaderPool> readers,
       sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
-  // The WAL is copied into the file off the writer's thread (D66); before Writer::Start, which
-  // hands the connection to that thread.
-  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
-                   sqlite::WalCheckpointer::Start(options.path, *conn));
+  // `serve --wal-checkpoint-thread`: the WAL is copied into the file off the writer's thread
+  // (D66); started before Writer::Start, which hands the connection to that thread.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
+  if (sqlite::WalCheckpointThread()) {
+    ASSIGN_OR_RETURN(checkpointer, sqlite::WalCheckpointer::Start(options.path, *conn));
+  }
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::Writer> writer,
       sqlite::Writer::Start(std::move(conn), options.max_group_delay_us, options.max_group_size));

@@ -61,16 +61,24 @@ std::string PostgresTestServer() {
   return uri;
 }
 
+std::string PostgresUriFor(const std::string& path) {
+  std::string server = PostgresTestServer();
+  if (server.empty()) {
+    return "";
+  }
+  // One database per path, so reopening a path reopens its database.
+  auto uri = EnsurePostgresDatabase(
+      server, "t" + std::to_string(std::hash<std::string>()(path) % 1000000000000ULL));
+  if (!uri.ok()) {
+    throw std::runtime_error(uri.status().ToString());
+  }
+  return *uri;
+}
+
 std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_connections) {
-  if (std::string server = PostgresTestServer(); !server.empty()) {
-    // One database per path, so reopening a path reopens its database.
+  if (std::string uri = PostgresUriFor(path); !uri.empty()) {
     PostgresOptions options;
-    auto uri = EnsurePostgresDatabase(
-        server, "t" + std::to_string(std::hash<std::string>()(path) % 1000000000000ULL));
-    if (!uri.ok()) {
-      throw std::runtime_error(uri.status().ToString());
-    }
-    options.uri = *uri;
+    options.uri = uri;
     options.connections = reader_connections + 4;
     auto store = OpenPostgresStore(options);
     if (!store.ok()) {

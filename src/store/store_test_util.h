@@ -19,6 +19,10 @@ std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_con
 // The URI of the PostgreSQL test server ("" when the tests run on SQLite).
 std::string PostgresTestServer();
 
+// The URI of the PostgreSQL database OpenOrDie(path) opens ("" when the tests run on SQLite), for
+// tests that read or edit its tables directly.
+std::string PostgresUriFor(const std::string& path);
+
 // A version of type/id with a body naming it; version is filled by PutNext.
 PreparedWrite MakeWrite(const std::string& type, const std::string& id, int64_t last_updated_us,
                         fhir::IndexEntries index = {});

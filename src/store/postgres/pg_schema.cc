@@ -19,7 +19,8 @@
 //
 // Migrations keep SQLite's numbers (1 initial, 2 composite, 3 audit log), then 4 and 5 create
 // the tables that the SQLite auth and job stores create on their own (auth_*, bulk_job), 6 the
-// job leases and 7 the compartment key (SQLite's own 4 is an index PostgreSQL does not need); all
+// job leases, 7 the compartment key (SQLite's own 4 is an index PostgreSQL does not need), 8 and
+// 9 the patient of the token rows (SQLite's 6; its 5 is an index PostgreSQL does not need); all
 // are recorded in schema_version. They run under a session advisory lock, so two nodes starting at
 // once apply each migration exactly once: the second waits, then finds nothing left to do.
 #include "store/postgres/pg_schema.h"
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "fhir/definitions.h"
+#include "store/token_patient.h"
 
 namespace carechart::store::pg {
 namespace {
@@ -99,6 +101,28 @@ END $$;
 )sql";
 }
 
+// Migration 9 (decisions D72): fills the patient column of the token rows written before
+// migration 8, by the rule of SQLite's migration 6 (store/token_patient.h): the one Patient that
+// the resource's `patient` reference rows name, else ''. Rows that already hold it (written
+// since migration 8) are left alone, so a database migrated in one go rewrites each row once.
+// The token value index gains the patient after its key, so `_has:T:patient:<code>` reads the
+// code's patients from the index alone (an index-only scan); B-tree deduplication keeps it the
+// size of the old one (a code's rows of one patient share an entry). It is dropped before the
+// update and built after it, once.
+std::string Migration9() {
+  return R"sql(
+DROP INDEX IF EXISTS sp_token_value;
+CREATE TEMP TABLE token_patient ON COMMIT DROP AS
+  SELECT res, compartment_key, MAX(target_id) AS patient FROM sp_reference
+  WHERE param IN ()sql" +
+         PatientParamKeyList() + R"sql() AND target_type = 'Patient'
+  GROUP BY res, compartment_key HAVING COUNT(DISTINCT target_id) = 1;
+UPDATE sp_token t SET patient = p.patient FROM token_patient p
+  WHERE t.res = p.res AND t.compartment_key = p.compartment_key AND t.patient <> p.patient;
+CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token(param, code, sys, patient);
+)sql";
+}
+
 struct Migration {
   int version;
   const char* description;
@@ -107,6 +131,7 @@ struct Migration {
 
 const std::vector<Migration>& Migrations() {
   static const std::string migration7 = Migration7();
+  static const std::string migration9 = Migration9();
   static const std::vector<Migration> migrations = {
       {1, "initial schema", R"sql(
 CREATE SEQUENCE resource_seq;
@@ -279,10 +304,11 @@ CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued'
       // which a distributed resource table can no longer enforce, moves to resource_key.
       {7, "patient compartment key on every clinical table", migration7.c_str()},
       // Token rows carry the resource's patient (store/token_patient.h, decisions D60), as on
-      // SQLite, where `_has:T:patient:` reads it; this backend writes it and keeps its plan.
+      // SQLite, where `_has:T:patient:` reads it; written from then on, filled by migration 9.
       {8, "patient on token rows", R"sql(
 ALTER TABLE sp_token ADD COLUMN patient text COLLATE "C" NOT NULL DEFAULT '';
 )sql"},
+      {9, "patient on the token rows written before migration 8", migration9.c_str()},
   };
   return migrations;
 }
