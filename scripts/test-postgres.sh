@@ -25,7 +25,7 @@ files=(
   tests/conformance/search-composite.test.mjs tests/conformance/search-totals.test.mjs
   tests/conformance/transaction.test.mjs tests/conformance/bad-input.test.mjs
   tests/conformance/validation.test.mjs tests/conformance/metadata.test.mjs
-  tests/conformance/terminology-ops.test.mjs
+  tests/conformance/terminology-ops.test.mjs tests/conformance/migrate.test.mjs
   tests/security/tokens.test.mjs tests/security/emergency-consent.test.mjs
   tests/conformance/lifecycle.test.mjs tests/conformance/import.test.mjs
   tests/bulk/roundtrip.test.mjs tests/bulk/export.test.mjs tests/bulk/export-cli.test.mjs

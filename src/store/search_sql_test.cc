@@ -586,6 +586,36 @@ std::vector<std::pair<std::string, std::string>> TokenPatients(const std::string
   return out;
 }
 
+// The co-located (PostgreSQL) schema takes the same plan since its migration 9 (decisions D72),
+// matching the '' rows' resources by (res, compartment_key).
+TEST(SearchSqlHas, CoLocatedSchemaReadsPatientsFromTokenRowsToo) {
+  struct CoLocated : SqlDialect {
+    std::string Placeholder(int n) const override { return SqliteDialect().Placeholder(n); }
+    std::string_view CaseInsensitiveLike() const override {
+      return SqliteDialect().CaseInsensitiveLike();
+    }
+    std::string_view CoLocationColumn() const override { return "compartment_key"; }
+    std::string IntListSubquery(const std::string& placeholder) const override {
+      return SqliteDialect().IntListSubquery(placeholder);
+    }
+    std::string IntListArg(const std::vector<int64_t>& values) const override {
+      return SqliteDialect().IntListArg(values);
+    }
+  } co_located;
+  SearchQuery q;
+  q.type = "Patient";
+  q.clauses = {
+      Linked(ClauseLink::kHas, "patient", "Observation",
+             Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "2345-7")}))};
+  auto sql = CompileSearch(q, co_located, SearchSqlMode::kKeys, 0, 21);
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  EXPECT_NE(sql->sql.find("SELECT t.patient FROM sp_token t"), std::string::npos) << sql->sql;
+  EXPECT_NE(sql->sql.find("(t.res, t.compartment_key) IN (SELECT t.res, t.compartment_key FROM "
+                          "sp_token t"),
+            std::string::npos)
+      << sql->sql;
+}
+
 TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
   std::string path = TempDbPath("has-token-patient");
   auto store = OpenOrDie(path);
