@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
       ->add_flag_callback(
           "--wal-checkpoint-thread", [] { carechart::store::sqlite::SetWalCheckpointThread(true); },
           "SQLite: copy the write-ahead log into the database file on a thread of its own "
-          "instead of the writer's (experimental, D66)")
+          "instead of the writer's (experimental, D65)")
       ->envname("CARECHART_WAL_CHECKPOINT_THREAD");
   serve_cmd
       ->add_option("--public-base-url", serve.public_base_url,

@@ -330,7 +330,7 @@ class ServerImpl : public Server {
   }
 
   // SIGHUP reads the certificate and key again (a renewed certificate is served without a
-  // restart, decisions D69); if they cannot be used, the previous ones stay and the error is
+  // restart, decisions D67); if they cannot be used, the previous ones stay and the error is
   // logged.
   void WaitForReload() {
     reload_signals_.async_wait([this](beast::error_code e, int) {

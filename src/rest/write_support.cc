@@ -12,7 +12,7 @@ namespace carechart::rest {
 namespace {
 
 // Updates of one resource from this process queue behind each other instead of racing (and
-// retrying) in the optimistic check. Keyed by the resource itself (D67): a table of the keys held,
+// retrying) in the optimistic check. Keyed by the resource itself (D66): a table of the keys held,
 // each holder taking all of its keys at once or waiting, so two transactions wait for each other
 // only when they share a resource (with striped mutexes, two Bundles of ~1,000 updates always
 // shared a stripe and ran one after the other, never meeting in one group commit, D64); and,

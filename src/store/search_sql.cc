@@ -275,7 +275,7 @@ class Compiler {
   // Whether `Patient?_has:T:patient:<token clause>` reads the patients from the token rows'
   // patient column (decisions D60, token_patient.h): T has R4's `patient` parameter and the
   // linked clause is a plain condition on token rows. Both backends (PostgreSQL since its
-  // migration 9 filled the rows written before the column existed, decisions D72).
+  // migration 9 filled the rows written before the column existed, decisions D68).
   bool PatientsFromTokenRows(const std::string& type, const SearchClause& c) const {
     const SearchClause& alt = c.linked.at(0);
     return type == "Patient" && c.param == "patient" && alt.link == ClauseLink::kNone &&

@@ -586,7 +586,7 @@ std::vector<std::pair<std::string, std::string>> TokenPatients(const std::string
   return out;
 }
 
-// The co-located (PostgreSQL) schema takes the same plan since its migration 9 (decisions D72),
+// The co-located (PostgreSQL) schema takes the same plan since its migration 9 (decisions D68),
 // matching the '' rows' resources by (res, compartment_key).
 TEST(SearchSqlHas, CoLocatedSchemaReadsPatientsFromTokenRowsToo) {
   struct CoLocated : SqlDialect {

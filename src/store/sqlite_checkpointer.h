@@ -1,5 +1,5 @@
 // Copies the write-ahead log into the database file on a thread of its own, so that the writer
-// thread (the one that bounds the write rate, D57) only appends to the WAL (D66).
+// thread (the one that bounds the write rate, D57) only appends to the WAL (D65).
 #pragma once
 
 #include <atomic>
@@ -14,14 +14,14 @@
 namespace carechart::store::sqlite {
 
 // Process-wide: whether OpenSqliteStore starts a WalCheckpointer (`serve --wal-checkpoint-thread`;
-// off by default, D66).
+// off by default, D65).
 void SetWalCheckpointThread(bool on);
 bool WalCheckpointThread();
 
 class WalCheckpointer {
  public:
   // New WAL frames (4 KiB pages) since the thread's last pass that wake it for another (PASSIVE)
-  // pass; SQLite's default autocheckpoint is 1,000 frames, this store's was 16,384 (D66).
+  // pass; SQLite's default autocheckpoint is 1,000 frames, this store's was 16,384 (D65).
   static constexpr int kStartFrames = 16384;
   // SQLite restarts the WAL at the next write transaction after a checkpoint that left nothing
   // to copy. The thread never gets there while the writer keeps committing, so once the WAL holds

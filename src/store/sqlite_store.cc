@@ -189,7 +189,7 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
       std::unique_ptr<sqlite::ReaderPool> readers,
       sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
   // `serve --wal-checkpoint-thread`: the WAL is copied into the file off the writer's thread
-  // (D66); started before Writer::Start, which hands the connection to that thread.
+  // (D65); started before Writer::Start, which hands the connection to that thread.
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
   if (sqlite::WalCheckpointThread()) {
     ASSIGN_OR_RETURN(checkpointer, sqlite::WalCheckpointer::Start(options.path, *conn));

@@ -1,4 +1,4 @@
-// A renewed TLS certificate is served without a restart (decisions D69, docs/security.md): the
+// A renewed TLS certificate is served without a restart (decisions D67, docs/security.md): the
 // certificate and key files are replaced and the server is sent SIGHUP. New connections get the
 // new certificate; the connection opened before keeps working; a renewal whose key does not
 // match is refused (the previous certificate stays, the error is logged, the server stays up).

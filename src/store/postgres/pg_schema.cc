@@ -101,7 +101,7 @@ END $$;
 )sql";
 }
 
-// Migration 9 (decisions D72): fills the patient column of the token rows written before
+// Migration 9 (decisions D68): fills the patient column of the token rows written before
 // migration 8, by the rule of SQLite's migration 6 (store/token_patient.h): the one Patient that
 // the resource's `patient` reference rows name, else ''. Rows that already hold it (written
 // since migration 8) are left alone, so a database migrated in one go rewrites each row once.
