@@ -497,6 +497,13 @@ Status BulkJobs::RunImportJob(JobRecord& job, const std::atomic<bool>& cancel) {
   }
   RETURN_IF_ERROR(s);
   const rest::ImportStats& st = importer.stats();
+  // Before the job reads as completed: a client searching what it has just imported must not
+  // meet plans made without statistics (decisions D69).
+  if (st.resources_written > 0) {
+    if (Status stats = store_.GatherStatistics(); !stats.ok()) {
+      spdlog::warn("bulk job {}: the import is stored, but {}", job.id, stats.ToString());
+    }
+  }
   json::Value m =
       ManifestHead(job, std::string(req.string_at("request")), options_.requires_access_token);
   m.set("output", json::Value::Array());

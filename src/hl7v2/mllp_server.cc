@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "hl7v2/mllp.h"
+#include "http/tls_context.h"
 
 namespace carechart::hl7v2 {
 
@@ -30,7 +31,8 @@ constexpr size_t kMaxQueuedFrames = 64;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerImpl& server, asio::ssl::context* tls);
+  // `tls` null: plain TCP.
+  Session(tcp::socket socket, ServerImpl& server, std::shared_ptr<asio::ssl::context> tls);
   void Start();
   void Close();  // on the strand
   void StopWhenIdle();
@@ -48,6 +50,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ArmTimer();
 
   tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // the one current when the connection came
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // null: plain TCP
   ServerImpl& server_;
   asio::strand<asio::any_io_executor> strand_;
@@ -76,28 +79,11 @@ class ServerImpl : public MllpServer {
       if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
         return InvalidError("HL7 TLS needs both a certificate and a key file");
       }
-      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1);
-      tls->use_certificate_chain_file(options.tls_cert_file, ec);
-      if (ec) {
-        return InvalidError("cannot read the HL7 TLS certificate " + options.tls_cert_file + ": " +
-                            ec.message());
-      }
-      tls->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
-      if (ec) {
-        return InvalidError("cannot read the HL7 TLS key " + options.tls_key_file + ": " +
-                            ec.message());
-      }
-      if (!options.tls_client_ca_file.empty()) {
-        tls->load_verify_file(options.tls_client_ca_file, ec);
-        if (ec) {
-          return InvalidError("cannot read the HL7 TLS client CA file " +
-                              options.tls_client_ca_file + ": " + ec.message());
-        }
-        tls->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-      }
+      ASSIGN_OR_RETURN(tls, http::ReloadingTlsContext::Start(
+                                io,
+                                {options.tls_cert_file, options.tls_key_file,
+                                 options.tls_client_ca_file},
+                                "hl7: "));
     } else if (!options.tls_client_ca_file.empty()) {
       return InvalidError("HL7 client certificates need TLS (a certificate and a key)");
     }
@@ -138,6 +124,9 @@ class ServerImpl : public MllpServer {
     asio::post(io, [this] {
       boost::system::error_code ec;
       acceptor_.close(ec);
+      if (tls) {
+        tls->Stop();
+      }
       std::vector<std::weak_ptr<Session>> copy;
       {
         std::lock_guard<std::mutex> l(mu);
@@ -176,8 +165,9 @@ class ServerImpl : public MllpServer {
 
   MllpOptions options;
   Processor& processor;
-  std::unique_ptr<asio::ssl::context> tls;
   asio::io_context io;
+  // null: plain TCP; read again on SIGHUP, each connection keeping the one it started with (D91)
+  std::unique_ptr<http::ReloadingTlsContext> tls;
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::weak_ptr<Session>> sessions;
@@ -202,7 +192,8 @@ class ServerImpl : public MllpServer {
               boost::system::error_code ignored;
               socket.close(ignored);
             } else {
-              auto s = std::make_shared<Session>(std::move(socket), *this, tls.get());
+              auto s = std::make_shared<Session>(std::move(socket), *this,
+                                                 tls ? tls->current() : nullptr);
               {
                 std::lock_guard<std::mutex> l(mu);
                 sessions.push_back(s);
@@ -228,8 +219,9 @@ class ServerImpl : public MllpServer {
   std::atomic<bool> stopped_{false};
 };
 
-Session::Session(tcp::socket socket, ServerImpl& server, asio::ssl::context* tls)
+Session::Session(tcp::socket socket, ServerImpl& server, std::shared_ptr<asio::ssl::context> tls)
     : socket_(std::move(socket)),
+      tls_context_(std::move(tls)),
       server_(server),
       strand_(asio::make_strand(socket_.get_executor())),
       timer_(strand_) {
@@ -239,8 +231,8 @@ Session::Session(tcp::socket socket, ServerImpl& server, asio::ssl::context* tls
     peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   socket_.set_option(tcp::no_delay(true), ec);
-  if (tls) {
-    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls);
+  if (tls_context_) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
   }
 }
 

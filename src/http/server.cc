@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "http/heap_limits.h"
+#include "http/tls_context.h"
 #include "http/url.h"
 
 namespace carechart::http {
@@ -43,61 +44,6 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-// TLS 1.2 suites: forward-secret AEAD only (Mozilla's "intermediate" list without DHE). TLS 1.3
-// suites are OpenSSL's defaults, all AEAD.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-StatusOr<std::unique_ptr<net::ssl::context>> MakeTlsContext(const ServerOptions& o) {
-  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
-    return InvalidError(
-        "HTTPS needs both a certificate (--tls-cert) and a private key (--tls-key)");
-  }
-  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
-  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
-                   net::ssl::context::no_tlsv1_1 | net::ssl::context::no_compression |
-                   net::ssl::context::single_dh_use);
-  SSL_CTX* native = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-    return InvalidError("this OpenSSL offers none of the TLS 1.2 cipher suites Carechart allows");
-  }
-  beast::error_code ec;
-  ctx->use_certificate_chain_file(o.tls_cert_file, ec);
-  if (ec) {
-    return InvalidError("cannot use the TLS certificate " + o.tls_cert_file + ": " + ec.message() +
-                        " (a PEM certificate chain is expected)");
-  }
-  ctx->use_private_key_file(o.tls_key_file, net::ssl::context::pem, ec);
-  if (ec) {
-    return InvalidError("cannot use the TLS private key " + o.tls_key_file + ": " + ec.message() +
-                        " (an unencrypted PEM key is expected)");
-  }
-  if (SSL_CTX_check_private_key(native) != 1) {
-    return InvalidError("the TLS private key " + o.tls_key_file +
-                        " does not match the certificate " + o.tls_cert_file);
-  }
-  return ctx;
-}
-
-// "valid until <date>" of the context's certificate, for the log line of a reload.
-std::string ValidUntil(net::ssl::context& ctx) {
-  X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
-  BIO* bio = BIO_new(BIO_s_mem());
-  std::string out = "valid until ?";
-  if (cert != nullptr && bio != nullptr && ASN1_TIME_print(bio, X509_get0_notAfter(cert)) == 1) {
-    char* data = nullptr;
-    long n = BIO_get_mem_data(bio, &data);
-    out = "valid until " + std::string(data, static_cast<size_t>(n));
-  }
-  BIO_free(bio);
-  return out;
-}
 
 class ServerImpl;
 
@@ -196,7 +142,6 @@ class ServerImpl : public Server {
         ioc_(options.io_threads),
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM),
-        reload_signals_(ioc_),
         work_guard_(net::make_work_guard(ioc_)),
         workers_(static_cast<size_t>(std::max(1, options.worker_threads))) {}
 
@@ -209,10 +154,12 @@ class ServerImpl : public Server {
 
   Status Bind() {
     if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
-      ASSIGN_OR_RETURN(std::unique_ptr<net::ssl::context> ctx, MakeTlsContext(options_));
-      tls_.store(std::move(ctx));
-      reload_signals_.add(SIGHUP);  // only on HTTPS: without TLS, SIGHUP keeps its default
-      WaitForReload();
+      if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+        return InvalidError(
+            "HTTPS needs both a certificate (--tls-cert) and a private key (--tls-key)");
+      }
+      ASSIGN_OR_RETURN(tls_, ReloadingTlsContext::Start(
+                                 ioc_, {options_.tls_cert_file, options_.tls_key_file, ""}));
     }
     beast::error_code ec;
     auto address = net::ip::make_address(options_.host, ec);
@@ -272,7 +219,9 @@ class ServerImpl : public Server {
       beast::error_code ec;
       acceptor_.close(ec);
       signals_.cancel(ec);
-      reload_signals_.cancel(ec);
+      if (tls_) {
+        tls_->Stop();
+      }
     });
     stop_cv_.notify_all();
   }
@@ -281,7 +230,7 @@ class ServerImpl : public Server {
   const Handler& handler() const { return handler_; }
   // Each TLS session takes the context current when it starts: its SSL object holds a reference
   // to the OpenSSL context, so a reload never disturbs connections already open.
-  std::shared_ptr<net::ssl::context> tls() { return tls_.load(); }
+  std::shared_ptr<net::ssl::context> tls() { return tls_->current(); }
   net::thread_pool& workers() { return workers_; }
   bool stopping() {
     std::lock_guard lock(mu_);
@@ -315,7 +264,7 @@ class ServerImpl : public Server {
           return;
         }
         spdlog::warn("accept failed: {}", ec.message());
-      } else if (tls_.load()) {
+      } else if (tls_) {
         std::make_shared<Detector>(std::move(s), *this)->Run();
       } else {
         auto session = std::make_shared<Session<beast::tcp_stream>>(
@@ -326,27 +275,6 @@ class ServerImpl : public Server {
       if (!stopping()) {
         DoAccept();
       }
-    });
-  }
-
-  // SIGHUP reads the certificate and key again (a renewed certificate is served without a
-  // restart, decisions D67); if they cannot be used, the previous ones stay and the error is
-  // logged.
-  void WaitForReload() {
-    reload_signals_.async_wait([this](beast::error_code e, int) {
-      if (e) {
-        return;  // cancelled: the server is stopping
-      }
-      StatusOr<std::unique_ptr<net::ssl::context>> ctx = MakeTlsContext(options_);
-      if (ctx.ok()) {
-        spdlog::info("SIGHUP: TLS certificate {} reloaded ({}); new connections use it",
-                     options_.tls_cert_file, ValidUntil(**ctx));
-        tls_.store(std::move(ctx).value());
-      } else {
-        spdlog::error("SIGHUP: TLS certificate not reloaded, the previous one is still served: {}",
-                      ctx.status().message());
-      }
-      WaitForReload();
     });
   }
 
@@ -395,12 +323,11 @@ class ServerImpl : public Server {
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
-  net::signal_set reload_signals_;  // SIGHUP on an HTTPS server: reload the certificate
   // Keeps the I/O threads running while a handler works on the pool with no socket operation
   // pending (otherwise io_context::run() would return and the response would never be written).
   net::executor_work_guard<net::io_context::executor_type> work_guard_;
   net::thread_pool workers_;
-  std::atomic<std::shared_ptr<net::ssl::context>> tls_;  // null: plain HTTP; SIGHUP replaces it
+  std::unique_ptr<ReloadingTlsContext> tls_;  // null: plain HTTP; SIGHUP reloads it (D67)
   std::vector<std::thread> io_threads_;
   uint16_t port_ = 0;
   std::mutex mu_;

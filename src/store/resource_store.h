@@ -184,6 +184,10 @@ class ResourceStore {
     return false;
   }
   virtual Status EndBulkLoad() { return Status::Ok(); }
+  // Called after a large change of the data made without BeginBulkLoad (an `$import` job), so
+  // that a store whose planner depends on statistics gathers them before the change is reported
+  // done (PostgreSQL's ANALYZE, decisions D69). The data stays stored whatever it returns.
+  virtual Status GatherStatistics() { return Status::Ok(); }
   // Called when a reindex of `type` (empty: every type) and `param` (empty: every parameter)
   // has completed, so that a store may record what its index now holds (decisions D60).
   virtual Status ReindexCompleted(const std::string& type, const std::string& param) {

@@ -132,8 +132,9 @@ struct SearchQuery {
 
 // The most matches a _total=estimate count looks at.
 constexpr int64_t kEstimateLimit = 10000;
-// The most matches counted for Bundle.total when the client does not send _total (D35).
-constexpr int64_t kDefaultTotalLimit = 1000;
+// The most matches counted for Bundle.total when the client does not send _total (D35, D87):
+// a first page then lists at most this many keys past its own, whatever the corpus size.
+constexpr int64_t kDefaultTotalLimit = 100;
 // How many levels of _include:iterate / _revinclude:iterate are followed.
 constexpr int kMaxIncludeDepth = 3;
 // The most resources included per page (all levels).

@@ -307,6 +307,19 @@ class Compiler {
            KeyTuple(a_.dialect(), "t.res", "t") + " IN (" + unset + ")";
   }
 
+  // The keys of the current Patients among `ids` (a subquery of Patient ids), from the partial
+  // index resource_current_patient (id, type, deleted) WHERE type = 'Patient' AND deleted = 0
+  // (SQLite migration 7, PostgreSQL migration 10; decisions D80) alone: the ids a `_has` driver
+  // collects include deleted Patients (their Observations keep their token rows), and testing
+  // `deleted` on each Patient's row read a table page per match (561 for a lab code at 1 k
+  // patients). The type and flag are literals, not arguments: a partial index serves a
+  // statement only where the statement's own text implies the index's condition. The answer
+  // does not depend on the index: without it the same text reads the rows.
+  std::string CurrentPatientKeys(const std::string& ids) const {
+    return "SELECT " + KeyColumns(a_.dialect(), "r.pk", "r") +
+           " FROM resource r WHERE r.type = 'Patient' AND r.deleted = 0 AND r.id IN (" + ids + ")";
+  }
+
   // _has: "r.id IN (SELECT t.target_id ...)" for a resource of scope type `type`.
   StatusOr<std::string> HasTargetIds(const std::string& type, const SearchClause& c) {
     const SearchClause& alt = c.linked.at(0);
@@ -382,6 +395,9 @@ class Compiler {
   StatusOr<std::string> DriverKeys(const Scope& s, const SearchClause& c) {
     if (c.link == ClauseLink::kHas) {
       ASSIGN_OR_RETURN(std::string ids, HasTargetIds(s.type, c));
+      if (PatientsFromTokenRows(s.type, c)) {
+        return CurrentPatientKeys(ids);
+      }
       return "SELECT " + KeyColumns(a_.dialect(), "r.pk", "r") +
              " FROM resource r WHERE r.type = " + a_.Arg(s.type) + " AND r.id IN (" + ids + ")";
     }
@@ -468,6 +484,65 @@ class Compiler {
            internal::StoredUnderOwnKey(s.type, c.param);
   }
 
+  // Whether a key listing walks the chain `c` (decisions D81): a type search whose driver is a
+  // chain to one target type through one parameter key, on the schema without co-location.
+  bool WalksChain(const Scope& s, const SearchClause& c, const SearchQuery* q) const {
+    return listing_ && q != nullptr && !s.type.empty() && q->compartment_type.empty() &&
+           !q->since_us && a_.dialect().CoLocationColumn().empty() &&
+           c.link == ClauseLink::kChain && c.linked.size() == 1 &&
+           internal::StoredUnderOwnKey(s.type, c.param);
+  }
+
+  // A chain's key listing in the order (target id, key) instead of the key set of every
+  // resource referring to any matching target, which SQLite builds in full before the first
+  // row (every Observation of every Patient of a name: 10,250 keys at 1 k patients, ten times
+  // that at 10 k, for a first page of 20 and a total capped at 1,000): the targets' ids come
+  // out of their IN list in order, and each one's references out of
+  // sp_reference_value (param, target_id, target_type) in key order, so the listing stops
+  // after its LIMIT. A resource referring to several matching targets is listed at the
+  // smallest one only. The cursor is (target id, key): the page token carries the id
+  // (PageByKeys), and a later page starts at that target, past the key. Sets `where`, the
+  // statement's WHERE over `FROM sp_reference d CROSS JOIN resource r`.
+  Status ChainWalk(const Scope& s, const SearchClause& c, const SearchQuery& q,
+                   std::string& where) {
+    const SearchClause& alt = c.linked.at(0);
+    std::string after_target, after_key;
+    if (q.after) {
+      if (q.after->values.size() != 1 || !q.after->values[0].starts_with("s")) {
+        return InvalidError("the _page token does not fit this search", "_page");
+      }
+      after_target = q.after->values[0].substr(1);
+    }
+    ASSIGN_OR_RETURN(std::string ids, LinkedSelect(alt, "id"));
+    if (q.after) {  // targets before the cursor's are done
+      ids += " AND r.id >= " + a_.Arg(after_target);
+    }
+    where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, c.param)) +
+            " AND d.target_type = " + a_.Arg(alt.target_type) + " AND d.target_id IN (" + ids + ")";
+    if (q.after) {
+      where += " AND (+d.target_id > " + a_.Arg(after_target) + " OR d.res > " +
+               a_.Arg(q.after->pk) + ")";
+    }
+    // Every matching target, those before the cursor's included: a resource listed at one of
+    // them on an earlier page is not listed again.
+    ASSIGN_OR_RETURN(std::string every, LinkedSelect(alt, "id"));
+    where +=
+        " AND NOT EXISTS (SELECT 1 FROM sp_reference e WHERE e.res = d.res AND e.param = "
+        "d.param AND e.target_type = d.target_type AND e.target_id < d.target_id AND "
+        "e.target_id IN (" +
+        every + ")) AND r.pk = d.res";
+    walks_chain_ = true;
+    order_key_ = "d.target_id, d.res";
+    return Status::Ok();
+  }
+
+  // Whether FromWhere walked a chain (ChainWalk): its listing's second column, d.target_id, is
+  // the next cursor's value, and its cursor is part of its WHERE already.
+  bool walks_chain() const { return walks_chain_; }
+
+  // Asks FromWhere for a key listing (kKeys), which a chain driver may walk (ChainWalk).
+  void set_listing(bool on) { listing_ = on; }
+
   // The expression the default order walks: r.pk, or the streaming driver's d.res (equal to
   // it, but only the index column lets SQLite skip the sorter and seek past a keyset cursor).
   const std::string& order_key() const { return order_key_; }
@@ -487,14 +562,18 @@ class Compiler {
   // checked on resource(type) (migration 4, entries (type, pk)) as "type = ? AND rowid = ?"
   // — a seek in a small index instead of a read of the row, whose page holds the JSON body.
   // Not for _has drivers (their keys come from the target's (type, id), which a deleted
-  // resource keeps), compartments (the owner arm reads resource too), system searches, or the
-  // co-located (PostgreSQL) schema, which keeps the plain form.
+  // resource keeps) other than the Patients of token rows, whose driver keeps only the current
+  // ones (CurrentPatientKeys), compartments (the owner arm reads resource too), system searches, or
+  // the co-located (PostgreSQL) schema, which keeps the plain form.
   bool KeysFromIndexOnly(const Scope& s, const std::vector<const SearchClause*>& clauses,
                          int driver, const SearchQuery* q) const {
     if (!keys_only_ || q == nullptr || driver < 0 || s.type.empty() || q->since_us ||
-        !q->compartment_type.empty() || !a_.dialect().CoLocationColumn().empty() ||
-        clauses[driver]->link == ClauseLink::kHas) {
+        !q->compartment_type.empty() || !a_.dialect().CoLocationColumn().empty()) {
       return false;
+    }
+    if (clauses[driver]->link == ClauseLink::kHas &&
+        !PatientsFromTokenRows(s.type, *clauses[driver])) {
+      return false;  // keys of (type, id)s, found whether deleted or not
     }
     for (size_t i = 0; i < clauses.size(); ++i) {
       if (static_cast<int>(i) != driver && ReadsResourceRow(*clauses[i])) {
@@ -514,6 +593,23 @@ class Compiler {
                            const SearchQuery* q) const {
     return keys_only_ && q != nullptr && !q->compartment_type.empty() && clauses.empty() &&
            !q->since_us && a_.dialect().CoLocationColumn().empty();
+  }
+
+  // The matches' keys straight from the one clause's index rows, "SELECT DISTINCT t.res FROM
+  // sp_x t WHERE ...", for a count (decisions D85): it stops after the cap's rows, where
+  // "r.pk IN (<keys>)" would first collect every key (the 60,000 tuples of a low threshold on a
+  // common code) and seek each in resource(type). Only where KeysFromIndexOnly holds for a lone
+  // driver (index rows exist only for current resources, and the parameter key names the type,
+  // D49); a one-code join already streams (D42). Empty otherwise.
+  StatusOr<std::string> CountedIndexRows(const Scope& s,
+                                         const std::vector<const SearchClause*>& clauses,
+                                         const SearchQuery& q) {
+    if (clauses.size() != 1 || clauses[0]->link != ClauseLink::kNone || Rank(*clauses[0]) == 0 ||
+        StreamsInKeyOrder(s, *clauses[0]) || !KeysFromIndexOnly(s, clauses, 0, &q)) {
+      return std::string();
+    }
+    ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[0]));
+    return "SELECT DISTINCT" + keys.substr(std::string_view("SELECT").size());
   }
 
   // FROM and WHERE over alias r; `q` adds the query-level conditions (top level only).
@@ -560,6 +656,13 @@ class Compiler {
               " AND r.pk = d.res" + SameShard(a_.dialect(), "d", "r") +
               (index_only ? "" : " AND r.deleted = 0");
       order_key_ = "d.res";
+    } else if (driver >= 0 && WalksChain(s, *clauses[driver], q)) {
+      // From index rows alone, each key's type is checked in resource(type), named: beside the
+      // walk's NOT EXISTS, SQLite would read the row (a page holding the JSON) instead.
+      from = std::string(" FROM sp_reference d CROSS JOIN resource r") +
+             (index_only ? " INDEXED BY resource_type_pk" : "");
+      RETURN_IF_ERROR(ChainWalk(s, *clauses[driver], *q, where));
+      where += index_only ? "" : " AND r.deleted = 0";
     } else if (driver >= 0) {
       ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
       where += (index_only ? " WHERE " : " AND ") + KeyTuple(a_.dialect(), "r.pk", "r") + " IN (" +
@@ -655,6 +758,8 @@ class Compiler {
   ArgList& a_;
   std::string order_key_ = "r.pk";
   bool keys_only_ = false;
+  bool listing_ = false;
+  bool walks_chain_ = false;
 };
 
 // A search on a code and a value of the same element, answered from that element's composite
@@ -767,12 +872,31 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
                    [](const SortKey& k) { return IsResourceColumnParam(k.param); });
   c.set_keys_only(mode == SearchSqlMode::kKeys || mode == SearchSqlMode::kCount ||
                   sorts_on_index_rows);
-  ASSIGN_OR_RETURN(std::string from_where, c.FromWhere(scope, clauses, &query));
+  c.set_listing(mode == SearchSqlMode::kKeys);
+  std::string index_rows;  // a count from one clause's index rows (CountedIndexRows)
+  if (mode == SearchSqlMode::kCount) {
+    ASSIGN_OR_RETURN(index_rows, c.CountedIndexRows(scope, clauses, query));
+  }
+  std::string from_where;
+  if (index_rows.empty()) {
+    ASSIGN_OR_RETURN(from_where, c.FromWhere(scope, clauses, &query));
+  }
   c.set_keys_only(false);
+  c.set_listing(false);
   CompiledSql out;
   switch (mode) {
     case SearchSqlMode::kCount:
-      if (query.total_limit > 0 || query.estimate_total) {
+      if (!index_rows.empty()) {
+        const int64_t limit = query.total_limit > 0  ? query.total_limit
+                              : query.estimate_total ? kEstimateLimit
+                                                     : 0;
+        out.sql = "SELECT COUNT(*) FROM (" + index_rows + ") x";
+        if (limit > 0) {  // capped as below: -1 over the cap
+          std::string cap = a.Arg(limit);
+          out.sql = "SELECT CASE WHEN n > " + cap + " THEN -1 ELSE n END FROM (SELECT COUNT(*) " +
+                    "AS n FROM (" + index_rows + " LIMIT " + a.Arg(limit + 1) + ") x) y";
+        }
+      } else if (query.total_limit > 0 || query.estimate_total) {
         // Counting stops after the limit; over it the total is -1 (not reported), so each
         // backend gets the capped behaviour from the statement alone (decisions D35).
         int64_t limit = query.total_limit > 0 ? query.total_limit : kEstimateLimit;
@@ -792,8 +916,10 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
       if (!query.sort.empty()) {
         return InvalidError("the key listing of a search has no _sort");
       }
-      out.sql = "SELECT r.pk" + from_where;
-      if (query.after) {  // a later page: the keys after its cursor
+      if (c.walks_chain()) {  // its cursor is in its WHERE (ChainWalk)
+        out.sql = "SELECT r.pk, d.target_id" + from_where;
+      } else if (out.sql = "SELECT r.pk" + from_where; query.after) {
+        // a later page: the keys after its cursor
         if (!query.after->values.empty()) {
           return InvalidError("the _page token does not fit this search's _sort", "_page");
         }
@@ -861,6 +987,12 @@ std::optional<SearchClause> CompositeTupleOf(const SearchQuery& query) {
     clauses.push_back(&cl);
   }
   return TupleClauseOf(query, clauses);
+}
+
+bool ReindexFillsPlannedTuples(const std::string& type, const std::string& param) {
+  return std::any_of(std::begin(kTupleRewrites), std::end(kTupleRewrites), [&](const auto& rw) {
+    return (type.empty() || type == rw.type) && (param.empty() || param == rw.composite);
+  });
 }
 
 namespace {

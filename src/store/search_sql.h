@@ -35,6 +35,11 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
 // and the threshold (a quantity). The store decides whether the tuples drive (D60).
 std::optional<SearchClause> CompositeTupleOf(const SearchQuery& query);
 
+// Whether a completed reindex of `type` (empty: every type) and `param` (empty: every parameter)
+// rewrote the composite tuples that CompositeTupleOf's plans read: a store that recorded them
+// incomplete may then use them (decisions D62).
+bool ReindexFillsPlannedTuples(const std::string& type, const std::string& param);
+
 // One level of _include/_revinclude: the current resources that `sources` (resource keys) refer
 // to, or that refer to them, per `specs` — one statement for all of them. Columns: type, id,
 // version, last_updated, deleted, method, body, pk; at most `limit` rows.

@@ -4,11 +4,14 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "store/postgres/pg_conn.h"
 #include "store/resource_store.h"
 #include "store/search_sql.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_tuple_estimates.h"
 #include "store/store_test_util.h"
 
 namespace carechart::store {
@@ -533,6 +536,90 @@ TEST_F(SearchSql, ChainedSearch) {
             (Ids{"o4"}));
 }
 
+// A chain's key listing walks its targets' references in (target id, key) order (decisions
+// D81): every page follows from the last one's cursor (target id and key), a resource referring
+// to two matching targets is listed once, the total is the number of resources, and a change
+// between pages (the cursor's resource deleted, a new reference to an earlier target) neither
+// repeats nor skips the resources the first page had not reached.
+TEST_F(SearchSql, ChainPagesWalkTargetsInOrder) {
+  auto practitioner = [&](const std::string& id, const std::string& name) {
+    fhir::IndexEntries ix;
+    ix.strings.push_back({"name", Lower(name), name});
+    ASSERT_TRUE(PutNext(*store_, MakeWrite("Practitioner", id, k2020, ix)).ok());
+  };
+  practitioner("pz", "Moss");  // created first, sorted last by id
+  practitioner("pa", "Mossop");
+  practitioner("pm", "Other");
+  auto obs = [&](const std::string& id, std::vector<std::string> performers) {
+    fhir::IndexEntries ix;
+    for (const std::string& p : performers) {
+      ix.references.push_back({"performer", "Practitioner", p, ""});
+    }
+    ASSERT_TRUE(PutNext(*store_, MakeWrite("Observation", id, k2020 + 1, ix)).ok());
+  };
+  obs("w1", {"pz"});
+  obs("w2", {"pa"});
+  obs("w3", {"pa", "pz"});  // two matching performers: listed once, at pa
+  obs("w4", {"pm"});
+  obs("w5", {"pz", "pm"});
+  obs("w6", {"pa"});
+  SearchQuery q;
+  q.type = "Observation";
+  q.clauses = {Linked(ClauseLink::kChain, "performer", "Practitioner",
+                      Clause("name", SearchParamType::kString, {Str("moss")}))};
+  q.want_total = true;
+  auto walk = [&](int count, const std::function<void(int)>& between = nullptr) {
+    SearchQuery paged = q;
+    paged.count = count;
+    Ids ids;
+    for (int page = 0; page < 20; ++page) {
+      SearchResult r = Run(paged);
+      if (page == 0) {
+        last_total_ = r.total;
+      }
+      for (const auto& m : r.matches) {
+        ids.push_back(m.id);
+      }
+      if (!r.next) {
+        break;
+      }
+      paged.after = r.next;
+      paged.want_total = false;
+      if (between) {
+        between(page);
+      }
+    }
+    return ids;
+  };
+  // pa's, then pz's, each in key order; PostgreSQL lists by key (its plans are its own).
+  const bool sqlite = testing::PostgresTestServer().empty();
+  const Ids in_order =
+      sqlite ? Ids{"w2", "w3", "w6", "w1", "w5"} : Ids{"w1", "w2", "w3", "w5", "w6"};
+  for (int count : {1, 2, 3, 100}) {
+    EXPECT_EQ(walk(count), in_order) << count;
+    EXPECT_EQ(last_total_, 5) << count;
+  }
+  // Changes between pages: after the first page (o2), o3 is deleted and o4 now also names pa.
+  EXPECT_EQ(walk(1,
+                 [&](int page) {
+                   if (page != 0) {
+                     return;
+                   }
+                   PreparedWrite gone = MakeWrite("Observation", "w3", k2020 + 2);
+                   gone.deleted = true;
+                   ASSERT_TRUE(PutNext(*store_, gone).ok());
+                   obs("w4", {"pm", "pa"});
+                 }),
+            sqlite ? (Ids{"w2", "w4", "w6", "w1", "w5"}) : (Ids{"w1", "w2", "w4", "w5", "w6"}));
+  // A token of another order is refused, not misread.
+  if (sqlite) {
+    SearchQuery other = q;
+    other.count = 2;
+    other.after = PageCursor{1, {}};
+    EXPECT_FALSE(store_->Search(other).ok());
+  }
+}
+
 TEST_F(SearchSql, ReverseChainedSearch) {
   AddLinked();
   auto code = [](std::string v) { return Clause("code", SearchParamType::kToken, {Val(v)}); };
@@ -699,7 +786,7 @@ TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP INDEX sp_token_code; ALTER TABLE sp_token DROP COLUMN patient; "
                          "CREATE INDEX sp_token_value ON sp_token(param, code, sys); "
-                         "DROP TABLE store_flag; DELETE FROM schema_version WHERE version = 6",
+                         "DROP TABLE store_flag; DELETE FROM schema_version WHERE version >= 6",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
       << sqlite3_errmsg(db);
@@ -711,6 +798,58 @@ TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
   obs("o5", {"w"}, "w");
   EXPECT_EQ(TokenPatients(path).back(), (std::pair<std::string, std::string>{"o5", "w"}));
   EXPECT_EQ(has("9999-9"), (std::vector<std::string>{"w", "x", "y", "z"}));
+}
+
+// The Patients of `_has:T:patient:<code>` are found current in resource_current_patient
+// (decisions D80): a deleted Patient, whose Observations keep their token rows, is not a match,
+// on every page and in the total; recreated, it is again.
+TEST(SearchSqlHas, DeletedPatientsAreNotMatchesAndRecreatedOnesAre) {
+  auto store = OpenOrDie(TempDbPath("has-deleted"));
+  for (const char* id : {"x", "y", "z"}) {
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", id, k2020)).ok());
+    fhir::IndexEntries ix;
+    ix.tokens.push_back({"code", "http://loinc.org", "9999-9", ""});
+    ix.references.push_back({"patient", "Patient", id, ""});
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Observation", std::string("o-") + id, k2020, ix)).ok());
+  }
+  auto has = [&](int count) {
+    SearchQuery q;
+    q.type = "Patient";
+    q.count = count;
+    q.want_total = true;
+    q.clauses = {
+        Linked(ClauseLink::kHas, "patient", "Observation",
+               Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "9999-9")}))};
+    std::vector<std::string> ids;
+    int64_t total = -2;
+    for (int page = 0; page < 10; ++page) {
+      auto r = store->Search(q);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) {
+        break;
+      }
+      if (page == 0) {
+        total = r->total;
+      }
+      for (const auto& m : r->matches) {
+        ids.push_back(m.id);
+      }
+      if (!r->next) {
+        break;
+      }
+      q.after = r->next;
+    }
+    return std::make_pair(ids, total);
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(has(20), std::make_pair(Ids{"x", "y", "z"}, int64_t{3}));
+  PreparedWrite gone = MakeWrite("Patient", "y", k2020 + 1);
+  gone.deleted = true;
+  ASSERT_TRUE(PutNext(*store, gone).ok());
+  EXPECT_EQ(has(20), std::make_pair(Ids{"x", "z"}, int64_t{2}));
+  EXPECT_EQ(has(1), std::make_pair(Ids{"x", "z"}, int64_t{2}));  // paged: cursor and count
+  ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "y", k2020 + 2)).ok());
+  EXPECT_EQ(has(20), std::make_pair(Ids{"x", "y", "z"}, int64_t{3}));
 }
 
 // A first page that needs its total lists the keys once (SearchSqlMode::kKeys) and reads the
@@ -1092,6 +1231,132 @@ TEST(SearchSqlTuples, ADatabaseMigratedToCompositesLaterKeepsTheTwoParameters) {
   EXPECT_EQ(store->Search(q)->matches.size(), 0u);
 }
 
+// Observations n0..n{count-1} of LOINC 2345-7 with values 0..count-1, every fifth without a
+// quantity (so without a tuple), written in key order.
+void WriteNumberedObservations(ResourceStore& store, int count, const std::string& system) {
+  for (int i = 0; i < count; ++i) {
+    fhir::IndexEntries ix;
+    ix.tokens.push_back({"code", system, "2345-7", ""});
+    if (i % 5 != 4) {
+      const double v = i;
+      ix.quantities.push_back({"value-quantity", v, "http://unitsofmeasure.org", "mg", "mg"});
+      ix.composites.push_back({"code-value-quantity",
+                               {{system, "2345-7", "", 0, false, 0, 0},
+                                {"http://unitsofmeasure.org", "mg", "mg", v, false, 0, 0}}});
+    }
+    ASSERT_TRUE(
+        PutNext(store, MakeWrite("Observation", "n" + std::to_string(i), k2020 + i, ix)).ok());
+  }
+}
+
+TEST(SearchSqlTuples, TotalsCountedFromTheTuplesEqualEveryOtherPlans) {
+  if (!testing::PostgresTestServer().empty()) {
+    GTEST_SKIP() << "the composite-tuple plans are SQLite's";
+  }
+  // 600 Observations of one code, 480 with a value: whichever plan the store picks for a page
+  // (the tuple range; the token rows with the total counted from the range, D85; the token
+  // rows alone), the pages, the next cursor and the capped total are those of the rule.
+  auto store = OpenOrDie(TempDbPath("tuple-totals"));
+  WriteNumberedObservations(*store, 600, "http://loinc.org");
+  const SearchValue code = Token("http://loinc.org", "2345-7");
+  auto expected = [](double over) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 600; ++i) {
+      if (i % 5 != 4 && i > over) {
+        ids.push_back("n" + std::to_string(i));
+      }
+    }
+    return ids;
+  };
+  for (double over : {-1.0, 10.0, 300.0, 590.0, 598.0, 1000.0}) {
+    for (int64_t cap : {int64_t{0}, int64_t{100}, int64_t{1000}}) {
+      for (bool want_total : {true, false}) {
+        SearchQuery q;
+        q.type = "Observation";
+        q.clauses = {Clause("code", SearchParamType::kToken, {code}),
+                     Clause("value-quantity", SearchParamType::kQuantity,
+                            {Num(Prefix::kGt, over)})};
+        q.count = 7;
+        q.total_limit = cap;
+        q.want_total = want_total;
+        const std::vector<std::string> all = expected(over);
+        std::vector<std::string> seen;
+        auto r = store->Search(q);
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        const auto n = static_cast<int64_t>(all.size());
+        const int64_t total = !want_total ? -1 : (cap > 0 && n > cap ? -1 : n);
+        EXPECT_EQ(r->total, total) << "gt" << over << " cap " << cap;
+        while (true) {
+          for (const auto& m : r->matches) {
+            seen.push_back(m.id);
+          }
+          if (!r->next) {
+            break;
+          }
+          q.after = r->next;
+          r = store->Search(q);
+          ASSERT_TRUE(r.ok()) << r.status().ToString();
+        }
+        EXPECT_EQ(seen, all) << "gt" << over << " cap " << cap;
+      }
+    }
+  }
+}
+
+TEST(SearchSqlTuples, TheSampleOfACodesValuesIsBoundedAndSpreadOverItsRows) {
+  if (!testing::PostgresTestServer().empty()) {
+    GTEST_SKIP() << "the estimates read SQLite's index tables";
+  }
+  std::string path = TempDbPath("tuple-sample");
+  auto store = OpenOrDie(path);
+  // 2,000 Observations under LOINC, 500 under a local system: values 0..n-1 in key order.
+  WriteNumberedObservations(*store, 2000, "http://loinc.org");
+  for (int i = 0; i < 500; ++i) {
+    fhir::IndexEntries ix;
+    ix.tokens.push_back({"code", "urn:local", "2345-7", ""});
+    ix.composites.push_back({"code-value-quantity",
+                             {{"urn:local", "2345-7", "", 0, false, 0, 0},
+                              {"http://unitsofmeasure.org", "mg", "mg", 5000.0 + i, false, 0, 0}}});
+    ASSERT_TRUE(
+        PutNext(*store, MakeWrite("Observation", "l" + std::to_string(i), k2020, ix)).ok());
+  }
+  auto conn = sqlite::Connection::Open(path, /*read_only=*/true);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto loinc = sqlite::TupleRangeEstimates::Take(**conn, "Observation",
+                                                 Token("http://loinc.org", "2345-7"), 1);
+  ASSERT_TRUE(loinc.ok()) << loinc.status().ToString();
+  // 256 seeks over 2,000 rows, of which a fifth have no tuple: about 205 values, from the
+  // whole span of the values (written in key order), and 1,600 tuples estimated.
+  EXPECT_GT(loinc->values.size(), 150u);
+  EXPECT_LE(loinc->values.size(), 256u);
+  EXPECT_TRUE(std::is_sorted(loinc->values.begin(), loinc->values.end()));
+  EXPECT_LT(loinc->values.front(), 20);
+  EXPECT_GT(loinc->values.back(), 1980);
+  EXPECT_NEAR(static_cast<double>(loinc->tuples), 1600, 160);
+  // Without a system: both systems, each in proportion to its tuples.
+  auto any = sqlite::TupleRangeEstimates::Take(**conn, "Observation", Val("2345-7"), 1);
+  ASSERT_TRUE(any.ok()) << any.status().ToString();
+  EXPECT_NEAR(static_cast<double>(any->tuples), 2100, 210);
+  const auto local = std::count_if(any->values.begin(), any->values.end(),
+                                   [](double v) { return v >= 5000; });
+  EXPECT_NEAR(static_cast<double>(local) / static_cast<double>(any->values.size()), 500.0 / 2100,
+              0.05);
+  // A code never stored: nothing.
+  auto none = sqlite::TupleRangeEstimates::Take(**conn, "Observation", Val("no-such-code"), 1);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->tuples, 0);
+  EXPECT_TRUE(none->values.empty());
+}
+
+TEST(SearchSqlTuples, TheReindexesThatFillThePlannedTuples) {
+  EXPECT_TRUE(ReindexFillsPlannedTuples("", ""));  // everything
+  EXPECT_TRUE(ReindexFillsPlannedTuples("Observation", ""));
+  EXPECT_TRUE(ReindexFillsPlannedTuples("Observation", "code-value-quantity"));
+  EXPECT_FALSE(ReindexFillsPlannedTuples("Observation", "code"));
+  EXPECT_FALSE(ReindexFillsPlannedTuples("Observation", "component-code-value-quantity"));
+  EXPECT_FALSE(ReindexFillsPlannedTuples("Patient", ""));
+}
+
 TEST_F(SearchSql, TotalNoneAndEstimate) {
   SearchQuery q;
   q.type = "Observation";
@@ -1201,6 +1466,13 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
         << plan;
     EXPECT_NE(plan.find("sp_reference_source (param=? AND res=?)"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
+    // The patients are found current in resource_current_patient alone (migration 7, D80):
+    // no resource row is read, neither a Patient's nor, in the outer listing, a match's.
+    EXPECT_NE(plan.find("SEARCH r USING COVERING INDEX resource_current_patient (id=? AND "
+                        "type=? AND deleted=?)"),
+              std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("USING INTEGER PRIMARY KEY"), std::string::npos) << plan;
   }
   // A sorted page sorts the keys of its matches from index rows: the type of each key is
   // checked in resource(type), the rows (and their bodies) are read for the page only (D60).
@@ -1227,14 +1499,21 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   EXPECT_NE(listed.find("resource_type_pk (type=? AND rowid>?)"), std::string::npos) << listed;
   EXPECT_EQ(listed.find("TEMP B-TREE"), std::string::npos) << listed;
   // A key listing or count from index rows checks each key's type in resource(type) and never
-  // reads the row (whose page holds the JSON body); _has, whose keys are the target's, does.
-  for (auto& [what, q, from_index] :
-       std::vector<std::tuple<const char*, SearchQuery, bool>>{{"coded", coded, true},
-                                                               {"chain", chain, true},
-                                                               {"keyset", keyset, true},
-                                                               {"_has", has, false}}) {
+  // reads the row (whose page holds the JSON body); _has, whose keys are the target's, does,
+  // unless its driver keeps the current Patients only (the patients of token rows, D80).
+  SearchQuery has_subject = has;
+  has_subject.clauses = {Linked(ClauseLink::kHas, "subject", "Observation", code)};
+  for (auto& [what, q, from_index] : std::vector<std::tuple<const char*, SearchQuery, bool>>{
+           {"coded", coded, true},
+           {"chain", chain, true},
+           {"keyset", keyset, true},
+           {"_has patient", has, true},
+           {"_has subject", has_subject, false}}) {
     q.after.reset();
     for (SearchSqlMode mode : {SearchSqlMode::kKeys, SearchSqlMode::kCount}) {
+      if (std::string_view(what) == "chain" && mode == SearchSqlMode::kKeys) {
+        continue;  // walked by target (below)
+      }
       auto sql = CompileSearch(q, SqliteDialect(), mode, 0, 21);
       ASSERT_TRUE(sql.ok()) << sql.status().ToString();
       std::string plan = Plan(path, *sql);
@@ -1248,6 +1527,24 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
           << plan;
       EXPECT_EQ(plan.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << what << ":\n" << plan;
     }
+  }
+  // A chain's key listing walks its targets' references, each target's in key order, and stops
+  // after its LIMIT: no key set of every referring resource, no sorter, no resource row read
+  // (the type from resource(type)); a later page starts at its cursor's target (D81).
+  for (bool later : {false, true}) {
+    SearchQuery q = chain;
+    if (later) {
+      q.after = PageCursor{5, {"sabc"}};
+    }
+    std::string plan = Plan(path, *CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, 0, 21));
+    EXPECT_TRUE(
+        plan.starts_with("SEARCH d USING COVERING INDEX sp_reference_value (param=? AND "
+                         "target_id=? AND target_type=?)"))
+        << plan;
+    EXPECT_NE(plan.find("COVERING INDEX resource_type_pk (type=? AND rowid=?)"), std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
   }
   // A compartment's key listing or count (the first page of $everything, decisions D50) reads
   // its members' index rows and the owner's (type, id), never a member's resource row; the
@@ -1270,7 +1567,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   }
   for (auto& [what, q, expect] :
        std::vector<Case>{{"chain", chain, {"sp_string_value", "sp_reference_value"}},
-                         {"_has", has, {"sp_token_code", "sqlite_autoindex_resource_1"}},
+                         {"_has", has, {"sp_token_code", "resource_current_patient"}},
                          {"compartment", compartment, {"sp_reference_value"}},
                          {"keyset", keyset, {"sp_token_code"}}}) {
     auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);

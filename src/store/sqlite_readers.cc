@@ -251,8 +251,9 @@ StatusOr<std::vector<ResourceVersion>> ReadByKeys(Connection& conn,
 // Observation of a code, for _has); any other page lists count + 1 keys after its cursor. The
 // listing reads index rows only where it can (decisions D49), so candidates that fail a probe
 // cost no read of their row, whose page holds the JSON body.
-StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_t now_us) {
-  const bool count_here = q.want_total && !q.after;
+StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_t now_us,
+                                  bool counted_elsewhere) {
+  const bool count_here = q.want_total && !q.after && !counted_elsewhere;
   int64_t cap = q.total_limit > 0 ? q.total_limit : (q.estimate_total ? kEstimateLimit : 0);
   int64_t limit = q.count + 1;
   if (count_here) {
@@ -262,13 +263,20 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
                                                   static_cast<int>(limit)));
   ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
   s.BindAll(sql.args);
+  // A listing in another order than the keys' (a chain's, by target: decisions D81) has a
+  // second column, the order's value, which the next page's cursor carries.
+  const bool ordered_by_value = s.ColumnCount() > 1;
   std::vector<int64_t> keys;
+  std::string last_value;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) {
       break;
     }
     keys.push_back(s.Int(0));
+    if (ordered_by_value && static_cast<int64_t>(keys.size()) == q.count) {
+      last_value = s.Text(1);
+    }
   }
   SearchResult result;
   const auto n = static_cast<int64_t>(keys.size());
@@ -278,6 +286,10 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
   std::vector<int64_t> page(keys.begin(), keys.begin() + std::min<int64_t>(n, q.count));
   if (n > q.count) {
     result.next = PageCursor{page.back(), {}};
+    if (ordered_by_value) {
+      SqlArg value{std::in_place_type<std::string>, last_value};
+      result.next->values.push_back(EncodeSortValue(&value));
+    }
   }
   if (page.empty()) {
     return result;
@@ -286,19 +298,31 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
   if (result.matches.size() != page.size()) {
     return Status(StatusCode::kInternal, "a search's page changed within its read transaction");
   }
+  if (ordered_by_value) {  // ReadByKeys gives key order; the page keeps the listing's
+    std::vector<ResourceVersion> in_order(page.size());
+    std::vector<int64_t> sorted = page;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < page.size(); ++i) {
+      auto at = std::lower_bound(sorted.begin(), sorted.end(), page[i]) - sorted.begin();
+      in_order[i] = std::move(result.matches[at]);
+    }
+    result.matches = std::move(in_order);
+  }
   if (!q.include_specs.empty()) {
     RETURN_IF_ERROR(RunIncludes(conn, q, page, &result.included));
   }
   return result;
 }
 
-StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us) {
+StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us,
+                                 const SearchQuery* count_query) {
   return InReadTxn(conn, [&]() -> StatusOr<SearchResult> {
     SearchResult result;
     const bool by_keys = q.count > 0 && q.sort.empty() && q.offset == 0;
+    const bool count_apart = count_query != nullptr && by_keys && q.want_total && !q.after;
     if (by_keys) {
-      ASSIGN_OR_RETURN(result, PageByKeys(conn, q, now_us));
-      if (!q.want_total || !q.after) {
+      ASSIGN_OR_RETURN(result, PageByKeys(conn, q, now_us, count_apart));
+      if (!q.want_total || (!q.after && !count_apart)) {
         return result;  // counted with the page, or not wanted
       }
     } else if (q.count > 0) {
@@ -331,7 +355,8 @@ StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t
         return result;
       }
       ASSIGN_OR_RETURN(CompiledSql sql,
-                       CompileSearch(q, SqliteDialect(), SearchSqlMode::kCount, now_us));
+                       CompileSearch(count_apart ? *count_query : q, SqliteDialect(),
+                                     SearchSqlMode::kCount, now_us));
       ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
       s.BindAll(sql.args);
       ASSIGN_OR_RETURN(bool row, s.Step());

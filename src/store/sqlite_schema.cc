@@ -188,6 +188,15 @@ CREATE INDEX IF NOT EXISTS sp_composite_code_value ON sp_composite(param, t1, s1
 CREATE INDEX IF NOT EXISTS sp_reference_source ON sp_reference(param, res);
 )sql"},
       {6, "patient on token rows; recorded composite-tuple completeness", Migration6().c_str()},
+      // Decisions D80. The current Patients by id, (id, type, deleted) so that the index alone
+      // answers "is Patient x current, and its key": `Patient?_has:T:patient:<code>` collects
+      // the patient ids of the code's token rows, which include deleted Patients, and read each
+      // one's row (a table page holding its JSON) for `deleted`. One entry per current Patient.
+      // Building it reads the whole resource table once.
+      {7, "current Patients by id", R"sql(
+CREATE INDEX IF NOT EXISTS resource_current_patient ON resource(id, type, deleted)
+  WHERE type = 'Patient' AND deleted = 0;
+)sql"},
   };
   return migrations;
 }
@@ -242,6 +251,8 @@ const std::vector<SecondaryIndex>& SecondaryIndexes() {
       {"resource_type_seq", "ON resource(type, seq)", true},
       {"resource_type_pk", "ON resource(type)", true},
       {"resource_patient", "ON resource(patient_id) WHERE patient_id IS NOT NULL", true},
+      {"resource_current_patient",
+       "ON resource(id, type, deleted) WHERE type = 'Patient' AND deleted = 0", true},
       {"sp_token_code", "ON sp_token(param, code, sys, res, patient)", false},
       {"sp_string_value", "ON sp_string(param, normalized)", false},
       {"sp_date_value", "ON sp_date(param, low, high)", false},

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "store/resource_store.h"
+#include "store/search_sql.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_current_scan.h"
 #include "store/sqlite_readers.h"
@@ -86,10 +87,13 @@ class SqliteStore : public ResourceStore {
     }
     auto conn = readers_->Acquire();
     if (composite_tuples_complete_ && !query.composite_tuples_indexed) {
-      ASSIGN_OR_RETURN(bool tuples, tuple_estimates_.PreferTuples(*conn, query, NowUs()));
-      if (tuples) {
+      ASSIGN_OR_RETURN(sqlite::TuplePlan plan, tuple_estimates_.Choose(*conn, query, NowUs()));
+      if (plan != sqlite::TuplePlan::kParameters) {
         SearchQuery with_tuples = query;  // see SearchQuery::composite_tuples_indexed (D58)
         with_tuples.composite_tuples_indexed = true;
+        if (plan == sqlite::TuplePlan::kCountFromTuples) {  // decisions D85
+          return sqlite::RunSearch(*conn, query, NowUs(), &with_tuples);
+        }
         return sqlite::RunSearch(*conn, with_tuples, NowUs());
       }
     }
@@ -135,11 +139,11 @@ class SqliteStore : public ResourceStore {
     return deferred;
   }
 
-  // A completed reindex of everything, or of Observation (whose code-value-quantity tuples the
-  // code+value plan reads), filled every resource's tuples: recorded, and used from now on.
+  // A completed reindex of the composite tuples the search plans read (everything, or
+  // Observation's code-value-quantity) filled every resource's tuples: recorded, and used from
+  // now on.
   Status ReindexCompleted(const std::string& type, const std::string& param) override {
-    if (closed_ || composite_tuples_complete_ || !(type.empty() || type == "Observation") ||
-        !(param.empty() || param == "code-value-quantity")) {
+    if (closed_ || composite_tuples_complete_ || !ReindexFillsPlannedTuples(type, param)) {
       return Status::Ok();
     }
     RETURN_IF_ERROR(writer_->Write(

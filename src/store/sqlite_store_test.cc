@@ -214,11 +214,12 @@ TEST(SqliteStore, OpenFailureNamesTheFile) {
 }
 
 // A database made by an earlier schema version (4: before the composite (code, value) and
-// reference-by-source indexes of migration 5 and the token rows' patient of migration 6, which
-// is emulated by undoing what they did) is upgraded on open and answers as before. (The PostgreSQL
+// reference-by-source indexes of migration 5, the token rows' patient of migration 6 and the
+// current Patients' index of migration 7, which is emulated by undoing what they did) is
+// upgraded on open and answers as before. (The PostgreSQL
 // upgrade test is in postgres/postgres_store_test.cc.)
 TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
-  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 6) << "a new migration: make this test build version "
+  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 7) << "a new migration: make this test build version "
                                                   "CurrentSchemaVersion() - 1 instead";
   std::string path = TempDbPath("upgrade");
   std::vector<std::string> want;
@@ -239,7 +240,10 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
                          // and migration 6 (search_sql_test checks what it fills)
                          "DROP INDEX sp_token_code; ALTER TABLE sp_token DROP COLUMN patient; "
                          "CREATE INDEX sp_token_value ON sp_token(param, code, sys); "
-                         "DROP TABLE store_flag; DELETE FROM schema_version WHERE version >= 5",
+                         "DROP TABLE store_flag; "
+                         // and migration 7
+                         "DROP INDEX resource_current_patient; "
+                         "DELETE FROM schema_version WHERE version >= 5",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -254,13 +258,14 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "SELECT (SELECT MAX(version) FROM schema_version), (SELECT COUNT(*) "
                                "FROM sqlite_master WHERE name IN ('sp_composite_code_value', "
-                               "'sp_reference_source')) - (SELECT COUNT(*) FROM sqlite_master "
+                               "'sp_reference_source', 'resource_current_patient')) - (SELECT "
+                               "COUNT(*) FROM sqlite_master "
                                "WHERE name = 'sp_composite_value')",
                                -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 6);
-  EXPECT_EQ(sqlite3_column_int(stmt, 1), 2) << "migration 5 did not replace the indexes";
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 7);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 3) << "migrations 5 and 7 did not make their indexes";
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }

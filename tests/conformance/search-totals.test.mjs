@@ -1,7 +1,7 @@
 // Search totals, $everything membership, and run-time SearchParameters (issue #3, decisions D35):
 // - a resource that refers to its patient through several compartment parameters is one member
 //   of Patient/{id}/$everything and Patient/{id}/* (once on the pages, once in Bundle.total);
-// - without _total, Bundle.total is exact up to 1,000 matches and absent above; _total=accurate
+// - without _total, Bundle.total is exact up to 100 matches and absent above; _total=accurate
 //   _summary=count and _count=0 always count; later pages carry the first page's total;
 // - a SearchParameter written in a transaction indexes the resources written after it, and the
 //   CapabilityStatement lists it at once.
@@ -99,7 +99,7 @@ describe('Bundle.total on large result sets', () => {
     await transaction(entries);
   });
 
-  test('default: over 1,000 matches Bundle.total is absent, the pages still go on', async () => {
+  test('default: over 100 matches Bundle.total is absent, the pages still go on', async () => {
     const b = await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_count=500`));
     assert.equal(b.total, undefined);
     assert.equal(b.entry.length, 500);
@@ -118,10 +118,15 @@ describe('Bundle.total on large result sets', () => {
     assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_total=none`))).total, undefined);
   });
 
-  test('at or under 1,000 matches the default total is exact', async () => {
-    const b = await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&code:text=b1`));
-    // b1, b10..b19, b100..b199, b1000: 1 + 10 + 100 + 1 = 112
-    assert.equal(b.total, 112);
+  test('at or under 100 matches the default total is exact (decisions D87)', async () => {
+    const b = await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&code:text=b10`));
+    // b10, b100..b109, b1000: 1 + 10 + 1 = 12
+    assert.equal(b.total, 12);
+    // b1, b10..b19, b100..b199, b1000: 1 + 10 + 100 + 1 = 112, over the default cap
+    const over = await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&code:text=b1`));
+    assert.equal(over.total, undefined);
+    assert.equal(over.entry.length, 20);
+    assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&code:text=b1&_total=accurate`))).total, 112);
   });
 
   test('later pages report the total the first page counted (carried in _page)', async () => {

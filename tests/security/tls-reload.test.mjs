@@ -2,6 +2,7 @@
 // certificate and key files are replaced and the server is sent SIGHUP. New connections get the
 // new certificate; the connection opened before keeps working; a renewal whose key does not
 // match is refused (the previous certificate stays, the error is logged, the server stays up).
+// The same signal reloads the MLLP listener's --hl7-tls-cert/--hl7-tls-key (D91, docs/hl7v2.md).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -11,7 +12,8 @@ import tls from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 
-import { makeTempDir, provisionTestClient, removeTempDir, startServer } from '../conformance/server.mjs';
+import { hl7Port, makeTempDir, provisionTestClient, removeTempDir, startServer } from '../conformance/server.mjs';
+import { adt, Mllp, msa } from '../hl7/mllp_client.mjs';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const skip = hasOpenssl ? false : 'openssl CLI not installed (Debian package openssl)';
@@ -19,6 +21,7 @@ const skip = hasOpenssl ? false : 'openssl CLI not installed (Debian package ope
 let dir;
 let server;
 let served; // the files the server was started with: { cert, key }
+let mllpServed; // the MLLP listener's: { cert, key }
 
 // A self-signed certificate for 127.0.0.1 with its own key pair, named `name` (its CN).
 function makeCertificate(name) {
@@ -62,19 +65,39 @@ function fingerprintOf(certFile) {
   return new crypto.X509Certificate(readFileSync(certFile)).fingerprint256;
 }
 
-// Replaces the served files with `from`'s (as certbot or an operator would) and sends SIGHUP.
-async function renew(from) {
-  copyFileSync(from.cert, served.cert);
-  copyFileSync(from.key, served.key);
+// Replaces the served files (`to`, HTTPS's by default) with `from`'s (as certbot or an operator
+// would) and sends SIGHUP.
+async function renew(from, to = served) {
+  copyFileSync(from.cert, to.cert);
+  copyFileSync(from.key, to.key);
   process.kill(server.pid, 'SIGHUP');
 }
 
-async function waitForLog(pattern, timeoutMs = 5000) {
+// How many lines of the server's stderr match `pattern`.
+function logCount(pattern) {
+  return server.stderr().split('\n').filter((line) => pattern.test(line)).length;
+}
+
+// Waits until more than `seen` lines of the server's stderr match `pattern`.
+async function waitForLog(pattern, timeoutMs = 5000, seen = 0) {
   for (let waited = 0; waited < timeoutMs; waited += 50) {
-    if (pattern.test(server.stderr())) return;
+    if (logCount(pattern) > seen) return;
     await delay(50);
   }
   assert.fail(`no log line ${pattern} within ${timeoutMs} ms:\n${server.stderr()}`);
+}
+
+// Opens a TLS MLLP connection to the server trusting any certificate; resolves { mllp, cn }.
+async function connectMllp() {
+  const mllp = await Mllp.connect(await hl7Port(server), { tls: { rejectUnauthorized: false } });
+  return { mllp, cn: mllp.sock.getPeerCertificate().subject.CN };
+}
+
+let visits = 0;
+// Sends an ADT^A01 on `mllp`; resolves its MSA-1 (AA when applied).
+async function admit(mllp) {
+  visits += 1;
+  return msa(await mllp.send(adt('RELOAD', `R${visits}`, `VR${visits}`, 'PRELOAD')));
 }
 
 before(async () => {
@@ -84,9 +107,18 @@ before(async () => {
   served = { cert: path.join(dir, 'served.crt'), key: path.join(dir, 'served.key') };
   copyFileSync(first.cert, served.cert);
   copyFileSync(first.key, served.key);
+  const firstMllp = makeCertificate('mllp-first');
+  mllpServed = { cert: path.join(dir, 'mllp.crt'), key: path.join(dir, 'mllp.key') };
+  copyFileSync(firstMllp.cert, mllpServed.cert);
+  copyFileSync(firstMllp.key, mllpServed.key);
   const db = path.join(dir, 'carechart.db');
   provisionTestClient(db);
-  server = await startServer({ db, args: ['--facility', 'F1', '--tls-cert', served.cert, '--tls-key', served.key], auth: false });
+  server = await startServer({
+    db,
+    args: ['--facility', 'F1', '--tls-cert', served.cert, '--tls-key', served.key,
+      '--hl7-port', '0', '--hl7-tls-cert', mllpServed.cert, '--hl7-tls-key', mllpServed.key],
+    auth: false,
+  });
 });
 
 after(async () => {
@@ -123,5 +155,33 @@ test('a renewal whose key does not match is refused: the previous certificate st
   assert.equal(still.cn, current.cn, 'the certificate served before the bad renewal');
   assert.equal(await statusOn(still.socket), 200);
   still.socket.destroy();
+  assert.equal(server.child.exitCode, null, 'the server is still running');
+});
+
+test('SIGHUP reloads the MLLP listener\'s certificate too; an open MLLP connection goes on', { skip }, async () => {
+  const before = await connectMllp();
+  assert.equal(before.cn, 'mllp-first');
+  assert.equal(await admit(before.mllp), 'AA');
+
+  const reloaded = /hl7: SIGHUP: TLS certificate .*mllp\.crt reloaded \(valid until /;
+  const seen = logCount(reloaded); // the HTTPS tests' signals reloaded it unchanged
+  const second = makeCertificate('mllp-second');
+  await renew(second, mllpServed);
+  await waitForLog(reloaded, 5000, seen);
+  const after = await connectMllp();
+  assert.equal(after.cn, 'mllp-second', 'a new MLLP connection gets the renewed certificate');
+  assert.equal(await admit(after.mllp), 'AA');
+  assert.equal(await admit(before.mllp), 'AA', 'the MLLP connection opened before the reload still works');
+  before.mllp.close();
+  after.mllp.close();
+
+  const third = makeCertificate('mllp-third');
+  const other = makeCertificate('mllp-other');
+  await renew({ cert: third.cert, key: other.key }, mllpServed);
+  await waitForLog(/hl7: SIGHUP: TLS certificate not reloaded, the previous one is still served: .*(does not match|mismatch)/);
+  const still = await connectMllp();
+  assert.equal(still.cn, 'mllp-second', 'the MLLP certificate served before the bad renewal');
+  assert.equal(await admit(still.mllp), 'AA');
+  still.mllp.close();
   assert.equal(server.child.exitCode, null, 'the server is still running');
 });

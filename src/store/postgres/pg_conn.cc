@@ -226,6 +226,23 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& uri,
 
 Connection::~Connection() { PQfinish(conn_); }
 
+CancelHandle::~CancelHandle() {
+  if (cancel_ != nullptr) {
+    PQfreeCancel(cancel_);
+  }
+}
+
+void CancelHandle::Cancel() {
+  char why[256];
+  if (cancel_ != nullptr) {
+    (void)PQcancel(cancel_, why, sizeof why);  // best effort: the statement may have ended
+  }
+}
+
+std::unique_ptr<CancelHandle> Connection::MakeCancelHandle() {
+  return std::make_unique<CancelHandle>(PQgetCancel(conn_));
+}
+
 bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 bool Connection::Probe() {

@@ -22,6 +22,7 @@
 
 struct pg_conn;
 struct pg_result;
+struct pg_cancel;
 
 namespace carechart::store::pg {
 
@@ -82,6 +83,21 @@ struct PgError {
   static constexpr std::string_view kUniqueViolation = "23505";
 };
 
+// Asks the server to stop the statement a connection is running; usable from any thread while
+// that connection's owner waits for the statement (PQcancel). Valid as long as the server
+// process of that connection lives, even after the Connection is gone.
+class CancelHandle {
+ public:
+  explicit CancelHandle(pg_cancel* cancel) : cancel_(cancel) {}
+  ~CancelHandle();
+  CancelHandle(const CancelHandle&) = delete;
+  CancelHandle& operator=(const CancelHandle&) = delete;
+  void Cancel();
+
+ private:
+  pg_cancel* cancel_;
+};
+
 class Connection {
  public:
   // Connects; `statement_timeout_ms` (0: none) bounds every statement of this connection.
@@ -102,6 +118,8 @@ class Connection {
   bool healthy() const;
   // healthy(), after noticing a close by the server of an idle connection (no round trip).
   bool Probe();
+  // A handle that cancels this connection's running statement from another thread.
+  std::unique_ptr<CancelHandle> MakeCancelHandle();
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}

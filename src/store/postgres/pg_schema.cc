@@ -20,7 +20,8 @@
 // Migrations keep SQLite's numbers (1 initial, 2 composite, 3 audit log), then 4 and 5 create
 // the tables that the SQLite auth and job stores create on their own (auth_*, bulk_job), 6 the
 // job leases, 7 the compartment key (SQLite's own 4 is an index PostgreSQL does not need), 8 and
-// 9 the patient of the token rows (SQLite's 6; its 5 is an index PostgreSQL does not need); all
+// 9 the patient of the token rows (SQLite's 6; its 5 is an index PostgreSQL does not need), 10
+// the current Patients by id (SQLite's 7); all
 // are recorded in schema_version. They run under a session advisory lock, so two nodes starting at
 // once apply each migration exactly once: the second waits, then finds nothing left to do.
 #include "store/postgres/pg_schema.h"
@@ -309,6 +310,13 @@ CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued'
 ALTER TABLE sp_token ADD COLUMN patient text COLLATE "C" NOT NULL DEFAULT '';
 )sql"},
       {9, "patient on the token rows written before migration 8", migration9.c_str()},
+      // SQLite's 7 (decisions D80): the current Patients by id, so that the Patients of
+      // `_has:T:patient:<code>` are found current without reading their rows (an index-only
+      // scan; the condition's columns need not be in it, the predicate implies them).
+      {10, "current Patients by id", R"sql(
+CREATE INDEX IF NOT EXISTS resource_current_patient ON resource(id) INCLUDE (pk, compartment_key)
+  WHERE type = 'Patient' AND deleted = 0;
+)sql"},
   };
   return migrations;
 }
@@ -361,6 +369,13 @@ Status MigrateLocked(Connection& conn, int64_t now_us, int* applied_count) {
 }  // namespace
 
 int CurrentSchemaVersion() { return Migrations().back().version; }
+
+const std::vector<std::string>& SearchTables() {
+  static const std::vector<std::string> tables = {
+      "resource",     "resource_key", "resource_history", "sp_token", "sp_string",   "sp_date",
+      "sp_reference", "sp_quantity",  "sp_number",        "sp_uri",   "sp_composite"};
+  return tables;
+}
 
 StatusOr<int> MigrateSchema(Connection& conn, int64_t now_us, int up_to) {
   // CREATE TABLE IF NOT EXISTS is not safe against a concurrent CREATE: take the lock first.

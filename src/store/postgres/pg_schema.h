@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "store/postgres/pg_conn.h"
@@ -16,6 +18,10 @@ int CurrentSchemaVersion();
 // `up_to` > 0 stops at that version (tests of the upgrade path). Returns how many were applied.
 // Fails when the database is newer than this build.
 StatusOr<int> MigrateSchema(Connection& conn, int64_t now_us, int up_to = 0);
+
+// The tables a search statement reads (resources, their history and index rows), whose
+// statistics decide its plan (pg_statistics.h).
+const std::vector<std::string>& SearchTables();
 
 // The version recorded in the database (0: none).
 StatusOr<int64_t> SchemaVersion(Connection& conn);

@@ -9,6 +9,7 @@
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_read_router.h"
 #include "store/postgres/pg_schema.h"
+#include "store/postgres/pg_statistics.h"
 #include "store/postgres/pg_write_txn.h"
 #include "store/postgres/postgres_store.h"
 #include "store/search_sql.h"
@@ -116,8 +117,11 @@ Status Closed() { return Status(StatusCode::kUnavailable, "the store is closed")
 
 class PostgresStore : public ResourceStore {
  public:
-  PostgresStore(std::unique_ptr<pg::Pool> pool, std::vector<std::unique_ptr<pg::Pool>> replicas)
-      : pool_(std::move(pool)), reads_(pool_.get(), std::move(replicas)) {}
+  PostgresStore(std::unique_ptr<pg::Pool> pool, std::vector<std::unique_ptr<pg::Pool>> replicas,
+                std::unique_ptr<pg::StatisticsKeeper> statistics)
+      : pool_(std::move(pool)),
+        reads_(pool_.get(), std::move(replicas)),
+        statistics_(std::move(statistics)) {}
   ~PostgresStore() override { Close(); }
 
   Status Write(WriteFunction fn) override {
@@ -133,6 +137,7 @@ class PostgresStore : public ResourceStore {
       if (s.ok()) {
         reads_.NoteCommit(*conn);  // read-your-writes on replicas (pg_read_router.h)
         commits_.fetch_add(1);
+        statistics_->NoteWrite();
         return s;
       }
       failed_writes_.fetch_add(1);
@@ -143,29 +148,38 @@ class PostgresStore : public ResourceStore {
     return s;
   }
 
+  // A command-line load analyses at its end: the keeper's rounds meanwhile would only take CPU
+  // from it. Indexes are kept (BeginBulkLoad's default).
+  StatusOr<bool> BeginBulkLoad(int64_t expected_resources) override {
+    (void)expected_resources;
+    statistics_->Pause(true);
+    return false;
+  }
+
+  Status EndBulkLoad() override {
+    statistics_->Pause(false);
+    Status s = GatherStatistics();
+    if (s.ok()) {
+      return s;
+    }
+    return Status(s.code(), "the load is stored, but " + std::string(s.message()));
+  }
+
   // After a load the planner knows nothing of what was loaded until autovacuum's next round (up
   // to a minute), and an anti-join planned on a table never analysed can turn quadratic (`_has`
-  // with `:not`, decisions D69). ANALYZE samples, so it takes seconds even at millions of rows;
-  // it runs without the pool's statement timeout, which is meant for searches.
-  Status EndBulkLoad() override {
+  // with `:not`, decisions D69).
+  Status GatherStatistics() override {
     if (closed_) {
       return Closed();
     }
     ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
-    Status s = conn->Exec("BEGIN");
+    Status s = pg::AnalyzeDatabase(*conn);
     if (s.ok()) {
-      s = conn->Exec("SET LOCAL statement_timeout = 0");
+      return s;
     }
-    if (s.ok()) {
-      s = conn->Exec("ANALYZE");
-    }
-    if (s.ok()) {
-      return conn->Exec("COMMIT");
-    }
-    (void)conn->Exec("ROLLBACK");
     return Status(s.code(),
-                  "the load is stored, but gathering the planner's statistics (ANALYZE) "
-                  "failed; autovacuum will gather them: " +
+                  "gathering the planner's statistics (ANALYZE) failed; autovacuum will gather "
+                  "them: " +
                       std::string(s.message()));
   }
 
@@ -291,7 +305,10 @@ class PostgresStore : public ResourceStore {
     });
   }
 
-  void Close() override { closed_ = true; }
+  void Close() override {
+    closed_ = true;
+    statistics_->Stop();
+  }
 
   StoreStats Stats() const override {
     return {writes_.load(), failed_writes_.load(), commits_.load()};
@@ -351,6 +368,7 @@ class PostgresStore : public ResourceStore {
   std::atomic<bool> closed_{false};
   std::unique_ptr<pg::Pool> pool_;
   pg::ReadRouter reads_;  // reads: a current replica, else pool_
+  std::unique_ptr<pg::StatisticsKeeper> statistics_;
   std::atomic<int64_t> writes_{0}, failed_writes_{0}, commits_{0};
 };
 
@@ -387,8 +405,11 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenPostgresStore(const PostgresOptions
                      pg::Pool::Open(uri, options.connections, options.max_query_ms));
     replicas.push_back(std::move(replica));
   }
-  return std::unique_ptr<ResourceStore>(
-      std::make_unique<PostgresStore>(std::move(pool), std::move(replicas)));
+  // The search tables analysed as they grow (pg_statistics.h), on the primary only.
+  auto statistics =
+      std::make_unique<pg::StatisticsKeeper>(options.uri, pg::StatisticsKeeper::Options{});
+  return std::unique_ptr<ResourceStore>(std::make_unique<PostgresStore>(
+      std::move(pool), std::move(replicas), std::move(statistics)));
 }
 
 std::string PostgresUriWithDatabase(const std::string& uri, const std::string& dbname) {

@@ -160,6 +160,15 @@ TEST_F(PostgresStoreTest, UpgradesADatabaseOfThePreviousSchemaVersion) {
   auto store = Node();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Read("Patient", "old")->body, R"({"resourceType":"Patient"})");
+  {  // migration 10: the current Patients' index (decisions D80), holding the one written before
+    auto conn = Sql();
+    auto rows = conn->Run(
+        "SELECT (to_regclass('resource_current_patient') IS NOT NULL)::int, (SELECT COUNT(*) FROM "
+        "resource WHERE type = 'Patient' AND deleted = 0 AND id = 'old')");
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(rows->Int(0, 0), 1);
+    EXPECT_EQ(rows->Int(0, 1), 1);
+  }
   // The newest migration (the audit log) works.
   Status s = store->Write([](WriteTxn& txn) {
     return txn.AppendAudit({kT0, "e1", R"({"resourceType":"AuditEvent"})"});
@@ -411,6 +420,73 @@ TEST_F(PostgresStoreTest, ManyCreatesInOneWriteGoInByCopyWithTheSameRowsAsOne) {
   auto patients = sql->Run("SELECT count(patient_id) FROM resource WHERE id LIKE 'b%'");
   ASSERT_TRUE(patients.ok());
   EXPECT_EQ(patients->Int(0, 0), 20);  // '' went in as NULL
+}
+
+// The search tables' names whose statistics were gathered by an ANALYZE command (ours; autovacuum
+// sets last_autoanalyze instead), comma-separated in name order.
+std::string AnalysedTables(pg::Connection& sql) {
+  auto rows = sql.Run(
+      "SELECT coalesce(string_agg(relname::text, ',' ORDER BY relname), '') FROM "
+      "pg_stat_user_tables WHERE schemaname = current_schema() AND last_analyze IS NOT NULL AND "
+      "(relname = 'resource' OR relname LIKE 'sp\\_%')");
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  return rows.ok() ? rows->Text(0, 0) : "";
+}
+
+// Creates Observations first..last-1 with EveryKindOfEntry(), `per_write` a write.
+void CreateObservations(ResourceStore& store, int first, int last, int per_write) {
+  for (int start = first; start < last; start += per_write) {
+    Status s = store.Write([&](WriteTxn& txn) -> Status {
+      for (int i = start; i < std::min(last, start + per_write); ++i) {
+        PreparedWrite w =
+            MakeWrite("Observation", "o" + std::to_string(i), kT0, EveryKindOfEntry());
+        w.version = 1;
+        RETURN_IF_ERROR(txn.Put(w));
+      }
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+}
+
+TEST_F(PostgresStoreTest, StatisticsFollowWritesWithoutAnOperator) {
+  auto store = Node();
+  auto sql = Sql();
+  // Below the keeper's threshold (1,000 rows changed in a table): left to autovacuum.
+  CreateObservations(*store, 0, 50, 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(AnalysedTables(*sql), "");
+  // 1,500 Observations: 1,500 rows in resource and in most index tables, 3,000 in sp_token and
+  // sp_composite. No ANALYZE is asked for; the store's keeper runs it within seconds (the
+  // counters it reads lag by up to a second, more when a connection goes idle).
+  CreateObservations(*store, 50, 1550, 100);
+  std::string analysed;
+  for (int i = 0; i < 300 && analysed.find("sp_token") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    analysed = AnalysedTables(*sql);
+  }
+  EXPECT_NE(analysed.find("resource"), std::string::npos) << analysed;
+  EXPECT_NE(analysed.find("sp_token"), std::string::npos) << analysed;
+  EXPECT_NE(analysed.find("sp_composite"), std::string::npos) << analysed;
+  // Statistics of the data: the planner now knows the table's size and the code's share.
+  auto rows = sql->Run("SELECT reltuples::int8 FROM pg_class WHERE relname = 'sp_token'");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_GE(rows->Int(0, 0), 1000);
+  store->Close();  // the keeper stops with the store
+}
+
+TEST_F(PostgresStoreTest, GatherStatisticsAnalysesWhatALoadWrote) {
+  auto store = Node();
+  CreateObservations(*store, 0, 20, 20);  // far below the keeper's threshold
+  auto sql = Sql();
+  EXPECT_EQ(AnalysedTables(*sql), "");
+  ASSERT_TRUE(store->GatherStatistics().ok());
+  EXPECT_NE(AnalysedTables(*sql).find("sp_token"), std::string::npos);
+  auto rows = sql->Run(
+      "SELECT reltuples::int8, (SELECT count(*) FROM resource) FROM pg_class WHERE relname = "
+      "'resource'");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->Int(0, 0), rows->Int(0, 1)) << "a small table is counted whole";
 }
 
 TEST_F(PostgresStoreTest, ACopiedBatchWithATakenIdStoresNothing) {
