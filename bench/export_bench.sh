@@ -6,13 +6,10 @@
 # Figures: resources/s, MB/s, peak RSS (VmHWM), and the ratio to the reference. Never fails on
 # speed; exits non-zero only when something does not work.
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init export_bench.sh
 PATIENTS=1000
 DB=""
-KEEP=0
 
 usage() {
   cat <<EOF
@@ -36,30 +33,18 @@ EOF
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) BIN="$2"; shift 2 ;;
     --patients) PATIENTS="$2"; shift 2 ;;
     --db) DB="$2"; shift 2 ;;
     --quick) PATIENTS=5; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "export_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
-for tool in sqlite3 curl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "export_bench.sh: $tool not found" >&2; exit 2; }
-done
+bench_require sqlite3 curl
 [[ -x /usr/bin/time ]] || { echo "export_bench.sh: /usr/bin/time not found (Debian package time)" >&2; exit 2; }
-[[ -x "$BIN" ]] || { echo "export_bench.sh: carechart binary not found at $BIN" >&2; exit 2; }
+bench_check_bin
+bench_tmp
 
-TMP="$(mktemp -d -t carechart-export-bench-XXXXXX)"
-CC_PID=""
-cleanup() {
-  if [[ -n "$CC_PID" ]]; then kill "$CC_PID" 2>/dev/null || true; wait "$CC_PID" 2>/dev/null || true; fi
-  if [[ "$KEEP" == 1 ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
+now() { now_s; }
 if [[ -z "$DB" ]]; then
   DB="$TMP/bench.db"
   echo "generating $PATIENTS patients into $DB ..."
@@ -96,17 +81,12 @@ CLI_COUNT="$(cat "$TMP"/cli/*.ndjson | wc -l)"
 rm -rf "$TMP/cli"
 
 # (c) HTTP $export: kick-off, poll, download every file.
-"$BIN" serve --db "$DB" --port 0 --no-access-log --bulk-dir "$TMP/bulk" --log-level warn >"$TMP/serve.out" 2>"$TMP/serve.err" &
-CC_PID=$!
-for _ in $(seq 1 200); do
-  grep -q "listening on" "$TMP/serve.out" 2>/dev/null && break
-  sleep 0.05
-done
-BASE="$(sed -n 's/^carechart: listening on \(http:[^ ]*\)$/\1/p' "$TMP/serve.out")/fhir"
-[[ "$BASE" != "/fhir" ]] || { echo "server did not start: $(cat "$TMP/serve.err")" >&2; exit 1; }
+bench_start_node serve --db "$DB" --no-access-log --bulk-dir "$TMP/bulk"
+CC_PID="$NODE_PID"
+BASE="$NODE_URL/fhir"
 # Every FHIR request needs an access token: a backend client's, from carechart token.
 # (A --db used before already has the client: adding it again fails, and the token still works.)
-AUTH_HEADER="Authorization: Bearer $({ "$BIN" client add bench --kind backend --scope "system/*.cruds" --db "$DB" >/dev/null 2>>"$TMP/serve.err" || true; } && "$BIN" token --db "$DB" --client bench --base-url "$BASE" --expires-in 86400 2>>"$TMP/serve.err")"
+AUTH_HEADER="Authorization: Bearer $(bench_token "$BASE" --db "$DB")"
 t0=$(now)
 STATUS_URL="$(curl -sS -D - -o /dev/null -H "$AUTH_HEADER" -H 'Prefer: respond-async' -H 'Accept: application/fhir+json' "$BASE/\$export" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ocation: //p')"
 [[ -n "$STATUS_URL" ]] || { echo "no Content-Location from \$export" >&2; exit 1; }

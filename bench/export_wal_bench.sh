@@ -16,18 +16,15 @@
 #   --clients C    concurrent writers (default 4)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_init export_wal_bench
+bench_init export_wal_bench 2,16
 PATIENTS=300
 CLIENTS=4
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) BIN="$2"; shift 2 ;;
     --patients) PATIENTS="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
     --quick) PATIENTS=3; CLIENTS=2; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "export_wal_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
 bench_require node curl
@@ -102,6 +99,7 @@ bench_stop_node "$NODE_PID"
 rm -f "$DB-wal" "$DB-shm"
 bench_start_node node2 --db "$DB" --bulk-dir "$TMP/bulk" --no-access-log
 BASE="$NODE_URL/fhir"
+TOKEN="$(bench_token "$BASE" --db "$DB")"  # a token names the server's address
 wal_watch "$TMP/w.wal" &
 WATCH=$!
 BENCH_PIDS+=("$WATCH")

@@ -14,18 +14,15 @@
 # usage: bench/ingest_pg_bench.sh [--bin PATH] [--patients N] [--clients C] [--quick] [--keep]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_init ingest_pg_bench
+bench_init ingest_pg_bench 2,14
 PATIENTS=100
 CLIENTS=8
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) BIN="$2"; shift 2 ;;
     --patients) PATIENTS="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
     --quick) PATIENTS=6; CLIENTS=2; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench/ingest_pg_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
 bench_require node psql

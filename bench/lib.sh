@@ -3,7 +3,11 @@
 # CPU accounting from /proc, and small number formatters. Each function says what it needs.
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-#   bench_init NAME          sets HERE, REPO, BIN (from $CARECHART_BIN or build/), KEEP=0
+#   bench_init NAME [HELP]   sets HERE, REPO, BIN (from $CARECHART_BIN or build/), KEEP=0; HELP:
+#                            the lines of the script's header --help prints ("2,16"), when it
+#                            has no usage function
+#   bench_option "$@"        in the script's option loop, after its own options: --bin PATH,
+#                            --keep, -h/--help, and an unknown option (exit 2); sets BENCH_SHIFT
 #   bench_require TOOL...    exits 2 naming the first tool not installed
 #   bench_check_bin          exits 2 unless $BIN is executable; makes it absolute
 #   bench_tmp                creates $TMP (removed at exit unless KEEP=1); stops what was started
@@ -15,11 +19,26 @@
 
 bench_init() {
   BENCH_NAME="$1"
+  BENCH_HELP="${2:-}"
   HERE="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)"
   REPO="$(cd "$HERE/.." && pwd)"
   BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
   KEEP=0
   BENCH_PIDS=()
+}
+
+# The options every bench script takes. Usage, as the last case of the option loop:
+#   *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
+bench_option() {
+  case "$1" in
+    --bin) [[ $# -ge 2 ]] || { echo "$BENCH_NAME: --bin needs a path" >&2; exit 2; }
+      BIN="$2"; BENCH_SHIFT=2 ;;
+    --keep) KEEP=1; BENCH_SHIFT=1 ;;
+    -h|--help)
+      if declare -F usage >/dev/null; then usage; else sed -n "${BENCH_HELP}p" "$0" | sed 's/^# \{0,1\}//'; fi
+      exit 0 ;;
+    *) echo "$BENCH_NAME: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
 }
 
 bench_require() {

@@ -21,7 +21,7 @@
 #                   ("baseline×1"): a before/after comparison in one run
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_init multinode_bench
+bench_init multinode_bench 2,21
 DURATION=10
 CONNS=24
 PATIENTS=400
@@ -31,7 +31,6 @@ STATEMENTS=0
 BASELINE_BIN=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) BIN="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNS="$2"; shift 2 ;;
     --patients) PATIENTS="$2"; shift 2 ;;
@@ -39,9 +38,7 @@ while [[ $# -gt 0 ]]; do
     --statements) STATEMENTS=1; shift ;;
     --baseline-bin) BASELINE_BIN="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --quick) DURATION=3; PATIENTS=100; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
 bench_require wrk node curl psql

@@ -21,7 +21,7 @@
 #   --quick        --patients 3 --duration 1 --clients 1 (a check that it works, not figures)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_init pg_search_export_bench
+bench_init pg_search_export_bench 2,21
 PATIENTS=50
 DURATION=3
 WARMUP=1
@@ -29,15 +29,12 @@ CLIENTS="1,8"
 SCENARIOS="read,name,identifier,birthdate_gender,obs_patient_code_date,obs_code_value,encounter_revinclude,chain_subject_name,has_observation_code,sort_date,everything"
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) BIN="$2"; shift 2 ;;
     --patients) PATIENTS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
     --scenarios) SCENARIOS="$2"; shift 2 ;;
     --quick) PATIENTS=3; DURATION=1; WARMUP=0; CLIENTS=1; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "pg_search_export_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
 bench_require wrk node curl psql sqlite3

@@ -9,13 +9,10 @@
 #
 # Prints resources/s for each and the ratio reindex / generate; never fails on speed.
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init reindex_bench
 PATIENTS=100
 THREADS=0
-KEEP=0
 
 usage() {
   cat <<USAGE
@@ -33,23 +30,17 @@ USAGE
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) BIN="$2"; shift 2 ;;
     --patients) PATIENTS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
     --quick) PATIENTS=3; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "reindex_bench: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
-
-[[ -x "$BIN" ]] || { echo "reindex_bench: no carechart binary at $BIN" >&2; exit 2; }
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/carechart-reindex-bench.XXXXXX")"
-cleanup() { [[ "$KEEP" == 1 ]] && echo "kept $TMP" || rm -rf "$TMP"; }
-trap cleanup EXIT
+bench_check_bin
+bench_tmp
 DB="$TMP/bench.db"
 
-now() { date +%s.%N; }
+now() { now_s; }
 t0=$(now)
 "$BIN" demo-data --patients "$PATIENTS" --db "$DB" --log-level warn >"$TMP/gen.out" 2>&1
 t1=$(now)

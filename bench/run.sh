@@ -8,11 +8,8 @@
 #
 # Each measurement runs --runs times (default 3); the table shows the median. Never asserts speed.
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/.." && pwd)"
-
-BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init bench/run.sh
 DURATION=10
 READ_CONNS=64
 CREATE_CONNS=32
@@ -22,7 +19,6 @@ WRK_THREADS=2
 SERVER_THREADS=""
 SERVER_EXTRA=()
 WARMUP=2
-KEEP=0
 QUICK=0
 
 usage() {
@@ -55,7 +51,6 @@ EOF
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) BIN="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) READ_CONNS="$2"; shift 2 ;;
     --create-connections) CREATE_CONNS="$2"; shift 2 ;;
@@ -66,15 +61,10 @@ while [[ $# -gt 0 ]]; do
     --server-arg) SERVER_EXTRA+=("$2"); shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --quick) DURATION=1; PATIENTS=50; READ_CONNS=8; CREATE_CONNS=4; WARMUP=0; QUICK=1; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
-
-for tool in wrk nginx node curl; do
-  command -v "$tool" >/dev/null 2>&1 || [[ -x "/usr/sbin/$tool" ]] || { echo "bench/run.sh: $tool not found" >&2; exit 2; }
-done
+bench_require wrk nginx node curl
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 [[ -x "$BIN" ]] || { echo "bench/run.sh: carechart binary not found at $BIN (use --bin or CARECHART_BIN)" >&2; exit 2; }
 (( WRK_THREADS > READ_CONNS )) && WRK_THREADS=$READ_CONNS

@@ -29,6 +29,7 @@ files=(
   tests/security/tokens.test.mjs tests/security/emergency-consent.test.mjs
   tests/conformance/lifecycle.test.mjs tests/conformance/import.test.mjs
   tests/bulk/roundtrip.test.mjs tests/bulk/export.test.mjs tests/bulk/export-cli.test.mjs
+  tests/bulk/import-statistics.test.mjs
   tests/security/audit-chain.test.mjs tests/security/auth-cli.test.mjs
   tests/security/oauth-flow.test.mjs tests/security/granular-scopes.test.mjs
   tests/security/portal-accounts.test.mjs tests/security/matrix.test.mjs

@@ -79,11 +79,10 @@ class ServerImpl : public MllpServer {
       if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
         return InvalidError("HL7 TLS needs both a certificate and a key file");
       }
-      ASSIGN_OR_RETURN(tls, http::ReloadingTlsContext::Start(
-                                io,
-                                {options.tls_cert_file, options.tls_key_file,
-                                 options.tls_client_ca_file},
-                                "hl7: "));
+      ASSIGN_OR_RETURN(
+          tls, http::ReloadingTlsContext::Start(
+                   io, {options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file},
+                   "hl7: "));
     } else if (!options.tls_client_ca_file.empty()) {
       return InvalidError("HL7 client certificates need TLS (a certificate and a key)");
     }

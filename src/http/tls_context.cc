@@ -48,8 +48,8 @@ StatusOr<std::unique_ptr<ssl::context>> MakeServerTlsContext(const TlsFiles& fil
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(files.cert_file, ec);
   if (ec) {
-    return InvalidError("cannot use the TLS certificate " + files.cert_file + ": " +
-                        ec.message() + " (a PEM certificate chain is expected)");
+    return InvalidError("cannot use the TLS certificate " + files.cert_file + ": " + ec.message() +
+                        " (a PEM certificate chain is expected)");
   }
   ctx->use_private_key_file(files.key_file, ssl::context::pem, ec);
   if (ec) {

@@ -767,8 +767,8 @@ TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
     EXPECT_EQ(has("9999-9"), want);
     store->Close();
     store.reset();
-    ASSERT_TRUE((*conn)->Exec("DELETE FROM schema_version WHERE version = 9").ok());
-    store = OpenOrDie(path);  // migrates: 9 again
+    ASSERT_TRUE((*conn)->Exec("DELETE FROM schema_version WHERE version >= 9").ok());
+    store = OpenOrDie(path);  // migrates: 9 (and 10) again
     EXPECT_EQ(token_patients(), rows);
     EXPECT_EQ(has("9999-9"), want);
     obs("o5", {"w"}, "w");
@@ -1273,9 +1273,9 @@ TEST(SearchSqlTuples, TotalsCountedFromTheTuplesEqualEveryOtherPlans) {
       for (bool want_total : {true, false}) {
         SearchQuery q;
         q.type = "Observation";
-        q.clauses = {Clause("code", SearchParamType::kToken, {code}),
-                     Clause("value-quantity", SearchParamType::kQuantity,
-                            {Num(Prefix::kGt, over)})};
+        q.clauses = {
+            Clause("code", SearchParamType::kToken, {code}),
+            Clause("value-quantity", SearchParamType::kQuantity, {Num(Prefix::kGt, over)})};
         q.count = 7;
         q.total_limit = cap;
         q.want_total = want_total;
@@ -1317,8 +1317,7 @@ TEST(SearchSqlTuples, TheSampleOfACodesValuesIsBoundedAndSpreadOverItsRows) {
     ix.composites.push_back({"code-value-quantity",
                              {{"urn:local", "2345-7", "", 0, false, 0, 0},
                               {"http://unitsofmeasure.org", "mg", "mg", 5000.0 + i, false, 0, 0}}});
-    ASSERT_TRUE(
-        PutNext(*store, MakeWrite("Observation", "l" + std::to_string(i), k2020, ix)).ok());
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Observation", "l" + std::to_string(i), k2020, ix)).ok());
   }
   auto conn = sqlite::Connection::Open(path, /*read_only=*/true);
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
@@ -1337,8 +1336,8 @@ TEST(SearchSqlTuples, TheSampleOfACodesValuesIsBoundedAndSpreadOverItsRows) {
   auto any = sqlite::TupleRangeEstimates::Take(**conn, "Observation", Val("2345-7"), 1);
   ASSERT_TRUE(any.ok()) << any.status().ToString();
   EXPECT_NEAR(static_cast<double>(any->tuples), 2100, 210);
-  const auto local = std::count_if(any->values.begin(), any->values.end(),
-                                   [](double v) { return v >= 5000; });
+  const auto local =
+      std::count_if(any->values.begin(), any->values.end(), [](double v) { return v >= 5000; });
   EXPECT_NEAR(static_cast<double>(local) / static_cast<double>(any->values.size()), 500.0 / 2100,
               0.05);
   // A code never stored: nothing.
@@ -1517,6 +1516,12 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
       auto sql = CompileSearch(q, SqliteDialect(), mode, 0, 21);
       ASSERT_TRUE(sql.ok()) << sql.status().ToString();
       std::string plan = Plan(path, *sql);
+      if (std::string_view(what) == "keyset" && mode == SearchSqlMode::kCount) {
+        // One clause's count reads its index rows alone, each key once (D85).
+        EXPECT_EQ(plan.find("SEARCH r "), std::string::npos) << plan;
+        EXPECT_NE(plan.find("COVERING INDEX sp_token_code"), std::string::npos) << plan;
+        continue;
+      }
       std::string outer = plan.substr(0, plan.find("SUBQUERY"));
       EXPECT_EQ(outer.find("resource_type_pk (type=? AND rowid=?)") != std::string::npos,
                 from_index)

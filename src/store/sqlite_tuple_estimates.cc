@@ -56,15 +56,18 @@ struct SystemSample {
 // Rows of the code without a quantity (no tuple) are sampled too, so the tuples are the token
 // rows counted (exactly up to kCountedRows, beyond that over their key span) times the share
 // of probes that found a tuple.
-StatusOr<SystemSample> SampleSystem(Connection& conn, const std::string& type, const std::string& code,
-                                    int64_t sys) {
+StatusOr<SystemSample> SampleSystem(Connection& conn, const std::string& type,
+                                    const std::string& code, int64_t sys) {
   const int64_t token_param = ParamKey(type, "code");
   const std::string rows = "FROM sp_token WHERE param = ?1 AND code = ?2 AND sys = ?3";
   auto bind = [&](Statement& s) { s.Bind(1, token_param).Bind(2, code).Bind(3, sys); };
   SystemSample out;
   int64_t first = 0, last = 0;
   {
-    ASSIGN_OR_RETURN(Statement s, conn.Prepare("SELECT MIN(res), MAX(res) " + rows));
+    // Two seeks (MIN and MAX together would scan the range).
+    ASSIGN_OR_RETURN(Statement s, conn.Prepare("SELECT (SELECT res " + rows +
+                                               " ORDER BY res LIMIT 1), (SELECT res " + rows +
+                                               " ORDER BY res DESC LIMIT 1)"));
     bind(s);
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row || s.IsNull(0)) {
@@ -83,14 +86,17 @@ StatusOr<SystemSample> SampleSystem(Connection& conn, const std::string& type, c
     const int64_t counted = row ? s.Int(0) : 0;
     token_rows = static_cast<double>(counted);
     if (counted >= kCountedRows && s.Int(1) > first) {
-      token_rows *= static_cast<double>(last - first + 1) / static_cast<double>(s.Int(1) - first + 1);
+      token_rows *=
+          static_cast<double>(last - first + 1) / static_cast<double>(s.Int(1) - first + 1);
     }
   }
   ASSIGN_OR_RETURN(Statement seek,
                    conn.Prepare("SELECT res " + rows + " AND res >= ?4 ORDER BY res LIMIT 1"));
+  // By primary key (res, param): "+t1" and "+s1" keep SQLite, which has no statistics, from
+  // walking the code's whole (param, t1, s1, lo2) range instead.
   ASSIGN_OR_RETURN(Statement probe,
                    conn.Prepare("SELECT lo2 FROM sp_composite WHERE res = ?1 AND param = ?2 "
-                                "AND t1 = ?3 AND s1 = ?4"));
+                                "AND +t1 = ?3 AND +s1 = ?4"));
   probe.Bind(2, ParamKey(type, "code-value-quantity")).Bind(3, code).Bind(4, sys);
   bind(seek);
   int64_t probes = 0, found = 0, next = first;
@@ -118,7 +124,8 @@ StatusOr<SystemSample> SampleSystem(Connection& conn, const std::string& type, c
     }
   }
   std::sort(out.values.begin(), out.values.end());
-  out.tuples = probes > 0 ? token_rows * static_cast<double>(found) / static_cast<double>(probes) : 0;
+  out.tuples =
+      probes > 0 ? token_rows * static_cast<double>(found) / static_cast<double>(probes) : 0;
   return out;
 }
 
@@ -244,9 +251,7 @@ StatusOr<TuplePlan> TupleRangeEstimates::Choose(Connection& conn, const SearchQu
   const double range = std::max(1.0, fraction * tuples);
   // The cost of walking the code's token rows until `wanted` matches (or all of them), each
   // row a quantity probe worth kProbeCost range tuples.
-  auto walk = [&](double wanted) {
-    return kProbeCost * std::min(tuples, wanted * tuples / range);
-  };
+  auto walk = [&](double wanted) { return kProbeCost * std::min(tuples, wanted * tuples / range); };
   const double page = static_cast<double>(q.count) + 1;  // the page and its next cursor
   const int64_t cap = q.total_limit > 0 ? q.total_limit : (q.estimate_total ? kEstimateLimit : 0);
   if (!q.want_total || q.after) {

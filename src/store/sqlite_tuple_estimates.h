@@ -21,9 +21,9 @@
 namespace carechart::store::sqlite {
 
 enum class TuplePlan {
-  kParameters,        // no tuple, or the code's token rows list the page and count it
-  kTuples,            // the tuple range lists the page and counts the total
-  kCountFromTuples,   // the token rows list the page; the tuple range counts the total
+  kParameters,       // no tuple, or the code's token rows list the page and count it
+  kTuples,           // the tuple range lists the page and counts the total
+  kCountFromTuples,  // the token rows list the page; the tuple range counts the total
 };
 
 class TupleRangeEstimates {
@@ -41,8 +41,8 @@ class TupleRangeEstimates {
   };
   // Samples the code's values (public for the tests): one seek per value at evenly spaced keys
   // over each system's token rows, never a read of all of them.
-  static StatusOr<Sample> Take(Connection& conn, const std::string& type,
-                               const SearchValue& code, int64_t now_us);
+  static StatusOr<Sample> Take(Connection& conn, const std::string& type, const SearchValue& code,
+                               int64_t now_us);
 
  private:
   std::mutex mu_;

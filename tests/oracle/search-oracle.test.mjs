@@ -84,6 +84,28 @@ function hasTasks(type, { patientRows, tokenQueries }, patients, nowUs) {
   });
 }
 
+// The Patient parameters whose queries are also asked as chains, `<type>?patient:Patient.<param>=`
+// for every type with a `patient` reference: the resources referring to a Patient that matches.
+// Asked in about five pages (at least 7 a page), so that the paging is compared too: the store
+// walks a chain's references by target and carries the target in its page token (decisions D81).
+const CHAIN_PATIENT_PARAMS = new Set(['name', 'gender']);
+const chainPage = (matches) => Math.max(7, Math.ceil(matches / 5));
+
+function chainTasks(chainSources, patientQueries, nowUs) {
+  const tasks = [];
+  for (const { type, patientRows } of chainSources) {
+    for (const { name, query, matchedIds } of patientQueries) {
+      const expected = [];
+      for (const row of patientRows) {
+        const refers = row.entries.some((e) => e.type === 'Patient' && matchedIds.has(e.id) && resourceMatches('reference', '', [`Patient/${e.id}`], row, nowUs));
+        if (refers) expected.push(row.id);
+      }
+      tasks.push({ type, key: `${type}?patient:Patient.${name}`, param: `${type}?patient:Patient.${name}`, composite: false, path: `${type}?patient:Patient.${name}=${query.text}`, expected, count: chainPage(expected.length), why: `chain over ${type}.patient and Patient.${name}` });
+    }
+  }
+  return tasks;
+}
+
 async function pool(items, n, fn) {
   let next = 0;
   await Promise.all(
@@ -116,6 +138,8 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
     const stats = { types: 0, params: 0, queries: 0, skipped: [], evalErrors: [], refused: [], disagreements: [], known: [] };
     const tasks = [];
     const kinds = new Map();
+    const chainSources = []; // { type, patientRows (with ids) } of the types with `patient`
+    const chainPatientQueries = []; // { name, query, matchedIds } of Patient's queries
 
     for (const [type, resources] of [...byType.entries()].sort()) {
       if (ONLY && !ONLY.has(type)) continue;
@@ -163,10 +187,16 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
         }
         if (!rows.some((r) => r.present)) continue; // no value in the corpus: nothing to compare
         stats.params++;
-        if (param.code === 'patient' && param.type === 'reference') hasSources.patientRows = rows;
+        if (param.code === 'patient' && param.type === 'reference') {
+          hasSources.patientRows = rows;
+          chainSources.push({ type, patientRows: rows.map((r, i) => ({ ...r, id: resources[i].id })) });
+        }
         for (const query of queries) {
           const expected = resources.filter((r, i) => matcher(query, rows[i])).map((r) => r.id);
           const name = query.modifier ? `${param.code}:${query.modifier}` : param.code;
+          if (type === 'Patient' && CHAIN_PATIENT_PARAMS.has(param.code) && !query.modifier) {
+            chainPatientQueries.push({ name, query, matchedIds: new Set(expected) });
+          }
           if (param.type === 'token' && HAS_TOKEN_PARAMS.has(param.code)) {
             hasSources.tokenQueries.push({ name, query, matched: resources.flatMap((r, i) => (matcher(query, rows[i]) ? [i] : [])) });
           }
@@ -175,6 +205,7 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
       }
       tasks.push(...hasTasks(type, hasSources, byType.get('Patient') ?? [], nowUs));
     }
+    if (!ONLY || ONLY.has('Patient')) tasks.push(...chainTasks(chainSources, chainPatientQueries, nowUs));
 
     const tEval = Date.now();
     const slow = [];
@@ -183,7 +214,7 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
       const tq = Date.now();
       let got;
       try {
-        got = await serverIds(server, `${task.path}&_count=1000&_elements=id`);
+        got = await serverIds(server, `${task.path}&_count=${task.count ?? 1000}&_elements=id`);
       } catch (e) {
         throw new Error(`GET ${task.path}: ${e.message} (${e.cause?.message ?? ''}); server exit ${JSON.stringify(server.exitStatus)}\n${server.stderr().slice(-2000)}`);
       }
@@ -217,7 +248,7 @@ test('search oracle: server result sets equal brute-force FHIRPath evaluation fo
     const resources = [...byType.values()].reduce((a, b) => a + b.length, 0);
     const report = [
       `search oracle: corpus ${loaded.bundles} Bundles${EVERY > 1 ? ` (1 in ${EVERY} Synthea patients)` : ''}, ${resources} resources of ${byType.size} types (loaded in ${loaded.seconds.toFixed(1)} s)`,
-      `search oracle: ${stats.params} parameters compared over ${stats.types} types, ${stats.queries} queries (${tasks.filter((k) => k.key.includes('?_has:')).length} of them _has), ${stats.disagreements.length} disagreements, ${stats.refused.length} refused, ${stats.known.length} known differences, ${stats.evalErrors.length} expressions fhirpath.js could not evaluate, ${stats.skipped.length} (type, parameter) pairs skipped; ${seconds} s (queries ${querySeconds} s)`,
+      `search oracle: ${stats.params} parameters compared over ${stats.types} types, ${stats.queries} queries (${tasks.filter((k) => k.key.includes('?_has:')).length} of them _has, ${tasks.filter((k) => k.key.includes(':Patient.')).length} chains), ${stats.disagreements.length} disagreements, ${stats.refused.length} refused, ${stats.known.length} known differences, ${stats.evalErrors.length} expressions fhirpath.js could not evaluate, ${stats.skipped.length} (type, parameter) pairs skipped; ${seconds} s (queries ${querySeconds} s)`,
     ];
     for (const l of report) {
       console.log(l);

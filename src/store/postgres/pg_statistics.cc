@@ -31,8 +31,8 @@ StatusOr<bool> AnalyzeInTransaction(Connection& conn, const std::string& analyze
     // rather than wait behind it.
     RETURN_IF_ERROR(conn.Exec("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = '5s'"));
     if (lock != 0) {
-      ASSIGN_OR_RETURN(Rows got, conn.Run("SELECT pg_try_advisory_xact_lock($1)::int",
-                                          Args().Int(lock)));
+      ASSIGN_OR_RETURN(Rows got,
+                       conn.Run("SELECT pg_try_advisory_xact_lock($1)::int", Args().Int(lock)));
       if (got.size() == 0 || got.Int(0, 0) == 0) {
         return false;
       }
@@ -88,22 +88,30 @@ void StatisticsKeeper::Stop() {
 }
 
 void StatisticsKeeper::Run() {
+  using Clock = std::chrono::steady_clock;
   bool failing = false;  // log a failure once, not at every look
-  auto last_check = std::chrono::steady_clock::now() - options_.check_every;
+  auto last_check = Clock::now() - options_.check_every;
+  auto watch_until = Clock::time_point::min();  // keep looking until then after the last write
   std::unique_lock lock(mu_);
   while (true) {
-    wake_.wait(lock, [&] { return stopping_ || dirty_; });
+    if (!dirty_ && Clock::now() >= watch_until) {
+      wake_.wait(lock, [&] { return stopping_ || dirty_; });
+    }
     if (wake_.wait_until(lock, last_check + options_.check_every, [&] { return stopping_; })) {
       return;
     }
-    dirty_ = false;
+    if (dirty_) {
+      dirty_ = false;
+      watch_until = Clock::now() + options_.settle;
+    }
     lock.unlock();
     Status s = CheckOnce();
-    last_check = std::chrono::steady_clock::now();
+    last_check = Clock::now();
     if (!s.ok() && !failing) {
-      spdlog::warn("PostgreSQL statistics: {} (autovacuum will gather them; retried after the "
-                   "next writes)",
-                   s.ToString());
+      spdlog::warn(
+          "PostgreSQL statistics: {} (autovacuum will gather them; retried after the "
+          "next writes)",
+          s.ToString());
     }
     failing = !s.ok();
     lock.lock();
@@ -121,10 +129,10 @@ Status StatisticsKeeper::CheckOnce() {
     std::lock_guard lock(mu_);
     cancel_ = conn_->MakeCancelHandle();
   }
-  ASSIGN_OR_RETURN(Rows grown, conn_->Run(kGrownTables, Args()
-                                                            .TextArray(SearchTables())
-                                                            .Int(options_.min_rows)
-                                                            .Double(options_.growth)));
+  ASSIGN_OR_RETURN(
+      Rows grown,
+      conn_->Run(kGrownTables,
+                 Args().TextArray(SearchTables()).Int(options_.min_rows).Double(options_.growth)));
   if (grown.size() == 0) {
     return Status::Ok();
   }
@@ -141,8 +149,7 @@ Status StatisticsKeeper::CheckOnce() {
   ASSIGN_OR_RETURN(bool done, AnalyzeInTransaction(*conn_, "ANALYZE " + tables, kAnalyzeLock));
   if (done) {
     analyses_.fetch_add(grown.size());
-    spdlog::info("PostgreSQL statistics gathered for {} (grown since their last analysis)",
-                 tables);
+    spdlog::info("PostgreSQL statistics gathered for {} (grown since their last analysis)", tables);
   }
   return Status::Ok();
 }

@@ -7,10 +7,10 @@
 // - AnalyzeDatabase() runs ANALYZE at the end of a load (`carechart import`, `demo-data --db`,
 //   an `$import` job), before the load is reported done;
 // - a StatisticsKeeper, told of each commit, checks on a thread of its own (at most once a second,
-//   and only after writes) which search tables have changed by at least their size at their last
-//   analysis (`n_mod_since_analyze`, against `reltuples`), and analyses those. A young table is
-//   analysed each time it doubles — a handful of times as it grows to millions of rows — and a
-//   grown one is left to autovacuum, which comes first at 10 %.
+//   while writes come and for a few seconds after) which search tables have changed by at least
+//   their size at their last analysis (`n_mod_since_analyze`, against `reltuples`), and analyses
+//   those. A young table is analysed each time it doubles — a handful of times as it grows to
+//   millions of rows — and a grown one is left to autovacuum, which comes first at 10 %.
 #pragma once
 
 #include <atomic>
@@ -38,9 +38,12 @@ class StatisticsKeeper {
     // analysis) rows inserted, updated or deleted since.
     int64_t min_rows = 1000;
     double growth = 1.0;
-    // Least time between two looks at pg_stat_user_tables (its counters lag by about this much:
-    // a backend reports them at most once a second).
+    // Least time between two looks at pg_stat_user_tables.
     std::chrono::milliseconds check_every{1000};
+    // How long the looks go on after the last write: a backend reports its counters at most once
+    // a second while busy, and up to 10 s after its last transaction once idle
+    // (PGSTAT_IDLE_INTERVAL), so the end of a burst shows late.
+    std::chrono::milliseconds settle{12000};
   };
 
   // Connects to `uri` (a primary) lazily, on the keeper's thread.

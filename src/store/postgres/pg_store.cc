@@ -408,8 +408,8 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenPostgresStore(const PostgresOptions
   // The search tables analysed as they grow (pg_statistics.h), on the primary only.
   auto statistics =
       std::make_unique<pg::StatisticsKeeper>(options.uri, pg::StatisticsKeeper::Options{});
-  return std::unique_ptr<ResourceStore>(std::make_unique<PostgresStore>(
-      std::move(pool), std::move(replicas), std::move(statistics)));
+  return std::unique_ptr<ResourceStore>(
+      std::make_unique<PostgresStore>(std::move(pool), std::move(replicas), std::move(statistics)));
 }
 
 std::string PostgresUriWithDatabase(const std::string& uri, const std::string& dbname) {
