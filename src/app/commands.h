@@ -37,9 +37,10 @@ struct ServeOptions {
   std::string public_base_url;
   bool demo = false;
   bool access_log = true;
-  int hl7_port = -1;           // HL7 v2 MLLP listener port: -1 off, 0 picks a free one
-  std::string hl7_config;      // HL7 v2 mapping tables (JSON); empty: the built-in defaults
-  int hl7_idle_timeout = 600;  // seconds before an idle MLLP connection is closed
+  bool wal_checkpoint_thread = false;  // SQLite: checkpoints on a thread of their own (D75)
+  int hl7_port = -1;                   // HL7 v2 MLLP listener port: -1 off, 0 picks a free one
+  std::string hl7_config;              // HL7 v2 mapping tables (JSON); empty: the built-in defaults
+  int hl7_idle_timeout = 600;          // seconds before an idle MLLP connection is closed
   size_t hl7_max_frame_bytes = 16 * 1024 * 1024;  // larger MLLP frames: AR and close
   std::string hl7_tls_cert, hl7_tls_key;          // PEM files: MLLP over TLS when both are set
   std::string hl7_tls_client_ca;  // PEM CAs: MLLP senders must present a certificate they issued

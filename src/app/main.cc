@@ -7,7 +7,6 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "store/sqlite_checkpointer.h"
 
 namespace {
 
@@ -74,11 +73,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600000))
       ->capture_default_str();
   serve_cmd
-      ->add_flag_callback(
-          "--wal-checkpoint-thread", [] { carechart::store::sqlite::SetWalCheckpointThread(true); },
-          "SQLite: copy the write-ahead log into the database file on a thread of its own "
-          "instead of the writer's (experimental, D65)")
-      ->envname("CARECHART_WAL_CHECKPOINT_THREAD");
+      ->add_flag("--wal-checkpoint-thread,!--no-wal-checkpoint-thread", serve.wal_checkpoint_thread,
+                 "SQLite: copy the write-ahead log into the database file on a thread of its own "
+                 "instead of the writer's (D65, D75)")
+      ->envname("CARECHART_WAL_CHECKPOINT_THREAD")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--public-base-url", serve.public_base_url,
                    "FHIR base URL clients use, e.g. https://ehr.example.org/fhir "

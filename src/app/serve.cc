@@ -73,6 +73,7 @@ int RunServe(const CommonOptions& common, const ServeOptions& serve) {
   http::LimitHeapArenas(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   store::SqliteOptions so;
   so.max_query_ms = serve.max_query_ms;
+  so.wal_checkpoint_thread = serve.wal_checkpoint_thread;
   rest::ApiOptions ao;
   ao.public_base_url = serve.public_base_url;
   std::unique_ptr<store::ResourceStore> store = OpenFacilityStore(common, so, ao);

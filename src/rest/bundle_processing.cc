@@ -518,6 +518,9 @@ http::Response HandleBundle(RequestContext& ctx, const Dispatch& dispatch) {
       if (er.response) {
         entries[i] = ResponseEntry(ctx, *er.response, std::nullopt);
       } else if (er.version) {
+        if (PreferredReturn(ctx.http) == ReturnPreference::kMinimal) {
+          er.version->body.clear();  // not sent: WriteResponse need not copy it first
+        }
         http::Response r = WriteResponse(er.status, *er.version, ctx, true);
         if (er.version->deleted) {
           r.body.clear();

@@ -20,20 +20,33 @@
 
 namespace carechart::rest::import {
 
-// `slots` CPU slots; a worker holds one while it prepares.
+// `slots` CPU slots; a worker holds one while it prepares. Release() gives back the calling
+// thread's slot if it holds one: a transaction that has waited for its commit finishes without
+// taking a slot again, because it still holds its resource locks, which a slot holder may be
+// waiting for (taking a slot there deadlocked the Synthea import).
 class CpuSlots {
  public:
   explicit CpuSlots(int slots) : free_(slots) {}
-  void Acquire() { free_.acquire(); }
-  void Release() { free_.release(); }
+  void Acquire() {
+    free_.acquire();
+    held_ = true;
+  }
+  void Release() {
+    if (held_) {
+      held_ = false;
+      free_.release();
+    }
+  }
 
  private:
   std::counting_semaphore<> free_;
+  static inline thread_local bool held_ = false;  // a thread works for one pipeline at a time
 };
 
 // The store as the workers see it: every call goes to `inner`; Write() releases the calling
-// worker's slot until its group is committed, and tells `waiting` (+1 before, -1 after), so that
-// the importer can start a thread for the slot. Only threads holding a slot may call Write().
+// worker's slot (the rest of its unit runs without one, see CpuSlots), and tells `waiting` (+1
+// before, -1 after), so that the importer can start a thread for the slot. Only threads holding a
+// slot may call Write().
 class SlotReleasingStore : public store::ResourceStore {
  public:
   SlotReleasingStore(store::ResourceStore& inner, CpuSlots& slots, std::function<void(int)> waiting)
@@ -43,7 +56,6 @@ class SlotReleasingStore : public store::ResourceStore {
     waiting_(+1);
     slots_.Release();
     Status s = inner_.Write(std::move(fn));
-    slots_.Acquire();
     waiting_(-1);
     return s;
   }

@@ -165,4 +165,11 @@ store::ResourceVersion AsVersion(const store::PreparedWrite& w) {
   return v;
 }
 
+store::ResourceVersion AsVersion(store::PreparedWrite&& w) {
+  std::string body = std::move(w.body);
+  store::ResourceVersion v = AsVersion(w);
+  v.body = std::move(body);
+  return v;
+}
+
 }  // namespace carechart::rest

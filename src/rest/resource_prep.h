@@ -52,7 +52,9 @@ std::string FacilityOf(const json::Value& resource);
 store::PreparedWrite PrepareDeletion(const std::string& type, const std::string& id,
                                      int64_t version);
 
-// The stored form of a prepared write, as a ResourceVersion (for responses).
+// The stored form of a prepared write, as a ResourceVersion (for responses). The second form
+// moves the body out of `w` instead of copying it (a transaction's entries, once stored).
 store::ResourceVersion AsVersion(const store::PreparedWrite& w);
+store::ResourceVersion AsVersion(store::PreparedWrite&& w);
 
 }  // namespace carechart::rest

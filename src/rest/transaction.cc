@@ -134,7 +134,7 @@ class Transaction {
       EntryResult& r = result.entries[i];
       r.status = p.status;
       if (p.writes) {
-        r.version = AsVersion(p.write);
+        r.version = AsVersion(std::move(p.write));  // stored: the plan is not used again
         ++result.written;
       } else if (p.version) {
         result.unchanged += p.unchanged ? 1 : 0;

@@ -206,6 +206,9 @@ struct SqliteOptions {
   // Longest one read (a search, a history page, a read) may run before it is stopped with
   // kTimeout; 0 disables the limit.
   int max_query_ms = 10000;
+  // The write-ahead log is copied into the database file by a thread of its own instead of the
+  // writer's autocheckpoint (sqlite_checkpointer.h, D65/D75).
+  bool wal_checkpoint_thread = false;
 };
 
 // Opens (creating or migrating) a SQLite database. Errors name the file and what to do.

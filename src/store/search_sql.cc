@@ -496,7 +496,7 @@ class Compiler {
   // A chain's key listing in the order (target id, key) instead of the key set of every
   // resource referring to any matching target, which SQLite builds in full before the first
   // row (every Observation of every Patient of a name: 10,250 keys at 1 k patients, ten times
-  // that at 10 k, for a first page of 20 and a total capped at 1,000): the targets' ids come
+  // that at 10 k, for a first page of 20 and a capped total): the targets' ids come
   // out of their IN list in order, and each one's references out of
   // sp_reference_value (param, target_id, target_type) in key order, so the listing stops
   // after its LIMIT. A resource referring to several matching targets is listed at the
@@ -506,7 +506,7 @@ class Compiler {
   Status ChainWalk(const Scope& s, const SearchClause& c, const SearchQuery& q,
                    std::string& where) {
     const SearchClause& alt = c.linked.at(0);
-    std::string after_target, after_key;
+    std::string after_target;
     if (q.after) {
       if (q.after->values.size() != 1 || !q.after->values[0].starts_with("s")) {
         return InvalidError("the _page token does not fit this search", "_page");
@@ -519,7 +519,7 @@ class Compiler {
     }
     where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, c.param)) +
             " AND d.target_type = " + a_.Arg(alt.target_type) + " AND d.target_id IN (" + ids + ")";
-    if (q.after) {
+    if (q.after) {  // of the cursor's target, the keys after the cursor's (a filter: "+")
       where += " AND (+d.target_id > " + a_.Arg(after_target) + " OR d.res > " +
                a_.Arg(q.after->pk) + ")";
     }

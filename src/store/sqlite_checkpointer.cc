@@ -3,12 +3,6 @@
 #include <sqlite3.h>
 
 namespace carechart::store::sqlite {
-namespace {
-std::atomic<bool> checkpoint_thread{false};
-}  // namespace
-
-void SetWalCheckpointThread(bool on) { checkpoint_thread = on; }
-bool WalCheckpointThread() { return checkpoint_thread; }
 
 StatusOr<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(const std::string& path,
                                                                   Connection& writer,

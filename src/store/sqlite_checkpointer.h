@@ -13,11 +13,6 @@
 
 namespace carechart::store::sqlite {
 
-// Process-wide: whether OpenSqliteStore starts a WalCheckpointer (`serve --wal-checkpoint-thread`;
-// off by default, D65).
-void SetWalCheckpointThread(bool on);
-bool WalCheckpointThread();
-
 class WalCheckpointer {
  public:
   // New WAL frames (4 KiB pages) since the thread's last pass that wake it for another (PASSIVE)

@@ -38,16 +38,16 @@ sqlite::Connection& WriteConnection(WriteTxn& txn) {
 class SqliteStore : public ResourceStore {
  public:
   // `path`: the database file the writer and readers have open (ScanCurrent opens its own).
-  SqliteStore(std::string path, std::unique_ptr<sqlite::Writer> writer,
-              std::unique_ptr<sqlite::ReaderPool> readers, bool composite_tuples_complete)
-      : writer_(std::move(writer)),
+  // `checkpointer` (may be null) is the WAL hook of the writer's connection.
+  SqliteStore(std::string path, std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
+              std::unique_ptr<sqlite::Writer> writer, std::unique_ptr<sqlite::ReaderPool> readers,
+              bool composite_tuples_complete)
+      : checkpointer_(std::move(checkpointer)),
+        writer_(std::move(writer)),
         readers_(std::move(readers)),
         composite_tuples_complete_(composite_tuples_complete),
         path_(std::move(path)) {}
   ~SqliteStore() override { Close(); }
-  void set_checkpointer(std::unique_ptr<sqlite::WalCheckpointer> c) {
-    checkpointer_ = std::move(c);
-  }
 
   Status Write(WriteFunction fn) override {
     if (closed_) {
@@ -192,19 +192,18 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::ReaderPool> readers,
       sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
-  // `serve --wal-checkpoint-thread`: the WAL is copied into the file off the writer's thread
-  // (D65); started before Writer::Start, which hands the connection to that thread.
+  // The WAL is copied into the file off the writer's thread (D65, D75); started before
+  // Writer::Start, which hands the connection to that thread.
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
-  if (sqlite::WalCheckpointThread()) {
+  if (options.wal_checkpoint_thread) {
     ASSIGN_OR_RETURN(checkpointer, sqlite::WalCheckpointer::Start(options.path, *conn));
   }
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::Writer> writer,
       sqlite::Writer::Start(std::move(conn), options.max_group_delay_us, options.max_group_size));
-  auto store = std::make_unique<SqliteStore>(options.path, std::move(writer), std::move(readers),
-                                             composite_tuples_complete);
-  store->set_checkpointer(std::move(checkpointer));
-  return std::unique_ptr<ResourceStore>(std::move(store));
+  return std::unique_ptr<ResourceStore>(
+      std::make_unique<SqliteStore>(options.path, std::move(checkpointer), std::move(writer),
+                                    std::move(readers), composite_tuples_complete));
 }
 
 }  // namespace carechart::store

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <algorithm>
+#include <filesystem>
+#include <iterator>
 
 #include "store/resource_store.h"
 #include "store/sqlite_db.h"
@@ -203,6 +205,43 @@ TEST(SqliteStore, CloseAndReopenKeepsEverything) {
   EXPECT_EQ(sqlite3_column_int(stmt, 1), sqlite::CurrentSchemaVersion());
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+int ThreadsOfThisProcess() {
+  return static_cast<int>(std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                                        std::filesystem::directory_iterator()));
+}
+
+// The checkpoint thread is an open option of the store (D75), not a process-wide switch: the
+// store opened with it runs one more thread, and what it stored is there after a reopen (its
+// WAL hook is destroyed after the writer's connection, which calls it).
+TEST(SqliteStore, CheckpointThreadIsAnOpenOption) {
+  if (!testing::PostgresUriFor("x").empty()) {
+    GTEST_SKIP() << "a SQLite option";
+  }
+  const std::string path = TempDbPath("checkpoint_option");
+  SqliteOptions options;
+  options.path = path;
+  int without = 0;
+  {
+    auto store = OpenSqliteStore(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    without = ThreadsOfThisProcess();
+    ASSERT_TRUE(PutNext(**store, MakeWrite("Patient", "p1", kT0)).ok());
+  }
+  options.wal_checkpoint_thread = true;
+  {
+    auto store = OpenSqliteStore(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ(ThreadsOfThisProcess(), without + 1);
+    for (int i = 2; i <= 20; ++i) {
+      ASSERT_TRUE(PutNext(**store, MakeWrite("Patient", "p" + std::to_string(i), kT0 + i)).ok());
+    }
+  }
+  auto store = OpenOrDie(path);
+  for (int i = 1; i <= 20; ++i) {
+    EXPECT_TRUE(store->Read("Patient", "p" + std::to_string(i)).ok()) << i;
+  }
 }
 
 TEST(SqliteStore, OpenFailureNamesTheFile) {
