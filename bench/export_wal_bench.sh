@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A system export while HTTP writes go on (SQLite, decisions D54, D92): how far the write-ahead
+# A system export while HTTP writes go on (SQLite, decisions D54, D81): how far the write-ahead
 # log grows because the export's one read snapshot keeps checkpoints from passing it.
 #
 #  (w) writes only   C clients create Observations for as long as (e) will take: the WAL's size

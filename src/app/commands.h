@@ -37,7 +37,7 @@ struct ServeOptions {
   std::string public_base_url;
   bool demo = false;
   bool access_log = true;
-  bool wal_checkpoint_thread = false;  // SQLite: checkpoints on a thread of their own (D75)
+  bool wal_checkpoint_thread = false;  // SQLite: checkpoints on a thread of their own (D71)
   int hl7_port = -1;                   // HL7 v2 MLLP listener port: -1 off, 0 picks a free one
   std::string hl7_config;              // HL7 v2 mapping tables (JSON); empty: the built-in defaults
   int hl7_idle_timeout = 600;          // seconds before an idle MLLP connection is closed

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_flag("--wal-checkpoint-thread,!--no-wal-checkpoint-thread", serve.wal_checkpoint_thread,
                  "SQLite: copy the write-ahead log into the database file on a thread of its own "
-                 "instead of the writer's (D65, D75)")
+                 "instead of the writer's (D65, D71)")
       ->envname("CARECHART_WAL_CHECKPOINT_THREAD")
       ->capture_default_str();
   serve_cmd

@@ -165,7 +165,7 @@ class ServerImpl : public MllpServer {
   MllpOptions options;
   Processor& processor;
   asio::io_context io;
-  // null: plain TCP; read again on SIGHUP, each connection keeping the one it started with (D91)
+  // null: plain TCP; read again on SIGHUP, each connection keeping the one it started with (D80)
   std::unique_ptr<http::ReloadingTlsContext> tls;
   std::mutex mu;
   std::condition_variable cv;

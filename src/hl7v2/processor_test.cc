@@ -45,6 +45,7 @@ class ProcessorTest : public ProcessorFixture {
     auto q = store::ParseSearch(type, params);
     EXPECT_TRUE(q.ok());
     q->count = 0;
+    q->total_limit = 0;  // an exact count: the default stops at kDefaultTotalLimit
     auto r = store_->Search(*q);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->total : -1;

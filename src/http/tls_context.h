@@ -1,5 +1,5 @@
 // The TLS side of Carechart's listeners (HTTPS, http/server.cc; MLLP, hl7v2/mllp_server.cc): one
-// OpenSSL policy for both, and the certificate read again on SIGHUP (decisions D67, D91).
+// OpenSSL policy for both, and the certificate read again on SIGHUP (decisions D67, D80).
 //
 // SIGHUP builds a new context from the same files with the same checks and, if it can be used,
 // makes it the current one atomically; each new connection takes the context current at its

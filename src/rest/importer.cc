@@ -21,7 +21,6 @@
 
 #include "rest/import_entries.h"
 #include "rest/import_input.h"
-#include "rest/import_slots.h"
 
 namespace carechart::rest {
 
@@ -43,22 +42,16 @@ struct Unit {
 // Waits this long for the next unit before storing a partial batch.
 constexpr auto kPartialBatchWait = std::chrono::milliseconds(5);
 
-// Worker threads per CPU slot at most (import_slots.h): the threads beyond one per slot are
-// started only when transactions wait for their commit, so that that many can wait for one
-// commit together while the slots' holders prepare the next ones. NDJSON never starts them.
-constexpr int kThreadsPerSlot = 4;
-
 }  // namespace
 
 class Importer::Pipeline {
  public:
   Pipeline(Importer& owner, const ImportProgressFn& progress, int64_t bytes_total)
-      : owner_(owner),
-        progress_(progress),
-        bytes_total_(bytes_total),
-        slots_(SlotCount(owner.options_)),
-        worker_store_(owner.store_, slots_, [this](int change) { WaitingForCommit(change); }) {
-    const int workers = SlotCount(owner.options_);
+      : owner_(owner), progress_(progress), bytes_total_(bytes_total) {
+    int workers = owner.options_.workers;
+    if (workers <= 0) {
+      workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
     workers_ = workers;
     size_t per_batch = std::max<size_t>(
         1, owner.options_.batch_size / std::max<size_t>(1, owner.options_.chunk_lines));
@@ -113,11 +106,9 @@ class Importer::Pipeline {
 
  private:
   Status RunStages(const std::function<void(Pipeline&)>& read) {
-    {
-      std::lock_guard lock(mu_);
-      for (int i = 0; i < workers_; ++i) {
-        threads_.emplace_back([this] { Work(); });
-      }
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers_; ++i) {
+      threads.emplace_back([this] { Work(); });
     }
     std::thread reader([&] {
       read(*this);
@@ -131,11 +122,6 @@ class Importer::Pipeline {
       std::lock_guard lock(mu_);
       workers_stop_ = true;
       work_cv_.notify_all();
-    }
-    std::vector<std::thread> threads;
-    {  // no worker is inside a write any more, so none starts a thread now
-      std::lock_guard lock(mu_);
-      threads.swap(threads_);
     }
     for (auto& t : threads) {
       t.join();
@@ -154,46 +140,15 @@ class Importer::Pipeline {
     PreparedUnit prepared;
   };
 
-  // A worker's transaction gave its slot back to wait for its commit (+1), or has it back (-1):
-  // keeps a thread per slot that is not waiting, up to kThreadsPerSlot threads per slot.
-  void WaitingForCommit(int change) {
-    std::lock_guard lock(mu_);
-    waiting_for_commit_ += change;
-    const size_t limit = static_cast<size_t>(workers_) * kThreadsPerSlot;
-    if (change > 0 && threads_.size() < limit &&
-        threads_.size() - static_cast<size_t>(waiting_for_commit_) <
-            static_cast<size_t>(workers_)) {
-      threads_.emplace_back([this] { Work(); });
-    }
-  }
-
-  static int SlotCount(const ImportOptions& options) {
-    return options.workers > 0
-               ? options.workers
-               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
-
-  // A worker takes a unit only once it holds a slot, so units are begun in input order by the
-  // threads that can run them now; it holds a slot only while it has a unit, so an idle worker
-  // never keeps a slot from one whose transaction was just committed. Its transactions give
-  // the slot back while they wait for their commit (worker_store_).
   void Work() {
-    UnitPreparer preparer(worker_store_, owner_.api_, owner_.options_);
+    UnitPreparer preparer(owner_.store_, owner_.api_, owner_.options_);
     while (true) {
+      Unit unit;
       {
         std::unique_lock lock(mu_);
         work_cv_.wait(lock, [&] { return !todo_.empty() || workers_stop_; });
         if (todo_.empty()) {
           return;
-        }
-      }
-      slots_.Acquire();
-      Unit unit;
-      {
-        std::lock_guard lock(mu_);
-        if (todo_.empty()) {  // another worker took it
-          slots_.Release();
-          continue;
         }
         unit = std::move(todo_.front());
         todo_.pop_front();
@@ -206,7 +161,6 @@ class Importer::Pipeline {
           preparer.Document(unit.name, unit.text, committed_upto_.load() >= unit.seq, &out);
         }
       }
-      slots_.Release();
       unit.text.clear();
       unit.text.shrink_to_fit();
       std::lock_guard lock(mu_);
@@ -429,12 +383,8 @@ class Importer::Pipeline {
   Importer& owner_;
   const ImportProgressFn& progress_;
   const int64_t bytes_total_;
-  int workers_ = 1;                   // CPU slots
-  std::vector<std::thread> threads_;  // guarded by mu_: the workers
-  int waiting_for_commit_ = 0;        // guarded by mu_: workers whose write waits
+  int workers_ = 1;
   size_t max_in_flight_ = 8;
-  import::CpuSlots slots_;
-  import::SlotReleasingStore worker_store_;  // the store as the workers use it
 
   std::mutex mu_;
   std::condition_variable work_cv_;          // workers wait for units

@@ -3,11 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "store/store_test_util.h"
 
@@ -161,111 +158,6 @@ TEST_F(ImporterTest, AFailedTransactionImportsNothingOfItselfAndTheRestContinues
   EXPECT_EQ(Version("Patient", "6c0f1a0e-1b2c-4d3e-8f40-000000000001"), 0);
   EXPECT_EQ(Version("Observation", "6c0f1a0e-1b2c-4d3e-8f40-000000000002"), 0);
   EXPECT_EQ(Version("Patient", "after"), 1);
-}
-
-// A store that holds its first write function on the writer thread until several writes are
-// queued behind it, so those meet in the next group commit, and refuses (inside the function,
-// after its Puts) every write function that stored Patient/`refused`.
-class GroupingProbeStore : public store::ResourceStore {
- public:
-  GroupingProbeStore(store::ResourceStore& inner, int hold_until_queued, std::string refused)
-      : inner_(inner), hold_until_(hold_until_queued), refused_(std::move(refused)) {}
-
-  Status Write(store::WriteFunction fn) override {
-    ++queued_;
-    Status s = inner_.Write([&](store::WriteTxn& txn) -> Status {
-      --queued_;
-      if (!held_.exchange(true)) {
-        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (queued_.load() < hold_until_ && std::chrono::steady_clock::now() < until) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        queued_at_release_ = queued_.load();
-      }
-      RETURN_IF_ERROR(fn(txn));
-      ASSIGN_OR_RETURN(store::CurrentVersion v, txn.Current("Patient", refused_));
-      return v.version > 0 ? Status(StatusCode::kUnprocessable, "refused by the test")
-                           : Status::Ok();
-    });
-    return s;
-  }
-  StatusOr<store::ResourceVersion> Read(const std::string& type, const std::string& id) override {
-    return inner_.Read(type, id);
-  }
-  StatusOr<store::ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
-                                               int64_t version) override {
-    return inner_.ReadVersion(type, id, version);
-  }
-  StatusOr<store::HistoryPage> History(const store::HistoryQuery& q) override {
-    return inner_.History(q);
-  }
-  StatusOr<store::SearchResult> Search(const store::SearchQuery& q) override {
-    return inner_.Search(q);
-  }
-  void Close() override {}
-  store::StoreStats Stats() const override { return inner_.Stats(); }
-  // Writes that were waiting behind the held one when it went on (they form the next group).
-  int queued_at_release() const { return queued_at_release_.load(); }
-
- private:
-  store::ResourceStore& inner_;
-  const int hold_until_;
-  const std::string refused_;
-  std::atomic<int> queued_{0};
-  std::atomic<bool> held_{false};
-  std::atomic<int> queued_at_release_{0};
-};
-
-std::string TwoPatientTransaction(const std::string& a, const std::string& b) {
-  auto entry = [](const std::string& id) {
-    return R"({"resource":{"resourceType":"Patient","id":")" + id +
-           R"("},"request":{"method":"PUT","url":"Patient/)" + id + R"("}})";
-  };
-  return R"({"resourceType":"Bundle","type":"transaction","entry":[)" + entry(a) + "," + entry(b) +
-         "]}";
-}
-
-// D70: transaction Bundles wait for their commit without holding a CPU slot, so more of them
-// than there are workers meet in one group; each keeps its own savepoint.
-TEST_F(ImporterTest, TransactionBundlesShareACommitAndAFailingOneRollsBackAlone) {
-  std::string dir = Dir() + "/bundles";
-  std::filesystem::create_directories(dir);
-  const int kBundles = 12;
-  for (int i = 0; i < kBundles; ++i) {
-    std::string n = std::to_string(100 + i);
-    std::ofstream(dir + "/b" + n + ".json")
-        << TwoPatientTransaction(i == 5 ? "refused" : "a" + n, "b" + n);
-  }
-  options_.workers = 2;
-  // More writes waiting together than there are workers: impossible unless a waiting
-  // transaction gives its worker's slot back.
-  GroupingProbeStore probe(*store_, options_.workers + 2, "refused");
-  const store::StoreStats before = store_->Stats();
-  Importer importer(probe, api_, options_);
-  ASSERT_TRUE(importer.ImportPaths({dir}).ok());
-  const store::StoreStats after = store_->Stats();
-
-  EXPECT_EQ(importer.stats().resources_written, 2 * (kBundles - 1));
-  EXPECT_EQ(importer.stats().entries_failed, 2) << "the refused Bundle's two entries";
-  ASSERT_FALSE(importer.stats().errors.empty());
-  EXPECT_NE(importer.stats().errors[0].find("b105.json (transaction: nothing of this file"),
-            std::string::npos)
-      << importer.stats().errors[0];
-  EXPECT_EQ(Version("Patient", "refused"), 0);
-  EXPECT_EQ(Version("Patient", "b105"), 0) << "nothing of the failed Bundle is stored";
-  for (int i = 0; i < kBundles; ++i) {
-    if (i != 5) {
-      std::string n = std::to_string(100 + i);
-      EXPECT_EQ(Version("Patient", "a" + n), 1) << n;
-      EXPECT_EQ(Version("Patient", "b" + n), 1) << n;
-    }
-  }
-  EXPECT_GE(probe.queued_at_release(), options_.workers + 2)
-      << "more Bundles than workers waited for one commit";
-  const int64_t writes = after.writes - before.writes;
-  const int64_t commits = after.commits - before.commits;
-  EXPECT_GE(writes, kBundles);
-  EXPECT_LE(commits + options_.workers + 1, writes) << writes << " writes in " << commits;
 }
 
 TEST_F(ImporterTest, AConditionalReferenceMatchingSeveralFailsItsTransactionNamingIt) {

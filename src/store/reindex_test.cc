@@ -50,6 +50,7 @@ int64_t Count(ResourceStore& store, const std::vector<std::pair<std::string, std
   auto q = ParseSearch("Observation", p);
   EXPECT_TRUE(q.ok()) << q.status().ToString();
   q->count = 0;
+  q->total_limit = 0;  // an exact count: the default stops at kDefaultTotalLimit
   auto r = store.Search(*q);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? r->total : -1;
@@ -97,6 +98,7 @@ TEST(Reindex, FillsMissingRowsForEveryParameterOrOne) {
   auto audit = [&] {
     auto q = ParseSearch("AuditEvent", {{"type", "110110"}});
     q->count = 0;
+    q->total_limit = 0;
     auto found = store->Search(*q);
     return found.ok() ? found->total : -1;
   };

@@ -207,7 +207,7 @@ struct SqliteOptions {
   // kTimeout; 0 disables the limit.
   int max_query_ms = 10000;
   // The write-ahead log is copied into the database file by a thread of its own instead of the
-  // writer's autocheckpoint (sqlite_checkpointer.h, D65/D75).
+  // writer's autocheckpoint (sqlite_checkpointer.h, D65/D71).
   bool wal_checkpoint_thread = false;
 };
 

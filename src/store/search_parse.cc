@@ -550,7 +550,7 @@ StatusOr<PageCursor> DecodePageToken(const std::vector<SortKey>& sort, std::stri
     c.values.push_back(std::move(v));
   }
   // An unsorted search's listing may walk another order than the keys' and carry one value of
-  // it (a chain's target id, decisions D81); the store refuses a value its plan has no use for.
+  // it (a chain's target id, decisions D75); the store refuses a value its plan has no use for.
   if (c.values.size() != sort.size() && !(sort.empty() && c.values.size() == 1)) {
     return bad;
   }

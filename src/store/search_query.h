@@ -132,7 +132,7 @@ struct SearchQuery {
 
 // The most matches a _total=estimate count looks at.
 constexpr int64_t kEstimateLimit = 10000;
-// The most matches counted for Bundle.total when the client does not send _total (D35, D87):
+// The most matches counted for Bundle.total when the client does not send _total (D35, D78):
 // a first page then lists at most this many keys past its own, whatever the corpus size.
 constexpr int64_t kDefaultTotalLimit = 100;
 // How many levels of _include:iterate / _revinclude:iterate are followed.

@@ -309,7 +309,7 @@ class Compiler {
 
   // The keys of the current Patients among `ids` (a subquery of Patient ids), from the partial
   // index resource_current_patient (id, type, deleted) WHERE type = 'Patient' AND deleted = 0
-  // (SQLite migration 7, PostgreSQL migration 10; decisions D80) alone: the ids a `_has` driver
+  // (SQLite migration 7, PostgreSQL migration 10; decisions D74) alone: the ids a `_has` driver
   // collects include deleted Patients (their Observations keep their token rows), and testing
   // `deleted` on each Patient's row read a table page per match (561 for a lab code at 1 k
   // patients). The type and flag are literals, not arguments: a partial index serves a
@@ -484,7 +484,7 @@ class Compiler {
            internal::StoredUnderOwnKey(s.type, c.param);
   }
 
-  // Whether a key listing walks the chain `c` (decisions D81): a type search whose driver is a
+  // Whether a key listing walks the chain `c` (decisions D75): a type search whose driver is a
   // chain to one target type through one parameter key, on the schema without co-location.
   bool WalksChain(const Scope& s, const SearchClause& c, const SearchQuery* q) const {
     return listing_ && q != nullptr && !s.type.empty() && q->compartment_type.empty() &&
@@ -596,7 +596,7 @@ class Compiler {
   }
 
   // The matches' keys straight from the one clause's index rows, "SELECT DISTINCT t.res FROM
-  // sp_x t WHERE ...", for a count (decisions D85): it stops after the cap's rows, where
+  // sp_x t WHERE ...", for a count (decisions D76): it stops after the cap's rows, where
   // "r.pk IN (<keys>)" would first collect every key (the 60,000 tuples of a low threshold on a
   // common code) and seek each in resource(type). Only where KeysFromIndexOnly holds for a lone
   // driver (index rows exist only for current resources, and the parameter key names the type,

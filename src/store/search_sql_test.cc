@@ -537,7 +537,7 @@ TEST_F(SearchSql, ChainedSearch) {
 }
 
 // A chain's key listing walks its targets' references in (target id, key) order (decisions
-// D81): every page follows from the last one's cursor (target id and key), a resource referring
+// D75): every page follows from the last one's cursor (target id and key), a resource referring
 // to two matching targets is listed once, the total is the number of resources, and a change
 // between pages (the cursor's resource deleted, a new reference to an earlier target) neither
 // repeats nor skips the resources the first page had not reached.
@@ -801,7 +801,7 @@ TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
 }
 
 // The Patients of `_has:T:patient:<code>` are found current in resource_current_patient
-// (decisions D80): a deleted Patient, whose Observations keep their token rows, is not a match,
+// (decisions D74): a deleted Patient, whose Observations keep their token rows, is not a match,
 // on every page and in the total; recreated, it is again.
 TEST(SearchSqlHas, DeletedPatientsAreNotMatchesAndRecreatedOnesAre) {
   auto store = OpenOrDie(TempDbPath("has-deleted"));
@@ -1254,7 +1254,7 @@ TEST(SearchSqlTuples, TotalsCountedFromTheTuplesEqualEveryOtherPlans) {
     GTEST_SKIP() << "the composite-tuple plans are SQLite's";
   }
   // 600 Observations of one code, 480 with a value: whichever plan the store picks for a page
-  // (the tuple range; the token rows with the total counted from the range, D85; the token
+  // (the tuple range; the token rows with the total counted from the range, D76; the token
   // rows alone), the pages, the next cursor and the capped total are those of the rule.
   auto store = OpenOrDie(TempDbPath("tuple-totals"));
   WriteNumberedObservations(*store, 600, "http://loinc.org");
@@ -1465,7 +1465,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
         << plan;
     EXPECT_NE(plan.find("sp_reference_source (param=? AND res=?)"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
-    // The patients are found current in resource_current_patient alone (migration 7, D80):
+    // The patients are found current in resource_current_patient alone (migration 7, D74):
     // no resource row is read, neither a Patient's nor, in the outer listing, a match's.
     EXPECT_NE(plan.find("SEARCH r USING COVERING INDEX resource_current_patient (id=? AND "
                         "type=? AND deleted=?)"),
@@ -1499,7 +1499,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   EXPECT_EQ(listed.find("TEMP B-TREE"), std::string::npos) << listed;
   // A key listing or count from index rows checks each key's type in resource(type) and never
   // reads the row (whose page holds the JSON body); _has, whose keys are the target's, does,
-  // unless its driver keeps the current Patients only (the patients of token rows, D80).
+  // unless its driver keeps the current Patients only (the patients of token rows, D74).
   SearchQuery has_subject = has;
   has_subject.clauses = {Linked(ClauseLink::kHas, "subject", "Observation", code)};
   for (auto& [what, q, from_index] : std::vector<std::tuple<const char*, SearchQuery, bool>>{
@@ -1517,7 +1517,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
       ASSERT_TRUE(sql.ok()) << sql.status().ToString();
       std::string plan = Plan(path, *sql);
       if (std::string_view(what) == "keyset" && mode == SearchSqlMode::kCount) {
-        // One clause's count reads its index rows alone, each key once (D85).
+        // One clause's count reads its index rows alone, each key once (D76).
         EXPECT_EQ(plan.find("SEARCH r "), std::string::npos) << plan;
         EXPECT_NE(plan.find("COVERING INDEX sp_token_code"), std::string::npos) << plan;
         continue;
@@ -1535,7 +1535,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   }
   // A chain's key listing walks its targets' references, each target's in key order, and stops
   // after its LIMIT: no key set of every referring resource, no sorter, no resource row read
-  // (the type from resource(type)); a later page starts at its cursor's target (D81).
+  // (the type from resource(type)); a later page starts at its cursor's target (D75).
   for (bool later : {false, true}) {
     SearchQuery q = chain;
     if (later) {

@@ -263,7 +263,7 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
                                                   static_cast<int>(limit)));
   ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
   s.BindAll(sql.args);
-  // A listing in another order than the keys' (a chain's, by target: decisions D81) has a
+  // A listing in another order than the keys' (a chain's, by target: decisions D75) has a
   // second column, the order's value, which the next page's cursor carries.
   const bool ordered_by_value = s.ColumnCount() > 1;
   std::vector<int64_t> keys;

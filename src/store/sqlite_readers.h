@@ -48,7 +48,7 @@ StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& typ
                                         const std::string& id, int64_t version);
 StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& query);
 // `count_query`, when given, is the same search in another plan that counts more cheaply (the
-// code-value-quantity tuples, decisions D85): a first page in the default order then lists only
+// code-value-quantity tuples, decisions D76): a first page in the default order then lists only
 // its own keys with `query`, and a total beyond that page comes from `count_query`'s count.
 StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int64_t now_us,
                                  const SearchQuery* count_query = nullptr);

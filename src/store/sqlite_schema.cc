@@ -188,7 +188,7 @@ CREATE INDEX IF NOT EXISTS sp_composite_code_value ON sp_composite(param, t1, s1
 CREATE INDEX IF NOT EXISTS sp_reference_source ON sp_reference(param, res);
 )sql"},
       {6, "patient on token rows; recorded composite-tuple completeness", Migration6().c_str()},
-      // Decisions D80. The current Patients by id, (id, type, deleted) so that the index alone
+      // Decisions D74. The current Patients by id, (id, type, deleted) so that the index alone
       // answers "is Patient x current, and its key": `Patient?_has:T:patient:<code>` collects
       // the patient ids of the code's token rows, which include deleted Patients, and read each
       // one's row (a table page holding its JSON) for `deleted`. One entry per current Patient.

@@ -91,7 +91,7 @@ class SqliteStore : public ResourceStore {
       if (plan != sqlite::TuplePlan::kParameters) {
         SearchQuery with_tuples = query;  // see SearchQuery::composite_tuples_indexed (D58)
         with_tuples.composite_tuples_indexed = true;
-        if (plan == sqlite::TuplePlan::kCountFromTuples) {  // decisions D85
+        if (plan == sqlite::TuplePlan::kCountFromTuples) {  // decisions D76
           return sqlite::RunSearch(*conn, query, NowUs(), &with_tuples);
         }
         return sqlite::RunSearch(*conn, with_tuples, NowUs());
@@ -192,7 +192,7 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
   ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::ReaderPool> readers,
       sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
-  // The WAL is copied into the file off the writer's thread (D65, D75); started before
+  // The WAL is copied into the file off the writer's thread (D65, D71); started before
   // Writer::Start, which hands the connection to that thread.
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
   if (options.wal_checkpoint_thread) {

@@ -212,7 +212,7 @@ int ThreadsOfThisProcess() {
                                         std::filesystem::directory_iterator()));
 }
 
-// The checkpoint thread is an open option of the store (D75), not a process-wide switch: the
+// The checkpoint thread is an open option of the store (D71), not a process-wide switch: the
 // store opened with it runs one more thread, and what it stored is there after a reopen (its
 // WAL hook is destroyed after the writer's connection, which calls it).
 TEST(SqliteStore, CheckpointThreadIsAnOpenOption) {

@@ -1,4 +1,4 @@
-// Choosing the plan of `Observation?code=S|C&value-quantity=gtV` (decisions D58, D61, D85)
+// Choosing the plan of `Observation?code=S|C&value-quantity=gtV` (decisions D58, D61, D76)
 // without a statement per search: the code-value-quantity tuples drive when the threshold's
 // range of the code's values is small; the code's token rows drive otherwise (they find a page
 // sooner than the range collects 60,000 tuples of a low threshold on a common code), and then

@@ -1,5 +1,5 @@
 // PostgreSQL plans searches from statistics that ANALYZE gathers; a server whose data arrived by
-// $import must not plan without them until autovacuum's next round (decisions D69, D90,
+// $import must not plan without them until autovacuum's next round (decisions D69, D79,
 // docs/postgres.md). An $import job reads as completed only once the planner's statistics are
 // gathered: `last_analyze` (set by an ANALYZE command, never by autovacuum, which sets
 // `last_autoanalyze`) is there when the job's manifest is. A few resources only, so the store's

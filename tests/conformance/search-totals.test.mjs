@@ -118,7 +118,7 @@ describe('Bundle.total on large result sets', () => {
     assert.equal((await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&_total=none`))).total, undefined);
   });
 
-  test('at or under 100 matches the default total is exact (decisions D87)', async () => {
+  test('at or under 100 matches the default total is exact (decisions D78)', async () => {
     const b = await ok(await server.get(`Basic?_tag=${TAGS}|${tag}&code:text=b10`));
     // b10, b100..b109, b1000: 1 + 10 + 1 = 12
     assert.equal(b.total, 12);

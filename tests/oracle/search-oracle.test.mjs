@@ -87,7 +87,7 @@ function hasTasks(type, { patientRows, tokenQueries }, patients, nowUs) {
 // The Patient parameters whose queries are also asked as chains, `<type>?patient:Patient.<param>=`
 // for every type with a `patient` reference: the resources referring to a Patient that matches.
 // Asked in about five pages (at least 7 a page), so that the paging is compared too: the store
-// walks a chain's references by target and carries the target in its page token (decisions D81).
+// walks a chain's references by target and carries the target in its page token (decisions D75).
 const CHAIN_PATIENT_PARAMS = new Set(['name', 'gender']);
 const chainPage = (matches) => Math.max(7, Math.ceil(matches / 5));
 

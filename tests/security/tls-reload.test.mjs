@@ -2,7 +2,7 @@
 // certificate and key files are replaced and the server is sent SIGHUP. New connections get the
 // new certificate; the connection opened before keeps working; a renewal whose key does not
 // match is refused (the previous certificate stays, the error is logged, the server stays up).
-// The same signal reloads the MLLP listener's --hl7-tls-cert/--hl7-tls-key (D91, docs/hl7v2.md).
+// The same signal reloads the MLLP listener's --hl7-tls-cert/--hl7-tls-key (D80, docs/hl7v2.md).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';

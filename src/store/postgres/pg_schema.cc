@@ -310,7 +310,7 @@ CREATE INDEX bulk_job_claimable ON bulk_job(created_us) WHERE state IN ('queued'
 ALTER TABLE sp_token ADD COLUMN patient text COLLATE "C" NOT NULL DEFAULT '';
 )sql"},
       {9, "patient on the token rows written before migration 8", migration9.c_str()},
-      // SQLite's 7 (decisions D80): the current Patients by id, so that the Patients of
+      // SQLite's 7 (decisions D74): the current Patients by id, so that the Patients of
       // `_has:T:patient:<code>` are found current without reading their rows (an index-only
       // scan; the condition's columns need not be in it, the predicate implies them).
       {10, "current Patients by id", R"sql(

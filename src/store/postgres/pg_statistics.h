@@ -1,4 +1,4 @@
-// The planner's statistics follow the data without an operator (decisions D69, D90).
+// The planner's statistics follow the data without an operator (decisions D69, D79).
 //
 // PostgreSQL plans from statistics that ANALYZE gathers. Autovacuum gathers them once a table
 // changed by 10 % (plus 50 rows), but only on its next round (autovacuum_naptime, a minute), and a

@@ -160,7 +160,7 @@ TEST_F(PostgresStoreTest, UpgradesADatabaseOfThePreviousSchemaVersion) {
   auto store = Node();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Read("Patient", "old")->body, R"({"resourceType":"Patient"})");
-  {  // migration 10: the current Patients' index (decisions D80), holding the one written before
+  {  // migration 10: the current Patients' index (decisions D74), holding the one written before
     auto conn = Sql();
     auto rows = conn->Run(
         "SELECT (to_regclass('resource_current_patient') IS NOT NULL)::int, (SELECT COUNT(*) FROM "
