@@ -609,7 +609,15 @@ class Compiler {
       return std::string();
     }
     ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[0]));
-    return "SELECT DISTINCT" + keys.substr(std::string_view("SELECT").size());
+    // "+" keeps the key from naming an index column: bare, SQLite serves the DISTINCT from
+    // sp_reference_source (param, res), already in res order, and walks every row of the
+    // parameter (1 s for `Observation?patient=X&_total=accurate` at 1 k patients) instead of
+    // the clause's value index with a small temporary B-tree.
+    constexpr std::string_view kSelect = "SELECT ";
+    if (!keys.starts_with(kSelect)) {
+      return InternalError("a driver's key listing does not start with SELECT: " + keys);
+    }
+    return "SELECT DISTINCT +" + keys.substr(kSelect.size());
   }
 
   // FROM and WHERE over alias r; `q` adds the query-level conditions (top level only).
