@@ -88,9 +88,14 @@ class ExportRun {
     if (req_.since_us && found.last_updated_us < *req_.since_us) {
       return Status::Ok();  // the store applies _since too; this keeps every path exact
     }
+    bool changed_since_tt =
+        opt_.transaction_time_us > 0 && found.last_updated_us > opt_.transaction_time_us;
+    if (found.deleted && !changed_since_tt) {
+      return Status::Ok();  // a scan passes only deletions after the transaction time; be sure
+    }
     store::ScannedVersion v = found;
     store::ResourceVersion earlier;
-    if (opt_.transaction_time_us > 0 && v.last_updated_us > opt_.transaction_time_us) {
+    if (changed_since_tt) {
       // Changed after the export's transactionTime: export the version current at that instant.
       store::HistoryQuery hq;
       hq.type = std::string(v.type);
@@ -242,6 +247,13 @@ class ExportRun {
       scan.types = types;
     }
     scan.since_us = req_.since_us;
+    if (opt_.transaction_time_us > 0) {
+      // The scan passes deletions after the transaction time too (D94), and PostgreSQL reads in
+      // chunks: Emit turns a version newer than the transaction time back into the one current
+      // then, and a deletion after it into what it deleted.
+      scan.as_of_us = opt_.transaction_time_us;
+      scan.chunk_rows = opt_.scan_chunk_rows;
+    }
     auto write = [&](const store::ScannedVersion& v) -> Status {
       if (opt_.cancel != nullptr && opt_.cancel->load(std::memory_order_relaxed)) {
         return Cancelled();

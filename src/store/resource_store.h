@@ -123,15 +123,23 @@ struct SearchResult {
 struct CurrentScan {
   std::vector<std::string> types;   // empty: every type but AuditEvent (decisions D21)
   std::optional<int64_t> since_us;  // only versions updated at or after this instant
+  // Set: the caller wants the state as of this instant and looks up (in history) every version
+  // newer than it, so the scan also passes the versions deleted after it
+  // (ScannedVersion::deleted), which existed at it (D94). PostgreSQL then reads in chunks of
+  // `chunk_rows` rows by key, each its own statement; SQLite still reads one snapshot.
+  std::optional<int64_t> as_of_us;
+  int chunk_rows = 10000;
 };
 
-// One current, non-deleted version seen by ScanCurrent. The views point into the backend's row
-// and are valid only during the call.
+// One version seen by ScanCurrent: current and not deleted, or (CurrentScan::as_of_us) deleted
+// after the scan's instant. The views point into the backend's row and are valid only during the
+// call.
 struct ScannedVersion {
   std::string_view type;
   std::string_view id;
   int64_t last_updated_us = 0;
   std::string_view body;
+  bool deleted = false;
 };
 
 // Called for each version of a scan; a non-OK status stops the scan and is its result.
@@ -162,9 +170,11 @@ class ResourceStore {
   virtual StatusOr<SearchResult> Search(const SearchQuery& query) = 0;
 
   // Every current, non-deleted version of `scan.types` (each type's versions in key order; the
-  // types in any order), passed to `fn` one at a time on the calling thread. SQLite reads them
-  // all from one snapshot; the default (any backend) pages through Search type by type, each
-  // page its own read. Thread-safe.
+  // types in any order), passed to `fn` one at a time on the calling thread, and with
+  // `scan.as_of_us` the versions deleted after that instant too. SQLite reads them all from one
+  // snapshot; PostgreSQL with `as_of_us` in chunks by key; the default (any backend) pages
+  // through Search type by type, each page its own read, and cannot see deleted versions.
+  // Thread-safe.
   virtual Status ScanCurrent(const CurrentScan& scan, const ScanFunction& fn);
 
   // Flushes and closes; further calls fail with kUnavailable. Idempotent.

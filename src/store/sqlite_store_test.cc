@@ -396,6 +396,72 @@ TEST(SqliteStore, ScanCurrentReadsOneSnapshot) {
   EXPECT_EQ(Scanned(*store, {}).size(), 100u);
 }
 
+// With as_of_us (D94): the rows deleted after as_of_us are passed, marked; those deleted before
+// are not. SQLite reads one snapshot still (a change ahead of the scan is not seen); PostgreSQL
+// reads chunks of keys, each its own statement (a change ahead of the scan is seen). Both shapes
+// of the SQLite scan: the table (Patients are most rows) and a walk of one minority type.
+TEST(SqliteStore, ScanCurrentAsOfPassesLaterDeletions) {
+  auto store = testing::OpenOrDie(testing::TempDbPath("scan-as-of"));
+  using testing::MakeWrite;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(testing::PutNext(*store, MakeWrite("Patient", "p" + std::to_string(i), kT0)).ok());
+  }
+  ASSERT_TRUE(testing::PutNext(*store, MakeWrite("Observation", "o1", kT0)).ok());
+  ASSERT_TRUE(testing::PutNext(*store, MakeWrite("Observation", "o2", kT0)).ok());
+  const int64_t as_of = kT0 + 10 * kSec;
+  auto remove = [&](const char* type, const char* id, int64_t when) {
+    PreparedWrite gone = MakeWrite(type, id, when);
+    gone.deleted = true;
+    ASSERT_TRUE(testing::PutNext(*store, gone).ok());
+  };
+  remove("Patient", "p4", kT0 + kSec);    // before as_of: not passed
+  remove("Patient", "p3", as_of + kSec);  // after: passed, marked
+  remove("Observation", "o2", as_of + kSec);
+
+  // Scans with as_of; on the first row, writes `ahead` (a row the scan has not reached).
+  auto scan = [&](std::vector<std::string> types, int chunk, const std::string& ahead) {
+    CurrentScan sc{.types = std::move(types)};
+    sc.as_of_us = as_of;
+    sc.chunk_rows = chunk;
+    std::vector<std::string> seen;
+    Status s = store->ScanCurrent(sc, [&](const ScannedVersion& v) {
+      seen.push_back(std::string(v.type) + "/" + std::string(v.id) +
+                     (v.deleted                   ? " deleted"
+                      : v.last_updated_us > as_of ? " later"
+                                                  : ""));
+      if (seen.size() > 1) {
+        return Status::Ok();
+      }
+      size_t slash = ahead.find('/');
+      return testing::PutNext(
+          *store, MakeWrite(ahead.substr(0, slash), ahead.substr(slash + 1), as_of + 2 * kSec));
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::sort(seen.begin(), seen.end());
+    return seen;
+  };
+  using V = std::vector<std::string>;
+  const bool chunks = !testing::PostgresTestServer().empty();
+  V base = {"Observation/o1", "Observation/o2 deleted", "Patient/p0", "Patient/p1",
+            "Patient/p2",     "Patient/p3 deleted",     "Patient/p5", "Patient/p6"};
+  auto with = [&](V tail) {
+    V out = base;
+    out.insert(out.end(), tail.begin(), tail.end());
+    return out;
+  };
+  // Chunks of 1 and 3 rows see the change made ahead of them; one snapshot (SQLite) or one chunk
+  // of 10,000 does not.
+  EXPECT_EQ(scan({"Patient", "Observation"}, 1, "Patient/p8"),
+            with({"Patient/p7", chunks ? "Patient/p8 later" : "Patient/p8", "Patient/p9"}));
+  EXPECT_EQ(scan({"Patient", "Observation"}, 3, "Patient/p9"),
+            with({"Patient/p7", "Patient/p8 later", chunks ? "Patient/p9 later" : "Patient/p9"}));
+  EXPECT_EQ(scan({"Patient", "Observation"}, 10000, "Patient/p7"),
+            with({"Patient/p7", "Patient/p8 later", "Patient/p9 later"}));
+  // One type (a walk of it on SQLite), one row per chunk: o2, recreated ahead of the scan.
+  EXPECT_EQ(scan({"Observation"}, 1, "Observation/o2"),
+            (V{"Observation/o1", chunks ? "Observation/o2 later" : "Observation/o2 deleted"}));
+}
+
 // Statement::TextView (what the export scan reads rows with): the column's bytes as stored, an
 // embedded NUL and UTF-8 included, the same as Text() but without a copy; empty for NULL.
 TEST(SqliteStatement, TextViewGivesTheColumnsBytesWithoutACopy) {

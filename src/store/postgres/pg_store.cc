@@ -7,6 +7,7 @@
 #include "store/include_follow.h"
 #include "store/postgres/pg_compartment_key.h"
 #include "store/postgres/pg_conn.h"
+#include "store/postgres/pg_current_scan.h"
 #include "store/postgres/pg_read_router.h"
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_statistics.h"
@@ -225,6 +226,18 @@ class PostgresStore : public ResourceStore {
       return NotFoundError(type + "/" + id + " has no version " + std::to_string(version));
     }
     return VersionFromRow(rows, 0);
+  }
+
+  // With as_of_us, chunks by key that also pass deletions after it (pg_current_scan.h);
+  // without, the default's pages of searches.
+  Status ScanCurrent(const CurrentScan& scan, const ScanFunction& fn) override {
+    if (closed_) {
+      return Closed();
+    }
+    if (!scan.as_of_us) {
+      return ResourceStore::ScanCurrent(scan, fn);
+    }
+    return pg::ScanCurrentInChunks(reads_, scan, fn);
   }
 
   StatusOr<HistoryPage> History(const HistoryQuery& q) override {
