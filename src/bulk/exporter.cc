@@ -248,9 +248,9 @@ class ExportRun {
     }
     scan.since_us = req_.since_us;
     if (opt_.transaction_time_us > 0) {
-      // The scan passes deletions after the transaction time too (D94), and PostgreSQL reads in
-      // chunks: Emit turns a version newer than the transaction time back into the one current
-      // then, and a deletion after it into what it deleted.
+      // Chunks, each its own snapshot, that pass deletions after the transaction time too (D91):
+      // Emit turns a version newer than the transaction time back into the one current then,
+      // and a deletion after it into what it deleted.
       scan.as_of_us = opt_.transaction_time_us;
       scan.chunk_rows = opt_.scan_chunk_rows;
     }

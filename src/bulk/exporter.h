@@ -32,8 +32,8 @@ struct ExportRunOptions {
   // Resources changed after this instant are exported as they were at it (their earlier version
   // from history), and resources created after it are left out; 0: no bound.
   int64_t transaction_time_us = 0;
-  // With a transaction time, a system export on PostgreSQL reads the store in chunks of this
-  // many rows, each its own statement (CurrentScan::chunk_rows, D94).
+  // With a transaction time, a system export reads the store in chunks of this many rows, each
+  // its own snapshot (CurrentScan::chunk_rows, D91).
   int scan_chunk_rows = 10000;
   const std::atomic<bool>* cancel = nullptr;  // checked between pages: kCancelled when set
   std::function<void(const ExportProgress&)> progress;  // after every page

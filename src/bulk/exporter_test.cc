@@ -123,7 +123,7 @@ TEST_F(ExporterTest, ResourcesChangedAfterTheTransactionTimeAreExportedAsTheyWer
   EXPECT_NE(text.find("\"female\""), std::string::npos);
 }
 
-// D94: what is deleted after a system export's transaction time is still exported as it was (a
+// D91: what is deleted after a system export's transaction time is still exported as it was (a
 // job's read begins after that instant; the resource was lost before, on both backends), updated
 // ones as they were, new ones not at all; whatever the chunk size (PostgreSQL) and whichever shape
 // the SQLite scan takes (the table, or a walk of a minority type).

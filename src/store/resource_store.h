@@ -125,8 +125,8 @@ struct CurrentScan {
   std::optional<int64_t> since_us;  // only versions updated at or after this instant
   // Set: the caller wants the state as of this instant and looks up (in history) every version
   // newer than it, so the scan also passes the versions deleted after it
-  // (ScannedVersion::deleted), which existed at it (D94). PostgreSQL then reads in chunks of
-  // `chunk_rows` rows by key, each its own statement; SQLite still reads one snapshot.
+  // (ScannedVersion::deleted), which existed at it, and reads in chunks of `chunk_rows` rows by
+  // key, each its own snapshot (D91).
   std::optional<int64_t> as_of_us;
   int chunk_rows = 10000;
 };
@@ -172,8 +172,9 @@ class ResourceStore {
   // Every current, non-deleted version of `scan.types` (each type's versions in key order; the
   // types in any order), passed to `fn` one at a time on the calling thread, and with
   // `scan.as_of_us` the versions deleted after that instant too. SQLite reads them all from one
-  // snapshot; PostgreSQL with `as_of_us` in chunks by key; the default (any backend) pages
-  // through Search type by type, each page its own read, and cannot see deleted versions.
+  // snapshot, or with `as_of_us` in chunks by key (restarting the WAL between chunks);
+  // PostgreSQL with `as_of_us` in chunks by key; the default (any backend) pages through Search
+  // type by type, each page its own read, and cannot see deleted versions.
   // Thread-safe.
   virtual Status ScanCurrent(const CurrentScan& scan, const ScanFunction& fn);
 

@@ -41,6 +41,10 @@ struct SearchValue {
   // composite: one value per component ("code$value" -> 2), each parsed with its component's
   // type (so a quantity component keeps its prefix: "http://loinc.org|8480-6$gt100")
   std::vector<SearchValue> components;
+  // token without a system: set by a store (SQLite) that found, in the search's own read
+  // transaction, that every index row of the code under its parameter carries this system key;
+  // the code then drives as that system|code does (decisions D83). Not a user's input.
+  std::optional<int64_t> sole_system_key;
 };
 
 // How a clause reaches the resources its condition is about.
@@ -128,6 +132,10 @@ struct SearchQuery {
   // has the (param, t1, s1, lo2) index (SQLite, schema migration 5, decisions D58): the
   // compiler may then answer `code=X&value-quantity=gtY` from the code-value-quantity tuples.
   bool composite_tuples_indexed = false;
+  // Set by a store (SQLite) that estimated it cheaper (decisions D88): the key listing of
+  // `Patient?_has:T:patient:<codes>` (PatientWalkClause) walks the current Patients in id order,
+  // probing each one's token rows of the codes, instead of collecting the codes' patients.
+  bool walk_has_patients = false;
 };
 
 // The most matches a _total=estimate count looks at.

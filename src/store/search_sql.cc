@@ -160,6 +160,29 @@ IndexTarget TargetOf(const SearchClause& c) {
   return {internal::IndexTable(c.type), c.param, c.type};
 }
 
+}  // namespace
+
+const SearchClause* PatientWalkClause(const SearchQuery& q) {
+  if (q.type != "Patient" || q.clauses.size() != 1 || !q.sort.empty() || q.since_us ||
+      !q.compartment_type.empty()) {
+    return nullptr;
+  }
+  const SearchClause& c = q.clauses[0];
+  if (c.link != ClauseLink::kHas || c.param != "patient" || c.linked.size() != 1) {
+    return nullptr;
+  }
+  const SearchClause& alt = c.linked[0];
+  const bool codes =
+      !alt.values.empty() && std::all_of(alt.values.begin(), alt.values.end(),
+                                         [](const SearchValue& v) { return !v.code.empty(); });
+  return alt.link == ClauseLink::kNone && alt.type == SearchParamType::kToken &&
+                 alt.modifier.empty() && codes && HasR4PatientParam(alt.target_type)
+             ? &alt
+             : nullptr;
+}
+
+namespace {
+
 class Compiler {
  public:
   Compiler(int64_t now_us, ArgList& args) : now_us_(now_us), a_(args) {}
@@ -413,11 +436,16 @@ class Compiler {
       }
       return out;
     }
+    ASSIGN_OR_RETURN(std::string rows, IndexRowsFromWhere(s, c));
+    return "SELECT " + KeyColumns(a_.dialect(), "t.res", "t") + rows;
+  }
+
+  // " FROM sp_x t WHERE t.param ... AND (<values>)": the index rows of a plain clause.
+  StatusOr<std::string> IndexRowsFromWhere(const Scope& s, const SearchClause& c) {
     IndexTarget target = TargetOf(c);
     ASSIGN_OR_RETURN(std::string key, KeySql(s, target.param));
     ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
-    return "SELECT " + KeyColumns(a_.dialect(), "t.res", "t") + " FROM " + target.table +
-           " t WHERE t.param" + key + " AND " + preds;
+    return std::string(" FROM ") + target.table + " t WHERE t.param" + key + " AND " + preds;
   }
 
   // The compartment's members: resources referring to the owner through a compartment
@@ -475,20 +503,77 @@ class Compiler {
     return out;
   }
 
-  // A driver whose index rows come out unique per resource and in key order: a token clause
-  // with one fully qualified system|code, in a type search.
-  static bool StreamsInKeyOrder(const Scope& s, const SearchClause& c) {
-    return !s.type.empty() && c.link == ClauseLink::kNone && c.type == SearchParamType::kToken &&
-           c.modifier.empty() && c.values.size() == 1 && c.values[0].has_system &&
-           !c.values[0].system.empty() && !c.values[0].code.empty() &&
-           internal::StoredUnderOwnKey(s.type, c.param);
+  // Whether `c` is R4's `patient` reference naming one Patient by id (patient=P,
+  // patient=Patient/P, patient:Patient=P), in a type search of a type with that parameter.
+  static bool NamesOnePatient(const Scope& s, const SearchClause& c) {
+    if (s.type.empty() || c.link != ClauseLink::kNone || c.param != "patient" ||
+        c.type != SearchParamType::kReference || c.values.size() != 1 ||
+        !(c.modifier.empty() || c.modifier == "Patient") || !HasR4PatientParam(s.type)) {
+      return false;
+    }
+    const SearchValue& v = c.values[0];
+    return !v.ref_id.empty() && (v.ref_type.empty() || v.ref_type == "Patient") &&
+           v.raw.find("://") == std::string::npos;
   }
 
-  // Whether a key listing walks the chain `c` (decisions D75): a type search whose driver is a
-  // chain to one target type through one parameter key, on the schema without co-location.
+  // With a `patient` driver naming one Patient, the clause (its index) of a plain token
+  // condition whose every value names a code, which then drives instead through
+  // sp_token_patient (param, patient, code, sys): the patient's rows of the code (decisions
+  // D87). -1 otherwise.
+  int PatientTokenClause(const Scope& s, const std::vector<const SearchClause*>& clauses,
+                         int driver) const {
+    if (driver < 0 || !NamesOnePatient(s, *clauses[driver])) {
+      return -1;
+    }
+    for (size_t i = 0; i < clauses.size(); ++i) {
+      const SearchClause& c = *clauses[i];
+      bool codes =
+          !c.values.empty() && std::all_of(c.values.begin(), c.values.end(),
+                                           [](const SearchValue& v) { return !v.code.empty(); });
+      if (c.link == ClauseLink::kNone && c.type == SearchParamType::kToken && c.modifier.empty() &&
+          codes && Rank(c) > 0) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  // The keys of the resources of token clause `c` whose patient column is the Patient of the
+  // `patient` clause `p` — and those of the rows without one patient (''), whose references the
+  // `patient` clause, kept as a probe, decides (D60's rule): two ranges of sp_token_patient
+  // (param, patient, code, sys) where the patient's reference rows would each be probed for
+  // the code (1,400-2,000 Observations for the largest records, decisions D77).
+  StatusOr<std::string> PatientTokenKeys(const Scope& s, const SearchClause& c,
+                                         const SearchClause& p) {
+    std::string arms;
+    for (bool one_patient : {true, false}) {
+      ASSIGN_OR_RETURN(std::string key, KeySql(s, c.param));
+      ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
+      arms += (one_patient ? "SELECT " : " UNION ALL SELECT ") +
+              KeyColumns(a_.dialect(), "t.res", "t") + " FROM sp_token t WHERE t.param" + key +
+              " AND t.patient = " + (one_patient ? a_.Arg(p.values[0].ref_id) : "''") + " AND " +
+              preds;
+    }
+    return arms;
+  }
+
+  // A driver whose index rows come out unique per resource and in key order: a token clause
+  // with one fully qualified system|code, or a code whose rows all carry one system (the store
+  // found it, SearchValue::sole_system_key: decisions D83), in a type search.
+  static bool StreamsInKeyOrder(const Scope& s, const SearchClause& c) {
+    return !s.type.empty() && c.link == ClauseLink::kNone && c.type == SearchParamType::kToken &&
+           c.modifier.empty() && c.values.size() == 1 &&
+           ((c.values[0].has_system && !c.values[0].system.empty()) ||
+            (!c.values[0].has_system && c.values[0].sole_system_key)) &&
+           !c.values[0].code.empty() && internal::StoredUnderOwnKey(s.type, c.param);
+  }
+
+  // Whether a key listing (decisions D75) or a capped count (D82) walks the chain `c`: a type
+  // search whose driver is a chain to one target type through one parameter key, on the schema
+  // without co-location.
   bool WalksChain(const Scope& s, const SearchClause& c, const SearchQuery* q) const {
-    return listing_ && q != nullptr && !s.type.empty() && q->compartment_type.empty() &&
-           !q->since_us && a_.dialect().CoLocationColumn().empty() &&
+    return (listing_ || counts_to_cap_) && q != nullptr && !s.type.empty() &&
+           q->compartment_type.empty() && !q->since_us && a_.dialect().CoLocationColumn().empty() &&
            c.link == ClauseLink::kChain && c.linked.size() == 1 &&
            internal::StoredUnderOwnKey(s.type, c.param);
   }
@@ -506,22 +591,24 @@ class Compiler {
   Status ChainWalk(const Scope& s, const SearchClause& c, const SearchQuery& q,
                    std::string& where) {
     const SearchClause& alt = c.linked.at(0);
+    // A count walks from the first target whatever page asked for it.
+    const std::optional<PageCursor> after = listing_ ? q.after : std::nullopt;
     std::string after_target;
-    if (q.after) {
-      if (q.after->values.size() != 1 || !q.after->values[0].starts_with("s")) {
+    if (after) {
+      if (after->values.size() != 1 || !after->values[0].starts_with("s")) {
         return InvalidError("the _page token does not fit this search", "_page");
       }
-      after_target = q.after->values[0].substr(1);
+      after_target = after->values[0].substr(1);
     }
     ASSIGN_OR_RETURN(std::string ids, LinkedSelect(alt, "id"));
-    if (q.after) {  // targets before the cursor's are done
+    if (after) {  // targets before the cursor's are done
       ids += " AND r.id >= " + a_.Arg(after_target);
     }
     where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, c.param)) +
             " AND d.target_type = " + a_.Arg(alt.target_type) + " AND d.target_id IN (" + ids + ")";
-    if (q.after) {  // of the cursor's target, the keys after the cursor's (a filter: "+")
-      where += " AND (+d.target_id > " + a_.Arg(after_target) + " OR d.res > " +
-               a_.Arg(q.after->pk) + ")";
+    if (after) {  // of the cursor's target, the keys after the cursor's (a filter: "+")
+      where +=
+          " AND (+d.target_id > " + a_.Arg(after_target) + " OR d.res > " + a_.Arg(after->pk) + ")";
     }
     // Every matching target, those before the cursor's included: a resource listed at one of
     // them on an earlier page is not listed again.
@@ -531,17 +618,70 @@ class Compiler {
         "d.param AND e.target_type = d.target_type AND e.target_id < d.target_id AND "
         "e.target_id IN (" +
         every + ")) AND r.pk = d.res";
-    walks_chain_ = true;
+    walk_column_ = "d.target_id";
     order_key_ = "d.target_id, d.res";
     return Status::Ok();
   }
 
-  // Whether FromWhere walked a chain (ChainWalk): its listing's second column, d.target_id, is
-  // the next cursor's value, and its cursor is part of its WHERE already.
-  bool walks_chain() const { return walks_chain_; }
+  // Whether `Patient?_has:T:patient:<codes>`'s key listing walks the current Patients
+  // (PatientWalk): the store estimated it cheaper (SearchQuery::walk_has_patients), on the
+  // schema without co-location (PostgreSQL keeps the set, planned with its statistics).
+  bool WalksPatients(const Scope& s, const SearchQuery* q) const {
+    return listing_ && q != nullptr && q->walk_has_patients && s.type == "Patient" &&
+           a_.dialect().CoLocationColumn().empty() && PatientWalkClause(*q) != nullptr;
+  }
+
+  // `Patient?_has:T:patient:<codes>`'s key listing in Patient id order (decisions D88): the
+  // current Patients come out of resource_current_patient (id, type, deleted) in id order, and
+  // each is probed for a token row of the codes carrying its id, one seek in sp_token_patient
+  // (param, patient, code, sys), plus the Patients that the codes' rows without one patient
+  // ('') refer to (D60's rule, a small set built once). The listing stops after its LIMIT, so
+  // its work follows the page (and the total's cap) where the set read every token row of the
+  // codes (106,907 for a lab code at 10 k patients). The cursor is the id: the page token
+  // carries it, and a later page starts after it. Sets `where`, the statement's WHERE over
+  // `FROM resource r`.
+  Status PatientWalk(const SearchQuery& q, std::string& where) {
+    const SearchClause& alt = *PatientWalkClause(q);
+    const Scope linked{alt.target_type, {}};
+    std::string after;
+    if (q.after) {
+      if (q.after->values.size() != 1 || !q.after->values[0].starts_with("s")) {
+        return InvalidError("the _page token does not fit this search", "_page");
+      }
+      after = q.after->values[0].substr(1);
+    }
+    ASSIGN_OR_RETURN(std::string key, KeySql(linked, alt.param));
+    ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(alt));
+    ASSIGN_OR_RETURN(std::string unset_key, KeySql(linked, alt.param));
+    ASSIGN_OR_RETURN(std::string unset_preds, ValuesDisjunction(alt));
+    where =
+        " WHERE r.type = 'Patient' AND r.deleted = 0 AND (EXISTS (SELECT 1 FROM sp_token t "
+        "WHERE t.param" +
+        key + " AND t.patient = r.id AND " + preds +
+        ") OR r.id IN (SELECT t.target_id FROM sp_reference t WHERE t.param = " +
+        a_.Arg(ParamKey(alt.target_type, "patient")) +
+        " AND t.target_type = " + a_.Arg(std::string("Patient")) +
+        " AND t.res IN (SELECT t.res FROM sp_token t WHERE t.param" + unset_key +
+        " AND t.patient = '' AND " + unset_preds + ")))";
+    if (q.after) {
+      where += " AND r.id > " + a_.Arg(after);
+    }
+    walk_column_ = "r.id";
+    order_key_ = "r.id";
+    return Status::Ok();
+  }
+
+  // The column of a listing walked in another order than the keys' (ChainWalk, PatientWalk),
+  // whose value the next cursor carries (its cursor is part of its WHERE already); "" for a
+  // listing in key order.
+  const std::string& walk_column() const { return walk_column_; }
 
   // Asks FromWhere for a key listing (kKeys), which a chain driver may walk (ChainWalk).
   void set_listing(bool on) { listing_ = on; }
+
+  // Asks FromWhere for a count that stops at a cap, which may walk a chain driver too
+  // (ChainWalk, from its first target: a count has no order and no cursor).
+  void set_counts_to_cap(bool on) { counts_to_cap_ = on; }
 
   // The expression the default order walks: r.pk, or the streaming driver's d.res (equal to
   // it, but only the index column lets SQLite skip the sorter and seek past a keyset cursor).
@@ -608,16 +748,13 @@ class Compiler {
         StreamsInKeyOrder(s, *clauses[0]) || !KeysFromIndexOnly(s, clauses, 0, &q)) {
       return std::string();
     }
-    ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[0]));
+    ASSIGN_OR_RETURN(std::string rows, IndexRowsFromWhere(s, *clauses[0]));
     // "+" keeps the key from naming an index column: bare, SQLite serves the DISTINCT from
     // sp_reference_source (param, res), already in res order, and walks every row of the
     // parameter (1 s for `Observation?patient=X&_total=accurate` at 1 k patients) instead of
-    // the clause's value index with a small temporary B-tree.
-    constexpr std::string_view kSelect = "SELECT ";
-    if (!keys.starts_with(kSelect)) {
-      return InternalError("a driver's key listing does not start with SELECT: " + keys);
-    }
-    return "SELECT DISTINCT +" + keys.substr(kSelect.size());
+    // the clause's value index with a small temporary B-tree. (KeysFromIndexOnly holds, so the
+    // schema has no co-location column to select beside the key.)
+    return "SELECT DISTINCT +t.res" + rows;
   }
 
   // FROM and WHERE over alias r; `q` adds the query-level conditions (top level only).
@@ -658,12 +795,16 @@ class Compiler {
       // already in key order, so a join walks them without building the whole key set first
       // (a common LOINC code has tens of thousands of Observations; a page needs count + 1).
       const SearchValue& v = clauses[driver]->values[0];
+      const int64_t sys = v.has_system ? SystemKey(v.system) : *v.sole_system_key;
       from = " FROM sp_token d CROSS JOIN resource r";
       where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, clauses[driver]->param)) +
-              " AND d.code = " + a_.Arg(v.code) + " AND d.sys = " + a_.Arg(SystemKey(v.system)) +
+              " AND d.code = " + a_.Arg(v.code) + " AND d.sys = " + a_.Arg(sys) +
               " AND r.pk = d.res" + SameShard(a_.dialect(), "d", "r") +
               (index_only ? "" : " AND r.deleted = 0");
       order_key_ = "d.res";
+    } else if (driver >= 0 && WalksPatients(s, q)) {
+      from = " FROM resource r INDEXED BY resource_current_patient";
+      RETURN_IF_ERROR(PatientWalk(*q, where));
     } else if (driver >= 0 && WalksChain(s, *clauses[driver], q)) {
       // From index rows alone, each key's type is checked in resource(type), named: beside the
       // walk's NOT EXISTS, SQLite would read the row (a page holding the JSON) instead.
@@ -672,7 +813,13 @@ class Compiler {
       RETURN_IF_ERROR(ChainWalk(s, *clauses[driver], *q, where));
       where += index_only ? "" : " AND r.deleted = 0";
     } else if (driver >= 0) {
-      ASSIGN_OR_RETURN(std::string keys, DriverKeys(s, *clauses[driver]));
+      std::string keys;
+      if (int token = PatientTokenClause(s, clauses, driver); token >= 0) {
+        ASSIGN_OR_RETURN(keys, PatientTokenKeys(s, *clauses[token], *clauses[driver]));
+        driver = token;  // the patient clause is probed below, the token clause is the keys
+      } else {
+        ASSIGN_OR_RETURN(keys, DriverKeys(s, *clauses[driver]));
+      }
       where += (index_only ? " WHERE " : " AND ") + KeyTuple(a_.dialect(), "r.pk", "r") + " IN (" +
                keys + ")";
     }
@@ -767,7 +914,8 @@ class Compiler {
   std::string order_key_ = "r.pk";
   bool keys_only_ = false;
   bool listing_ = false;
-  bool walks_chain_ = false;
+  bool counts_to_cap_ = false;
+  std::string walk_column_;
 };
 
 // A search on a code and a value of the same element, answered from that element's composite
@@ -881,6 +1029,12 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
   c.set_keys_only(mode == SearchSqlMode::kKeys || mode == SearchSqlMode::kCount ||
                   sorts_on_index_rows);
   c.set_listing(mode == SearchSqlMode::kKeys);
+  // A capped count of a chain walks it like the listing and stops after the cap's rows, where
+  // the key set of every resource referring to any matching target is built whole first (every
+  // Observation of every Patient of a name: ~143,000 keys for `Kim` at 10 k patients). An
+  // exact count reads every match either way and keeps the key set.
+  c.set_counts_to_cap(mode == SearchSqlMode::kCount &&
+                      (query.total_limit > 0 || query.estimate_total));
   std::string index_rows;  // a count from one clause's index rows (CountedIndexRows)
   if (mode == SearchSqlMode::kCount) {
     ASSIGN_OR_RETURN(index_rows, c.CountedIndexRows(scope, clauses, query));
@@ -891,6 +1045,7 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
   }
   c.set_keys_only(false);
   c.set_listing(false);
+  c.set_counts_to_cap(false);
   CompiledSql out;
   switch (mode) {
     case SearchSqlMode::kCount:
@@ -924,8 +1079,9 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
       if (!query.sort.empty()) {
         return InvalidError("the key listing of a search has no _sort");
       }
-      if (c.walks_chain()) {  // its cursor is in its WHERE (ChainWalk)
-        out.sql = "SELECT r.pk, d.target_id" + from_where;
+      if (!c.walk_column().empty()) {  // its cursor is in its WHERE (ChainWalk, PatientWalk)
+        out.sql = "SELECT r.pk, " + c.walk_column() + from_where;
+        out.ordered_by_value = true;
       } else if (out.sql = "SELECT r.pk" + from_where; query.after) {
         // a later page: the keys after its cursor
         if (!query.after->values.empty()) {

@@ -35,6 +35,12 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
 // and the threshold (a quantity). The store decides whether the tuples drive (D60).
 std::optional<SearchClause> CompositeTupleOf(const SearchQuery& query);
 
+// When `query` is `Patient?_has:T:patient:<codes>` alone (T with R4's `patient`, a plain token
+// clause whose every value names a code; no sort, _since or compartment), the linked token
+// clause: its key listing may walk the current Patients in id order (decisions D88), which the
+// store chooses by setting SearchQuery::walk_has_patients. nullptr otherwise.
+const SearchClause* PatientWalkClause(const SearchQuery& query);
+
 // Whether a completed reindex of `type` (empty: every type) and `param` (empty: every parameter)
 // rewrote the composite tuples that CompositeTupleOf's plans read: a store that recorded them
 // incomplete may then use them (decisions D62).

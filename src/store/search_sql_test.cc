@@ -11,6 +11,9 @@
 #include "store/resource_store.h"
 #include "store/search_sql.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_patient_walk.h"
+#include "store/sqlite_readers.h"
+#include "store/sqlite_token_systems.h"
 #include "store/sqlite_tuple_estimates.h"
 #include "store/store_test_util.h"
 
@@ -599,6 +602,22 @@ TEST_F(SearchSql, ChainPagesWalkTargetsInOrder) {
     EXPECT_EQ(walk(count), in_order) << count;
     EXPECT_EQ(last_total_, 5) << count;
   }
+  // The count statement (a sorted page's total, a later page's without a carried total) walks
+  // the chain too when capped, from the first target whatever the page, each resource once
+  // (w3 has two matching performers); over the cap there is no total.
+  for (int64_t cap : {int64_t{0}, int64_t{4}, int64_t{5}, int64_t{100}}) {
+    SearchQuery sorted = q;
+    sorted.count = 2;
+    sorted.total_limit = cap;
+    sorted.sort = {SortKey{"_id", false, SearchParamType::kToken}};
+    EXPECT_EQ(Run(sorted).total, cap == 4 ? -1 : 5) << cap;
+    SearchQuery later = q;
+    later.count = 2;
+    later.total_limit = cap;
+    later.after = Run(later).next;
+    ASSERT_TRUE(later.after.has_value());
+    EXPECT_EQ(Run(later).total, cap == 4 ? -1 : 5) << cap;
+  }
   // Changes between pages: after the first page (o2), o3 is deleted and o4 now also names pa.
   EXPECT_EQ(walk(1,
                  [&](int page) {
@@ -784,6 +803,7 @@ TEST(SearchSqlHas, PatientsFromTokenRowsAndFromReferencesWhereTheyHaveNone) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX sp_token_patient; "  // migration 8's, on the column
                          "DROP INDEX sp_token_code; ALTER TABLE sp_token DROP COLUMN patient; "
                          "CREATE INDEX sp_token_value ON sp_token(param, code, sys); "
                          "DROP TABLE store_flag; DELETE FROM schema_version WHERE version >= 6",
@@ -850,6 +870,137 @@ TEST(SearchSqlHas, DeletedPatientsAreNotMatchesAndRecreatedOnesAre) {
   EXPECT_EQ(has(1), std::make_pair(Ids{"x", "z"}, int64_t{2}));  // paged: cursor and count
   ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "y", k2020 + 2)).ok());
   EXPECT_EQ(has(20), std::make_pair(Ids{"x", "y", "z"}, int64_t{3}));
+}
+
+// `Patient?_has:T:patient:<codes>` walked over the current Patients in id order (decisions
+// D88) answers as the collected set does — the same Patients on every page, the same total
+// under every cap — for Patients whose ids are not in key order, a deleted Patient whose
+// Observation keeps its rows, an Observation of two Patients ('' on its rows, found by
+// reference), one of none, several codes, and a code no one has. SQLite only (PostgreSQL keeps
+// the set).
+TEST(SearchSqlHas, WalkingThePatientsAnswersAsCollectingThem) {
+  std::string path = TempDbPath("has-walk");
+  if (!testing::PostgresUriFor(path).empty()) {
+    GTEST_SKIP() << "the walk is SQLite's plan";
+  }
+  auto store = OpenOrDie(path);
+  const std::vector<std::string> ids{"p07", "p02", "p11", "p00", "p05", "p09",
+                                     "p01", "p10", "p03", "p08", "p04", "p06"};
+  for (const std::string& id : ids) {  // keys in this order, ids in another
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", id, k2020)).ok());
+  }
+  int n = 0;
+  auto obs = [&](const char* code, std::vector<std::string> patients) {
+    fhir::IndexEntries ix;
+    ix.tokens.push_back({"code", "http://loinc.org", code, ""});
+    for (const std::string& p : patients) {
+      ix.references.push_back({"patient", "Patient", p, ""});
+    }
+    ASSERT_TRUE(
+        PutNext(*store, MakeWrite("Observation", "o" + std::to_string(n++), k2020 + 1, ix)).ok());
+  };
+  for (const char* p : {"p00", "p02", "p03", "p05", "p07", "p08", "p10"}) {
+    obs("1-1", {p});
+    obs("1-1", {p});  // two rows of one Patient: one match
+  }
+  obs("2-2", {"p01"});
+  obs("2-2", {"p04", "p11"});  // two Patients: found by reference
+  obs("2-2", {});              // none: never found
+  obs("1-1", {"p09", "p06"});
+  PreparedWrite gone = MakeWrite("Patient", "p05", k2020 + 2);
+  gone.deleted = true;
+  ASSERT_TRUE(PutNext(*store, gone).ok());
+  auto conn = sqlite::Connection::Open(path, true);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  struct Answer {
+    std::vector<std::string> ids;
+    int64_t total = -2;
+    bool operator==(const Answer&) const = default;
+  };
+  auto pages = [&](SearchQuery q, bool walk) {
+    q.walk_has_patients = walk;
+    Answer out;
+    for (int page = 0; page < 20; ++page) {
+      auto r = sqlite::RunSearch(**conn, q, k2020 + 10);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) {
+        break;
+      }
+      if (page == 0) {
+        out.total = r->total;
+      }
+      for (const auto& m : r->matches) {
+        out.ids.push_back(m.id);
+      }
+      if (!r->next) {
+        break;
+      }
+      q.after = r->next;
+    }
+    return out;
+  };
+  const std::vector<std::vector<SearchValue>> codes{
+      {Token("http://loinc.org", "1-1")},
+      {Token("http://loinc.org", "2-2")},
+      {Token("http://loinc.org", "1-1"), Token("http://loinc.org", "2-2")},
+      {Val("2-2")},
+      {Token("http://loinc.org", "9-9")}};
+  for (const auto& values : codes) {
+    for (int count : {1, 2, 20}) {
+      for (int64_t cap : {int64_t{0}, int64_t{3}, int64_t{100}}) {
+        SearchQuery q;
+        q.type = "Patient";
+        q.count = count;
+        q.want_total = true;
+        q.total_limit = cap;
+        q.clauses = {Linked(ClauseLink::kHas, "patient", "Observation",
+                            Clause("code", SearchParamType::kToken, values))};
+        ASSERT_NE(PatientWalkClause(q), nullptr);
+        Answer set = pages(q, false), walked = pages(q, true);
+        std::sort(set.ids.begin(), set.ids.end());
+        EXPECT_EQ(walked, set) << values[0].code << " x" << values.size() << " count " << count
+                               << " cap " << cap;
+        EXPECT_TRUE(std::is_sorted(walked.ids.begin(), walked.ids.end()));  // in id order
+      }
+    }
+  }
+  SearchQuery one;
+  one.type = "Patient";
+  one.clauses = {Linked(ClauseLink::kHas, "patient", "Observation",
+                        Clause("code", SearchParamType::kToken, {Val("1-1")}))};
+  EXPECT_EQ(pages(one, true).ids,
+            (std::vector<std::string>{"p00", "p02", "p03", "p06", "p07", "p08", "p09", "p10"}));
+  // A token of the other plan does not fit, and says so.
+  one.after = PageCursor{3, {}};
+  one.walk_has_patients = true;
+  EXPECT_EQ(sqlite::RunSearch(**conn, one, k2020).status().code(), StatusCode::kInvalid);
+  // Other forms are never walked: :not, another parameter, a sort, a second clause.
+  SearchQuery other = one;
+  other.clauses[0].linked[0].modifier = "not";
+  EXPECT_EQ(PatientWalkClause(other), nullptr);
+  other = one;
+  other.clauses[0].param = "subject";
+  EXPECT_EQ(PatientWalkClause(other), nullptr);
+  other = one;
+  other.sort = {SortKey{"_id", false, SearchParamType::kToken}};
+  EXPECT_EQ(PatientWalkClause(other), nullptr);
+  other = one;
+  other.clauses.push_back(Clause("gender", SearchParamType::kToken, {Val("male")}));
+  EXPECT_EQ(PatientWalkClause(other), nullptr);
+}
+
+// The walk is chosen where its probes cost less than collecting the codes' rows (D88).
+TEST(SearchSqlHas, TheWalkIsChosenForCommonCodesOnly) {
+  using sqlite::PatientWalkEstimates;
+  // 10 k Patients; a lab code of 106,907 rows (counted up to 16,384), a first page with its
+  // total capped at 100: the walk.
+  EXPECT_TRUE(PatientWalkEstimates::WalkIsCheaper(16384, 10000, 101));
+  EXPECT_TRUE(PatientWalkEstimates::WalkIsCheaper(10944, 1000, 101));  // 1 k patients
+  // A rare code: a few hundred rows, the walk would probe most Patients.
+  EXPECT_FALSE(PatientWalkEstimates::WalkIsCheaper(300, 10000, 101));
+  // An exact total walks every Patient.
+  EXPECT_FALSE(PatientWalkEstimates::WalkIsCheaper(16384, 10000, 10000));
+  EXPECT_FALSE(PatientWalkEstimates::WalkIsCheaper(0, 0, 21));
 }
 
 // A first page that needs its total lists the keys once (SearchSqlMode::kKeys) and reads the
@@ -1564,6 +1715,27 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
   }
+  // A chain's count up to a cap walks it like its listing and stops after the cap's rows: the
+  // key set of every resource referring to any matching target (143,000 Observations for a
+  // common name at 10 k patients) is not built. An exact count keeps the key set (D82).
+  for (int64_t cap : {int64_t{0}, int64_t{100}}) {
+    for (bool estimate : {false, true}) {
+      SearchQuery q = chain;
+      q.total_limit = estimate ? 0 : cap;
+      q.estimate_total = estimate;
+      q.after = PageCursor{5, {"sabc"}};  // a count ignores the page's cursor
+      auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kCount, 0);
+      ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+      std::string plan = Plan(path, *sql);
+      const bool walks = cap > 0 || estimate;
+      EXPECT_EQ(plan.find("SEARCH d USING COVERING INDEX sp_reference_value (param=? AND "
+                          "target_id=? AND target_type=?)") != std::string::npos,
+                walks)
+          << plan;
+      EXPECT_EQ(plan.find("LIST SUBQUERY") < plan.find("sp_reference_value"), !walks) << plan;
+      EXPECT_EQ(sql->sql.find("AND r.id >="), std::string::npos) << sql->sql;
+    }
+  }
   // A compartment's key listing or count (the first page of $everything, decisions D50) reads
   // its members' index rows and the owner's (type, id), never a member's resource row; the
   // members' keys (one patient's record) are sorted.
@@ -1601,6 +1773,169 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
     EXPECT_NE(plan.find("INTEGER PRIMARY KEY"), std::string::npos) << what << ":\n" << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << what << ":\n" << plan;
   }
+}
+
+// `Observation?patient=P&code=S|C` reads the patient's rows of the code, and the code's rows
+// without one patient, from sp_token_patient (param, patient, code, sys) (migration 8,
+// decisions D87): not the patient's every Observation probed for the code. The patient stays a
+// probe of the reference rows.
+TEST(SearchSqlPlan, PatientAndCodeReadThePatientsRowsOfTheCode) {
+  std::string path = TempDbPath("plan-patient-code");
+  auto store = OpenOrDie(path);
+  SearchQuery q;
+  q.type = "Observation";
+  q.clauses = {Clause("patient", SearchParamType::kReference, {Ref("", "a")}),
+               Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "1-8")}),
+               Clause("date", SearchParamType::kDate, {Date(Prefix::kGe, k2020, k2020)})};
+  SearchQuery sorted = q;
+  sorted.sort = {SortKey{"date", true, SearchParamType::kDate}};
+  for (const auto& [query, mode] :
+       std::vector<std::pair<SearchQuery, SearchSqlMode>>{{q, SearchSqlMode::kKeys},
+                                                          {q, SearchSqlMode::kCount},
+                                                          {q, SearchSqlMode::kPage},
+                                                          {sorted, SearchSqlMode::kPage}}) {
+    auto sql = CompileSearch(query, SqliteDialect(), mode, 0, 21);
+    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    std::string plan = Plan(path, *sql);
+    EXPECT_NE(plan.find("COVERING INDEX sp_token_patient (param=? AND patient=? AND code=? AND "
+                        "sys=?)"),
+              std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("sp_reference_value"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SCAN t"), std::string::npos) << plan;  // "SCAN s": the sorted page
+    EXPECT_EQ(plan.find("SCAN r"), std::string::npos) << plan;
+  }
+  // A patient named by URL, or a code with a modifier, keep the patient's references driving.
+  SearchQuery text = q;
+  text.clauses[1].modifier = "text";
+  EXPECT_NE(Plan(path, *CompileSearch(text, SqliteDialect(), SearchSqlMode::kKeys, 0, 21))
+                .find("sp_reference_value"),
+            std::string::npos);
+}
+
+// The walked `_has` listing (D88) reads the current Patients in id order from
+// resource_current_patient, probing each in sp_token_patient: no sorter, no resource row, and
+// a later page seeks past its cursor's id.
+TEST(SearchSqlPlan, WalkedHasProbesEachPatientsRowsOfTheCode) {
+  std::string path = TempDbPath("plan-has-walk");
+  auto store = OpenOrDie(path);
+  for (bool later : {false, true}) {
+    SearchQuery q;
+    q.type = "Patient";
+    q.walk_has_patients = true;
+    q.clauses = {Linked(ClauseLink::kHas, "patient", "Observation",
+                        Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "1")}))};
+    if (later) {
+      q.after = PageCursor{5, {"sp05"}};
+    }
+    auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, 0, 21);
+    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    EXPECT_TRUE(sql->sql.starts_with("SELECT r.pk, r.id FROM resource r")) << sql->sql;
+    std::string plan = Plan(path, *sql);
+    EXPECT_TRUE(plan.starts_with(later ? "SEARCH r USING COVERING INDEX resource_current_patient "
+                                         "(id>?)"
+                                       : "SCAN r USING COVERING INDEX resource_current_patient"))
+        << plan;
+    EXPECT_NE(plan.find("SEARCH t USING COVERING INDEX sp_token_patient (param=? AND patient=? "
+                        "AND code=? AND sys=?)"),
+              std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("INTEGER PRIMARY KEY"), std::string::npos) << plan;
+    if (later) {
+      continue;
+    }
+    // Without the store's estimate, or as a count, the set as before.
+    q.walk_has_patients = false;
+    auto set = CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, 0, 21);
+    ASSERT_TRUE(set.ok()) << set.status().ToString();
+    EXPECT_EQ(set->sql.find("INDEXED BY"), std::string::npos) << set->sql;
+    q.walk_has_patients = true;
+    auto count = CompileSearch(q, SqliteDialect(), SearchSqlMode::kCount, 0, 21);
+    ASSERT_TRUE(count.ok()) << count.status().ToString();
+    EXPECT_EQ(count->sql.find("INDEXED BY"), std::string::npos) << count->sql;
+  }
+}
+
+// A code sent without a system whose rows all carry one system (Patient.gender: R4's codes,
+// stored without one) drives as that system|code: the one-code join walks its rows in key order
+// and stops after a page, with the same answer as the key set; a row of the code under another
+// system, written later, is seen by the next search (D83).
+TEST(SearchSqlPlan, ASystemLessCodeOfOneSystemDrivesAsItsSystem) {
+  if (!testing::PostgresTestServer().empty()) {
+    GTEST_SKIP() << "the store reads the code's systems from SQLite's index";
+  }
+  std::string path = TempDbPath("sole-system");
+  auto store = OpenOrDie(path);
+  auto patient = [&](const std::string& id, const std::string& system, const std::string& gender,
+                     int64_t born) {
+    fhir::IndexEntries ix;
+    ix.tokens.push_back({"gender", system, gender, ""});
+    ix.dates.push_back({"birthdate", born, born + kDay - 1});
+    ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", id, k2020, ix)).ok());
+  };
+  for (int i = 0; i < 8; ++i) {  // born 2020, 2021, ...; p7 male
+    patient("p" + std::to_string(i), "", i == 7 ? "male" : "female", k2020 + i * 366 * kDay);
+  }
+  SearchQuery q;
+  q.type = "Patient";
+  q.clauses = {Clause("birthdate", SearchParamType::kDate,
+                      {Date(Prefix::kGe, k2020 + 2 * 366 * kDay, k2020 + 2 * 366 * kDay)}),
+               Clause("gender", SearchParamType::kToken, {Val("female")})};
+  auto sole = [&]() -> std::optional<SearchQuery> {
+    auto conn = sqlite::Connection::Open(path, /*read_only=*/true);
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    auto out = sqlite::WithSoleTokenSystems(**conn, q);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? *out : std::nullopt;
+  };
+  auto paged = [&]() {
+    SearchQuery p = q;
+    p.count = 1;
+    std::vector<std::string> ids;
+    for (int page = 0; page < 20; ++page) {
+      auto r = store->Search(p);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) {
+        break;
+      }
+      if (page == 0) {
+        EXPECT_EQ(r->total, 5);
+      }
+      for (const auto& m : r->matches) {
+        ids.push_back(m.id);
+      }
+      if (!r->next) {
+        break;
+      }
+      p.after = r->next;
+    }
+    return ids;
+  };
+  std::optional<SearchQuery> annotated = sole();
+  ASSERT_TRUE(annotated.has_value());
+  EXPECT_EQ(annotated->clauses[1].values[0].sole_system_key, std::optional<int64_t>(0));
+  EXPECT_FALSE(annotated->clauses[0].values[0].sole_system_key.has_value());
+  for (SearchSqlMode mode : {SearchSqlMode::kKeys, SearchSqlMode::kCount, SearchSqlMode::kPage}) {
+    for (bool with_key : {false, true}) {
+      SearchQuery c = with_key ? *annotated : q;
+      c.total_limit = 100;
+      std::string plan = Plan(path, *CompileSearch(c, SqliteDialect(), mode, 0, 21));
+      EXPECT_EQ(plan.find("SEARCH d USING COVERING INDEX sp_token_code (param=? AND code=? AND "
+                          "sys=?)") != std::string::npos,
+                with_key)
+          << plan;
+      EXPECT_EQ(plan.find("LIST SUBQUERY") != std::string::npos, !with_key) << plan;
+      EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+    }
+  }
+  EXPECT_EQ(paged(), (std::vector<std::string>{"p2", "p3", "p4", "p5", "p6"}));
+  // The same code under another system: the code is no longer one system's, and its new row
+  // is found.
+  patient("p8", "urn:other", "female", k2020 + 8 * 366 * kDay);
+  EXPECT_FALSE(sole().has_value());
+  q.clauses[0].values[0].low = q.clauses[0].values[0].high = k2020 + 3 * 366 * kDay;
+  EXPECT_EQ(paged(), (std::vector<std::string>{"p3", "p4", "p5", "p6", "p8"}));
 }
 
 TEST(SearchSqlLimits, QueriesStopAtTheTimeLimit) {

@@ -16,6 +16,10 @@ using SqlArg = std::variant<int64_t, double, std::string>;
 struct CompiledSql {
   std::string sql;
   std::vector<SqlArg> args;  // args[i] binds placeholder i + 1
+  // A key listing (SearchSqlMode::kKeys) in another order than the keys' (a chain walked by
+  // target, decisions D75): its second column is the order's value, which the next page's
+  // cursor carries beside the key.
+  bool ordered_by_value = false;
 };
 
 class SqlDialect {

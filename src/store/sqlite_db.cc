@@ -254,6 +254,18 @@ void Connection::SetTimeLimit(int limit_ms) {
   sqlite3_progress_handler(db_, 1000, &Connection::OnProgress, this);
 }
 
+void Connection::EndRead() {
+  if (limit_ms_ > 0) {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+  }
+  if (!Exec("COMMIT").ok()) {
+    (void)Exec("ROLLBACK");
+  }
+  if (limit_ms_ > 0) {
+    sqlite3_progress_handler(db_, 1000, &Connection::OnProgress, this);
+  }
+}
+
 int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 

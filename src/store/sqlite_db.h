@@ -84,6 +84,9 @@ class Connection {
   // Statements stepped until `limit_ms` from now are stopped (kTimeout) once it has passed;
   // 0 clears the limit. One limit at a time, for the current lease of the connection.
   void SetTimeLimit(int limit_ms);
+  // Ends a read transaction, COMMIT else ROLLBACK, with the time limit paused: ending it must
+  // not be interrupted, and the limit still holds for the lease's later statements.
+  void EndRead();
 
  private:
   friend class Statement;
@@ -102,6 +105,15 @@ class Connection {
   std::unordered_map<std::string, CachedStatement> cache_;
   std::unordered_map<sqlite3_stmt*, CachedStatement*> by_handle_;
 };
+
+// Runs `fn` inside one read transaction so that its queries see one snapshot.
+template <typename Fn>
+auto InReadTxn(Connection& conn, Fn fn) -> decltype(fn()) {
+  RETURN_IF_ERROR(conn.Exec("BEGIN"));
+  auto result = fn();
+  conn.EndRead();
+  return result;
+}
 
 // Maps a SQLite result code to a Status code (busy/locked -> kUnavailable, else kInternal).
 StatusCode CodeFor(int sqlite_rc);

@@ -35,7 +35,7 @@ fhir::IndexEntries TokenIndex(const std::string& code) {
   return ix;
 }
 
-int64_t CountByIdentifier(ResourceStore& store, const std::string& code) {
+SearchQuery IdentifierQuery(const std::string& code) {
   SearchQuery q;
   q.type = "Patient";
   SearchClause c;
@@ -47,7 +47,11 @@ int64_t CountByIdentifier(ResourceStore& store, const std::string& code) {
   v.code = code;
   c.values.push_back(v);
   q.clauses.push_back(c);
-  auto r = store.Search(q);
+  return q;
+}
+
+int64_t CountByIdentifier(ResourceStore& store, const std::string& code) {
+  auto r = store.Search(IdentifierQuery(code));
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? r->total : -1;
 }
@@ -79,21 +83,39 @@ double RunCreates(ResourceStore& store, int threads, int per_thread, const std::
   return rate;
 }
 
+// Holds the writer busy with one write function until Release(), so that the writes queued
+// meanwhile form one group.
+class WriterBlocker {
+ public:
+  explicit WriterBlocker(ResourceStore& store)
+      : thread_([this, &store] {
+          Status s = store.Write([this](WriteTxn&) {
+            while (!release_) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            return Status::Ok();
+          });
+          EXPECT_TRUE(s.ok()) << s.ToString();
+        }) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ~WriterBlocker() { Release(); }
+  void Release() {
+    release_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+ private:
+  std::atomic<bool> release_{false};
+  std::thread thread_;
+};
+
 TEST(GroupCommit, FailingFunctionIsUndoneAloneOthersOfTheGroupCommit) {
   auto store = OpenOrDie(TempDbPath("group_fail"));
   // Hold the writer busy so that the next three writes queue up and form one group.
-  std::atomic<bool> release{false};
-  std::thread blocker([&] {
-    ASSERT_TRUE(store
-                    ->Write([&](WriteTxn&) {
-                      while (!release) {
-                        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                      }
-                      return Status::Ok();
-                    })
-                    .ok());
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  WriterBlocker blocker(*store);
   StoreStats before = store->Stats();
   Status a, b, c;
   std::thread ta([&] { a = PutNext(*store, MakeWrite("Patient", "a", kT0, TokenIndex("a"))); });
@@ -107,8 +129,8 @@ TEST(GroupCommit, FailingFunctionIsUndoneAloneOthersOfTheGroupCommit) {
   });
   std::thread tc([&] { c = PutNext(*store, MakeWrite("Patient", "c", kT0, TokenIndex("c"))); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  release = true;
-  for (std::thread* t : {&blocker, &ta, &tb, &tc}) {
+  blocker.Release();
+  for (std::thread* t : {&ta, &tb, &tc}) {
     t->join();
   }
   EXPECT_TRUE(a.ok()) << a.ToString();
@@ -123,6 +145,46 @@ TEST(GroupCommit, FailingFunctionIsUndoneAloneOthersOfTheGroupCommit) {
   EXPECT_EQ(after.writes - before.writes, 4);    // blocker, a, b, c
   EXPECT_EQ(after.commits - before.commits, 2);  // blocker's group, then {a, b, c}
   EXPECT_EQ(after.failed_writes - before.failed_writes, 1);
+}
+
+// The first function of a group runs without a savepoint (D90): its failure must roll back what
+// it wrote, and the functions queued behind it still commit, together.
+TEST(GroupCommit, FailingFirstFunctionOfAGroupIsUndoneAloneTheRestCommit) {
+  auto store = OpenOrDie(TempDbPath("group_fail_first"));
+  WriterBlocker blocker(*store);
+  StoreStats before = store->Stats();
+  Status f, a, c;
+  std::thread tf([&] {
+    PreparedWrite w = MakeWrite("Patient", "f", kT0, TokenIndex("f"));
+    w.version = 1;
+    f = store->Write([&](WriteTxn& txn) -> Status {
+      RETURN_IF_ERROR(txn.Put(w));
+      // Its index rows go into the tables (a search flushes them), then it fails.
+      ASSIGN_OR_RETURN(std::vector<std::string> ids, txn.SearchIds(IdentifierQuery("f"), 10));
+      EXPECT_EQ(ids.size(), 1u);
+      return UnprocessableError("rejected after writing");
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // f is queued first
+  std::thread ta([&] { a = PutNext(*store, MakeWrite("Patient", "a", kT0, TokenIndex("a"))); });
+  std::thread tc([&] { c = PutNext(*store, MakeWrite("Patient", "c", kT0, TokenIndex("c"))); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  blocker.Release();
+  for (std::thread* t : {&tf, &ta, &tc}) {
+    t->join();
+  }
+  EXPECT_EQ(f.code(), StatusCode::kUnprocessable);
+  EXPECT_TRUE(a.ok()) << a.ToString();
+  EXPECT_TRUE(c.ok()) << c.ToString();
+  EXPECT_EQ(store->Read("Patient", "f").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(CountByIdentifier(*store, "f"), 0);
+  EXPECT_EQ(CountByIdentifier(*store, "a"), 1);
+  EXPECT_EQ(CountByIdentifier(*store, "c"), 1);
+  StoreStats after = store->Stats();
+  EXPECT_EQ(after.writes - before.writes, 4);    // blocker, f, a, c
+  EXPECT_EQ(after.commits - before.commits, 2);  // blocker's group, then {a, c}
+  EXPECT_EQ(after.failed_writes - before.failed_writes, 1);
+  EXPECT_TRUE(PutNext(*store, MakeWrite("Patient", "f", kT0, TokenIndex("f"))).ok());
 }
 
 TEST(GroupCommit, ThrowingFunctionIsAnInternalErrorAndLeavesNothing) {

@@ -4,6 +4,7 @@
 
 #include "store/include_follow.h"
 #include "store/search_sql.h"
+#include "store/sqlite_token_systems.h"
 
 namespace carechart::store::sqlite {
 namespace {
@@ -19,18 +20,6 @@ ResourceVersion VersionFromRow(const Statement& s) {
   v.method = s.Text(5);
   v.body = s.Text(6);
   return v;
-}
-
-// Runs `fn` inside one read transaction so that its queries see one snapshot.
-template <typename Fn>
-auto InReadTxn(Connection& conn, Fn fn) -> decltype(fn()) {
-  RETURN_IF_ERROR(conn.Exec("BEGIN"));
-  auto result = fn();
-  conn.SetTimeLimit(0);  // ending the transaction must not be interrupted
-  if (!conn.Exec("COMMIT").ok()) {
-    (void)conn.Exec("ROLLBACK");
-  }
-  return result;
 }
 
 // A page row: the version, its key and its sort values (columns 7.. of a kPage query).
@@ -263,9 +252,9 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
                                                   static_cast<int>(limit)));
   ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
   s.BindAll(sql.args);
-  // A listing in another order than the keys' (a chain's, by target: decisions D75) has a
-  // second column, the order's value, which the next page's cursor carries.
-  const bool ordered_by_value = s.ColumnCount() > 1;
+  // A walked listing (a chain's by target, D75; the Patients' by id, D88): its second column
+  // is the order's value, which the next page's cursor carries.
+  const bool ordered_by_value = sql.ordered_by_value;
   std::vector<int64_t> keys;
   std::string last_value;
   while (true) {
@@ -314,9 +303,12 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
   return result;
 }
 
-StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us,
+StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int64_t now_us,
                                  const SearchQuery* count_query) {
   return InReadTxn(conn, [&]() -> StatusOr<SearchResult> {
+    // A system-less code's systems are read in this snapshot (decisions D83).
+    ASSIGN_OR_RETURN(std::optional<SearchQuery> sole, WithSoleTokenSystems(conn, query));
+    const SearchQuery& q = sole ? *sole : query;
     SearchResult result;
     const bool by_keys = q.count > 0 && q.sort.empty() && q.offset == 0;
     const bool count_apart = count_query != nullptr && by_keys && q.want_total && !q.after;

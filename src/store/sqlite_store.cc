@@ -6,6 +6,7 @@
 #include "store/search_sql.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_current_scan.h"
+#include "store/sqlite_patient_walk.h"
 #include "store/sqlite_readers.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_tuple_estimates.h"
@@ -97,6 +98,12 @@ class SqliteStore : public ResourceStore {
         return sqlite::RunSearch(*conn, with_tuples, NowUs());
       }
     }
+    ASSIGN_OR_RETURN(bool walk, patient_walks_.Choose(*conn, query, NowUs()));
+    if (walk) {
+      SearchQuery walked = query;  // see SearchQuery::walk_has_patients (D88)
+      walked.walk_has_patients = true;
+      return sqlite::RunSearch(*conn, walked, NowUs());
+    }
     return sqlite::RunSearch(*conn, query, NowUs());
   }
 
@@ -170,6 +177,7 @@ class SqliteStore : public ResourceStore {
   std::unique_ptr<sqlite::ReaderPool> readers_;
   std::atomic<bool> composite_tuples_complete_;
   sqlite::TupleRangeEstimates tuple_estimates_;
+  sqlite::PatientWalkEstimates patient_walks_;
   const std::string path_;
 };
 

@@ -254,11 +254,12 @@ TEST(SqliteStore, OpenFailureNamesTheFile) {
 
 // A database made by an earlier schema version (4: before the composite (code, value) and
 // reference-by-source indexes of migration 5, the token rows' patient of migration 6 and the
-// current Patients' index of migration 7, which is emulated by undoing what they did) is
+// current Patients' index of migration 7 and the token rows by patient of migration 8, which is
+// emulated by undoing what they did) is
 // upgraded on open and answers as before. (The PostgreSQL
 // upgrade test is in postgres/postgres_store_test.cc.)
 TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
-  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 7) << "a new migration: make this test build version "
+  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 8) << "a new migration: make this test build version "
                                                   "CurrentSchemaVersion() - 1 instead";
   std::string path = TempDbPath("upgrade");
   std::vector<std::string> want;
@@ -277,6 +278,8 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
                          "DROP INDEX sp_composite_code_value; DROP INDEX sp_reference_source; "
                          "CREATE INDEX sp_composite_value ON sp_composite(param, t1, s1); "
                          // and migration 6 (search_sql_test checks what it fills)
+                         // (and migration 8's index, which names the column)
+                         "DROP INDEX sp_token_patient; "
                          "DROP INDEX sp_token_code; ALTER TABLE sp_token DROP COLUMN patient; "
                          "CREATE INDEX sp_token_value ON sp_token(param, code, sys); "
                          "DROP TABLE store_flag; "
@@ -297,14 +300,15 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "SELECT (SELECT MAX(version) FROM schema_version), (SELECT COUNT(*) "
                                "FROM sqlite_master WHERE name IN ('sp_composite_code_value', "
-                               "'sp_reference_source', 'resource_current_patient')) - (SELECT "
+                               "'sp_reference_source', 'resource_current_patient', "
+                               "'sp_token_patient')) - (SELECT "
                                "COUNT(*) FROM sqlite_master "
                                "WHERE name = 'sp_composite_value')",
                                -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 7);
-  EXPECT_EQ(sqlite3_column_int(stmt, 1), 3) << "migrations 5 and 7 did not make their indexes";
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 8);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 4) << "migrations 5, 7 and 8 did not make their indexes";
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
@@ -396,10 +400,9 @@ TEST(SqliteStore, ScanCurrentReadsOneSnapshot) {
   EXPECT_EQ(Scanned(*store, {}).size(), 100u);
 }
 
-// With as_of_us (D94): the rows deleted after as_of_us are passed, marked; those deleted before
-// are not. SQLite reads one snapshot still (a change ahead of the scan is not seen); PostgreSQL
-// reads chunks of keys, each its own statement (a change ahead of the scan is seen). Both shapes
-// of the SQLite scan: the table (Patients are most rows) and a walk of one minority type.
+// With as_of_us (D91): chunks of keys, each its own snapshot (a change ahead of the scan is
+// seen), and the rows deleted after as_of_us passed, marked; those deleted before are not. Both
+// shapes of the SQLite scan: the table (Patients are most rows) and a walk of one minority type.
 TEST(SqliteStore, ScanCurrentAsOfPassesLaterDeletions) {
   auto store = testing::OpenOrDie(testing::TempDbPath("scan-as-of"));
   using testing::MakeWrite;
@@ -441,7 +444,7 @@ TEST(SqliteStore, ScanCurrentAsOfPassesLaterDeletions) {
     return seen;
   };
   using V = std::vector<std::string>;
-  const bool chunks = !testing::PostgresTestServer().empty();
+  const bool chunks = true;  // both backends read chunks with as_of_us
   V base = {"Observation/o1", "Observation/o2 deleted", "Patient/p0", "Patient/p1",
             "Patient/p2",     "Patient/p3 deleted",     "Patient/p5", "Patient/p6"};
   auto with = [&](V tail) {
@@ -449,8 +452,7 @@ TEST(SqliteStore, ScanCurrentAsOfPassesLaterDeletions) {
     out.insert(out.end(), tail.begin(), tail.end());
     return out;
   };
-  // Chunks of 1 and 3 rows see the change made ahead of them; one snapshot (SQLite) or one chunk
-  // of 10,000 does not.
+  // Chunks of 1 and 3 rows see the change made ahead of them; one chunk of 10,000 does not.
   EXPECT_EQ(scan({"Patient", "Observation"}, 1, "Patient/p8"),
             with({"Patient/p7", chunks ? "Patient/p8 later" : "Patient/p8", "Patient/p9"}));
   EXPECT_EQ(scan({"Patient", "Observation"}, 3, "Patient/p9"),

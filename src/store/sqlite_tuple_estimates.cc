@@ -151,16 +151,6 @@ StatusOr<std::vector<int64_t>> SystemsOf(Connection& conn, const std::string& ty
   return out;
 }
 
-template <typename Fn>
-auto InReadTxn(Connection& conn, Fn fn) -> decltype(fn()) {
-  RETURN_IF_ERROR(conn.Exec("BEGIN"));
-  auto result = fn();
-  if (!conn.Exec("COMMIT").ok()) {
-    (void)conn.Exec("ROLLBACK");
-  }
-  return result;
-}
-
 }  // namespace
 
 StatusOr<TupleRangeEstimates::Sample> TupleRangeEstimates::Take(Connection& conn,

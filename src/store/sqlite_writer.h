@@ -1,8 +1,9 @@
 // The single writer of the SQLite backend, with group commit.
 //
 // Write() queues a function and blocks. The writer thread takes every queued function (up to
-// max_group_size), opens one BEGIN IMMEDIATE transaction, runs each function inside its own
-// SAVEPOINT (an error rolls back to it: that function alone is undone and gets its error),
+// max_group_size), opens one BEGIN IMMEDIATE transaction, runs each function after the first
+// inside its own SAVEPOINT (an error rolls back to it: that function alone is undone and gets its
+// error; the first one's error rolls the transaction back and the rest run as a new group),
 // commits once (one WAL fsync under synchronous=FULL) and only then wakes the callers. When the
 // commit fails, every function of the group gets the error and nothing of the group remains.
 #pragma once
@@ -47,7 +48,9 @@ class Writer {
   void Run();
   std::vector<Item*> TakeGroup();
   void CommitGroup(std::vector<Item*> group);
-  Status RunInSavepoint(Item& item);
+  // Runs one function of the group: in its own SAVEPOINT, or (the group's first) directly in
+  // the transaction (whose ROLLBACK then undoes it: CommitGroup's part).
+  Status RunFunction(Item& item, bool in_savepoint);
   void Finish(const std::vector<Item*>& group);
 
   std::unique_ptr<Connection> conn_;  // used by the writer thread only

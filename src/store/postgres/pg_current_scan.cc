@@ -1,4 +1,4 @@
-// The chunked scan of a PostgreSQL store (decisions D94). The default ScanCurrent pages through
+// The chunked scan of a PostgreSQL store (decisions D91). The default ScanCurrent pages through
 // searches, which leave deleted resources out: a resource deleted after an export's
 // transactionTime and before its page was read went missing from the export, though it existed
 // at that instant. Here every chunk also passes the rows deleted after as_of_us, and the

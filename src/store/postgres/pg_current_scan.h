@@ -9,7 +9,7 @@ namespace carechart::store::pg {
 
 // Reads the versions `scan` asks for (its as_of_us set) in chunks of `scan.chunk_rows` rows by
 // key, each chunk one statement on a read connection: current versions and those deleted after
-// as_of_us (D94). The connection is given back before `fn` sees a chunk's rows.
+// as_of_us (D91). The connection is given back before `fn` sees a chunk's rows.
 Status ScanCurrentInChunks(ReadRouter& reads, const CurrentScan& scan, const ScanFunction& fn);
 
 }  // namespace carechart::store::pg

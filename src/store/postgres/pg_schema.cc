@@ -21,7 +21,8 @@
 // the tables that the SQLite auth and job stores create on their own (auth_*, bulk_job), 6 the
 // job leases, 7 the compartment key (SQLite's own 4 is an index PostgreSQL does not need), 8 and
 // 9 the patient of the token rows (SQLite's 6; its 5 is an index PostgreSQL does not need), 10
-// the current Patients by id (SQLite's 7); all
+// the current Patients by id (SQLite's 7), 11 the token rows by patient and code (SQLite's 8);
+// all
 // are recorded in schema_version. They run under a session advisory lock, so two nodes starting at
 // once apply each migration exactly once: the second waits, then finds nothing left to do.
 #include "store/postgres/pg_schema.h"
@@ -316,6 +317,12 @@ ALTER TABLE sp_token ADD COLUMN patient text COLLATE "C" NOT NULL DEFAULT '';
       {10, "current Patients by id", R"sql(
 CREATE INDEX IF NOT EXISTS resource_current_patient ON resource(id) INCLUDE (pk, compartment_key)
   WHERE type = 'Patient' AND deleted = 0;
+)sql"},
+      // SQLite's 8 (decisions D86): token rows by patient, then code, so that a patient's rows
+      // of one code (Observation?patient=P&code=S|C) are one range; res is the index's last
+      // column (SQLite appends a WITHOUT ROWID table's key to its indexes by itself).
+      {11, "token rows by patient and code", R"sql(
+CREATE INDEX IF NOT EXISTS sp_token_patient ON sp_token(param, patient, code, sys, res);
 )sql"},
   };
   return migrations;

@@ -160,14 +160,17 @@ TEST_F(PostgresStoreTest, UpgradesADatabaseOfThePreviousSchemaVersion) {
   auto store = Node();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Read("Patient", "old")->body, R"({"resourceType":"Patient"})");
-  {  // migration 10: the current Patients' index (decisions D74), holding the one written before
+  {  // migration 10: the current Patients' index (decisions D74), holding the one written before;
+     // migration 11: the token rows by patient and code (decisions D86)
     auto conn = Sql();
     auto rows = conn->Run(
         "SELECT (to_regclass('resource_current_patient') IS NOT NULL)::int, (SELECT COUNT(*) FROM "
-        "resource WHERE type = 'Patient' AND deleted = 0 AND id = 'old')");
+        "resource WHERE type = 'Patient' AND deleted = 0 AND id = 'old'), "
+        "(to_regclass('sp_token_patient') IS NOT NULL)::int");
     ASSERT_TRUE(rows.ok()) << rows.status().ToString();
     EXPECT_EQ(rows->Int(0, 0), 1);
     EXPECT_EQ(rows->Int(0, 1), 1);
+    EXPECT_EQ(rows->Int(0, 2), 1);
   }
   // The newest migration (the audit log) works.
   Status s = store->Write([](WriteTxn& txn) {
