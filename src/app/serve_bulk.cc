@@ -20,8 +20,10 @@ void AddBulkServeOptions(CLI::App* serve_cmd, ServeOptions& serve) {
       ->check(CLI::Range(0.0, 24.0 * 365))
       ->capture_default_str();
   serve_cmd
-      ->add_option("--bulk-page-size", serve.bulk_page_size,
-                   "resources an export reads at a time (smaller: shorter read transactions)")
+      ->add_option(
+          "--bulk-page-size", serve.bulk_page_size,
+          "resources an export reads at a time: a page of its searches, a chunk of a system "
+          "export's scan (smaller: shorter read transactions)")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   serve_cmd
