@@ -13,7 +13,6 @@
 #include "store/sqlite_db.h"
 #include "store/sqlite_patient_walk.h"
 #include "store/sqlite_readers.h"
-#include "store/sqlite_token_systems.h"
 #include "store/sqlite_tuple_estimates.h"
 #include "store/store_test_util.h"
 
@@ -1855,87 +1854,6 @@ TEST(SearchSqlPlan, WalkedHasProbesEachPatientsRowsOfTheCode) {
     ASSERT_TRUE(count.ok()) << count.status().ToString();
     EXPECT_EQ(count->sql.find("INDEXED BY"), std::string::npos) << count->sql;
   }
-}
-
-// A code sent without a system whose rows all carry one system (Patient.gender: R4's codes,
-// stored without one) drives as that system|code: the one-code join walks its rows in key order
-// and stops after a page, with the same answer as the key set; a row of the code under another
-// system, written later, is seen by the next search (D83).
-TEST(SearchSqlPlan, ASystemLessCodeOfOneSystemDrivesAsItsSystem) {
-  if (!testing::PostgresTestServer().empty()) {
-    GTEST_SKIP() << "the store reads the code's systems from SQLite's index";
-  }
-  std::string path = TempDbPath("sole-system");
-  auto store = OpenOrDie(path);
-  auto patient = [&](const std::string& id, const std::string& system, const std::string& gender,
-                     int64_t born) {
-    fhir::IndexEntries ix;
-    ix.tokens.push_back({"gender", system, gender, ""});
-    ix.dates.push_back({"birthdate", born, born + kDay - 1});
-    ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", id, k2020, ix)).ok());
-  };
-  for (int i = 0; i < 8; ++i) {  // born 2020, 2021, ...; p7 male
-    patient("p" + std::to_string(i), "", i == 7 ? "male" : "female", k2020 + i * 366 * kDay);
-  }
-  SearchQuery q;
-  q.type = "Patient";
-  q.clauses = {Clause("birthdate", SearchParamType::kDate,
-                      {Date(Prefix::kGe, k2020 + 2 * 366 * kDay, k2020 + 2 * 366 * kDay)}),
-               Clause("gender", SearchParamType::kToken, {Val("female")})};
-  auto sole = [&]() -> std::optional<SearchQuery> {
-    auto conn = sqlite::Connection::Open(path, /*read_only=*/true);
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-    auto out = sqlite::WithSoleTokenSystems(**conn, q);
-    EXPECT_TRUE(out.ok()) << out.status().ToString();
-    return out.ok() ? *out : std::nullopt;
-  };
-  auto paged = [&]() {
-    SearchQuery p = q;
-    p.count = 1;
-    std::vector<std::string> ids;
-    for (int page = 0; page < 20; ++page) {
-      auto r = store->Search(p);
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
-      if (!r.ok()) {
-        break;
-      }
-      if (page == 0) {
-        EXPECT_EQ(r->total, 5);
-      }
-      for (const auto& m : r->matches) {
-        ids.push_back(m.id);
-      }
-      if (!r->next) {
-        break;
-      }
-      p.after = r->next;
-    }
-    return ids;
-  };
-  std::optional<SearchQuery> annotated = sole();
-  ASSERT_TRUE(annotated.has_value());
-  EXPECT_EQ(annotated->clauses[1].values[0].sole_system_key, std::optional<int64_t>(0));
-  EXPECT_FALSE(annotated->clauses[0].values[0].sole_system_key.has_value());
-  for (SearchSqlMode mode : {SearchSqlMode::kKeys, SearchSqlMode::kCount, SearchSqlMode::kPage}) {
-    for (bool with_key : {false, true}) {
-      SearchQuery c = with_key ? *annotated : q;
-      c.total_limit = 100;
-      std::string plan = Plan(path, *CompileSearch(c, SqliteDialect(), mode, 0, 21));
-      EXPECT_EQ(plan.find("SEARCH d USING COVERING INDEX sp_token_code (param=? AND code=? AND "
-                          "sys=?)") != std::string::npos,
-                with_key)
-          << plan;
-      EXPECT_EQ(plan.find("LIST SUBQUERY") != std::string::npos, !with_key) << plan;
-      EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
-    }
-  }
-  EXPECT_EQ(paged(), (std::vector<std::string>{"p2", "p3", "p4", "p5", "p6"}));
-  // The same code under another system: the code is no longer one system's, and its new row
-  // is found.
-  patient("p8", "urn:other", "female", k2020 + 8 * 366 * kDay);
-  EXPECT_FALSE(sole().has_value());
-  q.clauses[0].values[0].low = q.clauses[0].values[0].high = k2020 + 3 * 366 * kDay;
-  EXPECT_EQ(paged(), (std::vector<std::string>{"p3", "p4", "p5", "p6", "p8"}));
 }
 
 TEST(SearchSqlLimits, QueriesStopAtTheTimeLimit) {
