@@ -22,17 +22,24 @@ constexpr const char* kGrownTables =
     "AND s.n_mod_since_analyze >= greatest($2::bigint, $3::float8 * greatest(c.reltuples, 0)) "
     "AND NOT pg_is_in_recovery() ORDER BY 1";
 
-// Runs `analyze` in a transaction with no statement timeout; `lock` non-zero: only when that
-// advisory lock is free (returns false, analysing nothing, when it is not).
-StatusOr<bool> AnalyzeInTransaction(Connection& conn, const std::string& analyze, int64_t lock) {
+// Runs `analyze` in a transaction with no statement timeout, holding the keepers' advisory lock:
+// with `wait`, after waiting for it (two ANALYZEs of the same tables at once can deadlock:
+// a bulk load's whole-database ANALYZE met a keeper's in CI); without, only when it is free
+// (returns false, analysing nothing, when it is not).
+StatusOr<bool> AnalyzeInTransaction(Connection& conn, const std::string& analyze, bool wait) {
   RETURN_IF_ERROR(conn.Exec("BEGIN"));
   auto run = [&]() -> StatusOr<bool> {
+    if (wait) {  // a keeper's ANALYZE of a large table may take longer than any lock timeout
+      RETURN_IF_ERROR(conn.Exec("SET LOCAL lock_timeout = 0"));
+      RETURN_IF_ERROR(
+          conn.Run("SELECT pg_advisory_xact_lock($1)", Args().Int(kAnalyzeLock)).status());
+    }
     // A VACUUM or CREATE INDEX an operator runs holds the lock ANALYZE needs: try again later
     // rather than wait behind it.
     RETURN_IF_ERROR(conn.Exec("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = '5s'"));
-    if (lock != 0) {
-      ASSIGN_OR_RETURN(Rows got,
-                       conn.Run("SELECT pg_try_advisory_xact_lock($1)::int", Args().Int(lock)));
+    if (!wait) {
+      ASSIGN_OR_RETURN(Rows got, conn.Run("SELECT pg_try_advisory_xact_lock($1)::int",
+                                          Args().Int(kAnalyzeLock)));
       if (got.size() == 0 || got.Int(0, 0) == 0) {
         return false;
       }
@@ -52,7 +59,7 @@ StatusOr<bool> AnalyzeInTransaction(Connection& conn, const std::string& analyze
 }  // namespace
 
 Status AnalyzeDatabase(Connection& conn) {
-  return AnalyzeInTransaction(conn, "ANALYZE", 0).status();
+  return AnalyzeInTransaction(conn, "ANALYZE", /*wait=*/true).status();
 }
 
 StatisticsKeeper::StatisticsKeeper(std::string uri, Options options)
@@ -146,7 +153,7 @@ Status StatisticsKeeper::CheckOnce() {
       return Status::Ok();
     }
   }
-  ASSIGN_OR_RETURN(bool done, AnalyzeInTransaction(*conn_, "ANALYZE " + tables, kAnalyzeLock));
+  ASSIGN_OR_RETURN(bool done, AnalyzeInTransaction(*conn_, "ANALYZE " + tables, /*wait=*/false));
   if (done) {
     analyses_.fetch_add(grown.size());
     spdlog::info("PostgreSQL statistics gathered for {} (grown since their last analysis)", tables);
