@@ -1548,6 +1548,15 @@ std::string Plan(const std::string& db_path, const CompiledSql& sql) {
   return plan;
 }
 
+// The plan of `query` compiled in `mode` (`limit` as CompileSearch takes it); empty, with a test
+// failure, when it does not compile.
+std::string CompiledPlan(const std::string& db_path, const SearchQuery& query, SearchSqlMode mode,
+                         int limit = 0) {
+  auto sql = CompileSearch(query, SqliteDialect(), mode, 0, limit);
+  EXPECT_TRUE(sql.ok()) << sql.status().ToString();
+  return sql.ok() ? Plan(db_path, *sql) : std::string();
+}
+
 TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   std::string path = TempDbPath("plan");
   auto store = OpenOrDie(path);
@@ -1577,9 +1586,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
   coded_next = coded;
   coded_next.after = PageCursor{5, {}};
   for (const SearchQuery& q : {coded, coded_next}) {
-    auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);
-    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
-    std::string plan = Plan(path, *sql);
+    std::string plan = CompiledPlan(path, q, SearchSqlMode::kPage);
     EXPECT_NE(plan.find("SEARCH d USING COVERING INDEX sp_token_code (param=? AND code=? AND "
                         "sys=?"),
               std::string::npos)
@@ -1676,9 +1683,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
       if (std::string_view(what) == "chain" && mode == SearchSqlMode::kKeys) {
         continue;  // walked by target (below)
       }
-      auto sql = CompileSearch(q, SqliteDialect(), mode, 0, 21);
-      ASSERT_TRUE(sql.ok()) << sql.status().ToString();
-      std::string plan = Plan(path, *sql);
+      std::string plan = CompiledPlan(path, q, mode, 21);
       if (std::string_view(what) == "keyset" && mode == SearchSqlMode::kCount) {
         // One clause's count reads its index rows alone, each key once (D76).
         EXPECT_EQ(plan.find("SEARCH r "), std::string::npos) << plan;
@@ -1745,9 +1750,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
       q.include_owner = true;
     }
     for (SearchSqlMode mode : {SearchSqlMode::kKeys, SearchSqlMode::kCount}) {
-      auto sql = CompileSearch(q, SqliteDialect(), mode, 0, 21);
-      ASSERT_TRUE(sql.ok()) << sql.status().ToString();
-      std::string plan = Plan(path, *sql);
+      std::string plan = CompiledPlan(path, q, mode, 21);
       EXPECT_NE(plan.find("sp_reference_value"), std::string::npos) << plan;
       EXPECT_EQ(plan.find("INTEGER PRIMARY KEY"), std::string::npos) << plan;
       EXPECT_EQ(plan.find("SCAN t"), std::string::npos) << plan;  // "SCAN r": the key list
@@ -1759,9 +1762,7 @@ TEST(SearchSqlPlan, SelectiveSearchesUseTheValueIndexes) {
                          {"_has", has, {"sp_token_code", "resource_current_patient"}},
                          {"compartment", compartment, {"sp_reference_value"}},
                          {"keyset", keyset, {"sp_token_code"}}}) {
-    auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, 0);
-    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
-    std::string plan = Plan(path, *sql);
+    std::string plan = CompiledPlan(path, q, SearchSqlMode::kPage);
     for (const char* index : expect) {
       EXPECT_NE(plan.find(index), std::string::npos) << what << ":\n" << plan;
     }
@@ -1793,9 +1794,7 @@ TEST(SearchSqlPlan, PatientAndCodeReadThePatientsRowsOfTheCode) {
                                                           {q, SearchSqlMode::kCount},
                                                           {q, SearchSqlMode::kPage},
                                                           {sorted, SearchSqlMode::kPage}}) {
-    auto sql = CompileSearch(query, SqliteDialect(), mode, 0, 21);
-    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
-    std::string plan = Plan(path, *sql);
+    std::string plan = CompiledPlan(path, query, mode, 21);
     EXPECT_NE(plan.find("COVERING INDEX sp_token_patient (param=? AND patient=? AND code=? AND "
                         "sys=?)"),
               std::string::npos)

@@ -86,8 +86,6 @@ class Snapshots {
     return s;
   }
 
-  int64_t restarts() const { return restarts_; }
-
  private:
   // Best effort: a checkpoint that cannot run now (busy) is tried again after the next chunk.
   void RestartLongWal() {
@@ -113,7 +111,6 @@ class Snapshots {
     for (int attempt = 0; attempt < kRestartAttempts; ++attempt) {
       int rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_RESTART, &log, &copied);
       if (rc == SQLITE_OK) {
-        ++restarts_;
         return;
       }
       if ((rc & 0xff) != SQLITE_BUSY) {
@@ -126,7 +123,6 @@ class Snapshots {
 
   Connection& conn_;
   std::unique_ptr<Connection> checkpointer_;
-  int64_t restarts_ = 0;
   static constexpr auto kProbeEvery = std::chrono::milliseconds(100);
   std::chrono::steady_clock::time_point last_probe_{};
 };

@@ -444,7 +444,6 @@ TEST(SqliteStore, ScanCurrentAsOfPassesLaterDeletions) {
     return seen;
   };
   using V = std::vector<std::string>;
-  const bool chunks = true;  // both backends read chunks with as_of_us
   V base = {"Observation/o1", "Observation/o2 deleted", "Patient/p0", "Patient/p1",
             "Patient/p2",     "Patient/p3 deleted",     "Patient/p5", "Patient/p6"};
   auto with = [&](V tail) {
@@ -454,14 +453,14 @@ TEST(SqliteStore, ScanCurrentAsOfPassesLaterDeletions) {
   };
   // Chunks of 1 and 3 rows see the change made ahead of them; one chunk of 10,000 does not.
   EXPECT_EQ(scan({"Patient", "Observation"}, 1, "Patient/p8"),
-            with({"Patient/p7", chunks ? "Patient/p8 later" : "Patient/p8", "Patient/p9"}));
+            with({"Patient/p7", "Patient/p8 later", "Patient/p9"}));
   EXPECT_EQ(scan({"Patient", "Observation"}, 3, "Patient/p9"),
-            with({"Patient/p7", "Patient/p8 later", chunks ? "Patient/p9 later" : "Patient/p9"}));
+            with({"Patient/p7", "Patient/p8 later", "Patient/p9 later"}));
   EXPECT_EQ(scan({"Patient", "Observation"}, 10000, "Patient/p7"),
             with({"Patient/p7", "Patient/p8 later", "Patient/p9 later"}));
   // One type (a walk of it on SQLite), one row per chunk: o2, recreated ahead of the scan.
   EXPECT_EQ(scan({"Observation"}, 1, "Observation/o2"),
-            (V{"Observation/o1", chunks ? "Observation/o2 later" : "Observation/o2 deleted"}));
+            (V{"Observation/o1", "Observation/o2 later"}));
 }
 
 // Statement::TextView (what the export scan reads rows with): the column's bytes as stored, an
