@@ -7,6 +7,14 @@ cd "$(dirname "$0")/.."
 build="${1:-build}"
 export CARECHART_BIN="$PWD/$build/src/app/carechart"
 export CARECHART_SHARED_DATA="${CARECHART_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
+# The suites write up to ~4 GB more (PostgreSQL clusters, test databases in $TMPDIR) on top of
+# the build (~4.5 GB); a full disk fails them in confusing places ("could not extend file"), so
+# say so up front.
+free_mb=$(df -Pm "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $4 }')
+if [[ -n "$free_mb" && "$free_mb" -lt 6144 ]]; then
+  echo "warning: only $free_mb MB free under ${TMPDIR:-/tmp}; the suites need about 4 GB there" \
+    "(6 GB to be safe): free some space, or set TMPDIR to a larger disk" >&2
+fi
 passed=0
 failed=0
 suite() {  # suite NAME COMMAND...

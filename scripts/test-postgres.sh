@@ -41,7 +41,7 @@ files=(
 )
 existing=()
 for f in "${files[@]}"; do [[ -f "$f" ]] && existing+=("$f"); done
-dir="$(mktemp -d /tmp/carechart-pg-node-XXXXXX)"
+dir="$(mktemp -d "${TMPDIR:-/tmp}/carechart-pg-node-XXXXXX")"
 rmdir "$dir"
 trap 'scripts/pg-temp.sh stop "$dir" >/dev/null 2>&1' EXIT
 uri="$(scripts/pg-temp.sh start "$dir")" || exit 1
