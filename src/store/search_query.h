@@ -41,6 +41,10 @@ struct SearchValue {
   // composite: one value per component ("code$value" -> 2), each parsed with its component's
   // type (so a quantity component keeps its prefix: "http://loinc.org|8480-6$gt100")
   std::vector<SearchValue> components;
+  // token without a system: set by a store (SQLite) that found, in the search's own read
+  // transaction, that every index row of the code under its parameter carries this system key;
+  // the code then drives as that system|code does (decisions D83). Not a user's input.
+  std::optional<int64_t> sole_system_key;
 };
 
 // How a clause reaches the resources its condition is about.

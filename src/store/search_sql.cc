@@ -295,6 +295,25 @@ class Compiler {
     return "SELECT " + col + fw;
   }
 
+  // The ids of a chain's matching targets of one type. Where the type is one that
+  // resource_key_id (pk, type, id) holds (SQLite migration 9, decisions D92) and the linked
+  // clause is a plain condition on index rows, each key the rows give is one seek in that
+  // small index, where reading the row itself — a page holding the JSON, one cold page per
+  // target in a 44 GB file — was most of the chain's time at 10 k patients (D85). The index
+  // rows exist only for current resources (the writer deletes them with the resource), so
+  // `deleted` needs no test; the type is a literal, as the partial index's condition needs
+  // (a bound value does not imply it), and it comes from the fixed list, never from input.
+  StatusOr<std::string> ChainTargetIds(const SearchClause& alt) {
+    if (!a_.dialect().CoLocationColumn().empty() || alt.link != ClauseLink::kNone ||
+        Rank(alt) == 0 || !internal::KeyIdIndexed(alt.target_type)) {
+      return LinkedSelect(alt, "id");
+    }
+    const Scope inner{alt.target_type, {}};
+    ASSIGN_OR_RETURN(std::string keys, DriverKeys(inner, alt));
+    return "SELECT r.id FROM resource r INDEXED BY resource_key_id WHERE r.pk IN (" + keys +
+           ") AND r.type = '" + alt.target_type + "'";
+  }
+
   // Whether `Patient?_has:T:patient:<token clause>` reads the patients from the token rows'
   // patient column (decisions D60, token_patient.h): T has R4's `patient` parameter and the
   // linked clause is a plain condition on token rows. Both backends (PostgreSQL since its
@@ -428,7 +447,7 @@ class Compiler {
       std::string out;
       for (const SearchClause& alt : c.linked) {
         ASSIGN_OR_RETURN(std::string key, KeySql(s, c.param));
-        ASSIGN_OR_RETURN(std::string inner, LinkedSelect(alt, "id"));
+        ASSIGN_OR_RETURN(std::string inner, ChainTargetIds(alt));
         out += (out.empty() ? "" : " UNION ALL ") + std::string("SELECT ") +
                KeyColumns(a_.dialect(), "t.res", "t") + " FROM sp_reference t WHERE t.param" + key +
                " AND t.target_type = " + a_.Arg(alt.target_type) + " AND t.target_id IN (" + inner +
@@ -558,13 +577,14 @@ class Compiler {
   }
 
   // A driver whose index rows come out unique per resource and in key order: a token clause
-  // with one fully qualified system|code, in a type search. (A system-less code whose rows carry
-  // one system is not streamed: measured slower cold at 10 k, decisions D83.)
+  // with one fully qualified system|code, or a code whose rows all carry one system (the store
+  // found it, SearchValue::sole_system_key: decisions D83), in a type search.
   static bool StreamsInKeyOrder(const Scope& s, const SearchClause& c) {
     return !s.type.empty() && c.link == ClauseLink::kNone && c.type == SearchParamType::kToken &&
-           c.modifier.empty() && c.values.size() == 1 && c.values[0].has_system &&
-           !c.values[0].system.empty() && !c.values[0].code.empty() &&
-           internal::StoredUnderOwnKey(s.type, c.param);
+           c.modifier.empty() && c.values.size() == 1 &&
+           ((c.values[0].has_system && !c.values[0].system.empty()) ||
+            (!c.values[0].has_system && c.values[0].sole_system_key)) &&
+           !c.values[0].code.empty() && internal::StoredUnderOwnKey(s.type, c.param);
   }
 
   // Whether a key listing (decisions D75) or a capped count (D82) walks the chain `c`: a type
@@ -599,7 +619,7 @@ class Compiler {
       }
       after_target = after->values[0].substr(1);
     }
-    ASSIGN_OR_RETURN(std::string ids, LinkedSelect(alt, "id"));
+    ASSIGN_OR_RETURN(std::string ids, ChainTargetIds(alt));
     if (after) {  // targets before the cursor's are done
       ids += " AND r.id >= " + a_.Arg(after_target);
     }
@@ -611,7 +631,7 @@ class Compiler {
     }
     // Every matching target, those before the cursor's included: a resource listed at one of
     // them on an earlier page is not listed again.
-    ASSIGN_OR_RETURN(std::string every, LinkedSelect(alt, "id"));
+    ASSIGN_OR_RETURN(std::string every, ChainTargetIds(alt));
     where +=
         " AND NOT EXISTS (SELECT 1 FROM sp_reference e WHERE e.res = d.res AND e.param = "
         "d.param AND e.target_type = d.target_type AND e.target_id < d.target_id AND "
@@ -794,7 +814,7 @@ class Compiler {
       // already in key order, so a join walks them without building the whole key set first
       // (a common LOINC code has tens of thousands of Observations; a page needs count + 1).
       const SearchValue& v = clauses[driver]->values[0];
-      const int64_t sys = SystemKey(v.system);
+      const int64_t sys = v.has_system ? SystemKey(v.system) : *v.sole_system_key;
       from = " FROM sp_token d CROSS JOIN resource r";
       where = " WHERE d.param = " + a_.Arg(ParamKey(s.type, clauses[driver]->param)) +
               " AND d.code = " + a_.Arg(v.code) + " AND d.sys = " + a_.Arg(sys) +

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "store/search_query.h"
@@ -50,6 +51,12 @@ StatusOr<std::string> ValuePredicate(const SearchClause& clause, const SearchVal
 // (FHIR R4 search semantics); also used for _lastUpdated on the resource row.
 std::string DatePredicate(const std::string& low_col, const std::string& high_col,
                           const SearchValue& value, int64_t now_us, ArgList& args);
+
+// Whether resource_key_id (SQLite migration 9, decisions D92) holds the rows of `type`: the
+// types a chain usually targets that are not records of care (Patient, Practitioner, ...), one
+// resource in a thousand at 10 k patients. The list is the index's condition in
+// sqlite_schema.cc; SearchSqlPlan.ChainTargetsIdsComeFromTheKeyIndex checks that they agree.
+bool KeyIdIndexed(std::string_view type);
 
 // Escapes LIKE wildcards ('%', '_', '\') with '\'.
 std::string EscapeLike(const std::string& text);

@@ -225,6 +225,14 @@ const char* IndexTable(SearchParamType type) {
   }
 }
 
+bool KeyIdIndexed(std::string_view type) {
+  // The types of resource_key_id's condition (sqlite_schema.cc, migration 9), in its order.
+  static constexpr std::string_view kTypes[] = {"Patient",       "Practitioner", "PractitionerRole",
+                                                "Organization",  "Location",     "Group",
+                                                "RelatedPerson", "Device",       "Medication"};
+  return std::find(std::begin(kTypes), std::end(kTypes), type) != std::end(kTypes);
+}
+
 std::string EscapeLike(const std::string& text) {
   std::string out;
   for (char ch : text) {

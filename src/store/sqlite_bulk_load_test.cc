@@ -124,7 +124,7 @@ TEST(SqliteBulkLoad, KeepsTheIndexesWhoseKeysGrowWithTheLoad) {
   ASSERT_TRUE(*store->BeginBulkLoad(0));
   const std::set<std::string> during = names();
   for (const char* kept : {"resource_type_updated", "resource_type_seq", "resource_type_pk",
-                           "resource_patient", "sp_reference_source"}) {
+                           "resource_patient", "resource_key_id", "sp_reference_source"}) {
     EXPECT_TRUE(created.contains(kept)) << kept;
     EXPECT_TRUE(during.contains(kept)) << kept;
   }

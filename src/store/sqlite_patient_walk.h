@@ -3,8 +3,9 @@
 // token rows of the codes costs about a seek per Patient walked, and finds a page of matches
 // after page / share Patients, where the share is the part of the Patients that have the codes;
 // collecting the codes' patients reads every token row of the codes. A common lab code (106,907
-// rows at 10 k patients) walks; a rare one (a few hundred rows) collects. The codes' rows are
-// counted up to a cap once per code and kept ten minutes, as are the current Patients: the
+// rows at 10 k patients) walks; a rare one (a few hundred rows) collects, and so does one of a
+// few thousand rows held by a few hundred Patients. The codes' rows and their distinct Patients
+// are counted up to a cap once per code and kept ten minutes, as are the current Patients: the
 // estimate only chooses a plan, both plans give the same answer.
 #pragma once
 
@@ -28,8 +29,9 @@ class PatientWalkEstimates {
   StatusOr<bool> Choose(Connection& conn, const SearchQuery& query, int64_t now_us);
 
   // The choice from the figures (public for the tests): `rows` of the codes (counted up to a
-  // cap), `patients` current, `wanted` matches for the page and its total.
-  static bool WalkIsCheaper(int64_t rows, int64_t patients, int64_t wanted);
+  // cap), `holders` the distinct Patients of those rows, `patients` current, `wanted` matches
+  // for the page and its total.
+  static bool WalkIsCheaper(int64_t rows, int64_t holders, int64_t patients, int64_t wanted);
 
  private:
   struct Count {

@@ -4,6 +4,7 @@
 
 #include "store/include_follow.h"
 #include "store/search_sql.h"
+#include "store/sqlite_token_systems.h"
 
 namespace carechart::store::sqlite {
 namespace {
@@ -302,9 +303,12 @@ StatusOr<SearchResult> PageByKeys(Connection& conn, const SearchQuery& q, int64_
   return result;
 }
 
-StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& q, int64_t now_us,
+StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int64_t now_us,
                                  const SearchQuery* count_query) {
   return InReadTxn(conn, [&]() -> StatusOr<SearchResult> {
+    // A system-less code's systems are read in this snapshot (decisions D83).
+    ASSIGN_OR_RETURN(std::optional<SearchQuery> sole, WithSoleTokenSystems(conn, query));
+    const SearchQuery& q = sole ? *sole : query;
     SearchResult result;
     const bool by_keys = q.count > 0 && q.sort.empty() && q.offset == 0;
     const bool count_apart = count_query != nullptr && by_keys && q.want_total && !q.after;

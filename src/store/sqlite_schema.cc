@@ -207,6 +207,19 @@ CREATE INDEX IF NOT EXISTS resource_current_patient ON resource(id, type, delete
       {8, "token rows by patient and code", R"sql(
 CREATE INDEX IF NOT EXISTS sp_token_patient ON sp_token(param, patient, code, sys);
 )sql"},
+      // Decisions D92. A key's type and id without its row, for the types a chain usually
+      // targets that are not records of care: a chain's walk (Observation?subject:Patient.name=)
+      // found its targets' keys in their index rows, then read each target's row for its id —
+      // one cold page each, the JSON's, in a 44 GB file (D85). One entry per such resource (one
+      // in a thousand), so writes of clinical resources only test the condition. The type is
+      // in the columns because SQLite 3.40 does not take it from the condition. Building it
+      // reads the whole resource table once. The list is KeyIdIndexed's (search_sql_values.cc).
+      {9, "ids by key of the types chains target", R"sql(
+CREATE INDEX IF NOT EXISTS resource_key_id ON resource(pk, type, id)
+  WHERE type = 'Patient' OR type = 'Practitioner' OR type = 'PractitionerRole' OR
+        type = 'Organization' OR type = 'Location' OR type = 'Group' OR
+        type = 'RelatedPerson' OR type = 'Device' OR type = 'Medication';
+)sql"},
   };
   return migrations;
 }
@@ -263,6 +276,11 @@ const std::vector<SecondaryIndex>& SecondaryIndexes() {
       {"resource_patient", "ON resource(patient_id) WHERE patient_id IS NOT NULL", true},
       {"resource_current_patient",
        "ON resource(id, type, deleted) WHERE type = 'Patient' AND deleted = 0", true},
+      {"resource_key_id",
+       "ON resource(pk, type, id) WHERE type = 'Patient' OR type = 'Practitioner' OR "
+       "type = 'PractitionerRole' OR type = 'Organization' OR type = 'Location' OR "
+       "type = 'Group' OR type = 'RelatedPerson' OR type = 'Device' OR type = 'Medication'",
+       true},
       {"sp_token_code", "ON sp_token(param, code, sys, res, patient)", false},
       {"sp_token_patient", "ON sp_token(param, patient, code, sys)", false},
       {"sp_string_value", "ON sp_string(param, normalized)", false},
