@@ -6,9 +6,10 @@
 // counts are repeatable on a loaded machine; see docs/import.md). Not a test; built only on
 // request (target ingest_profile).
 // --no-shortcuts evaluates every invariant and search expression (the validator's and the
-// extractor's shortcuts off), to measure what they save.
+// extractor's shortcuts off), to measure what they save; --no-member-paths evaluates the
+// search expressions that are plain member paths instead of walking them (fhirpath::MemberPath).
 // usage: ingest_profile [--rounds N] [--only parse|validate|extract|write] [--no-shortcuts]
-//        FILE.ndjson...
+//        [--no-member-paths] FILE.ndjson...
 #include <time.h>
 
 #include <cstdio>
@@ -50,10 +51,12 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--no-shortcuts") == 0) {
       fhir::validation::SetConstraintShortcuts(false);
       fhir::SetIndexShortcuts(false);
+    } else if (std::strcmp(argv[i], "--no-member-paths") == 0) {
+      fhir::SetIndexMemberPaths(false);
     } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::puts(
           "usage: ingest_profile [--rounds N] [--only parse|validate|extract|write] "
-          "[--no-shortcuts] FILE...");
+          "[--no-shortcuts] [--no-member-paths] FILE...");
       return 0;
     } else {
       std::ifstream in(argv[i]);

@@ -46,6 +46,9 @@ struct TypeExpressions {
   std::once_flag once;
   std::vector<std::optional<fhirpath::Expression>> compiled;
   std::vector<std::vector<fhirpath::Expression>> components;
+  // The same expressions as member paths walked directly, where they are such paths.
+  std::vector<std::optional<fhirpath::MemberPath>> paths;
+  std::vector<std::vector<std::optional<fhirpath::MemberPath>>> component_paths;
   // When each expression is known to select nothing (its members absent from the resource).
   std::vector<fhirpath::AbsenceRule> absence;
   // The same for a composite's components, on each element its expression selects.
@@ -65,6 +68,12 @@ std::string CorrectedComponent(std::string_view expression) {
 }
 
 std::atomic<bool> index_shortcuts{true};
+// Whether member paths are walked directly (the default) or evaluated; tests compare the two.
+std::atomic<bool> member_paths{true};
+
+const fhirpath::MemberPath* PathOf(const std::optional<fhirpath::MemberPath>& path) {
+  return path && member_paths.load(std::memory_order_relaxed) ? &*path : nullptr;
+}
 
 // When `expr` selects nothing; only that lets an evaluation be skipped here.
 fhirpath::AbsenceRule EmptyWhenAbsent(const fhirpath::Expression& expr,
@@ -103,9 +112,13 @@ const TypeExpressions* TablesFor(std::string_view type) {
         }
       }
       std::vector<fhirpath::AbsenceRule> part_rules;
+      std::vector<std::optional<fhirpath::MemberPath>> part_paths;
       for (const fhirpath::Expression& part : parts) {
         part_rules.push_back(EmptyWhenAbsent(part, ""));
+        part_paths.push_back(fhirpath::MemberPath::Plan(part, ""));
       }
+      t.paths.push_back(e ? fhirpath::MemberPath::Plan(*e, type) : std::nullopt);
+      t.component_paths.push_back(std::move(part_paths));
       t.absence.push_back(e ? EmptyWhenAbsent(*e, type) : fhirpath::AbsenceRule());
       t.compiled.push_back(std::move(e));
       t.components.push_back(std::move(parts));
@@ -136,11 +149,15 @@ struct SearchContext {
 // Calls fn(search::Node) for each value `expr` selects in `resource`. System values computed by
 // the expression (Resource.id is a System.String, `deceased.exists() and ...` a Boolean) are
 // handed over as JSON primitives; nothing is selected when evaluation fails.
+// `path`, when given, is `expr` as a member path: walked directly, with the same result.
 template <typename Fn>
-void ForEachValue(const fhirpath::Expression& expr, const json::Value& resource,
-                  const fhirpath::EvaluationContext& context, Fn&& fn) {
+void ForEachValue(const fhirpath::Expression& expr, const fhirpath::MemberPath* path,
+                  const json::Value& resource, const fhirpath::EvaluationContext& context,
+                  Fn&& fn) {
   thread_local fhirpath::Collection result;  // storage reused across expressions
-  if (!fhirpath::Evaluate(expr, resource, context, &result).ok()) {
+  const Status status = path != nullptr ? path->Select(*context.focus, context, &result)
+                                        : fhirpath::Evaluate(expr, resource, context, &result);
+  if (!status.ok()) {
     return;
   }
   for (const fhirpath::Item& item : result) {
@@ -175,12 +192,16 @@ void ForEachValue(const fhirpath::Expression& expr, const json::Value& resource,
 // The tuples of composite parameter `def` (see the file comment).
 // `context` is the resource's evaluation context; its focus is moved to each element and back.
 void AddComposite(const SearchParamDef& def, const fhirpath::Expression& expr,
+                  const fhirpath::MemberPath* path,
                   const std::vector<fhirpath::Expression>& components,
+                  const std::vector<std::optional<fhirpath::MemberPath>>& component_paths,
                   const std::vector<fhirpath::AbsenceRule>* component_absence,
                   const json::Value& resource, fhirpath::EvaluationContext& context,
                   IndexEntries* out) {
   fhirpath::Collection elements;  // not ForEachValue's storage: components are evaluated inside
-  if (!fhirpath::Evaluate(expr, resource, context, &elements).ok()) {
+  const Status status = path != nullptr ? path->Select(*context.focus, context, &elements)
+                                        : fhirpath::Evaluate(expr, resource, context, &elements);
+  if (!status.ok()) {
     return;
   }
   const fhirpath::Item* const resource_focus = context.focus;
@@ -204,7 +225,8 @@ void AddComposite(const SearchParamDef& def, const fhirpath::Expression& expr,
         break;
       }
       IndexEntries values;
-      ForEachValue(components[k], resource, context, [&](const search::Node& node) {
+      const fhirpath::MemberPath* part_path = component_paths[k] ? &*component_paths[k] : nullptr;
+      ForEachValue(components[k], part_path, resource, context, [&](const search::Node& node) {
         search::AddEntries("", def.components[k].type, node, &values);
       });
       choices[k] = search::CompositeParts(def.components[k].type, values);
@@ -290,17 +312,19 @@ IndexEntries ExtractIndex(const json::Value& resource) {
       continue;  // the members its expression starts from are absent: it selects nothing
     }
     if (const auto& expr = (*compiled)[i]; expr && params[i].type == SearchParamType::kComposite) {
-      AddComposite(params[i], *expr, tables->components[i],
-                   shortcuts ? &tables->component_absence[i] : nullptr, resource, sc.context, &out);
+      AddComposite(params[i], *expr, PathOf(tables->paths[i]), tables->components[i],
+                   tables->component_paths[i], shortcuts ? &tables->component_absence[i] : nullptr,
+                   resource, sc.context, &out);
     } else if (expr) {
-      ForEachValue(*expr, resource, sc.context, [&](const search::Node& node) {
-        search::AddEntries(params[i].code, params[i].type, node, &out);
-      });
+      ForEachValue(*expr, PathOf(tables->paths[i]), resource, sc.context,
+                   [&](const search::Node& node) {
+                     search::AddEntries(params[i].code, params[i].type, node, &out);
+                   });
     }
   }
   for (const SearchParamDef* def : CustomSearchParams(type)) {
     if (const fhirpath::Expression* expr = CustomExpression(def)) {
-      ForEachValue(*expr, resource, sc.context, [&](const search::Node& node) {
+      ForEachValue(*expr, nullptr, resource, sc.context, [&](const search::Node& node) {
         search::AddEntries(def->code, def->type, node, &out);
       });
     }
@@ -310,15 +334,18 @@ IndexEntries ExtractIndex(const json::Value& resource) {
 
 void SetIndexShortcuts(bool enabled) { index_shortcuts = enabled; }
 
+void SetIndexMemberPaths(bool enabled) { member_paths = enabled; }
+
 std::string PatientCompartmentOf(const json::Value& resource) {
   const std::string_view type = resource.string_at("resourceType");
   if (type == "Patient") {
     return std::string(resource.string_at("id"));
   }
-  const auto* compiled = CompiledFor(type);
-  if (compiled == nullptr) {
+  const TypeExpressions* tables = TablesFor(type);
+  if (tables == nullptr) {
     return {};
   }
+  const auto* compiled = &tables->compiled;
   const auto params = SearchParams(type);
   for (const std::string_view code : PatientCompartmentParams(type)) {
     const SearchParamDef* def = FindSearchParam(type, code);
@@ -327,15 +354,16 @@ std::string PatientCompartmentOf(const json::Value& resource) {
     }
     std::string id;
     const SearchContext sc(resource, type);
-    ForEachValue(
-        *(*compiled)[def - params.data()], resource, sc.context, [&](const search::Node& node) {
-          const std::string_view ref =
-              node.value->is_object() ? node.value->string_at("reference") : std::string_view();
-          if (id.empty() && ref.substr(0, 8) == "Patient/") {
-            const std::string_view rest = ref.substr(8);
-            id = std::string(rest.substr(0, rest.find('/')));
-          }
-        });
+    ForEachValue(*(*compiled)[def - params.data()], PathOf(tables->paths[def - params.data()]),
+                 resource, sc.context, [&](const search::Node& node) {
+                   const std::string_view ref = node.value->is_object()
+                                                    ? node.value->string_at("reference")
+                                                    : std::string_view();
+                   if (id.empty() && ref.substr(0, 8) == "Patient/") {
+                     const std::string_view rest = ref.substr(8);
+                     id = std::string(rest.substr(0, rest.find('/')));
+                   }
+                 });
     if (!id.empty()) {
       return id;
     }

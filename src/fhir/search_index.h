@@ -102,6 +102,11 @@ IndexEntries ExtractIndex(const json::Value& resource);
 // Whether ExtractIndex skips the expressions that fhirpath::AnalyzeAbsence shows select nothing
 // from this resource (the default). Tests turn it off to check the entries are the same.
 void SetIndexShortcuts(bool enabled);
+// Whether ExtractIndex walks the expressions that are plain member paths (`Observation.code`,
+// `Resource.meta.tag`, unions and `as` of such) directly instead of through the FHIRPath
+// evaluator (the default; fhirpath::MemberPath). Tests turn it off to check the entries are the
+// same.
+void SetIndexMemberPaths(bool enabled);
 
 // The id of the Patient whose compartment `resource` belongs to (the Patient itself for a
 // Patient), or empty. Uses the R4 Patient CompartmentDefinition.

@@ -296,16 +296,16 @@ std::string Dump(const IndexEntries& e) {
   return out.str();
 }
 
-// The skipped evaluations (SetIndexShortcuts) change no entry: every spec example and every
-// resource of a Synthea Bundle, extracted with and without them.
-TEST(SearchIndex, ShortcutsChangeNoEntry) {
+// Every R4 spec example and every resource of one Synthea patient's Bundle; empty without the
+// shared data.
+std::vector<json::Value> ExampleResources() {
   const char* env = std::getenv("CARECHART_SHARED_DATA");
   const std::filesystem::path data = std::filesystem::path(env ? env : CARECHART_SHARED_DATA);
   const std::filesystem::path dir = data / "fhir-examples" / "r4-spec-examples";
-  if (!std::filesystem::exists(dir)) {
-    GTEST_SKIP() << "no shared data at " << dir;
-  }
   std::vector<json::Value> resources;
+  if (!std::filesystem::exists(dir)) {
+    return resources;
+  }
   for (const auto& f : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(f.path(), std::ios::binary);
     std::stringstream ss;
@@ -328,6 +328,16 @@ TEST(SearchIndex, ShortcutsChangeNoEntry) {
       break;  // one patient's Bundle: every type Synthea writes
     }
   }
+  return resources;
+}
+
+// The skipped evaluations (SetIndexShortcuts) change no entry: every spec example and every
+// resource of a Synthea Bundle, extracted with and without them.
+TEST(SearchIndex, ShortcutsChangeNoEntry) {
+  const std::vector<json::Value> resources = ExampleResources();
+  if (resources.empty()) {
+    GTEST_SKIP() << "no shared data (CARECHART_SHARED_DATA)";
+  }
   size_t lines = 0;
   for (const json::Value& r : resources) {
     SetIndexShortcuts(false);
@@ -339,6 +349,32 @@ TEST(SearchIndex, ShortcutsChangeNoEntry) {
   }
   std::printf("index shortcuts: %zu resources, %zu entries compared\n", resources.size(), lines);
   EXPECT_GT(lines, resources.size() * 5);
+}
+
+// Member paths walked directly (SetIndexMemberPaths) change no entry and no patient compartment:
+// the same resources, extracted with the evaluator and with the walk, shortcuts on and off.
+TEST(SearchIndex, MemberPathsChangeNoEntry) {
+  const std::vector<json::Value> resources = ExampleResources();
+  if (resources.empty()) {
+    GTEST_SKIP() << "no shared data (CARECHART_SHARED_DATA)";
+  }
+  size_t lines = 0;
+  for (const bool shortcuts : {false, true}) {
+    SetIndexShortcuts(shortcuts);
+    for (const json::Value& r : resources) {
+      SetIndexMemberPaths(false);
+      const std::string evaluated = Dump(ExtractIndex(r));
+      const std::string evaluated_patient = PatientCompartmentOf(r);
+      SetIndexMemberPaths(true);
+      const std::string walked = Dump(ExtractIndex(r));
+      EXPECT_EQ(walked, evaluated) << r.string_at("resourceType") << "/" << r.string_at("id");
+      EXPECT_EQ(PatientCompartmentOf(r), evaluated_patient) << r.string_at("id");
+      lines += std::count(evaluated.begin(), evaluated.end(), '\n');
+    }
+  }
+  SetIndexShortcuts(true);
+  std::printf("member paths: %zu resources, %zu entries compared\n", resources.size(), lines);
+  EXPECT_GT(lines, resources.size() * 10);
 }
 
 // Printed, not asserted: ExtractIndex per resource for an Observation, and the first Patient and

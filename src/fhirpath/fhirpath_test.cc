@@ -209,6 +209,93 @@ TEST(FhirPathSearchParameters, AllR4ExpressionsCompileAndRun) {
   EXPECT_GT(compiled, 1000);
 }
 
+// MemberPath: which expressions are plain member paths, and that walking one gives Evaluate's
+// items (same nodes, same order, unions deduplicated, `as` on several items failing unless
+// collections are filtered).
+Strings Walked(std::string_view text, std::string_view focus_type, const json::Value& resource,
+               const Item& focus, const EvaluationContext& ctx) {
+  auto e = Compile(text);
+  EXPECT_TRUE(e.ok()) << text;
+  const auto path = MemberPath::Plan(*e, focus_type);
+  EXPECT_TRUE(path.has_value()) << text;
+  EvaluationContext walk_ctx = ctx;
+  walk_ctx.focus = &focus;
+  Collection walked, evaluated;
+  const Status walk_status = path->Select(focus, walk_ctx, &walked);
+  const Status eval_status = Evaluate(*e, resource, walk_ctx, &evaluated);
+  EXPECT_EQ(walk_status.ok(), eval_status.ok()) << text;
+  if (!walk_status.ok()) {
+    return {"error"};
+  }
+  EXPECT_EQ(walked.size(), evaluated.size()) << text;
+  Strings out;
+  for (size_t i = 0; i < walked.size() && i < evaluated.size(); ++i) {
+    EXPECT_EQ(walked[i].node, evaluated[i].node) << text << " item " << i;
+    EXPECT_EQ(walked[i].type, evaluated[i].type) << text << " item " << i;
+    out.push_back(ToDisplayString(walked[i]));
+  }
+  return out;
+}
+
+TEST(FhirPathMemberPath, PlansOnlyNavigation) {
+  auto planned = [](std::string_view text, std::string_view type) {
+    auto e = Compile(text);
+    EXPECT_TRUE(e.ok()) << text;
+    return MemberPath::Plan(*e, type).has_value();
+  };
+  EXPECT_TRUE(planned("Observation.code", "Observation"));
+  EXPECT_TRUE(planned("Resource.meta.tag", "Observation"));
+  EXPECT_TRUE(planned("(Observation.value as Quantity) | (Observation.value as SampledData)",
+                      "Observation"));
+  EXPECT_TRUE(planned("code", ""));
+  EXPECT_FALSE(planned("Patient.name", "Observation"));  // the focus is not a Patient
+  EXPECT_FALSE(planned("Observation.code", ""));
+  EXPECT_FALSE(planned("Observation.subject.where(resolve() is Patient)", "Observation"));
+  EXPECT_FALSE(planned("value.as(Quantity)", ""));
+  EXPECT_FALSE(planned("Observation.value is Quantity", "Observation"));
+  EXPECT_FALSE(planned("Observation.code.coding[0]", "Observation"));
+  EXPECT_FALSE(planned("%resource.id", "Observation"));
+}
+
+TEST(FhirPathMemberPath, WalkGivesTheEvaluatorsItems) {
+  const json::Value obs = Json(R"({
+    "resourceType": "Observation", "id": "o1", "status": "final",
+    "meta": {"tag": [{"code": "a"}, {"code": "b"}]},
+    "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"},
+                        {"system": "http://loinc.org", "code": "29463-7"}]},
+    "subject": {"reference": "Patient/p1"},
+    "_status": {"extension": [{"url": "http://x", "valueString": "y"}]},
+    "valueQuantity": {"value": 185.50, "code": "[lb_av]"},
+    "component": [{"code": {"text": "c1"}, "valueQuantity": {"value": 1}},
+                  {"code": {"text": "c2"}, "valueString": "two"},
+                  {"code": {"text": "c3"}, "valueQuantity": {"value": 3}}]})");
+  const Item root = Item::Node(&obs, fhir::structure::FindType("Observation"));
+  EvaluationContext filter;
+  filter.as_filters_collections = true;
+  EXPECT_EQ(Walked("Observation.code.coding.code", "Observation", obs, root, filter),
+            (Strings{"29463-7", "29463-7"}));
+  EXPECT_EQ(
+      Walked("Observation.code.coding.code | Observation.status", "Observation", obs, root, filter),
+      (Strings{"29463-7", "final"}));  // the union removes the duplicate
+  EXPECT_EQ(Walked("Resource.id", "Observation", obs, root, filter), Strings{"o1"});
+  EXPECT_EQ(Walked("Resource.meta.tag.code", "Observation", obs, root, filter),
+            (Strings{"a", "b"}));
+  EXPECT_EQ(
+      Walked("(Observation.component.value as Quantity).value", "Observation", obs, root, filter),
+      (Strings{"1", "3"}));
+  EXPECT_EQ(Walked("Observation.component.value as Quantity", "Observation", obs, root, {}),
+            Strings{"error"});  // several items without filtering: the evaluator fails too
+  EXPECT_EQ(Walked("Observation.value as Quantity", "Observation", obs, root, {}).size(), 1u);
+  EXPECT_EQ(Walked("Observation.focus", "Observation", obs, root, filter), Strings{});
+  EXPECT_EQ(Walked("Observation", "Observation", obs, root, filter).size(), 1u);
+  // From an element, as a composite's components are: the element is the focus.
+  Collection components;
+  ASSERT_TRUE(Evaluate(*Compile("Observation.component"), obs, {}, &components).ok());
+  ASSERT_EQ(components.size(), 3u);
+  EXPECT_EQ(Walked("code.text", "", obs, components[1], filter), Strings{"c2"});
+  EXPECT_EQ(Walked("value as string", "", obs, components[1], filter), Strings{"two"});
+}
+
 // Printed, not asserted: the cost of one typical search-index expression on an Observation.
 TEST(FhirPathMicro, SearchParameterOnObservation) {
   const json::Value obs = Json(kObservation);
