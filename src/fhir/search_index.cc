@@ -225,7 +225,7 @@ void AddComposite(const SearchParamDef& def, const fhirpath::Expression& expr,
         break;
       }
       IndexEntries values;
-      const fhirpath::MemberPath* part_path = component_paths[k] ? &*component_paths[k] : nullptr;
+      const fhirpath::MemberPath* part_path = PathOf(component_paths[k]);
       ForEachValue(components[k], part_path, resource, context, [&](const search::Node& node) {
         search::AddEntries("", def.components[k].type, node, &values);
       });
