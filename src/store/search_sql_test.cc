@@ -72,6 +72,38 @@ SearchClause Clause(std::string param, SearchParamType type, std::vector<SearchV
   return c;
 }
 
+// Every page of a search, followed by its cursors: the ids in order and the first page's total
+// (-2 when the first page failed).
+struct PagedIds {
+  std::vector<std::string> ids;
+  int64_t total = -2;
+  bool operator==(const PagedIds&) const = default;
+};
+// `run_page` answers one page of `q` (a store's Search, or RunSearch on one connection); at most
+// `max_pages` are read, so a cursor that never ends fails the test instead of hanging it.
+template <typename RunPage>
+PagedIds AllPages(SearchQuery q, RunPage run_page, int max_pages = 20) {
+  PagedIds out;
+  for (int page = 0; page < max_pages; ++page) {
+    auto r = run_page(q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) {
+      break;
+    }
+    if (page == 0) {
+      out.total = r->total;
+    }
+    for (const auto& m : r->matches) {
+      out.ids.push_back(m.id);
+    }
+    if (!r->next) {
+      break;
+    }
+    q.after = r->next;
+  }
+  return out;
+}
+
 class SearchSql : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -840,36 +872,17 @@ TEST(SearchSqlHas, DeletedPatientsAreNotMatchesAndRecreatedOnesAre) {
     q.clauses = {
         Linked(ClauseLink::kHas, "patient", "Observation",
                Clause("code", SearchParamType::kToken, {Token("http://loinc.org", "9999-9")}))};
-    std::vector<std::string> ids;
-    int64_t total = -2;
-    for (int page = 0; page < 10; ++page) {
-      auto r = store->Search(q);
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
-      if (!r.ok()) {
-        break;
-      }
-      if (page == 0) {
-        total = r->total;
-      }
-      for (const auto& m : r->matches) {
-        ids.push_back(m.id);
-      }
-      if (!r->next) {
-        break;
-      }
-      q.after = r->next;
-    }
-    return std::make_pair(ids, total);
+    return AllPages(
+        q, [&](const SearchQuery& page) { return store->Search(page); }, 10);
   };
-  using Ids = std::vector<std::string>;
-  EXPECT_EQ(has(20), std::make_pair(Ids{"x", "y", "z"}, int64_t{3}));
+  EXPECT_EQ(has(20), (PagedIds{{"x", "y", "z"}, 3}));
   PreparedWrite gone = MakeWrite("Patient", "y", k2020 + 1);
   gone.deleted = true;
   ASSERT_TRUE(PutNext(*store, gone).ok());
-  EXPECT_EQ(has(20), std::make_pair(Ids{"x", "z"}, int64_t{2}));
-  EXPECT_EQ(has(1), std::make_pair(Ids{"x", "z"}, int64_t{2}));  // paged: cursor and count
+  EXPECT_EQ(has(20), (PagedIds{{"x", "z"}, 2}));
+  EXPECT_EQ(has(1), (PagedIds{{"x", "z"}, 2}));  // paged: cursor and count
   ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "y", k2020 + 2)).ok());
-  EXPECT_EQ(has(20), std::make_pair(Ids{"x", "y", "z"}, int64_t{3}));
+  EXPECT_EQ(has(20), (PagedIds{{"x", "y", "z"}, 3}));
 }
 
 // `Patient?_has:T:patient:<codes>` walked over the current Patients in id order (decisions
@@ -912,32 +925,10 @@ TEST(SearchSqlHas, WalkingThePatientsAnswersAsCollectingThem) {
   ASSERT_TRUE(PutNext(*store, gone).ok());
   auto conn = sqlite::Connection::Open(path, true);
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  struct Answer {
-    std::vector<std::string> ids;
-    int64_t total = -2;
-    bool operator==(const Answer&) const = default;
-  };
   auto pages = [&](SearchQuery q, bool walk) {
     q.walk_has_patients = walk;
-    Answer out;
-    for (int page = 0; page < 20; ++page) {
-      auto r = sqlite::RunSearch(**conn, q, k2020 + 10);
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
-      if (!r.ok()) {
-        break;
-      }
-      if (page == 0) {
-        out.total = r->total;
-      }
-      for (const auto& m : r->matches) {
-        out.ids.push_back(m.id);
-      }
-      if (!r->next) {
-        break;
-      }
-      q.after = r->next;
-    }
-    return out;
+    return AllPages(
+        q, [&](const SearchQuery& page) { return sqlite::RunSearch(**conn, page, k2020 + 10); });
   };
   const std::vector<std::vector<SearchValue>> codes{
       {Token("http://loinc.org", "1-1")},
@@ -956,7 +947,7 @@ TEST(SearchSqlHas, WalkingThePatientsAnswersAsCollectingThem) {
         q.clauses = {Linked(ClauseLink::kHas, "patient", "Observation",
                             Clause("code", SearchParamType::kToken, values))};
         ASSERT_NE(PatientWalkClause(q), nullptr);
-        Answer set = pages(q, false), walked = pages(q, true);
+        PagedIds set = pages(q, false), walked = pages(q, true);
         std::sort(set.ids.begin(), set.ids.end());
         EXPECT_EQ(walked, set) << values[0].code << " x" << values.size() << " count " << count
                                << " cap " << cap;
@@ -1941,25 +1932,9 @@ TEST(SearchSqlPlan, ASystemLessCodeOfOneSystemDrivesAsItsSystem) {
   auto paged = [&]() {
     SearchQuery p = q;
     p.count = 1;
-    std::vector<std::string> ids;
-    for (int page = 0; page < 20; ++page) {
-      auto r = store->Search(p);
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
-      if (!r.ok()) {
-        break;
-      }
-      if (page == 0) {
-        EXPECT_EQ(r->total, 5);
-      }
-      for (const auto& m : r->matches) {
-        ids.push_back(m.id);
-      }
-      if (!r->next) {
-        break;
-      }
-      p.after = r->next;
-    }
-    return ids;
+    PagedIds all = AllPages(p, [&](const SearchQuery& page) { return store->Search(page); });
+    EXPECT_EQ(all.total, 5);
+    return all.ids;
   };
   std::optional<SearchQuery> annotated = sole();
   ASSERT_TRUE(annotated.has_value());
