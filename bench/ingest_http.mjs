@@ -21,7 +21,17 @@ const files = readdirSync(folder)
 const db = path.join(workDir, `http-${clients}.db`);
 const server = await startServer({ db, args: ['--no-access-log'] });
 
-// Read each Bundle just before sending it: the whole set may not fit in memory.
+// Read each Bundle just before sending it: the whole set may not fit in memory. The bytes go
+// out as read, and entries are counted by a byte search: decoding each ~1.2 MB Bundle to a string,
+// a regular expression over it and encoding it again cost this client ~20 µs per resource, CPU
+// taken from the server on the same two cores (measured 23 November: 4.4 s against 0.5 s for
+// 200 Bundles).
+const entryMark = Buffer.from('"request":{"method"');
+function countEntries(bytes) {
+  let n = 0;
+  for (let at = bytes.indexOf(entryMark); at >= 0; at = bytes.indexOf(entryMark, at + 1)) n++;
+  return n;
+}
 let next = 0;
 const done = []; // [time ms, resources]
 let errors = 0;
@@ -30,9 +40,9 @@ const t0 = performance.now();
 async function client() {
   while (next < files.length) {
     const file = files[next++];
-    const text = readFileSync(path.join(folder, file), 'utf8');
-    const entries = (text.match(/"request":\{"method"/g) || []).length;
-    const res = await server.post('', text, { headers: { prefer: 'return=minimal' } });
+    const bytes = readFileSync(path.join(folder, file));
+    const entries = countEntries(bytes);
+    const res = await server.post('', bytes, { headers: { prefer: 'return=minimal' } });
     if (res.status !== 200) {
       errors++;
       if (!firstError) firstError = `${file}: ${res.status} ${res.text.slice(0, 300)}`;
