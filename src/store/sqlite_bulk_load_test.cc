@@ -2,6 +2,9 @@
 // secondary indexes (and their repair after a crash), and reindex leaving unchanged rows alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -10,6 +13,7 @@
 #include "store/reindex.h"
 #include "store/search_query.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
 #include "store/store_test_util.h"
 
 namespace carechart::store {
@@ -151,6 +155,63 @@ TEST(SqliteBulkLoad, AKilledBulkLoadIsRepairedAtTheNextOpen) {
   auto store = Open(path);
   EXPECT_EQ(Indexes(path), created);
   EXPECT_EQ(Count(*store, "Patient", {{"family", "núñez3"}}), 3);
+}
+
+int ThreadsOfThisProcess() {
+  return static_cast<int>(std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                                        std::filesystem::directory_iterator()));
+}
+
+// A bulk load copies the WAL into the file on a thread of its own, from BeginBulkLoad to
+// EndBulkLoad (D97); after it the writer's own autocheckpoint is back (a commit then calls the
+// hook SQLite installs, not the stopped thread's), and so are the usual thread count and page
+// cache (EndBulkLoad's sorter threads are gone).
+TEST(SqliteBulkLoad, TheLoadCheckpointsOnAThreadOfItsOwnUntilItEnds) {
+  const std::string path = TempDbPath("bulk-checkpoint-thread");
+  std::set<std::string> created;
+  {
+    auto store = Open(path);
+    created = Indexes(path);
+    const int threads = ThreadsOfThisProcess();
+    for (int load = 0; load < 2; ++load) {
+      ASSERT_TRUE(*store->BeginBulkLoad(0));
+      EXPECT_EQ(ThreadsOfThisProcess(), threads + 1) << load;
+      WriteIndexed(*store, load == 0 ? "Patient" : "Observation", 30);
+      ASSERT_TRUE(store->EndBulkLoad().ok());
+      EXPECT_EQ(ThreadsOfThisProcess(), threads) << load;
+      EXPECT_EQ(Indexes(path), created) << load;
+      ASSERT_TRUE(
+          testing::PutNext(*store, testing::MakeWrite("Basic", "after" + std::to_string(load), kT0))
+              .ok());
+    }
+  }
+  auto store = Open(path);
+  EXPECT_EQ(Count(*store, "Patient", {{"family", "núñez3"}}), 4);
+  EXPECT_EQ(Count(*store, "Observation", {{"code", "http://loinc.org|8480-6"}}), 15);
+  EXPECT_TRUE(store->Read("Basic", "after1").ok());
+}
+
+// EndBulkLoad builds the missing indexes one per transaction (D96): the list of those missing is
+// exactly what DropSecondaryIndexes dropped, and only listed indexes are created.
+TEST(SqliteBulkLoad, TheMissingIndexesAreTheDroppedOnesAndBuiltByName) {
+  const std::string path = TempDbPath("bulk-missing");
+  { auto store = Open(path); }
+  auto conn = sqlite::Connection::Open(path, false);
+  ASSERT_TRUE(conn.ok());
+  auto none = sqlite::MissingSecondaryIndexes(**conn);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  const std::set<std::string> created = Indexes(path);
+  ASSERT_TRUE(sqlite::DropSecondaryIndexes(**conn).ok());
+  auto missing = sqlite::MissingSecondaryIndexes(**conn);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->size(), created.size() - Indexes(path).size());
+  EXPECT_NE(std::find(missing->begin(), missing->end(), "sp_token_code"), missing->end());
+  EXPECT_EQ(sqlite::CreateSecondaryIndex(**conn, "resource").code(), StatusCode::kInternal);
+  for (const std::string& name : *missing) {
+    ASSERT_TRUE(sqlite::CreateSecondaryIndex(**conn, name).ok()) << name;
+  }
+  EXPECT_EQ(Indexes(path), created);
 }
 
 TEST(SqliteBulkLoad, ASmallLoadIntoALargeStoreKeepsTheIndexes) {

@@ -306,24 +306,40 @@ Status DropSecondaryIndexes(Connection& conn) {
   return Status::Ok();
 }
 
-Status EnsureSecondaryIndexes(Connection& conn) {
+StatusOr<std::vector<std::string>> MissingSecondaryIndexes(Connection& conn) {
   std::set<std::string> present;
-  {  // a read first, so that a store with all its indexes takes no write lock here
-    ASSIGN_OR_RETURN(Statement stmt,
-                     conn.Prepare("SELECT name FROM sqlite_master WHERE type = 'index'"));
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) {
-        break;
-      }
-      present.insert(stmt.Text(0));
+  ASSIGN_OR_RETURN(Statement stmt,
+                   conn.Prepare("SELECT name FROM sqlite_master WHERE type = 'index'"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      break;
     }
+    present.insert(stmt.Text(0));
   }
+  std::vector<std::string> missing;
   for (const SecondaryIndex& index : SecondaryIndexes()) {
     if (!present.contains(index.name)) {
-      RETURN_IF_ERROR(
-          conn.Exec(std::string("CREATE INDEX IF NOT EXISTS ") + index.name + " " + index.on));
+      missing.emplace_back(index.name);
     }
+  }
+  return missing;
+}
+
+Status CreateSecondaryIndex(Connection& conn, const std::string& name) {
+  for (const SecondaryIndex& index : SecondaryIndexes()) {
+    if (name == index.name) {
+      return conn.Exec(std::string("CREATE INDEX IF NOT EXISTS ") + index.name + " " + index.on);
+    }
+  }
+  return Status(StatusCode::kInternal, "no secondary index named " + name);
+}
+
+Status EnsureSecondaryIndexes(Connection& conn) {
+  // A read first, so that a store with all its indexes takes no write lock here.
+  ASSIGN_OR_RETURN(std::vector<std::string> missing, MissingSecondaryIndexes(conn));
+  for (const std::string& name : missing) {
+    RETURN_IF_ERROR(CreateSecondaryIndex(conn, name));
   }
   return Status::Ok();
 }

@@ -1,6 +1,9 @@
 // The schema of the SQLite backend and its migrations.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "core/status.h"
 #include "store/sqlite_db.h"
 
@@ -32,5 +35,10 @@ Status DropSecondaryIndexes(Connection& conn);
 // Creates those that are missing (IF NOT EXISTS): at the end of a bulk load, and at every open so
 // that a bulk load killed half-way leaves a database that repairs itself.
 Status EnsureSecondaryIndexes(Connection& conn);
+// The names of the secondary indexes EnsureSecondaryIndexes would create, in the list's order
+// (a read: no write lock).
+StatusOr<std::vector<std::string>> MissingSecondaryIndexes(Connection& conn);
+// Creates one secondary index of the list by name (kInternal for a name not in it).
+Status CreateSecondaryIndex(Connection& conn, const std::string& name);
 
 }  // namespace carechart::store::sqlite
