@@ -32,6 +32,30 @@ TEST(JsonTest, RejectsDuplicateKeys) {
   EXPECT_NE(v.status().message().find("duplicate"), std::string::npos);
 }
 
+// The location of a parse error is written out only when there is an error (D100): it must
+// still name the member and item where parsing stopped, at any depth.
+TEST(JsonTest, ErrorLocationsNameMembersAndItems) {
+  struct Case {
+    const char* text;
+    const char* location;
+  };
+  for (const Case& c : {
+           Case{R"({"a":{"b":[1,2,01]}})", "a.b[2]"},
+           Case{R"({"x":[{"y":1},{"z":"ok","z":2}]})", "x[1].z"},
+           Case{R"({"p":[[1],[2,[3,-]]]})", "p[1][1][1]"},
+           Case{R"({"first":1,"second":{"deep":{"deeper":1.}}})", "second.deep.deeper"},
+           Case{R"({"a":1,"a":2})", "a"},
+           Case{R"({"a":nul})", "a"},
+       }) {
+    auto v = Parse(c.text);
+    ASSERT_FALSE(v.ok()) << c.text;
+    EXPECT_EQ(v.status().location(), c.location) << c.text << ": " << v.status().message();
+  }
+  auto top = Parse(R"([1,2)");
+  ASSERT_FALSE(top.ok());
+  EXPECT_FALSE(top.status().location().empty());
+}
+
 TEST(JsonTest, RejectsNestingBomb) {
   std::string bomb = std::string(100000, '[') + std::string(100000, ']');
   auto v = Parse("{\"a\":" + bomb + "}");

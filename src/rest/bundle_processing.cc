@@ -449,6 +449,22 @@ StatusOr<ParsedBundle> ParseBundle(json::Value& bundle, const std::string& base_
   return out;
 }
 
+Status ReparseEntries(ParsedBundle& bundle) {
+  if (bundle.source == nullptr) {
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(json::Value doc, json::Parse(*bundle.source));
+  ASSIGN_OR_RETURN(ParsedBundle again, ParseBundle(doc, bundle.base_url));
+  if (again.entries.size() != bundle.entries.size()) {
+    return InternalError("the transaction's Bundle parsed differently the second time");
+  }
+  if (bundle.reshape) {
+    bundle.reshape(again.entries);
+  }
+  bundle.entries = std::move(again.entries);
+  return Status::Ok();
+}
+
 std::vector<size_t> ProcessingOrder(const std::vector<BundleEntry>& entries) {
   auto rank = [](const std::string& m) {
     if (m == "DELETE") {

@@ -66,6 +66,9 @@ struct ParsedBundle {
   // it, and parses this text again in the rare attempt that must be retried (D57).
   const std::string* source = nullptr;
   std::string base_url;  // what ParseBundle was given, for that parse
+  // Applied again to the entries parsed from `source`: what the caller changed in them after
+  // ParseBundle (the importer makes `POST urn:uuid:` entries upserts).
+  std::function<void(std::vector<BundleEntry>&)> reshape;
 };
 
 // Checks the Bundle's type and every entry's request (method, url, resource where one is needed).
@@ -73,6 +76,10 @@ struct ParsedBundle {
 // the element ("Bundle.entry[3].request.url"); more than kMaxBundleEntries entries is kTooLarge.
 // Resources are moved out of `bundle`.
 StatusOr<ParsedBundle> ParseBundle(json::Value& bundle, const std::string& base_url);
+
+// Parses `bundle.source` again into `bundle.entries` (then `reshape`), for entries whose
+// resources were moved away. Does nothing when there is no source (the resources were copied).
+Status ReparseEntries(ParsedBundle& bundle);
 
 // The order the spec prescribes for processing: DELETE, then POST, then PUT and PATCH, then GET
 // and HEAD; bundle order within each group. Returns entry positions.

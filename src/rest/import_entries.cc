@@ -53,6 +53,20 @@ std::string UuidOf(const std::string& full_url) {
   return IsValidId(id) ? id : "";
 }
 
+// Keeps the source's ids: POST urn:uuid:<uuid> becomes an upsert of Type/<uuid>.
+void UuidPostsAsUpserts(std::vector<BundleEntry>& entries) {
+  for (BundleEntry& e : entries) {
+    std::string uuid = UuidOf(e.full_url);
+    if (e.method == "POST" && e.if_none_exist.empty() && !uuid.empty() && e.has_resource) {
+      e.method = "PUT";
+      e.id = uuid;
+      e.path = e.type + "/" + uuid;
+      e.url = e.path;
+      e.resource.set_at("id", json::Value::String(uuid), 1);
+    }
+  }
+}
+
 bool IsStoreFailure(const Status& s) {
   return s.code() == StatusCode::kInternal || s.code() == StatusCode::kUnavailable;
 }
@@ -245,17 +259,10 @@ void UnitPreparer::Document(const std::string& name, const std::string& text,
       out->entries = out->failed;
       return;
     }
-    // Keep the source's ids: POST urn:uuid:<uuid> becomes an upsert of Type/<uuid>.
-    for (BundleEntry& e : bundle->entries) {
-      std::string uuid = UuidOf(e.full_url);
-      if (e.method == "POST" && e.if_none_exist.empty() && !uuid.empty() && e.has_resource) {
-        e.method = "PUT";
-        e.id = uuid;
-        e.path = e.type + "/" + uuid;
-        e.url = e.path;
-        e.resource.set_at("id", json::Value::String(uuid), 1);
-      }
-    }
+    bundle->reshape = UuidPostsAsUpserts;
+    bundle->reshape(bundle->entries);
+    // The text outlives the transaction, so its resources are moved, not copied (D57, D99).
+    bundle->source = &text;
     Transaction(where, *bundle, earlier_committed, out);
     return;
   }
@@ -324,7 +331,10 @@ void UnitPreparer::Transaction(const std::string& where, ParsedBundle& bundle,
     out->store_error = result.status();
     return;
   }
-  if (!earlier_committed) {
+  // Kept for after the commit of the units before it, without its text (the unit's text is
+  // freed once prepared): its entries get their resources back, and are copied then.
+  if (!earlier_committed && ReparseEntries(bundle).ok()) {
+    bundle.source = nullptr;
     out->retry_transaction = std::move(bundle);
     out->retry_where = where;
     return;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "rest/import_entries.h"
 #include "store/store_test_util.h"
 
 namespace carechart::rest {
@@ -258,6 +259,44 @@ TEST_F(ImporterTest, AFileThatIsNotFhirIsAnError) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("neither a FHIR Bundle nor NDJSON"), std::string::npos) << s.message();
   EXPECT_FALSE(importer.ImportPaths({Dir() + "/absent.ndjson"}).ok());
+}
+
+// A transaction that fails while earlier input is not yet stored is kept for a retry after its
+// text is gone; the failure came after the first entry's resource was moved into its version
+// (D99), so the retry must have every resource back as sent.
+TEST_F(ImporterTest, ATransactionKeptForARetryHasItsResourcesAsSent) {
+  import::UnitPreparer preparer(*store_, api_, options_);
+  import::PreparedUnit first;
+  {
+    // Entries are prepared in order: the Patient is moved into its version, then the ifMatch
+    // on Organization/later fails (412) because the earlier input holding it is not stored yet.
+    std::string text = R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"fullUrl":"urn:uuid:6c0f1a0e-1b2c-4d3e-8f40-00000000000a",
+       "resource":{"resourceType":"Patient","name":[{"family":"Kept"}],
+                   "managingOrganization":{"reference":"Organization/later"}},
+       "request":{"method":"POST","url":"Patient"}},
+      {"resource":{"resourceType":"Organization","id":"later","name":"Later, renamed"},
+       "request":{"method":"PUT","url":"Organization/later","ifMatch":"W/\"1\""}}]})";
+    preparer.Document("tx.json", text, /*earlier_committed=*/false, &first);
+  }  // the unit's text is freed, as the pipeline frees it
+  ASSERT_TRUE(first.retry_transaction.has_value()) << (first.errors.empty() ? "" : first.errors[0]);
+  EXPECT_EQ(first.failed, 0);
+
+  Importer earlier(*store_, api_, options_);
+  ASSERT_TRUE(earlier
+                  .ImportText("org.ndjson",
+                              R"({"resourceType":"Organization","id":"later","name":"Later"})"
+                              "\n")
+                  .ok());
+  import::PreparedUnit again;
+  preparer.Transaction(first.retry_where, *first.retry_transaction, true, &again);
+  EXPECT_EQ(again.failed, 0) << (again.errors.empty() ? "" : again.errors[0]);
+  EXPECT_EQ(again.written_by_transaction, 2);
+  auto p = store_->Read("Patient", "6c0f1a0e-1b2c-4d3e-8f40-00000000000a");
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(p->body.find("\"family\":\"Kept\""), std::string::npos) << p->body;
+  EXPECT_NE(p->body.find("Organization/later"), std::string::npos) << p->body;
+  EXPECT_EQ(Version("Organization", "later"), 2);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "rest/reference_rewrite.h"
 
+#include <vector>
+
 #include "fhir/definitions.h"
 
 namespace carechart::rest {
@@ -13,28 +15,49 @@ void Collect(const json::Value& v, std::set<std::string>* out) {
         if (IsConditionalReference(m.text())) {
           out->insert(m.text());
         }
-      } else {
+      } else if (m.is_object() || m.is_array()) {
         Collect(m, out);
       }
     }
   } else if (v.is_array()) {
     for (const auto& item : v.items()) {
-      Collect(item, out);
+      if (item.is_object() || item.is_array()) {
+        Collect(item, out);
+      }
     }
   }
 }
 
-Status Rewrite(json::Value& v, std::string& path, const ReferenceMap& map) {
+// Where the walk is, written out as "root.a.b[2]" only for an error message (D100).
+struct Step {
+  const std::string* key;  // a member's name, or null for an array item
+  size_t index;
+};
+
+std::string PathOf(const std::string& root, const std::vector<Step>& steps) {
+  std::string path = root;
+  for (const Step& step : steps) {
+    if (step.key != nullptr) {
+      path += '.';
+      path += *step.key;
+    } else {
+      path += '[' + std::to_string(step.index) + ']';
+    }
+  }
+  return path;
+}
+
+Status Rewrite(json::Value& v, const std::string& root, std::vector<Step>& steps,
+               const ReferenceMap& map) {
   if (v.is_object()) {
     for (auto& [k, m] : v.members()) {
-      size_t mark = path.size();
-      path += '.';
-      path += k;
       if (k == "reference" && m.is_string()) {
         const std::string& ref = m.text();
         if (auto it = map.full_urls.find(ref); it != map.full_urls.end()) {
           m.mutable_text() = it->second;
         } else if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:")) {
+          steps.push_back({&k, 0});
+          std::string path = PathOf(root, steps);
           return InvalidError("the reference '" + ref + "' at " + path +
                                   " names no entry of this Bundle (no entry has it as fullUrl)" +
                                   map.unresolved_hint,
@@ -42,22 +65,27 @@ Status Rewrite(json::Value& v, std::string& path, const ReferenceMap& map) {
         } else if (IsConditionalReference(ref)) {
           auto c = map.conditional.find(ref);
           if (c == map.conditional.end()) {
+            steps.push_back({&k, 0});
+            std::string path = PathOf(root, steps);
             return InvalidError(
                 "the conditional reference '" + ref + "' at " + path + " was not resolved", path);
           }
           m.mutable_text() = c->second;
         }
-      } else {
-        RETURN_IF_ERROR(Rewrite(m, path, map));
+      } else if (m.is_object() || m.is_array()) {
+        steps.push_back({&k, 0});
+        RETURN_IF_ERROR(Rewrite(m, root, steps, map));
+        steps.pop_back();
       }
-      path.resize(mark);
     }
   } else if (v.is_array()) {
-    size_t mark = path.size();
     for (size_t i = 0; i < v.items().size(); ++i) {
-      path += '[' + std::to_string(i) + ']';
-      RETURN_IF_ERROR(Rewrite(v.items()[i], path, map));
-      path.resize(mark);
+      json::Value& item = v.items()[i];
+      if (item.is_object() || item.is_array()) {
+        steps.push_back({nullptr, i});
+        RETURN_IF_ERROR(Rewrite(item, root, steps, map));
+        steps.pop_back();
+      }
     }
   }
   return Status::Ok();
@@ -78,8 +106,8 @@ void CollectConditionalReferences(const json::Value& resource, std::set<std::str
 }
 
 Status RewriteReferences(json::Value& resource, const std::string& root, const ReferenceMap& map) {
-  std::string path = root;
-  return Rewrite(resource, path, map);
+  std::vector<Step> steps;
+  return Rewrite(resource, root, steps, map);
 }
 
 }  // namespace carechart::rest

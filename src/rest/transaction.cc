@@ -72,18 +72,7 @@ class Transaction {
 
   // After an attempt that raced: the entries as they were parsed, when that attempt moved their
   // resources away (ParsedBundle::source).
-  Status RestoreEntries() {
-    if (bundle_.source == nullptr) {
-      return Status::Ok();  // resources were copied, never moved
-    }
-    ASSIGN_OR_RETURN(json::Value doc, json::Parse(*bundle_.source));
-    ASSIGN_OR_RETURN(ParsedBundle again, ParseBundle(doc, bundle_.base_url));
-    if (again.entries.size() != entries_.size()) {
-      return InternalError("the transaction's Bundle parsed differently the second time");
-    }
-    entries_ = std::move(again.entries);
-    return Status::Ok();
-  }
+  Status RestoreEntries() { return ReparseEntries(bundle_); }
 
   // Validates every resource once (references are rewritten later, to Type/id, which keeps them
   // valid).
