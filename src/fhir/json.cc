@@ -247,30 +247,11 @@ class Builder {
     }
     return !seen.insert(std::string(key)).second;
   }
-  // Where parsing is, as "a.b[2].c": written out only for an error, so that a document that
-  // parses pays one small push and pop per value instead of string edits (D100).
-  std::string Path() const {
-    std::string path;
-    for (const Step& step : steps_) {
-      if (step.key != nullptr) {
-        if (!path.empty()) {
-          path += '.';
-        }
-        path += *step.key;
-      } else {
-        path += '[' + std::to_string(step.index) + ']';
-      }
-    }
-    return path;
-  }
-
-  struct Step {
-    const std::string* key;  // a member's name, or null for an array item
-    size_t index;
-  };
+  // Where parsing is, as "a.b[2].c" (D100).
+  std::string Path() const { return FormatPath("", steps_); }
 
   const ParseOptions& options_;
-  std::vector<Step> steps_;
+  std::vector<PathStep> steps_;
 };
 
 template <typename Writer>
@@ -307,6 +288,21 @@ void WriteValue(const Value& v, Writer& w) {
 }
 
 }  // namespace
+
+std::string FormatPath(std::string_view root, const std::vector<PathStep>& steps) {
+  std::string path(root);
+  for (const PathStep& step : steps) {
+    if (step.key != nullptr) {
+      if (!path.empty()) {
+        path += '.';
+      }
+      path += *step.key;
+    } else {
+      path += '[' + std::to_string(step.index) + ']';
+    }
+  }
+  return path;
+}
 
 StatusOr<Value> Parse(std::string_view text, const ParseOptions& options) {
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&

@@ -107,4 +107,15 @@ struct WriteOptions {
 };
 std::string Write(const Value& value, const WriteOptions& options = {});
 
+// One step of a walk through a JSON tree: a member's name, or (key == nullptr) an array item.
+// Walks keep a stack of these and write out a path only for an error message, so that input
+// without errors pays a push and a pop per value instead of string edits (D100).
+struct PathStep {
+  const std::string* key;
+  size_t index;
+};
+
+// "root.a.b[2]" ("a.b[2]" for an empty root): the path an error names in its location.
+std::string FormatPath(std::string_view root, const std::vector<PathStep>& steps);
+
 }  // namespace carechart::json

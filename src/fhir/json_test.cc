@@ -23,6 +23,17 @@ TEST(JsonTest, RejectsMalformedWithPath) {
   auto v = Parse(R"({"a":{"b":[1,2,}]}})");
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(v.status().location(), "a.b[2]");
+}
+
+TEST(JsonTest, FormatPathJoinsMembersAndItems) {
+  const std::string entry = "entry";
+  const std::string code = "code";
+  std::vector<PathStep> steps = {{&entry, 0}, {nullptr, 3}, {&code, 0}};
+  EXPECT_EQ(FormatPath("", steps), "entry[3].code");
+  EXPECT_EQ(FormatPath("Bundle", steps), "Bundle.entry[3].code");
+  EXPECT_EQ(FormatPath("Bundle", {}), "Bundle");
+  EXPECT_EQ(FormatPath("", {{nullptr, 0}, {nullptr, 1}}), "[0][1]");
 }
 
 TEST(JsonTest, RejectsDuplicateKeys) {

@@ -28,26 +28,7 @@ void Collect(const json::Value& v, std::set<std::string>* out) {
   }
 }
 
-// Where the walk is, written out as "root.a.b[2]" only for an error message (D100).
-struct Step {
-  const std::string* key;  // a member's name, or null for an array item
-  size_t index;
-};
-
-std::string PathOf(const std::string& root, const std::vector<Step>& steps) {
-  std::string path = root;
-  for (const Step& step : steps) {
-    if (step.key != nullptr) {
-      path += '.';
-      path += *step.key;
-    } else {
-      path += '[' + std::to_string(step.index) + ']';
-    }
-  }
-  return path;
-}
-
-Status Rewrite(json::Value& v, const std::string& root, std::vector<Step>& steps,
+Status Rewrite(json::Value& v, const std::string& root, std::vector<json::PathStep>& steps,
                const ReferenceMap& map) {
   if (v.is_object()) {
     for (auto& [k, m] : v.members()) {
@@ -57,7 +38,7 @@ Status Rewrite(json::Value& v, const std::string& root, std::vector<Step>& steps
           m.mutable_text() = it->second;
         } else if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:")) {
           steps.push_back({&k, 0});
-          std::string path = PathOf(root, steps);
+          std::string path = json::FormatPath(root, steps);
           return InvalidError("the reference '" + ref + "' at " + path +
                                   " names no entry of this Bundle (no entry has it as fullUrl)" +
                                   map.unresolved_hint,
@@ -66,7 +47,7 @@ Status Rewrite(json::Value& v, const std::string& root, std::vector<Step>& steps
           auto c = map.conditional.find(ref);
           if (c == map.conditional.end()) {
             steps.push_back({&k, 0});
-            std::string path = PathOf(root, steps);
+            std::string path = json::FormatPath(root, steps);
             return InvalidError(
                 "the conditional reference '" + ref + "' at " + path + " was not resolved", path);
           }
@@ -106,7 +87,7 @@ void CollectConditionalReferences(const json::Value& resource, std::set<std::str
 }
 
 Status RewriteReferences(json::Value& resource, const std::string& root, const ReferenceMap& map) {
-  std::vector<Step> steps;
+  std::vector<json::PathStep> steps;
   return Rewrite(resource, root, steps, map);
 }
 

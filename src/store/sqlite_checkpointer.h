@@ -17,7 +17,7 @@ class WalCheckpointer {
  public:
   // New WAL frames (4 KiB pages) since the thread's last pass that wake it for another (PASSIVE)
   // pass; SQLite's default autocheckpoint is 1,000 frames, this store's was 16,384 (D65).
-  static constexpr int kStartFrames = 16384;
+  static constexpr int kStartFrames = kWalAutocheckpointFrames;
   // SQLite restarts the WAL at the next write transaction after a checkpoint that left nothing
   // to copy. The thread never gets there while the writer keeps committing, so once the WAL holds
   // kBackstopFactor × kStartFrames frames the writer checkpoints after a commit itself, as

@@ -66,7 +66,7 @@ StatusOr<int64_t> Drain(Statement& stmt, const ScanFunction& fn, int64_t* last_p
 // written during one chunk.
 class Snapshots {
  public:
-  static constexpr int kRestartFrames = 16384;  // the store's wal_autocheckpoint (sqlite_db.cc)
+  static constexpr int kRestartFrames = kWalAutocheckpointFrames;
 
   Snapshots(Connection& conn, std::unique_ptr<Connection> checkpointer)
       : conn_(conn), checkpointer_(std::move(checkpointer)) {}

@@ -164,12 +164,13 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, 
     // acknowledged write survives power loss.
     RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode = WAL"));
     RETURN_IF_ERROR(conn->Exec("PRAGMA synchronous = FULL"));
-    RETURN_IF_ERROR(conn->Exec("PRAGMA wal_autocheckpoint = 16384"));
+    RETURN_IF_ERROR(
+        conn->Exec("PRAGMA wal_autocheckpoint = " + std::to_string(kWalAutocheckpointFrames)));
     // Savepoint sub-journals and temporary tables in memory: on disk they cost a pwrite per
     // changed page inside every write function.
     RETURN_IF_ERROR(conn->Exec("PRAGMA temp_store = MEMORY"));
   }
-  RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -32768"));  // 32 MiB page cache
+  RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -" + std::to_string(kDefaultCacheKiB)));
   return conn;
 }
 

@@ -20,6 +20,12 @@ namespace carechart::store::sqlite {
 
 class Connection;
 
+// WAL frames (4 KiB pages) after which a commit checkpoints (`PRAGMA wal_autocheckpoint`);
+// SQLite's default is 1,000 (D65). The current scan and the checkpoint thread key off it too.
+inline constexpr int kWalAutocheckpointFrames = 16384;
+// Every connection's page cache, KiB (`PRAGMA cache_size = -N` sets it in KiB).
+inline constexpr int64_t kDefaultCacheKiB = 32768;
+
 // A prepared statement borrowed from a Connection's cache; reset and unbound on destruction.
 class Statement {
  public:

@@ -38,8 +38,6 @@ constexpr int64_t kBulkLoadCacheKiB = -262144;
 // (a linked-list merge sort that waits on memory once the run outgrows the CPU caches) and
 // 50 MB less memory (D96).
 constexpr int64_t kIndexBuildCacheKiB = -4096;
-// The usual page cache of every connection (sqlite_db.cc).
-constexpr int64_t kDefaultCacheKiB = -32768;
 
 // The write connection, from inside a write function (every WriteTxn of this backend is one).
 sqlite::Connection& WriteConnection(WriteTxn& txn) {
@@ -208,9 +206,11 @@ class SqliteStore : public ResourceStore {
     Status reset = writer_->Write([&](WriteTxn& txn) -> Status {
       sqlite::Connection& conn = WriteConnection(txn);
       RETURN_IF_ERROR(conn.Exec("PRAGMA threads = 0"));
-      RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = " + std::to_string(kDefaultCacheKiB)));
+      RETURN_IF_ERROR(
+          conn.Exec("PRAGMA cache_size = -" + std::to_string(sqlite::kDefaultCacheKiB)));
       if (load_checkpointer_) {  // SQLite's own hook again, in place of the thread's
-        RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint = 16384"));
+        RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint = " +
+                                  std::to_string(sqlite::kWalAutocheckpointFrames)));
       }
       return Status::Ok();
     });
