@@ -6,6 +6,8 @@
 #  (i) import       `carechart import` of the transaction Bundles (one per patient)
 #  (n) import       `carechart import` of the same resources as NDJSON files
 #  (h) HTTP         the same Bundles POSTed as transactions by 2, 8 and 20 clients
+#  (p) HTTP, POST   with --post: the same Bundles with POST entries and urn:uuid fullUrls, as
+#                   Synthea sends them, so that the server assigns every id
 #
 # For each: resources/s, rate at the start vs the end (first vs last fifth of the input), peak
 # RSS and database size. Prints a table; never fails on speed.
@@ -17,6 +19,8 @@ BIN="${CARECHART_BIN:-$REPO/build/src/app/carechart}"
 PATIENTS=1000
 CLIENTS="2 8 20"
 KEEP=0
+POST=0
+HTTP_ONLY=0
 
 usage() {
   cat <<EOF
@@ -30,6 +34,8 @@ options:
   --patients N      generated patients (default $PATIENTS; about 1,000 resources each)
   --clients "A B"   HTTP client counts (default "$CLIENTS")
   --quick           CI-tiny: --patients 6 --clients 2
+  --post            also load the Bundles rewritten with POST entries (server-assigned ids)
+  --http-only       only the HTTP runs (skips the raw ceiling and 'carechart import')
   --keep            keep the temporary directory
   -h, --help        this help
 
@@ -44,6 +50,8 @@ while [[ $# -gt 0 ]]; do
     --clients) CLIENTS="$2"; shift 2 ;;
     --quick) PATIENTS=6; CLIENTS="2"; shift ;;
     --keep) KEEP=1; shift ;;
+    --post) POST=1; shift ;;
+    --http-only) HTTP_ONLY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench/ingest_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -65,10 +73,18 @@ TIME=()
 
 echo "ingest_bench: generating $PATIENTS patients in $TMP"
 "$BIN" demo-data --patients "$PATIENTS" --format bundle --out "$TMP/bundles" | tail -1
-GEN_LINE="$("$BIN" demo-data --patients "$PATIENTS" --format ndjson --out "$TMP/ndjson" | tail -1)"
-echo "$GEN_LINE"
-TOTAL="$(cat "$TMP"/ndjson/*.ndjson | wc -l)"
+if [[ $HTTP_ONLY == 0 ]]; then
+  GEN_LINE="$("$BIN" demo-data --patients "$PATIENTS" --format ndjson --out "$TMP/ndjson" | tail -1)"
+  echo "$GEN_LINE"
+  TOTAL="$(cat "$TMP"/ndjson/*.ndjson | wc -l)"
+else
+  TOTAL="$(cat "$TMP"/bundles/*.json | grep -o '"request":{"method"' | wc -l)"
+fi
+if [[ $POST == 1 ]]; then
+  node "$HERE/bundles_as_post.mjs" "$TMP/bundles" "$TMP/bundles-post"
+fi
 
+if [[ $HTTP_ONLY == 0 ]]; then
 # ---------------------------------------------------------------- (i) import of Bundles
 # Three runs into one database: the first fifth of the files, the middle, the last fifth, so the
 # rate at the start and at the end of the same load can be compared.
@@ -113,34 +129,54 @@ RN="$(sqlite3 "$TMP/raw.db" 'SELECT COUNT(*) FROM resource')"
 R_DB="$(mb "$TMP"/raw.db*)"
 rm -rf "$TMP"/raw.db* "$TMP/raw.sql"
 
+fi
+
 # ---------------------------------------------------------------- (h) HTTP transactions
 declare -A HTTP
 for c in $CLIENTS; do
   echo "(h) HTTP transactions, $c clients"
   HTTP[$c]="$(cd "$REPO" && CARECHART_BIN="$BIN" node "$HERE/ingest_http.mjs" "$TMP/bundles" "$c" "$TMP")"
+  if [[ $POST == 1 ]]; then
+    echo "(p) HTTP transactions with POST entries, $c clients"
+    HTTP[p$c]="$(cd "$REPO" && CARECHART_BIN="$BIN" node "$HERE/ingest_http.mjs" "$TMP/bundles-post" "$c" "$TMP")"
+  fi
 done
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 # ---------------------------------------------------------------- table
-RAW_RATE="$(rate "$RN" "$RS")"
-ratio() { awk -v a="$1" -v b="$RAW_RATE" 'BEGIN { if (b > 0 && a != "n/a") printf "%.2f", a / b; else print "n/a" }'; }
+if [[ $HTTP_ONLY == 0 ]]; then
+  RAW_RATE="$(rate "$RN" "$RS")"
+else
+  RAW_RATE="n/a"
+fi
+ratio() { awk -v a="$1" -v b="$RAW_RATE" 'BEGIN { if (b != "n/a" && b > 0 && a != "n/a") printf "%.2f", a / b; else print "n/a" }'; }
 row() { printf '%-34s %10s %10s %10s %8s %8s %8s\n' "$@"; }
 echo
 echo "== carechart ingest: $PATIENTS generated patients, $TOTAL resources =="
 row "path" "res/s" "start/s" "end/s" "÷raw" "RSS MB" "DB MB"
 row "----------------------------------" "----------" "----------" "----------" "--------" "--------" "--------"
-row "(r) raw SQLite inserts (ceiling)" "$RAW_RATE" "" "" "1.00" "" "$R_DB"
-IR="$(rate "$IN" "$IS")"
-row "(i) import, Bundles" "$IR" "$(rate "$I1N" "$I1S")" "$(rate "$I3N" "$I3S")" "$(ratio "$IR")" "$((IK / 1024))" "$I_DB"
-NR="$(rate "$NN" "$NS")"
-row "(n) import, NDJSON" "$NR" "" "" "$(ratio "$NR")" "$((NK / 1024))" "$N_DB"
+if [[ $HTTP_ONLY == 0 ]]; then
+  row "(r) raw SQLite inserts (ceiling)" "$RAW_RATE" "" "" "1.00" "" "$R_DB"
+  IR="$(rate "$IN" "$IS")"
+  row "(i) import, Bundles" "$IR" "$(rate "$I1N" "$I1S")" "$(rate "$I3N" "$I3S")" "$(ratio "$IR")" "$((IK / 1024))" "$I_DB"
+  NR="$(rate "$NN" "$NS")"
+  row "(n) import, NDJSON" "$NR" "" "" "$(ratio "$NR")" "$((NK / 1024))" "$N_DB"
+fi
+KEYS=()
 for c in $CLIENTS; do
-  h="${HTTP[$c]}"
-  row "(h) HTTP transactions, $c clients" "$(field "$h" rate)" "$(field "$h" start_rate)" "$(field "$h" end_rate)" "$(ratio "$(field "$h" rate)")" "$(field "$h" hwm_mb)" "$(field "$h" db_mb)"
-  [[ "$(field "$h" errors)" == 0 ]] || echo "warning: $c clients: $(field "$h" errors) Bundles failed"
+  KEYS+=("$c")
+  [[ $POST == 1 ]] && KEYS+=("p$c")
 done
-for c in $CLIENTS; do  # CPU per resource stays comparable when other work shares the machine
-  echo "(h) $c clients: server CPU $(field "${HTTP[$c]}" cpu_s) s, $(field "${HTTP[$c]}" cpu_us_per_res) µs per resource"
+label() { [[ "$1" == p* ]] && echo "(p) HTTP POST entries, ${1#p} clients" || echo "(h) HTTP transactions, $1 clients"; }
+for k in "${KEYS[@]}"; do
+  h="${HTTP[$k]}"
+  row "$(label "$k")" "$(field "$h" rate)" "$(field "$h" start_rate)" "$(field "$h" end_rate)" "$(ratio "$(field "$h" rate)")" "$(field "$h" hwm_mb)" "$(field "$h" db_mb)"
+  [[ "$(field "$h" errors)" == 0 ]] || echo "warning: $(label "$k"): $(field "$h" errors) Bundles failed"
+done
+# CPU and storage I/O per resource stay comparable when other work shares the machine.
+for k in "${KEYS[@]}"; do
+  h="${HTTP[$k]}"
+  echo "$(label "$k"): server CPU $(field "$h" cpu_s) s, $(field "$h" cpu_us_per_res) µs, $(field "$h" write_kb_per_res) KB written, $(field "$h" read_kb_per_res) KB read per resource"
 done
 echo
 echo "targets (BENCHMARKS.md, informational): import ≥ 20,000 res/s, HTTP transactions ≥ 10,000 res/s, end ≥ 0.8 × start"

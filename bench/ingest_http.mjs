@@ -1,7 +1,10 @@
 // HTTP transaction ingest: starts carechart on a fresh database, POSTs every transaction Bundle
 // of a folder with C concurrent clients, and prints one line of figures:
 //   resources=N seconds=S rate=R start_rate=A end_rate=B hwm_mb=M db_mb=D cpu_s=C
-//   cpu_us_per_res=U errors=E   (C: the server's user+sys CPU seconds)
+//   cpu_us_per_res=U write_kb_per_res=W read_kb_per_res=R errors=E
+//   (C: the server's user+sys CPU seconds; W, R: bytes the server made the kernel write to and
+//   read from storage, WAL and checkpoints included, per resource: like CPU per resource, a
+//   figure that other work on the machine does not change)
 // start/end rate: resources/s over the first and the last fifth of the Bundles (by completion).
 // usage: node bench/ingest_http.mjs <bundle-folder> <clients> <work-dir>
 import { readdirSync, readFileSync, statSync, rmSync } from 'node:fs';
@@ -69,6 +72,9 @@ const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
 // CPU per resource is the figure that stays comparable while other work shares the machine.
 const statFields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
 const cpuSeconds = (Number(statFields[11]) + Number(statFields[12])) / 100;
+const io = readFileSync(`/proc/${server.pid}/io`, 'utf8');
+const ioKbPerRes = (name) =>
+  resources ? (Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? 0) / 1024 / resources).toFixed(1) : 0;
 await server.stop();
 let dbBytes = 0;
 for (const suffix of ['', '-wal']) {
@@ -83,6 +89,7 @@ console.log(
     `start_rate=${rateOf(done.slice(0, fifth)).toFixed(0)} end_rate=${rateOf(done.slice(-fifth)).toFixed(0)} ` +
     `hwm_mb=${(hwmKb / 1024).toFixed(0)} db_mb=${(dbBytes / 1e6).toFixed(0)} ` +
     `cpu_s=${cpuSeconds.toFixed(1)} cpu_us_per_res=${resources ? ((cpuSeconds * 1e6) / resources).toFixed(0) : 0} ` +
+    `write_kb_per_res=${ioKbPerRes('write_bytes')} read_kb_per_res=${ioKbPerRes('read_bytes')} ` +
     `errors=${errors}`,
 );
 if (firstError) console.error(`first error: ${firstError}`);

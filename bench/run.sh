@@ -252,7 +252,7 @@ if [[ "$QUICK" == 1 ]]; then
   echo
   "$HERE/export_bench.sh" --quick --bin "$BIN"  # Bulk Data export, tiny size
   echo
-  "$HERE/ingest_bench.sh" --quick --bin "$BIN"  # import and HTTP transaction ingest, tiny size
+  "$HERE/ingest_bench.sh" --quick --post --bin "$BIN"  # import and HTTP transaction ingest, tiny size
   echo
   CARECHART_BIN="$BIN" "$HERE/hl7_bench.sh" 1  # HL7 v2 over MLLP, 1 s per case
   echo
