@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_body_codec.h"
+
 namespace carechart::store::sqlite {
 namespace {
 
@@ -171,6 +173,13 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, 
   }
   RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -32768"));  // 32 MiB page cache
   return conn;
+}
+
+BodyCodec& Connection::body_codec() {
+  if (!body_codec_) {
+    body_codec_ = std::make_shared<BodyCodec>();
+  }
+  return *body_codec_;
 }
 
 Connection::~Connection() {
