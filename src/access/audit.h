@@ -133,6 +133,9 @@ class AuditedStore : public store::ResourceStore {
   }
   void Close() override { inner_.Close(); }
   store::StoreStats Stats() const override { return inner_.Stats(); }
+  bool EncodeBody(std::string_view body, std::string* stored) const override {
+    return inner_.EncodeBody(body, stored);
+  }
 
  private:
   store::ResourceStore& inner_;

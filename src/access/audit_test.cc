@@ -220,6 +220,46 @@ TEST_F(AuditTest, InsertedEntryIsReportedAtItsPosition) {
   EXPECT_EQ(report.problems[1].kind, "inserted");
 }
 
+// Stored AuditEvents are compressed like every resource body once the database has a body
+// dictionary (D101-D103); the log's own text is not. Verification decodes them: an untouched
+// chain verifies with every event matched to its entry, and a removed last entry is still found
+// through its (compressed) AuditEvent.
+TEST_F(AuditTest, CompressedAuditEventsStillVerify) {
+  store_.reset();
+  store::SqliteOptions options;
+  options.path = path_;
+  options.compress_bodies_after = 40;
+  auto s = store::OpenSqliteStore(options);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  auto count = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
+    const int64_t n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  };
+  RecordReads(60);
+  for (int i = 0; i < 200 && count("SELECT count(*) FROM body_dictionary") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GT(count("SELECT count(*) FROM body_dictionary"), 0) << "no dictionary was trained";
+  RecordReads(30);
+  EXPECT_GE(count("SELECT count(*) FROM resource WHERE type = 'AuditEvent' AND "
+                  "hex(substr(body, 1, 4)) = '28B52FFD'"),
+            30);
+  auto report = Verify();
+  EXPECT_EQ(report.entries, 90);
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front().detail;
+  Sql("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 90");
+  report = Verify();
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].kind, "removed");
+}
+
 // D45: each commit makes the readers drop their page cache, so the trail commits at most once
 // per interval while events keep coming — but a first event after a quiet spell, and Flush(),
 // do not wait. The interval is long (10 s) and the margins wide, so a loaded machine can only

@@ -121,6 +121,7 @@ int RunExportCommand(const CommonOptions& common, const ExportCmdOptions& o) {
   }
   store::SqliteOptions so;
   so.max_query_ms = 0;  // pages of an export are small, but a busy disk must not fail it
+  so.train_body_dictionaries = false;  // a reader: it trains no dictionary (D103)
   auto store = OpenResourceStore(common, so);
   if (!store.ok()) {
     spdlog::critical("cannot open the database: {}", store.status().ToString());

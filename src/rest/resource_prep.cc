@@ -122,6 +122,8 @@ store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& 
   w.index = fhir::ExtractIndex(resource);
   w.patient_id = fhir::PatientCompartmentOf(resource);
   w.body = json::Write(resource);
+  // Compressed here, on the worker, so that the store's single writer need not (D102).
+  ctx.store.EncodeBody(w.body, &w.stored_body);
   return w;
 }
 

@@ -40,7 +40,8 @@ Status CheckResource(const json::Value& resource, const std::string& expected_ty
                      std::vector<fhir::ValidationIssue>* issues);
 
 // Stamps `resource` with id, meta.versionId, meta.lastUpdated, meta.source and the facility and
-// author tags, then serialises it and computes its index entries.
+// author tags, then serialises it, encodes it as ctx.store keeps it (ResourceStore::EncodeBody)
+// and computes its index entries.
 store::PreparedWrite PrepareVersion(json::Value resource, const RequestContext& ctx,
                                     const std::string& id, int64_t version,
                                     const std::string& method);

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "store/sqlite_body_dictionaries.h"
 #include "store/sqlite_db.h"
 
 namespace carechart::store {
@@ -36,18 +37,23 @@ namespace {
 using Row = AuditLogRow;
 
 // The AuditEvent resources the server recorded (meta.source kAuditEventSource): id -> body.
+// Bodies are looked into after decoding (they may be compressed, D101), not by SQL.
 StatusOr<std::map<std::string, std::string>> ServerAuditEvents(sqlite::Connection& conn) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                   conn.Prepare("SELECT id, body FROM resource WHERE type = 'AuditEvent' "
-                                "AND instr(body, ?1) > 0"));
-  stmt.Bind(1, "\"source\":\"" + std::string(kAuditEventSource) + "\"");
+                   conn.Prepare("SELECT id, body FROM resource WHERE type = 'AuditEvent'"));
+  const std::string source = "\"source\":\"" + std::string(kAuditEventSource) + "\"";
   std::map<std::string, std::string> out;
+  std::string body;
   while (true) {
     ASSIGN_OR_RETURN(bool has, stmt.Step());
     if (!has) {
       return out;
     }
-    out.emplace(stmt.Text(0), stmt.Text(1));
+    RETURN_IF_ERROR(
+        sqlite::DecodeStoredBody(conn, stmt.TextView(1), &body, "AuditEvent", stmt.TextView(0)));
+    if (body.find(source) != std::string::npos) {
+      out.emplace(stmt.Text(0), body);
+    }
   }
 }
 

@@ -55,8 +55,11 @@ struct PreparedWrite {
   int64_t version = 1;
   int64_t last_updated_us = 0;
   bool deleted = false;
-  std::string method;        // "POST", "PUT", "PATCH", "DELETE"
-  std::string body;          // empty for a deletion
+  std::string method;  // "POST", "PUT", "PATCH", "DELETE"
+  std::string body;    // empty for a deletion
+  // `body` as the store keeps it, made on the preparing thread by ResourceStore::EncodeBody
+  // (SQLite: zstd with the database's dictionary, D102); empty: the store's writer decides.
+  std::string stored_body;
   std::string patient_id;    // patient compartment owner, or empty
   fhir::IndexEntries index;  // ignored for a deletion (its rows are removed)
 };
@@ -183,6 +186,15 @@ class ResourceStore {
 
   virtual StoreStats Stats() const { return {}; }
 
+  // The bytes this store keeps for `body` (a resource's compact JSON), for
+  // PreparedWrite::stored_body: made on the calling thread so that the single writer, which
+  // bounds a bulk load, need not (D102). False when the store keeps the JSON as it is (the
+  // default; PostgreSQL) or has nothing to compress with yet. Thread-safe.
+  virtual bool EncodeBody(std::string_view body, std::string* stored) const {
+    (void)body, (void)stored;
+    return false;
+  }
+
   // Bulk loading (optional for a backend). BeginBulkLoad may stop the upkeep of the secondary
   // indexes while a load of about `expected_resources` (0: unknown) runs, when that load is at
   // least as large as what the store already holds; EndBulkLoad builds them again in one pass.
@@ -220,6 +232,15 @@ struct SqliteOptions {
   // The write-ahead log is copied into the database file by a thread of its own instead of the
   // writer's autocheckpoint (sqlite_checkpointer.h, D65/D71).
   bool wal_checkpoint_thread = false;
+  // Resource bodies are compressed with zstd and a dictionary trained from the database's own
+  // bodies, first once it holds this many versions (D101-D103); 0 never compresses (bodies
+  // already compressed stay readable). Negative: the environment's
+  // CARECHART_COMPRESS_BODIES_AFTER, else kDefaultCompressBodiesAfter.
+  int64_t compress_bodies_after = -1;
+  static constexpr int64_t kDefaultCompressBodiesAfter = 2000;
+  // Whether this process trains dictionaries (thread body-dict-train). Off for read-only
+  // commands (carechart export), which still read compressed bodies.
+  bool train_body_dictionaries = true;
 };
 
 // Opens (creating or migrating) a SQLite database. Errors name the file and what to do.

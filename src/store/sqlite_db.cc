@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_body_codec.h"
+
 namespace carechart::store::sqlite {
 namespace {
 
@@ -172,6 +174,13 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, 
   }
   RETURN_IF_ERROR(conn->Exec("PRAGMA cache_size = -" + std::to_string(kDefaultCacheKiB)));
   return conn;
+}
+
+BodyCodec& Connection::body_codec() {
+  if (!body_codec_) {
+    body_codec_ = std::make_shared<BodyCodec>();
+  }
+  return *body_codec_;
 }
 
 Connection::~Connection() {

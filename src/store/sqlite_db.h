@@ -19,6 +19,7 @@ struct sqlite3_stmt;
 namespace carechart::store::sqlite {
 
 class Connection;
+class BodyCodec;
 
 // WAL frames (4 KiB pages) after which a commit checkpoints (`PRAGMA wal_autocheckpoint`);
 // SQLite's default is 1,000 (D65). The current scan and the checkpoint thread key off it too.
@@ -94,6 +95,12 @@ class Connection {
   // not be interrupted, and the limit still holds for the lease's later statements.
   void EndRead();
 
+  // The codec of the resource bodies read and written here (sqlite_body_codec.h): the store's,
+  // shared by all its connections; a connection used on its own (a tool, a test) makes one of
+  // its own on first use, which loads the database's dictionaries when it meets their bodies.
+  BodyCodec& body_codec();
+  void set_body_codec(std::shared_ptr<BodyCodec> codec) { body_codec_ = std::move(codec); }
+
  private:
   friend class Statement;
   explicit Connection(sqlite3* db) : db_(db) {}
@@ -110,6 +117,7 @@ class Connection {
   bool timed_out_ = false;
   std::unordered_map<std::string, CachedStatement> cache_;
   std::unordered_map<sqlite3_stmt*, CachedStatement*> by_handle_;
+  std::shared_ptr<BodyCodec> body_codec_;
 };
 
 // Runs `fn` inside one read transaction so that its queries see one snapshot.

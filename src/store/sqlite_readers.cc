@@ -4,13 +4,15 @@
 
 #include "store/include_follow.h"
 #include "store/search_sql.h"
+#include "store/sqlite_body_dictionaries.h"
 #include "store/sqlite_token_systems.h"
 
 namespace carechart::store::sqlite {
 namespace {
 
-// Columns 0..6 of every version query: type, id, version, last_updated, deleted, method, body.
-ResourceVersion VersionFromRow(const Statement& s) {
+// Columns 0..6 of every version query: type, id, version, last_updated, deleted, method, body
+// (decoded: sqlite_body_dictionaries.h), read on `conn`.
+StatusOr<ResourceVersion> VersionFromRow(Connection& conn, const Statement& s) {
   ResourceVersion v;
   v.type = s.Text(0);
   v.id = s.Text(1);
@@ -18,7 +20,7 @@ ResourceVersion VersionFromRow(const Statement& s) {
   v.last_updated_us = s.Int(3);
   v.deleted = s.Int(4) != 0;
   v.method = s.Text(5);
-  v.body = s.Text(6);
+  RETURN_IF_ERROR(DecodeStoredBody(conn, s.TextView(6), &v.body, v.type, v.id));
   return v;
 }
 
@@ -29,7 +31,8 @@ struct PageRow {
   std::vector<std::string> sort_values;
 };
 
-StatusOr<std::vector<PageRow>> CollectPageRows(Statement& stmt, size_t sort_keys) {
+StatusOr<std::vector<PageRow>> CollectPageRows(Connection& conn, Statement& stmt,
+                                               size_t sort_keys) {
   std::vector<PageRow> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -37,7 +40,7 @@ StatusOr<std::vector<PageRow>> CollectPageRows(Statement& stmt, size_t sort_keys
       return out;
     }
     PageRow r;
-    r.version = VersionFromRow(stmt);
+    ASSIGN_OR_RETURN(r.version, VersionFromRow(conn, stmt));
     r.pk = stmt.Int(7);
     for (size_t i = 0; i < sort_keys; ++i) {
       std::optional<SqlArg> v = stmt.Value(8 + static_cast<int>(i));
@@ -62,7 +65,8 @@ Status RunIncludes(Connection& conn, const SearchQuery& q, const std::vector<int
       if (!row) {
         return rows;
       }
-      rows.emplace_back(s.Int(7), VersionFromRow(s));
+      ASSIGN_OR_RETURN(ResourceVersion v, VersionFromRow(conn, s));
+      rows.emplace_back(s.Int(7), std::move(v));
       if (s.ColumnCount() > 8) {  // CompileIncludes selects the stored patient_id too
         rows.back().second.patient_id = s.IsNull(8) ? std::string() : s.Text(8);
       }
@@ -71,14 +75,15 @@ Status RunIncludes(Connection& conn, const SearchQuery& q, const std::vector<int
   return FollowIncludes(q, match_pks, SqliteDialect(), run_level, included);
 }
 
-StatusOr<std::vector<ResourceVersion>> CollectVersions(Statement& stmt) {
+StatusOr<std::vector<ResourceVersion>> CollectVersions(Connection& conn, Statement& stmt) {
   std::vector<ResourceVersion> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) {
       return out;
     }
-    out.push_back(VersionFromRow(stmt));
+    ASSIGN_OR_RETURN(ResourceVersion v, VersionFromRow(conn, stmt));
+    out.push_back(std::move(v));
   }
 }
 
@@ -122,11 +127,15 @@ void BindHistory(Statement& s, const HistoryQuery& q) {
 }  // namespace
 
 StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int size,
-                                                       int max_query_ms) {
+                                                       int max_query_ms,
+                                                       std::shared_ptr<BodyCodec> codec) {
   auto pool = std::make_unique<ReaderPool>();
   pool->max_query_ms_ = max_query_ms;
   for (int i = 0; i < std::max(1, size); ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(path, true));
+    if (codec) {
+      conn->set_body_codec(codec);
+    }
     pool->idle_.push_back(std::move(conn));
   }
   return pool;
@@ -161,7 +170,7 @@ StatusOr<ResourceVersion> ReadCurrent(Connection& conn, const std::string& type,
   if (!row) {
     return NotFoundError(type + "/" + id + " is not known");
   }
-  return VersionFromRow(s);
+  return VersionFromRow(conn, s);
 }
 
 StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& type,
@@ -178,7 +187,7 @@ StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& typ
   if (!row) {
     return NotFoundError(type + "/" + id + " has no version " + std::to_string(version));
   }
-  return VersionFromRow(s);
+  return VersionFromRow(conn, s);
 }
 
 StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& q) {
@@ -206,7 +215,7 @@ StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& q) {
       ASSIGN_OR_RETURN(Statement s, conn.Prepare(page_sql));
       BindHistory(s, q);
       s.Bind(5, int64_t{q.count}).Bind(6, q.offset);
-      ASSIGN_OR_RETURN(page.versions, CollectVersions(s));
+      ASSIGN_OR_RETURN(page.versions, CollectVersions(conn, s));
     }
     return page;
   });
@@ -228,7 +237,8 @@ StatusOr<std::vector<ResourceVersion>> ReadByKeys(Connection& conn,
     if (!row) {
       return out;
     }
-    out.push_back(VersionFromRow(s));
+    ASSIGN_OR_RETURN(ResourceVersion v, VersionFromRow(conn, s));
+    out.push_back(std::move(v));
     out.back().patient_id = s.Text(7);  // for the access check (ResourceVersion::patient_id)
   }
 }
@@ -322,7 +332,7 @@ StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int
                        CompileSearch(q, SqliteDialect(), SearchSqlMode::kPage, now_us));
       ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql.sql));
       s.BindAll(sql.args);
-      ASSIGN_OR_RETURN(std::vector<PageRow> rows, CollectPageRows(s, q.sort.size()));
+      ASSIGN_OR_RETURN(std::vector<PageRow> rows, CollectPageRows(conn, s, q.sort.size()));
       if (rows.size() > static_cast<size_t>(q.count)) {
         rows.resize(q.count);
         result.next = PageCursor{rows.back().pk, rows.back().sort_values};

@@ -15,9 +15,11 @@ namespace carechart::store::sqlite {
 
 class ReaderPool {
  public:
-  // Every lease's statements are stopped after `max_query_ms` (0: no limit).
+  // Every lease's statements are stopped after `max_query_ms` (0: no limit). The connections
+  // decode bodies with `codec` (the store's; null: each its own).
   static StatusOr<std::unique_ptr<ReaderPool>> Open(const std::string& path, int size,
-                                                    int max_query_ms = 0);
+                                                    int max_query_ms = 0,
+                                                    std::shared_ptr<BodyCodec> codec = nullptr);
 
   // A connection for the current thread until the lease is destroyed; waits while all are busy.
   class Lease {

@@ -11,7 +11,11 @@
 //                   monotonically increasing counter assigned by the one writer, so the order
 //                   is total and stable even when two versions share a timestamp.
 // sp_composite      composite parameters, one row per tuple (migration 2).
-// audit_log         the hash-chained audit log (migration 3; see audit_log.h).
+// audit_log         the hash-chained audit log (migration 3; see audit_log.h). Its bodies are
+//                   plain text: the chain's hashes are over that text.
+// body_dictionary   zstd dictionaries of compressed resource bodies (migration 10; see
+//                   sqlite_body_codec.h): resource.body and resource_history.body hold plain
+//                   JSON or a zstd frame naming its dictionary.
 // sp_*              search-index rows of the current version, one table per parameter type,
 //                   WITHOUT ROWID and clustered by (res, param, ...) so a resource's rows are
 //                   replaced and probed (EXISTS, sorting, :missing) by primary key; a secondary
@@ -219,6 +223,16 @@ CREATE INDEX IF NOT EXISTS resource_key_id ON resource(pk, type, id)
   WHERE type = 'Patient' OR type = 'Practitioner' OR type = 'PractitionerRole' OR
         type = 'Organization' OR type = 'Location' OR type = 'Group' OR
         type = 'RelatedPerson' OR type = 'Device' OR type = 'Medication';
+)sql"},
+      // Decisions D101-D103. The zstd dictionaries of compressed resource bodies
+      // (sqlite_body_dictionaries.h): never deleted, since the bodies compressed with one keep
+      // needing it. `seq` is the database's version count when it was trained.
+      {10, "dictionaries of compressed resource bodies", R"sql(
+CREATE TABLE IF NOT EXISTS body_dictionary(
+  id INTEGER PRIMARY KEY,
+  created_us INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  bytes BLOB NOT NULL);
 )sql"},
   };
   return migrations;

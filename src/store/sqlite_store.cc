@@ -1,11 +1,17 @@
 // The SQLite ResourceStore: one Writer (group commit) and a ReaderPool over one database file.
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "store/resource_store.h"
 #include "store/search_sql.h"
+#include "store/sqlite_body_codec.h"
+#include "store/sqlite_body_dictionaries.h"
+#include "store/sqlite_body_trainer.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_current_scan.h"
 #include "store/sqlite_patient_walk.h"
@@ -50,12 +56,26 @@ class SqliteStore : public ResourceStore {
   // `checkpointer` (may be null) is the WAL hook of the writer's connection.
   SqliteStore(std::string path, std::unique_ptr<sqlite::WalCheckpointer> checkpointer,
               std::unique_ptr<sqlite::Writer> writer, std::unique_ptr<sqlite::ReaderPool> readers,
-              bool composite_tuples_complete)
+              std::shared_ptr<sqlite::BodyCodec> codec, bool composite_tuples_complete)
       : checkpointer_(std::move(checkpointer)),
         writer_(std::move(writer)),
         readers_(std::move(readers)),
+        codec_(std::move(codec)),
         composite_tuples_complete_(composite_tuples_complete),
         path_(std::move(path)) {}
+
+  // Starts the dictionary trainer (OpenSqliteStore, once the store is made).
+  Status StartTrainer(std::shared_ptr<sqlite::BodyWriteCounts> counts, int64_t first_after) {
+    sqlite::BodyTrainerOptions options;
+    options.first_after = first_after;
+    ASSIGN_OR_RETURN(trainer_, sqlite::BodyDictionaryTrainer::Start(
+                                   path_, codec_, std::move(counts),
+                                   [w = writer_.get()](WriteFunction fn) {
+                                     return w->Write(std::move(fn), /*ahead=*/true);
+                                   },
+                                   writer_->seq_at_start(), options));
+    return Status::Ok();
+  }
   ~SqliteStore() override { Close(); }
 
   Status Write(WriteFunction fn) override {
@@ -119,15 +139,23 @@ class SqliteStore : public ResourceStore {
     if (closed_) {
       return Closed();
     }
-    return sqlite::ScanCurrentVersions(path_, scan, fn);  // its own connection and snapshot
+    // Its own connection and snapshot.
+    return sqlite::ScanCurrentVersions(path_, codec_, scan, fn);
   }
 
   void Close() override {
     closed_ = true;
+    if (trainer_) {
+      trainer_->Stop();  // before the writer, which its insert may be waiting on
+    }
     writer_->Close();
   }
 
   StoreStats Stats() const override { return writer_->Stats(); }
+
+  bool EncodeBody(std::string_view body, std::string* stored) const override {
+    return codec_->Encode(body, stored);
+  }
 
   StatusOr<bool> BeginBulkLoad(int64_t expected_resources) override {
     if (closed_) {
@@ -228,11 +256,35 @@ class SqliteStore : public ResourceStore {
   std::unique_ptr<sqlite::WalCheckpointer> load_checkpointer_;
   std::unique_ptr<sqlite::Writer> writer_;
   std::unique_ptr<sqlite::ReaderPool> readers_;
+  std::shared_ptr<sqlite::BodyCodec> codec_;  // shared by every connection of the store
+  // Declared after writer_, so destroyed (stopped) before it; null when nothing is trained.
+  std::unique_ptr<sqlite::BodyDictionaryTrainer> trainer_;
   std::atomic<bool> composite_tuples_complete_;
   sqlite::TupleRangeEstimates tuple_estimates_;
   sqlite::PatientWalkEstimates patient_walks_;
   const std::string path_;
 };
+
+// SqliteOptions::compress_bodies_after, or when it is negative the environment's
+// CARECHART_COMPRESS_BODIES_AFTER, or the default.
+StatusOr<int64_t> CompressBodiesAfter(const SqliteOptions& options) {
+  if (options.compress_bodies_after >= 0) {
+    return options.compress_bodies_after;
+  }
+  const char* env = std::getenv("CARECHART_COMPRESS_BODIES_AFTER");
+  if (env == nullptr || *env == '\0') {
+    return SqliteOptions::kDefaultCompressBodiesAfter;
+  }
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(env, env + std::strlen(env), value);
+  if (ec != std::errc() || *end != '\0' || value < 0) {
+    return InvalidError(
+        "CARECHART_COMPRESS_BODIES_AFTER must be a whole number of resource "
+        "versions (0 turns body compression off), not '" +
+        std::string(env) + "'");
+  }
+  return value;
+}
 
 }  // namespace
 
@@ -250,21 +302,36 @@ StatusOr<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& op
     return s;
   }
   ASSIGN_OR_RETURN(bool composite_tuples_complete, sqlite::CompositeTuplesComplete(*conn));
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<sqlite::ReaderPool> readers,
-      sqlite::ReaderPool::Open(options.path, options.reader_connections, options.max_query_ms));
+  // Body compression (D101-D103): the stored dictionaries decode old bodies whatever the
+  // setting; the newest compresses new ones unless compression is off.
+  ASSIGN_OR_RETURN(const int64_t compress_after, CompressBodiesAfter(options));
+  auto codec = std::make_shared<sqlite::BodyCodec>();
+  conn->set_body_codec(codec);
+  RETURN_IF_ERROR(sqlite::LoadBodyDictionaries(*conn, compress_after > 0).status());
+  const bool train = compress_after > 0 && options.train_body_dictionaries;
+  auto counts =
+      train ? std::make_shared<sqlite::BodyWriteCounts>(sqlite::BodyTrainerOptions::kSampleBodies,
+                                                        sqlite::BodyTrainerOptions::kSampleBytes)
+            : nullptr;
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::ReaderPool> readers,
+                   sqlite::ReaderPool::Open(options.path, options.reader_connections,
+                                            options.max_query_ms, codec));
   // The WAL is copied into the file off the writer's thread (D65, D71); started before
   // Writer::Start, which hands the connection to that thread.
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
   if (options.wal_checkpoint_thread) {
     ASSIGN_OR_RETURN(checkpointer, sqlite::WalCheckpointer::Start(options.path, *conn));
   }
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<sqlite::Writer> writer,
-      sqlite::Writer::Start(std::move(conn), options.max_group_delay_us, options.max_group_size));
-  return std::unique_ptr<ResourceStore>(
-      std::make_unique<SqliteStore>(options.path, std::move(checkpointer), std::move(writer),
-                                    std::move(readers), composite_tuples_complete));
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Writer> writer,
+                   sqlite::Writer::Start(std::move(conn), options.max_group_delay_us,
+                                         options.max_group_size, counts));
+  auto store = std::make_unique<SqliteStore>(options.path, std::move(checkpointer),
+                                             std::move(writer), std::move(readers),
+                                             std::move(codec), composite_tuples_complete);
+  if (train) {
+    RETURN_IF_ERROR(store->StartTrainer(std::move(counts), compress_after));
+  }
+  return std::unique_ptr<ResourceStore>(std::move(store));
 }
 
 }  // namespace carechart::store

@@ -254,13 +254,14 @@ TEST(SqliteStore, OpenFailureNamesTheFile) {
 
 // A database made by an earlier schema version (4: before the composite (code, value) and
 // reference-by-source indexes of migration 5, the token rows' patient of migration 6 and the
-// current Patients' index of migration 7, the token rows by patient of migration 8 and the ids
-// by key of migration 9, which is emulated by undoing what they did) is
+// current Patients' index of migration 7, the token rows by patient of migration 8, the ids
+// by key of migration 9 and the body dictionaries of migration 10, which is emulated by undoing
+// what they did) is
 // upgraded on open and answers as before. (The PostgreSQL
 // upgrade test is in postgres/postgres_store_test.cc.)
 TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
-  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 9) << "a new migration: make this test build version "
-                                                  "CurrentSchemaVersion() - 1 instead";
+  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 10) << "a new migration: make this test build version "
+                                                   "CurrentSchemaVersion() - 1 instead";
   std::string path = TempDbPath("upgrade");
   std::vector<std::string> want;
   {
@@ -287,6 +288,8 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
                          "DROP INDEX resource_current_patient; "
                          // and migration 9
                          "DROP INDEX resource_key_id; "
+                         // and migration 10
+                         "DROP TABLE body_dictionary; "
                          "DELETE FROM schema_version WHERE version >= 5",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -303,15 +306,15 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
                                "SELECT (SELECT MAX(version) FROM schema_version), (SELECT COUNT(*) "
                                "FROM sqlite_master WHERE name IN ('sp_composite_code_value', "
                                "'sp_reference_source', 'resource_current_patient', "
-                               "'sp_token_patient', 'resource_key_id')) - (SELECT "
-                               "COUNT(*) FROM sqlite_master "
+                               "'sp_token_patient', 'resource_key_id', 'body_dictionary')) - "
+                               "(SELECT COUNT(*) FROM sqlite_master "
                                "WHERE name = 'sp_composite_value')",
                                -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 9);
-  EXPECT_EQ(sqlite3_column_int(stmt, 1), 5)
-      << "migrations 5, 7, 8 and 9 did not make their indexes";
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 10);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 6)
+      << "migrations 5, 7, 8, 9 and 10 did not make their indexes and tables";
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }

@@ -11,6 +11,7 @@
 #include "store/index_keys.h"
 #include "store/index_rows.h"
 #include "store/search_sql.h"
+#include "store/sqlite_body_codec.h"
 
 namespace carechart::store::sqlite {
 namespace {
@@ -118,6 +119,7 @@ Status SqliteWriteTxn::Put(const PreparedWrite& w) {
                          " does not follow the current version " + std::to_string(current));
   }
   int64_t seq = ++next_seq_;
+  const std::string_view body = StoredBody(w);  // valid until the next Put
   if (exists) {
     RETURN_IF_ERROR(MoveCurrentToHistory(pk, w.last_updated_us));
     RETURN_IF_ERROR(DeleteIndexRows(pk));
@@ -127,7 +129,7 @@ Status SqliteWriteTxn::Put(const PreparedWrite& w) {
                                    "body = ?7 WHERE pk = ?8"));
     update.Bind(1, w.version).Bind(2, w.last_updated_us).Bind(3, int64_t{w.deleted});
     update.BindOptionalText(4, w.patient_id).Bind(5, w.method).Bind(6, seq);
-    RETURN_IF_ERROR(update.BindStaticBlob(7, w.body).Bind(8, pk).Run());  // w outlives update
+    RETURN_IF_ERROR(update.BindStaticBlob(7, body).Bind(8, pk).Run());  // body outlives update
   } else {
     ASSIGN_OR_RETURN(Statement insert,
                      conn_.Prepare("INSERT INTO resource(type, id, version, last_updated, "
@@ -135,14 +137,30 @@ Status SqliteWriteTxn::Put(const PreparedWrite& w) {
                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     insert.Bind(1, w.type).Bind(2, w.id).Bind(3, w.version).Bind(4, w.last_updated_us);
     insert.Bind(5, int64_t{w.deleted}).BindOptionalText(6, w.patient_id).Bind(7, w.method);
-    RETURN_IF_ERROR(insert.Bind(8, seq).BindStaticBlob(9, w.body).Run());  // w outlives insert
+    RETURN_IF_ERROR(insert.Bind(8, seq).BindStaticBlob(9, body).Run());  // body outlives insert
     pk = conn_.LastInsertRowid();
   }
   if (w.deleted) {
     return Status::Ok();
   }
+  if (counts_ != nullptr) {
+    counts_->Add(w.type, w.body);
+  }
   pending_rows_.Add(pk, w.type, w.index);
   return pending_rows_.size() >= kFlushRows ? Flush() : Status::Ok();
+}
+
+std::string_view SqliteWriteTxn::StoredBody(const PreparedWrite& w) {
+  if (w.deleted || w.body.empty()) {
+    return w.body;
+  }
+  BodyCodec& codec = conn_.body_codec();
+  // A frame made by another store's codec (never in practice: the REST layer encodes with the
+  // store it writes to) would name a dictionary this database may lack: checked, it is cheap.
+  if (!w.stored_body.empty() && codec.HasDictionary(BodyCodec::DictionaryIdOf(w.stored_body))) {
+    return w.stored_body;
+  }
+  return codec.Encode(w.body, &encoded_) ? std::string_view(encoded_) : std::string_view(w.body);
 }
 
 Status SqliteWriteTxn::AppendAudit(const AuditLogEntry& entry) {

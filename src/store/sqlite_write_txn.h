@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/resource_store.h"
+#include "store/sqlite_body_trainer.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_index_buffer.h"
 
@@ -16,7 +17,9 @@ namespace carechart::store::sqlite {
 class SqliteWriteTxn : public WriteTxn {
  public:
   // `next_seq` is the writer's global version counter (see sqlite_schema.cc), advanced per Put.
-  SqliteWriteTxn(Connection& conn, int64_t& next_seq) : conn_(conn), next_seq_(next_seq) {}
+  // `counts` (may be null) is told the type of every body stored, for the dictionary trainer.
+  SqliteWriteTxn(Connection& conn, int64_t& next_seq, BodyWriteCounts* counts = nullptr)
+      : conn_(conn), next_seq_(next_seq), counts_(counts) {}
 
   StatusOr<CurrentVersion> Current(const std::string& type, const std::string& id) override;
   StatusOr<std::vector<std::string>> SearchIds(const SearchQuery& query, int limit) override;
@@ -48,8 +51,14 @@ class SqliteWriteTxn : public WriteTxn {
   StatusOr<bool> SameIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index,
                                const std::vector<int64_t>& params);
 
+  // The bytes to store for `w`'s body: its stored_body when the codec knows that frame's
+  // dictionary (made on the preparing thread, D102), else compressed here, else the JSON.
+  std::string_view StoredBody(const PreparedWrite& w);
+
   Connection& conn_;
   int64_t& next_seq_;
+  BodyWriteCounts* counts_;
+  std::string encoded_;  // StoredBody's output when it compresses here
   // The Find()s of this write function, each until a Put changes its row: a transaction asks
   // Current() of every entry before it Puts them all, the importer just before each Put.
   std::unordered_map<std::string, Found> found_;

@@ -9,7 +9,8 @@
 namespace carechart::store::sqlite {
 
 StatusOr<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<Connection> conn,
-                                                int max_group_delay_us, int max_group_size) {
+                                                int max_group_delay_us, int max_group_size,
+                                                std::shared_ptr<BodyWriteCounts> counts) {
   ASSIGN_OR_RETURN(int64_t max_seq, MaxSeq(*conn));
   // No foreign-key enforcement on the writer (D51): an immediate check makes every multi-row
   // INSERT of index rows open a statement journal, and releasing one walks the in-memory
@@ -17,29 +18,35 @@ StatusOr<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<Connection> conn
   // quadratic in the pages it touched. The writer inserts index rows only for the row it has just
   // written and never deletes a resource row; `PRAGMA foreign_key_check` still verifies it.
   RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = OFF"));
-  std::unique_ptr<Writer> writer(
-      new Writer(std::move(conn), max_seq, max_group_delay_us, std::max(1, max_group_size)));
+  std::unique_ptr<Writer> writer(new Writer(std::move(conn), max_seq, max_group_delay_us,
+                                            std::max(1, max_group_size), std::move(counts)));
   writer->thread_ = std::thread([w = writer.get()] { w->Run(); });
   return writer;
 }
 
 Writer::Writer(std::unique_ptr<Connection> conn, int64_t max_seq, int max_group_delay_us,
-               int max_group_size)
+               int max_group_size, std::shared_ptr<BodyWriteCounts> counts)
     : conn_(std::move(conn)),
       next_seq_(max_seq),
+      seq_at_start_(max_seq),
+      counts_(std::move(counts)),
       max_group_delay_us_(max_group_delay_us),
       max_group_size_(max_group_size) {}
 
 Writer::~Writer() { Close(); }
 
-Status Writer::Write(WriteFunction fn) {
+Status Writer::Write(WriteFunction fn, bool ahead) {
   Item item;
   item.fn = std::move(fn);
   std::unique_lock lock(mu_);
   if (closing_) {
     return Status(StatusCode::kUnavailable, "the store is closed");
   }
-  queue_.push_back(&item);
+  if (ahead) {
+    queue_.push_front(&item);
+  } else {
+    queue_.push_back(&item);
+  }
   lock.unlock();
   queued_cv_.notify_one();
   item.done.acquire();
@@ -97,7 +104,7 @@ Status Writer::RunFunction(Item& item, bool in_savepoint) {
   if (in_savepoint) {
     RETURN_IF_ERROR(conn_->Exec("SAVEPOINT w"));
   }
-  SqliteWriteTxn txn(*conn_, next_seq_);
+  SqliteWriteTxn txn(*conn_, next_seq_, counts_.get());
   Status s;
   try {
     s = item.fn(txn);

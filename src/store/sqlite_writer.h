@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/resource_store.h"
+#include "store/sqlite_body_trainer.h"
 #include "store/sqlite_db.h"
 
 namespace carechart::store::sqlite {
@@ -24,12 +25,18 @@ namespace carechart::store::sqlite {
 class Writer {
  public:
   // Takes ownership of the (migrated) write connection and starts the writer thread.
+  // `counts` (may be null) is told the type of every body stored (sqlite_body_trainer.h).
   static StatusOr<std::unique_ptr<Writer>> Start(std::unique_ptr<Connection> conn,
-                                                 int max_group_delay_us, int max_group_size);
+                                                 int max_group_delay_us, int max_group_size,
+                                                 std::shared_ptr<BodyWriteCounts> counts = nullptr);
+  // The version count (seq) of the database when the writer started.
+  int64_t seq_at_start() const { return seq_at_start_; }
   ~Writer();  // Close()s
 
   // Thread-safe. Returns once `fn`'s group is committed (or failed); kUnavailable after Close().
-  Status Write(WriteFunction fn);
+  // `ahead`: queued before the writes already waiting (the store's own small writes that the
+  // waiting ones should see, such as a body dictionary, D103).
+  Status Write(WriteFunction fn, bool ahead = false);
   // Commits what is queued, then stops the thread. Idempotent; Write() afterwards fails.
   void Close();
   StoreStats Stats() const;
@@ -44,7 +51,7 @@ class Writer {
   };
 
   Writer(std::unique_ptr<Connection> conn, int64_t max_seq, int max_group_delay_us,
-         int max_group_size);
+         int max_group_size, std::shared_ptr<BodyWriteCounts> counts);
   void Run();
   std::vector<Item*> TakeGroup();
   void CommitGroup(std::vector<Item*> group);
@@ -55,6 +62,8 @@ class Writer {
 
   std::unique_ptr<Connection> conn_;  // used by the writer thread only
   int64_t next_seq_;                  // writer thread only
+  const int64_t seq_at_start_;
+  std::shared_ptr<BodyWriteCounts> counts_;
   const int max_group_delay_us_;
   const int max_group_size_;
   size_t last_group_size_ = 0;  // writer thread only

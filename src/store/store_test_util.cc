@@ -75,7 +75,8 @@ std::string PostgresUriFor(const std::string& path) {
   return *uri;
 }
 
-std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_connections) {
+std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_connections,
+                                         int64_t compress_bodies_after) {
   if (std::string uri = PostgresUriFor(path); !uri.empty()) {
     PostgresOptions options;
     options.uri = uri;
@@ -89,6 +90,7 @@ std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_con
   SqliteOptions options;
   options.path = path;
   options.reader_connections = reader_connections;
+  options.compress_bodies_after = compress_bodies_after;
   auto store = OpenSqliteStore(options);
   if (!store.ok()) {
     throw std::runtime_error(store.status().ToString());

@@ -13,8 +13,10 @@ std::string TempDbPath(const std::string& name);
 
 // Opens the store of `path`: a SQLite file, or, when CARECHART_TEST_POSTGRES_URI_FILE names a file
 // holding a PostgreSQL server's URI (the "postgres" CTest fixture), a database of that server
-// made for `path` (the same one each time for the same path).
-std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_connections = 4);
+// made for `path` (the same one each time for the same path). `compress_bodies_after`:
+// SqliteOptions' (SQLite only).
+std::unique_ptr<ResourceStore> OpenOrDie(const std::string& path, int reader_connections = 4,
+                                         int64_t compress_bodies_after = -1);
 
 // The URI of the PostgreSQL test server ("" when the tests run on SQLite).
 std::string PostgresTestServer();
