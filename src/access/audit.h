@@ -118,6 +118,10 @@ class AuditedStore : public store::ResourceStore {
   StatusOr<store::ResourceVersion> Read(const std::string& type, const std::string& id) override {
     return inner_.Read(type, id);
   }
+  StatusOr<std::vector<std::optional<store::ResourceVersion>>> ReadMany(
+      const std::vector<std::pair<std::string, std::string>>& keys) override {
+    return inner_.ReadMany(keys);
+  }
   StatusOr<store::ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
                                                int64_t version) override {
     return inner_.ReadVersion(type, id, version);

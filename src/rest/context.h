@@ -79,7 +79,7 @@ std::string RenderBody(const std::string& stored_json, const RequestContext& ctx
 int64_t NowMicros();
 // A new server-assigned id: a UUID version 7 (RFC 9562), the creation time in milliseconds
 // followed by 74 random bits, written in lowercase hex. Ids made later sort later, so a store's
-// id index grows at its end instead of at a random page per new resource (D109).
+// id index grows at its end instead of at a random page per new resource (D108).
 std::string NewId();
 // Valid FHIR id: [A-Za-z0-9\-\.]{1,64}.
 bool IsValidId(std::string_view id);

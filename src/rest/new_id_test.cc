@@ -21,7 +21,7 @@ TEST(NewId, IsAVersion7Uuid) {
   }
 }
 
-// The first 48 bits are the creation time in milliseconds (D109).
+// The first 48 bits are the creation time in milliseconds (D108).
 TEST(NewId, StartsWithTheCreationTime) {
   const auto now_ms = [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,14 +1,19 @@
 // The transaction interaction (http.html#transaction): every entry or none.
 //
 // Each attempt resolves what every entry means against committed data (conditional creates,
-// updates, deletes and references, current versions), prepares every version outside the writer
-// (ids, reference rewriting, stamping, serialisation, index entries), then runs ONE write function
+// updates, deletes and references, then the current versions of every target in one ReadMany),
+// validates and prepares each entry's version outside the writer in one pass (validation, ids,
+// reference rewriting, stamping, serialisation, index entries: each resource tree is walked while
+// it is still in the CPU's caches, D107), then runs ONE write function
 // that re-checks each version and search the attempt relied on and stores everything. If one of
 // them changed meanwhile the attempt is thrown away and the transaction prepared again (up to
 // kMaxTransactionAttempts); an entry with ifMatch gets 412 instead.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "fhir/json.h"
 #include "fhir/search_index.h"
@@ -68,52 +73,20 @@ Status AtEntry(const BundleEntry& e, const Status& s, const std::string& locatio
 class Transaction {
  public:
   Transaction(RequestContext& ctx, ParsedBundle& bundle)
-      : ctx_(ctx), bundle_(bundle), entries_(bundle.entries) {}
+      : ctx_(ctx), bundle_(bundle), entries_(bundle.entries), validated_(entries_.size(), false) {}
 
   // After an attempt that raced: the entries as they were parsed, when that attempt moved their
   // resources away (ParsedBundle::source).
   Status RestoreEntries() { return ReparseEntries(bundle_); }
 
-  // Validates every resource once (references are rewritten later, to Type/id, which keeps them
-  // valid).
-  Status Validate(TransactionError* error) {
-    for (const BundleEntry& e : entries_) {
-      if (!e.has_resource || e.method == "PATCH") {
-        continue;
-      }
-      std::vector<fhir::ValidationIssue> issues;
-      Status s = CheckResource(e.resource, e.type, &issues);
-      if (s.ok()) {
-        continue;
-      }
-      for (auto& i : issues) {
-        i.message = e.Where() + ".resource (" + e.type + "): " + i.message;
-      }
-      error->issues = std::move(issues);
-      return AtEntry(e, s);
-    }
-    return Status::Ok();
-  }
-
   // One attempt; `raced` tells a retry may succeed.
   StatusOr<TransactionResult> Attempt(bool* raced, TransactionError* error) {
-    plans_.assign(entries_.size(), Plan{});
-    checks_.clear();
-    refs_ = ReferenceMap{};
-    touched_.clear();
-    released_slots_.clear();
-    RETURN_IF_ERROR(ResolveTargets());
-    RETURN_IF_ERROR(ResolveConditionalReferences());
-    std::vector<std::pair<std::string, std::string>> lock_keys;
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      Action a = plans_[i].action;
-      if (a == Action::kUpdate || a == Action::kDelete || a == Action::kPatch) {
-        lock_keys.emplace_back(entries_[i].type, plans_[i].id);
-      }
-    }
-    ResourceLocks locks(lock_keys);
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      RETURN_IF_ERROR(Prepare(entries_[i], error));
+    std::optional<ResourceLocks> locks;  // held until the commit (D66)
+    if (Status s = PrepareAll(&locks, error); !s.ok()) {
+      // An invalid resource is reported before any other error, wherever it is in the Bundle,
+      // as when every resource was validated before anything else was looked at.
+      RETURN_IF_ERROR(ValidateTheRest(error));
+      return s;
     }
     RETURN_IF_ERROR(Commit(raced));
     TransactionResult result;
@@ -134,6 +107,86 @@ class Transaction {
   }
 
  private:
+  // Resolves every entry, locks and reads the current versions of the targets, then validates and
+  // prepares the entries in Bundle order. The first invalid resource stops it.
+  Status PrepareAll(std::optional<ResourceLocks>* locks, TransactionError* error) {
+    plans_.assign(entries_.size(), Plan{});
+    checks_.clear();
+    refs_ = ReferenceMap{};
+    touched_.clear();
+    released_slots_.clear();
+    RETURN_IF_ERROR(ResolveTargets());
+    RETURN_IF_ERROR(ResolveConditionalReferences());
+    std::vector<std::pair<std::string, std::string>> target_keys;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (ReadsCurrent(plans_[i].action)) {
+        target_keys.emplace_back(entries_[i].type, plans_[i].id);
+      }
+    }
+    locks->emplace(target_keys);
+    RETURN_IF_ERROR(ReadCurrentVersions(target_keys));
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      RETURN_IF_ERROR(ValidateOnce(entries_[i], error));
+      RETURN_IF_ERROR(Prepare(entries_[i], error));
+    }
+    return Status::Ok();
+  }
+
+  static bool ReadsCurrent(Action a) {
+    return a == Action::kUpdate || a == Action::kDelete || a == Action::kPatch;
+  }
+
+  // The current version of every entry that updates, deletes or patches, in one store call
+  // (D106); read again by every attempt, since a retry follows a concurrent change.
+  Status ReadCurrentVersions(const std::vector<std::pair<std::string, std::string>>& keys) {
+    current_.assign(entries_.size(), std::nullopt);
+    if (keys.empty()) {
+      return Status::Ok();
+    }
+    auto read = ctx_.store.ReadMany(keys);
+    size_t k = 0;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (!ReadsCurrent(plans_[i].action)) {
+        continue;
+      }
+      if (!read.ok()) {
+        return AtEntry(entries_[i], read.status());  // the first entry that needed a read
+      }
+      current_[i] = std::move((*read)[k++]);
+    }
+    return Status::Ok();
+  }
+
+  // Validates the resource of `e` unless an earlier attempt did (the text a retry parses again is
+  // the same). References are rewritten afterwards, to Type/id, which keeps them valid. A PATCH
+  // entry's result is validated by Prepare.
+  Status ValidateOnce(const BundleEntry& e, TransactionError* error) {
+    if (validated_[e.index] || !e.has_resource || e.method == "PATCH") {
+      return Status::Ok();
+    }
+    std::vector<fhir::ValidationIssue> issues;
+    Status s = CheckResource(e.resource, e.type, &issues);
+    if (!s.ok()) {
+      for (auto& i : issues) {
+        i.message = e.Where() + ".resource (" + e.type + "): " + i.message;
+      }
+      error->issues = std::move(issues);
+      return AtEntry(e, s);
+    }
+    validated_[e.index] = true;
+    return Status::Ok();
+  }
+
+  // After an error: validates the resources not validated yet, in Bundle order, so that the
+  // first invalid one is reported. The resources of entries not yet validated are still in
+  // place: only validated ones are moved into prepared versions.
+  Status ValidateTheRest(TransactionError* error) {
+    for (const BundleEntry& e : entries_) {
+      RETURN_IF_ERROR(ValidateOnce(e, error));
+    }
+    return Status::Ok();
+  }
+
   Status Touch(const BundleEntry& e, const std::string& id) {
     std::string key = e.type + "/" + id;
     auto [it, inserted] = touched_.emplace(key, e.index);
@@ -312,12 +365,10 @@ class Transaction {
       return Status::Ok();
     }
     store::CurrentVersion current;
-    auto read = ctx_.store.Read(type, p.id);
-    if (read.ok()) {
+    std::optional<store::ResourceVersion>& read = current_[e.index];
+    if (read) {
       current.version = read->version;
       current.deleted = read->deleted;
-    } else if (read.status().code() != StatusCode::kNotFound) {
-      return AtEntry(e, read.status());
     }
     p.expected = current.version;
     p.check_version = true;
@@ -341,7 +392,7 @@ class Transaction {
       case Action::kUpdate: {
         json::Value resource = TakeResource(e);
         RETURN_IF_ERROR(RewriteReferences(resource, e.Where() + ".resource", refs_));
-        bool exists = read.ok() && !read->deleted;
+        bool exists = read && !read->deleted;
         if (Status s = GuardEntry(ctx_, exists ? access::Action::kUpdate : access::Action::kCreate,
                                   &resource, exists ? &*read : nullptr);
             !s.ok()) {
@@ -353,7 +404,7 @@ class Transaction {
         p.write = PrepareVersion(std::move(resource), ctx_, p.id, current.version + 1, "PUT");
         p.status = (current.version == 0 || current.deleted) ? 201 : 200;
         p.writes = true;
-        if (ctx_.skip_unchanged_updates && read.ok() && !read->deleted &&
+        if (ctx_.skip_unchanged_updates && read && !read->deleted &&
             SameContentIgnoringVersion(read->body, p.write.body)) {
           p.writes = false;  // still version-checked in Commit, so the answer stays consistent
           p.unchanged = true;
@@ -541,6 +592,11 @@ class Transaction {
   ParsedBundle& bundle_;
   std::vector<BundleEntry>& entries_;
   std::vector<Plan> plans_;
+  // Per entry: the current version of its target as read by this attempt (nullopt: none, or
+  // the entry reads none).
+  std::vector<std::optional<store::ResourceVersion>> current_;
+  // Per entry: its resource passed validation (in any attempt).
+  std::vector<bool> validated_;
   std::vector<SearchCheck> checks_;
   ReferenceMap refs_;
   std::map<std::string, size_t> touched_;  // Type/id → entry index
@@ -552,10 +608,6 @@ class Transaction {
 StatusOr<TransactionResult> RunTransaction(RequestContext& ctx, ParsedBundle& bundle,
                                            const Dispatch& dispatch, TransactionError* error) {
   Transaction txn(ctx, bundle);
-  if (Status s = txn.Validate(error); !s.ok()) {
-    error->status = s;
-    return s;
-  }
   for (int attempt = 0; attempt < kMaxTransactionAttempts; ++attempt) {
     bool raced = false;
     error->issues.clear();

@@ -167,6 +167,14 @@ class ResourceStore {
   // Current version: kNotFound when the id never existed; a version with deleted=true when the
   // latest version is a deletion. Thread-safe.
   virtual StatusOr<ResourceVersion> Read(const std::string& type, const std::string& id) = 0;
+  // The current versions of `keys` (type, id), in the order given: element i is what
+  // Read(keys[i]) returns, nullopt where that is kNotFound (the id never existed; a deleted
+  // resource is its deletion version). Any other error fails the whole call. Keys may repeat.
+  // For a caller about to look at many ids at once (a transaction's targets): SQLite reads them
+  // all on one reader connection in one read transaction (so from one snapshot); the default,
+  // for every other backend and wrapper, calls Read once per key. Thread-safe.
+  virtual StatusOr<std::vector<std::optional<ResourceVersion>>> ReadMany(
+      const std::vector<std::pair<std::string, std::string>>& keys);
   virtual StatusOr<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
                                                 int64_t version) = 0;
   virtual StatusOr<HistoryPage> History(const HistoryQuery& query) = 0;

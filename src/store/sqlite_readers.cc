@@ -173,6 +173,51 @@ StatusOr<ResourceVersion> ReadCurrent(Connection& conn, const std::string& type,
   return VersionFromRow(conn, s);
 }
 
+StatusOr<std::vector<std::optional<ResourceVersion>>> ReadCurrentMany(
+    Connection& conn, const std::vector<std::pair<std::string, std::string>>& keys) {
+  // The keys go in as a VALUES list of kKeysPerStatement rows joined to `resource`, one
+  // statement per chunk, all in one read transaction. For a Bundle's 1,000 keys this took half
+  // the time of one statement stepped once per key, and a fifth of one Read per key (decisions
+  // D106). A chunk is padded with NULL keys, which match nothing without a look-up, so the
+  // statement text and its cached plan stay the same whatever the number of keys. CROSS JOIN
+  // keeps `k` the outer loop: every key is one look-up on the (type, id) index, never a scan.
+  constexpr size_t kKeysPerStatement = 64;
+  static const std::string sql = [] {
+    std::string s = "WITH k(n, type, id) AS (VALUES ";
+    for (size_t i = 0; i < kKeysPerStatement; ++i) {
+      s += (i == 0 ? "(" : ", (") + std::to_string(i) + ", ?" + std::to_string(2 * i + 1) + ", ?" +
+           std::to_string(2 * i + 2) + ")";
+    }
+    return s +
+           ") SELECT r.type, r.id, r.version, r.last_updated, r.deleted, r.method, r.body, k.n "
+           "FROM k CROSS JOIN resource r ON r.type = k.type AND r.id = k.id";
+  }();
+  return InReadTxn(conn, [&]() -> StatusOr<std::vector<std::optional<ResourceVersion>>> {
+    ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql));
+    std::vector<std::optional<ResourceVersion>> out(keys.size());
+    for (size_t base = 0; base < keys.size(); base += kKeysPerStatement) {
+      for (size_t i = 0; i < kKeysPerStatement; ++i) {
+        int type_param = static_cast<int>(2 * i + 1);
+        if (base + i < keys.size()) {  // `keys` outlives the statement: no copy
+          s.BindStaticText(type_param, keys[base + i].first)
+              .BindStaticText(type_param + 1, keys[base + i].second);
+        } else {
+          s.BindNull(type_param).BindNull(type_param + 1);
+        }
+      }
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) {
+          break;
+        }
+        out[base + static_cast<size_t>(s.Int(7))] = VersionFromRow(s);
+      }
+      s.Reset();
+    }
+    return out;
+  });
+}
+
 StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& type,
                                         const std::string& id, int64_t version) {
   ASSIGN_OR_RETURN(

@@ -5,7 +5,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/resource_store.h"
@@ -46,6 +48,9 @@ class ReaderPool {
 // The queries behind ResourceStore's read methods; `conn` may be a reader or the writer.
 StatusOr<ResourceVersion> ReadCurrent(Connection& conn, const std::string& type,
                                       const std::string& id);
+// ReadCurrent of each key in one read transaction (one snapshot); nullopt where it is kNotFound.
+StatusOr<std::vector<std::optional<ResourceVersion>>> ReadCurrentMany(
+    Connection& conn, const std::vector<std::pair<std::string, std::string>>& keys);
 StatusOr<ResourceVersion> ReadVersionOf(Connection& conn, const std::string& type,
                                         const std::string& id, int64_t version);
 StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& query);

@@ -93,6 +93,18 @@ class SqliteStore : public ResourceStore {
     return sqlite::ReadCurrent(*conn, type, id);
   }
 
+  StatusOr<std::vector<std::optional<ResourceVersion>>> ReadMany(
+      const std::vector<std::pair<std::string, std::string>>& keys) override {
+    if (closed_) {
+      return Closed();
+    }
+    if (keys.empty()) {
+      return std::vector<std::optional<ResourceVersion>>();
+    }
+    auto conn = readers_->Acquire();
+    return sqlite::ReadCurrentMany(*conn, keys);
+  }
+
   StatusOr<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,
                                         int64_t version) override {
     if (closed_) {

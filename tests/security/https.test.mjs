@@ -103,6 +103,27 @@ test('FHIR over HTTPS: a token works, HSTS is sent, the discovery documents name
   assert.equal(uris.extension.find((e) => e.url === 'token').valueUri, `${server.origin}/auth/token`);
 });
 
+test('a 2 MB transaction Bundle over HTTPS is read completely and stored (D105)', { skip }, async () => {
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', prefer: 'return=minimal' };
+  const note = 't'.repeat(1000);
+  const entry = [];
+  for (let i = 0; i < 2000; i++) {
+    const id = `tls-${i}`;
+    entry.push({ resource: { resourceType: 'Patient', id, name: [{ family: `Tls${i}`, given: [note] }] }, request: { method: 'PUT', url: `Patient/${id}` } });
+  }
+  const body = JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry });
+  assert.ok(body.length > 2 * 1024 * 1024, `body of ${body.length} bytes`);
+  const res = await request('POST', `${server.origin}/fhir`, { headers: { ...auth, 'content-length': String(Buffer.byteLength(body)) }, body });
+  assert.equal(res.status, 200, res.text.slice(0, 500));
+  assert.equal(res.json.entry.length, 2000);
+  const last = await request('GET', `${server.origin}/fhir/Patient/tls-1999`, { headers: auth });
+  assert.equal(last.status, 200, last.text);
+  assert.equal(last.json.name[0].given[0], note);
+  const count = await request('GET', `${server.origin}/fhir/Patient?_summary=count`, { headers: auth });
+  assert.equal(count.status, 200, count.text);
+  assert.ok(count.json.total >= 2000, `${count.json.total} Patients stored`);
+});
+
 test('TLS 1.2 and 1.3 with forward-secret AEAD suites; TLS 1.1 and weak suites refused', { skip }, async () => {
   const v13 = await handshake({ minVersion: 'TLSv1.3' });
   assert.equal(v13.protocol, 'TLSv1.3', String(v13.error));
