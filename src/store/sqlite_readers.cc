@@ -210,7 +210,8 @@ StatusOr<std::vector<std::optional<ResourceVersion>>> ReadCurrentMany(
         if (!row) {
           break;
         }
-        out[base + static_cast<size_t>(s.Int(7))] = VersionFromRow(s);
+        ASSIGN_OR_RETURN(ResourceVersion v, VersionFromRow(conn, s));
+        out[base + static_cast<size_t>(s.Int(7))] = std::move(v);
       }
       s.Reset();
     }
