@@ -132,21 +132,19 @@ for size in "${SIZE_LIST[@]}"; do
     t1=$(date +%s.%N)
     echo "demo-data: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
   fi
-  # Sizes: stored JSON (resource.body) vs everything that only serves search (the sp_* tables
-  # and their indexes, and the resource table's secondary indexes).
+  # Sizes (`carechart storage`): the bodies as JSON and as stored (zstd, D101) vs everything that
+  # only serves search (the sp_* tables and their indexes, and the resource table's indexes other
+  # than its key). The issue's target compares the index with the JSON.
   if [[ $SIZE_STATS == 0 ]]; then
     echo "sizes: not measured (--no-size)" | tee "$TMP/size-$size.txt"
   else
-  sqlite3 -readonly "$DB" "
-    SELECT 'resources: ' || (SELECT count(*) FROM resource WHERE deleted = 0) ||
-           ', stored JSON ' || printf('%.1f', (SELECT sum(length(body)) FROM resource) / 1048576.0) || ' MB' ||
-           ', search index ' || printf('%.1f', (SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sp\_%' ESCAPE '\\'
-                 OR name IN ('resource_type_updated', 'resource_type_seq', 'resource_patient', 'resource_seq')) / 1048576.0) || ' MB' ||
-           ', ratio ' || printf('%.2f', (SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sp\_%' ESCAPE '\\'
-                 OR name IN ('resource_type_updated', 'resource_type_seq', 'resource_patient', 'resource_seq')) * 1.0 /
-                 (SELECT sum(length(body)) FROM resource)) ||
-           ' (target <= 1.5); database file ' || printf('%.1f', (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size) / 1048576.0) || ' MB'" \
-    | tee "$TMP/size-$size.txt"
+    "$BIN" storage --db "$DB" --json | node -e '
+      const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      const mb = (b) => (b / 1048576).toFixed(1);
+      console.log(`resources: ${s.resources}, JSON ${mb(s.bodyBytesJson)} MB (stored ${mb(s.bodyBytesStored)} MB), ` +
+        `search index ${s.searchIndexBytes === null ? "n/a" : mb(s.searchIndexBytes) + " MB"}, ratio ` +
+        `${s.searchIndexBytes === null ? "n/a" : (s.searchIndexBytes / s.bodyBytesJson).toFixed(2)} (target <= 1.5); ` +
+        `database file ${mb(s.fileBytes)} MB`);' | tee "$TMP/size-$size.txt"
   fi
 
   if [[ -n "$PATHS_DIR" && -f "$PATHS_DIR/paths-$size/read.paths" ]]; then

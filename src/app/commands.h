@@ -123,6 +123,10 @@ int RunReindex(const CommonOptions& common, const ReindexCmdOptions& options);
 CLI::App* AddMigrateCommand(CLI::App& app, CommonOptions& common);
 int RunMigrate(const CommonOptions& common);
 
+// carechart storage (storage_cmd.cc): what a SQLite database holds on disk.
+CLI::App* AddStorageCommand(CLI::App& app, CommonOptions& common, bool& json_output);
+int RunStorage(const CommonOptions& common, bool json_output);
+
 // carechart export (export_cmd.cc): Bulk Data NDJSON files from --db into --out.
 struct ExportCmdOptions {
   std::string out_dir;

@@ -216,6 +216,8 @@ int main(int argc, char** argv) {
   carechart::app::ExportCmdOptions export_options;
   CLI::App* export_cmd = carechart::app::AddExportCommand(app, common, export_options);
   CLI::App* migrate_cmd = carechart::app::AddMigrateCommand(app, common);
+  bool storage_json = false;
+  CLI::App* storage_cmd = carechart::app::AddStorageCommand(app, common, storage_json);
 
   // CLI11 2.1 ignores the environment variable of a config-file option: pass it on by hand.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -260,6 +262,9 @@ int main(int argc, char** argv) {
   }
   if (migrate_cmd->parsed()) {
     return carechart::app::RunMigrate(common);
+  }
+  if (storage_cmd->parsed()) {
+    return carechart::app::RunStorage(common, storage_json);
   }
   if (hl7_cmd->parsed()) {
     hl7.action = hl7_errors->parsed() ? "errors" : hl7_replay->parsed() ? "replay" : "send";

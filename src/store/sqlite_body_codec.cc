@@ -119,6 +119,20 @@ uint32_t BodyCodec::DictionaryIdOf(std::string_view stored) {
   return IsCompressed(stored) ? ZSTD_getDictID_fromFrame(stored.data(), stored.size()) : 0;
 }
 
+std::optional<uint64_t> BodyCodec::JsonSizeOf(std::string_view stored) {
+  if (stored.empty() || stored.front() == '{') {
+    return stored.size();
+  }
+  if (!IsCompressed(stored)) {
+    return std::nullopt;
+  }
+  const unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(size);
+}
+
 Status BodyCodec::Decode(std::string_view stored, std::string* json) const {
   if (stored.empty() || stored.front() == '{') {
     json->assign(stored);

@@ -64,6 +64,9 @@ class BodyCodec {
   static bool IsCompressed(std::string_view stored);
   // The dictionary id in a compressed body's frame header (0: none, or not a frame).
   static uint32_t DictionaryIdOf(std::string_view stored);
+  // The size of the JSON a stored body holds, without decoding it (a frame's header records it);
+  // nullopt for a damaged body. `carechart storage` sums these.
+  static std::optional<uint64_t> JsonSizeOf(std::string_view stored);
 
  private:
   struct Dictionary;

@@ -93,6 +93,21 @@ TEST(BodyCodec, RoundTripWithADictionaryNamesItInTheFrame) {
   EXPECT_LT(packed * 4, plain) << packed << " of " << plain;
 }
 
+// `carechart storage` reads the JSON size of every body from its frame header, without decoding.
+TEST(BodyCodec, JsonSizeOfReadsTheFrameHeader) {
+  BodyCodec codec;
+  ASSERT_TRUE(codec.AddDictionary(TrainDictionary(), true).ok());
+  const std::string json = ObservationBody(11);
+  std::string stored;
+  ASSERT_TRUE(codec.Encode(json, &stored));
+  ASSERT_LT(stored.size(), json.size());
+  EXPECT_EQ(BodyCodec::JsonSizeOf(stored), json.size());
+  EXPECT_EQ(BodyCodec::JsonSizeOf(json), json.size());
+  EXPECT_EQ(BodyCodec::JsonSizeOf(""), 0U);
+  EXPECT_EQ(BodyCodec::JsonSizeOf("not a body"), std::nullopt);
+  EXPECT_EQ(BodyCodec::JsonSizeOf(stored.substr(0, 4)), std::nullopt);  // magic only
+}
+
 TEST(BodyCodec, OlderDictionariesStillDecodeAfterANewOne) {
   BodyCodec codec;
   ASSERT_TRUE(codec.AddDictionary(TrainDictionary(0), true).ok());

@@ -4,7 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   FACILITY_SYSTEM,
@@ -284,5 +284,62 @@ describe('many connections', () => {
     } finally {
       await s.cleanup();
     }
+  });
+});
+
+// `carechart storage` reads a SQLite file (PostgreSQL has its own tools for sizes).
+describe('carechart storage', { skip: process.env.CARECHART_BACKEND === 'postgres' ? 'reads SQLite files; PostgreSQL has its own size tools' : false }, () => {
+  const sqliteRun = (args, env = {}) =>
+    spawnSync(binaryPath(), args, { encoding: 'utf8', timeout: 120000, env: { ...process.env, ...env } });
+
+  test('reports the bodies as stored and as JSON, and the JSON is what export writes', () => {
+    const dir = tempDir();
+    const db = path.join(dir, 's.db');
+    // A low threshold so that a dictionary is trained and most bodies are compressed.
+    const gen = sqliteRun(['demo-data', '--patients', '12', '--db', db, '--log-level', 'warn'], {
+      CARECHART_COMPRESS_BODIES_AFTER: '500',
+    });
+    assert.equal(gen.status, 0, gen.stderr);
+    const r = sqliteRun(['storage', '--db', db, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.ok(s.resources > 5000, `resources: ${s.resources}`);
+    assert.equal(s.bodiesDamaged, 0);
+    assert.ok(s.dictionaries >= 1, 'a body dictionary was trained');
+    assert.ok(s.bodiesCompressed > s.resources / 2, `compressed ${s.bodiesCompressed} of ${s.resources}`);
+    assert.ok(s.bodyBytesStored * 2 < s.bodyBytesJson, `${s.bodyBytesStored} stored of ${s.bodyBytesJson}`);
+    assert.ok(s.searchIndexBytes > 0 && s.fileBytes > s.bodyBytesStored);
+    // The JSON size comes from the frames' headers: export decodes every body, and its lines
+    // (one resource each, as stored) must add up to the same number of bytes.
+    const out = path.join(dir, 'export');
+    const ex = sqliteRun(['export', '--db', db, '--out', out, '--log-level', 'warn']);
+    assert.equal(ex.status, 0, ex.stderr);
+    let lines = 0;
+    let bytes = 0;
+    for (const f of readdirSync(out).filter((n) => n.endsWith('.ndjson'))) {
+      for (const line of readFileSync(path.join(out, f), 'utf8').split('\n')) {
+        if (!line) continue;
+        lines++;
+        bytes += Buffer.byteLength(line);
+      }
+    }
+    assert.equal(lines, s.resources);
+    assert.equal(bytes, s.bodyBytesJson);
+    const table = sqliteRun(['storage', '--db', db]);
+    assert.equal(table.status, 0);
+    assert.match(table.stdout, /bodies as stored .*x smaller; \d+ of \d+ compressed/);
+    assert.match(table.stdout, /search index .*x the JSON/);
+  });
+
+  test('a missing file or a file that is not a database is a clear error', () => {
+    const dir = tempDir();
+    const missing = sqliteRun(['storage', '--db', path.join(dir, 'none.db')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /does not exist \(give the database with --db\)/);
+    const junk = path.join(dir, 'junk.db');
+    writeFileSync(junk, 'this is not SQLite');
+    const bad = sqliteRun(['storage', '--db', junk]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /carechart storage: cannot (open|read)/);
   });
 });
