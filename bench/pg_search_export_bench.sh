@@ -59,7 +59,7 @@ psql "$PG_DB_URI" -XAtq -c "ANALYZE" >/dev/null
 RESOURCES="$(sqlite3 -readonly "$TMP/sqlite.db" "SELECT count(*) FROM resource WHERE deleted = 0")"
 PG_RESOURCES="$(psql "$PG_DB_URI" -XAtq -c "SELECT count(*) FROM resource WHERE deleted = 0")"
 [[ "$RESOURCES" == "$PG_RESOURCES" ]] || { echo "corpus differs: SQLite $RESOURCES, PostgreSQL $PG_RESOURCES resources" >&2; exit 1; }
-node "$HERE/search_paths.mjs" --db "$TMP/sqlite.db" --out "$TMP/paths" --variants 200
+node "$HERE/search_paths.mjs" --bin "$BIN" --db "$TMP/sqlite.db" --out "$TMP/paths" --variants 200
 
 # ------------------------------------------------------------------ measurements
 # RESULT lines: "<backend> <scenario> <clients> db=<db cpu s> node=<node cpu s> <wrk RESULT>"

@@ -151,7 +151,7 @@ for size in "${SIZE_LIST[@]}"; do
     echo "reusing the request paths in $PATHS_DIR/paths-$size"
     cp -r "$PATHS_DIR/paths-$size" "$TMP/paths-$size"
   else
-    node "$HERE/search_paths.mjs" --db "$DB" --out "$TMP/paths-$size" --variants "$VARIANTS"
+    node "$HERE/search_paths.mjs" --bin "$BIN" --db "$DB" --out "$TMP/paths-$size" --variants "$VARIANTS"
     if [[ -n "$PATHS_DIR" ]]; then mkdir -p "$PATHS_DIR" && cp -r "$TMP/paths-$size" "$PATHS_DIR/"; fi
   fi
 

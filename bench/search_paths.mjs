@@ -1,20 +1,27 @@
 #!/usr/bin/env node
 // Writes the request paths of each search-benchmark scenario, one file per scenario (one path a
-// line), with values drawn from the corpus itself (sqlite3 read-only on the database the server
-// serves, so that no HTTP request disturbs the measurement). Many values per scenario, so that
-// the figures are not those of one cached row.
-// usage: node bench/search_paths.mjs --db FILE --out DIR [--variants N]
+// line), with values drawn from the corpus itself, before the server starts, so that no HTTP
+// request disturbs the measurement: keys and counts by sqlite3 read-only, the sampled patients'
+// resources by `carechart export` (bodies may be zstd-compressed, D101, so SQL cannot read them).
+// Many values per scenario, so that the figures are not those of one cached row.
+// usage: node bench/search_paths.mjs --db FILE --out DIR [--variants N] [--bin CARECHART]
 // Prints one line of facts: the $everything patient and its resource count.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { db: { type: 'string' }, out: { type: 'string' }, variants: { type: 'string', default: '200' } },
+  options: {
+    db: { type: 'string' },
+    out: { type: 'string' },
+    variants: { type: 'string', default: '200' },
+    bin: { type: 'string', default: process.env.CARECHART_BIN ?? new URL('../build/src/app/carechart', import.meta.url).pathname },
+  },
 });
 if (!values.db || !values.out) {
-  console.error('usage: search_paths.mjs --db FILE --out DIR [--variants N]');
+  console.error('usage: search_paths.mjs --db FILE --out DIR [--variants N] [--bin CARECHART]');
   process.exit(2);
 }
 const variants = Number(values.variants);
@@ -29,18 +36,48 @@ const enc = encodeURIComponent;
 // Patients spread over the whole table (every k-th row), not just the first ones.
 const [{ n }] = sql("SELECT count(*) AS n FROM resource WHERE type = 'Patient' AND deleted = 0");
 const step = Math.max(1, Math.floor(n / variants));
-const patients = sql(`SELECT id, body->>'$.name[0].family' AS family, body->>'$.name[0].given[0]' AS given,
-    body->>'$.identifier[0].system' AS isys, body->>'$.identifier[0].value' AS ival,
-    body->>'$.birthDate' AS birth, body->>'$.gender' AS gender
-  FROM resource WHERE type = 'Patient' AND deleted = 0 AND pk % ${step} = 0 LIMIT ${variants}`);
-if (!patients.length) throw new Error('no Patient in the database');
-const ids = patients.map((p) => `'${p.id.replace(/'/g, "''")}'`).join(',');
+const sampled = sql(`SELECT id FROM resource WHERE type = 'Patient' AND deleted = 0 AND pk % ${step} = 0 LIMIT ${variants}`);
+if (!sampled.length) throw new Error('no Patient in the database');
+
+// The sampled patients and their Observations, as the server would return them.
+const exportDir = mkdtempSync(path.join(os.tmpdir(), 'search-paths-'));
+// Export writes each type as a series of files, Type-1.ndjson, Type-2.ndjson, ...
+function exported(type) {
+  return readdirSync(exportDir)
+    .filter((f) => f.startsWith(`${type}-`) && f.endsWith('.ndjson'))
+    .flatMap((f) => readFileSync(path.join(exportDir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+}
+let patientBodies;
+let obsBodies;
+try {
+  execFileSync(values.bin, ['export', '--db', values.db, '--out', exportDir, '--type', 'Patient,Observation',
+    '--patient', sampled.map((p) => p.id).join(','), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  patientBodies = exported('Patient');
+  obsBodies = exported('Observation');
+} finally {
+  rmSync(exportDir, { recursive: true, force: true });
+}
+const patients = patientBodies.map((b) => ({
+  id: b.id,
+  family: b.name?.[0]?.family,
+  given: b.name?.[0]?.given?.[0],
+  isys: b.identifier?.[0]?.system,
+  ival: b.identifier?.[0]?.value,
+  birth: b.birthDate,
+  gender: b.gender,
+}));
+if (!patients.length) throw new Error('carechart export gave none of the sampled Patients');
 
 // Observations of those patients with a LOINC code and a quantity, a few per patient.
-const obs = sql(`SELECT patient_id AS pid, body->>'$.code.coding[0].system' AS sys, body->>'$.code.coding[0].code' AS code,
-    body->>'$.effectiveDateTime' AS eff, body->>'$.valueQuantity.value' AS v
-  FROM resource WHERE type = 'Observation' AND deleted = 0 AND patient_id IN (${ids})
-    AND body->>'$.valueQuantity.value' IS NOT NULL AND body->>'$.effectiveDateTime' IS NOT NULL`);
+const obs = obsBodies
+  .filter((b) => b.valueQuantity?.value !== undefined && b.effectiveDateTime && b.subject?.reference?.startsWith('Patient/'))
+  .map((b) => ({
+    pid: b.subject.reference.slice('Patient/'.length),
+    sys: b.code?.coding?.[0]?.system,
+    code: b.code?.coding?.[0]?.code,
+    eff: b.effectiveDateTime,
+    v: b.valueQuantity.value,
+  }));
 if (!obs.length) throw new Error('no Observation with a quantity for the sampled patients');
 // Codes by how many of the sampled patients have them: common for code+value, rare for _has.
 const byCode = new Map();
