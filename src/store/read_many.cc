@@ -1,5 +1,5 @@
 // The default ResourceStore::ReadMany: one Read per key. Backends with a cheaper way to look up
-// many keys (SQLite: one statement stepped per key in one read transaction) override it.
+// many keys (SQLite: one statement with up to 64 keys in a VALUES list, D106) override it.
 #include "store/resource_store.h"
 
 namespace carechart::store {

@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "fhir/definitions.h"
+#include "store/sqlite_body_codec.h"
 #include "store/sqlite_body_dictionaries.h"
 #include "store/sqlite_db.h"
 
@@ -51,7 +52,7 @@ StatusOr<int64_t> Drain(Connection& conn, Statement& stmt, const ScanFunction& f
     v.id = stmt.TextView(1);
     v.last_updated_us = stmt.Int(2);
     v.body = stmt.TextView(3);
-    if (!v.body.empty() && v.body.front() != '{') {
+    if (BodyCodec::IsCompressed(v.body)) {  // plain JSON is passed on without a copy
       RETURN_IF_ERROR(DecodeStoredBody(conn, v.body, &decoded, v.type, v.id));
       v.body = decoded;
     }

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "store/resource_store.h"
+#include "store/sqlite_write_txn.h"
+#include "store/sqlite_writer.h"
 #include "store/store_test_util.h"
 
 // HistoryQuery{.field = ...}: the other fields keep their defaults on purpose.
@@ -272,6 +274,76 @@ TEST(GroupCommit, CloseDrainsQueuedWritesAndRejectsLaterOnes) {
   }
   EXPECT_GT(total, 0u);
   EXPECT_EQ(store->History({.count = 0})->total, static_cast<int64_t>(total));
+}
+
+int64_t PragmaTempStore(sqlite::Connection& conn) {
+  auto s = conn.Prepare("PRAGMA temp_store");
+  EXPECT_TRUE(s.ok());
+  auto row = s->Step();
+  EXPECT_TRUE(row.ok() && *row);
+  return s->Int(0);
+}
+
+// Writer::Configure runs its function alone between two transactions (SQLite refuses
+// `PRAGMA temp_store` inside one, which EndBulkLoad needs, D109), while writes queued around it
+// all commit; after Close it is refused like a write.
+TEST(GroupCommit, ConfigureRunsBetweenTransactionsAmongConcurrentWrites) {
+  const std::string path = TempDbPath("group_configure");
+  { auto store = OpenOrDie(path); }  // the schema
+  auto conn = sqlite::Connection::Open(path, /*read_only=*/false);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto writer = sqlite::Writer::Start(std::move(*conn), /*max_group_delay_us=*/200,
+                                      /*max_group_size=*/64);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  constexpr int kThreads = 4;
+  constexpr int kWrites = 200;
+  std::vector<std::thread> pool;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        Status s = (*writer)->Write([&](WriteTxn& txn) {
+          auto& c = static_cast<sqlite::SqliteWriteTxn&>(txn).connection();
+          return c.Exec("INSERT INTO store_flag(name, value) VALUES ('w" + std::to_string(t) + "-" +
+                        std::to_string(i) + "', 1)");
+        });
+        failed += s.ok() ? 0 : 1;
+      }
+    });
+  }
+  int in_transaction = 0;
+  std::vector<int64_t> seen;
+  for (int round = 0; round < 20; ++round) {
+    const char* mode = round % 2 == 0 ? "FILE" : "MEMORY";
+    Status s = (*writer)->Configure([&](sqlite::Connection& c) -> Status {
+      in_transaction += c.InTransaction() ? 1 : 0;
+      RETURN_IF_ERROR(c.Exec(std::string("PRAGMA temp_store = ") + mode));
+      seen.push_back(PragmaTempStore(c));
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  for (auto& th : pool) {
+    th.join();
+  }
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(in_transaction, 0);
+  ASSERT_EQ(seen.size(), 20u);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i], i % 2 == 0 ? 1 : 2) << i;  // SQLite: 1 = FILE, 2 = MEMORY
+  }
+  Status failing =
+      (*writer)->Configure([](sqlite::Connection&) { return Status(StatusCode::kInvalid, "no"); });
+  EXPECT_EQ(failing.code(), StatusCode::kInvalid);
+  (*writer)->Close();
+  EXPECT_EQ((*writer)->Configure([](sqlite::Connection&) { return Status::Ok(); }).code(),
+            StatusCode::kUnavailable);
+  auto check = sqlite::Connection::Open(path, /*read_only=*/true);
+  ASSERT_TRUE(check.ok());
+  auto count = (*check)->Prepare("SELECT count(*) FROM store_flag WHERE name LIKE 'w%'");
+  ASSERT_TRUE(count.ok());
+  ASSERT_TRUE(*count->Step());
+  EXPECT_EQ(count->Int(0), kThreads * kWrites);
 }
 
 // The child writes with 4 threads and reports each acknowledged id through a pipe; the parent

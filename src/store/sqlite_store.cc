@@ -223,19 +223,25 @@ class SqliteStore : public ResourceStore {
   // workers of the load are idle by now), one index per transaction so that the checkpoint
   // thread copies an index's pages into the file while the writer builds the next; a process
   // killed in between leaves the rest to EnsureSecondaryIndexes at the next open (D96).
+  // `temp_store = FILE` for the build: SQLite's sorter uses no worker thread while temporary
+  // storage is in memory (D109), and its sorted runs then stay in the process's heap.
   Status EndBulkLoad() override {
     if (closed_) {
       return Closed();
     }
     const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
     std::vector<std::string> missing;
-    Status s = writer_->Write([&](WriteTxn& txn) -> Status {
-      sqlite::Connection& conn = WriteConnection(txn);
-      RETURN_IF_ERROR(conn.Exec("PRAGMA threads = " + std::to_string(cores)));
-      RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = " + std::to_string(kIndexBuildCacheKiB)));
-      ASSIGN_OR_RETURN(missing, sqlite::MissingSecondaryIndexes(conn));
-      return Status::Ok();
-    });
+    Status s = writer_->Configure(
+        [](sqlite::Connection& conn) { return conn.Exec("PRAGMA temp_store = FILE"); });
+    if (s.ok()) {
+      s = writer_->Write([&](WriteTxn& txn) -> Status {
+        sqlite::Connection& conn = WriteConnection(txn);
+        RETURN_IF_ERROR(conn.Exec("PRAGMA threads = " + std::to_string(cores)));
+        RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = " + std::to_string(kIndexBuildCacheKiB)));
+        ASSIGN_OR_RETURN(missing, sqlite::MissingSecondaryIndexes(conn));
+        return Status::Ok();
+      });
+    }
     for (const std::string& name : missing) {
       if (!s.ok()) {
         break;
@@ -254,6 +260,10 @@ class SqliteStore : public ResourceStore {
       }
       return Status::Ok();
     });
+    if (reset.ok()) {
+      reset = writer_->Configure(  // as Connection::Open sets it
+          [](sqlite::Connection& conn) { return conn.Exec("PRAGMA temp_store = MEMORY"); });
+    }
     if (reset.ok()) {
       load_checkpointer_.reset();  // after its pass, if one is running
     }

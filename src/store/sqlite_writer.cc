@@ -38,6 +38,16 @@ Writer::~Writer() { Close(); }
 Status Writer::Write(WriteFunction fn, bool ahead) {
   Item item;
   item.fn = std::move(fn);
+  return Enqueue(item, ahead);
+}
+
+Status Writer::Configure(std::function<Status(Connection&)> fn) {
+  Item item;
+  item.configure = std::move(fn);
+  return Enqueue(item, /*ahead=*/false);
+}
+
+Status Writer::Enqueue(Item& item, bool ahead) {
   std::unique_lock lock(mu_);
   if (closing_) {
     return Status(StatusCode::kUnavailable, "the store is closed");
@@ -92,7 +102,13 @@ std::vector<Writer::Item*> Writer::TakeGroup() {
     });
   }
   std::vector<Item*> group;
-  while (!queue_.empty() && static_cast<int>(group.size()) < max_group_size_) {
+  if (!queue_.empty() && queue_.front()->configure) {  // alone, outside any transaction
+    group.push_back(queue_.front());
+    queue_.pop_front();
+    return group;
+  }
+  while (!queue_.empty() && static_cast<int>(group.size()) < max_group_size_ &&
+         !queue_.front()->configure) {
     group.push_back(queue_.front());
     queue_.pop_front();
   }
@@ -130,6 +146,15 @@ Status Writer::RunFunction(Item& item, bool in_savepoint) {
 }
 
 void Writer::CommitGroup(std::vector<Item*> group) {
+  if (group.size() == 1 && group[0]->configure) {
+    try {
+      group[0]->status = group[0]->configure(*conn_);
+    } catch (const std::exception& e) {
+      group[0]->status = InternalError(std::string("writer configuration threw: ") + e.what());
+    }
+    Finish(group);
+    return;
+  }
   Status begin = conn_->Exec("BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Item* item : group) {

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <semaphore>
@@ -37,6 +38,10 @@ class Writer {
   // `ahead`: queued before the writes already waiting (the store's own small writes that the
   // waiting ones should see, such as a body dictionary, D103).
   Status Write(WriteFunction fn, bool ahead = false);
+  // Thread-safe. Runs `fn` on the writer connection between two transactions, alone, for the
+  // connection settings SQLite refuses inside one (such as `PRAGMA temp_store`). Returns its
+  // status once it has run; kUnavailable after Close().
+  Status Configure(std::function<Status(Connection&)> fn);
   // Commits what is queued, then stops the thread. Idempotent; Write() afterwards fails.
   void Close();
   StoreStats Stats() const;
@@ -44,6 +49,7 @@ class Writer {
  private:
   struct Item {
     WriteFunction fn;
+    std::function<Status(Connection&)> configure;  // set: a Configure() item, run alone
     Status status;
     // Released once `status` is final. One per caller, so a commit wakes exactly the callers of
     // its group (a shared condition variable would wake every waiting thread on every commit).
@@ -58,6 +64,7 @@ class Writer {
   // Runs one function of the group: in its own SAVEPOINT, or (the group's first) directly in
   // the transaction (whose ROLLBACK then undoes it: CommitGroup's part).
   Status RunFunction(Item& item, bool in_savepoint);
+  Status Enqueue(Item& item, bool ahead);
   void Finish(const std::vector<Item*>& group);
 
   std::unique_ptr<Connection> conn_;  // used by the writer thread only
