@@ -136,6 +136,11 @@ struct SearchQuery {
   // `Patient?_has:T:patient:<codes>` (PatientWalkClause) walks the current Patients in id order,
   // probing each one's token rows of the codes, instead of collecting the codes' patients.
   bool walk_has_patients = false;
+  // Set by a store (SQLite) that counted few rows in its range (decisions D110): the parameter
+  // of a date clause that drives the key set instead of the token or string clause the
+  // compiler's fixed ranks would choose (`Patient?birthdate=ge2025-03-14&gender=female`).
+  // Both plans give the same matches in the same order; only the work differs.
+  std::string driver_param;
 };
 
 // The most matches a _total=estimate count looks at.

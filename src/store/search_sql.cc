@@ -793,6 +793,15 @@ class Compiler {
           driver = static_cast<int>(i);
         }
       }
+      if (q != nullptr && !q->driver_param.empty()) {  // the store's estimate (D110)
+        for (size_t i = 0; i < clauses.size(); ++i) {
+          if (clauses[i]->param == q->driver_param && clauses[i]->link == ClauseLink::kNone &&
+              clauses[i]->type == SearchParamType::kDate && Rank(*clauses[i]) > 0) {
+            driver = static_cast<int>(i);
+            break;
+          }
+        }
+      }
     }
     // A key listing or count from index rows alone leaves out "r.deleted = 0" (see
     // KeysFromIndexOnly); its driver's key set or join always adds a first condition.

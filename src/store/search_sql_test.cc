@@ -10,6 +10,7 @@
 #include "store/postgres/pg_conn.h"
 #include "store/resource_store.h"
 #include "store/search_sql.h"
+#include "store/sqlite_date_driver.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_patient_walk.h"
 #include "store/sqlite_readers.h"
@@ -978,6 +979,104 @@ TEST(SearchSqlHas, WalkingThePatientsAnswersAsCollectingThem) {
   other = one;
   other.clauses.push_back(Clause("gender", SearchParamType::kToken, {Val("male")}));
   EXPECT_EQ(PatientWalkClause(other), nullptr);
+}
+
+// A date clause may drive instead of the token the ranks prefer (D110): the same matches, in
+// the same order, with the same totals, page by page; the store's estimate picks it for a
+// range of few rows only, and only for the forms it can count.
+TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
+  std::string path = TempDbPath("date-driver");
+  if (!testing::PostgresUriFor(path).empty()) {
+    GTEST_SKIP() << "the estimate is SQLite's";
+  }
+  auto store = OpenOrDie(path);
+  // 1,200 Patients born one day apart from 2020 on, alternately female and male; ids in an
+  // order other than the keys'.
+  constexpr int kPatients = 1200;
+  ASSERT_TRUE(
+      store
+          ->Write([&](WriteTxn& txn) -> Status {
+            for (int i = 0; i < kPatients; ++i) {
+              fhir::IndexEntries ix;
+              ix.tokens.push_back({"gender", "http://hl7.org/fhir/administrative-gender",
+                                   i % 2 == 0 ? "female" : "male", ""});
+              ix.dates.push_back({"birthdate", k2020 + i * kDay, k2020 + (i + 1) * kDay - 1});
+              RETURN_IF_ERROR(txn.Put(
+                  MakeWrite("Patient", "p" + std::to_string((i * 7919) % kPatients), k2020, ix)));
+            }
+            return Status::Ok();
+          })
+          .ok());
+  auto conn = sqlite::Connection::Open(path, true);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto query = [&](Prefix prefix, int day) {
+    SearchQuery q;
+    q.type = "Patient";
+    q.clauses = {Clause("birthdate", SearchParamType::kDate,
+                        {Date(prefix, k2020 + day * kDay, k2020 + (day + 1) * kDay - 1)}),
+                 Clause("gender", SearchParamType::kToken, {Val("female")})};
+    return q;
+  };
+  auto pages = [&](SearchQuery q, const std::string& driver) {
+    q.driver_param = driver;
+    return AllPages(
+        q, [&](const SearchQuery& page) { return sqlite::RunSearch(**conn, page, k2020); }, 200);
+  };
+  for (Prefix prefix : {Prefix::kGe, Prefix::kGt, Prefix::kLe, Prefix::kLt, Prefix::kEq,
+                        Prefix::kSa, Prefix::kEb}) {
+    for (int day : {-5, 3, 1150, 1199, 1300}) {
+      // Small pages where the matches are few (a wide range's hundreds of pages would take
+      // seconds), large ones everywhere.
+      for (int count : {day >= 1150 ? 7 : 250, 250}) {
+        for (int64_t cap : {int64_t{0}, int64_t{5}, int64_t{100}}) {
+          SearchQuery q = query(prefix, day);
+          q.count = count;
+          q.want_total = true;
+          q.total_limit = cap;
+          EXPECT_EQ(pages(q, "birthdate"), pages(q, ""))
+              << static_cast<int>(prefix) << " day " << day << " count " << count << " cap " << cap;
+        }
+      }
+    }
+  }
+  // The hint changes the statement: the date's rows drive instead of the token's.
+  for (const char* driver : {"birthdate", ""}) {
+    SearchQuery q = query(Prefix::kGe, 1150);
+    q.driver_param = driver;
+    auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, k2020, 21);
+    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    const std::string drives =
+        std::string("r.pk IN (SELECT t.res FROM ") + (*driver ? "sp_date" : "sp_token");
+    EXPECT_NE(sql->sql.find(drives), std::string::npos) << sql->sql;
+  }
+  // The estimate: a range of fewer than kMaxDriverRows rows drives, a wider one does not.
+  sqlite::DateDriverEstimates estimates;
+  auto choose = [&](const SearchQuery& q) {
+    auto r = estimates.Choose(**conn, q, k2020);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : "error";
+  };
+  EXPECT_EQ(choose(query(Prefix::kGe, 1150)), "birthdate");  // 50 rows
+  EXPECT_EQ(choose(query(Prefix::kLe, 10)), "birthdate");
+  EXPECT_EQ(choose(query(Prefix::kGe, 10)), "");  // 1,190 rows
+  EXPECT_EQ(choose(query(Prefix::kLe, 1100)), "");
+  // Only plain forms with a token, string or uri clause that the ranks would prefer.
+  SearchQuery q = query(Prefix::kGe, 1150);
+  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), 0);
+  q.sort = {SortKey{"birthdate", true, SearchParamType::kDate}};
+  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  q = query(Prefix::kGe, 1150);
+  q.clauses[1].modifier = "not";  // ranked 0: the date drives already
+  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  q = query(Prefix::kGe, 1150);
+  q.clauses[0].values.push_back(q.clauses[0].values[0]);  // two ranges: not one count
+  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  q = query(Prefix::kGe, 1150);
+  q.clauses.push_back(Clause("general-practitioner", SearchParamType::kReference,
+                             {Ref("Practitioner", "x")}));  // a reference drives
+  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  q = query(Prefix::kNe, 1150);
+  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
 }
 
 // The walk is chosen where its probes cost less than collecting the codes' rows (D88).

@@ -14,6 +14,7 @@
 #include "store/sqlite_body_trainer.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_current_scan.h"
+#include "store/sqlite_date_driver.h"
 #include "store/sqlite_patient_walk.h"
 #include "store/sqlite_readers.h"
 #include "store/sqlite_schema.h"
@@ -143,6 +144,12 @@ class SqliteStore : public ResourceStore {
       SearchQuery walked = query;  // see SearchQuery::walk_has_patients (D88)
       walked.walk_has_patients = true;
       return sqlite::RunSearch(*conn, walked, NowUs());
+    }
+    ASSIGN_OR_RETURN(std::string date_driver, date_drivers_.Choose(*conn, query, NowUs()));
+    if (!date_driver.empty()) {
+      SearchQuery driven = query;  // see SearchQuery::driver_param (D110)
+      driven.driver_param = std::move(date_driver);
+      return sqlite::RunSearch(*conn, driven, NowUs());
     }
     return sqlite::RunSearch(*conn, query, NowUs());
   }
@@ -284,6 +291,7 @@ class SqliteStore : public ResourceStore {
   std::atomic<bool> composite_tuples_complete_;
   sqlite::TupleRangeEstimates tuple_estimates_;
   sqlite::PatientWalkEstimates patient_walks_;
+  sqlite::DateDriverEstimates date_drivers_;
   const std::string path_;
 };
 

@@ -1,0 +1,60 @@
+// Choosing a date clause as the driver of a search whose fixed ranks would drive it by a token
+// or string clause (decisions D110). The compiler ranks clause types, not values: in
+// `Patient?birthdate=ge2025-03-14&gender=female` the `gender` rows drive, every female Patient
+// is probed for the birth date in key order, and a range that holds a few dozen Patients walks
+// thousands of them to fill a page and count its total (72–79 ms at 10,000 patients). Here the
+// date's index rows in the range are counted up to a small cap; under it, collecting them and
+// probing each for the other clauses costs at most that many probes, whatever the token's size.
+// Counts are kept ten minutes per range: the estimate only chooses a plan, both plans give the
+// same answer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/search_query.h"
+#include "store/sql_dialect.h"
+#include "store/sqlite_db.h"
+
+namespace carechart::store::sqlite {
+
+class DateDriverEstimates {
+ public:
+  // The range's index rows counted at most: collecting up to this many keys and probing each
+  // is a millisecond or two at worst, and no token walk finds a page in fewer probes unless
+  // the token itself is that selective (then either plan is fast).
+  static constexpr int64_t kMaxDriverRows = 1000;
+  // The parameter's rows (of the searched type) at most: its range predicates are not
+  // bounded by the index (`high > ?` on (param, low, high)), so the count and the driver may
+  // read every row of the parameter — a few milliseconds for 100,000 rows (a birth date at
+  // 100,000 patients), a second for an Observation date at 10,000 patients, which keeps the
+  // ranks' plan.
+  static constexpr int64_t kMaxParamRows = 100000;
+
+  // The parameter of the date clause that should drive `query` (SearchQuery::driver_param), or
+  // "" to leave the compiler's choice: a first page or a later one alike (the order is the
+  // same either way), only for a query of plain clauses with no sort, one date clause of one
+  // value and at least one token, string or uri clause that the ranks would prefer.
+  StatusOr<std::string> Choose(Connection& conn, const SearchQuery& query, int64_t now_us);
+
+  // The clause Choose would count (public for the tests): its index in query.clauses, or -1.
+  static int Candidate(const SearchQuery& query);
+
+ private:
+  struct Count {
+    int64_t n = 0;
+    int64_t taken_us = 0;
+  };
+  // `sql` (one COUNT column) run or taken from the cache.
+  StatusOr<int64_t> Cached(Connection& conn, const std::string& sql,
+                           const std::vector<SqlArg>& args, int64_t now_us);
+
+  std::mutex mu_;
+  std::map<std::string, Count> counts_;  // by the count's statement and arguments
+};
+
+}  // namespace carechart::store::sqlite
