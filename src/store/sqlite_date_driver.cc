@@ -7,9 +7,6 @@
 namespace carechart::store::sqlite {
 namespace {
 
-constexpr int64_t kLifetimeUs = 600'000'000;  // a range's row count drifts slowly
-constexpr size_t kMaxRanges = 4096;           // then the cache starts over
-
 bool Plain(const SearchClause& c) {
   if (c.link != ClauseLink::kNone || c.values.empty() || c.param.empty() || c.param[0] == '_') {
     return false;  // chains, _has, and _id/_lastUpdated (read from the resource row)
@@ -71,7 +68,7 @@ StatusOr<std::string> DateDriverEstimates::Choose(Connection& conn, const Search
   const std::string param_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM sp_date t WHERE t.param" +
                                 internal::ParamKeysSql(q.type, c.param, p) + " LIMIT " +
                                 p.Arg(kMaxParamRows + 1) + ")";
-  ASSIGN_OR_RETURN(int64_t param_rows, Cached(conn, param_sql, p.args(), now_us));
+  ASSIGN_OR_RETURN(int64_t param_rows, counts_.Count(conn, param_sql, p.args(), now_us));
   if (param_rows > kMaxParamRows) {
     return std::string();
   }
@@ -80,38 +77,8 @@ StatusOr<std::string> DateDriverEstimates::Choose(Connection& conn, const Search
   const std::string sql = "SELECT COUNT(*) FROM (SELECT 1 FROM sp_date t WHERE t.param" +
                           internal::ParamKeysSql(q.type, c.param, a) + " AND " + pred + " LIMIT " +
                           a.Arg(kMaxDriverRows) + ")";
-  ASSIGN_OR_RETURN(int64_t rows, Cached(conn, sql, a.args(), now_us));
+  ASSIGN_OR_RETURN(int64_t rows, counts_.Count(conn, sql, a.args(), now_us));
   return rows < kMaxDriverRows ? c.param : std::string();
-}
-
-StatusOr<int64_t> DateDriverEstimates::Cached(Connection& conn, const std::string& sql,
-                                              const std::vector<SqlArg>& args, int64_t now_us) {
-  std::string key = sql;
-  for (const SqlArg& arg : args) {
-    key += '\x1f' + EncodeSortValue(&arg);
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = counts_.find(key);
-    if (it != counts_.end() && now_us - it->second.taken_us < kLifetimeUs) {
-      return it->second.n;
-    }
-  }
-  Count count;
-  count.taken_us = now_us;
-  RETURN_IF_ERROR(InReadTxn(conn, [&]() -> Status {
-    ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql));
-    s.BindAll(args);
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    count.n = row ? s.Int(0) : 0;
-    return Status::Ok();
-  }));
-  std::lock_guard<std::mutex> lock(mu_);
-  if (counts_.size() >= kMaxRanges) {
-    counts_.clear();
-  }
-  counts_[key] = count;
-  return count.n;
 }
 
 }  // namespace carechart::store::sqlite

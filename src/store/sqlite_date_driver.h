@@ -5,20 +5,17 @@
 // thousands of them to fill a page and count its total (72–79 ms at 10,000 patients). Here the
 // date's index rows in the range are counted up to a small cap; under it, collecting them and
 // probing each for the other clauses costs at most that many probes, whatever the token's size.
-// Counts are kept ten minutes per range: the estimate only chooses a plan, both plans give the
-// same answer.
+// Counts are kept ten minutes per range (PlanCounts): the estimate only chooses a plan, both
+// plans give the same answer.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "core/status.h"
 #include "store/search_query.h"
-#include "store/sql_dialect.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_plan_counts.h"
 
 namespace carechart::store::sqlite {
 
@@ -45,16 +42,7 @@ class DateDriverEstimates {
   static int Candidate(const SearchQuery& query);
 
  private:
-  struct Count {
-    int64_t n = 0;
-    int64_t taken_us = 0;
-  };
-  // `sql` (one COUNT column) run or taken from the cache.
-  StatusOr<int64_t> Cached(Connection& conn, const std::string& sql,
-                           const std::vector<SqlArg>& args, int64_t now_us);
-
-  std::mutex mu_;
-  std::map<std::string, Count> counts_;  // by the count's statement and arguments
+  PlanCounts counts_;
 };
 
 }  // namespace carechart::store::sqlite

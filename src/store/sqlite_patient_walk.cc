@@ -9,8 +9,6 @@
 namespace carechart::store::sqlite {
 namespace {
 
-constexpr int64_t kLifetimeUs = 600'000'000;  // the codes' share of the Patients drifts slowly
-constexpr size_t kMaxCodes = 4096;            // then the cache starts over
 // The codes' token rows counted at most, and their distinct Patients: a covering range of
 // ~16,000 index entries, a few milliseconds once per code. Beyond it the collection costs more than
 // any walk of a page.
@@ -40,33 +38,6 @@ bool PatientWalkEstimates::WalkIsCheaper(int64_t rows, int64_t holders, int64_t 
   return walk < static_cast<double>(rows);  // counted up to a cap: at least that many to collect
 }
 
-StatusOr<PatientWalkEstimates::Count> PatientWalkEstimates::Cached(
-    const std::string& key, int64_t now_us, Connection& conn, const std::string& sql,
-    const std::vector<SqlArg>& args) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = counts_.find(key);
-    if (it != counts_.end() && now_us - it->second.taken_us < kLifetimeUs) {
-      return it->second;
-    }
-  }
-  Count count;
-  count.taken_us = now_us;
-  RETURN_IF_ERROR(InReadTxn(conn, [&]() -> Status {
-    ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql));
-    s.BindAll(args);
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    count.n = row ? s.Int(0) : 0;
-    return Status::Ok();
-  }));
-  std::lock_guard<std::mutex> lock(mu_);
-  if (counts_.size() >= kMaxCodes) {
-    counts_.clear();
-  }
-  counts_[key] = count;
-  return count;
-}
-
 StatusOr<bool> PatientWalkEstimates::Choose(Connection& conn, const SearchQuery& q,
                                             int64_t now_us) {
   const SearchClause* alt = PatientWalkClause(q);
@@ -77,13 +48,13 @@ StatusOr<bool> PatientWalkEstimates::Choose(Connection& conn, const SearchQuery&
     return q.after->values.size() == 1;
   }
   ASSIGN_OR_RETURN(
-      Count patients,
-      Cached("Patient", now_us, conn,
-             "SELECT COUNT(*) FROM resource WHERE type = 'Patient' AND deleted = 0", {}));
+      int64_t patients,
+      counts_.Count(conn, "SELECT COUNT(*) FROM resource WHERE type = 'Patient' AND deleted = 0",
+                    {}, now_us));
   // The codes' rows up to the cap; where that was all of them, their distinct Patients too
   // (the '' rows' Patients are few, D60). Beyond the cap the distinct set would cost ~3 ms a
   // code at 10 k for a figure the choice does not use.
-  auto counted = [&](const char* select, const char* column) -> StatusOr<Count> {
+  auto counted = [&](const char* select, const char* column) -> StatusOr<int64_t> {
     internal::ArgList a(SqliteDialect());
     std::string sql = std::string(select) + " FROM (SELECT " + column +
                       " FROM sp_token t WHERE t.param" +
@@ -93,15 +64,11 @@ StatusOr<bool> PatientWalkEstimates::Choose(Connection& conn, const SearchQuery&
       sql += (i ? " OR " : "") + pred;
     }
     sql += ") LIMIT " + a.Arg(kCountedRows) + ")";
-    std::string key = sql;
-    for (const SqlArg& arg : a.args()) {
-      key += '\x1f' + EncodeSortValue(&arg);
-    }
-    return Cached(key, now_us, conn, sql, a.args());
+    return counts_.Count(conn, sql, a.args(), now_us);
   };
-  ASSIGN_OR_RETURN(Count rows, counted("SELECT COUNT(*)", "1"));
-  Count holders;
-  if (rows.n < kCountedRows) {
+  ASSIGN_OR_RETURN(int64_t rows, counted("SELECT COUNT(*)", "1"));
+  int64_t holders = 0;
+  if (rows < kCountedRows) {
     ASSIGN_OR_RETURN(holders, counted("SELECT COUNT(DISTINCT NULLIF(patient, ''))", "t.patient"));
   }
   // The matches the first page's listing reads: the page and its next cursor, or up to the
@@ -109,9 +76,9 @@ StatusOr<bool> PatientWalkEstimates::Choose(Connection& conn, const SearchQuery&
   const int64_t cap = q.total_limit > 0 ? q.total_limit : (q.estimate_total ? kEstimateLimit : 0);
   int64_t wanted = q.count + 1;
   if (q.want_total) {
-    wanted = cap > 0 ? std::max<int64_t>(cap, q.count) + 1 : patients.n;
+    wanted = cap > 0 ? std::max<int64_t>(cap, q.count) + 1 : patients;
   }
-  return WalkIsCheaper(rows.n, holders.n, patients.n, wanted);
+  return WalkIsCheaper(rows, holders, patients, wanted);
 }
 
 }  // namespace carechart::store::sqlite

@@ -10,14 +10,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "store/search_query.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_plan_counts.h"
 
 namespace carechart::store::sqlite {
 
@@ -34,15 +33,7 @@ class PatientWalkEstimates {
   static bool WalkIsCheaper(int64_t rows, int64_t holders, int64_t patients, int64_t wanted);
 
  private:
-  struct Count {
-    int64_t n = 0;
-    int64_t taken_us = 0;
-  };
-  StatusOr<Count> Cached(const std::string& key, int64_t now_us, Connection& conn,
-                         const std::string& sql, const std::vector<SqlArg>& args);
-
-  std::mutex mu_;
-  std::map<std::string, Count> counts_;  // by the codes' statement and arguments
+  PlanCounts counts_;
 };
 
 }  // namespace carechart::store::sqlite
