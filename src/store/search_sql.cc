@@ -162,6 +162,44 @@ IndexTarget TargetOf(const SearchClause& c) {
 
 }  // namespace
 
+int DriverRank(const SearchClause& c) {
+  if (c.link != ClauseLink::kNone) {
+    for (const SearchClause& alt : c.linked) {
+      if (DriverRank(alt) == 0) {
+        return 0;
+      }
+    }
+    return 2;
+  }
+  if (IsResourceColumnParam(c.param) || c.modifier == "missing" || c.modifier == "not" ||
+      c.modifier == "text" || c.modifier == "contains" || c.values.empty()) {
+    return 0;
+  }
+  for (const SearchValue& v : c.values) {
+    if (v.prefix == Prefix::kNe) {
+      return 0;
+    }
+  }
+  if (c.modifier == "identifier" || c.modifier == "of-type") {
+    return 2;
+  }
+  switch (c.type) {
+    case SearchParamType::kReference:
+      return 3;
+    case SearchParamType::kToken:
+    case SearchParamType::kString:
+    case SearchParamType::kUri:
+    case SearchParamType::kComposite:  // through sp_composite(param, t1, s1): the first code
+      return 2;
+    case SearchParamType::kDate:
+    case SearchParamType::kNumber:
+    case SearchParamType::kQuantity:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
 const SearchClause* PatientWalkClause(const SearchQuery& q) {
   if (q.type != "Patient" || q.clauses.size() != 1 || !q.sort.empty() || q.since_us ||
       !q.compartment_type.empty()) {
@@ -209,43 +247,7 @@ class Compiler {
     return out + ")";
   }
 
-  int Rank(const SearchClause& c) const {
-    if (c.link != ClauseLink::kNone) {
-      for (const SearchClause& alt : c.linked) {
-        if (Rank(alt) == 0) {
-          return 0;
-        }
-      }
-      return 2;
-    }
-    if (IsResourceColumnParam(c.param) || c.modifier == "missing" || c.modifier == "not" ||
-        c.modifier == "text" || c.modifier == "contains" || c.values.empty()) {
-      return 0;
-    }
-    for (const SearchValue& v : c.values) {
-      if (v.prefix == Prefix::kNe) {
-        return 0;
-      }
-    }
-    if (c.modifier == "identifier" || c.modifier == "of-type") {
-      return 2;
-    }
-    switch (c.type) {
-      case SearchParamType::kReference:
-        return 3;
-      case SearchParamType::kToken:
-      case SearchParamType::kString:
-      case SearchParamType::kUri:
-      case SearchParamType::kComposite:  // through sp_composite(param, t1, s1): the first code
-        return 2;
-      case SearchParamType::kDate:
-      case SearchParamType::kNumber:
-      case SearchParamType::kQuantity:
-        return 1;
-      default:
-        return 0;
-    }
-  }
+  int Rank(const SearchClause& c) const { return DriverRank(c); }
 
   // "(pred1 OR pred2 ...)" over the index row alias t.
   StatusOr<std::string> ValuesDisjunction(const SearchClause& c) {

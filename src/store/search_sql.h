@@ -35,6 +35,12 @@ StatusOr<CompiledSql> CompileSearch(const SearchQuery& query, const SqlDialect& 
 // and the threshold (a quantity). The store decides whether the tuples drive (D60).
 std::optional<SearchClause> CompositeTupleOf(const SearchQuery& query);
 
+// How strongly a clause drives the key set, as the compiler ranks it: 3 a reference, 2 a token,
+// string, uri, composite, chain or `_has`, 1 a date, number or quantity, 0 never (`:missing`,
+// `:not`, `:text`, `:contains`, `ne`, `_id`/`_lastUpdated`). The highest drives; a store that
+// estimates otherwise says so (SearchQuery::driver_param, decisions D110).
+int DriverRank(const SearchClause& clause);
+
 // When `query` is `Patient?_has:T:patient:<codes>` alone (T with R4's `patient`, a plain token
 // clause whose every value names a code; no sort, _since or compartment), the linked token
 // clause: its key listing may walk the current Patients in id order (decisions D88), which the

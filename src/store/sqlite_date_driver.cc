@@ -5,21 +5,6 @@
 #include "store/search_sql_internal.h"
 
 namespace carechart::store::sqlite {
-namespace {
-
-bool Plain(const SearchClause& c) {
-  if (c.link != ClauseLink::kNone || c.values.empty() || c.param.empty() || c.param[0] == '_') {
-    return false;  // chains, _has, and _id/_lastUpdated (read from the resource row)
-  }
-  for (const SearchValue& v : c.values) {
-    if (v.prefix == Prefix::kNe) {
-      return false;
-    }
-  }
-  return c.modifier.empty() || c.modifier == "exact";
-}
-
-}  // namespace
 
 int DateDriverEstimates::Candidate(const SearchQuery& q) {
   if (!q.sort.empty() || !q.compartment_type.empty() || q.type.empty() || q.clauses.size() < 2) {
@@ -29,26 +14,17 @@ int DateDriverEstimates::Candidate(const SearchQuery& q) {
   bool ranked_higher = false;
   for (size_t i = 0; i < q.clauses.size(); ++i) {
     const SearchClause& c = q.clauses[i];
-    if (c.link != ClauseLink::kNone || c.type == fhir::SearchParamType::kReference) {
-      return -1;  // a chain, _has or reference drives, ranked above any token
+    const int rank = DriverRank(c);
+    if (c.link != ClauseLink::kNone || rank > 2) {
+      return -1;  // a chain or `_has` (walked plans of their own) or a reference drives
     }
-    if (!Plain(c)) {
-      continue;
-    }
-    switch (c.type) {
-      case fhir::SearchParamType::kDate:
-        if (c.values.size() != 1 || date >= 0) {
-          return -1;  // one date clause of one value: one range to count
-        }
-        date = static_cast<int>(i);
-        break;
-      case fhir::SearchParamType::kToken:
-      case fhir::SearchParamType::kString:
-      case fhir::SearchParamType::kUri:
-        ranked_higher = true;
-        break;
-      default:
-        break;
+    if (c.type == fhir::SearchParamType::kDate && rank == 1) {
+      if (c.values.size() != 1 || date >= 0) {
+        return -1;  // one date clause of one value: one range to count
+      }
+      date = static_cast<int>(i);
+    } else if (rank == 2) {
+      ranked_higher = true;
     }
   }
   return ranked_higher ? date : -1;

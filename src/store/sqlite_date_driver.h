@@ -34,8 +34,9 @@ class DateDriverEstimates {
 
   // The parameter of the date clause that should drive `query` (SearchQuery::driver_param), or
   // "" to leave the compiler's choice: a first page or a later one alike (the order is the
-  // same either way), only for a query of plain clauses with no sort, one date clause of one
-  // value and at least one token, string or uri clause that the ranks would prefer.
+  // same either way), only for a query with no sort, compartment, chain, `_has` or reference
+  // clause, one date clause of one value that can drive (DriverRank 1) and at least one clause
+  // that the ranks prefer to it (DriverRank 2: a token, string, uri or composite).
   StatusOr<std::string> Choose(Connection& conn, const SearchQuery& query, int64_t now_us);
 
   // The clause Choose would count (public for the tests): its index in query.clauses, or -1.

@@ -238,17 +238,14 @@ class SqliteStore : public ResourceStore {
     }
     const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
     std::vector<std::string> missing;
-    Status s = writer_->Configure(
-        [](sqlite::Connection& conn) { return conn.Exec("PRAGMA temp_store = FILE"); });
-    if (s.ok()) {
-      s = writer_->Write([&](WriteTxn& txn) -> Status {
-        sqlite::Connection& conn = WriteConnection(txn);
-        RETURN_IF_ERROR(conn.Exec("PRAGMA threads = " + std::to_string(cores)));
-        RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = " + std::to_string(kIndexBuildCacheKiB)));
-        ASSIGN_OR_RETURN(missing, sqlite::MissingSecondaryIndexes(conn));
-        return Status::Ok();
-      });
-    }
+    // Settings, not writes: between two transactions (temp_store cannot change inside one).
+    Status s = writer_->Configure([&](sqlite::Connection& conn) -> Status {
+      RETURN_IF_ERROR(conn.Exec("PRAGMA temp_store = FILE"));
+      RETURN_IF_ERROR(conn.Exec("PRAGMA threads = " + std::to_string(cores)));
+      RETURN_IF_ERROR(conn.Exec("PRAGMA cache_size = " + std::to_string(kIndexBuildCacheKiB)));
+      ASSIGN_OR_RETURN(missing, sqlite::MissingSecondaryIndexes(conn));
+      return Status::Ok();
+    });
     for (const std::string& name : missing) {
       if (!s.ok()) {
         break;
@@ -256,9 +253,9 @@ class SqliteStore : public ResourceStore {
       s = writer_->Write(
           [&](WriteTxn& txn) { return sqlite::CreateSecondaryIndex(WriteConnection(txn), name); });
     }
-    Status reset = writer_->Write([&](WriteTxn& txn) -> Status {
-      sqlite::Connection& conn = WriteConnection(txn);
+    Status reset = writer_->Configure([&](sqlite::Connection& conn) -> Status {
       RETURN_IF_ERROR(conn.Exec("PRAGMA threads = 0"));
+      RETURN_IF_ERROR(conn.Exec("PRAGMA temp_store = MEMORY"));  // as Connection::Open sets it
       RETURN_IF_ERROR(
           conn.Exec("PRAGMA cache_size = -" + std::to_string(sqlite::kDefaultCacheKiB)));
       if (load_checkpointer_) {  // SQLite's own hook again, in place of the thread's
@@ -267,10 +264,6 @@ class SqliteStore : public ResourceStore {
       }
       return Status::Ok();
     });
-    if (reset.ok()) {
-      reset = writer_->Configure(  // as Connection::Open sets it
-          [](sqlite::Connection& conn) { return conn.Exec("PRAGMA temp_store = MEMORY"); });
-    }
     if (reset.ok()) {
       load_checkpointer_.reset();  // after its pass, if one is running
     }
