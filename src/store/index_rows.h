@@ -35,6 +35,7 @@ inline constexpr const char* kIndexColumns[] = {
     "param, uri",
     "param, grp, s1, t1, u1, lo1, hi1, s2, t2, u2, lo2, hi2, s3, t3, u3, lo3, hi3"};
 inline constexpr int kTokenTable = 0;
+inline constexpr int kDateTable = 2;
 // sp_token's key is (res, param, sys, code); text is not: the first row of a key wins.
 inline constexpr size_t kTokenKeyColumns = 3;
 

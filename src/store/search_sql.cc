@@ -73,6 +73,7 @@ class SqliteDialectImpl : public SqlDialect {
     }
     return out + "]";
   }
+  bool KeepsDateSpans() const override { return true; }
 };
 
 // Rewrites the index-row columns ("t.x") of a predicate as the dialect's probe columns.
@@ -461,9 +462,13 @@ class Compiler {
     return "SELECT " + KeyColumns(a_.dialect(), "t.res", "t") + rows;
   }
 
-  // " FROM sp_x t WHERE t.param ... AND (<values>)": the index rows of a plain clause.
+  // " FROM sp_x t WHERE t.param ... AND (<values>)": the index rows of a plain clause (a date's
+  // may be " FROM (<compound>) t" of their keys: internal::DateIndexRows).
   StatusOr<std::string> IndexRowsFromWhere(const Scope& s, const SearchClause& c) {
     IndexTarget target = TargetOf(c);
+    if (c.type == SearchParamType::kDate && c.modifier.empty()) {
+      return internal::DateIndexRows(c, now_us_, a_, [&] { return KeySql(s, target.param); });
+    }
     ASSIGN_OR_RETURN(std::string key, KeySql(s, target.param));
     ASSIGN_OR_RETURN(std::string preds, ValuesDisjunction(c));
     return std::string(" FROM ") + target.table + " t WHERE t.param" + key + " AND " + preds;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,16 @@ StatusOr<std::string> ValuePredicate(const SearchClause& clause, const SearchVal
 // (FHIR R4 search semantics); also used for _lastUpdated on the resource row.
 std::string DatePredicate(const std::string& low_col, const std::string& high_col,
                           const SearchValue& value, int64_t now_us, ArgList& args);
+
+// " FROM sp_date t WHERE ..." or " FROM (<SELECT t.res AS res ...> UNION ALL ...) t": the
+// index rows (or their keys, column res) matching any value of the date clause `c`, each
+// value's rows as bounded ranges of the (param, low, high) index where its prefix implies them
+// (a plain `high > ?` would read every row of the parameter before its range: a second for an
+// Observation date at 10,000 patients). `keys` gives the parameter's keys (" = ?k" or
+// " IN (...)") afresh at each call, once per range. Where the dialect keeps date spans
+// (KeepsDateSpans, decisions D111), a lower bound on `high` bounds `low` too.
+StatusOr<std::string> DateIndexRows(const SearchClause& c, int64_t now_us, ArgList& args,
+                                    const std::function<StatusOr<std::string>()>& keys);
 
 // Whether resource_key_id (SQLite migration 9, decisions D92) holds the rows of `type`: the
 // types a chain usually targets that are not records of care (Patient, Practitioner, ...), one

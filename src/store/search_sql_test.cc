@@ -1045,8 +1045,8 @@ TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
     q.driver_param = driver;
     auto sql = CompileSearch(q, SqliteDialect(), SearchSqlMode::kKeys, k2020, 21);
     ASSERT_TRUE(sql.ok()) << sql.status().ToString();
-    const std::string drives =
-        std::string("r.pk IN (SELECT t.res FROM ") + (*driver ? "sp_date" : "sp_token");
+    const std::string drives = std::string("r.pk IN (SELECT t.res FROM ") +
+                               (*driver ? "(SELECT t.res AS res FROM sp_date" : "sp_token");
     EXPECT_NE(sql->sql.find(drives), std::string::npos) << sql->sql;
   }
   // The estimate: a range of fewer than kMaxDriverRows rows drives, a wider one does not.

@@ -37,24 +37,35 @@ StatusOr<std::string> DateDriverEstimates::Choose(Connection& conn, const Search
     return std::string();
   }
   const SearchClause& c = q.clauses[static_cast<size_t>(date)];
-  // The parameter's rows first: a range predicate such as `ge` (`high > ?` over an index on
-  // (param, low, high)) is not bounded by the index, so counting its rows, and driving by
-  // them, reads every row of the parameter up to the cap.
-  internal::ArgList p(SqliteDialect());
-  const std::string param_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM sp_date t WHERE t.param" +
-                                internal::ParamKeysSql(q.type, c.param, p) + " LIMIT " +
-                                p.Arg(kMaxParamRows + 1) + ")";
-  ASSIGN_OR_RETURN(int64_t param_rows, counts_.Count(conn, param_sql, p.args(), now_us));
-  if (param_rows > kMaxParamRows) {
+  // The range's rows, read as bounded ranges of the index (D111), counted up to a cap.
+  internal::ArgList a(SqliteDialect());
+  ASSIGN_OR_RETURN(std::string rows, internal::DateIndexRows(c, now_us, a, [&] {
+                     return StatusOr<std::string>(internal::ParamKeysSql(q.type, c.param, a));
+                   }));
+  const std::string sql =
+      "SELECT COUNT(*) FROM (SELECT 1" + rows + " LIMIT " + a.Arg(kMaxDateRows) + ")";
+  ASSIGN_OR_RETURN(int64_t date_rows, counts_.Count(conn, sql, a.args(), now_us));
+  if (date_rows < kMaxDriverRows) {
+    return c.param;
+  }
+  if (date_rows >= kMaxDateRows) {
     return std::string();
   }
-  internal::ArgList a(SqliteDialect());
-  ASSIGN_OR_RETURN(std::string pred, internal::ValuePredicate(c, c.values[0], now_us, a));
-  const std::string sql = "SELECT COUNT(*) FROM (SELECT 1 FROM sp_date t WHERE t.param" +
-                          internal::ParamKeysSql(q.type, c.param, a) + " AND " + pred + " LIMIT " +
-                          a.Arg(kMaxDriverRows) + ")";
-  ASSIGN_OR_RETURN(int64_t rows, counts_.Count(conn, sql, a.args(), now_us));
-  return rows < kMaxDriverRows ? c.param : std::string();
+  // A wider range drives only where the clause the ranks prefer matches many more resources:
+  // that clause's count, capped just above kRowsRatio times the range's rows.
+  SearchQuery other;
+  other.type = q.type;
+  for (const SearchClause& clause : q.clauses) {
+    if (DriverRank(clause) == 2) {
+      other.clauses = {clause};  // the first of the highest rank, as the compiler takes
+      break;
+    }
+  }
+  other.total_limit = kRowsRatio * date_rows;
+  ASSIGN_OR_RETURN(CompiledSql count,
+                   CompileSearch(other, SqliteDialect(), SearchSqlMode::kCount, now_us));
+  ASSIGN_OR_RETURN(int64_t other_rows, counts_.Count(conn, count.sql, count.args, now_us));
+  return other_rows < 0 ? c.param : std::string();  // -1: over the cap
 }
 
 }  // namespace carechart::store::sqlite

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <numeric>
+#include <utility>
 
 namespace carechart::store::sqlite {
 namespace {
@@ -165,6 +167,38 @@ Status IndexRowBuffer::FlushTable(Connection& conn, size_t table) {
     }
     RETURN_IF_ERROR(stmt.Run());
     done += n;
+  }
+  return table == kDateTable ? RaiseDateSpans(conn) : Status::Ok();
+}
+
+Status IndexRowBuffer::RaiseDateSpans(Connection& conn) {
+  // Each parameter's longest closed range among the rows held: a few distinct parameters per
+  // flush, so a linear list.
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  const std::vector<Cell>& cells = cells_[kDateTable];
+  for (size_t r = 0; r + 3 < cells.size(); r += 4) {  // res, param, low, high
+    const int64_t param = cells[r + 1].i, low = cells[r + 2].i, high = cells[r + 3].i;
+    if (low == std::numeric_limits<int64_t>::min() || high == std::numeric_limits<int64_t>::max() ||
+        high < low) {
+      continue;  // open-ended: kept apart (sp_date_open_end), no span
+    }
+    const int64_t span = high - low;  // dates lie within years 1-9999: no overflow
+    auto it = std::find_if(spans.begin(), spans.end(), [&](auto& p) { return p.first == param; });
+    if (it == spans.end()) {
+      spans.emplace_back(param, span);
+    } else {
+      it->second = std::max(it->second, span);
+    }
+  }
+  // A span only grows (a deleted row's may stay: a looser bound, never a wrong one), and in the
+  // rows' own transaction, so a search's snapshot never holds a row longer than its span. The
+  // WHERE leaves the row untouched (and its page clean) when the span is not longer.
+  for (const auto& [param, span] : spans) {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     conn.Prepare("INSERT INTO sp_date_span(param, span) VALUES (?1, ?2) "
+                                  "ON CONFLICT(param) DO UPDATE SET span = excluded.span "
+                                  "WHERE excluded.span > sp_date_span.span"));
+    RETURN_IF_ERROR(stmt.Bind(1, param).Bind(2, span).Run());
   }
   return Status::Ok();
 }

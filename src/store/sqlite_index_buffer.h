@@ -61,6 +61,9 @@ class IndexRowBuffer {
     return std::string_view(text_).substr(c.off, c.len);
   }
   Status FlushTable(Connection& conn, size_t table);
+  // Raises sp_date_span (decisions D111) to the longest closed range of each parameter among
+  // the date rows held.
+  Status RaiseDateSpans(Connection& conn);
 
   // Per table, its rows' cells one after another: res, then the table's columns.
   std::array<std::vector<Cell>, kIndexTableCount> cells_;

@@ -23,6 +23,10 @@
 //                   ParamKey(type, code) and token/quantity systems are SystemKey(uri) (see
 //                   index_keys.h) to keep rows short. Optional text columns hold '' rather than
 //                   NULL so they can be part of the primary key (which deduplicates entries).
+// sp_date_span      per date parameter, the longest closed range (high - low) any of its rows
+//                   has had (migration 11, decisions D111): kept by the writer in the same
+//                   transaction as the rows (IndexRowBuffer), never lowered, so that a search
+//                   reads a lower bound on `high` as a bounded range of `low`.
 // schema_version    one row per applied migration.
 #include "store/sqlite_schema.h"
 
@@ -234,6 +238,22 @@ CREATE TABLE IF NOT EXISTS body_dictionary(
   seq INTEGER NOT NULL,
   bytes BLOB NOT NULL);
 )sql"},
+      // Decisions D111. A date range's index rows as bounded ranges of sp_date_value: a match
+      // of `ge`, `gt` or `ap` has `high` at least some instant, which bounds `low` only given
+      // the parameter's longest closed range (the span); rows without a start have low =
+      // INT64_MIN (one range of the index), rows without an end high = INT64_MAX, kept apart
+      // in a partial index (few: an active CarePlan's or Coverage's period). Filling the
+      // spans reads sp_date_value once.
+      {11, "longest closed date range per parameter; open-ended date rows", R"sql(
+CREATE TABLE IF NOT EXISTS sp_date_span(
+  param INTEGER PRIMARY KEY,
+  span INTEGER NOT NULL);
+INSERT OR REPLACE INTO sp_date_span(param, span)
+  SELECT param, MAX(high - low) FROM sp_date
+  WHERE low > -9223372036854775807 - 1 AND high < 9223372036854775807 GROUP BY param;
+CREATE INDEX IF NOT EXISTS sp_date_open_end ON sp_date(param, low)
+  WHERE high = 9223372036854775807;
+)sql"},
   };
   return migrations;
 }
@@ -299,6 +319,7 @@ const std::vector<SecondaryIndex>& SecondaryIndexes() {
       {"sp_token_patient", "ON sp_token(param, patient, code, sys)", false},
       {"sp_string_value", "ON sp_string(param, normalized)", false},
       {"sp_date_value", "ON sp_date(param, low, high)", false},
+      {"sp_date_open_end", "ON sp_date(param, low) WHERE high = 9223372036854775807", true},
       {"sp_reference_value", "ON sp_reference(param, target_id, target_type)", false},
       {"sp_reference_source", "ON sp_reference(param, res)", true},
       {"sp_quantity_value", "ON sp_quantity(param, value)", false},

@@ -24,6 +24,7 @@ using testing::TempDbPath;
 
 constexpr int64_t kT0 = 1'700'000'000'000'000;  // 2023-11-14
 constexpr int64_t kSec = 1'000'000;
+constexpr int64_t kDayUs = 86400 * kSec;
 
 std::vector<std::string> Ids(const HistoryPage& page) {
   std::vector<std::string> out;
@@ -255,19 +256,21 @@ TEST(SqliteStore, OpenFailureNamesTheFile) {
 // A database made by an earlier schema version (4: before the composite (code, value) and
 // reference-by-source indexes of migration 5, the token rows' patient of migration 6 and the
 // current Patients' index of migration 7, the token rows by patient of migration 8, the ids
-// by key of migration 9 and the body dictionaries of migration 10, which is emulated by undoing
-// what they did) is
-// upgraded on open and answers as before. (The PostgreSQL
-// upgrade test is in postgres/postgres_store_test.cc.)
+// by key of migration 9, the body dictionaries of migration 10 and the date spans and
+// open-ended date rows of migration 11, which is emulated by undoing what they did) is upgraded
+// on open and answers as before; migration 11 fills the spans from the rows already there. (The
+// PostgreSQL upgrade test is in postgres/postgres_store_test.cc.)
 TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
-  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 10) << "a new migration: make this test build version "
+  ASSERT_EQ(sqlite::CurrentSchemaVersion(), 11) << "a new migration: make this test build version "
                                                    "CurrentSchemaVersion() - 1 instead";
   std::string path = TempDbPath("upgrade");
   std::vector<std::string> want;
   {
     auto store = OpenOrDie(path);
     for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p" + std::to_string(i), kT0 + i)).ok());
+      fhir::IndexEntries ix;  // birth dates of i + 1 days, and one without an end
+      ix.dates.push_back({"birthdate", kT0, i == 4 ? INT64_MAX : kT0 + (i + 1) * kDayUs - 1});
+      ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p" + std::to_string(i), kT0 + i, ix)).ok());
     }
     ASSERT_TRUE(PutNext(*store, MakeWrite("Patient", "p0", kT0 + 10)).ok());
     want = Ids(*store->History({.count = 10}));
@@ -290,6 +293,8 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
                          "DROP INDEX resource_key_id; "
                          // and migration 10
                          "DROP TABLE body_dictionary; "
+                         // and migration 11
+                         "DROP INDEX sp_date_open_end; DROP TABLE sp_date_span; "
                          "DELETE FROM schema_version WHERE version >= 5",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -306,15 +311,23 @@ TEST(SqliteStore, UpgradesADatabaseOfThePreviousSchemaVersion) {
                                "SELECT (SELECT MAX(version) FROM schema_version), (SELECT COUNT(*) "
                                "FROM sqlite_master WHERE name IN ('sp_composite_code_value', "
                                "'sp_reference_source', 'resource_current_patient', "
-                               "'sp_token_patient', 'resource_key_id', 'body_dictionary')) - "
+                               "'sp_token_patient', 'resource_key_id', 'body_dictionary', "
+                               "'sp_date_span', 'sp_date_open_end')) - "
                                "(SELECT COUNT(*) FROM sqlite_master "
                                "WHERE name = 'sp_composite_value')",
                                -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 10);
-  EXPECT_EQ(sqlite3_column_int(stmt, 1), 6)
-      << "migrations 5, 7, 8, 9 and 10 did not make their indexes and tables";
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 11);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 8)
+      << "migrations 5, 7, 8, 9, 10 and 11 did not make their indexes and tables";
+  sqlite3_finalize(stmt);
+  // The longest closed birth date (p3's, four days; p4's has no end); p0's second version
+  // wrote no date row.
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT span FROM sp_date_span", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(stmt, 0), 4 * kDayUs - 1);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
