@@ -22,7 +22,7 @@ REUSE=0
 KEEP=0
 PATHS_DIR=""
 SIZE_STATS=1
-SCENARIOS="read,name,identifier,birthdate_gender,obs_patient_code_date,obs_code_value,encounter_revinclude,chain_subject_name,has_observation_code,sort_date,everything"
+SCENARIOS="read,name,identifier,birthdate_gender,obs_patient_code_date,obs_code_value,obs_code_recent_date,encounter_revinclude,chain_subject_name,has_observation_code,sort_date,everything"
 
 usage() {
   cat <<EOF
@@ -147,7 +147,13 @@ for size in "${SIZE_LIST[@]}"; do
         `database file ${mb(s.fileBytes)} MB`);' | tee "$TMP/size-$size.txt"
   fi
 
-  if [[ -n "$PATHS_DIR" && -f "$PATHS_DIR/paths-$size/read.paths" ]]; then
+  # Kept paths are reused when they hold every scenario asked (an older set may lack a newer one).
+  have_paths=0
+  if [[ -n "$PATHS_DIR" && -d "$PATHS_DIR/paths-$size" ]]; then
+    have_paths=1
+    for s in ${SCENARIOS//,/ }; do [[ -f "$PATHS_DIR/paths-$size/$s.paths" ]] || have_paths=0; done
+  fi
+  if ((have_paths)); then
     echo "reusing the request paths in $PATHS_DIR/paths-$size"
     cp -r "$PATHS_DIR/paths-$size" "$TMP/paths-$size"
   else

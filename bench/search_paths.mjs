@@ -95,6 +95,12 @@ const pick = (list, i) => list[i % list.length];
 const [big] = sql(`SELECT patient_id AS pid, count(*) AS c FROM resource WHERE patient_id IS NOT NULL AND deleted = 0 AND type <> 'AuditEvent'
   GROUP BY patient_id ORDER BY abs(count(*) - 2000) LIMIT 1`);
 
+// Common codes since a recent day (the corpus's latest effective date less 30, 90 or 365 days):
+// a range of a few thousand rows against a code of a hundred thousand (decisions D111).
+const latest = Date.parse(obs.reduce((m, o) => (o.eff > m ? o.eff : m), ''));
+const since = [30, 90, 365].map((d) => new Date(latest - d * 864e5).toISOString().slice(0, 10));
+const common = codes.slice(0, 10);
+
 const scenarios = {
   read: patients.map((p) => `/fhir/Patient/${enc(p.id)}`),
   name: patients.map((p) => `/fhir/Patient?name=${enc(p.family)}`),
@@ -106,6 +112,8 @@ const scenarios = {
   obs_code_value: obs
     .filter((_, i) => i % Math.max(1, Math.floor(obs.length / variants)) === 0)
     .map((o) => `/fhir/Observation?code=${enc(`${o.sys}|${o.code}`)}&value-quantity=gt${o.v}`),
+  obs_code_recent_date: Array.from({ length: variants }, (_, i) =>
+    `/fhir/Observation?code=${enc(pick(common, Math.floor(i / since.length)))}&date=ge${pick(since, i)}`),
   encounter_revinclude: patients.map((p) => `/fhir/Encounter?patient=${enc(p.id)}&_revinclude=Observation:encounter`),
   chain_subject_name: patients.map((p) => `/fhir/Observation?subject:Patient.name=${enc(p.family)}`),
   has_observation_code: patients.map((_, i) => `/fhir/Patient?_has:Observation:patient:code=${enc(pick(rare, i))}`),
