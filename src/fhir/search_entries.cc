@@ -127,7 +127,12 @@ void AddDate(std::string_view code, const Node& n, IndexEntries* out) {
     DateRange e{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
     const bool has_start = ParseDateRange(v.string_at("start"), &s);
     const bool has_end = ParseDateRange(v.string_at("end"), &e);
-    if (has_start || has_end) {
+    if (has_start && has_end && e.high < s.low) {
+      // A Period ending before it starts breaks R4's per-1; stored anyway (lenient imports), it
+      // is indexed as the span of its two instants, so every date row has low <= high, which
+      // the search's bounded ranges rely on (decisions D111).
+      out->dates.push_back({std::string(code), e.low, s.high});
+    } else if (has_start || has_end) {
       out->dates.push_back({std::string(code), s.low, e.high});
     }
   } else if (t == "Timing") {

@@ -126,6 +126,18 @@ TEST(SearchIndex, ObservationChoiceTypesAndCompartment) {
   EXPECT_EQ(PatientCompartmentOf(g), "");
 }
 
+// A Period ending before it starts (against per-1) is the range from its end to its start:
+// every date row has low <= high (decisions D111).
+TEST(SearchIndex, ABackwardsPeriodIsTheRangeBetweenItsInstants) {
+  const json::Value o = ParseOrDie(R"({"resourceType":"Observation","status":"final",
+    "code":{"text":"x"},"effectivePeriod":{"start":"2020-03-05","end":"2020-03-01"}})");
+  const IndexEntries e = ExtractIndex(o);
+  auto date = Of(e.dates, "date");
+  ASSERT_EQ(date.size(), 1u);
+  EXPECT_EQ(FormatInstant(date[0]->low), "2020-03-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatInstant(date[0]->high), "2020-03-05T23:59:59.999999Z");
+}
+
 TEST(SearchIndex, MoneyUriAndNumbers) {
   const json::Value r = ParseOrDie(R"({"resourceType":"RiskAssessment","status":"final",
     "subject":{"reference":"Patient/p"},"prediction":[{"probabilityDecimal":0.25}]})");

@@ -178,11 +178,15 @@ Status IndexRowBuffer::RaiseDateSpans(Connection& conn) {
   const std::vector<Cell>& cells = cells_[kDateTable];
   for (size_t r = 0; r + 3 < cells.size(); r += 4) {  // res, param, low, high
     const int64_t param = cells[r + 1].i, low = cells[r + 2].i, high = cells[r + 3].i;
-    if (low == std::numeric_limits<int64_t>::min() || high == std::numeric_limits<int64_t>::max() ||
-        high < low) {
+    if (low == std::numeric_limits<int64_t>::min() || high == std::numeric_limits<int64_t>::max()) {
       continue;  // open-ended: kept apart (sp_date_open_end), no span
     }
-    const int64_t span = high - low;  // dates lie within years 1-9999: no overflow
+    // Extraction gives low <= high (a backwards Period is the range between its instants);
+    // dates lie within years 1-9999, the clamp is for anything else.
+    const __int128 wide = static_cast<__int128>(high) - low;
+    const int64_t span = static_cast<int64_t>(
+        std::clamp<__int128>(wide, std::numeric_limits<int64_t>::min() + __int128{1},
+                             std::numeric_limits<int64_t>::max()));
     auto it = std::find_if(spans.begin(), spans.end(), [&](auto& p) { return p.first == param; });
     if (it == spans.end()) {
       spans.emplace_back(param, span);
