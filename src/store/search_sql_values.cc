@@ -247,6 +247,46 @@ std::string EscapeLike(const std::string& text) {
   return out;
 }
 
+namespace {
+
+// How far `ap` widens a value on each side: 10% of its distance from now, at least one day.
+int64_t ApproximateWidening(const SearchValue& v, int64_t now_us) {
+  const int64_t gap = now_us > v.low ? now_us - v.low : v.low - now_us;
+  return std::max<int64_t>(gap / 10, int64_t{86400} * 1000000);
+}
+
+// Bounds on a stored range [low, high] that a date value's predicate implies, so that its rows
+// are ranges of the (param, low, high) index: every match has high >= high_at_least (then low
+// >= high_at_least - the parameter's longest closed range) and low <= low_at_most.
+struct DateBounds {
+  std::optional<int64_t> high_at_least;
+  std::optional<int64_t> low_at_most;
+};
+
+DateBounds BoundsOf(const SearchValue& v, int64_t now_us) {
+  switch (v.prefix) {
+    case Prefix::kEq:  // low >= pl AND high <= ph, and low <= high
+      return {std::nullopt, v.high};
+    case Prefix::kGt:  // high > ph
+      return {v.high, std::nullopt};
+    case Prefix::kGe:  // high > ph OR (low >= pl AND high <= ph): high >= pl either way
+      return {v.low, std::nullopt};
+    case Prefix::kLe:  // low < pl OR (low >= pl AND high <= ph): low <= ph either way
+      return {std::nullopt, v.high};
+    case Prefix::kEb:  // high < pl, and low <= high
+      return {std::nullopt, v.low};
+    case Prefix::kAp:  // high >= pl - widening
+      return {v.low - ApproximateWidening(v, now_us), std::nullopt};
+    case Prefix::kLt:  // low < pl and sa's low > ph bound the index already; ne cannot
+    case Prefix::kSa:
+    case Prefix::kNe:
+      return {};
+  }
+  return {};
+}
+
+}  // namespace
+
 std::string DatePredicate(const std::string& lo, const std::string& hi, const SearchValue& v,
                           int64_t now_us, ArgList& a) {
   // Resource range [lo, hi], parameter range [pl, ph].
@@ -280,51 +320,13 @@ std::string DatePredicate(const std::string& lo, const std::string& hi, const Se
       return hi + " < " + a.Arg(v.low);
     case Prefix::kAp: {
       // Overlap with the value widened by 10% of its distance from now (at least one day).
-      int64_t gap = now_us > v.low ? now_us - v.low : v.low - now_us;
-      int64_t widen = std::max<int64_t>(gap / 10, int64_t{86400} * 1000000);
+      const int64_t widen = ApproximateWidening(v, now_us);
       std::string pl = a.Arg(v.low - widen);
       return "(" + hi + " >= " + pl + " AND " + lo + " <= " + a.Arg(v.high + widen) + ")";
     }
   }
   return "0 = 1";
 }
-
-namespace {
-
-// Bounds on a stored range [low, high] that a date value's predicate implies, so that its rows
-// are ranges of the (param, low, high) index: every match has high >= high_at_least (then low
-// >= high_at_least - the parameter's longest closed range) and low <= low_at_most.
-struct DateBounds {
-  std::optional<int64_t> high_at_least;
-  std::optional<int64_t> low_at_most;
-};
-
-DateBounds BoundsOf(const SearchValue& v, int64_t now_us) {
-  switch (v.prefix) {
-    case Prefix::kEq:  // low >= pl AND high <= ph, and low <= high
-      return {std::nullopt, v.high};
-    case Prefix::kGt:  // high > ph
-      return {v.high, std::nullopt};
-    case Prefix::kGe:  // high > ph OR (low >= pl AND high <= ph): high >= pl either way
-      return {v.low, std::nullopt};
-    case Prefix::kLe:  // low < pl OR (low >= pl AND high <= ph): low <= ph either way
-      return {std::nullopt, v.high};
-    case Prefix::kEb:  // high < pl, and low <= high
-      return {std::nullopt, v.low};
-    case Prefix::kAp: {  // as DatePredicate widens it
-      int64_t gap = now_us > v.low ? now_us - v.low : v.low - now_us;
-      int64_t widen = std::max<int64_t>(gap / 10, int64_t{86400} * 1000000);
-      return {v.low - widen, std::nullopt};
-    }
-    case Prefix::kLt:  // low < pl and sa's low > ph bound the index already; ne cannot
-    case Prefix::kSa:
-    case Prefix::kNe:
-      return {};
-  }
-  return {};
-}
-
-}  // namespace
 
 StatusOr<std::string> DateIndexRows(const SearchClause& c, int64_t now_us, ArgList& a,
                                     const std::function<StatusOr<std::string>()>& keys) {
