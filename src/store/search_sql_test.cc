@@ -1049,7 +1049,9 @@ TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
                                (*driver ? "(SELECT t.res AS res FROM sp_date" : "sp_token");
     EXPECT_NE(sql->sql.find(drives), std::string::npos) << sql->sql;
   }
-  // The estimate: a range of fewer than kMaxDriverRows rows drives, a wider one does not.
+  // The estimate: a range of fewer than kMaxDriverRows rows drives; a wider one does not here,
+  // where the token (600 female Patients) does not match over kRowsRatio times as many (D111;
+  // SearchDateRanges.AWiderRangeDrivesWhereTheTokenMatchesManyTimesMore tests that case).
   sqlite::DateDriverEstimates estimates;
   auto choose = [&](const SearchQuery& q) {
     auto r = estimates.Choose(**conn, q, k2020);
@@ -1058,7 +1060,7 @@ TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
   };
   EXPECT_EQ(choose(query(Prefix::kGe, 1150)), "birthdate");  // 50 rows
   EXPECT_EQ(choose(query(Prefix::kLe, 10)), "birthdate");
-  EXPECT_EQ(choose(query(Prefix::kGe, 10)), "");  // 1,190 rows
+  EXPECT_EQ(choose(query(Prefix::kGe, 10)), "");  // 1,190 rows, the token 600
   EXPECT_EQ(choose(query(Prefix::kLe, 1100)), "");
   // Only plain forms with a token, string or uri clause that the ranks would prefer.
   SearchQuery q = query(Prefix::kGe, 1150);
