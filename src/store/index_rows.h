@@ -5,13 +5,17 @@
 // order.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "fhir/search_index.h"
 #include "store/index_keys.h"
@@ -138,5 +142,38 @@ inline fhir::IndexEntries EntriesOfParam(const fhir::IndexEntries& index,
   keep(index.composites, only.composites);
   return only;
 }
+
+// Decisions D111: the longest closed range (high - low) of each date parameter among some date
+// rows, to raise sp_date_span with in the rows' own transaction. Open-ended rows (low INT64_MIN
+// or high INT64_MAX) have none: they are read apart. A span is capped at 2^62 µs (146,000
+// years, beyond any range of years 1-9999), so that a bound less a span never leaves 64 bits:
+// PostgreSQL fails such a subtraction where SQLite would go to floating point.
+class LongestDateSpans {
+ public:
+  static constexpr int64_t kMaxSpan = int64_t{1} << 62;
+
+  void Add(int64_t param, int64_t low, int64_t high) {
+    if (low == std::numeric_limits<int64_t>::min() || high == std::numeric_limits<int64_t>::max()) {
+      return;
+    }
+    // Extraction gives low <= high (a backwards Period is the range between its instants).
+    const __int128 wide = static_cast<__int128>(high) - low;
+    const int64_t span = wide < 0 ? 0 : wide > kMaxSpan ? kMaxSpan : static_cast<int64_t>(wide);
+    for (auto& [p, longest] : spans_) {  // a handful of parameters per write: a list
+      if (p == param) {
+        longest = std::max(longest, span);
+        return;
+      }
+    }
+    spans_.emplace_back(param, span);
+  }
+  // (param, longest span) pairs, each parameter once.
+  const std::vector<std::pair<int64_t, int64_t>>& spans() const { return spans_; }
+  bool empty() const { return spans_.empty(); }
+  void clear() { spans_.clear(); }
+
+ private:
+  std::vector<std::pair<int64_t, int64_t>> spans_;
+};
 
 }  // namespace carechart::store

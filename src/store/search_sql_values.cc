@@ -338,6 +338,10 @@ StatusOr<std::string> DateIndexRows(const SearchClause& c, int64_t now_us, ArgLi
   // Split: each value's rows as up to three disjoint ranges of the index, one SELECT each,
   // under UNION ALL (an OR of them would have SQLite gather every row's key in a temporary
   // table to drop repeats: 17 ms for 6,000 rows, against 4 as a compound).
+  // The compound's rows carry what the caller selects of `t` (KeyColumns in search_sql.cc).
+  const std::string_view col = a.dialect().CoLocationColumn();
+  const std::string co_location =
+      col.empty() ? "" : ", t." + std::string(col) + " AS " + std::string(col);
   std::string out;
   for (const SearchValue& v : c.values) {
     const DateBounds b = BoundsOf(v, now_us);
@@ -346,7 +350,8 @@ StatusOr<std::string> DateIndexRows(const SearchClause& c, int64_t now_us, ArgLi
       std::string low_at_most = b.low_at_most ? " AND t.low <= " + a.Arg(*b.low_at_most) : "";
       std::string cond = "t.param" + k + bound + low_at_most + " AND " +
                          DatePredicate("t.low", "t.high", v, now_us, a);
-      return split ? "SELECT t.res AS res FROM sp_date t WHERE " + cond : "(" + cond + ")";
+      return split ? "SELECT t.res AS res" + co_location + " FROM sp_date t WHERE " + cond
+                   : "(" + cond + ")";
     };
     std::string rows;
     if (split && b.high_at_least) {

@@ -172,32 +172,15 @@ Status IndexRowBuffer::FlushTable(Connection& conn, size_t table) {
 }
 
 Status IndexRowBuffer::RaiseDateSpans(Connection& conn) {
-  // Each parameter's longest closed range among the rows held: a few distinct parameters per
-  // flush, so a linear list.
-  std::vector<std::pair<int64_t, int64_t>> spans;
+  LongestDateSpans spans;
   const std::vector<Cell>& cells = cells_[kDateTable];
   for (size_t r = 0; r + 3 < cells.size(); r += 4) {  // res, param, low, high
-    const int64_t param = cells[r + 1].i, low = cells[r + 2].i, high = cells[r + 3].i;
-    if (low == std::numeric_limits<int64_t>::min() || high == std::numeric_limits<int64_t>::max()) {
-      continue;  // open-ended: kept apart (sp_date_open_end), no span
-    }
-    // Extraction gives low <= high (a backwards Period is the range between its instants);
-    // dates lie within years 1-9999, the clamp is for anything else.
-    const __int128 wide = static_cast<__int128>(high) - low;
-    const int64_t span = static_cast<int64_t>(
-        std::clamp<__int128>(wide, std::numeric_limits<int64_t>::min() + __int128{1},
-                             std::numeric_limits<int64_t>::max()));
-    auto it = std::find_if(spans.begin(), spans.end(), [&](auto& p) { return p.first == param; });
-    if (it == spans.end()) {
-      spans.emplace_back(param, span);
-    } else {
-      it->second = std::max(it->second, span);
-    }
+    spans.Add(cells[r + 1].i, cells[r + 2].i, cells[r + 3].i);
   }
   // A span only grows (a deleted row's may stay: a looser bound, never a wrong one), and in the
   // rows' own transaction, so a search's snapshot never holds a row longer than its span. The
   // WHERE leaves the row untouched (and its page clean) when the span is not longer.
-  for (const auto& [param, span] : spans) {
+  for (const auto& [param, span] : spans.spans()) {
     ASSIGN_OR_RETURN(Statement stmt,
                      conn.Prepare("INSERT INTO sp_date_span(param, span) VALUES (?1, ?2) "
                                   "ON CONFLICT(param) DO UPDATE SET span = excluded.span "

@@ -21,10 +21,10 @@
 // the tables that the SQLite auth and job stores create on their own (auth_*, bulk_job), 6 the
 // job leases, 7 the compartment key (SQLite's own 4 is an index PostgreSQL does not need), 8 and
 // 9 the patient of the token rows (SQLite's 6; its 5 is an index PostgreSQL does not need), 10
-// the current Patients by id (SQLite's 7), 11 the token rows by patient and code (SQLite's 8);
-// all
-// are recorded in schema_version. They run under a session advisory lock, so two nodes starting at
-// once apply each migration exactly once: the second waits, then finds nothing left to do.
+// the current Patients by id (SQLite's 7), 11 the token rows by patient and code (SQLite's 8),
+// 12 the date spans (SQLite's 11); all are recorded in schema_version. They run under a session
+// advisory lock, so two nodes starting at once apply each migration exactly once: the second waits,
+// then finds nothing left to do.
 #include "store/postgres/pg_schema.h"
 
 #include <string>
@@ -323,6 +323,22 @@ CREATE INDEX IF NOT EXISTS resource_current_patient ON resource(id) INCLUDE (pk,
       // column (SQLite appends a WITHOUT ROWID table's key to its indexes by itself).
       {11, "token rows by patient and code", R"sql(
 CREATE INDEX IF NOT EXISTS sp_token_patient ON sp_token(param, patient, code, sys, res);
+)sql"},
+      // SQLite's 11 (decisions D111, D113): each date parameter's longest closed range, so that
+      // a `ge`/`gt`/`ap` range bounds `low` too, and the rows without an end in a partial index
+      // of their own. The spans are capped as LongestDateSpans caps them (store/index_rows.h);
+      // filling them reads sp_date once. Under Citus sp_date_span is a reference table
+      // (docs/deploy.md): read by every shard's search, written rarely (a longer range).
+      {12, "longest closed date range per parameter; open-ended date rows", R"sql(
+CREATE TABLE IF NOT EXISTS sp_date_span(
+  param bigint PRIMARY KEY,
+  span bigint NOT NULL);
+INSERT INTO sp_date_span(param, span)
+  SELECT param, LEAST(MAX(high::numeric - low), 4611686018427387904)::bigint FROM sp_date
+  WHERE low > -9223372036854775808 AND high < 9223372036854775807 GROUP BY param
+  ON CONFLICT (param) DO UPDATE SET span = GREATEST(sp_date_span.span, excluded.span);
+CREATE INDEX IF NOT EXISTS sp_date_open_end ON sp_date(param, low)
+  WHERE high = 9223372036854775807;
 )sql"},
   };
   return migrations;

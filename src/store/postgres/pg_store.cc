@@ -42,6 +42,7 @@ class PostgresDialectImpl : public SqlDialect {
     }
     return out + "}";
   }
+  bool KeepsDateSpans() const override { return true; }  // migration 12 (decisions D113)
 };
 
 // Columns 0..6 of every version query: type, id, version, last_updated, deleted, method, body.
@@ -134,7 +135,7 @@ class PostgresStore : public ResourceStore {
       ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
       writes_.fetch_add(1);
       bool retry = false;
-      s = RunOnce(*conn, fn, &retry);
+      s = RunOnce(*conn, date_spans_, fn, &retry);
       if (s.ok()) {
         reads_.NoteCommit(*conn);  // read-your-writes on replicas (pg_read_router.h)
         commits_.fetch_add(1);
@@ -330,9 +331,10 @@ class PostgresStore : public ResourceStore {
  private:
   // One attempt: BEGIN, the function, COMMIT. `retry` tells whether a failure may pass on a
   // rerun (a concurrent create of the same id, a deadlock).
-  static Status RunOnce(pg::Connection& conn, const WriteFunction& fn, bool* retry) {
+  static Status RunOnce(pg::Connection& conn, pg::DateSpanCache& spans, const WriteFunction& fn,
+                        bool* retry) {
     RETURN_IF_ERROR(conn.Exec("BEGIN"));
-    pg::PgWriteTxn txn(conn);
+    pg::PgWriteTxn txn(conn, spans);
     Status s;
     try {
       s = fn(txn);
@@ -382,6 +384,7 @@ class PostgresStore : public ResourceStore {
   std::unique_ptr<pg::Pool> pool_;
   pg::ReadRouter reads_;  // reads: a current replica, else pool_
   std::unique_ptr<pg::StatisticsKeeper> statistics_;
+  pg::DateSpanCache date_spans_;  // sp_date_span as read by this process (pg_write_txn.h)
   std::atomic<int64_t> writes_{0}, failed_writes_{0}, commits_{0};
 };
 

@@ -106,9 +106,12 @@ struct IndexSource {
   const fhir::IndexEntries* index = nullptr;
 };
 
-void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources);
-void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix) {
-  AddIndexRows(ins, {IndexSource{0, "", &type, &ix}});
+// Also adds the date rows' ranges to `spans`.
+void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources,
+                  LongestDateSpans& spans);
+void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix,
+                  LongestDateSpans& spans) {
+  AddIndexRows(ins, {IndexSource{0, "", &type, &ix}}, spans);
 }
 
 }  // namespace
@@ -291,21 +294,80 @@ Status PgWriteTxn::Move(const std::string& to_history, Args& args, const Prepare
 }
 
 Status PgWriteTxn::Flush() {
-  if (pending_.empty()) {
+  if (!pending_.empty()) {
+    std::vector<PreparedWrite> writes = std::move(pending_);
+    pending_.clear();
+    pending_keys_.clear();
+    // The bulk path costs four round trips whatever the number of rows; a create alone, one.
+    constexpr size_t kBulkFrom = 4;
+    if (writes.size() >= kBulkFrom) {
+      RETURN_IF_ERROR(CreateMany(writes));
+    } else {
+      for (const PreparedWrite& w : writes) {
+        RETURN_IF_ERROR(CreateOne(w));
+      }
+    }
+  }
+  return RaiseDateSpans();
+}
+
+Status PgWriteTxn::RaiseDateSpans() {
+  if (date_spans_.empty()) {
     return Status::Ok();
   }
-  std::vector<PreparedWrite> writes = std::move(pending_);
-  pending_.clear();
-  pending_keys_.clear();
-  // The bulk path costs four round trips whatever the number of rows; a create alone, one.
-  constexpr size_t kBulkFrom = 4;
-  if (writes.size() >= kBulkFrom) {
-    return CreateMany(writes);
+  std::vector<std::pair<int64_t, int64_t>> longer = span_cache_.Longer(date_spans_.spans());
+  date_spans_.clear();
+  if (longer.empty()) {
+    return Status::Ok();  // the usual case: no statement
   }
-  for (const PreparedWrite& w : writes) {
-    RETURN_IF_ERROR(CreateOne(w));
+  // What is committed (READ COMMITTED: this statement's snapshot), learnt for later writes.
+  std::vector<int64_t> params;
+  for (const auto& [param, span] : longer) {
+    params.push_back(param);
   }
-  return Status::Ok();
+  ASSIGN_OR_RETURN(Rows read, Run("SELECT param, span FROM sp_date_span WHERE param = ANY($1)",
+                                  Args().IntArray(params)));
+  for (int i = 0; i < read.size(); ++i) {
+    span_cache_.Learn(read.Int(i, 0), read.Int(i, 1));
+  }
+  longer = span_cache_.Longer(longer);
+  if (longer.empty()) {
+    return Status::Ok();
+  }
+  // Only now an upsert: PostgreSQL locks the conflicting row even when the update's WHERE is
+  // false, which would make every write of a parameter wait for the others' commits. Sorted by
+  // parameter, so two writers lock in the same order.
+  std::sort(longer.begin(), longer.end());
+  std::vector<int64_t> spans;
+  params.clear();
+  for (const auto& [param, span] : longer) {
+    params.push_back(param);
+    spans.push_back(span);
+  }
+  return Run("INSERT INTO sp_date_span(param, span) SELECT * FROM unnest($1::bigint[], "
+             "$2::bigint[]) ON CONFLICT (param) DO UPDATE SET span = excluded.span WHERE "
+             "excluded.span > sp_date_span.span",
+             Args().IntArray(params).IntArray(spans))
+      .status();
+}
+
+std::vector<std::pair<int64_t, int64_t>> DateSpanCache::Longer(
+    const std::vector<std::pair<int64_t, int64_t>>& spans) const {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [param, span] : spans) {
+    auto it = committed_.find(param);
+    if (it == committed_.end() || span > it->second) {
+      out.emplace_back(param, span);
+    }
+  }
+  return out;
+}
+
+void DateSpanCache::Learn(int64_t param, int64_t span) {
+  std::lock_guard lock(mu_);
+  int64_t& known = committed_[param];
+  known = std::max(known, span);
 }
 
 Status PgWriteTxn::CreateOne(const PreparedWrite& w) {
@@ -318,7 +380,7 @@ Status PgWriteTxn::CreateOne(const PreparedWrite& w) {
   args.Text(w.type).Text(w.id).Int(TypeLockKey(w.type)).Text(KeyOf(w));
   IndexInsert ins(args, "(SELECT pk FROM r)", "$10");
   if (!w.deleted) {
-    AddIndexRows(ins, w.type, w.index);
+    AddIndexRows(ins, w.type, w.index, date_spans_);
   }
   return Run("WITH l AS (SELECT pg_advisory_xact_lock_shared($9)), r AS (INSERT INTO "
              "resource(type, id, version, last_updated, deleted, patient_id, method, seq, body, "
@@ -382,7 +444,7 @@ Status PgWriteTxn::CreateMany(const std::vector<PreparedWrite>& writes) {
   Args args;
   args.TextArray(types).TextArray(ids).TextArray(compartment_keys);
   IndexInsert ins(args);
-  AddIndexRows(ins, sources);
+  AddIndexRows(ins, sources, date_spans_);
   return Run("WITH i0 AS (INSERT INTO resource_key(type, id, compartment_key) SELECT * FROM "
              "unnest($1::text[], $2::text[], $3::text[]))" +
                  ins.ctes() + " SELECT 1",
@@ -480,7 +542,7 @@ Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& key, const std
   Args args;
   args.Int(pk).Text(key);
   IndexInsert ins(args, "$1", "$2");
-  AddIndexRows(ins, type, ix);
+  AddIndexRows(ins, type, ix, date_spans_);
   if (ins.ctes().empty()) {
     return Status::Ok();
   }
@@ -490,23 +552,28 @@ Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& key, const std
 
 namespace {
 
-void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources) {
+void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources,
+                  LongestDateSpans& spans) {
   // Every table's rows, column by column (index_rows.h maps entries to rows for both backends).
   std::array<std::vector<int64_t>, kIndexTableCount> res;
   std::array<std::vector<std::string>, kIndexTableCount> keys;
   std::array<std::vector<std::vector<IndexCol>>, kIndexTableCount> columns;
   for (const IndexSource& source : sources) {
-    ForEachIndexRow(*source.type, *source.index,
-                    [&](int table, std::initializer_list<IndexCol> row) {
-                      std::vector<std::vector<IndexCol>>& cols = columns[table];
-                      cols.resize(row.size());
-                      size_t i = 0;
-                      for (const IndexCol& v : row) {
-                        cols[i++].push_back(v);
-                      }
-                      res[table].push_back(source.pk);
-                      keys[table].push_back(source.key);
-                    });
+    ForEachIndexRow(
+        *source.type, *source.index, [&](int table, std::initializer_list<IndexCol> row) {
+          if (table == kDateTable) {  // param, low, high
+            const IndexCol* c = row.begin();
+            spans.Add(std::get<int64_t>(c[0]), std::get<int64_t>(c[1]), std::get<int64_t>(c[2]));
+          }
+          std::vector<std::vector<IndexCol>>& cols = columns[table];
+          cols.resize(row.size());
+          size_t i = 0;
+          for (const IndexCol& v : row) {
+            cols[i++].push_back(v);
+          }
+          res[table].push_back(source.pk);
+          keys[table].push_back(source.key);
+        });
   }
   for (size_t table = 0; table < kIndexTableCount; ++table) {
     if (res[table].empty()) {

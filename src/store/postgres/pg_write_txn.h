@@ -6,22 +6,46 @@
 // together, the resource rows by COPY and every index row in one multi-row statement (decisions
 // D44). Fewer than four creates go in as one INSERT statement each. Current() answers for waiting
 // creates itself.
+//
+// Each date parameter's longest closed range (sp_date_span, decisions D111/D113) is raised by
+// Flush(), which runs before any search of the transaction and before COMMIT: a search's
+// snapshot never holds a date row longer than its parameter's span.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "store/index_rows.h"
 #include "store/postgres/pg_conn.h"
 #include "store/resource_store.h"
 
 namespace carechart::store::pg {
 
+// The sp_date_span values this process has read as committed (decisions D113). A span only
+// grows, so a write whose ranges are no longer than what was read needs no statement at all;
+// only a longer one reads the table (and learns it) and, still longer, raises it. Shared by the
+// store's transactions; only values read from the table are learnt, never a transaction's own
+// raise, which may roll back.
+class DateSpanCache {
+ public:
+  // The (param, span) pairs of `spans` longer than the span read for their parameter.
+  std::vector<std::pair<int64_t, int64_t>> Longer(
+      const std::vector<std::pair<int64_t, int64_t>>& spans) const;
+  void Learn(int64_t param, int64_t span);
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<int64_t, int64_t> committed_;
+};
+
 class PgWriteTxn : public WriteTxn {
  public:
-  explicit PgWriteTxn(Connection& conn) : conn_(conn) {}
+  PgWriteTxn(Connection& conn, DateSpanCache& spans) : conn_(conn), span_cache_(spans) {}
 
   StatusOr<CurrentVersion> Current(const std::string& type, const std::string& id) override;
   StatusOr<std::vector<std::string>> SearchIds(const SearchQuery& query, int limit) override;
@@ -31,7 +55,8 @@ class PgWriteTxn : public WriteTxn {
   StatusOr<bool> ReplaceIndex(const std::string& type, const std::string& id, int64_t version,
                               const fhir::IndexEntries& index, const std::string& param) override;
 
-  // Writes the creates waiting in this transaction (see above); the store calls it before COMMIT.
+  // Writes the creates waiting in this transaction and raises the spans of every date row
+  // written so far (see above); the store calls it before COMMIT.
   Status Flush();
   // Chains and inserts the audit-log entries appended in this transaction, under the chain's
   // lock; the store calls it last, after Flush(), so that the lock is held only until COMMIT.
@@ -50,8 +75,11 @@ class PgWriteTxn : public WriteTxn {
               const std::string& old_key, const std::string& key);
   Status CreateOne(const PreparedWrite& w);
   Status CreateMany(const std::vector<PreparedWrite>& writes);
+  Status RaiseDateSpans();
 
   Connection& conn_;
+  DateSpanCache& span_cache_;
+  LongestDateSpans date_spans_;  // of the date rows written and not yet raised
   bool retryable_ = false;
   std::vector<PreparedWrite> pending_;                          // creates not yet sent
   std::set<std::pair<std::string, std::string>> pending_keys_;  // their (type, id)

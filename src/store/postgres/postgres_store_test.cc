@@ -729,6 +729,17 @@ std::vector<std::string> Answers(ResourceStore& store) {
   return out;
 }
 
+// sp_date_span as "param=span" lines (decisions D113).
+std::vector<std::string> SpansOf(pg::Connection& sql) {
+  std::vector<std::string> out;
+  auto rows = sql.Run("SELECT param || '=' || span FROM sp_date_span ORDER BY param");
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  for (int i = 0; rows.ok() && i < rows->size(); ++i) {
+    out.push_back(rows->Text(i, 0));
+  }
+  return out;
+}
+
 TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
   // The data, written by this build's store at the current version ...
   auto current = Node();
@@ -783,7 +794,7 @@ TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
   for (auto& t : nodes) {
     t.join();
   }
-  EXPECT_EQ(applied, pg::CurrentSchemaVersion() - 6);  // 7, and 8 (token rows' patient, D60)
+  EXPECT_EQ(applied, pg::CurrentSchemaVersion() - 6);  // 7 to 12
   auto upgraded = OpenWithoutMigrating(old_uri);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
   EXPECT_EQ(Answers(**upgraded), want);
@@ -798,6 +809,10 @@ TEST_F(PostgresStoreTest, UpgradeFromVersion6GivesTheSameAnswers) {
   EXPECT_EQ(want_keys[2], "Observation/c=p2");
   want_keys[2] = "Observation/c=Observation/c";
   EXPECT_EQ(keys, want_keys);
+  // Migration 12 (D113) fills each date parameter's span from the rows copied, as the writes of
+  // the current store raised it.
+  EXPECT_FALSE(SpansOf(*from).empty());
+  EXPECT_EQ(SpansOf(**sql), SpansOf(*from));
   // And it keeps working: an update that moves a resource, a create under a taken id refused.
   ASSERT_TRUE(PutNext(**upgraded, ObservationOf("a", "p2", kT0 + 7)).ok());
   EXPECT_EQ(PutNext(**upgraded, ObservationOf("x", "p1", kT0 + 8)).ok(), true);
