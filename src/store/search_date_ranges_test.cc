@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "store/date_driver.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_store.h"
 #include "store/resource_store.h"
 #include "store/search_sql.h"
-#include "store/sqlite_date_driver.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_readers.h"
 #include "store/store_test_util.h"
@@ -372,10 +372,6 @@ TEST_F(SearchDateRanges, RangesAreReadAsBoundedPartsOfThePostgresIndex) {
 // A range of kMaxDriverRows rows or more drives only where the clause the ranks prefer matches
 // more than kRowsRatio times as many resources, and never past kMaxDateRows (D111).
 TEST_F(SearchDateRanges, AWiderRangeDrivesWhereTheTokenMatchesManyTimesMore) {
-  if (!testing::PostgresUriFor(path_).empty()) {
-    GTEST_SKIP() << "the estimate is SQLite's";
-  }
-  using sqlite::DateDriverEstimates;
   // 6,000 Patients born one a day, all active, one in three female.
   Status s = store_->Write([&](WriteTxn& txn) -> Status {
     for (int i = 0; i < 6000; ++i) {
@@ -390,9 +386,9 @@ TEST_F(SearchDateRanges, AWiderRangeDrivesWhereTheTokenMatchesManyTimesMore) {
     return Status::Ok();
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
-  auto conn = sqlite::Connection::Open(path_, true);
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  auto choose = [&](int from_day, const char* token) {
+  testing::PlannedSearches planned(path_);                                // either backend (D114)
+  DateDriverEstimates estimates, compared(/*small_ranges_drive=*/false);  // SQLite's, PostgreSQL's
+  auto choose = [&](int from_day, const char* token, DateDriverEstimates* by = nullptr) {
     SearchQuery q =
         DateQuery(Prefix::kGe, k2020 + from_day * kDay, k2020 + (from_day + 1) * kDay - 1);
     SearchValue v;
@@ -402,8 +398,7 @@ TEST_F(SearchDateRanges, AWiderRangeDrivesWhereTheTokenMatchesManyTimesMore) {
     c.type = SearchParamType::kToken;
     c.values = {v};
     q.clauses.push_back(c);
-    DateDriverEstimates estimates;
-    auto r = estimates.Choose(**conn, q, k2020);
+    auto r = (by ? by : &estimates)->Choose(planned.dialect(), planned.counter(), q, k2020);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : "error";
   };
@@ -414,6 +409,10 @@ TEST_F(SearchDateRanges, AWiderRangeDrivesWhereTheTokenMatchesManyTimesMore) {
   EXPECT_EQ(choose(4800, "true"), "birthdate");  // 1,200 rows, the token 6,000 (> 4,800)
   EXPECT_EQ(choose(4800, "female"), "");         // the token 2,000 (< 4,800)
   EXPECT_EQ(choose(4400, "true"), "");           // 1,600 rows, the token 6,000 (< 6,400)
+  // Without small_ranges_drive (PostgreSQL, D114) a small range is compared too.
+  EXPECT_EQ(choose(5500, "true", &compared), "birthdate");  // the token 6,000 (> 2,000)
+  EXPECT_EQ(choose(5500, "female", &compared), "");         // the token 2,000 (not > 2,000)
+  EXPECT_EQ(choose(4800, "true", &compared), "birthdate");
 }
 
 }  // namespace

@@ -7,10 +7,10 @@
 #include <functional>
 #include <set>
 
+#include "store/date_driver.h"
 #include "store/postgres/pg_conn.h"
 #include "store/resource_store.h"
 #include "store/search_sql.h"
-#include "store/sqlite_date_driver.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_patient_walk.h"
 #include "store/sqlite_readers.h"
@@ -986,9 +986,6 @@ TEST(SearchSqlHas, WalkingThePatientsAnswersAsCollectingThem) {
 // range of few rows only, and only for the forms it can count.
 TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
   std::string path = TempDbPath("date-driver");
-  if (!testing::PostgresUriFor(path).empty()) {
-    GTEST_SKIP() << "the estimate is SQLite's";
-  }
   auto store = OpenOrDie(path);
   // 1,200 Patients born one day apart from 2020 on, alternately female and male; ids in an
   // order other than the keys'.
@@ -1007,8 +1004,7 @@ TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
             return Status::Ok();
           })
           .ok());
-  auto conn = sqlite::Connection::Open(path, true);
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  testing::PlannedSearches planned(path);  // either backend (D114)
   auto query = [&](Prefix prefix, int day) {
     SearchQuery q;
     q.type = "Patient";
@@ -1020,7 +1016,7 @@ TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
   auto pages = [&](SearchQuery q, const std::string& driver) {
     q.driver_param = driver;
     return AllPages(
-        q, [&](const SearchQuery& page) { return sqlite::RunSearch(**conn, page, k2020); }, 200);
+        q, [&](const SearchQuery& page) { return planned.Run(page, k2020); }, 200);
   };
   for (Prefix prefix : {Prefix::kGe, Prefix::kGt, Prefix::kLe, Prefix::kLt, Prefix::kEq,
                         Prefix::kSa, Prefix::kEb}) {
@@ -1052,9 +1048,9 @@ TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
   // The estimate: a range of fewer than kMaxDriverRows rows drives; a wider one does not here,
   // where the token (600 female Patients) does not match over kRowsRatio times as many (D111;
   // SearchDateRanges.AWiderRangeDrivesWhereTheTokenMatchesManyTimesMore tests that case).
-  sqlite::DateDriverEstimates estimates;
+  DateDriverEstimates estimates;
   auto choose = [&](const SearchQuery& q) {
-    auto r = estimates.Choose(**conn, q, k2020);
+    auto r = estimates.Choose(planned.dialect(), planned.counter(), q, k2020);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : "error";
   };
@@ -1064,21 +1060,21 @@ TEST(SearchSqlDateDriver, TheDateDrivesOnlyNarrowRangesAndAnswersAsTheToken) {
   EXPECT_EQ(choose(query(Prefix::kLe, 1100)), "");
   // Only plain forms with a token, string or uri clause that the ranks would prefer.
   SearchQuery q = query(Prefix::kGe, 1150);
-  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), 0);
+  EXPECT_EQ(DateDriverEstimates::Candidate(q), 0);
   q.sort = {SortKey{"birthdate", true, SearchParamType::kDate}};
-  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  EXPECT_EQ(DateDriverEstimates::Candidate(q), -1);
   q = query(Prefix::kGe, 1150);
   q.clauses[1].modifier = "not";  // ranked 0: the date drives already
-  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  EXPECT_EQ(DateDriverEstimates::Candidate(q), -1);
   q = query(Prefix::kGe, 1150);
   q.clauses[0].values.push_back(q.clauses[0].values[0]);  // two ranges: not one count
-  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  EXPECT_EQ(DateDriverEstimates::Candidate(q), -1);
   q = query(Prefix::kGe, 1150);
   q.clauses.push_back(Clause("general-practitioner", SearchParamType::kReference,
                              {Ref("Practitioner", "x")}));  // a reference drives
-  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  EXPECT_EQ(DateDriverEstimates::Candidate(q), -1);
   q = query(Prefix::kNe, 1150);
-  EXPECT_EQ(sqlite::DateDriverEstimates::Candidate(q), -1);
+  EXPECT_EQ(DateDriverEstimates::Candidate(q), -1);
 }
 
 // The walk is chosen where its probes cost less than collecting the codes' rows (D88).

@@ -5,6 +5,7 @@
 #include "store/search_param_keys.h"
 #include "store/search_sql.h"
 #include "store/search_sql_internal.h"
+#include "store/sqlite_readers.h"
 
 namespace carechart::store::sqlite {
 namespace {
@@ -49,8 +50,9 @@ StatusOr<bool> PatientWalkEstimates::Choose(Connection& conn, const SearchQuery&
   }
   ASSIGN_OR_RETURN(
       int64_t patients,
-      counts_.Count(conn, "SELECT COUNT(*) FROM resource WHERE type = 'Patient' AND deleted = 0",
-                    {}, now_us));
+      counts_.Count(CountOn(conn),
+                    "SELECT COUNT(*) FROM resource WHERE type = 'Patient' AND deleted = 0", {},
+                    now_us));
   // The codes' rows up to the cap; where that was all of them, their distinct Patients too
   // (the '' rows' Patients are few, D60). Beyond the cap the distinct set would cost ~3 ms a
   // code at 10 k for a figure the choice does not use.
@@ -64,7 +66,7 @@ StatusOr<bool> PatientWalkEstimates::Choose(Connection& conn, const SearchQuery&
       sql += (i ? " OR " : "") + pred;
     }
     sql += ") LIMIT " + a.Arg(kCountedRows) + ")";
-    return counts_.Count(conn, sql, a.args(), now_us);
+    return counts_.Count(CountOn(conn), sql, a.args(), now_us);
   };
   ASSIGN_OR_RETURN(int64_t rows, counted("SELECT COUNT(*)", "1"));
   int64_t holders = 0;

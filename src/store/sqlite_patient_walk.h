@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/plan_counts.h"
 #include "store/search_query.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_plan_counts.h"
 
 namespace carechart::store::sqlite {
 

@@ -417,4 +417,18 @@ StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int
   });
 }
 
+CountStatement CountOn(Connection& conn) {
+  return [&conn](const std::string& sql, const std::vector<SqlArg>& args) -> StatusOr<int64_t> {
+    int64_t n = 0;
+    RETURN_IF_ERROR(InReadTxn(conn, [&]() -> Status {
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql));
+      s.BindAll(args);
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      n = row ? s.Int(0) : 0;
+      return Status::Ok();
+    }));
+    return n;
+  };
+}
+
 }  // namespace carechart::store::sqlite

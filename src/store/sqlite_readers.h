@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/plan_counts.h"
 #include "store/resource_store.h"
 #include "store/sqlite_db.h"
 
@@ -59,5 +60,7 @@ StatusOr<HistoryPage> ReadHistory(Connection& conn, const HistoryQuery& query);
 // its own keys with `query`, and a total beyond that page comes from `count_query`'s count.
 StatusOr<SearchResult> RunSearch(Connection& conn, const SearchQuery& query, int64_t now_us,
                                  const SearchQuery* count_query = nullptr);
+// Runs a plan estimate's COUNT statement (plan_counts.h) on `conn`, in a read transaction.
+CountStatement CountOn(Connection& conn);
 
 }  // namespace carechart::store::sqlite

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "store/date_driver.h"
 #include "store/resource_store.h"
 #include "store/search_sql.h"
 #include "store/sqlite_body_codec.h"
@@ -14,7 +15,6 @@
 #include "store/sqlite_body_trainer.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_current_scan.h"
-#include "store/sqlite_date_driver.h"
 #include "store/sqlite_patient_walk.h"
 #include "store/sqlite_readers.h"
 #include "store/sqlite_schema.h"
@@ -145,7 +145,8 @@ class SqliteStore : public ResourceStore {
       walked.walk_has_patients = true;
       return sqlite::RunSearch(*conn, walked, NowUs());
     }
-    ASSIGN_OR_RETURN(std::string date_driver, date_drivers_.Choose(*conn, query, NowUs()));
+    ASSIGN_OR_RETURN(std::string date_driver,
+                     date_drivers_.Choose(SqliteDialect(), sqlite::CountOn(*conn), query, NowUs()));
     if (!date_driver.empty()) {
       SearchQuery driven = query;  // see SearchQuery::driver_param (D110)
       driven.driver_param = std::move(date_driver);
@@ -284,7 +285,7 @@ class SqliteStore : public ResourceStore {
   std::atomic<bool> composite_tuples_complete_;
   sqlite::TupleRangeEstimates tuple_estimates_;
   sqlite::PatientWalkEstimates patient_walks_;
-  sqlite::DateDriverEstimates date_drivers_;
+  DateDriverEstimates date_drivers_;
   const std::string path_;
 };
 

@@ -10,7 +10,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_store.h"
+#include "store/search_sql.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_readers.h"
 
 namespace carechart::store::testing {
 namespace {
@@ -125,6 +129,43 @@ Status PutNext(ResourceStore& store, PreparedWrite w) {
     }
     return txn.Put(w);
   });
+}
+
+PlannedSearches::PlannedSearches(const std::string& path) {
+  const std::string uri = PostgresUriFor(path);
+  if (uri.empty()) {
+    auto conn = sqlite::Connection::Open(path, true);
+    if (!conn.ok()) {
+      throw std::runtime_error("open " + path + ": " + conn.status().ToString());
+    }
+    sqlite_ = std::move(*conn);
+  } else {
+    auto conn = pg::Connection::Open(uri);
+    if (!conn.ok()) {
+      throw std::runtime_error("open PostgreSQL: " + conn.status().ToString());
+    }
+    pg_ = std::move(*conn);
+  }
+}
+
+PlannedSearches::~PlannedSearches() = default;
+
+StatusOr<SearchResult> PlannedSearches::Run(const SearchQuery& q, int64_t now_us) {
+  return sqlite_ ? sqlite::RunSearch(*sqlite_, q, now_us) : RunPostgresSearch(*pg_, q, now_us);
+}
+
+const SqlDialect& PlannedSearches::dialect() const {
+  return sqlite_ ? SqliteDialect() : PostgresDialect();
+}
+
+CountStatement PlannedSearches::counter() {
+  if (sqlite_) {
+    return sqlite::CountOn(*sqlite_);
+  }
+  return [this](const std::string& sql, const std::vector<SqlArg>& args) -> StatusOr<int64_t> {
+    ASSIGN_OR_RETURN(pg::Rows rows, pg_->Run(sql, pg::Args().SqlAll(args)));
+    return rows.size() ? rows.Int(0, 0) : 0;
+  };
 }
 
 }  // namespace carechart::store::testing

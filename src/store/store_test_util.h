@@ -4,7 +4,18 @@
 #include <memory>
 #include <string>
 
+#include "store/plan_counts.h"
 #include "store/resource_store.h"
+#include "store/sql_dialect.h"
+
+namespace carechart::store {
+namespace sqlite {
+class Connection;
+}
+namespace pg {
+class Connection;
+}
+}  // namespace carechart::store
 
 namespace carechart::store::testing {
 
@@ -24,6 +35,22 @@ std::string PostgresTestServer();
 // The URI of the PostgreSQL database OpenOrDie(path) opens ("" when the tests run on SQLite), for
 // tests that read or edit its tables directly.
 std::string PostgresUriFor(const std::string& path);
+
+// Searches run exactly as their SearchQuery plans them (no store estimates), on one connection
+// to the database OpenOrDie(path) opens, SQLite or PostgreSQL: for tests comparing two plans.
+class PlannedSearches {
+ public:
+  explicit PlannedSearches(const std::string& path);
+  ~PlannedSearches();
+  StatusOr<SearchResult> Run(const SearchQuery& q, int64_t now_us);
+  // The backend's dialect, and a runner of estimate counts on the same connection.
+  const SqlDialect& dialect() const;
+  CountStatement counter();
+
+ private:
+  std::unique_ptr<sqlite::Connection> sqlite_;
+  std::unique_ptr<pg::Connection> pg_;
+};
 
 // A version of type/id with a body naming it; version is filled by PutNext.
 PreparedWrite MakeWrite(const std::string& type, const std::string& id, int64_t last_updated_us,

@@ -322,8 +322,25 @@ Status Connection::CopyIn(const std::string& copy_sql, std::string_view data) {
   return status;
 }
 
-StatusOr<Rows> Connection::Run(const std::string& sql, const Args& args) {
+StatusOr<Rows> Connection::Run(const std::string& sql, const Args& args, Plan plan) {
   last_sqlstate_.clear();
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (const std::string& v : args.values_) {
+    values.push_back(v.data());
+    lengths.push_back(static_cast<int>(v.size()));
+    formats.push_back(1);
+  }
+  if (plan == Plan::kPerRun) {
+    pg_result* res =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(args.size()), args.types_.data(),
+                     values.data(), lengths.data(), formats.data(), /*resultFormat=*/1);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      return ErrorOf(res, "query");
+    }
+    return Rows(res);
+  }
   std::string key = args.Signature() + "|" + sql;
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
@@ -335,13 +352,6 @@ StatusOr<Rows> Connection::Run(const std::string& sql, const Args& args) {
     }
     PQclear(res);
     it = prepared_.emplace(std::move(key), std::move(name)).first;
-  }
-  std::vector<const char*> values;
-  std::vector<int> lengths, formats;
-  for (const std::string& v : args.values_) {
-    values.push_back(v.data());
-    lengths.push_back(static_cast<int>(v.size()));
-    formats.push_back(1);
   }
   pg_result* res =
       PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(args.size()), values.data(),

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "store/date_driver.h"
 #include "store/include_follow.h"
 #include "store/postgres/pg_compartment_key.h"
 #include "store/postgres/pg_conn.h"
@@ -116,6 +117,61 @@ std::pair<std::string, std::string> HistoryConditions(const HistoryQuery& q) {
 }
 
 Status Closed() { return Status(StatusCode::kUnavailable, "the store is closed"); }
+
+// Follows the query's includes from the page's matches (include_follow.h).
+Status RunIncludes(pg::Connection& conn, const SearchQuery& q,
+                   const std::vector<int64_t>& match_pks, std::vector<ResourceVersion>* included) {
+  auto run_level =
+      [&conn](
+          const CompiledSql& sql) -> StatusOr<std::vector<std::pair<int64_t, ResourceVersion>>> {
+    ASSIGN_OR_RETURN(Rows rows, conn.Run(sql.sql, Args().SqlAll(sql.args)));
+    std::vector<std::pair<int64_t, ResourceVersion>> out;
+    for (int i = 0; i < rows.size(); ++i) {
+      out.emplace_back(rows.Int(i, 7), VersionFromRow(rows, i));
+    }
+    return out;
+  };
+  return FollowIncludes(q, match_pks, PostgresDialect(), run_level, included);
+}
+
+// A search's count, page and includes as planned by `q` (no estimates), in the caller's
+// transaction.
+StatusOr<SearchResult> SearchPlanned(pg::Connection& conn, const SearchQuery& q, int64_t now_us) {
+  const pg::Connection::Plan plan = pg::SearchPlan(q);
+  SearchResult result;
+  if (q.want_total || q.count == 0) {
+    ASSIGN_OR_RETURN(CompiledSql sql,
+                     CompileSearch(q, PostgresDialect(), SearchSqlMode::kCount, now_us));
+    ASSIGN_OR_RETURN(Rows rows, conn.Run(sql.sql, Args().SqlAll(sql.args), plan));
+    result.total = rows.size() ? rows.Int(0, 0) : 0;
+    if (q.estimate_total && result.total > kEstimateLimit) {
+      result.total = -1;
+    }
+  }
+  if (q.count > 0) {
+    ASSIGN_OR_RETURN(CompiledSql sql,
+                     CompileSearch(q, PostgresDialect(), SearchSqlMode::kPage, now_us));
+    ASSIGN_OR_RETURN(Rows rows, conn.Run(sql.sql, Args().SqlAll(sql.args), plan));
+    int n = std::min(rows.size(), q.count);
+    std::vector<int64_t> pks;
+    for (int i = 0; i < n; ++i) {
+      result.matches.push_back(VersionFromRow(rows, i));
+      pks.push_back(rows.Int(i, 7));
+    }
+    if (rows.size() > q.count) {
+      PageCursor next{rows.Int(n - 1, 7), {}};
+      for (size_t k = 0; k < q.sort.size(); ++k) {
+        std::optional<SqlArg> v = rows.Value(n - 1, 8 + static_cast<int>(k));
+        next.values.push_back(EncodeSortValue(v ? &*v : nullptr));
+      }
+      result.next = std::move(next);
+    }
+    if (!q.include_specs.empty() && !pks.empty()) {
+      RETURN_IF_ERROR(RunIncludes(conn, q, pks, &result.included));
+    }
+  }
+  return result;
+}
 
 class PostgresStore : public ResourceStore {
  public:
@@ -283,39 +339,20 @@ class PostgresStore : public ResourceStore {
     int64_t now_us = NowUs();
     ASSIGN_OR_RETURN(pg::Pool::Lease conn, reads_.AcquireRead());
     return InSnapshot(*conn, [&]() -> StatusOr<SearchResult> {
-      SearchResult result;
-      if (q.want_total || q.count == 0) {
-        ASSIGN_OR_RETURN(CompiledSql sql,
-                         CompileSearch(q, PostgresDialect(), SearchSqlMode::kCount, now_us));
-        ASSIGN_OR_RETURN(Rows rows, conn->Run(sql.sql, Args().SqlAll(sql.args)));
-        result.total = rows.size() ? rows.Int(0, 0) : 0;
-        if (q.estimate_total && result.total > kEstimateLimit) {
-          result.total = -1;
-        }
+      // A date clause may drive instead of a token (D110, D114); the estimate's counts are
+      // read in the search's own snapshot.
+      auto run = [&](const std::string& sql, const std::vector<SqlArg>& args) -> StatusOr<int64_t> {
+        ASSIGN_OR_RETURN(Rows rows,
+                         conn->Run(sql, Args().SqlAll(args), pg::Connection::Plan::kPerRun));
+        return rows.size() ? rows.Int(0, 0) : 0;
+      };
+      ASSIGN_OR_RETURN(std::string driver, date_drivers_.Choose(PostgresDialect(), run, q, now_us));
+      if (!driver.empty()) {
+        SearchQuery driven = q;  // see SearchQuery::driver_param
+        driven.driver_param = std::move(driver);
+        return SearchPlanned(*conn, driven, now_us);
       }
-      if (q.count > 0) {
-        ASSIGN_OR_RETURN(CompiledSql sql,
-                         CompileSearch(q, PostgresDialect(), SearchSqlMode::kPage, now_us));
-        ASSIGN_OR_RETURN(Rows rows, conn->Run(sql.sql, Args().SqlAll(sql.args)));
-        int n = std::min(rows.size(), q.count);
-        std::vector<int64_t> pks;
-        for (int i = 0; i < n; ++i) {
-          result.matches.push_back(VersionFromRow(rows, i));
-          pks.push_back(rows.Int(i, 7));
-        }
-        if (rows.size() > q.count) {
-          PageCursor next{rows.Int(n - 1, 7), {}};
-          for (size_t k = 0; k < q.sort.size(); ++k) {
-            std::optional<SqlArg> v = rows.Value(n - 1, 8 + static_cast<int>(k));
-            next.values.push_back(EncodeSortValue(v ? &*v : nullptr));
-          }
-          result.next = std::move(next);
-        }
-        if (!q.include_specs.empty() && !pks.empty()) {
-          RETURN_IF_ERROR(RunIncludes(*conn, q, pks, &result.included));
-        }
-      }
-      return result;
+      return SearchPlanned(*conn, q, now_us);
     });
   }
 
@@ -363,28 +400,12 @@ class PostgresStore : public ResourceStore {
     return s;
   }
 
-  // Follows the query's includes from the page's matches (include_follow.h).
-  static Status RunIncludes(pg::Connection& conn, const SearchQuery& q,
-                            const std::vector<int64_t>& match_pks,
-                            std::vector<ResourceVersion>* included) {
-    auto run_level =
-        [&conn](
-            const CompiledSql& sql) -> StatusOr<std::vector<std::pair<int64_t, ResourceVersion>>> {
-      ASSIGN_OR_RETURN(Rows rows, conn.Run(sql.sql, Args().SqlAll(sql.args)));
-      std::vector<std::pair<int64_t, ResourceVersion>> out;
-      for (int i = 0; i < rows.size(); ++i) {
-        out.emplace_back(rows.Int(i, 7), VersionFromRow(rows, i));
-      }
-      return out;
-    };
-    return FollowIncludes(q, match_pks, PostgresDialect(), run_level, included);
-  }
-
   std::atomic<bool> closed_{false};
   std::unique_ptr<pg::Pool> pool_;
   pg::ReadRouter reads_;  // reads: a current replica, else pool_
   std::unique_ptr<pg::StatisticsKeeper> statistics_;
   pg::DateSpanCache date_spans_;  // sp_date_span as read by this process (pg_write_txn.h)
+  DateDriverEstimates date_drivers_{/*small_ranges_drive=*/false};
   std::atomic<int64_t> writes_{0}, failed_writes_{0}, commits_{0};
 };
 
@@ -393,6 +414,11 @@ class PostgresStore : public ResourceStore {
 const SqlDialect& PostgresDialect() {
   static const PostgresDialectImpl dialect;
   return dialect;
+}
+
+StatusOr<SearchResult> RunPostgresSearch(pg::Connection& conn, const SearchQuery& q,
+                                         int64_t now_us) {
+  return InSnapshot(conn, [&] { return SearchPlanned(conn, q, now_us); });
 }
 
 StatusOr<std::unique_ptr<ResourceStore>> OpenPostgresStore(const PostgresOptions& options) {

@@ -118,8 +118,21 @@ void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEn
 
 int64_t TypeLockKey(const std::string& type) { return ParamKey(type, "carechart:type-lock"); }
 
-StatusOr<Rows> PgWriteTxn::Run(const std::string& sql, const Args& args) {
-  StatusOr<Rows> rows = conn_.Run(sql, args);
+Connection::Plan SearchPlan(const SearchQuery& q) {
+  if (!q.driver_param.empty()) {
+    return Connection::Plan::kPerRun;
+  }
+  for (const SearchClause& c : q.clauses) {
+    if (c.type == fhir::SearchParamType::kDate || c.type == fhir::SearchParamType::kNumber ||
+        c.type == fhir::SearchParamType::kQuantity) {
+      return Connection::Plan::kPerRun;
+    }
+  }
+  return Connection::Plan::kCached;
+}
+
+StatusOr<Rows> PgWriteTxn::Run(const std::string& sql, const Args& args, Connection::Plan plan) {
+  StatusOr<Rows> rows = conn_.Run(sql, args, plan);
   if (!rows.ok()) {
     const std::string& state = conn_.last_sqlstate();
     if (state == PgError::kUniqueViolation || state == PgError::kDeadlock ||
@@ -191,7 +204,7 @@ StatusOr<std::vector<std::string>> PgWriteTxn::SearchIds(const SearchQuery& quer
   }
   ASSIGN_OR_RETURN(CompiledSql sql,
                    CompileSearch(query, PostgresDialect(), SearchSqlMode::kIds, NowUs(), limit));
-  ASSIGN_OR_RETURN(Rows rows, Run(sql.sql, Args().SqlAll(sql.args)));
+  ASSIGN_OR_RETURN(Rows rows, Run(sql.sql, Args().SqlAll(sql.args), SearchPlan(query)));
   std::vector<std::string> ids;
   for (int i = 0; i < rows.size(); ++i) {
     ids.push_back(rows.Text(i, 0));

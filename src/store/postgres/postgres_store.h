@@ -55,4 +55,12 @@ StatusOr<AuditChainReport> VerifyPostgresAuditLog(const std::string& uri);
 // PostgreSQL: "$N" placeholders, ILIKE, integer lists as bigint[] arrays.
 const SqlDialect& PostgresDialect();
 
+namespace pg {
+class Connection;
+}
+// One search on `conn` in one REPEATABLE READ snapshot, planned as `q` says (the store's
+// Search adds its estimates first, e.g. SearchQuery::driver_param): for tests comparing plans.
+StatusOr<SearchResult> RunPostgresSearch(pg::Connection& conn, const SearchQuery& q,
+                                         int64_t now_us);
+
 }  // namespace carechart::store

@@ -7,21 +7,29 @@
 // probing each for the other clauses costs at most that many probes, whatever the token's size;
 // a wider range drives where the token matches many times more (D111).
 // Counts are kept ten minutes per range (PlanCounts): the estimate only chooses a plan, both
-// plans give the same answer.
+// plans give the same answer. Backend-neutral (D114): each store runs the counts on its own
+// connection, in its dialect.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "core/status.h"
+#include "store/plan_counts.h"
 #include "store/search_query.h"
-#include "store/sqlite_db.h"
-#include "store/sqlite_plan_counts.h"
+#include "store/sql_dialect.h"
 
-namespace carechart::store::sqlite {
+namespace carechart::store {
 
 class DateDriverEstimates {
  public:
+  // `small_ranges_drive`: whether a range under kMaxDriverRows drives without comparing it with
+  // the preferred clause (SQLite). PostgreSQL's planner reorders the joins of the statement
+  // itself and does well with small ranges either way, so there (D114) every range drives only
+  // where the preferred clause matches kRowsRatio times as many.
+  explicit DateDriverEstimates(bool small_ranges_drive = true)
+      : small_ranges_drive_(small_ranges_drive) {}
+
   // A range of fewer index rows than this drives, whatever the other clauses: collecting its
   // keys and probing each for them is a millisecond or two at worst.
   static constexpr int64_t kMaxDriverRows = 1000;
@@ -41,7 +49,9 @@ class DateDriverEstimates {
   // same either way), only for a query with no sort, compartment, chain, `_has` or reference
   // clause, one date clause of one value that can drive (DriverRank 1) and at least one clause
   // that the ranks prefer to it (DriverRank 2: a token, string, uri or composite).
-  StatusOr<std::string> Choose(Connection& conn, const SearchQuery& query, int64_t now_us);
+  // `run` counts on the store's connection; `dialect` is the store's.
+  StatusOr<std::string> Choose(const SqlDialect& dialect, const CountStatement& run,
+                               const SearchQuery& query, int64_t now_us);
 
   // The clause Choose would count (public for the tests): its index in query.clauses, or -1.
   static int Candidate(const SearchQuery& query);
@@ -49,10 +59,11 @@ class DateDriverEstimates {
  private:
   // How many resources the clause `c` (of `type`) matches, up to kRowsRatio × kMaxDateRows
   // (over it: that cap + 1); kept ten minutes per clause.
-  StatusOr<int64_t> PreferredCount(Connection& conn, const std::string& type, const SearchClause& c,
-                                   int64_t now_us);
+  StatusOr<int64_t> PreferredCount(const SqlDialect& dialect, const CountStatement& run,
+                                   const std::string& type, const SearchClause& c, int64_t now_us);
 
+  bool small_ranges_drive_;
   PlanCounts counts_;
 };
 
-}  // namespace carechart::store::sqlite
+}  // namespace carechart::store

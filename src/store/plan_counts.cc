@@ -1,10 +1,10 @@
-#include "store/sqlite_plan_counts.h"
+#include "store/plan_counts.h"
 
 #include "store/search_sql.h"
 
-namespace carechart::store::sqlite {
+namespace carechart::store {
 
-StatusOr<int64_t> PlanCounts::Count(Connection& conn, const std::string& sql,
+StatusOr<int64_t> PlanCounts::Count(const CountStatement& run, const std::string& sql,
                                     const std::vector<SqlArg>& args, int64_t now_us) {
   std::string key = sql;
   for (const SqlArg& arg : args) {
@@ -19,13 +19,7 @@ StatusOr<int64_t> PlanCounts::Count(Connection& conn, const std::string& sql,
   }
   Entry entry;
   entry.taken_us = now_us;
-  RETURN_IF_ERROR(InReadTxn(conn, [&]() -> Status {
-    ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql));
-    s.BindAll(args);
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    entry.n = row ? s.Int(0) : 0;
-    return Status::Ok();
-  }));
+  ASSIGN_OR_RETURN(entry.n, run(sql, args));
   std::lock_guard<std::mutex> lock(mu_);
   if (entries_.size() >= kMaxEntries) {
     entries_.clear();
@@ -34,4 +28,4 @@ StatusOr<int64_t> PlanCounts::Count(Connection& conn, const std::string& sql,
   return entry.n;
 }
 
-}  // namespace carechart::store::sqlite
+}  // namespace carechart::store

@@ -1,10 +1,10 @@
-#include "store/sqlite_date_driver.h"
+#include "store/date_driver.h"
 
 #include "store/search_param_keys.h"
 #include "store/search_sql.h"
 #include "store/search_sql_internal.h"
 
-namespace carechart::store::sqlite {
+namespace carechart::store {
 
 int DateDriverEstimates::Candidate(const SearchQuery& q) {
   if (!q.sort.empty() || !q.compartment_type.empty() || q.type.empty() || q.clauses.size() < 2) {
@@ -30,7 +30,9 @@ int DateDriverEstimates::Candidate(const SearchQuery& q) {
   return ranked_higher ? date : -1;
 }
 
-StatusOr<int64_t> DateDriverEstimates::PreferredCount(Connection& conn, const std::string& type,
+StatusOr<int64_t> DateDriverEstimates::PreferredCount(const SqlDialect& dialect,
+                                                      const CountStatement& run,
+                                                      const std::string& type,
                                                       const SearchClause& c, int64_t now_us) {
   constexpr int64_t kCap = kRowsRatio * kMaxDateRows;
   const char* table = internal::IndexTable(c.type);
@@ -41,7 +43,7 @@ StatusOr<int64_t> DateDriverEstimates::PreferredCount(Connection& conn, const st
     // Its index rows alone, which exist only for current resources: a resource with two rows
     // of the clause counts twice, which an estimate allows; reading each row's resource (the
     // compiler's count of a one-code join) took ten times as long.
-    internal::ArgList a(SqliteDialect());
+    internal::ArgList a(dialect);
     std::string preds;
     for (const SearchValue& v : c.values) {
       ASSIGN_OR_RETURN(std::string pred, internal::ValuePredicate(c, v, now_us, a));
@@ -49,20 +51,20 @@ StatusOr<int64_t> DateDriverEstimates::PreferredCount(Connection& conn, const st
     }
     const std::string sql = std::string("SELECT COUNT(*) FROM (SELECT 1 FROM ") + table +
                             " t WHERE t.param" + internal::ParamKeysSql(type, c.param, a) +
-                            " AND (" + preds + ") LIMIT " + a.Arg(kCap + 1) + ")";
-    return counts_.Count(conn, sql, a.args(), now_us);
+                            " AND (" + preds + ") LIMIT " + a.Arg(kCap + 1) + ") x";
+    return counts_.Count(run, sql, a.args(), now_us);
   }
   SearchQuery other;
   other.type = type;
   other.clauses = {c};
   other.total_limit = kCap;
-  ASSIGN_OR_RETURN(CompiledSql count,
-                   CompileSearch(other, SqliteDialect(), SearchSqlMode::kCount, now_us));
-  ASSIGN_OR_RETURN(int64_t n, counts_.Count(conn, count.sql, count.args, now_us));
+  ASSIGN_OR_RETURN(CompiledSql count, CompileSearch(other, dialect, SearchSqlMode::kCount, now_us));
+  ASSIGN_OR_RETURN(int64_t n, counts_.Count(run, count.sql, count.args, now_us));
   return n < 0 ? kCap + 1 : n;  // -1: over the cap
 }
 
-StatusOr<std::string> DateDriverEstimates::Choose(Connection& conn, const SearchQuery& q,
+StatusOr<std::string> DateDriverEstimates::Choose(const SqlDialect& dialect,
+                                                  const CountStatement& run, const SearchQuery& q,
                                                   int64_t now_us) {
   const int date = Candidate(q);
   if (date < 0) {
@@ -70,14 +72,14 @@ StatusOr<std::string> DateDriverEstimates::Choose(Connection& conn, const Search
   }
   const SearchClause& c = q.clauses[static_cast<size_t>(date)];
   // The range's rows, read as bounded ranges of the index (D111), counted up to a cap.
-  internal::ArgList a(SqliteDialect());
+  internal::ArgList a(dialect);
   ASSIGN_OR_RETURN(std::string rows, internal::DateIndexRows(c, now_us, a, [&] {
                      return StatusOr<std::string>(internal::ParamKeysSql(q.type, c.param, a));
                    }));
   const std::string sql =
-      "SELECT COUNT(*) FROM (SELECT 1" + rows + " LIMIT " + a.Arg(kMaxDateRows) + ")";
-  ASSIGN_OR_RETURN(int64_t date_rows, counts_.Count(conn, sql, a.args(), now_us));
-  if (date_rows < kMaxDriverRows) {
+      "SELECT COUNT(*) FROM (SELECT 1" + rows + " LIMIT " + a.Arg(kMaxDateRows) + ") x";
+  ASSIGN_OR_RETURN(int64_t date_rows, counts_.Count(run, sql, a.args(), now_us));
+  if (date_rows < kMaxDriverRows && small_ranges_drive_) {
     return c.param;
   }
   if (date_rows >= kMaxDateRows) {
@@ -93,8 +95,8 @@ StatusOr<std::string> DateDriverEstimates::Choose(Connection& conn, const Search
       break;
     }
   }
-  ASSIGN_OR_RETURN(int64_t other_rows, PreferredCount(conn, q.type, *preferred, now_us));
+  ASSIGN_OR_RETURN(int64_t other_rows, PreferredCount(dialect, run, q.type, *preferred, now_us));
   return other_rows > kRowsRatio * date_rows ? c.param : std::string();
 }
 
-}  // namespace carechart::store::sqlite
+}  // namespace carechart::store
