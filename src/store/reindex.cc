@@ -100,13 +100,26 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
     return Status::Ok();
   };
   for (SearchQuery& q : queries) {
+    // The next page is read while this one is extracted and the previous one written: three
+    // stages at once, so that reading (one thread) does not leave a core idle.
+    auto read = [&store](SearchQuery page_query) {
+      return std::async(std::launch::async, [&store, page_query]() -> StatusOr<SearchResult> {
+        return store.Search(page_query);
+      });
+    };
+    std::future<StatusOr<SearchResult>> reading = read(q);
     while (true) {
+      ASSIGN_OR_RETURN(SearchResult page, reading.get());
       if (options.stop != nullptr && options.stop->load()) {
         RETURN_IF_ERROR(finish_write());
         return Status{StatusCode::kUnavailable,
                       "reindex stopped after " + std::to_string(progress.done) + " resources"};
       }
-      ASSIGN_OR_RETURN(SearchResult page, store.Search(q));
+      const bool last = !page.next;
+      if (!last) {
+        q.after = page.next;
+        reading = read(q);
+      }
       auto batch = std::make_shared<Batch>();
       batch->resources = std::move(page.matches);
       ExtractAll(*batch, threads);
@@ -130,10 +143,9 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
         }));
         return replaced;
       });
-      if (!page.next) {
+      if (last) {
         break;
       }
-      q.after = page.next;
     }
   }
   RETURN_IF_ERROR(finish_write());

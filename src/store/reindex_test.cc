@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "store/search_query.h"
+#include "store/sqlite_db.h"
 #include "store/store_test_util.h"
 
 namespace carechart::store {
@@ -114,6 +118,73 @@ TEST(Reindex, FillsMissingRowsForEveryParameterOrOne) {
   EXPECT_EQ(Count(*store, {{"code", "8480-6"}}), 250);
   EXPECT_EQ(Count(*store, {{"subject", "Patient/p1"}}), 500);
   EXPECT_EQ(Count(*store, composite), 50);  // reindexing twice changes nothing
+}
+
+// Every index row of the file as a line of text, sorted.
+std::string IndexDump(const std::string& path) {
+  auto sql = sqlite::Connection::Open(path, true);
+  EXPECT_TRUE(sql.ok()) << sql.status().ToString();
+  std::vector<std::string> lines;
+  for (const char* table : {"sp_token", "sp_string", "sp_date", "sp_reference", "sp_quantity",
+                            "sp_number", "sp_uri", "sp_composite"}) {
+    auto stmt = (*sql)->Prepare(std::string("SELECT * FROM ") + table);
+    EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
+    while (stmt.ok()) {
+      auto row = stmt->Step();
+      if (!row.ok() || !*row) {
+        break;
+      }
+      std::string line = table;
+      for (int c = 0; c < stmt->ColumnCount(); ++c) {
+        line += "|" + stmt->Text(c);
+      }
+      lines.push_back(std::move(line));
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const std::string& line : lines) {
+    out += line + "\n";
+  }
+  return out;
+}
+
+// SQLite compares a resource's stored rows with its extraction and rewrites them only when they
+// differ (D37, D115): a changed row, a row too many and a row missing are each found, and
+// nothing else changes.
+TEST(Reindex, FindsEveryResourceWhoseRowsDiffer) {
+  const std::string path = TempDbPath("reindex-differ");
+  if (!testing::PostgresUriFor(path).empty()) {
+    GTEST_SKIP() << "reads the SQLite file (PostgreSQL rewrites every resource)";
+  }
+  auto store = OpenOrDie(path);
+  WriteUnindexed(*store, 60);
+  ReindexOptions all;
+  all.batch = 16;
+  ASSERT_TRUE(Reindex(*store, all).ok());
+  const std::string indexed = IndexDump(path);
+  ASSERT_TRUE(Reindex(*store, all).ok());
+  EXPECT_EQ(IndexDump(path), indexed);  // unchanged rows stay as they are
+  {
+    auto sql = sqlite::Connection::Open(path, false);
+    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    // One token row changed, one extra string row, one resource's reference rows gone.
+    ASSERT_TRUE((*sql)
+                    ->Exec("UPDATE sp_token SET code = 'changed' WHERE code = '8480-6' AND res = "
+                           "(SELECT MIN(res) FROM sp_token WHERE code = '8480-6')")
+                    .ok());
+    ASSERT_TRUE((*sql)
+                    ->Exec("INSERT INTO sp_string(res, param, normalized, exact) SELECT MAX(res), "
+                           "1, 'extra', '' FROM sp_token")
+                    .ok());
+    ASSERT_TRUE((*sql)
+                    ->Exec("DELETE FROM sp_reference WHERE res = (SELECT MIN(res) FROM "
+                           "sp_reference)")
+                    .ok());
+  }
+  ASSERT_NE(IndexDump(path), indexed);
+  ASSERT_TRUE(Reindex(*store, all).ok());
+  EXPECT_EQ(IndexDump(path), indexed);
 }
 
 TEST(Reindex, RejectsUnknownTypeOrParameterAndStops) {

@@ -123,6 +123,19 @@ Status Statement::Run() {
 int64_t Statement::Int(int c) const { return sqlite3_column_int64(stmt_, c); }
 double Statement::Double(int c) const { return sqlite3_column_double(stmt_, c); }
 bool Statement::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+Statement::ColumnType Statement::Type(int c) const {
+  switch (sqlite3_column_type(stmt_, c)) {
+    case SQLITE_NULL:
+      return ColumnType::kNull;
+    case SQLITE_INTEGER:
+      return ColumnType::kInteger;
+    case SQLITE_FLOAT:
+      return ColumnType::kFloat;
+    default:
+      return ColumnType::kText;
+  }
+}
+
 std::optional<SqlArg> Statement::Value(int c) const {
   switch (sqlite3_column_type(stmt_, c)) {
     case SQLITE_NULL:

@@ -61,6 +61,9 @@ class Statement {
   // scans that hand each row on and keep nothing).
   std::string_view TextView(int col) const;
   bool IsNull(int col) const;
+  // The column's storage class (blobs count as text, as Value gives them).
+  enum class ColumnType { kNull, kInteger, kFloat, kText };
+  ColumnType Type(int col) const;
   // The column's value as an argument (integer, real or text); nullopt for NULL.
   std::optional<SqlArg> Value(int col) const;
 

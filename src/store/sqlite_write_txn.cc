@@ -5,7 +5,9 @@
 #include <chrono>
 #include <initializer_list>
 #include <iterator>
-#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "store/index_keys.h"
@@ -253,8 +255,12 @@ StatusOr<bool> SqliteWriteTxn::SameIndexRows(int64_t pk, const std::string& type
   auto wanted_param = [&](int64_t param) {
     return params.empty() || std::find(params.begin(), params.end(), param) != params.end();
   };
-  std::set<std::string> want;
-  std::set<std::string> token_keys;  // the first row of a token key wins, as OR IGNORE does
+  // The rows wanted, encoded, each once (the first row of a token key wins, as OR IGNORE does),
+  // with whether a stored row was found equal. Hashed, not ordered: a reindex compares every
+  // resource, and ordered sets of these strings (long shared prefixes: table, parameter,
+  // system) spent a quarter of the writer thread in memcmp (D115).
+  std::unordered_map<std::string, bool> want;
+  std::unordered_set<std::string> token_keys;
   ForEachIndexRow(type, ix, [&](int table, std::initializer_list<Col> cols) {
     if (!wanted_param(std::get<int64_t>(*cols.begin()))) {
       return;
@@ -267,9 +273,11 @@ StatusOr<bool> SqliteWriteTxn::SameIndexRows(int64_t pk, const std::string& type
         return;
       }
     }
-    want.insert(std::move(row));
+    want.emplace(std::move(row), false);
   });
-  std::set<std::string> have;
+  // Every stored row must be a wanted one, each found once, and every wanted one found.
+  size_t found = 0;
+  std::string encoded;
   for (size_t table = 0; table < std::size(kIndexTables); ++table) {
     ASSIGN_OR_RETURN(Statement stmt, conn_.Prepare(std::string("SELECT * FROM ") +
                                                    kIndexTables[table] + " WHERE res = ?1"));
@@ -282,23 +290,31 @@ StatusOr<bool> SqliteWriteTxn::SameIndexRows(int64_t pk, const std::string& type
       if (!wanted_param(stmt.Int(1))) {
         continue;
       }
-      std::string encoded(1, static_cast<char>('0' + table));
+      encoded.assign(1, static_cast<char>('0' + table));
       for (int c = 1; c < stmt.ColumnCount(); ++c) {
-        std::optional<SqlArg> v = stmt.Value(c);
-        if (!v) {
-          return false;  // NOT NULL columns: a NULL is a damaged row, rewrite it
+        switch (stmt.Type(c)) {
+          case Statement::ColumnType::kNull:
+            return false;  // NOT NULL columns: a NULL is a damaged row, rewrite it
+          case Statement::ColumnType::kInteger:
+            AppendColumn(encoded, Col(stmt.Int(c)));
+            break;
+          case Statement::ColumnType::kFloat:
+            AppendColumn(encoded, Col(stmt.Double(c)));
+            break;
+          case Statement::ColumnType::kText:
+            AppendColumn(encoded, Col(stmt.TextView(c)));
+            break;
         }
-        std::visit([&](const auto& x) { AppendColumn(encoded, Col(x)); }, *v);
       }
-      if (!have.insert(std::move(encoded)).second) {
-        return false;
+      auto it = want.find(encoded);
+      if (it == want.end() || it->second) {
+        return false;  // a row not wanted, or the same row twice
       }
-    }
-    if (have.size() > want.size()) {
-      return false;
+      it->second = true;
+      ++found;
     }
   }
-  return have == want;
+  return found == want.size();
 }
 
 }  // namespace carechart::store::sqlite
