@@ -260,6 +260,20 @@ TEST_F(SearchDateRanges, ARolledBackRangeLeavesNoSpanBehind) {
   EXPECT_EQ(Found(DateQuery(Prefix::kLt, k2020, k2020)), std::vector<std::string>{});
   Write({{"long", long_range}});
   CheckEveryPrefix("the range again after its rollback");
+  // A transaction that raises a span twice reads its own first raise in between; that value
+  // is not committed either.
+  failed = store_->Write([&](WriteTxn& txn) -> Status {
+    std::map<std::string, int64_t> versions = versions_;
+    RETURN_IF_ERROR(PutRange(txn, "x", {k2020 - 2000 * kDay, k2020 + 3 * kDay}, versions));
+    RETURN_IF_ERROR(txn.SearchIds(DateQuery(Prefix::kGt, k2020, k2020), 10).status());
+    RETURN_IF_ERROR(PutRange(txn, "y", {k2020 - 4000 * kDay, k2020 + 3 * kDay}, versions));
+    RETURN_IF_ERROR(txn.SearchIds(DateQuery(Prefix::kGt, k2020, k2020), 10).status());
+    return InvalidError("undone on purpose");
+  });
+  ASSERT_FALSE(failed.ok());
+  // Longer than the committed span (1,002 days), shorter than the first raise (2,003).
+  Write({{"z", {k2020 - 1496 * kDay, k2020 + 4 * kDay}}});
+  CheckEveryPrefix("after a transaction raised twice and rolled back");
 }
 
 TEST_F(SearchDateRanges, ApproximateFindsExactlyItsMatches) {

@@ -340,10 +340,19 @@ Status PgWriteTxn::RaiseDateSpans() {
   }
   ASSIGN_OR_RETURN(Rows read, Run("SELECT param, span FROM sp_date_span WHERE param = ANY($1)",
                                   Args().IntArray(params)));
+  std::map<int64_t, int64_t> stored;
   for (int i = 0; i < read.size(); ++i) {
-    span_cache_.Learn(read.Int(i, 0), read.Int(i, 1));
+    const int64_t param = read.Int(i, 0), span = read.Int(i, 1);
+    stored[param] = span;
+    // A transaction reads its own writes: a span it raised is not committed (yet).
+    if (!raised_.contains(param)) {
+      span_cache_.Learn(param, span);
+    }
   }
-  longer = span_cache_.Longer(longer);
+  std::erase_if(longer, [&](const std::pair<int64_t, int64_t>& p) {
+    auto it = stored.find(p.first);
+    return it != stored.end() && p.second <= it->second;
+  });
   if (longer.empty()) {
     return Status::Ok();
   }
@@ -356,6 +365,7 @@ Status PgWriteTxn::RaiseDateSpans() {
   for (const auto& [param, span] : longer) {
     params.push_back(param);
     spans.push_back(span);
+    raised_.insert(param);
   }
   return Run("INSERT INTO sp_date_span(param, span) SELECT * FROM unnest($1::bigint[], "
              "$2::bigint[]) ON CONFLICT (param) DO UPDATE SET span = excluded.span WHERE "

@@ -81,6 +81,7 @@ class PgWriteTxn : public WriteTxn {
   Connection& conn_;
   DateSpanCache& span_cache_;
   LongestDateSpans date_spans_;  // of the date rows written and not yet raised
+  std::set<int64_t> raised_;     // parameters whose span this transaction has upserted
   bool retryable_ = false;
   std::vector<PreparedWrite> pending_;                          // creates not yet sent
   std::set<std::pair<std::string, std::string>> pending_keys_;  // their (type, id)
