@@ -123,6 +123,7 @@ Status Statement::Run() {
 int64_t Statement::Int(int c) const { return sqlite3_column_int64(stmt_, c); }
 double Statement::Double(int c) const { return sqlite3_column_double(stmt_, c); }
 bool Statement::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
 Statement::ColumnType Statement::Type(int c) const {
   switch (sqlite3_column_type(stmt_, c)) {
     case SQLITE_NULL:
@@ -137,16 +138,17 @@ Statement::ColumnType Statement::Type(int c) const {
 }
 
 std::optional<SqlArg> Statement::Value(int c) const {
-  switch (sqlite3_column_type(stmt_, c)) {
-    case SQLITE_NULL:
+  switch (Type(c)) {
+    case ColumnType::kNull:
       return std::nullopt;
-    case SQLITE_INTEGER:
+    case ColumnType::kInteger:
       return SqlArg(std::in_place_type<int64_t>, Int(c));
-    case SQLITE_FLOAT:
+    case ColumnType::kFloat:
       return SqlArg(std::in_place_type<double>, Double(c));
-    default:
-      return SqlArg(std::in_place_type<std::string>, Text(c));
+    case ColumnType::kText:
+      break;
   }
+  return SqlArg(std::in_place_type<std::string>, Text(c));
 }
 std::string Statement::Text(int c) const {
   const void* p = sqlite3_column_blob(stmt_, c);
