@@ -24,6 +24,9 @@ struct Batch {
   std::vector<fhir::IndexEntries> index;
 };
 
+// Stored bodies passed the duplicate-key check when they were written (D115).
+const json::ParseOptions kStoredBody{.reject_duplicate_keys = false};
+
 // ExtractIndex over the batch on `threads` threads (bodies that do not parse keep no entries:
 // they were validated when written, so this means a damaged row, which the write skips).
 void ExtractAll(Batch& b, int threads) {
@@ -32,7 +35,7 @@ void ExtractAll(Batch& b, int threads) {
   const size_t workers = std::min<size_t>(static_cast<size_t>(std::max(threads, 1)), n);
   auto work = [&](size_t w) {
     for (size_t i = w; i < n; i += workers) {
-      auto parsed = json::Parse(b.resources[i].body);
+      auto parsed = json::Parse(b.resources[i].body, kStoredBody);
       if (parsed.ok()) {
         b.index[i] = fhir::ExtractIndex(*parsed);
       }

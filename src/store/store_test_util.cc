@@ -159,13 +159,7 @@ const SqlDialect& PlannedSearches::dialect() const {
 }
 
 CountStatement PlannedSearches::counter() {
-  if (sqlite_) {
-    return sqlite::CountOn(*sqlite_);
-  }
-  return [this](const std::string& sql, const std::vector<SqlArg>& args) -> StatusOr<int64_t> {
-    ASSIGN_OR_RETURN(pg::Rows rows, pg_->Run(sql, pg::Args().SqlAll(args)));
-    return rows.size() ? rows.Int(0, 0) : 0;
-  };
+  return sqlite_ ? sqlite::CountOn(*sqlite_) : PostgresCountOn(*pg_);
 }
 
 }  // namespace carechart::store::testing

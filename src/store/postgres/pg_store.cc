@@ -341,12 +341,8 @@ class PostgresStore : public ResourceStore {
     return InSnapshot(*conn, [&]() -> StatusOr<SearchResult> {
       // A date clause may drive instead of a token (D110, D114); the estimate's counts are
       // read in the search's own snapshot.
-      auto run = [&](const std::string& sql, const std::vector<SqlArg>& args) -> StatusOr<int64_t> {
-        ASSIGN_OR_RETURN(Rows rows,
-                         conn->Run(sql, Args().SqlAll(args), pg::Connection::Plan::kPerRun));
-        return rows.size() ? rows.Int(0, 0) : 0;
-      };
-      ASSIGN_OR_RETURN(std::string driver, date_drivers_.Choose(PostgresDialect(), run, q, now_us));
+      ASSIGN_OR_RETURN(std::string driver,
+                       date_drivers_.Choose(PostgresDialect(), PostgresCountOn(*conn), q, now_us));
       if (!driver.empty()) {
         SearchQuery driven = q;  // see SearchQuery::driver_param
         driven.driver_param = std::move(driver);
@@ -419,6 +415,13 @@ const SqlDialect& PostgresDialect() {
 StatusOr<SearchResult> RunPostgresSearch(pg::Connection& conn, const SearchQuery& q,
                                          int64_t now_us) {
   return InSnapshot(conn, [&] { return SearchPlanned(conn, q, now_us); });
+}
+
+CountStatement PostgresCountOn(pg::Connection& conn) {
+  return [&conn](const std::string& sql, const std::vector<SqlArg>& args) -> StatusOr<int64_t> {
+    ASSIGN_OR_RETURN(Rows rows, conn.Run(sql, Args().SqlAll(args), pg::Connection::Plan::kPerRun));
+    return rows.size() ? rows.Int(0, 0) : 0;
+  };
 }
 
 StatusOr<std::unique_ptr<ResourceStore>> OpenPostgresStore(const PostgresOptions& options) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "store/plan_counts.h"
 #include "store/resource_store.h"
 #include "store/sql_dialect.h"
 
@@ -62,5 +63,7 @@ class Connection;
 // Search adds its estimates first, e.g. SearchQuery::driver_param): for tests comparing plans.
 StatusOr<SearchResult> RunPostgresSearch(pg::Connection& conn, const SearchQuery& q,
                                          int64_t now_us);
+// Runs a plan estimate's COUNT statement (plan_counts.h) on `conn`, planned for its values.
+CountStatement PostgresCountOn(pg::Connection& conn);
 
 }  // namespace carechart::store
