@@ -73,7 +73,6 @@ class SqliteDialectImpl : public SqlDialect {
     }
     return out + "]";
   }
-  bool KeepsDateSpans() const override { return true; }
 };
 
 // Rewrites the index-row columns ("t.x") of a predicate as the dialect's probe columns.

@@ -58,8 +58,10 @@ std::string DatePredicate(const std::string& low_col, const std::string& high_co
 // value's rows as bounded ranges of the (param, low, high) index where its prefix implies them
 // (a plain `high > ?` would read every row of the parameter before its range: a second for an
 // Observation date at 10,000 patients). `keys` gives the parameter's keys (" = ?k" or
-// " IN (...)") afresh at each call, once per range. Where the dialect keeps date spans
-// (KeepsDateSpans, decisions D111), a lower bound on `high` bounds `low` too.
+// " IN (...)") afresh at each call, once per range. Both schemas keep each date parameter's
+// longest closed range in sp_date_span and the rows without an end in the partial index
+// sp_date_open_end (SQLite migration 11, PostgreSQL 12; decisions D111, D113), so a lower bound
+// on `high` bounds `low` too.
 StatusOr<std::string> DateIndexRows(const SearchClause& c, int64_t now_us, ArgList& args,
                                     const std::function<StatusOr<std::string>()>& keys);
 

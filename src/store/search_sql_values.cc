@@ -330,10 +330,9 @@ std::string DatePredicate(const std::string& lo, const std::string& hi, const Se
 
 StatusOr<std::string> DateIndexRows(const SearchClause& c, int64_t now_us, ArgList& a,
                                     const std::function<StatusOr<std::string>()>& keys) {
-  const bool spans = a.dialect().KeepsDateSpans();
   bool split = false;
   for (const SearchValue& v : c.values) {
-    split = split || (spans && BoundsOf(v, now_us).high_at_least.has_value());
+    split = split || BoundsOf(v, now_us).high_at_least.has_value();
   }
   // Split: each value's rows as up to three disjoint ranges of the index, one SELECT each,
   // under UNION ALL (an OR of them would have SQLite gather every row's key in a temporary

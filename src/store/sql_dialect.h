@@ -44,11 +44,6 @@ class SqlDialect {
   // One statement text for any list length keeps the prepared-statement cache small.
   virtual std::string IntListSubquery(const std::string& placeholder) const = 0;
   virtual std::string IntListArg(const std::vector<int64_t>& values) const = 0;
-  // Whether the schema keeps each date parameter's longest closed range in sp_date_span and
-  // its open-ended rows in the partial index sp_date_open_end (SQLite migration 11, PostgreSQL
-  // migration 12; decisions D111, D113), so that a date range's index rows can be read as bounded
-  // ranges of the index (internal::DateIndexRows).
-  virtual bool KeepsDateSpans() const { return false; }
 };
 
 // SQLite: "?N" placeholders; LIKE is case-insensitive for ASCII.

@@ -43,7 +43,6 @@ class PostgresDialectImpl : public SqlDialect {
     }
     return out + "}";
   }
-  bool KeepsDateSpans() const override { return true; }  // migration 12 (decisions D113)
 };
 
 // Columns 0..6 of every version query: type, id, version, last_updated, deleted, method, body.
