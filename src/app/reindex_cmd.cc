@@ -106,11 +106,17 @@ int RunReindex(const CommonOptions& common, const ReindexCmdOptions& o) {
     std::fprintf(stderr, "carechart reindex: %s\n", result.status().message().c_str());
     return result.status().code() == StatusCode::kInvalid ? 2 : 1;
   }
-  std::printf("reindexed %lld of %lld resources%s%s in %.2f s (%.0f resources/s)\n",
-              static_cast<long long>(result->reindexed), static_cast<long long>(result->done),
-              o.type.empty() ? "" : (" of type " + o.type).c_str(),
-              o.param.empty() ? "" : (", parameter " + o.param).c_str(), result->seconds,
-              result->rate());
+  std::printf(
+      "reindexed %lld of %lld resources%s%s in %.2f s (%.0f resources/s); rows differed for "
+      "%lld, rewritten\n",
+      static_cast<long long>(result->reindexed), static_cast<long long>(result->done),
+      o.type.empty() ? "" : (" of type " + o.type).c_str(),
+      o.param.empty() ? "" : (", parameter " + o.param).c_str(), result->seconds, result->rate(),
+      static_cast<long long>(result->differing));
+  spdlog::debug(
+      "reindex: {:.2f} s waiting for reads, {:.2f} s extracting, {:.2f} s waiting for "
+      "writes",
+      result->read_wait_seconds, result->extract_seconds, result->write_wait_seconds);
   return 0;
 }
 

@@ -293,7 +293,12 @@ const json::Value* ReferenceStub(std::string_view reference) {
 
 }  // namespace search
 
-IndexEntries ExtractIndex(const json::Value& resource) {
+IndexEntries ExtractIndex(const json::Value& resource) { return ExtractIndex(resource, {}); }
+
+IndexEntries ExtractIndex(const json::Value& resource, std::span<const std::string_view> only) {
+  auto wanted = [&](std::string_view code) {
+    return only.empty() || std::find(only.begin(), only.end(), code) != only.end();
+  };
   IndexEntries out;
   if (!resource.is_object()) {
     return out;
@@ -308,6 +313,9 @@ IndexEntries ExtractIndex(const json::Value& resource) {
   SearchContext sc(resource, type);
   const bool shortcuts = index_shortcuts.load(std::memory_order_relaxed);
   for (size_t i = 0; i < params.size(); ++i) {
+    if (!wanted(params[i].code)) {
+      continue;
+    }
     if (shortcuts && tables->absence[i].Applies(&resource)) {
       continue;  // the members its expression starts from are absent: it selects nothing
     }
@@ -323,6 +331,9 @@ IndexEntries ExtractIndex(const json::Value& resource) {
     }
   }
   for (const SearchParamDef* def : CustomSearchParams(type)) {
+    if (!wanted(def->code)) {
+      continue;
+    }
     if (const fhirpath::Expression* expr = CustomExpression(def)) {
       ForEachValue(*expr, nullptr, resource, sc.context, [&](const search::Node& node) {
         search::AddEntries(def->code, def->type, node, &out);

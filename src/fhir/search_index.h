@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -98,6 +100,10 @@ struct IndexEntries {
 // Computes the index entries of `resource` (a resource with resourceType) for every search
 // parameter of its type that the extractor can evaluate. Thread-safe; never fails on valid FHIR.
 IndexEntries ExtractIndex(const json::Value& resource);
+// Only the entries of the parameters named in `only` (R4's and run-time ones alike; empty: every
+// parameter): a reindex of one parameter needs its entries and `patient`'s (token rows carry the
+// patient), not the two dozen others of the type.
+IndexEntries ExtractIndex(const json::Value& resource, std::span<const std::string_view> only);
 
 // Whether ExtractIndex skips the expressions that fhirpath::AnalyzeAbsence shows select nothing
 // from this resource (the default). Tests turn it off to check the entries are the same.

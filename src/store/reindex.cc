@@ -1,12 +1,15 @@
-// Reindex (see reindex.h): a three-stage pipeline over batches — read (the calling thread, one
-// keyset-paged statement per batch), extract (a pool of threads, one slice of the batch each),
-// write (the store's writer, while the next batch is read and extracted).
+// Reindex (see reindex.h): a three-stage pipeline over batches — read (a thread of its own, one
+// keyset-paged statement per batch), extract and compare with the stored rows (a pool of threads
+// taking chunks of the batch), write what differs (the store's writer, while the next batch is
+// read and extracted).
 #include "store/reindex.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -19,35 +22,65 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
 struct Batch {
   std::vector<ResourceVersion> resources;
   std::vector<fhir::IndexEntries> index;
+  // Whether resources[i]'s stored rows are already index[i] (bytes, not vector<bool>: the
+  // extraction threads set their own elements at once).
+  std::vector<uint8_t> same;
 };
 
 // Stored bodies passed the duplicate-key check when they were written (D115).
 const json::ParseOptions kStoredBody{.reject_duplicate_keys = false};
 
-// ExtractIndex over the batch on `threads` threads (bodies that do not parse keep no entries:
-// they were validated when written, so this means a damaged row, which the write skips).
-void ExtractAll(Batch& b, int threads) {
-  b.index.assign(b.resources.size(), {});
+// Resources per piece of work: extracted, then compared with their stored rows in one read.
+constexpr size_t kChunk = 128;
+
+// Extracts the index entries of the batch's resources and compares them with the stored rows, on
+// `threads` threads taking chunks in turn (D116). A body that does not parse keeps no entries:
+// it was validated when written, so this means a damaged row, which the write then skips. A
+// comparison that fails leaves its chunk to the writer, which compares again anyway.
+void ExtractAndCompare(ResourceStore& store, Batch& b, const std::string& param, int threads) {
   const size_t n = b.resources.size();
-  const size_t workers = std::min<size_t>(static_cast<size_t>(std::max(threads, 1)), n);
-  auto work = [&](size_t w) {
-    for (size_t i = w; i < n; i += workers) {
-      auto parsed = json::Parse(b.resources[i].body, kStoredBody);
-      if (parsed.ok()) {
-        b.index[i] = fhir::ExtractIndex(*parsed);
+  b.index.assign(n, {});
+  b.same.assign(n, 0);
+  // One parameter's reindex extracts it and `patient` only (its token rows carry the patient).
+  std::vector<std::string_view> only;
+  if (!param.empty()) {
+    only = {param, "patient"};
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&]() {
+    while (true) {
+      const size_t begin = next.fetch_add(kChunk);
+      if (begin >= n) {
+        return;
+      }
+      const size_t end = std::min(n, begin + kChunk);
+      for (size_t i = begin; i < end; ++i) {
+        auto parsed = json::Parse(b.resources[i].body, kStoredBody);
+        if (parsed.ok()) {
+          b.index[i] = fhir::ExtractIndex(*parsed, only);
+        }
+      }
+      auto same = store.SameIndex(std::span(b.resources).subspan(begin, end - begin),
+                                  std::span(b.index).subspan(begin, end - begin), param);
+      if (same.ok()) {
+        for (size_t i = begin; i < end; ++i) {
+          b.same[i] = (*same)[i - begin] ? 1 : 0;
+        }
       }
     }
   };
+  const size_t workers =
+      std::min<size_t>(static_cast<size_t>(std::max(threads, 1)), (n + kChunk - 1) / kChunk);
   std::vector<std::thread> pool;
   for (size_t w = 1; w < workers; ++w) {
-    pool.emplace_back(work, w);
+    pool.emplace_back(work);
   }
-  if (workers > 0) {
-    work(0);
-  }
+  work();
   for (std::thread& t : pool) {
     t.join();
   }
@@ -98,7 +131,10 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
     if (!writing.valid()) {
       return Status::Ok();
     }
-    ASSIGN_OR_RETURN(int64_t replaced, writing.get());
+    const auto waiting = Clock::now();
+    StatusOr<int64_t> written = writing.get();
+    progress.write_wait_seconds += Seconds(Clock::now() - waiting);
+    ASSIGN_OR_RETURN(int64_t replaced, std::move(written));
     progress.reindexed += replaced;
     return Status::Ok();
   };
@@ -112,7 +148,10 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
     };
     std::future<StatusOr<SearchResult>> reading = read(q);
     while (true) {
-      ASSIGN_OR_RETURN(SearchResult page, reading.get());
+      const auto waiting = Clock::now();
+      StatusOr<SearchResult> read_page = reading.get();
+      progress.read_wait_seconds += Seconds(Clock::now() - waiting);
+      ASSIGN_OR_RETURN(SearchResult page, std::move(read_page));
       if (options.stop != nullptr && options.stop->load()) {
         RETURN_IF_ERROR(finish_write());
         return Status{StatusCode::kUnavailable,
@@ -125,7 +164,9 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
       }
       auto batch = std::make_shared<Batch>();
       batch->resources = std::move(page.matches);
-      ExtractAll(*batch, threads);
+      const auto extracting = Clock::now();
+      ExtractAndCompare(store, *batch, options.param, threads);
+      progress.extract_seconds += Seconds(Clock::now() - extracting);
       RETURN_IF_ERROR(finish_write());
       progress.done += static_cast<int64_t>(batch->resources.size());
       progress.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -133,10 +174,23 @@ StatusOr<ReindexProgress> Reindex(ResourceStore& store, const ReindexOptions& op
         options.on_progress(progress);
       }
       const std::string param = options.param;
+      const auto differing = std::count(batch->same.begin(), batch->same.end(), 0);
+      progress.differing += differing;
+      if (differing == 0) {  // nothing to write: no write function, no commit
+        progress.reindexed += static_cast<int64_t>(batch->resources.size());
+        if (last) {
+          break;
+        }
+        continue;
+      }
       writing = std::async(std::launch::async, [&store, batch, param]() -> StatusOr<int64_t> {
         int64_t replaced = 0;
         RETURN_IF_ERROR(store.Write([&](WriteTxn& txn) -> Status {
           for (size_t i = 0; i < batch->resources.size(); ++i) {
+            if (batch->same[i] != 0) {
+              ++replaced;  // its rows are right already
+              continue;
+            }
             const ResourceVersion& r = batch->resources[i];
             ASSIGN_OR_RETURN(bool done,
                              txn.ReplaceIndex(r.type, r.id, r.version, batch->index[i], param));

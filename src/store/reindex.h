@@ -21,7 +21,13 @@ struct ReindexProgress {
   int64_t total = 0;      // resources to visit (counted at the start)
   int64_t done = 0;       // visited so far
   int64_t reindexed = 0;  // index rows replaced (done minus those changed meanwhile)
+  int64_t differing = 0;  // of those visited, how many had stored rows that differed (rewritten)
   double seconds = 0;     // since the start
+  // Where the calling thread spent them (to see which stage limits the rate): waiting for the
+  // next page to be read, extracting (with the pool), and waiting for the previous write.
+  double read_wait_seconds = 0;
+  double extract_seconds = 0;
+  double write_wait_seconds = 0;
   double rate() const { return seconds > 0 ? static_cast<double>(done) / seconds : 0; }
 };
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,9 @@ struct ResourceVersion {
   // selected it (SQLite search pages and includes): the access check then need not derive it
   // from the body. nullopt: not read.
   std::optional<std::string> patient_id;
+  // The backend's key of the row, where the read selected it (SQLite search pages in key order,
+  // which a reindex reads: it then compares the stored index rows by key, D116). 0: not read.
+  int64_t row_key = 0;
 };
 
 // The current state of a resource id inside a write transaction.
@@ -219,6 +223,17 @@ class ResourceStore {
   // that a store whose planner depends on statistics gathers them before the change is reported
   // done (PostgreSQL's ANALYZE, decisions D69). The data stays stored whatever it returns.
   virtual Status GatherStatistics() { return Status::Ok(); }
+  // Reindexing: element i is whether resources[i] (a version a search read) is still current and
+  // its stored index rows (only `param`'s, when given) are exactly those of index[i]. Read on the
+  // calling thread, so that a reindex compares on every core and hands the single writer only
+  // the resources whose rows differ (decisions D116); ReplaceIndex checks again whatever this
+  // says. The default answers false for each: the writer compares. Thread-safe.
+  virtual StatusOr<std::vector<bool>> SameIndex(std::span<const ResourceVersion> resources,
+                                                std::span<const fhir::IndexEntries> index,
+                                                const std::string& param) {
+    (void)index, (void)param;
+    return std::vector<bool>(resources.size(), false);
+  }
   // Called when a reindex of `type` (empty: every type) and `param` (empty: every parameter)
   // has completed, so that a store may record what its index now holds (decisions D60).
   virtual Status ReindexCompleted(const std::string& type, const std::string& param) {

@@ -273,7 +273,7 @@ StatusOr<std::vector<ResourceVersion>> ReadByKeys(Connection& conn,
   const SqlDialect& d = SqliteDialect();
   ASSIGN_OR_RETURN(Statement s,
                    conn.Prepare("SELECT type, id, version, last_updated, deleted, method, body, "
-                                "COALESCE(patient_id, '') FROM resource WHERE pk IN (" +
+                                "COALESCE(patient_id, ''), pk FROM resource WHERE pk IN (" +
                                 d.IntListSubquery("?1") + ") ORDER BY pk"));
   s.Bind(1, d.IntListArg(pks));
   std::vector<ResourceVersion> out;
@@ -286,6 +286,7 @@ StatusOr<std::vector<ResourceVersion>> ReadByKeys(Connection& conn,
     ASSIGN_OR_RETURN(ResourceVersion v, VersionFromRow(conn, s));
     out.push_back(std::move(v));
     out.back().patient_id = s.Text(7);  // for the access check (ResourceVersion::patient_id)
+    out.back().row_key = s.Int(8);
   }
 }
 

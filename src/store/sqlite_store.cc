@@ -15,6 +15,7 @@
 #include "store/sqlite_body_trainer.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_current_scan.h"
+#include "store/sqlite_index_compare.h"
 #include "store/sqlite_patient_walk.h"
 #include "store/sqlite_readers.h"
 #include "store/sqlite_schema.h"
@@ -104,6 +105,16 @@ class SqliteStore : public ResourceStore {
     }
     auto conn = readers_->Acquire();
     return sqlite::ReadCurrentMany(*conn, keys);
+  }
+
+  StatusOr<std::vector<bool>> SameIndex(std::span<const ResourceVersion> resources,
+                                        std::span<const fhir::IndexEntries> index,
+                                        const std::string& param) override {
+    if (closed_) {
+      return Closed();
+    }
+    auto conn = readers_->Acquire();
+    return sqlite::IndexRowsSame(*conn, resources, index, param);
   }
 
   StatusOr<ResourceVersion> ReadVersion(const std::string& type, const std::string& id,

@@ -14,30 +14,10 @@
 #include "store/index_rows.h"
 #include "store/search_sql.h"
 #include "store/sqlite_body_codec.h"
+#include "store/sqlite_index_compare.h"
 
 namespace carechart::store::sqlite {
 namespace {
-
-// One column value of an index row, as it is bound (and read back: every column's affinity keeps
-// the type it is bound with).
-using Col = IndexCol;
-
-// A row as comparable bytes: the table, then each column typed (i/d/t) and exact.
-void AppendColumn(std::string& out, const Col& c) {
-  if (const int64_t* i = std::get_if<int64_t>(&c)) {
-    out += 'i';
-    out.append(reinterpret_cast<const char*>(i), sizeof *i);
-  } else if (const double* d = std::get_if<double>(&c)) {
-    out += 'd';
-    out.append(reinterpret_cast<const char*>(d), sizeof *d);
-  } else {
-    std::string_view t = std::get<std::string_view>(c);
-    const uint32_t n = static_cast<uint32_t>(t.size());
-    out += 't';
-    out.append(reinterpret_cast<const char*>(&n), sizeof n);
-    out.append(t);
-  }
-}
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -221,11 +201,8 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
   // Most reindexes change few resources' rows (a new parameter, a fixed expression): comparing
   // is a read of the resource's clustered rows, rewriting is a delete and an insert in every
   // secondary index, so unchanged rows are left alone.
-  std::vector<int64_t> params;
-  if (!param.empty()) {
-    params = {ParamKey(type, param), ParamKey(type, param + ":of-type")};
-  }
-  ASSIGN_OR_RETURN(bool same, SameIndexRows(pk, type, index, params));
+  ASSIGN_OR_RETURN(bool same,
+                   comparison_.Same(conn_, pk, type, index, ReindexedParamKeys(type, param)));
   if (same) {
     return true;
   }
@@ -247,74 +224,6 @@ StatusOr<bool> SqliteWriteTxn::ReplaceIndex(const std::string& type, const std::
   pending_rows_.Add(pk, type, EntriesOfParam(index, param), &index);
   RETURN_IF_ERROR(Flush());
   return true;
-}
-
-StatusOr<bool> SqliteWriteTxn::SameIndexRows(int64_t pk, const std::string& type,
-                                             const fhir::IndexEntries& ix,
-                                             const std::vector<int64_t>& params) {
-  auto wanted_param = [&](int64_t param) {
-    return params.empty() || std::find(params.begin(), params.end(), param) != params.end();
-  };
-  // The rows wanted, encoded, each once (the first row of a token key wins, as OR IGNORE does),
-  // with whether a stored row was found equal. Hashed, not ordered: a reindex compares every
-  // resource, and ordered sets of these strings (long shared prefixes: table, parameter,
-  // system) spent a quarter of the writer thread in memcmp (D115).
-  std::unordered_map<std::string, bool> want;
-  std::unordered_set<std::string> token_keys;
-  ForEachIndexRow(type, ix, [&](int table, std::initializer_list<Col> cols) {
-    if (!wanted_param(std::get<int64_t>(*cols.begin()))) {
-      return;
-    }
-    std::string row(1, static_cast<char>('0' + table));
-    size_t n = 0;
-    for (const Col& c : cols) {
-      AppendColumn(row, c);
-      if (table == kTokenTable && ++n == kTokenKeyColumns && !token_keys.insert(row).second) {
-        return;
-      }
-    }
-    want.emplace(std::move(row), false);
-  });
-  // Every stored row must be a wanted one, each found once, and every wanted one found.
-  size_t found = 0;
-  std::string encoded;
-  for (size_t table = 0; table < std::size(kIndexTables); ++table) {
-    ASSIGN_OR_RETURN(Statement stmt, conn_.Prepare(std::string("SELECT * FROM ") +
-                                                   kIndexTables[table] + " WHERE res = ?1"));
-    stmt.Bind(1, pk);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) {
-        break;
-      }
-      if (!wanted_param(stmt.Int(1))) {
-        continue;
-      }
-      encoded.assign(1, static_cast<char>('0' + table));
-      for (int c = 1; c < stmt.ColumnCount(); ++c) {
-        switch (stmt.Type(c)) {
-          case Statement::ColumnType::kNull:
-            return false;  // NOT NULL columns: a NULL is a damaged row, rewrite it
-          case Statement::ColumnType::kInteger:
-            AppendColumn(encoded, Col(stmt.Int(c)));
-            break;
-          case Statement::ColumnType::kFloat:
-            AppendColumn(encoded, Col(stmt.Double(c)));
-            break;
-          case Statement::ColumnType::kText:
-            AppendColumn(encoded, Col(stmt.TextView(c)));
-            break;
-        }
-      }
-      auto it = want.find(encoded);
-      if (it == want.end() || it->second) {
-        return false;  // a row not wanted, or the same row twice
-      }
-      it->second = true;
-      ++found;
-    }
-  }
-  return found == want.size();
 }
 
 }  // namespace carechart::store::sqlite

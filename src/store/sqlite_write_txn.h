@@ -11,6 +11,7 @@
 #include "store/sqlite_body_trainer.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_index_buffer.h"
+#include "store/sqlite_index_compare.h"
 
 namespace carechart::store::sqlite {
 
@@ -46,11 +47,6 @@ class SqliteWriteTxn : public WriteTxn {
   StatusOr<Found> Find(const std::string& type, const std::string& id);
   Status MoveCurrentToHistory(int64_t pk, int64_t superseded_us);
   Status DeleteIndexRows(int64_t pk);
-  // Whether the stored rows of `pk` (of `params` only, unless empty) are exactly the rows
-  // InsertIndexRows would write for `index`.
-  StatusOr<bool> SameIndexRows(int64_t pk, const std::string& type, const fhir::IndexEntries& index,
-                               const std::vector<int64_t>& params);
-
   // The bytes to store for `w`'s body: its stored_body when the codec knows that frame's
   // dictionary (made on the preparing thread, D102), else compressed here, else the JSON.
   std::string_view StoredBody(const PreparedWrite& w);
@@ -64,6 +60,7 @@ class SqliteWriteTxn : public WriteTxn {
   std::unordered_map<std::string, Found> found_;
   // Index rows of this write function's Puts not yet inserted.
   IndexRowBuffer pending_rows_;
+  IndexRowComparison comparison_;  // ReplaceIndex's
 };
 
 // The largest seq stored (0 for an empty database): the writer continues after it.
