@@ -12,6 +12,8 @@
 
 #include "fhir/json.h"
 #include "fhir/search_index.h"
+#include "store/index_keys.h"
+#include "store/postgres/pg_conn.h"
 #include "store/search_query.h"
 #include "store/sqlite_db.h"
 #include "store/store_test_util.h"
@@ -275,6 +277,38 @@ TEST(Reindex, SameIndexFindsExactlyTheResourcesWhoseRowsDiffer) {
   stale[5].row_key = 0;
   auto stale_ids = differing(stale, "");
   EXPECT_NE(std::find(stale_ids.begin(), stale_ids.end(), stale[5].id), stale_ids.end());
+}
+
+// A reindex of one parameter extracts only it and `patient` (D116): its token rows must still
+// carry the patient (D60), on both backends.
+TEST(Reindex, OneParameterKeepsThePatientOfItsTokenRows) {
+  const std::string path = TempDbPath("reindex-patient");
+  auto store = OpenOrDie(path);
+  WriteUnindexed(*store, 50);
+  ReindexOptions code;
+  code.type = "Observation";
+  code.param = "code";
+  ASSERT_TRUE(Reindex(*store, code).ok());
+  const std::string sql = "SELECT COUNT(*) FROM sp_token WHERE patient = 'p1' AND param = " +
+                          std::to_string(ParamKey("Observation", "code"));
+  int64_t with_patient = -1;
+  if (const std::string uri = testing::PostgresUriFor(path); !uri.empty()) {
+    auto conn = pg::Connection::Open(uri);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto rows = (*conn)->Run(sql);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    with_patient = rows->Int(0, 0);
+  } else {
+    auto conn = sqlite::Connection::Open(path, true);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto stmt = (*conn)->Prepare(sql);
+    ASSERT_TRUE(stmt.ok());
+    ASSERT_TRUE(*stmt->Step());
+    with_patient = stmt->Int(0);
+  }
+  EXPECT_EQ(with_patient, 50);
+  EXPECT_EQ(Count(*store, {{"code", "8480-6"}}), 25);
+  EXPECT_EQ(Count(*store, {{"subject", "Patient/p1"}}), 0);  // not reindexed
 }
 
 TEST(Reindex, RejectsUnknownTypeOrParameterAndStops) {

@@ -104,14 +104,16 @@ struct IndexSource {
   std::string key;
   const std::string* type = nullptr;
   const fhir::IndexEntries* index = nullptr;
+  // The whole resource's entries when `index` holds one parameter's (token rows' patient, D60).
+  const fhir::IndexEntries* patient_of = nullptr;
 };
 
 // Also adds the date rows' ranges to `spans`.
 void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources,
                   LongestDateSpans& spans);
 void AddIndexRows(IndexInsert& ins, const std::string& type, const fhir::IndexEntries& ix,
-                  LongestDateSpans& spans) {
-  AddIndexRows(ins, {IndexSource{0, "", &type, &ix}}, spans);
+                  LongestDateSpans& spans, const fhir::IndexEntries* patient_of = nullptr) {
+  AddIndexRows(ins, {IndexSource{0, "", &type, &ix, patient_of}}, spans);
 }
 
 }  // namespace
@@ -556,16 +558,17 @@ StatusOr<bool> PgWriteTxn::ReplaceIndex(const std::string& type, const std::stri
                         .status());
   }
   fhir::IndexEntries only = EntriesOfParam(index, param);
-  RETURN_IF_ERROR(InsertIndexRows(pk, key, type, only));
+  RETURN_IF_ERROR(InsertIndexRows(pk, key, type, only, &index));
   return true;
 }
 
 Status PgWriteTxn::InsertIndexRows(int64_t pk, const std::string& key, const std::string& type,
-                                   const fhir::IndexEntries& ix) {
+                                   const fhir::IndexEntries& ix,
+                                   const fhir::IndexEntries* patient_of) {
   Args args;
   args.Int(pk).Text(key);
   IndexInsert ins(args, "$1", "$2");
-  AddIndexRows(ins, type, ix, date_spans_);
+  AddIndexRows(ins, type, ix, date_spans_, patient_of);
   if (ins.ctes().empty()) {
     return Status::Ok();
   }
@@ -583,7 +586,8 @@ void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources,
   std::array<std::vector<std::vector<IndexCol>>, kIndexTableCount> columns;
   for (const IndexSource& source : sources) {
     ForEachIndexRow(
-        *source.type, *source.index, [&](int table, std::initializer_list<IndexCol> row) {
+        *source.type, *source.index,
+        [&](int table, std::initializer_list<IndexCol> row) {
           if (table == kDateTable) {  // param, low, high
             const IndexCol* c = row.begin();
             spans.Add(std::get<int64_t>(c[0]), std::get<int64_t>(c[1]), std::get<int64_t>(c[2]));
@@ -596,7 +600,8 @@ void AddIndexRows(IndexInsert& ins, const std::vector<IndexSource>& sources,
           }
           res[table].push_back(source.pk);
           keys[table].push_back(source.key);
-        });
+        },
+        source.patient_of);
   }
   for (size_t table = 0; table < kIndexTableCount; ++table) {
     if (res[table].empty()) {

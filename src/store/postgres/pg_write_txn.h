@@ -69,8 +69,10 @@ class PgWriteTxn : public WriteTxn {
  private:
   StatusOr<Rows> Run(const std::string& sql, const Args& args,
                      Connection::Plan plan = Connection::Plan::kCached);
+  // `patient_of`: the whole resource's entries when `ix` is one parameter's (token rows' patient).
   Status InsertIndexRows(int64_t pk, const std::string& key, const std::string& type,
-                         const fhir::IndexEntries& index);
+                         const fhir::IndexEntries& ix,
+                         const fhir::IndexEntries* patient_of = nullptr);
   // Put of a version whose compartment key differs from the stored one's (pg_write_txn.cc).
   Status Move(const std::string& to_history, Args& args, const PreparedWrite& w, int64_t pk,
               const std::string& old_key, const std::string& key);
