@@ -163,6 +163,8 @@ http::Response ReindexJob::Report() const {
       Param("done", json::Value::Number(std::to_string(progress_.done)), "valueInteger"));
   params.push_back(
       Param("reindexed", json::Value::Number(std::to_string(progress_.reindexed)), "valueInteger"));
+  params.push_back(  // of those visited, how many had rows that differed and were rewritten
+      Param("rewritten", json::Value::Number(std::to_string(progress_.differing)), "valueInteger"));
   params.push_back(
       Param("seconds", json::Value::Number(Number(progress_.seconds)), "valueDecimal"));
   params.push_back(Param("rate", json::Value::Number(Number(progress_.rate())), "valueDecimal"));

@@ -9,6 +9,7 @@
 #include "store/postgres/pg_compartment_key.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_current_scan.h"
+#include "store/postgres/pg_index_compare.h"
 #include "store/postgres/pg_read_router.h"
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_statistics.h"
@@ -156,6 +157,7 @@ StatusOr<SearchResult> SearchPlanned(pg::Connection& conn, const SearchQuery& q,
     for (int i = 0; i < n; ++i) {
       result.matches.push_back(VersionFromRow(rows, i));
       pks.push_back(rows.Int(i, 7));
+      result.matches.back().row_key = pks.back();
     }
     if (rows.size() > q.count) {
       PageCursor next{rows.Int(n - 1, 7), {}};
@@ -329,6 +331,17 @@ class PostgresStore : public ResourceStore {
       }
       return page;
     });
+  }
+
+  StatusOr<std::vector<bool>> SameIndex(std::span<const ResourceVersion> resources,
+                                        std::span<const fhir::IndexEntries> index,
+                                        const std::string& param) override {
+    if (closed_) {
+      return Closed();
+    }
+    // On the primary: a replica's rows may lag behind what the writer will compare.
+    ASSIGN_OR_RETURN(pg::Pool::Lease conn, pool_->Acquire());
+    return pg::IndexRowsSame(*conn, resources, index, param);
   }
 
   StatusOr<SearchResult> Search(const SearchQuery& q) override {
