@@ -39,8 +39,8 @@ const json::ParseOptions kStoredBody{.reject_duplicate_keys = false};
 constexpr size_t kChunk = 128;
 
 // Extracts the index entries of the batch's resources and compares them with the stored rows, on
-// `threads` threads taking chunks in turn (D116). A body that does not parse keeps no entries:
-// it was validated when written, so this means a damaged row, which the write then skips. A
+// `threads` threads taking chunks in turn (D116). A body that does not parse (it was validated
+// when written, so a damaged row) keeps the rows it has: nothing can be derived from it. A
 // comparison that fails leaves its chunk to the writer, which compares again anyway.
 void ExtractAndCompare(ResourceStore& store, Batch& b, const std::string& param, int threads) {
   const size_t n = b.resources.size();
@@ -59,18 +59,19 @@ void ExtractAndCompare(ResourceStore& store, Batch& b, const std::string& param,
         return;
       }
       const size_t end = std::min(n, begin + kChunk);
+      std::vector<uint8_t> unreadable(end - begin, 0);
       for (size_t i = begin; i < end; ++i) {
         auto parsed = json::Parse(b.resources[i].body, kStoredBody);
         if (parsed.ok()) {
           b.index[i] = fhir::ExtractIndex(*parsed, only);
+        } else {
+          unreadable[i - begin] = 1;
         }
       }
       auto same = store.SameIndex(std::span(b.resources).subspan(begin, end - begin),
                                   std::span(b.index).subspan(begin, end - begin), param);
-      if (same.ok()) {
-        for (size_t i = begin; i < end; ++i) {
-          b.same[i] = (*same)[i - begin] ? 1 : 0;
-        }
+      for (size_t i = begin; i < end; ++i) {
+        b.same[i] = unreadable[i - begin] != 0 || (same.ok() && (*same)[i - begin]) ? 1 : 0;
       }
     }
   };
