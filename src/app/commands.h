@@ -84,6 +84,7 @@ struct ImportCmdOptions {
   int workers = 0;  // 0: one per core
   bool stop_on_error = false;
   bool keep_facility_tags = false;
+  double progress_interval = 0;  // seconds between plain progress lines; 0: a bar on a terminal
 };
 // Registers the import command's own options and arguments on `cmd`.
 void AddImportOptions(CLI::App* cmd, ImportCmdOptions& options);

@@ -30,37 +30,55 @@ std::string Duration(double seconds) {
   return out;
 }
 
-// A one-line progress bar on a terminal (resources, rate, ETA from the bytes read); nothing
-// when stderr is not a terminal.
-class ImportProgressBar {
+// Progress on stderr: on a terminal a one-line bar (resources, rate, ETA from the bytes read);
+// with --progress-interval a plain line every that many seconds instead (for logs, and for
+// bench/ingest_bench.sh, which reads the rates at the start and at the end from them); nothing
+// otherwise. A load that deferred the search indexes then shows their build, which can take a
+// while after the last entry is stored (a fifth of a load into a new database).
+class ImportProgressDisplay {
  public:
-  explicit ImportProgressBar(Clock::time_point start)
-      : start_(start), tty_(isatty(STDERR_FILENO) != 0) {}
+  ImportProgressDisplay(Clock::time_point start, double interval_seconds)
+      : start_(start),
+        interval_(interval_seconds),
+        tty_(interval_seconds <= 0 && isatty(STDERR_FILENO) != 0) {}
 
   void Update(const rest::ImportProgress& p) {
-    if (!tty_) {
+    auto now = Clock::now();
+    double seconds = std::chrono::duration<double>(now - start_).count();
+    if (p.indexes_total > 0) {
+      Indexes(p, seconds);
       return;
     }
-    auto now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) {
+    if (!tty_ && interval_ <= 0) {
+      return;
+    }
+    auto every =
+        tty_ ? std::chrono::duration<double>(0.2) : std::chrono::duration<double>(interval_);
+    if (now - last_ < every) {
       return;
     }
     last_ = now;
-    double seconds = std::chrono::duration<double>(now - start_).count();
     double fraction = p.bytes_total > 0
                           ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total)
                           : 0.0;
     fraction = std::min(fraction, 1.0);
-    const int width = 30;
-    int filled = static_cast<int>(fraction * width);
     double rate = seconds > 0 ? static_cast<double>(p.resources_done) / seconds : 0.0;
     std::string eta = fraction > 0.001 ? Duration(seconds * (1 - fraction) / fraction) : "?";
-    std::fprintf(stderr, "\r[%.*s%*s] %3.0f%% %lld resources, %.0f/s, ETA %s, %lld rejected   ",
-                 filled, "##############################", width - filled, "", fraction * 100,
-                 static_cast<long long>(p.resources_done), rate, eta.c_str(),
-                 static_cast<long long>(p.entries_failed));
+    if (tty_) {
+      const int width = 30;
+      int filled = static_cast<int>(fraction * width);
+      std::fprintf(stderr, "\r[%.*s%*s] %3.0f%% %lld resources, %.0f/s, ETA %s, %lld rejected   ",
+                   filled, "##############################", width - filled, "", fraction * 100,
+                   static_cast<long long>(p.resources_done), rate, eta.c_str(),
+                   static_cast<long long>(p.entries_failed));
+      shown_ = true;
+    } else {
+      std::fprintf(stderr,
+                   "progress: %.2f s, %.1f%%, %lld resources, %.0f/s, ETA %s, %lld rejected\n",
+                   seconds, fraction * 100, static_cast<long long>(p.resources_done), rate,
+                   eta.c_str(), static_cast<long long>(p.entries_failed));
+    }
     std::fflush(stderr);
-    shown_ = true;
   }
 
   void Done() {
@@ -70,8 +88,25 @@ class ImportProgressBar {
   }
 
  private:
+  // Called before each index is built and after the last one.
+  void Indexes(const rest::ImportProgress& p, double seconds) {
+    if (tty_) {
+      // \033[K clears what is left of the longer bar line.
+      std::fprintf(stderr, "%s%lld resources stored in %s; building search indexes: %d of %d",
+                   shown_ ? "\r\033[K" : "", static_cast<long long>(p.resources_done),
+                   Duration(seconds).c_str(), p.indexes_built, p.indexes_total);
+      shown_ = true;
+    } else if (interval_ > 0) {
+      std::fprintf(stderr, "progress: %.2f s, %lld resources stored; search indexes %d/%d built\n",
+                   seconds, static_cast<long long>(p.resources_done), p.indexes_built,
+                   p.indexes_total);
+    }
+    std::fflush(stderr);
+  }
+
   Clock::time_point start_;
   Clock::time_point last_{};
+  double interval_;
   bool tty_;
   bool shown_ = false;
 };
@@ -92,6 +127,10 @@ void AddImportOptions(CLI::App* cmd, ImportCmdOptions& o) {
   cmd->add_flag(
       "--stop-on-error", o.stop_on_error,
       "stop reading at the first rejected entry or Bundle (what is read is still stored)");
+  cmd->add_option("--progress-interval", o.progress_interval,
+                  "print a progress line to stderr every SECONDS (for logs) instead of the bar "
+                  "drawn on a terminal")
+      ->check(CLI::Range(0.05, 3600.0));
   cmd->add_flag("--keep-facility-tags", o.keep_facility_tags,
                 "keep the facility meta.tag each resource carries (records exported by another "
                 "Carechart) instead of labelling everything with this server's facility");
@@ -111,7 +150,7 @@ int RunImport(const CommonOptions& common, const ImportCmdOptions& options) {
   io.defer_indexes = true;  // a command-line load: indexes built once at the end when it pays
   rest::Importer importer(*store, ao, io);
   auto start = Clock::now();
-  ImportProgressBar bar(start);
+  ImportProgressDisplay bar(start, options.progress_interval);
   Status s =
       importer.ImportPaths(options.paths, [&](const rest::ImportProgress& p) { bar.Update(p); });
   bar.Done();

@@ -96,7 +96,14 @@ class Importer::Pipeline {
     }
     Status s = RunStages(read);
     if (owner_.options_.defer_indexes) {
-      Status built = owner_.store_.EndBulkLoad();
+      Status built = owner_.store_.EndBulkLoad([&](int done, int total) {
+        if (progress_) {
+          ImportProgress p = LastProgress();
+          p.indexes_built = done;
+          p.indexes_total = total;
+          progress_(p);
+        }
+      });
       if (s.ok() && !built.ok()) {
         return built;
       }
@@ -364,20 +371,25 @@ class Importer::Pipeline {
     }
     batch_units_ = 0;
     if (progress_) {
-      ImportProgress p;
-      p.file = last_unit_.name;
-      p.bytes_done = last_unit_.bytes_after;
-      p.bytes_total = bytes_total_;
-      p.resources_done = entries_taken_;
-      p.resources_in_file = p.bytes_done > 0 && bytes_total_ > 0
-                                ? static_cast<int64_t>(static_cast<double>(entries_taken_) *
-                                                       static_cast<double>(bytes_total_) /
-                                                       static_cast<double>(p.bytes_done))
-                                : entries_taken_;
-      p.resources_written = owner_.stats_.resources_written;
-      p.entries_failed = owner_.stats_.entries_failed;
-      progress_(p);
+      progress_(LastProgress());
     }
+  }
+
+  // Where the committer stands after the units released so far.
+  ImportProgress LastProgress() const {
+    ImportProgress p;
+    p.file = last_unit_.name;
+    p.bytes_done = last_unit_.bytes_after;
+    p.bytes_total = bytes_total_;
+    p.resources_done = entries_taken_;
+    p.resources_in_file = p.bytes_done > 0 && bytes_total_ > 0
+                              ? static_cast<int64_t>(static_cast<double>(entries_taken_) *
+                                                     static_cast<double>(bytes_total_) /
+                                                     static_cast<double>(p.bytes_done))
+                              : entries_taken_;
+    p.resources_written = owner_.stats_.resources_written;
+    p.entries_failed = owner_.stats_.entries_failed;
+    return p;
   }
 
   Importer& owner_;

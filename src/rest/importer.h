@@ -57,6 +57,10 @@ struct ImportProgress {
   int64_t bytes_total = 0;        // input bytes of everything to import (0: unknown)
   int64_t resources_written = 0;
   int64_t entries_failed = 0;
+  // After the last entry is stored, a load that deferred the store's search indexes builds them
+  // (ImportOptions::defer_indexes): how many of how many are built (indexes_total 0: no build).
+  int indexes_built = 0;
+  int indexes_total = 0;
 };
 using ImportProgressFn = std::function<void(const ImportProgress&)>;
 

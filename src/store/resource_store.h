@@ -218,7 +218,13 @@ class ResourceStore {
     (void)expected_resources;
     return false;
   }
-  virtual Status EndBulkLoad() { return Status::Ok(); }
+  // `progress`, when set, is called before each index is built and once after the last, with
+  // how many are built and how many there are in all (not at all when none was deferred).
+  using IndexBuildProgressFn = std::function<void(int built, int total)>;
+  virtual Status EndBulkLoad(const IndexBuildProgressFn& progress = {}) {
+    (void)progress;
+    return Status::Ok();
+  }
   // Called after a large change of the data made without BeginBulkLoad (an `$import` job), so
   // that a store whose planner depends on statistics gathers them before the change is reported
   // done (PostgreSQL's ANALYZE, decisions D69). The data stays stored whatever it returns.

@@ -106,7 +106,15 @@ TEST(SqliteBulkLoad, DefersIndexesKeepsSearchesRightAndRebuildsThemAsCreated) {
   // Searches during the load are slower, never different.
   EXPECT_EQ(Count(*store, "Observation", {{"code", "http://loinc.org|8480-6"}}), 30);
   EXPECT_EQ(Count(*store, "Observation", {{"subject", "Patient/p3"}}), 6);
-  ASSERT_TRUE(store->EndBulkLoad().ok());
+  // Progress before each index and after the last: 0/n, 1/n ... n/n, n the indexes dropped.
+  const int dropped = static_cast<int>(created.size() - Indexes(path).size());
+  std::vector<std::pair<int, int>> steps;
+  ASSERT_TRUE(
+      store->EndBulkLoad([&](int built, int total) { steps.emplace_back(built, total); }).ok());
+  ASSERT_EQ(steps.size(), static_cast<size_t>(dropped) + 1);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i], std::make_pair(static_cast<int>(i), dropped));
+  }
   EXPECT_EQ(Indexes(path), created);
   EXPECT_EQ(Count(*store, "Observation", {{"code", "http://loinc.org|8480-6"}}), 30);
   EXPECT_EQ(Count(*store, "Observation", {{"value-quantity", "gt140"}}), 10);  // i = 40..49

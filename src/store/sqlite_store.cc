@@ -244,7 +244,7 @@ class SqliteStore : public ResourceStore {
   // killed in between leaves the rest to EnsureSecondaryIndexes at the next open (D96).
   // `temp_store = FILE` for the build: SQLite's sorter uses no worker thread while temporary
   // storage is in memory (D109), and its sorted runs then stay in the process's heap.
-  Status EndBulkLoad() override {
+  Status EndBulkLoad(const IndexBuildProgressFn& progress = {}) override {
     if (closed_) {
       return Closed();
     }
@@ -258,12 +258,17 @@ class SqliteStore : public ResourceStore {
       ASSIGN_OR_RETURN(missing, sqlite::MissingSecondaryIndexes(conn));
       return Status::Ok();
     });
-    for (const std::string& name : missing) {
-      if (!s.ok()) {
-        break;
+    const int total = static_cast<int>(missing.size());
+    for (int built = 0; built < total && s.ok(); ++built) {
+      if (progress) {
+        progress(built, total);
       }
-      s = writer_->Write(
-          [&](WriteTxn& txn) { return sqlite::CreateSecondaryIndex(WriteConnection(txn), name); });
+      s = writer_->Write([&](WriteTxn& txn) {
+        return sqlite::CreateSecondaryIndex(WriteConnection(txn), missing[built]);
+      });
+    }
+    if (s.ok() && total > 0 && progress) {
+      progress(total, total);
     }
     Status reset = writer_->Configure([&](sqlite::Connection& conn) -> Status {
       RETURN_IF_ERROR(conn.Exec("PRAGMA threads = 0"));

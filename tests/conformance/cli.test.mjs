@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   FACILITY_SYSTEM,
   backendArgs,
+  backendName,
   binaryPath,
   makeTempDir,
   removeTempDir,
@@ -128,6 +129,39 @@ describe('carechart import', () => {
     assert.match(r.stdout, /imported 2 resources .* 2 rejected/);
     assert.match(r.stderr, /mixed\.ndjson:2 \(Patient\): Patient\.birthDate/);
     assert.match(r.stderr, /mixed\.ndjson:3/);
+  });
+
+  test('--progress-interval prints progress lines, then the search indexes as they are built', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'many.ndjson');
+    const lines = [];
+    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify(patient(`p-${i}`, `Family${i % 97}`)));
+    writeFileSync(f, lines.join('\n'));
+    const r = run(['import', '--db', path.join(dir, 'p.db'), '--progress-interval', '0.05', f]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /imported 3000 resources/);
+    const progress = r.stderr.split('\n').filter((l) => l.startsWith('progress: '));
+    const counts = progress
+      .map((l) => /^progress: [0-9.]+ s, [0-9.]+%, (\d+) resources, \d+\/s, ETA \S+, 0 rejected$/.exec(l))
+      .filter(Boolean)
+      .map((m) => Number(m[1]));
+    assert.ok(counts.length >= 1, `no progress line in:\n${r.stderr}`);
+    assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'resources only grow');
+    assert.ok(counts.every((n) => n > 0 && n <= 3000), counts.join(' '));
+    const built = progress
+      .map((l) => /^progress: [0-9.]+ s, 3000 resources stored; search indexes (\d+)\/(\d+) built$/.exec(l))
+      .filter(Boolean);
+    if (backendName() === 'postgres') {
+      assert.equal(built.length, 0, 'PostgreSQL keeps its indexes through a load');
+    } else {
+      // A load into a new SQLite file defers the value indexes: each is announced, then the end.
+      assert.ok(built.length >= 2, r.stderr);
+      const total = Number(built[0][2]);
+      assert.deepEqual(built.map((m) => Number(m[1])), [...Array(total + 1).keys()]);
+    }
+    const bad = run(['import', '--db', path.join(dir, 'q.db'), '--progress-interval', 'soon', f]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--progress-interval/);
   });
 
   test('a file that is neither a Bundle nor NDJSON fails with a clear message', () => {

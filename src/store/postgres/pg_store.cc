@@ -215,7 +215,8 @@ class PostgresStore : public ResourceStore {
     return false;
   }
 
-  Status EndBulkLoad() override {
+  Status EndBulkLoad(const IndexBuildProgressFn& progress = {}) override {
+    (void)progress;  // nothing deferred: the indexes were kept
     statistics_->Pause(false);
     Status s = GatherStatistics();
     if (s.ok()) {
