@@ -140,6 +140,22 @@ class AuditedStore : public store::ResourceStore {
   bool EncodeBody(std::string_view body, std::string* stored) const override {
     return inner_.EncodeBody(body, stored);
   }
+  // Maintenance, passed through too (none of it is a Put to audit).
+  StatusOr<bool> BeginBulkLoad(int64_t expected_resources) override {
+    return inner_.BeginBulkLoad(expected_resources);
+  }
+  Status EndBulkLoad(const IndexBuildProgressFn& progress = {}) override {
+    return inner_.EndBulkLoad(progress);
+  }
+  Status GatherStatistics() override { return inner_.GatherStatistics(); }
+  StatusOr<std::vector<bool>> SameIndex(std::span<const store::ResourceVersion> resources,
+                                        std::span<const fhir::IndexEntries> index,
+                                        const std::string& param) override {
+    return inner_.SameIndex(resources, index, param);
+  }
+  Status ReindexCompleted(const std::string& type, const std::string& param) override {
+    return inner_.ReindexCompleted(type, param);
+  }
 
  private:
   store::ResourceStore& inner_;

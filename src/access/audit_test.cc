@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "fhir/json.h"
+#include "fhir/search_index.h"
 #include "fhir/validator.h"
 
 namespace carechart::access {
@@ -155,6 +157,37 @@ TEST_F(AuditTest, WritesAreAuditedInTheirTransactionAndFailedWritesLeaveNothing)
   auto found = store_->Search(*q);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->matches.size(), 1u);
+}
+
+// Maintenance calls reach the store behind (the base class's defaults would answer otherwise).
+TEST_F(AuditTest, AuditedStorePassesMaintenanceThrough) {
+  AuditedStore audited(*store_);
+  auto deferred = audited.BeginBulkLoad(0);
+  ASSERT_TRUE(deferred.ok()) << deferred.status().ToString();
+  EXPECT_TRUE(*deferred) << "an empty SQLite store defers its value indexes";
+  int calls = 0;
+  ASSERT_TRUE(audited.EndBulkLoad([&](int, int) { ++calls; }).ok());
+  EXPECT_GT(calls, 1) << "the deferred indexes were built through the audited store";
+
+  store::PreparedWrite w;
+  w.type = "Basic";
+  w.id = "b1";
+  w.method = "PUT";
+  w.body = R"({"resourceType":"Basic","id":"b1","code":{"text":"x"}})";
+  w.last_updated_us = 1;
+  auto parsed = json::Parse(w.body);
+  ASSERT_TRUE(parsed.ok());
+  w.index = fhir::ExtractIndex(*parsed);
+  ASSERT_TRUE(store_->Write([&](store::WriteTxn& txn) { return txn.Put(w); }).ok());
+  auto read = store_->Read("Basic", "b1");
+  ASSERT_TRUE(read.ok());
+  std::vector<store::ResourceVersion> versions{*read};
+  std::vector<fhir::IndexEntries> index{w.index};
+  auto same = audited.SameIndex(versions, index, "");
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(*same, std::vector<bool>{true}) << "compared by the SQLite store";
+  EXPECT_TRUE(audited.GatherStatistics().ok());
+  EXPECT_TRUE(audited.ReindexCompleted("Basic", "").ok());
 }
 
 TEST_F(AuditTest, UntouchedChainVerifies) {

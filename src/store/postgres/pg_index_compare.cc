@@ -1,6 +1,7 @@
 #include "store/postgres/pg_index_compare.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <utility>
@@ -19,20 +20,28 @@ bool IsNumericBound(size_t table, size_t column) {
   return table == kIndexTableCount - 1 && column >= 5 && (column - 5) % 5 < 2;
 }
 
-// "SELECT res, <the table's columns> FROM <table> WHERE res ", the bounds cast to text.
-std::string SelectRows(size_t table) {
-  std::string columns;
-  std::string_view list = kIndexColumns[table];
-  for (size_t c = 0; !list.empty(); ++c) {
-    const size_t comma = list.find(',');
-    std::string_view name = list.substr(0, comma);
-    while (!name.empty() && name.front() == ' ') {
-      name.remove_prefix(1);
+// "SELECT res, <the table's columns> FROM <table> WHERE res ", the bounds cast to text; made
+// once per table from kIndexColumns.
+const std::string& SelectRows(size_t table) {
+  static const std::array<std::string, kIndexTableCount> selects = [] {
+    std::array<std::string, kIndexTableCount> out;
+    for (size_t t = 0; t < kIndexTableCount; ++t) {
+      std::string columns;
+      std::string_view list = kIndexColumns[t];
+      for (size_t c = 0; !list.empty(); ++c) {
+        const size_t comma = list.find(',');
+        std::string_view name = list.substr(0, comma);
+        while (!name.empty() && name.front() == ' ') {
+          name.remove_prefix(1);
+        }
+        columns += ", " + std::string(name) + (IsNumericBound(t, c) ? "::text" : "");
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      }
+      out[t] = "SELECT res" + columns + " FROM " + kIndexTables[t] + " WHERE res ";
     }
-    columns += ", " + std::string(name) + (IsNumericBound(table, c) ? "::text" : "");
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-  }
-  return "SELECT res" + columns + " FROM " + kIndexTables[table] + " WHERE res ";
+    return out;
+  }();
+  return selects[table];
 }
 
 IndexCol NumericValue(const std::string& text) {
@@ -61,21 +70,17 @@ StatusOr<std::vector<bool>> IndexRowsSame(Connection& conn,
     return chunk.Result();
   }
   const bool dense = chunk.dense();
-  std::string list = "{";
-  for (int64_t pk : chunk.Keys()) {
-    list += (list.size() > 1 ? "," : "") + std::to_string(pk);
-  }
-  list += "}";
+  const std::vector<int64_t> key_list = dense ? std::vector<int64_t>() : chunk.Keys();
   RETURN_IF_ERROR(conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   auto compare = [&]() -> Status {
     std::vector<SqlArg> values;
     std::vector<IndexCol> columns;
     for (size_t table = 0; table < kIndexTableCount; ++table) {
-      const std::string select = SelectRows(table);
+      const std::string& select = SelectRows(table);
       ASSIGN_OR_RETURN(
           Rows rows,
           dense ? conn.Run(select + "BETWEEN $1 AND $2", Args().Int(chunk.low()).Int(chunk.high()))
-                : conn.Run(select + "= ANY($1::bigint[])", Args().Text(list)));
+                : conn.Run(select + "= ANY($1)", Args().IntArray(key_list)));
       for (int r = 0; r < rows.size(); ++r) {
         if (!chunk.Compares(rows.Int(r, 0), rows.Int(r, 1))) {
           continue;
