@@ -212,11 +212,7 @@ class Builder {
       members_.emplace_back(std::move(name), std::move(value));
     }
     out = Value::Object();
-    auto& members = out.members();
-    members.reserve(members_.size() - base);
-    std::move(members_.begin() + static_cast<std::ptrdiff_t>(base), members_.end(),
-              std::back_inserter(members));
-    members_.resize(base);
+    MoveGathered(members_, base, out.members());
     return Status::Ok();
   }
 
@@ -241,11 +237,7 @@ class Builder {
       items_.push_back(std::move(value));
     }
     out = Value::Array();
-    auto& items = out.items();
-    items.reserve(items_.size() - base);
-    std::move(items_.begin() + static_cast<std::ptrdiff_t>(base), items_.end(),
-              std::back_inserter(items));
-    items_.resize(base);
+    MoveGathered(items_, base, out.items());
     return Status::Ok();
   }
 
@@ -275,6 +267,14 @@ class Builder {
       }
     }
     return !seen.insert(std::string(key)).second;
+  }
+  // Moves what a container gathered on `stack` since `base` into `into`, at its exact size.
+  template <typename T>
+  static void MoveGathered(std::vector<T>& stack, size_t base, std::vector<T>& into) {
+    into.reserve(stack.size() - base);
+    std::move(stack.begin() + static_cast<std::ptrdiff_t>(base), stack.end(),
+              std::back_inserter(into));
+    stack.resize(base);
   }
   // Drops what a failed container had gathered (the error is returned as it is).
   Status Unwind(size_t members, size_t items, Status error) {
