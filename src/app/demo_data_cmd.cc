@@ -102,7 +102,8 @@ class ProgressBar {
                  seconds > 0 ? static_cast<double>(p.resources) / seconds : 0.0);
     std::fflush(stderr);
   }
-  // The search indexes' build after the last patient is stored (a fifth of a load's time).
+  // The search indexes' build after the last patient is stored (a quarter of a load into a new
+  // file).
   void Indexes(const rest::ImportProgress& p) {
     if (!tty_ || p.indexes_total == 0) {
       return;

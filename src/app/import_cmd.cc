@@ -34,7 +34,7 @@ std::string Duration(double seconds) {
 // with --progress-interval a plain line every that many seconds instead (for logs, and for
 // bench/ingest_bench.sh, which reads the rates at the start and at the end from them); nothing
 // otherwise. A load that deferred the search indexes then shows their build, which can take a
-// while after the last entry is stored (a fifth of a load into a new database).
+// while after the last entry is stored (a quarter of a load into a new database).
 class ImportProgressDisplay {
  public:
   ImportProgressDisplay(Clock::time_point start, double interval_seconds)
@@ -90,11 +90,14 @@ class ImportProgressDisplay {
  private:
   // Called before each index is built and after the last one.
   void Indexes(const rest::ImportProgress& p, double seconds) {
+    if (stored_seconds_ < 0) {
+      stored_seconds_ = seconds;  // the first call comes when the last entry is stored
+    }
     if (tty_) {
       // \033[K clears what is left of the longer bar line.
       std::fprintf(stderr, "%s%lld resources stored in %s; building search indexes: %d of %d",
                    shown_ ? "\r\033[K" : "", static_cast<long long>(p.resources_done),
-                   Duration(seconds).c_str(), p.indexes_built, p.indexes_total);
+                   Duration(stored_seconds_).c_str(), p.indexes_built, p.indexes_total);
       shown_ = true;
     } else if (interval_ > 0) {
       std::fprintf(stderr, "progress: %.2f s, %lld resources stored; search indexes %d/%d built\n",
@@ -107,6 +110,7 @@ class ImportProgressDisplay {
   Clock::time_point start_;
   Clock::time_point last_{};
   double interval_;
+  double stored_seconds_ = -1;  // when the index build began
   bool tty_;
   bool shown_ = false;
 };
