@@ -125,16 +125,20 @@ mapfile -t FILES < <(ls "$TMP/bundles"/*.json | sort)
 N=${#FILES[@]}
 FIFTH=$(( N / 5 > 0 ? N / 5 : 1 ))
 echo "(i) carechart import, transaction Bundles"
-read -r IN IS IK IST IEN IBU < <(import_run "$TMP/import.db" "${FILES[@]}")
+# (Assigned first: a failed import then stops the script, which a process substitution would not.)
+RUN="$(import_run "$TMP/import.db" "${FILES[@]}")"
+read -r IN IS IK IST IEN IBU <<<"$RUN"
 I_DB="$(mb "$TMP"/import.db*)"
 echo "(k) carechart import, the last fifth of the Bundles into a file of the other four fifths"
-read -r _ _ _ _ _ _ < <(import_run "$TMP/kept.db" "${FILES[@]:0:N-FIFTH}")
-read -r KN KS KK _ _ _ < <(import_run "$TMP/kept.db" "${FILES[@]:N-FIFTH}")
+RUN="$(import_run "$TMP/kept.db" "${FILES[@]:0:N-FIFTH}")"
+RUN="$(import_run "$TMP/kept.db" "${FILES[@]:N-FIFTH}")"
+read -r KN KS KK _ _ _ <<<"$RUN"
 rm -rf "$TMP"/kept.db*
 
 # ---------------------------------------------------------------- (n) import of NDJSON
 echo "(n) carechart import, NDJSON"
-read -r NN NS NK NST NEN NBU < <(import_run "$TMP/ndjson.db" "$TMP/ndjson")
+RUN="$(import_run "$TMP/ndjson.db" "$TMP/ndjson")"
+read -r NN NS NK NST NEN NBU <<<"$RUN"
 N_DB="$(mb "$TMP"/ndjson.db*)"
 rm -rf "$TMP"/ndjson.db*  # each database goes once measured: at 1,000 patients they are ~3.5 GB each
 

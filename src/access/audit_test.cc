@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "fhir/json.h"
 #include "fhir/search_index.h"
 #include "fhir/validator.h"
 
@@ -159,35 +158,74 @@ TEST_F(AuditTest, WritesAreAuditedInTheirTransactionAndFailedWritesLeaveNothing)
   EXPECT_EQ(found->matches.size(), 1u);
 }
 
-// Maintenance calls reach the store behind (the base class's defaults would answer otherwise).
-TEST_F(AuditTest, AuditedStorePassesMaintenanceThrough) {
-  AuditedStore audited(*store_);
-  auto deferred = audited.BeginBulkLoad(0);
-  ASSERT_TRUE(deferred.ok()) << deferred.status().ToString();
-  EXPECT_TRUE(*deferred) << "an empty SQLite store defers its value indexes";
-  int calls = 0;
-  ASSERT_TRUE(audited.EndBulkLoad([&](int, int) { ++calls; }).ok());
-  EXPECT_GT(calls, 1) << "the deferred indexes were built through the audited store";
+// A store that records the maintenance calls it gets and answers each unlike the base class's
+// defaults, so that a call the wrapper does not pass on is seen.
+class MaintenanceRecorder : public store::ResourceStore {
+ public:
+  std::vector<std::string> calls;
 
-  store::PreparedWrite w;
-  w.type = "Basic";
-  w.id = "b1";
-  w.method = "PUT";
-  w.body = R"({"resourceType":"Basic","id":"b1","code":{"text":"x"}})";
-  w.last_updated_us = 1;
-  auto parsed = json::Parse(w.body);
-  ASSERT_TRUE(parsed.ok());
-  w.index = fhir::ExtractIndex(*parsed);
-  ASSERT_TRUE(store_->Write([&](store::WriteTxn& txn) { return txn.Put(w); }).ok());
-  auto read = store_->Read("Basic", "b1");
-  ASSERT_TRUE(read.ok());
-  std::vector<store::ResourceVersion> versions{*read};
-  std::vector<fhir::IndexEntries> index{w.index};
-  auto same = audited.SameIndex(versions, index, "");
-  ASSERT_TRUE(same.ok()) << same.status().ToString();
-  EXPECT_EQ(*same, std::vector<bool>{true}) << "compared by the SQLite store";
-  EXPECT_TRUE(audited.GatherStatistics().ok());
-  EXPECT_TRUE(audited.ReindexCompleted("Basic", "").ok());
+  Status Write(store::WriteFunction) override { return Unused(); }
+  StatusOr<store::ResourceVersion> Read(const std::string&, const std::string&) override {
+    return Unused();
+  }
+  StatusOr<store::ResourceVersion> ReadVersion(const std::string&, const std::string&,
+                                               int64_t) override {
+    return Unused();
+  }
+  StatusOr<store::HistoryPage> History(const store::HistoryQuery&) override { return Unused(); }
+  StatusOr<store::SearchResult> Search(const store::SearchQuery&) override { return Unused(); }
+  void Close() override {}
+
+  StatusOr<bool> BeginBulkLoad(int64_t expected_resources) override {
+    calls.push_back("BeginBulkLoad " + std::to_string(expected_resources));
+    return true;
+  }
+  Status EndBulkLoad(const IndexBuildProgressFn& progress = {}) override {
+    calls.emplace_back("EndBulkLoad");
+    progress(0, 1);
+    progress(1, 1);
+    return Status::Ok();
+  }
+  Status GatherStatistics() override {
+    calls.emplace_back("GatherStatistics");
+    return Status(StatusCode::kUnavailable, "statistics");
+  }
+  StatusOr<std::vector<bool>> SameIndex(std::span<const store::ResourceVersion> resources,
+                                        std::span<const fhir::IndexEntries> index,
+                                        const std::string& param) override {
+    calls.push_back("SameIndex " + std::to_string(resources.size()) + " " +
+                    std::to_string(index.size()) + " " + param);
+    return std::vector<bool>(resources.size(), true);
+  }
+  Status ReindexCompleted(const std::string& type, const std::string& param) override {
+    calls.push_back("ReindexCompleted " + type + " " + param);
+    return Status(StatusCode::kUnavailable, "recorded");
+  }
+
+ private:
+  static Status Unused() { return Status(StatusCode::kInternal, "not used by this test"); }
+};
+
+TEST(AuditedStoreMaintenance, ReachesTheStoreBehind) {
+  MaintenanceRecorder inner;
+  AuditedStore audited(inner);
+  auto deferred = audited.BeginBulkLoad(42);
+  ASSERT_TRUE(deferred.ok());
+  EXPECT_TRUE(*deferred);
+  std::vector<std::pair<int, int>> steps;
+  ASSERT_TRUE(
+      audited.EndBulkLoad([&](int built, int total) { steps.emplace_back(built, total); }).ok());
+  EXPECT_EQ(steps, (std::vector<std::pair<int, int>>{{0, 1}, {1, 1}}));
+  EXPECT_EQ(audited.GatherStatistics().message(), "statistics");
+  std::vector<store::ResourceVersion> versions(2);
+  std::vector<fhir::IndexEntries> index(2);
+  auto same = audited.SameIndex(versions, index, "code");
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, (std::vector<bool>{true, true}));
+  EXPECT_EQ(audited.ReindexCompleted("Observation", "code").message(), "recorded");
+  EXPECT_EQ(inner.calls,
+            (std::vector<std::string>{"BeginBulkLoad 42", "EndBulkLoad", "GatherStatistics",
+                                      "SameIndex 2 2 code", "ReindexCompleted Observation code"}));
 }
 
 TEST_F(AuditTest, UntouchedChainVerifies) {
